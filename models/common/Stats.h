@@ -1,0 +1,47 @@
+// Stats and observers. Models implement StatsSource; the report layer walks the SystemC
+// module tree (sc_object hierarchy) and dynamic_casts each object to StatsSource.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/common/Actions.h"
+
+namespace sotsim {
+
+struct StatValue {
+    std::string name;
+    double value = 0.0;
+    std::string unit;          // "s", "J", "1", "B", ...
+    std::string description;
+};
+
+class StatsSource {
+public:
+    virtual ~StatsSource() = default;
+    virtual std::string component_kind() const = 0;   // "macro", "tile", "interconnect", "global_buffer", ...
+    virtual const ActionCounter& actions() const = 0;
+    virtual std::vector<StatValue> stats() const = 0;  // busy_time_s, transactions, ...
+    // Component instances for area and leakage: tech.area / tech.leakage key -> count
+    // (e.g. {"mtj_cell": 65536, "adc": 32, "row_driver": 256}).
+    virtual std::map<std::string, double> area_items() const = 0;
+    virtual int power_group() const { return -1; }     // tile index for per-tile power, -1 = chip
+};
+
+// Observer for time-resolved traces (VCD). Models declare signals at elaboration and
+// record values with their *decoupled local* timestamps; the writer sorts before output.
+class TraceSink {
+public:
+    virtual ~TraceSink() = default;
+    // width 1 = wire, >1 = integer of that many bits, 0 = real. Path like "chip.tile0.macro3.busy".
+    virtual int declare(const std::string& path, int width) = 0;
+    virtual void value(int signal, std::uint64_t t_ps, double v) = 0;
+    // Activity of a power group spread uniformly over [t0_ps, t1_ps); the writer turns it into
+    // joules through the energy model and averages power over sim.power_window.
+    virtual void activity(int power_group, std::uint64_t t0_ps, std::uint64_t t1_ps,
+                          const ActionCounter& delta) = 0;
+};
+
+}  // namespace sotsim

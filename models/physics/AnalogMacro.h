@@ -1,0 +1,92 @@
+// AnalogMacro: the numerical heart of one MRAM macro, without SystemC.
+//
+// It owns one crossbar array plus its periphery (drivers, ADCs / sense amps / TDC /
+// sigmoid neurons, calibration) and maps *logical* blocks (integer weights, integer
+// inputs) onto *physical* cells and signals. The SystemC MramMacro wraps it, adds
+// busy-until timing and a TLM face; the compiler uses the static geometry helpers to
+// tile weight matrices.
+//
+// Value domains (the contract with the compiler and the tile controller):
+//  weights W (rows x cols, int):  weight_bits == 1 -> {-1,+1};
+//                                 weight_bits == k  -> signed ints, |w| <= 2^(k-1)-1.
+//  inputs  X (batch x rows, float): Binary {0,1}; Signed {-1,+1};
+//                                 BitSerial / Pwm unsigned ints in [0, 2^input_bits - 1].
+//  outputs Y (batch x cols, float):
+//     Adc / Tdc readout: digital estimate of X*W in integer units (exact when ideal);
+//     SenseAmp:          +1 if X*W >= threshold(col) else -1;
+//     SigmoidNeuron:     1 / (1 + exp(-gain * (X*W - threshold(col)))), in (0,1).
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/common/Actions.h"
+#include "models/config/Config.h"
+
+namespace sotsim::phys {
+
+// What the compiler asks one macro to hold and how it will be driven.
+struct BlockSpec {
+    int rows = 0;                     // logical rows used (<= array rows)
+    int cols = 0;                     // logical output columns used
+    int weight_bits = 1;
+    InputEncoding input = InputEncoding::Binary;
+    int input_bits = 1;
+    ReadoutKind readout = ReadoutKind::Adc;
+    std::vector<float> threshold;     // per logical column (SenseAmp / SigmoidNeuron), integer units
+    float neuron_gain = 1.0f;         // SigmoidNeuron: gain in 1/(integer unit)
+};
+
+struct ProgramResult {
+    double time_s = 0.0;              // write time for the whole block (rows x pulses (+ verify))
+    std::int64_t pulses = 0;          // write pulses issued
+    std::int64_t cells = 0;           // cells written
+    std::int64_t write_failures = 0;  // cells left in the wrong state after program (+ verify)
+};
+
+struct MvmResult {
+    Eigen::MatrixXf y;                // batch x cols (see value domains above)
+    double latency_s = 0.0;           // time for the whole batch on this macro
+};
+
+class AnalogMacroImpl;
+
+class AnalogMacro {
+public:
+    // `macro_id` selects this macro's random streams: derive(sim.seed, macro_id, purpose),
+    // so results never depend on scheduling order.
+    AnalogMacro(const Config& cfg, int macro_id);
+    ~AnalogMacro();
+    AnalogMacro(AnalogMacro&&) noexcept;
+    AnalogMacro& operator=(AnalogMacro&&) noexcept;
+
+    // Program a block: sample conductances (d2d variation, macro shift, stuck faults,
+    // write errors from the SOT/STT switching model, optional verify), then calibrate if
+    // enabled. Counts cell writes, verify reads and calibration MVMs into `ac`.
+    ProgramResult program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+
+    // Batched analog MVM through the periphery. Counts row drives, conversions etc. and
+    // adds the data-dependent array read energy ("array_read") into `ac`.
+    MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac);
+
+    // Logical weights as currently stored (what a verify read returns; includes errors).
+    Eigen::MatrixXi read_weights() const;
+
+    bool programmed() const;
+    const BlockSpec& spec() const;
+    const Config& config() const;
+
+    // Geometry (used by the compiler): how many logical rows / columns of a given weight
+    // precision fit in one array under this config's encoding and multi-bit mode.
+    static int logical_rows(const Config& cfg, int weight_bits);
+    static int logical_cols(const Config& cfg, int weight_bits);
+    // Physical columns a block of `logical_cols` columns occupies (ADC sharing, energy).
+    static int physical_cols(const Config& cfg, int weight_bits, int logical_cols);
+
+private:
+    std::unique_ptr<AnalogMacroImpl> impl_;
+};
+
+}  // namespace sotsim::phys

@@ -1,0 +1,107 @@
+// The tile instruction set and the compiled Program (plain C++, no SystemC).
+//
+// The compiler (workloads/compiler) emits one instruction stream per tile; the
+// TileController executes it. Instructions are tensor-level: each one operates on the
+// whole current batch of B samples. A tensor is a B*rows_per_sample x width matrix of
+// float values (integers where the data is quantized). Functional values live in the
+// tensor store of the buffer that holds them; *traffic* (bytes through buffer ports and
+// the interconnect) is counted at the modelled precision `bits` of the tensor, so energy
+// and time reflect 1-bit or 4-bit data even though the simulator stores floats.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/physics/AnalogMacro.h"
+
+namespace sotsim {
+
+enum class Location { Global, Local };
+
+struct TensorDecl {
+    std::string name;
+    Location where = Location::Local;
+    int tile = -1;                 // owning tile for Local tensors
+    int rows_per_sample = 1;       // e.g. output positions of a convolution (im2col rows)
+    int width = 0;                 // values per row
+    int bits = 32;                 // modelled precision for traffic accounting
+};
+
+enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step };
+
+enum class OpCode {
+    Load,        // global tensor (col slice) -> local tensor, over the interconnect
+    Store,       // local tensor -> global tensor (col slice), over the interconnect
+    Im2col,      // local (B x C*H*W) -> local (B*P x C*kh*kw), digital unit + buffer traffic
+    Program,     // write a weight block into a macro (weights streamed from program memory)
+    Mvm,         // dst[:, c0:c0+cols] (+)= scale * macro(src[:, r0:r0+rows])
+    Affine,      // per-column y = x * scale[c] + bias[c] (batch-norm, layer scale, bias)
+    Activation,  // element-wise activation
+    Pool,        // max / average pooling over spatial windows
+    Add,         // dst = a + b (element-wise, e.g. residual)
+    Copy,        // dst = src (reshape/flatten between layouts of the same data)
+    Barrier,     // all tiles synchronise
+    Layer,       // marks the start of a network layer (for per-layer stats and VCD)
+    End
+};
+
+struct ConvGeom {
+    int c = 0, h = 0, w = 0;       // input channels, height, width (per sample, CHW layout)
+    int kh = 1, kw = 1;
+    int stride_h = 1, stride_w = 1;
+    int pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+    float pad_value = 0.0f;        // value of padded positions (0 for {0,1}/unsigned inputs)
+    int out_h() const { return (h + pad_t + pad_b - kh) / stride_h + 1; }
+    int out_w() const { return (w + pad_l + pad_r - kw) / stride_w + 1; }
+};
+
+struct Instr {
+    OpCode op = OpCode::End;
+    int src = -1, src2 = -1, dst = -1;   // tensor ids
+    int macro = -1;                      // tile-local macro index (Program, Mvm)
+    int block = -1;                      // Program: index into Program::blocks
+    int r0 = 0, rows = 0;                // Mvm: source column slice (logical rows of the block)
+    int c0 = 0, cols = 0;                // Mvm / Load / Store: destination (or source) column slice
+    int src_c0 = 0;                      // Load / Store: source column offset
+    float scale = 1.0f;                  // Mvm: partial-sum weight (bit slices, layer scale)
+    bool accumulate = false;             // Mvm: add into dst instead of overwrite
+    ActKind act = ActKind::None;
+    float lo = 0.0f, hi = 0.0f;          // Clip / Quantize range; Quantize levels in `levels`
+    int levels = 0;                      // Quantize: number of steps (2^bits - 1)
+    std::vector<float> vscale, vbias;    // Affine parameters (per column)
+    ConvGeom geom;                       // Im2col / Pool geometry
+    bool pool_max = true;                // Pool: max or average
+    int layer = -1;                      // Layer: network layer index
+};
+
+struct WeightBlock {
+    Eigen::MatrixXi w;                   // logical weights, rows x cols
+    phys::BlockSpec spec;
+    int layer = -1;
+    int tile = -1, macro = -1;           // placement (tile-local macro index)
+};
+
+struct LayerInfo {
+    std::string name;
+    std::string kind;                    // "dense", "conv"
+    std::int64_t macs_per_sample = 0;    // logical MACs per inference
+    int weight_bits = 1, input_bits = 1;
+    int blocks = 0, rewrites = 0;        // weight blocks, reprogrammings per batch
+};
+
+struct Program {
+    std::vector<TensorDecl> tensors;
+    std::vector<WeightBlock> blocks;
+    std::vector<std::vector<Instr>> tile_code;   // one stream per tile
+    std::vector<LayerInfo> layers;
+    int input_tensor = -1;               // global tensor the host writes (B x input width)
+    int output_tensor = -1;              // global tensor the host reads (B x classes)
+    int input_width = 0, output_width = 0;
+    // Blocks that stay resident are programmed once before inference (`setup_code`);
+    // time-multiplexed blocks appear as Program instructions inside tile_code.
+    std::vector<std::vector<Instr>> setup_code;
+};
+
+}  // namespace sotsim

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/common/Actions.h"
@@ -28,7 +29,18 @@ public:
     // (e.g. {"mtj_cell": 65536, "adc": 32, "row_driver": 256}).
     virtual std::map<std::string, double> area_items() const = 0;
     virtual int power_group() const { return -1; }     // tile index for per-tile power, -1 = chip
+    // Actions attributed to network layers (layer index -> counts); the tile controller tags
+    // each transaction with its current layer. nullptr when the component does not track it.
+    virtual const std::map<int, ActionCounter>* layer_actions() const { return nullptr; }
+    // Per-layer [start, end) simulated time seen by this component, seconds (tile controllers).
+    virtual const std::map<int, std::pair<double, double>>* layer_spans() const { return nullptr; }
 };
+
+// Area / leakage component keys (tech.area in m^2 per instance, tech.leakage in W per
+// instance): mtj_cell (per cell), row_driver (per row), write_driver (per column), adc,
+// sense_amp, tdc, neuron (per instance), macro_control (per macro), sram_byte (per byte of
+// local and global buffer), digital_unit (per tile), tile_control (per tile), router (per
+// router port), host_interface (per chip).
 
 // Observer for time-resolved traces (VCD). Models declare signals at elaboration and
 // record values with their *decoupled local* timestamps; the writer sorts before output.

@@ -1,0 +1,55 @@
+// Sub-command plumbing for the `sotsim` executable: every command parses its own options
+// with Boost.Program_options and returns an exit status. Usage and input errors are thrown
+// as UsageError / InputError and turned into one "sotsim: error: ..." line, exit status 2.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/config/Config.h"
+
+namespace sotsim::app {
+
+namespace po = boost::program_options;
+
+struct UsageError : std::runtime_error { using std::runtime_error::runtime_error; };
+
+// Options every simulation command shares: -c/--config, --set, --seed, -o/--out, -q/--quiet.
+struct CommonOptions {
+    std::string config;
+    std::vector<std::string> overrides;
+    long long seed = -1;          // -1: keep sim.seed from the config
+    std::string out;
+    bool quiet = false;
+};
+
+po::options_description common_options(CommonOptions& o, bool with_out = true);
+
+// Parses `args` (after the command name) against `desc` (+ positionals). Unknown options,
+// missing values and extra positionals are UsageError. Returns the variables map; sets
+// `help` when -h/--help was given.
+po::variables_map parse_command(const std::string& cmd, const std::vector<std::string>& args,
+                                const po::options_description& desc,
+                                const po::positional_options_description* pos, bool& help);
+
+void print_command_help(const std::string& cmd, const std::string& usage,
+                        const std::string& summary, const po::options_description& desc);
+
+// Loads the chip config named by the common options (applying --set and --seed).
+sotsim::Config load_common_config(const CommonOptions& o);
+
+// Repository data folder (datasets): $SOTSIM_DATA, else <source dir>/data.
+std::string data_root();
+// Path of the running executable (sweeps spawn it for every point).
+std::string self_exe();
+
+int cmd_validate(const std::vector<std::string>& args);
+int cmd_info(const std::vector<std::string>& args);
+int cmd_mvm(const std::vector<std::string>& args);
+int cmd_compile(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+
+}  // namespace sotsim::app

@@ -1,0 +1,80 @@
+// sotsim: command-line entry point. Thin: dispatches to one function per sub-command.
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "platform/app/Command.h"
+#include "platform/config/ConfigLoader.h"
+
+namespace {
+
+struct CommandEntry {
+    int (*fn)(const std::vector<std::string>&);
+    const char* summary;
+};
+
+const std::map<std::string, CommandEntry>& commands() {
+    using namespace sotsim::app;
+    static const std::map<std::string, CommandEntry> c = {
+        {"run", {cmd_run, "run an ONNX model on the simulated chip: accuracy, latency, energy, VCD"}},
+        {"compile", {cmd_compile, "map a model onto the chip and print the mapping"}},
+        {"mvm", {cmd_mvm, "one analog matrix-vector multiplication through the physics core"}},
+        {"sweep", {cmd_sweep, "run a parameter sweep from a YAML file, in parallel processes"}},
+        {"validate", {cmd_validate, "check a chip config and print it fully resolved (SI units)"}},
+        {"info", {cmd_info, "version, registered model variants and supported operators"}},
+    };
+    return c;
+}
+
+void print_help() {
+    std::cout << "sotsim " SOTSIM_VERSION
+                 " - SystemC/TLM-2.0 simulator of SOT-MRAM analog in-memory-computing chips\n\n"
+                 "Usage: sotsim COMMAND [OPTIONS]\n\nCommands:\n";
+    for (const auto& [name, e] : commands())
+        std::cout << "  " << name << std::string(10 - name.size(), ' ') << e.summary << "\n";
+    std::cout << "\nRun 'sotsim COMMAND --help' for the options of a command.\n"
+                 "Options: -h/--help, --version\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+        print_help();
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        std::cout << "sotsim " SOTSIM_VERSION "\n";
+        return 0;
+    }
+    auto it = commands().find(args[0]);
+    if (it == commands().end()) {
+        std::cerr << "sotsim: error: unknown command '" << args[0]
+                  << "' (commands: run, compile, mvm, sweep, validate, info)\n";
+        return 2;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        return it->second.fn(rest);
+    } catch (const sotsim::config::ConfigError& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    } catch (const sotsim::app::UsageError& e) {
+        std::cerr << "sotsim: error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "sotsim: error: out of memory (input too large for this machine)\n";
+        return 2;
+    } catch (const std::exception& e) {
+        // Input problems from the import, data and physics layers arrive as exceptions
+        // whose message already names the file and the problem.
+        std::string msg = e.what();
+        if (msg.rfind("sotsim", 0) != 0 && msg.find(": error: ") == std::string::npos)
+            msg = "sotsim: error: " + msg;
+        std::cerr << msg << "\n";
+        return 2;
+    }
+}

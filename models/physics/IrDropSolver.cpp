@@ -1,0 +1,103 @@
+#include "models/physics/IrDropSolver.h"
+
+#include <Eigen/SparseCholesky>
+#include <stdexcept>
+#include <vector>
+
+namespace sotsim::phys {
+
+struct IrDropSolver::Factor {
+    Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt;
+};
+
+IrDropSolver::IrDropSolver(double r_row, double r_col) {
+    if (!(r_row > 0.0) || !(r_col > 0.0))
+        throw std::invalid_argument("IR drop: wire resistances r_wire_row and r_wire_col must be > 0");
+    g_row_ = 1.0 / r_row;
+    g_col_ = 1.0 / r_col;
+}
+IrDropSolver::~IrDropSolver() = default;
+IrDropSolver::IrDropSolver(IrDropSolver&&) noexcept = default;
+IrDropSolver& IrDropSolver::operator=(IrDropSolver&&) noexcept = default;
+
+void IrDropSolver::factorize(const Eigen::MatrixXd& g) {
+    rows_ = static_cast<int>(g.rows());
+    cols_ = static_cast<int>(g.cols());
+    if (rows_ == 0 || cols_ == 0) throw std::invalid_argument("IR drop: empty array");
+    if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
+    const int n = 2 * rows_ * cols_;
+    std::vector<Eigen::Triplet<double>> t;
+    t.reserve(static_cast<size_t>(n) * 4);
+    // Stamp a conductance between nodes a and b (b < 0: to a fixed-voltage node).
+    auto stamp = [&t](int a, int b, double gg) {
+        t.emplace_back(a, a, gg);
+        if (b >= 0) {
+            t.emplace_back(b, b, gg);
+            t.emplace_back(a, b, -gg);
+            t.emplace_back(b, a, -gg);
+        }
+    };
+    for (int i = 0; i < rows_; ++i) {
+        for (int j = 0; j < cols_; ++j) {
+            // Row segment to the left neighbour, or to the driver for j = 0.
+            stamp(row_node(i, j), j == 0 ? -1 : row_node(i, j - 1), g_row_);
+            // Column segment to the lower neighbour, or to the sense node for the last row.
+            stamp(col_node(i, j), i == rows_ - 1 ? -1 : col_node(i + 1, j), g_col_);
+            const double gc = g(i, j);
+            if (gc > 0.0) stamp(row_node(i, j), col_node(i, j), gc);
+        }
+    }
+    Eigen::SparseMatrix<double> a(n, n);
+    a.setFromTriplets(t.begin(), t.end());
+    if (!f_) f_ = std::make_unique<Factor>();
+    f_->ldlt.compute(a);
+    if (f_->ldlt.info() != Eigen::Success) throw std::runtime_error("IR drop: nodal matrix factorisation failed");
+}
+
+Eigen::VectorXd IrDropSolver::solve_nodes(const Eigen::VectorXd& v) const {
+    if (!f_) throw std::logic_error("IR drop: factorize() first");
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(2 * rows_ * cols_);
+    for (int i = 0; i < rows_; ++i) b(row_node(i, 0)) = g_row_ * v(i);
+    return f_->ldlt.solve(b);
+}
+
+Eigen::MatrixXd IrDropSolver::transfer_matrix() const {
+    if (!f_) throw std::logic_error("IR drop: factorize() first");
+    const int n = 2 * rows_ * cols_;
+    Eigen::MatrixXd m(cols_, rows_);
+    // Solve in blocks of right-hand sides to bound memory (n x block doubles).
+    const int block = 16;
+    for (int i0 = 0; i0 < rows_; i0 += block) {
+        const int nb = std::min(block, rows_ - i0);
+        Eigen::MatrixXd b = Eigen::MatrixXd::Zero(n, nb);
+        for (int k = 0; k < nb; ++k) b(row_node(i0 + k, 0), k) = g_row_;
+        const Eigen::MatrixXd x = f_->ldlt.solve(b);
+        for (int k = 0; k < nb; ++k)
+            for (int j = 0; j < cols_; ++j) m(j, i0 + k) = g_col_ * x(col_node(rows_ - 1, j), k);
+    }
+    return m;
+}
+
+Eigen::MatrixXd IrDropSolver::cell_voltages(const Eigen::VectorXd& v) const {
+    const Eigen::VectorXd x = solve_nodes(v);
+    Eigen::MatrixXd vc(rows_, cols_);
+    for (int i = 0; i < rows_; ++i)
+        for (int j = 0; j < cols_; ++j) vc(i, j) = x(row_node(i, j)) - x(col_node(i, j));
+    return vc;
+}
+
+Eigen::VectorXd IrDropSolver::sense_currents(const Eigen::VectorXd& v) const {
+    const Eigen::VectorXd x = solve_nodes(v);
+    Eigen::VectorXd out(cols_);
+    for (int j = 0; j < cols_; ++j) out(j) = g_col_ * x(col_node(rows_ - 1, j));
+    return out;
+}
+
+Eigen::MatrixXd ir_drop_transfer_matrix(const Eigen::MatrixXd& g, double r_row, double r_col) {
+    if (r_row <= 0.0 && r_col <= 0.0) return g.transpose();
+    IrDropSolver s(r_row, r_col);
+    s.factorize(g);
+    return s.transfer_matrix();
+}
+
+}  // namespace sotsim::phys

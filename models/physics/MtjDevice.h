@@ -1,0 +1,63 @@
+// MTJ read-path device model: resistance levels, bias-dependent TMR, variation, faults.
+//
+// A cell is `stack` MTJs in series (levels = stack + 1: level k has k MTJs in AP), or a
+// cell with explicit `level_resistances` (ascending). The access transistor on-resistance
+// `r_access` is in series with the MTJ(s). Level 0 is the lowest resistance (all P).
+#pragma once
+
+#include <vector>
+
+#include "models/config/Config.h"
+#include "models/physics/Rng.h"
+
+namespace sotsim::phys {
+
+// One sampled cell: the zero-bias resistance of its P part and its AP part (so that the
+// bias dependence of TMR can be applied to the AP MTJs only) and how many MTJs are AP.
+struct CellSample {
+    double r_p_part = 0.0;   // Ohm, sum of P-state MTJs (or the whole level, explicit levels)
+    double r_ap_part = 0.0;  // Ohm, sum of AP-state MTJs at zero bias
+    int n_ap = 0;            // MTJs in AP (bias dependence acts on these)
+};
+
+class MtjDevice {
+public:
+    explicit MtjDevice(const DeviceConfig& d);
+
+    int levels() const { return levels_; }
+    double r_p() const { return r_p_; }                 // nominal single-MTJ R_P, Ohm
+    double r_ap0() const { return r_p_ * (1.0 + d_.tmr); }  // nominal single-MTJ R_AP at 0 V
+    double r_access() const { return d_.r_access; }
+    bool explicit_levels() const { return !d_.level_resistances.empty(); }
+
+    // TMR(V) = TMR0 / (1 + (V/V_h)^2) for the voltage V across one MTJ (V_h = tmr_v_half;
+    // bias independent when V_h = 0).
+    double tmr_at(double v_mtj) const;
+
+    // Nominal MTJ-only resistance of level k at zero bias.
+    double level_resistance0(int k) const;
+    // Nominal zero-bias sample of level k (no variation).
+    CellSample nominal(int k) const;
+    // d2d-varied sample of level k: each MTJ of a stack lognormal with cv sigma_p / sigma_ap
+    // (explicit levels: one lognormal with cv interpolated linearly in k between the two);
+    // every MTJ resistance is multiplied by `macro_factor` (die-to-die shift).
+    CellSample sample(int k, Rng& rng, double macro_factor) const;
+    // One lognormal die shift factor with mean 1 and cv sigma_macro.
+    double sample_macro_factor(Rng& rng) const { return rng.lognormal_mean_cv(1.0, d_.sigma_macro); }
+
+    // Cell resistance (MTJs + access transistor) with `v_cell` across the whole cell. With
+    // bias-dependent TMR this solves the fixed point v_mtj = v_cell * R_ap1(v_mtj) / R_cell.
+    double cell_resistance(const CellSample& s, double v_cell) const;
+
+    // Stuck-at fault draw: -1 none, 0 stuck at level 0 (all P), levels-1 stuck at all AP.
+    int sample_fault(Rng& rng) const;
+
+    const DeviceConfig& config() const { return d_; }
+
+private:
+    DeviceConfig d_;
+    double r_p_ = 0.0;
+    int levels_ = 2;
+};
+
+}  // namespace sotsim::phys

@@ -1,0 +1,44 @@
+// Counter-based, splittable random number generator.
+//
+// Every stochastic effect of one macro draws from its own stream, keyed by the triple
+// (sim.seed, macro id, purpose). The key is a SplitMix64 hash of the triple; the stream is
+// the SplitMix64 output of key + n * golden-gamma for n = 0, 1, 2, ... So two macros (or
+// two purposes of one macro) never share numbers, and the numbers a macro sees do not
+// depend on how the SystemC scheduler interleaves macros.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sotsim::phys {
+
+class Rng {
+public:
+    explicit Rng(std::uint64_t key = 0) : key_(key) {}
+
+    // Independent stream for (seed, macro_id, purpose), e.g. purpose "device_d2d".
+    static Rng derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& purpose);
+
+    std::uint64_t next_u64();
+    double uniform();                 // [0, 1), 53-bit resolution
+    double uniform_open();            // (0, 1): safe for log()
+    double normal();                  // standard normal (Box-Muller)
+    double normal(double mean, double sigma) { return mean + sigma * normal(); }
+    // Lognormal with E[x] = mean and std(x)/E[x] = cv (cv = 0 returns mean exactly).
+    double lognormal_mean_cv(double mean, double cv);
+    bool bernoulli(double p) { return p > 0.0 && uniform() < p; }
+
+    std::uint64_t key() const { return key_; }
+    std::uint64_t counter() const { return counter_; }
+
+private:
+    std::uint64_t key_;
+    std::uint64_t counter_ = 0;
+    bool has_spare_ = false;
+    double spare_ = 0.0;
+};
+
+// SplitMix64 finaliser (Steele, Lea, Flood, OOPSLA 2014): a bijective 64-bit mixer.
+std::uint64_t splitmix64_mix(std::uint64_t z);
+
+}  // namespace sotsim::phys

@@ -29,7 +29,10 @@ struct TensorDecl {
     int bits = 32;                 // modelled precision for traffic accounting
 };
 
-enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step };
+// Sign: x >= 0 ? +1 : -1.  Step: x >= 0 ? 1 : 0.  Round: nearest integer, ties to even
+// (std::nearbyint, as ONNX Round).  Clip: min(max(x, lo), hi).
+// Quantize: nearbyint((min(max(x, lo), hi) - lo) / (hi - lo) * levels), integer levels.
+enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step, Round };
 
 enum class OpCode {
     Load,        // global tensor (col slice) -> local tensor, over the interconnect
@@ -44,7 +47,12 @@ enum class OpCode {
     Copy,        // dst = src (reshape/flatten between layouts of the same data)
     Barrier,     // all tiles synchronise
     Layer,       // marks the start of a network layer (for per-layer stats and VCD)
-    End
+    End,
+    // dst[s*rows + p, c0 + c] += vbias[p*cols + c] for every sample s: a per-position bias.
+    // The compiler uses it to undo the contribution of zero-padding rows of a convolution
+    // whose +-1 inputs are driven as -1 on padded positions (a +-1 driver has no 0 level).
+    PositionBias
+
 };
 
 struct ConvGeom {

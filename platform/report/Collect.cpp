@@ -1,0 +1,97 @@
+#include "platform/report/Collect.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace sotsim::report {
+
+double ComponentEntry::stat(const std::string& s, double fallback) const {
+    for (const auto& v : stats)
+        if (v.name == s) return v.value;
+    return fallback;
+}
+
+const ComponentEntry* Collection::find(const std::string& name) const {
+    for (const auto& c : components)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+std::vector<const ComponentEntry*> Collection::of_kind(const std::string& kind) const {
+    std::vector<const ComponentEntry*> out;
+    for (const auto& c : components)
+        if (c.kind == kind) out.push_back(&c);
+    return out;
+}
+
+namespace {
+void add_totals(Collection& col, const ComponentEntry& e) {
+    col.total_actions.merge(e.actions);
+    for (const auto& [k, n] : e.area_items) col.total_area_items[k] += n;
+    for (const auto& [layer, ac] : e.layer_actions) col.layer_actions[layer].merge(ac);
+    for (const auto& [layer, span] : e.layer_spans) {
+        auto it = col.layer_spans.find(layer);
+        if (it == col.layer_spans.end()) col.layer_spans[layer] = span;
+        else it->second = {std::min(it->second.first, span.first), std::max(it->second.second, span.second)};
+    }
+}
+
+ActionCounter minus(const ActionCounter& a, const ActionCounter& b) {
+    ActionCounter r = a;
+    for (const auto& [k, v] : b.count) r.count[k] -= v;
+    for (const auto& [k, v] : b.physics_energy_J) r.physics_energy_J[k] -= v;
+    return r;
+}
+}  // namespace
+
+Collection collect_named(const std::vector<std::pair<std::string, const StatsSource*>>& named) {
+    Collection col;
+    std::set<std::string> seen;
+    for (const auto& [name, src] : named) {
+        if (!src) continue;
+        if (!seen.insert(name).second) throw std::invalid_argument("report: duplicate component name '" + name + "'");
+        ComponentEntry e;
+        e.name = name;
+        e.kind = src->component_kind();
+        e.power_group = src->power_group();
+        e.actions = src->actions();
+        e.stats = src->stats();
+        e.area_items = src->area_items();
+        if (const auto* la = src->layer_actions()) e.layer_actions = *la;
+        if (const auto* ls = src->layer_spans()) e.layer_spans = *ls;
+        add_totals(col, e);
+        col.components.push_back(std::move(e));
+    }
+    return col;
+}
+
+Collection collect(const std::vector<const StatsSource*>& sources) {
+    std::map<std::string, int> per_kind;
+    std::vector<std::pair<std::string, const StatsSource*>> named;
+    for (const auto* s : sources) {
+        if (!s) continue;
+        std::string kind = s->component_kind();
+        named.emplace_back(kind + std::to_string(per_kind[kind]++), s);
+    }
+    return collect_named(named);
+}
+
+Collection difference(const Collection& end, const Collection& start) {
+    Collection out;
+    for (const auto& e : end.components) {
+        ComponentEntry d = e;
+        if (const ComponentEntry* s = start.find(e.name)) {
+            d.actions = minus(e.actions, s->actions);
+            for (auto& [layer, ac] : d.layer_actions) {
+                auto it = s->layer_actions.find(layer);
+                if (it != s->layer_actions.end()) ac = minus(ac, it->second);
+            }
+        }
+        add_totals(out, d);
+        out.components.push_back(std::move(d));
+    }
+    return out;
+}
+
+}  // namespace sotsim::report

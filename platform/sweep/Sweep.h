@@ -1,0 +1,116 @@
+// Design-space sweeps: a sweep file names a base chip config, a workload, parameters with
+// value lists and the report metrics to collect. Every point runs as its own `sotsim run`
+// child process, so a crashing or hanging point cannot take the sweep down, points run in
+// parallel on all cores, and each point's report.json appears atomically (rename of its
+// directory) — the basis of `--resume` and of clean interruption. See docs/sweeps.md.
+//
+// Plain C++17 + POSIX + yaml-cpp; no SystemC here.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sotsim::sweep {
+
+enum class SweepMode { Grid, Zip };
+
+// One value of a swept parameter, kept as written ("2.5 MOhm", "256", "true") because the
+// child's `--set key=value` types it against the schema; `si` is its numeric SI value for
+// the CSV when it is a number or a quantity with a unit (empty otherwise).
+struct ParamValue {
+    std::string text;
+    std::string csv;      // what results.csv shows: SI number if numeric, else text
+    int line = 0, col = 0;
+};
+
+struct SweepParameter {
+    std::string key;                  // config key path, e.g. "device.sigma_p"
+    std::vector<ParamValue> values;   // non-empty
+    int line = 0, col = 0;
+};
+
+struct SweepWorkload {
+    std::string model;      // absolute path
+    std::string dataset;    // "mnist", "fashion-mnist" or an absolute .npy path
+    std::string labels;     // absolute path or "" (dataset's own labels)
+    std::string split = "test";   // test | train | all
+    long samples = 0;       // > 0
+};
+
+struct SweepSpec {
+    std::string file;                       // the sweep file as given
+    std::string base;                       // absolute path of the base chip config
+    SweepWorkload workload;
+    bool ideal = false;
+    SweepMode mode = SweepMode::Grid;
+    std::vector<SweepParameter> parameters; // file order
+    int seeds = 1;                          // repeats per parameter combination
+    std::vector<std::string> metrics;       // dotted paths into report.json
+    std::vector<std::string> set;           // fixed overrides "key=value", file order
+    std::uint64_t base_seed = 1;            // sim.seed of base + set (repeat 0 keeps it)
+};
+
+// One run of the simulator.
+struct SweepPoint {
+    std::size_t index = 0;                  // position in point order
+    std::string id;                         // "0007-3fa2c1d9": index + hash of values and seed
+    std::vector<std::string> values;        // one per SweepSpec::parameters (ParamValue::text)
+    std::vector<std::string> csv_values;    // ParamValue::csv, same order
+    int repeat = 0;                         // 0 .. seeds-1
+    std::uint64_t seed = 0;                 // derive_seed(point base seed, repeat)
+};
+
+struct SweepOptions {
+    std::string out_dir;        // results directory (created if missing)
+    int jobs = 0;               // concurrent points; <= 0 = std::thread::hardware_concurrency
+    bool resume = false;        // skip points whose points/<id>/report.json exists
+    bool quiet = false;         // no progress line
+    std::string runner_exe;     // the sotsim executable each point runs (`/proc/self/exe`)
+};
+
+struct SweepSummary {
+    std::size_t total = 0;      // points in the sweep
+    std::size_t ok = 0;         // finished with a report (this run or an earlier one)
+    std::size_t failed = 0;     // recorded as failed
+    std::size_t skipped = 0;    // already finished before this run (--resume)
+    std::size_t not_run = 0;    // left for a later --resume (interrupted)
+    bool interrupted = false;   // SIGINT/SIGTERM stopped the sweep
+    std::string results_csv;    // path of results.csv
+};
+
+// Usage problems found while running (output dir in use, runner missing, ...). Problems in
+// the sweep file itself are sotsim::config::ConfigError ("FILE:LINE:COL: error: ...").
+class SweepError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Parses and validates a sweep file: every key, type, path and parameter key is checked
+// (the base config is loaded with the `set` overrides, and every parameter value is checked
+// by loading the base with it) before anything runs. Throws config::ConfigError.
+SweepSpec load_sweep(const std::string& path);
+
+// All points in order: grid = cartesian product with the first parameter varying slowest,
+// zip = element-wise; each combination repeated `seeds` times (repeat varies fastest).
+std::vector<SweepPoint> expand(const SweepSpec& spec);
+
+// Seed of repeat k: k = 0 keeps `base`; k >= 1 is splitmix64(base + k * 0x9E3779B97F4A7C15)
+// truncated to 53 bits, so every seed survives a round trip through a JSON/double number.
+std::uint64_t derive_seed(std::uint64_t base, int repeat);
+
+// Arguments (after argv[0]) of the `sotsim run` child for `point`, writing into `out_dir`.
+std::vector<std::string> runner_arguments(const SweepSpec& spec, const SweepPoint& point,
+                                          const std::string& out_dir);
+
+// Runs every point not yet finished, writes DIR/points/<id>/ (report.json, log.txt),
+// DIR/points/<id>.failed for failures and DIR/results.csv. Returns after all points ran or
+// after SIGINT/SIGTERM (then `interrupted` is set and finished points are kept).
+// Throws SweepError for usage errors (e.g. DIR holds results and resume is false).
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options);
+
+// Process exit status for a finished sweep: 130 if interrupted, 1 if any point failed, else 0.
+int exit_status(const SweepSummary& summary);
+
+}  // namespace sotsim::sweep

@@ -1,0 +1,33 @@
+// Per-point outcomes and the results.csv they make.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "platform/sweep/Sweep.h"
+
+namespace sotsim::sweep {
+
+enum class PointStatus { NotRun, Ok, Failed };
+
+struct PointResult {
+    PointStatus status = PointStatus::NotRun;
+    std::vector<std::string> metrics;   // one cell per SweepSpec::metrics ("" when missing)
+    std::string error;                  // failure message, or notes about missing metrics
+};
+
+// Reads `metrics` (dotted paths) from a report.json. A metric whose value is an object with
+// a "value" member uses that member (quantities are written as {value, unit}). A missing or
+// non-scalar metric gives an empty cell and a note in `error`; the status stays Ok.
+PointResult read_report(const std::string& report_json, const std::vector<std::string>& metrics);
+
+// results.csv: one column per parameter (its key path), seed, one per metric, status, error;
+// one row per point that ran (ok or failed), in point order. Written atomically.
+void write_results_csv(const std::string& path, const SweepSpec& spec,
+                       const std::vector<SweepPoint>& points, const std::vector<PointResult>& results);
+
+// Writes `content` to `path` through a temporary file and rename(2), so readers see the
+// old or the new file, never a partial one. Throws SweepError.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace sotsim::sweep

@@ -1,0 +1,66 @@
+// Memory map of one MramMacro target (socket `cfg`). All registers are 32-bit little
+// endian, accessed with exactly 4-byte aligned transactions. See docs/memory-map.md.
+//
+//   0x000_0000  CSRs (0x1000 bytes)
+//   0x010_0000  weight window: the programmed block as int32, row-major, rows x cols
+//               (stride = block cols). WRITE = program a block: offset 0, data_length =
+//               rows*cols*4, and a BlockSpecExtension describing the block (encoding,
+//               input bits, readout, thresholds). Programming goes through the SOT write
+//               drivers (physics: pulses, optional verify). READ = stored logical states
+//               (what a verify read returns, including write errors).
+//   0x100_0000  input window (write only): a burst of `batch` input vectors, float32,
+//               batch x ACTIVE_ROWS row-major; batch = data_length / (4*ACTIVE_ROWS).
+//               The write starts the MVM; its annotated delay ends when results are ready.
+//   0x200_0000  output window (read only): results of the last MVM, float32,
+//               batch x ACTIVE_COLS row-major (value domain: see physics/AnalogMacro.h).
+#pragma once
+
+#include <cstdint>
+#include <tlm>
+
+#include "models/physics/AnalogMacro.h"
+
+namespace sotsim::macro_map {
+
+inline constexpr std::uint64_t kCsrBase = 0x0000000;
+inline constexpr std::uint64_t kCsrSize = 0x1000;
+inline constexpr std::uint64_t kWeightBase = 0x0100000;
+inline constexpr std::uint64_t kWeightSize = 0x0F00000;
+inline constexpr std::uint64_t kInputBase = 0x1000000;
+inline constexpr std::uint64_t kInputSize = 0x1000000;
+inline constexpr std::uint64_t kOutputBase = 0x2000000;
+inline constexpr std::uint64_t kOutputSize = 0x1000000;
+inline constexpr std::uint64_t kMacroSpan = 0x4000000;   // address space of one macro
+
+// CSR offsets
+inline constexpr std::uint32_t kId = 0x00;            // RO  0x4D52414D ("MRAM")
+inline constexpr std::uint32_t kRows = 0x04;          // RO  physical rows
+inline constexpr std::uint32_t kCols = 0x08;          // RO  physical columns
+inline constexpr std::uint32_t kActiveRows = 0x0C;    // RW  rows driven (1..block rows); inputs beyond are 0
+inline constexpr std::uint32_t kActiveCols = 0x10;    // RW  columns returned (1..block cols)
+inline constexpr std::uint32_t kInputBits = 0x14;     // RO  input bits of the programmed block
+inline constexpr std::uint32_t kReadout = 0x18;       // RO  ReadoutKind of the block (0 adc,1 sa,2 tdc,3 neuron)
+inline constexpr std::uint32_t kBatch = 0x1C;         // RO  vectors in the last MVM
+inline constexpr std::uint32_t kStatus = 0x20;        // RO  bit0 programmed, bit1 busy, bit2 error
+inline constexpr std::uint32_t kWriteFailures = 0x24; // RO  cells left wrong after the last program
+inline constexpr std::uint32_t kErrorCount = 0x28;    // RO  transactions answered with an error
+inline constexpr std::uint32_t kMvmCount = 0x2C;      // RO  MVM transactions (low 32 bits)
+inline constexpr std::uint32_t kControl = 0x30;       // WO  bit0: clear error counters and error flag
+inline constexpr std::uint32_t kIdValue = 0x4D52414D;
+
+inline constexpr std::uint32_t kStatusProgrammed = 1u << 0;
+inline constexpr std::uint32_t kStatusBusy = 1u << 1;
+inline constexpr std::uint32_t kStatusError = 1u << 2;
+
+// Block description that accompanies a weight-window write (the weights themselves are
+// in the payload's data as int32). The pointer must stay valid during b_transport.
+struct BlockSpecExtension : tlm::tlm_extension<BlockSpecExtension> {
+    const phys::BlockSpec* spec = nullptr;
+    explicit BlockSpecExtension(const phys::BlockSpec* s = nullptr) : spec(s) {}
+    tlm::tlm_extension_base* clone() const override { return new BlockSpecExtension(spec); }
+    void copy_from(const tlm::tlm_extension_base& e) override {
+        spec = static_cast<const BlockSpecExtension&>(e).spec;
+    }
+};
+
+}  // namespace sotsim::macro_map

@@ -1,0 +1,301 @@
+#include "models/macro/MramMacro.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sotsim {
+
+using namespace sc_core;
+using namespace macro_map;
+
+MramMacro::MramMacro(sc_module_name name, const Config& config, int macro_id, int power_group)
+    : sc_module(name),
+      cfg("cfg"),
+      config_(config),
+      macro_id_(macro_id),
+      power_group_(power_group),
+      analog_(config, macro_id),
+      cycle_(tlmx::cycles(1, config.macro.clock)) {
+    cfg.register_b_transport(this, &MramMacro::b_transport);
+    cfg.register_transport_dbg(this, &MramMacro::transport_dbg);
+}
+
+void MramMacro::set_trace(TraceSink* sink) {
+    sink_ = sink;
+    const std::string p = name();
+    tr_busy_.declare(sink, p + ".busy", 1);
+    tr_mvm_count_.declare(sink, p + ".mvm_count", 32);
+    tr_adc_.declare(sink, p + ".adc_active", 16);
+}
+
+void MramMacro::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
+    access(t, &delay);
+    if (t.is_response_error()) {
+        ++error_count_;
+        error_flag_ = true;
+    }
+}
+
+unsigned MramMacro::transport_dbg(tlm::tlm_generic_payload& t) {
+    access(t, nullptr);
+    return t.is_response_ok() ? t.get_data_length() : 0;
+}
+
+void MramMacro::access(tlm::tlm_generic_payload& t, sc_time* delay) {
+    if (!tlmx::plain_access(t, delay == nullptr)) return;
+    const std::uint64_t a = t.get_address();
+    const std::uint64_t len = t.get_data_length();
+    const bool write = t.is_write();
+    if (!write && !t.is_read()) {
+        tlmx::command_error(t);
+        return;
+    }
+    auto inside = [&](std::uint64_t base, std::uint64_t size) { return a >= base && a - base < size; };
+    auto fits = [&](std::uint64_t base, std::uint64_t size) { return a - base + len <= size; };
+    if (inside(kCsrBase, kCsrSize)) {
+        if (!fits(kCsrBase, kCsrSize)) return tlmx::address_error(t);
+        return csr_access(t, a - kCsrBase, delay);
+    }
+    if (inside(kWeightBase, kWeightSize)) {
+        if (!fits(kWeightBase, kWeightSize)) return tlmx::address_error(t);
+        return write ? weight_write(t, a - kWeightBase, delay) : weight_read(t, a - kWeightBase, delay);
+    }
+    if (inside(kInputBase, kInputSize)) {
+        if (!fits(kInputBase, kInputSize)) return tlmx::address_error(t);
+        if (!write) return tlmx::command_error(t);
+        return input_write(t, a - kInputBase, delay);
+    }
+    if (inside(kOutputBase, kOutputSize)) {
+        if (!fits(kOutputBase, kOutputSize)) return tlmx::address_error(t);
+        if (write) return tlmx::command_error(t);
+        return output_read(t, a - kOutputBase, delay);
+    }
+    tlmx::address_error(t);
+}
+
+BusyResource::Grant MramMacro::occupy(sc_time& delay, const sc_time& duration) {
+    const sc_time arrival = sc_time_stamp() + delay;
+    auto g = busy_.reserve(arrival, duration);
+    delay = g.end - sc_time_stamp();
+    return g;
+}
+
+void MramMacro::account(int layer, const ActionCounter& delta, const BusyResource::Grant& g) {
+    actions_.merge(layer, delta);
+    trace_activity(sink_, power_group_, g.start, g.end, delta);
+}
+
+// ---- CSRs -----------------------------------------------------------------------------
+std::uint32_t MramMacro::csr_value(std::uint32_t reg, const sc_time& now) const {
+    const bool prog = analog_.programmed();
+    switch (reg) {
+        case kId: return kIdValue;
+        case kRows: return static_cast<std::uint32_t>(config_.array.rows);
+        case kCols: return static_cast<std::uint32_t>(config_.array.cols);
+        case kActiveRows: return static_cast<std::uint32_t>(active_rows_);
+        case kActiveCols: return static_cast<std::uint32_t>(active_cols_);
+        case kInputBits: return prog ? static_cast<std::uint32_t>(analog_.spec().input_bits) : 0u;
+        case kReadout: return prog ? static_cast<std::uint32_t>(analog_.spec().readout) : 0u;
+        case kBatch: return static_cast<std::uint32_t>(last_batch_);
+        case kStatus:
+            return (prog ? kStatusProgrammed : 0u) | (busy_.busy_at(now) ? kStatusBusy : 0u) |
+                   (error_flag_ ? kStatusError : 0u);
+        case kWriteFailures: return static_cast<std::uint32_t>(last_write_failures_);
+        case kErrorCount: return static_cast<std::uint32_t>(error_count_);
+        case kMvmCount: return static_cast<std::uint32_t>(mvm_count_);
+        case kControl: return 0u;
+        default: return 0xFFFFFFFFu;  // marker: no such register
+    }
+}
+
+void MramMacro::csr_access(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
+    if (t.get_data_length() != 4) return tlmx::burst_error(t);
+    if (off % 4 != 0 || off > kControl) return tlmx::address_error(t);
+    const auto reg = static_cast<std::uint32_t>(off);
+    const sc_time now = sc_time_stamp() + (delay ? *delay : SC_ZERO_TIME);
+    std::uint32_t v = 0;
+    if (t.is_read()) {
+        if (reg == kControl) return tlmx::command_error(t);  // write-only
+        v = csr_value(reg, now);
+        std::memcpy(t.get_data_ptr(), &v, 4);
+    } else {
+        std::memcpy(&v, t.get_data_ptr(), 4);
+        if (reg == kActiveRows || reg == kActiveCols) {
+            if (!analog_.programmed()) return tlmx::generic_error(t);
+            const int limit = reg == kActiveRows ? analog_.spec().rows : analog_.spec().cols;
+            if (v < 1 || static_cast<int>(v) > limit) return tlmx::generic_error(t);
+            (reg == kActiveRows ? active_rows_ : active_cols_) = static_cast<int>(v);
+        } else if (reg == kControl) {
+            if (v & 1u) {
+                error_count_ = 0;
+                error_flag_ = false;
+            }
+        } else {
+            return tlmx::command_error(t);  // read-only register
+        }
+    }
+    if (delay) *delay += cycle_;  // register access: one control-clock cycle, not queued
+    tlmx::ok(t);
+}
+
+// ---- weight window ----------------------------------------------------------------------
+void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
+    auto* ext = t.get_extension<BlockSpecExtension>();
+    if (!ext || !ext->spec || off != 0) return tlmx::command_error(t);  // whole-block program only
+    const phys::BlockSpec& spec = *ext->spec;
+    if (spec.rows < 1 || spec.cols < 1 ||
+        spec.rows > phys::AnalogMacro::logical_rows(config_, spec.weight_bits) ||
+        spec.cols > phys::AnalogMacro::logical_cols(config_, spec.weight_bits))
+        return tlmx::generic_error(t);
+    const std::uint64_t n = static_cast<std::uint64_t>(spec.rows) * spec.cols;
+    if (t.get_data_length() != n * 4) return tlmx::burst_error(t);
+    using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Eigen::MatrixXi w = Eigen::Map<const RowMajorI>(reinterpret_cast<const std::int32_t*>(t.get_data_ptr()),
+                                                    spec.rows, spec.cols);
+    ActionCounter delta;
+    phys::ProgramResult r;
+    try {
+        r = analog_.program(w, spec, delta);
+    } catch (const std::exception&) {
+        return tlmx::generic_error(t);  // weights outside the block's value domain
+    }
+    active_rows_ = spec.rows;
+    active_cols_ = spec.cols;
+    last_y_.resize(0, 0);
+    last_batch_ = 0;
+    last_write_failures_ = r.write_failures;
+    if (delay) {
+        auto g = occupy(*delay, tlmx::seconds(r.time_s));
+        ++programs_;
+        pulses_ += r.pulses;
+        write_failures_ += r.write_failures;
+        account(tlmx::layer_of(t), delta, g);
+        tr_busy_.record(g.start, 1);
+        tr_busy_.record(g.end, 0);
+    }
+    tlmx::ok(t);
+}
+
+void MramMacro::weight_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
+    if (!analog_.programmed()) return tlmx::generic_error(t);
+    const auto& spec = analog_.spec();
+    const std::uint64_t len = t.get_data_length();
+    if (off % 4 != 0 || len % 4 != 0) return tlmx::burst_error(t);
+    const std::uint64_t n = static_cast<std::uint64_t>(spec.rows) * spec.cols;
+    if (off / 4 + len / 4 > n) return tlmx::address_error(t);
+    using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const RowMajorI w = analog_.read_weights();
+    std::memcpy(t.get_data_ptr(), w.data() + off / 4, len);
+    if (delay) {
+        // A verify read senses whole rows: every row the access touches is read once.
+        const std::uint64_t first_row = off / 4 / spec.cols, last_row = (off / 4 + len / 4 - 1) / spec.cols;
+        const double rows = static_cast<double>(last_row - first_row + 1);
+        ActionCounter delta;
+        delta.add(action::kVerifyRead, rows);
+        auto g = occupy(*delay, tlmx::seconds(rows * config_.periphery.t_settle));
+        account(tlmx::layer_of(t), delta, g);
+    }
+    tlmx::ok(t);
+}
+
+// ---- compute -------------------------------------------------------------------------------
+void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
+    if (!delay) return tlmx::command_error(t);  // debug accesses never compute
+    if (!analog_.programmed()) return tlmx::generic_error(t);
+    const std::uint64_t vec_bytes = 4ull * static_cast<std::uint64_t>(active_rows_);
+    const std::uint64_t len = t.get_data_length();
+    if (off != 0 || len % vec_bytes != 0) return tlmx::burst_error(t);
+    const int batch = static_cast<int>(len / vec_bytes);
+    const auto& spec = analog_.spec();
+    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(batch, spec.rows);
+    x.leftCols(active_rows_) =
+        Eigen::Map<const RowMajorF>(reinterpret_cast<const float*>(t.get_data_ptr()), batch, active_rows_);
+    ActionCounter delta;
+    phys::MvmResult r;
+    try {
+        r = analog_.mvm(x, delta);
+    } catch (const std::exception&) {
+        return tlmx::generic_error(t);  // inputs outside the encoding's value domain
+    }
+    last_y_ = r.y.leftCols(active_cols_);
+    last_batch_ = batch;
+    ++mvm_count_;
+    vectors_ += static_cast<std::uint64_t>(batch);
+    auto g = occupy(*delay, tlmx::seconds(r.latency_s));
+    account(tlmx::layer_of(t), delta, g);
+    tr_busy_.record(g.start, 1);
+    tr_adc_.record(g.start, active_readout_units());
+    tr_busy_.record(g.end, 0);
+    tr_adc_.record(g.end, 0);
+    tr_mvm_count_.record(g.end, static_cast<double>(mvm_count_));
+    tlmx::ok(t);
+}
+
+void MramMacro::output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
+    if (!analog_.programmed()) return tlmx::generic_error(t);
+    const std::uint64_t len = t.get_data_length();
+    if (off % 4 != 0 || len % 4 != 0) return tlmx::burst_error(t);
+    const std::uint64_t n = static_cast<std::uint64_t>(last_y_.rows()) * last_y_.cols();
+    if (off / 4 + len / 4 > n) return tlmx::address_error(t);
+    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const RowMajorF y = last_y_;
+    std::memcpy(t.get_data_ptr(), y.data() + off / 4, len);
+    // Output registers are read after the MVM that produced them: queue behind it.
+    if (delay) occupy(*delay, cycle_);
+    tlmx::ok(t);
+}
+
+// ---- stats -----------------------------------------------------------------------------------
+int MramMacro::readout_units() const {
+    const int cols = config_.array.cols;
+    switch (config_.periphery.readout) {
+        case ReadoutKind::Adc:
+            return (cols + config_.periphery.adc.cols_per_adc - 1) / config_.periphery.adc.cols_per_adc;
+        case ReadoutKind::SenseAmp:
+        case ReadoutKind::Tdc:
+        case ReadoutKind::SigmoidNeuron: return cols;
+    }
+    return cols;
+}
+
+int MramMacro::active_readout_units() const {
+    if (!analog_.programmed()) return 0;
+    const auto& s = analog_.spec();
+    const int pcols = phys::AnalogMacro::physical_cols(config_, s.weight_bits, s.cols);
+    if (s.readout == ReadoutKind::Adc) {
+        const int per = config_.periphery.adc.cols_per_adc;
+        return std::min(readout_units(), (pcols + per - 1) / per);
+    }
+    return pcols;
+}
+
+std::vector<StatValue> MramMacro::stats() const {
+    return {
+        {"busy_time_s", busy_.busy_time().to_seconds(), "s", "time the macro computed or was programmed"},
+        {"queue_wait_s", busy_.wait_time().to_seconds(), "s", "time requests waited behind earlier ones"},
+        {"mvm_count", static_cast<double>(mvm_count_), "1", "MVM transactions"},
+        {"vectors", static_cast<double>(vectors_), "1", "input vectors processed"},
+        {"programs", static_cast<double>(programs_), "1", "block (re)programmings"},
+        {"write_pulses", static_cast<double>(pulses_), "1", "SOT write pulses"},
+        {"write_failures", static_cast<double>(write_failures_), "1", "cells left in the wrong state"},
+        {"error_responses", static_cast<double>(error_count_), "1", "transactions answered with an error"},
+    };
+}
+
+std::map<std::string, double> MramMacro::area_items() const {
+    const double rows = config_.array.rows, cols = config_.array.cols;
+    std::map<std::string, double> a{{"mtj_cell", rows * cols},
+                                    {"row_driver", rows},
+                                    {"write_driver", cols},
+                                    {"macro_control", 1}};
+    switch (config_.periphery.readout) {
+        case ReadoutKind::Adc: a["adc"] = readout_units(); break;
+        case ReadoutKind::SenseAmp: a["sense_amp"] = readout_units(); break;
+        case ReadoutKind::Tdc: a["tdc"] = readout_units(); break;
+        case ReadoutKind::SigmoidNeuron: a["neuron"] = readout_units(); break;
+    }
+    return a;
+}
+
+}  // namespace sotsim

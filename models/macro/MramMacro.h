@@ -1,0 +1,89 @@
+// MramMacro: one SOT-MRAM compute macro as a loosely-timed TLM-2.0 target.
+//
+// Wraps phys::AnalogMacro (numbers, per-action counts, latency) and adds the memory map
+// (models/macro/MacroMap.h), busy-until timing (overlapping requests queue behind the
+// running program/MVM), response status on every path, stats and trace signals.
+// The target never calls wait(): it only annotates `delay`, so an initiator can dispatch
+// to several macros with separate local time offsets and join later.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
+
+#include "models/common/BusyResource.h"
+#include "models/common/Stats.h"
+#include "models/common/Trace.h"
+#include "models/config/Config.h"
+#include "models/macro/MacroMap.h"
+#include "models/physics/AnalogMacro.h"
+
+namespace sotsim {
+
+class MramMacro : public sc_core::sc_module, public StatsSource {
+public:
+    tlm_utils::simple_target_socket<MramMacro> cfg;
+
+    // `macro_id` is the chip-wide macro index (selects the physics random streams);
+    // `power_group` the tile it belongs to (per-tile power traces).
+    MramMacro(sc_core::sc_module_name name, const Config& config, int macro_id, int power_group = -1);
+
+    // Declare trace signals `<prefix>.busy`, `.mvm_count`, `.adc_active`; nullptr = off.
+    void set_trace(TraceSink* sink);
+
+    const phys::AnalogMacro& analog() const { return analog_; }
+    int macro_id() const { return macro_id_; }
+    const sc_core::sc_time& busy_until() const { return busy_.busy_until(); }
+    std::uint64_t mvm_count() const { return mvm_count_; }
+
+    // StatsSource
+    std::string component_kind() const override { return "macro"; }
+    const ActionCounter& actions() const override { return actions_.total(); }
+    std::vector<StatValue> stats() const override;
+    std::map<std::string, double> area_items() const override;
+    int power_group() const override { return power_group_; }
+    const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
+
+private:
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& t);
+    // Shared decode. `delay` == nullptr: debug access (no time, no counting, no MVM).
+    void access(tlm::tlm_generic_payload& t, sc_core::sc_time* delay);
+
+    void csr_access(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
+    void weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
+    void weight_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
+    void input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
+    void output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
+
+    std::uint32_t csr_value(std::uint32_t reg, const sc_core::sc_time& now) const;
+    int readout_units() const;           // ADCs / sense amps / TDCs / neurons of this macro
+    int active_readout_units() const;    // of those, used by the programmed block
+    // Reserve the macro for `duration` from the request's arrival; annotate delay.
+    BusyResource::Grant occupy(sc_core::sc_time& delay, const sc_core::sc_time& duration);
+    void account(int layer, const ActionCounter& delta, const BusyResource::Grant& g);
+
+    const Config& config_;
+    int macro_id_;
+    int power_group_;
+    phys::AnalogMacro analog_;
+    sc_core::sc_time cycle_;
+
+    int active_rows_ = 0, active_cols_ = 0;
+    Eigen::MatrixXf last_y_;             // batch x active_cols of the last MVM
+    int last_batch_ = 0;
+    bool error_flag_ = false;
+    std::uint64_t error_count_ = 0, mvm_count_ = 0, vectors_ = 0, programs_ = 0;
+    std::int64_t pulses_ = 0, last_write_failures_ = 0, write_failures_ = 0;
+
+    BusyResource busy_;
+    LayeredActions actions_;
+    TraceSink* sink_ = nullptr;
+    TraceChannel tr_busy_, tr_mvm_count_, tr_adc_;
+};
+
+}  // namespace sotsim

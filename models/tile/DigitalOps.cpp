@@ -1,0 +1,239 @@
+#include "models/tile/DigitalOps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace sotsim::digital {
+
+namespace {
+void require(bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error(what);
+}
+std::string shape(const Eigen::MatrixXf& m) {
+    return std::to_string(m.rows()) + "x" + std::to_string(m.cols());
+}
+void same_shape(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, const char* op) {
+    require(a.rows() == b.rows() && a.cols() == b.cols(),
+            std::string(op) + ": operand shapes differ (" + shape(a) + " vs " + shape(b) + ")");
+}
+}  // namespace
+
+double Work::ops() const {
+    double n = 0;
+    for (const auto& [k, v] : actions.count) n += v;
+    return n > 0 ? n : elements;
+}
+
+float activate(const Instr& in, float x) {
+    switch (in.act) {
+        case ActKind::None: return x;
+        case ActKind::Sign: return x >= 0.0f ? 1.0f : -1.0f;
+        case ActKind::Step: return x >= 0.0f ? 1.0f : 0.0f;
+        case ActKind::Relu: return x > 0.0f ? x : 0.0f;
+        case ActKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
+        case ActKind::Tanh: return std::tanh(x);
+        case ActKind::Clip: return std::min(std::max(x, in.lo), in.hi);
+        case ActKind::Quantize: {
+            const float c = std::min(std::max(x, in.lo), in.hi);
+            return std::nearbyint((c - in.lo) / (in.hi - in.lo) * static_cast<float>(in.levels));
+        }
+        case ActKind::Round: return std::nearbyint(x);
+    }
+    return x;
+}
+
+Work activation(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+    same_shape(src, dst, "Activation");
+    if (in.act == ActKind::Clip || in.act == ActKind::Quantize)
+        require(in.hi > in.lo, "Activation: range hi must exceed lo");
+    if (in.act == ActKind::Quantize) require(in.levels >= 1, "Activation: Quantize needs levels >= 1");
+    dst = src.unaryExpr([&](float x) { return activate(in, x); });
+    Work w;
+    const double n = static_cast<double>(src.size());
+    w.elements = n;
+    switch (in.act) {
+        case ActKind::None: break;
+        case ActKind::Sign:
+        case ActKind::Step:
+        case ActKind::Relu: w.actions.add(action::kDigitalCompare, n); break;
+        case ActKind::Clip: w.actions.add(action::kDigitalCompare, 2 * n); break;
+        case ActKind::Quantize:
+            w.actions.add(action::kDigitalCompare, 2 * n);
+            w.actions.add(action::kDigitalMult, n);
+            break;
+        case ActKind::Round: w.actions.add(action::kDigitalAct, n); break;
+        case ActKind::Sigmoid:
+        case ActKind::Tanh: w.actions.add(action::kDigitalAct, n); break;
+    }
+    return w;
+}
+
+Work position_bias(const Instr& in, int batch, Eigen::MatrixXf& dst) {
+    const int P = in.rows, C = in.cols;
+    require(P > 0 && C > 0, "PositionBias: rows and cols must be positive");
+    require(dst.rows() == static_cast<Eigen::Index>(batch) * P,
+            "PositionBias: destination has " + std::to_string(dst.rows()) + " rows, expected " + std::to_string(batch * P));
+    require(in.c0 >= 0 && in.c0 + C <= dst.cols(), "PositionBias: column slice out of range");
+    require(static_cast<long>(in.vbias.size()) == static_cast<long>(P) * C,
+            "PositionBias: vbias has " + std::to_string(in.vbias.size()) + " entries, expected " + std::to_string(P * C));
+    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const RowMajorF> bias(in.vbias.data(), P, C);
+    for (int s = 0; s < batch; ++s) dst.block(static_cast<Eigen::Index>(s) * P, in.c0, P, C) += bias;
+    Work w;
+    w.elements = static_cast<double>(batch) * P * C;
+    w.actions.add(action::kDigitalAdd, w.elements);
+    return w;
+}
+
+Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+    same_shape(src, dst, "Affine");
+    const auto cols = src.cols();
+    require(in.vscale.empty() || static_cast<Eigen::Index>(in.vscale.size()) == cols,
+            "Affine: vscale has " + std::to_string(in.vscale.size()) + " entries for " + std::to_string(cols) + " columns");
+    require(in.vbias.empty() || static_cast<Eigen::Index>(in.vbias.size()) == cols,
+            "Affine: vbias has " + std::to_string(in.vbias.size()) + " entries for " + std::to_string(cols) + " columns");
+    Eigen::MatrixXf out = src;
+    if (!in.vscale.empty())
+        out *= Eigen::Map<const Eigen::VectorXf>(in.vscale.data(), cols).asDiagonal();
+    if (!in.vbias.empty())
+        out.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(in.vbias.data(), cols);
+    dst = std::move(out);
+    Work w;
+    const double n = static_cast<double>(src.size());
+    w.elements = n;
+    if (!in.vscale.empty()) w.actions.add(action::kDigitalMult, n);
+    if (!in.vbias.empty()) w.actions.add(action::kDigitalAdd, n);
+    return w;
+}
+
+Work add(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& dst) {
+    same_shape(a, b, "Add");
+    same_shape(a, dst, "Add");
+    dst = a + b;
+    Work w;
+    w.elements = static_cast<double>(a.size());
+    w.actions.add(action::kDigitalAdd, w.elements);
+    return w;
+}
+
+namespace {
+// Value of channel c at (y, x) of sample b in either layout.
+struct Reader {
+    const Eigen::MatrixXf& m;
+    const ConvGeom& g;
+    bool position_major;
+    float at(int b, int c, int y, int x) const {
+        if (position_major) return m(static_cast<Eigen::Index>(b) * g.h * g.w + y * g.w + x, c);
+        return m(b, (static_cast<Eigen::Index>(c) * g.h + y) * g.w + x);
+    }
+};
+bool layout_of(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, const char* op) {
+    require(g.c > 0 && g.h > 0 && g.w > 0 && g.kh > 0 && g.kw > 0 && g.stride_h > 0 && g.stride_w > 0 &&
+                g.out_h() > 0 && g.out_w() > 0,
+            std::string(op) + ": invalid geometry");
+    if (src_rps == 1 && src.rows() == batch && src.cols() == static_cast<Eigen::Index>(g.c) * g.h * g.w) return false;
+    if (src_rps == g.h * g.w && src.rows() == static_cast<Eigen::Index>(batch) * g.h * g.w && src.cols() == g.c)
+        return true;
+    throw std::runtime_error(std::string(op) + ": source " + shape(src) + " matches neither CHW (B x " +
+                             std::to_string(g.c * g.h * g.w) + ") nor position-major (B*" + std::to_string(g.h * g.w) +
+                             " x " + std::to_string(g.c) + ") layout");
+}
+}  // namespace
+
+Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+    const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
+    const int oh = g.out_h(), ow = g.out_w(), P = oh * ow;
+    const Eigen::Index K = static_cast<Eigen::Index>(g.c) * g.kh * g.kw;
+    require(dst.rows() == static_cast<Eigen::Index>(batch) * P && dst.cols() == K,
+            "Im2col: destination is " + shape(dst) + ", expected " + std::to_string(batch * P) + "x" + std::to_string(K));
+    Reader rd{src, g, pm};
+    for (int b = 0; b < batch; ++b)
+        for (int oy = 0; oy < oh; ++oy)
+            for (int ox = 0; ox < ow; ++ox) {
+                const Eigen::Index row = static_cast<Eigen::Index>(b) * P + oy * ow + ox;
+                for (int c = 0; c < g.c; ++c)
+                    for (int i = 0; i < g.kh; ++i)
+                        for (int j = 0; j < g.kw; ++j) {
+                            const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
+                            const bool in = y >= 0 && y < g.h && x >= 0 && x < g.w;
+                            dst(row, (static_cast<Eigen::Index>(c) * g.kh + i) * g.kw + j) = in ? rd.at(b, c, y, x) : g.pad_value;
+                        }
+            }
+    Work w;
+    w.elements = static_cast<double>(dst.size());  // element moves; no arithmetic
+    return w;
+}
+
+Work pool(const ConvGeom& g, bool max, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+    const bool pm = layout_of(g, batch, src_rps, src, "Pool");
+    const int oh = g.out_h(), ow = g.out_w();
+    if (pm)
+        require(dst.rows() == static_cast<Eigen::Index>(batch) * oh * ow && dst.cols() == g.c,
+                "Pool: destination is " + shape(dst) + ", expected position-major " + std::to_string(batch * oh * ow) +
+                    "x" + std::to_string(g.c));
+    else
+        require(dst.rows() == batch && dst.cols() == static_cast<Eigen::Index>(g.c) * oh * ow,
+                "Pool: destination is " + shape(dst) + ", expected CHW " + std::to_string(batch) + "x" +
+                    std::to_string(g.c * oh * ow));
+    Reader rd{src, g, pm};
+    double compares = 0, adds = 0, mults = 0;
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < g.c; ++c)
+            for (int oy = 0; oy < oh; ++oy)
+                for (int ox = 0; ox < ow; ++ox) {
+                    float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                    int valid = 0;
+                    for (int i = 0; i < g.kh; ++i)
+                        for (int j = 0; j < g.kw; ++j) {
+                            const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
+                            if (y < 0 || y >= g.h || x < 0 || x >= g.w) continue;  // padding excluded
+                            const float v = rd.at(b, c, y, x);
+                            acc = max ? std::max(acc, v) : acc + v;
+                            ++valid;
+                        }
+                    if (valid == 0) acc = 0.0f;
+                    else if (!max) acc /= static_cast<float>(valid);
+                    if (valid > 1) (max ? compares : adds) += valid - 1;
+                    if (!max && valid > 0) mults += 1;
+                    if (pm) dst(static_cast<Eigen::Index>(b) * oh * ow + oy * ow + ox, c) = acc;
+                    else dst(b, (static_cast<Eigen::Index>(c) * oh + oy) * ow + ox) = acc;
+                }
+    Work w;
+    w.elements = static_cast<double>(dst.size());
+    if (compares > 0) w.actions.add(action::kDigitalCompare, compares);
+    if (adds > 0) w.actions.add(action::kDigitalAdd, adds);
+    if (mults > 0) w.actions.add(action::kDigitalMult, mults);
+    return w;
+}
+
+Work copy(int batch, int src_rps, int dst_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+    Work w;
+    w.elements = static_cast<double>(src.size());
+    if (src.rows() == dst.rows() && src.cols() == dst.cols()) {
+        dst = src;
+        return w;
+    }
+    if (src_rps > 1 && dst_rps == 1 && dst.rows() == batch && src.rows() == static_cast<Eigen::Index>(batch) * src_rps &&
+        dst.cols() == src.cols() * src_rps) {
+        const Eigen::Index P = src_rps, C = src.cols();
+        for (Eigen::Index b = 0; b < batch; ++b)
+            for (Eigen::Index p = 0; p < P; ++p)
+                for (Eigen::Index c = 0; c < C; ++c) dst(b, c * P + p) = src(b * P + p, c);
+        return w;
+    }
+    if (dst_rps > 1 && src_rps == 1 && src.rows() == batch && dst.rows() == static_cast<Eigen::Index>(batch) * dst_rps &&
+        src.cols() == dst.cols() * dst_rps) {
+        const Eigen::Index P = dst_rps, C = dst.cols();
+        for (Eigen::Index b = 0; b < batch; ++b)
+            for (Eigen::Index p = 0; p < P; ++p)
+                for (Eigen::Index c = 0; c < C; ++c) dst(b * P + p, c) = src(b, c * P + p);
+        return w;
+    }
+    throw std::runtime_error("Copy: cannot convert " + shape(src) + " (rows/sample " + std::to_string(src_rps) + ") to " +
+                             shape(dst) + " (rows/sample " + std::to_string(dst_rps) + ")");
+}
+
+}  // namespace sotsim::digital

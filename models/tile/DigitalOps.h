@@ -1,0 +1,36 @@
+// Functional kernels of the tile's digital unit (plain C++, no timing) and the exact
+// number of digital actions each performs, so time and energy follow the work done.
+// Tensor layouts (per sample): "flat" CHW (rows_per_sample 1, width C*H*W) or
+// "position-major" HWC (rows_per_sample H*W, width C), as produced by an im2col MVM.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include "models/common/Actions.h"
+#include "models/tile/Program.h"
+
+namespace sotsim::digital {
+
+// Actions of one kernel call (digital_add / _mult / _compare / _act) plus the number of
+// element moves the unit performs (for time: elements / lanes cycles).
+struct Work {
+    ActionCounter actions;
+    double elements = 0;
+    double ops() const;   // total digital ops (sum of counted actions, or moves if none)
+};
+
+float activate(const Instr& in, float x);
+// dst = act(src); counts per element (see Program.h, ActKind).
+Work activation(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+// dst[s*rows + p, c0 + c] += vbias[p*cols + c] for every sample s (Program.h PositionBias).
+Work position_bias(const Instr& in, int batch, Eigen::MatrixXf& dst);
+Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+Work add(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& dst);
+// src_rps: rows per sample of src (1 = flat CHW, h*w = position-major).
+Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+Work pool(const ConvGeom& g, bool max, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+// Layout change between position-major (rps P, width C) and flat CHW (rps 1, width C*P),
+// or a plain copy when both tensors have the same shape.
+Work copy(int batch, int src_rps, int dst_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+
+}  // namespace sotsim::digital

@@ -1,0 +1,80 @@
+// GlobalBuffer: chip-level SRAM shared by all tiles, a TLM target behind the interconnect.
+//
+// It holds the global tensors of the loaded Program. Window layout: tensor after tensor
+// (4 KiB aligned), each as float32 row-major (B*rows_per_sample x width); `tensor_base()`
+// gives a tensor's offset. Two access forms:
+//  * plain read/write (host, debug): 4-byte aligned bytes of the float32 image;
+//  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor and a column
+//    slice; the address must be the tensor's base and data is rows x cols float32 row-major.
+// Timing: one port of `gbuf_width_bytes` per bus-clock cycle, busy-until. Traffic and
+// energy are counted at the tensor's modelled precision (`bits`), not at float32.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <map>
+#include <vector>
+
+#include "models/common/BusyResource.h"
+#include "models/common/Stats.h"
+#include "models/common/Trace.h"
+#include "models/config/Config.h"
+#include "models/tile/TensorStore.h"
+
+namespace sotsim {
+
+struct TensorSliceExtension : tlm::tlm_extension<TensorSliceExtension> {
+    int tensor = -1;
+    int col0 = 0, cols = 0;
+    TensorSliceExtension(int t = -1, int c0 = 0, int n = 0) : tensor(t), col0(c0), cols(n) {}
+    tlm::tlm_extension_base* clone() const override { return new TensorSliceExtension(tensor, col0, cols); }
+    void copy_from(const tlm::tlm_extension_base& e) override {
+        const auto& o = static_cast<const TensorSliceExtension&>(e);
+        tensor = o.tensor, col0 = o.col0, cols = o.cols;
+    }
+};
+
+class GlobalBuffer : public sc_core::sc_module, public StatsSource {
+public:
+    tlm_utils::simple_target_socket<GlobalBuffer> port;
+
+    GlobalBuffer(sc_core::sc_module_name name, const ChipConfig& cfg);
+
+    // Drop all tensors / add one (throws when the modelled bytes exceed the capacity).
+    void clear();
+    std::uint64_t allocate(int id, int rows, int cols, int bits);
+    std::uint64_t tensor_base(int id) const;
+    std::uint64_t window_bytes() const { return next_base_; }
+    TensorStore& store() { return store_; }
+    void set_trace(TraceSink* sink) { sink_ = sink; }
+
+    std::string component_kind() const override { return "global_buffer"; }
+    const ActionCounter& actions() const override { return actions_.total(); }
+    std::vector<StatValue> stats() const override;
+    std::map<std::string, double> area_items() const override { return {{"sram_byte", cfg_.global_buffer_bytes}}; }
+    const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
+
+private:
+    struct Region {
+        int id;
+        std::uint64_t base, bytes;
+    };
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& t);
+    // Moves the data; returns the modelled bytes, 0 with the response set on error.
+    std::uint64_t move(tlm::tlm_generic_payload& t, bool debug);
+    std::uint64_t move_slice(tlm::tlm_generic_payload& t, const TensorSliceExtension& s);
+    const Region* region_at(std::uint64_t addr) const;
+
+    const ChipConfig& cfg_;
+    TensorStore store_;
+    std::vector<Region> regions_;
+    std::uint64_t next_base_ = 0;
+    BusyResource port_busy_;
+    LayeredActions actions_;
+    TraceSink* sink_ = nullptr;
+};
+
+}  // namespace sotsim

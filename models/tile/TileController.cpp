@@ -1,0 +1,413 @@
+#include "models/tile/TileController.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/macro/MacroMap.h"
+#include "models/tile/DigitalOps.h"
+#include "models/tile/GlobalBuffer.h"
+
+namespace sotsim {
+
+using namespace sc_core;
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+const char* op_name(OpCode op) {
+    static const char* names[] = {"Load", "Store", "Im2col", "Program", "Mvm",     "Affine", "Activation",
+                                  "Pool", "Add",   "Copy",   "Barrier", "Layer",   "End",        "PositionBias"};
+    const auto i = static_cast<std::size_t>(op);
+    return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
+}
+sc_time max_t(const sc_time& a, const sc_time& b) { return a > b ? a : b; }
+}  // namespace
+
+TileController::TileController(sc_module_name name, const Config& cfg, int tile)
+    : sc_module(name),
+      to_noc("to_noc"),
+      to_macros("to_macros"),
+      buffer("buffer", cfg.tile, tile),
+      macros("macro"),
+      cfg_(cfg),
+      tile_(tile),
+      cycle_(tlmx::cycles(1, cfg.tile.clock)) {
+    macros.init(static_cast<std::size_t>(cfg.tile.macros), [&](const char* nm, std::size_t i) {
+        (void)nm;  // named macro<i> so trace paths read chip.tile0.macro3
+        const std::string n = "macro" + std::to_string(i);
+        return new MramMacro(n.c_str(), cfg, tile * cfg.tile.macros + static_cast<int>(i), tile);
+    });
+    for (auto& m : macros) to_macros.bind(m.cfg);
+    macro_block_.assign(static_cast<std::size_t>(cfg.tile.macros), -1);
+    SC_THREAD(run_thread);
+}
+
+void TileController::set_trace(TraceSink* sink) {
+    sink_ = sink;
+    buffer.set_trace(sink);
+    for (auto& m : macros) m.set_trace(sink);
+    tr_layer_.declare(sink, std::string(name()) + ".layer", 16);
+}
+
+void TileController::prepare(const Program& p, int batch) {
+    buffer.store().clear();
+    for (std::size_t id = 0; id < p.tensors.size(); ++id) {
+        const auto& d = p.tensors[id];
+        if (d.where != Location::Local || d.tile != tile_) continue;
+        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits, cfg_.tile.buffer_bytes,
+                                "tile " + std::to_string(tile_) + " local buffer");
+    }
+    macro_block_.assign(static_cast<std::size_t>(cfg_.tile.macros), -1);
+}
+
+void TileController::start(const TileJob& job, std::function<void(int)> on_done, const sc_time& offset) {
+    job_ = job;
+    on_done_ = std::move(on_done);
+    start_ev_.notify(offset);
+}
+
+void TileController::set_now(const sc_time& t) { qk_.set(t - sc_time_stamp()); }
+
+void TileController::transport(tlm::tlm_generic_payload& t, sc_time& abs, int macro, const char* what) {
+    sc_time d = delay_from(abs);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    if (macro >= 0) to_macros[static_cast<unsigned>(macro)]->b_transport(t, d);
+    else to_noc->b_transport(t, d);
+    if (t.is_response_error())
+    {
+        std::ostringstream os;
+        os << what << " failed: " << t.get_response_string() << " at address 0x" << std::hex << t.get_address();
+        throw std::runtime_error(os.str());
+    }
+    abs = sc_time_stamp() + d;
+}
+
+void TileController::finish_op(const sc_time& end) {
+    if (layer_ >= 0) {
+        auto& s = spans_[layer_];
+        s.second = std::max(s.second, end.to_seconds());
+    }
+    ready_all_ = max_t(ready_all_, end);
+}
+
+const TensorDecl& TileController::decl(int id) const {
+    if (id < 0 || static_cast<std::size_t>(id) >= job_.program->tensors.size())
+        throw std::runtime_error("tensor id " + std::to_string(id) + " out of range");
+    return job_.program->tensors[static_cast<std::size_t>(id)];
+}
+
+TensorStore::Entry& TileController::local(int id, const char* role) {
+    const auto& d = decl(id);
+    if (d.where != Location::Local || d.tile != tile_)
+        throw std::runtime_error(std::string(role) + " tensor " + std::to_string(id) + " ('" + d.name +
+                                 "') is not local to tile " + std::to_string(tile_));
+    return buffer.store().at(id);
+}
+
+void TileController::run_thread() {
+    for (;;) {
+        wait(start_ev_);
+        qk_.reset();
+        error_.clear();
+        const std::size_t n = job_.program->tensors.size();
+        ready_.assign(n, sc_time_stamp());
+        read_done_.assign(n, sc_time_stamp());
+        ready_all_ = sc_time_stamp();
+        if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
+        std::size_t pc = 0;
+        try {
+            for (; pc < job_.code->size(); ++pc) {
+                const Instr& in = (*job_.code)[pc];
+                if (in.op == OpCode::End) break;
+                execute(in, pc);
+                ++instructions_;
+                if (qk_.need_sync()) qk_.sync();
+            }
+        } catch (const std::exception& e) {
+            const auto& code = *job_.code;
+            error_ = "tile " + std::to_string(tile_) + ", instruction " + std::to_string(pc) + " (" +
+                     (pc < code.size() ? op_name(code[pc].op) : "?") + "): " + e.what();
+        }
+        join_all();
+        qk_.sync();
+        finish_ = sc_time_stamp();
+        if (job_.barrier) job_.barrier->leave();
+        if (on_done_) on_done_(tile_);
+    }
+}
+
+void TileController::execute(const Instr& in, std::size_t pc) {
+    switch (in.op) {
+        case OpCode::Mvm: return exec_mvm(in);
+        case OpCode::Program: return exec_program(in);
+        case OpCode::Load: return exec_load(in);
+        case OpCode::Store: return exec_store(in);
+        case OpCode::Barrier: return barrier();
+        case OpCode::Layer: {
+            layer_ = in.layer;
+            const double t = now().to_seconds();
+            auto it = spans_.find(layer_);
+            if (it == spans_.end()) spans_[layer_] = {t, t};
+            else it->second.first = std::min(it->second.first, t);
+            tr_layer_.record(now(), layer_);
+            return;
+        }
+        case OpCode::End: return;
+        default: return exec_digital(in);
+    }
+}
+
+void TileController::join_all() {
+    sc_time t = max_t(now(), ready_all_);
+    for (const auto& r : ready_) t = max_t(t, r);
+    for (const auto& r : read_done_) t = max_t(t, r);
+    set_now(t);
+}
+
+void TileController::barrier() {
+    join_all();
+    qk_.sync();
+    if (job_.barrier) job_.barrier->arrive_and_wait();
+    qk_.reset();
+}
+
+// ---- macro operations ----------------------------------------------------------------------
+void TileController::exec_program(const Instr& in) {
+    const auto& blocks = job_.program->blocks;
+    if (in.block < 0 || static_cast<std::size_t>(in.block) >= blocks.size())
+        throw std::runtime_error("block " + std::to_string(in.block) + " does not exist");
+    const WeightBlock& blk = blocks[static_cast<std::size_t>(in.block)];
+    const int m = in.macro >= 0 ? in.macro : blk.macro;
+    if (m < 0 || static_cast<unsigned>(m) >= to_macros.size())
+        throw std::runtime_error("macro " + std::to_string(m) + " does not exist on this tile");
+    if (blk.w.rows() != blk.spec.rows || blk.w.cols() != blk.spec.cols)
+        throw std::runtime_error("block " + std::to_string(in.block) + " weights do not match its spec");
+    const int layer = blk.layer >= 0 ? blk.layer : layer_;
+    const std::uint64_t n = static_cast<std::uint64_t>(blk.w.size());
+    std::vector<std::int32_t> w(n);
+
+    // 1. weights from program memory over the interconnect (at the modelled weight bits)
+    tlm::tlm_generic_payload rd;
+    rd.set_read();
+    rd.set_address(job_.block_addr.at(static_cast<std::size_t>(in.block)));
+    rd.set_data_ptr(reinterpret_cast<unsigned char*>(w.data()));
+    rd.set_data_length(static_cast<unsigned>(n * 4));
+    rd.set_streaming_width(static_cast<unsigned>(n * 4));
+    rd.set_extension(new tlmx::LayerExtension(layer));
+    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, blk.spec.weight_bits)));
+    sc_time t = now();
+    transport(rd, t, -1, "weight fetch");
+
+    // 2. program the macro through its weight window (write drivers)
+    tlm::tlm_generic_payload wr;
+    wr.set_write();
+    wr.set_address(macro_map::kWeightBase);
+    wr.set_data_ptr(reinterpret_cast<unsigned char*>(w.data()));
+    wr.set_data_length(static_cast<unsigned>(n * 4));
+    wr.set_streaming_width(static_cast<unsigned>(n * 4));
+    wr.set_extension(new tlmx::LayerExtension(layer));
+    wr.set_extension(new macro_map::BlockSpecExtension(&blk.spec));
+    transport(wr, t, m, "macro program");
+    macro_block_[static_cast<std::size_t>(m)] = in.block;
+    finish_op(t);
+    set_now(now() + cycle_);  // dispatched: the controller only pays the issue cycle
+}
+
+void TileController::exec_mvm(const Instr& in) {
+    const int m = in.macro;
+    if (m < 0 || static_cast<unsigned>(m) >= to_macros.size())
+        throw std::runtime_error("macro " + std::to_string(m) + " does not exist on this tile");
+    const int b = macro_block_[static_cast<std::size_t>(m)];
+    if (b < 0) throw std::runtime_error("macro " + std::to_string(m) + " has no programmed block");
+    const phys::BlockSpec& spec = job_.program->blocks[static_cast<std::size_t>(b)].spec;
+    auto& src = local(in.src, "source");
+    auto& dst = local(in.dst, "destination");
+    const int rows = in.rows > 0 ? in.rows : spec.rows;
+    const int cols = in.cols > 0 ? in.cols : spec.cols;
+    const Eigen::Index n = src.data.rows();
+    if (rows > spec.rows || in.r0 < 0 || in.r0 + rows > src.data.cols())
+        throw std::runtime_error("input slice [" + std::to_string(in.r0) + ", " + std::to_string(in.r0 + rows) +
+                                 ") does not fit the source (" + std::to_string(src.data.cols()) +
+                                 " columns) or the block (" + std::to_string(spec.rows) + " rows)");
+    if (cols > spec.cols || in.c0 < 0 || in.c0 + cols > dst.data.cols())
+        throw std::runtime_error("output slice [" + std::to_string(in.c0) + ", " + std::to_string(in.c0 + cols) +
+                                 ") does not fit the destination (" + std::to_string(dst.data.cols()) +
+                                 " columns) or the block (" + std::to_string(spec.cols) + " columns)");
+    if (dst.data.rows() != n) throw std::runtime_error("source and destination row counts differ");
+
+    // Stage the input batch (zero padded to the block's rows).
+    xfer_.assign(static_cast<std::size_t>(n * spec.rows), 0.0f);
+    Eigen::Map<RowMajorF>(xfer_.data(), n, spec.rows).leftCols(rows) = src.data.middleCols(in.r0, rows);
+
+    const sc_time t0 = max_t(now(), ready_[in.src]);
+    const sc_time t1 = buffer.read(t0, tlmx::bytes_at(static_cast<std::uint64_t>(n * rows), src.bits), layer_);
+    read_done_[in.src] = max_t(read_done_[in.src], t1);
+
+    tlm::tlm_generic_payload wr;
+    const unsigned in_bytes = static_cast<unsigned>(n * spec.rows * 4);
+    wr.set_write();
+    wr.set_address(macro_map::kInputBase);
+    wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
+    wr.set_data_length(in_bytes);
+    wr.set_streaming_width(in_bytes);
+    wr.set_extension(new tlmx::LayerExtension(layer_));
+    sc_time t = t1;
+    transport(wr, t, m, "MVM input");
+
+    std::vector<float> out(static_cast<std::size_t>(n * spec.cols));
+    tlm::tlm_generic_payload rd;
+    const unsigned out_bytes = static_cast<unsigned>(out.size() * 4);
+    rd.set_read();
+    rd.set_address(macro_map::kOutputBase);
+    rd.set_data_ptr(reinterpret_cast<unsigned char*>(out.data()));
+    rd.set_data_length(out_bytes);
+    rd.set_streaming_width(out_bytes);
+    rd.set_extension(new tlmx::LayerExtension(layer_));
+    transport(rd, t, m, "MVM output");
+    ++mvms_;
+
+    // Functional result and the digital post-processing (scale, accumulation).
+    auto y = Eigen::Map<const RowMajorF>(out.data(), n, spec.cols).leftCols(cols);
+    auto slice = dst.data.middleCols(in.c0, cols);
+    if (in.accumulate) slice += in.scale * y;
+    else slice = in.scale * y;
+
+    const double elems = static_cast<double>(n) * cols;
+    ActionCounter work;
+    if (in.scale != 1.0f) work.add(action::kDigitalMult, elems);
+    if (in.accumulate) work.add(action::kDigitalAdd, elems);
+    double ops = 0;
+    for (const auto& [k, v] : work.count) ops += v;
+
+    const sc_time t4 = max_t(t, max_t(ready_[in.dst], read_done_[in.dst]));
+    const std::uint64_t dst_bytes = tlmx::bytes_at(static_cast<std::uint64_t>(elems), dst.bits);
+    const auto g = digital_.reserve(t4, cycle_ * std::ceil(ops / cfg_.tile.digital_lanes));
+    const sc_time tr = in.accumulate ? buffer.read(t4, dst_bytes, layer_) : t4;
+    const sc_time tw = buffer.write(t4, dst_bytes, layer_);
+    const sc_time end = max_t(g.end, max_t(tr, tw));
+    actions_.merge(layer_, work);
+    trace_activity(sink_, tile_, g.start, end, work);
+    ready_[in.dst] = end;
+    finish_op(end);
+    set_now(now() + cycle_);  // dispatched
+}
+
+// ---- data movement -----------------------------------------------------------------------------
+void TileController::exec_load(const Instr& in) {
+    const auto& sd = decl(in.src);
+    if (sd.where != Location::Global) throw std::runtime_error("Load source must be a global tensor");
+    auto& dst = local(in.dst, "destination");
+    const int cols = in.cols > 0 ? in.cols : sd.width;
+    const Eigen::Index rows = dst.data.rows();
+    if (rows_of(in.src) != rows) throw std::runtime_error("Load: source and destination row counts differ");
+    if (in.src_c0 < 0 || in.src_c0 + cols > sd.width || in.c0 < 0 || in.c0 + cols > dst.data.cols())
+        throw std::runtime_error("Load: column slice out of range");
+    const sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
+    xfer_.resize(static_cast<std::size_t>(rows * cols));
+    tlm::tlm_generic_payload rd;
+    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+    rd.set_read();
+    rd.set_address(job_.tensor_addr.at(static_cast<std::size_t>(in.src)));
+    rd.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
+    rd.set_data_length(len);
+    rd.set_streaming_width(len);
+    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols));
+    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), sd.bits)));
+    rd.set_extension(new tlmx::LayerExtension(layer_));
+    sc_time t = t0;
+    transport(rd, t, -1, "Load");
+    const sc_time tw = buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
+    dst.data.middleCols(in.c0, cols) = Eigen::Map<const RowMajorF>(xfer_.data(), rows, cols);
+    const sc_time end = max_t(t, tw);
+    ready_[in.dst] = end;
+    finish_op(end);
+    set_now(end);
+}
+
+void TileController::exec_store(const Instr& in) {
+    const auto& dd = decl(in.dst);
+    if (dd.where != Location::Global) throw std::runtime_error("Store destination must be a global tensor");
+    auto& src = local(in.src, "source");
+    const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
+    const Eigen::Index rows = src.data.rows();
+    if (rows_of(in.dst) != rows) throw std::runtime_error("Store: source and destination row counts differ");
+    if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols() || in.c0 < 0 || in.c0 + cols > dd.width)
+        throw std::runtime_error("Store: column slice out of range");
+    const sc_time t0 = max_t(now(), ready_[in.src]);
+    xfer_.resize(static_cast<std::size_t>(rows * cols));
+    Eigen::Map<RowMajorF>(xfer_.data(), rows, cols) = src.data.middleCols(in.src_c0, cols);
+    const sc_time tr = buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
+    tlm::tlm_generic_payload wr;
+    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+    wr.set_write();
+    wr.set_address(job_.tensor_addr.at(static_cast<std::size_t>(in.dst)));
+    wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
+    wr.set_data_length(len);
+    wr.set_streaming_width(len);
+    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols));
+    wr.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), dd.bits)));
+    wr.set_extension(new tlmx::LayerExtension(layer_));
+    sc_time t = t0;
+    transport(wr, t, -1, "Store");
+    const sc_time end = max_t(t, tr);
+    read_done_[in.src] = max_t(read_done_[in.src], end);
+    finish_op(end);
+    set_now(end);
+}
+
+// ---- digital unit ---------------------------------------------------------------------------------
+void TileController::exec_digital(const Instr& in) {
+    auto& dst = local(in.dst, "destination");
+    std::vector<int> srcs;
+    if (in.op != OpCode::PositionBias) srcs.push_back(in.src);
+    if (in.op == OpCode::Add) srcs.push_back(in.src2);
+    std::vector<TensorStore::Entry*> s;
+    for (int id : srcs) s.push_back(&local(id, "source"));
+    const int B = job_.batch;
+    digital::Work w;
+    switch (in.op) {
+        case OpCode::Affine: w = digital::affine(in, s[0]->data, dst.data); break;
+        case OpCode::Activation: w = digital::activation(in, s[0]->data, dst.data); break;
+        case OpCode::Add: w = digital::add(s[0]->data, s[1]->data, dst.data); break;
+        case OpCode::Copy:
+            w = digital::copy(B, decl(in.src).rows_per_sample, decl(in.dst).rows_per_sample, s[0]->data, dst.data);
+            break;
+        case OpCode::Im2col: w = digital::im2col(in.geom, B, decl(in.src).rows_per_sample, s[0]->data, dst.data); break;
+        case OpCode::Pool:
+            w = digital::pool(in.geom, in.pool_max, B, decl(in.src).rows_per_sample, s[0]->data, dst.data);
+            break;
+        case OpCode::PositionBias: w = digital::position_bias(in, B, dst.data); break;
+        default: throw std::runtime_error("unsupported opcode");
+    }
+    sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
+    std::uint64_t rbytes = 0;
+    for (std::size_t i = 0; i < srcs.size(); ++i) {
+        t0 = max_t(t0, ready_[srcs[i]]);
+        rbytes += tlmx::bytes_at(static_cast<std::uint64_t>(s[i]->data.size()), s[i]->bits);
+    }
+    std::uint64_t wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(dst.data.size()), dst.bits);
+    if (in.op == OpCode::PositionBias) {  // read-modify-write of the touched slice only
+        wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(w.elements), dst.bits);
+        rbytes += wbytes;
+    }
+    const auto g = digital_.reserve(t0, cycle_ * std::ceil(w.ops() / cfg_.tile.digital_lanes));
+    const sc_time tr = buffer.read(t0, rbytes, layer_);
+    const sc_time tw = buffer.write(t0, wbytes, layer_);
+    const sc_time end = max_t(g.end, max_t(tr, tw));
+    actions_.merge(layer_, w.actions);
+    trace_activity(sink_, tile_, g.start, end, w.actions);
+    for (int id : srcs) read_done_[id] = max_t(read_done_[id], end);
+    ready_[in.dst] = end;
+    finish_op(end);
+    set_now(end);
+}
+
+std::vector<StatValue> TileController::stats() const {
+    return {{"digital_busy_s", digital_.busy_time().to_seconds(), "s", "digital unit busy time"},
+            {"instructions", static_cast<double>(instructions_), "1", "instructions executed"},
+            {"mvm_dispatched", static_cast<double>(mvms_), "1", "MVM transactions sent to macros"},
+            {"finish_time_s", finish_.to_seconds(), "s", "simulated time the last stream ended"}};
+}
+
+}  // namespace sotsim

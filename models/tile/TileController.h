@@ -1,0 +1,128 @@
+// TileController: executes one tile's instruction stream (models/tile/Program.h).
+//
+// Timing model (loosely timed, temporal decoupling with tlm_quantumkeeper):
+//  * The controller issues in order; each instruction costs one tile-clock issue cycle.
+//  * Mvm and Program are *dispatched*: the controller sends them to a macro with the
+//    operands' ready time as local offset and goes on without waiting, so consecutive
+//    Mvms on different macros overlap in simulated time. A per-tensor scoreboard (data
+//    ready time, last pending read) makes later instructions join exactly when they need
+//    a result; the same macro queues through its own busy-until.
+//  * Digital ops (Affine, Activation, Pool, Add, Copy, Im2col, Mvm accumulation) run on
+//    one digital unit of `digital_lanes` ops per cycle as a streaming pipeline with the
+//    local buffer ports: an op takes as long as its slowest stage.
+//  * Load/Store move data over the interconnect (blocking, like a simple DMA).
+//  * Barrier / End join everything outstanding and synchronise with the kernel.
+// Every instruction's traffic and digital work is counted (buffer_*_byte at the tensor's
+// modelled bits, digital_*), attributed to the current Layer.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "models/common/BusyResource.h"
+#include "models/common/Stats.h"
+#include "models/common/Trace.h"
+#include "models/config/Config.h"
+#include "models/macro/MramMacro.h"
+#include "models/tile/LocalBuffer.h"
+#include "models/tile/Program.h"
+#include "models/tile/TileBarrier.h"
+
+namespace sotsim {
+
+// Everything a tile needs to run one stream; owned by the accelerator for the whole run.
+struct TileJob {
+    const Program* program = nullptr;
+    const std::vector<Instr>* code = nullptr;
+    int batch = 0;                              // samples B of this run
+    std::vector<std::uint64_t> tensor_addr;     // interconnect address of each global tensor
+    std::vector<std::uint64_t> block_addr;      // interconnect address of each block's int32 weights
+    TileBarrier* barrier = nullptr;
+};
+
+class TileController : public sc_core::sc_module, public StatsSource {
+public:
+    tlm_utils::simple_initiator_socket<TileController> to_noc;
+    tlm_utils::multi_passthrough_initiator_socket<TileController> to_macros;
+    LocalBuffer buffer;
+    // The tile's macros (cfg.tile.macros of them, chip-wide ids tile*macros + i), bound
+    // to `to_macros` in order; named "macro<i>".
+    sc_core::sc_vector<MramMacro> macros;
+
+    SC_HAS_PROCESS(TileController);
+    TileController(sc_core::sc_module_name name, const Config& cfg, int tile);
+
+    // Allocate this tile's local tensors for `batch` samples (throws if they do not fit).
+    void prepare(const Program& p, int batch);
+    // Start executing `job` `offset` after the current time (the caller's local time);
+    // `on_done` is called from the controller thread once the stream ended or failed,
+    // with the kernel synchronised to the tile's finish time.
+    void start(const TileJob& job, std::function<void(int tile)> on_done,
+               const sc_core::sc_time& offset = sc_core::SC_ZERO_TIME);
+    bool failed() const { return !error_.empty(); }
+    const std::string& error() const { return error_; }
+    const sc_core::sc_time& finish_time() const { return finish_; }
+    int tile() const { return tile_; }
+    void set_trace(TraceSink* sink);
+
+    std::string component_kind() const override { return "tile"; }
+    const ActionCounter& actions() const override { return actions_.total(); }
+    std::vector<StatValue> stats() const override;
+    std::map<std::string, double> area_items() const override { return {{"digital_unit", 1}, {"tile_control", 1}}; }
+    int power_group() const override { return tile_; }
+    const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
+    const std::map<int, std::pair<double, double>>* layer_spans() const override { return &spans_; }
+
+private:
+    void run_thread();
+    void execute(const Instr& in, std::size_t pc);
+    void exec_mvm(const Instr& in);
+    void exec_program(const Instr& in);
+    void exec_load(const Instr& in);
+    void exec_store(const Instr& in);
+    void exec_digital(const Instr& in);
+    void join_all();
+    void barrier();
+
+    // Helpers over absolute times (sc_time_stamp() + local offset).
+    sc_core::sc_time now() const { return qk_.get_current_time(); }
+    void set_now(const sc_core::sc_time& t);
+    sc_core::sc_time delay_from(const sc_core::sc_time& abs) const { return abs - sc_core::sc_time_stamp(); }
+    void transport(tlm::tlm_generic_payload& t, sc_core::sc_time& abs, int macro, const char* what);
+    void finish_op(const sc_core::sc_time& end);
+    TensorStore::Entry& local(int id, const char* role);
+    const TensorDecl& decl(int id) const;
+    int rows_of(int id) const { return job_.batch * decl(id).rows_per_sample; }
+
+    const Config& cfg_;
+    int tile_;
+    sc_core::sc_time cycle_;
+    tlm_utils::tlm_quantumkeeper qk_;
+    sc_core::sc_event start_ev_;
+    TileJob job_;
+    std::function<void(int)> on_done_;
+    std::string error_;
+    sc_core::sc_time finish_;
+
+    // scoreboard, absolute times per tensor id
+    std::vector<sc_core::sc_time> ready_, read_done_;
+    sc_core::sc_time ready_all_;          // latest completion of anything issued
+    std::vector<int> macro_block_;        // block currently programmed per tile-local macro
+    BusyResource digital_;
+    int layer_ = -1;
+    LayeredActions actions_;
+    std::map<int, std::pair<double, double>> spans_;
+    std::uint64_t instructions_ = 0, mvms_ = 0;
+    std::vector<float> xfer_;             // staging for transaction data
+    TraceSink* sink_ = nullptr;
+    TraceChannel tr_layer_;
+};
+
+}  // namespace sotsim

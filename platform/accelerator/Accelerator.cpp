@@ -1,0 +1,258 @@
+#include "platform/accelerator/Accelerator.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace sotsim {
+
+using namespace sc_core;
+using namespace host_map;
+
+Accelerator::Accelerator(sc_module_name name, const Config& cfg)
+    : sc_module(name),
+      host("host"),
+      irq("irq"),
+      tiles("tile"),
+      noc("noc", cfg.chip),
+      gbuf("gbuf", cfg.chip),
+      progmem("progmem", cfg.chip),
+      cfg_(cfg),
+      host_port_("host_port") {
+    tiles.init(static_cast<std::size_t>(cfg.chip.tiles), [&](const char*, std::size_t i) {
+        const std::string n = "tile" + std::to_string(i);
+        return new TileController(n.c_str(), cfg, static_cast<int>(i));
+    });
+    for (auto& t : tiles) t.to_noc.bind(noc.from_initiators);
+    host_port_.bind(noc.from_initiators);
+    noc.to_targets.bind(gbuf.port);
+    noc.to_targets.bind(progmem.port);
+    noc.map_target(0, kGbufBase, kGbufSize, "global buffer");
+    noc.map_target(1, kProgBase, kProgSize, "program memory");
+    host.register_b_transport(this, &Accelerator::b_transport);
+    host.register_transport_dbg(this, &Accelerator::transport_dbg);
+    tlm::tlm_global_quantum::instance().set(tlmx::seconds(cfg.sim.quantum));
+}
+
+void Accelerator::set_trace(TraceSink* sink) {
+    for (auto& t : tiles) t.set_trace(sink);
+    noc.set_trace(sink);
+    gbuf.set_trace(sink);
+}
+
+// ---- program loading -----------------------------------------------------------------------
+void Accelerator::load_program(const Program& p, int batch) {
+    if (busy_) throw std::runtime_error("accelerator: cannot load a program while a run is in progress");
+    const int T = cfg_.chip.tiles, M = cfg_.tile.macros;
+    if (static_cast<int>(p.tile_code.size()) > T || static_cast<int>(p.setup_code.size()) > T)
+        throw std::runtime_error("program has " + std::to_string(std::max(p.tile_code.size(), p.setup_code.size())) +
+                                 " tile streams but the chip has " + std::to_string(T) + " tiles");
+    for (std::size_t i = 0; i < p.blocks.size(); ++i) {
+        const auto& b = p.blocks[i];
+        if (b.tile < -1 || b.tile >= T || b.macro < -1 || b.macro >= M)
+            throw std::runtime_error("block " + std::to_string(i) + " is placed on tile " + std::to_string(b.tile) +
+                                     ", macro " + std::to_string(b.macro) + ", outside the chip (" + std::to_string(T) +
+                                     " tiles x " + std::to_string(M) + " macros)");
+    }
+    for (std::size_t i = 0; i < p.tensors.size(); ++i) {
+        const auto& d = p.tensors[i];
+        if (d.width < 1 || d.rows_per_sample < 1 || d.bits < 1)
+            throw std::runtime_error("tensor " + std::to_string(i) + " ('" + d.name + "') has an empty shape or precision");
+        if (d.where == Location::Local && (d.tile < 0 || d.tile >= T))
+            throw std::runtime_error("tensor " + std::to_string(i) + " ('" + d.name + "') lives on tile " +
+                                     std::to_string(d.tile) + ", outside the chip");
+    }
+    for (int id : {p.input_tensor, p.output_tensor})
+        if (id >= 0 && (static_cast<std::size_t>(id) >= p.tensors.size() ||
+                        p.tensors[static_cast<std::size_t>(id)].where != Location::Global))
+            throw std::runtime_error("program input/output tensor " + std::to_string(id) + " is not a global tensor");
+    program_ = std::make_unique<Program>(p);
+    progmem.load(*program_);
+    set_batch(batch);
+}
+
+void Accelerator::set_batch(int batch) {
+    if (busy_) throw std::runtime_error("accelerator: cannot change the batch while a run is in progress");
+    if (!program_) throw std::runtime_error("accelerator: no program loaded");
+    if (batch < 1) throw std::runtime_error("accelerator: batch must be at least 1, got " + std::to_string(batch));
+    batch_ = batch;
+    allocate_tensors();
+}
+
+void Accelerator::allocate_tensors() {
+    gbuf.clear();
+    const auto& p = *program_;
+    std::vector<std::uint64_t> taddr(p.tensors.size(), 0);
+    for (std::size_t i = 0; i < p.tensors.size(); ++i) {
+        const auto& d = p.tensors[i];
+        if (d.where != Location::Global) continue;
+        taddr[i] = kGbufBase + gbuf.allocate(static_cast<int>(i), batch_ * d.rows_per_sample, d.width, d.bits);
+    }
+    if (gbuf.window_bytes() > kGbufSize)
+        throw std::runtime_error("global tensors need " + std::to_string(gbuf.window_bytes()) +
+                                 " bytes of host window, more than the 256 MiB map");
+    for (auto& t : tiles) t.prepare(p, batch_);
+    std::vector<std::uint64_t> baddr(p.blocks.size());
+    for (std::size_t b = 0; b < p.blocks.size(); ++b) baddr[b] = kProgBase + progmem.block_offset(static_cast<int>(b));
+    jobs_.assign(tiles.size(), TileJob{});
+    for (auto& j : jobs_) {
+        j.program = program_.get();
+        j.batch = batch_;
+        j.tensor_addr = taddr;
+        j.block_addr = baddr;
+        j.barrier = &barrier_;
+    }
+}
+
+std::uint64_t Accelerator::tensor_address(int tensor) const {
+    if (!program_) throw std::runtime_error("accelerator: no program loaded");
+    return kGbufBase + gbuf.tensor_base(tensor);
+}
+
+// ---- running ---------------------------------------------------------------------------------
+bool Accelerator::start(bool setup, const sc_time& offset) {
+    if (busy_ || !program_) return false;
+    const auto& streams = setup ? program_->setup_code : program_->tile_code;
+    busy_ = true;
+    done_ = false;
+    error_.clear();
+    run_start_ = sc_time_stamp() + offset;
+    running_ = 0;
+    for (std::size_t i = 0; i < streams.size(); ++i)
+        if (!streams[i].empty()) ++running_;
+    barrier_.reset(running_);
+    ++runs_;
+    if (running_ == 0) {
+        busy_ = false;
+        done_ = true;
+        irq_status_ = true;
+        run_end_ = run_start_;
+        update_irq();
+        done_ev_.notify(offset);
+        return true;
+    }
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+        if (streams[i].empty()) continue;
+        jobs_[i].code = &streams[i];
+        tiles[i].start(jobs_[i], [this](int t) { tile_done(t); }, offset);
+    }
+    return true;
+}
+
+void Accelerator::tile_done(int tile) {
+    auto& t = tiles[static_cast<std::size_t>(tile)];
+    if (t.failed() && error_.empty()) error_ = t.error();
+    if (--running_ > 0) return;
+    busy_ = false;
+    done_ = true;
+    irq_status_ = true;
+    run_end_ = sc_time_stamp();
+    update_irq();
+    done_ev_.notify(SC_ZERO_TIME);
+}
+
+void Accelerator::update_irq() { irq.write(irq_enable_ && irq_status_); }
+
+sc_time Accelerator::run_blocking(bool setup) {
+    if (!start(setup, SC_ZERO_TIME))
+        throw std::runtime_error(program_ ? "accelerator is busy" : "accelerator: no program loaded");
+    while (busy_) {
+        sc_start();
+        if (busy_ && !sc_pending_activity()) throw std::runtime_error("accelerator: simulation stalled before the run ended");
+    }
+    if (failed()) throw std::runtime_error(error_);
+    return run_end_ - run_start_;
+}
+
+// ---- host socket -------------------------------------------------------------------------------
+void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
+    const std::uint64_t off = t.get_address() - kCsrBase;
+    if (t.get_data_length() != 4) return tlmx::burst_error(t);
+    if (off % 4 != 0 || off > kLastCsr) return tlmx::address_error(t);
+    const auto reg = static_cast<std::uint32_t>(off);
+    std::uint32_t v = 0;
+    if (t.is_read()) {
+        auto addr_of = [&](int id) -> std::uint32_t {
+            return program_ && id >= 0 ? static_cast<std::uint32_t>(tensor_address(id)) : 0u;
+        };
+        switch (reg) {
+            case kId: v = kIdValue; break;
+            case kVersion: v = 0x000100; break;
+            case kControl: return tlmx::command_error(t);
+            case kStatus:
+                v = (busy_ ? kStatusBusy : 0u) | (done_ ? kStatusDone : 0u) | (failed() ? kStatusError : 0u);
+                break;
+            case kIrqEnable: v = irq_enable_ ? 1u : 0u; break;
+            case kIrqStatus: v = irq_status_ ? 1u : 0u; break;
+            case kBatch: v = static_cast<std::uint32_t>(batch_); break;
+            case kTiles: v = static_cast<std::uint32_t>(cfg_.chip.tiles); break;
+            case kMacros: v = static_cast<std::uint32_t>(cfg_.total_macros()); break;
+            case kInputAddr: v = program_ ? addr_of(program_->input_tensor) : 0u; break;
+            case kOutputAddr: v = program_ ? addr_of(program_->output_tensor) : 0u; break;
+            case kInputWidth: v = program_ ? static_cast<std::uint32_t>(program_->input_width) : 0u; break;
+            case kOutputWidth: v = program_ ? static_cast<std::uint32_t>(program_->output_width) : 0u; break;
+            default: return tlmx::address_error(t);
+        }
+        std::memcpy(t.get_data_ptr(), &v, 4);
+        return tlmx::ok(t);
+    }
+    std::memcpy(&v, t.get_data_ptr(), 4);
+    switch (reg) {
+        case kControl:
+            if (v & kCtrlClear) {
+                done_ = false;
+                error_.clear();
+            }
+            if ((v & kCtrlRun) && (v & kCtrlSetup)) return tlmx::generic_error(t);
+            if ((v & (kCtrlRun | kCtrlSetup)) && !start((v & kCtrlSetup) != 0, at - sc_time_stamp()))
+                return tlmx::generic_error(t);  // busy or no program
+            break;
+        case kIrqEnable:
+            irq_enable_ = (v & 1u) != 0;
+            update_irq();
+            break;
+        case kIrqStatus:
+            if (v & 1u) irq_status_ = false;
+            update_irq();
+            break;
+        case kBatch:
+            try {
+                set_batch(static_cast<int>(v));
+            } catch (const std::exception&) {
+                return tlmx::generic_error(t);
+            }
+            break;
+        default: return tlmx::command_error(t);  // read-only register
+    }
+    tlmx::ok(t);
+}
+
+void Accelerator::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
+    if (!t.is_read() && !t.is_write()) return tlmx::command_error(t);
+    if (t.get_address() < kCsrBase + kCsrSize) {
+        if (!tlmx::plain_access(t)) return;
+        delay += tlmx::cycles(1, cfg_.chip.bus_clock);
+        return csr_access(t, sc_time_stamp() + delay);
+    }
+    host_port_->b_transport(t, delay);
+}
+
+unsigned Accelerator::transport_dbg(tlm::tlm_generic_payload& t) {
+    if (t.get_address() < kCsrBase + kCsrSize) {
+        if (t.is_write()) {
+            tlmx::command_error(t);  // debug accesses never start runs or change state
+            return 0;
+        }
+        if (!tlmx::plain_access(t, true)) return 0;
+        csr_access(t, sc_time_stamp());
+        return t.is_response_ok() ? 4u : 0u;
+    }
+    return host_port_->transport_dbg(t);
+}
+
+std::vector<StatValue> Accelerator::stats() const {
+    return {{"runs", static_cast<double>(runs_), "1", "SETUP and RUN commands executed"},
+            {"last_run_s", (run_end_ - run_start_).to_seconds(), "s", "duration of the last run"},
+            {"batch", static_cast<double>(batch_), "1", "samples per run"}};
+}
+
+}  // namespace sotsim

@@ -1,0 +1,19 @@
+#include "platform/config/ConfigLoader.h"
+
+namespace sotsim::config {
+namespace {
+std::string format(const std::string& file, int line, int col, const std::string& message) {
+    std::string where = file;
+    if (line > 0) {
+        where += ":" + std::to_string(line);
+        if (col > 0) where += ":" + std::to_string(col);
+    }
+    return where + ": error: " + message;
+}
+}  // namespace
+
+ConfigError::ConfigError(const std::string& file, int line, int col, const std::string& message)
+    : std::runtime_error(format(file, line, col, message)),
+      file_(file), message_(message), line_(line), col_(col) {}
+
+}  // namespace sotsim::config

@@ -74,6 +74,11 @@ public:
     // Logical weights as currently stored (what a verify read returns; includes errors).
     Eigen::MatrixXi read_weights() const;
 
+    // Physical column signals of the last mvm() (batch x physical columns): current
+    // summation -> column currents in A (bit-serial: sum_p 2^p I_p, PWM: charge / slot
+    // time); resistance summation -> v_read / R_column. Empty before the first mvm().
+    const Eigen::MatrixXd& last_column_currents() const;
+
     bool programmed() const;
     const BlockSpec& spec() const;
     const Config& config() const;

@@ -1,0 +1,78 @@
+#include "models/physics/Adc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace sotsim::phys {
+
+Adc::Adc(const AdcConfig& c) : cfg_(c) {
+    if (c.bits < 1 || c.bits > 24) throw std::invalid_argument("adc: bits must be in 1..24");
+}
+
+void Adc::set_range(double lo, double hi) {
+    if (!(hi > lo)) throw std::invalid_argument("adc: input range must have hi > lo");
+    lo_ = lo;
+    hi_ = hi;
+}
+
+void Adc::sample_mismatch(int cols, Rng& rng) {
+    gain_.assign(cols, 1.0);
+    offset_.assign(cols, 0.0);
+    for (int c = 0; c < cols; ++c) {
+        gain_[c] = 1.0 + cfg_.gain_sigma * rng.normal();
+        offset_[c] = cfg_.offset_sigma * rng.normal();
+    }
+}
+
+int Adc::code(double x, int col) const {
+    const double l = lsb();
+    const double u = (x - lo_) / (hi_ - lo_);
+    const double g = col < static_cast<int>(gain_.size()) ? gain_[col] : 1.0;
+    const double o = col < static_cast<int>(offset_.size()) ? offset_[col] : 0.0;
+    const double uc = std::clamp(u, 0.0, 1.0);
+    const double v = g * (x - lo_) / l + o + 4.0 * cfg_.inl * uc * (1.0 - uc);
+    const double r = std::nearbyint(v);
+    if (!(r > 0.0)) return 0;  // also catches NaN
+    return r >= max_code() ? max_code() : static_cast<int>(r);
+}
+
+void Adc::quantize(Eigen::MatrixXd& x, int col0) const {
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+        for (Eigen::Index b = 0; b < x.rows(); ++b) x(b, c) = reconstruct(code(x(b, c), col0 + static_cast<int>(c)));
+}
+
+void AdcRegistry::add(const std::string& name, Factory f) { factories_[name] = std::move(f); }
+
+std::vector<std::string> AdcRegistry::names() const {
+    std::vector<std::string> n;
+    for (const auto& kv : factories_) n.push_back(kv.first);
+    return n;
+}
+
+std::unique_ptr<Adc> AdcRegistry::create(const AdcConfig& c) const {
+    auto it = factories_.find(c.kind);
+    if (it == factories_.end()) {
+        std::string known;
+        for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
+        throw std::invalid_argument("adc: unknown kind '" + c.kind + "' (known: " + known + ")");
+    }
+    return it->second(c);
+}
+
+void register_all(AdcRegistry& r) {
+    r.add("sar", [](const AdcConfig& c) { return std::make_unique<SarAdc>(c); });
+    r.add("flash", [](const AdcConfig& c) { return std::make_unique<FlashAdc>(c); });
+    r.add("ramp", [](const AdcConfig& c) { return std::make_unique<RampAdc>(c); });
+}
+
+const AdcRegistry& AdcRegistry::builtin() {
+    static const AdcRegistry r = [] {
+        AdcRegistry x;
+        register_all(x);
+        return x;
+    }();
+    return r;
+}
+
+}  // namespace sotsim::phys

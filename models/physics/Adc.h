@@ -1,0 +1,103 @@
+// Column ADC transfer functions and the ADC registry.
+//
+// All kinds share one static transfer (they differ in conversion time and, through the
+// tech table, energy): a mid-tread uniform quantiser over [lo, hi] with 2^bits codes,
+//   code = clamp(round(g_c (x - lo) / LSB + o_c + INL(u)), 0, 2^bits - 1),
+//   LSB = (hi - lo) / (2^bits - 1),  u = (x - lo) / (hi - lo),
+// with a per-column gain error g_c = 1 + N(0, gain_sigma) and offset o_c = N(0,
+// offset_sigma) LSB (sampled once per macro: static mismatch), and a bow-shaped INL
+// INL(u) = 4 inl u (1 - u) LSB (zero at both ends, `inl` LSB at mid scale). Inputs beyond
+// the range clip to the end codes. The digital side reconstructs x^ = lo + code * LSB.
+#pragma once
+
+#include <Eigen/Dense>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/config/Config.h"
+#include "models/physics/Rng.h"
+
+namespace sotsim::phys {
+
+class Adc {
+public:
+    explicit Adc(const AdcConfig& c);
+    virtual ~Adc() = default;
+
+    virtual std::string kind() const = 0;
+    // Conversion time of one sample (s).
+    virtual double conversion_time() const = 0;
+
+    int bits() const { return cfg_.bits; }
+    int max_code() const { return (1 << cfg_.bits) - 1; }
+    void set_range(double lo, double hi);
+    double lo() const { return lo_; }
+    double hi() const { return hi_; }
+    double lsb() const { return (hi_ - lo_) / max_code(); }
+
+    // Draw per-column gain and offset errors for `cols` columns (once per macro).
+    void sample_mismatch(int cols, Rng& rng);
+    // Code for input x on column `col`.
+    int code(double x, int col) const;
+    double reconstruct(int code) const { return lo_ + code * lsb(); }
+    // Quantise a batch in place: x (batch x cols) -> reconstructed values; column k of x is
+    // physical column col0 + k.
+    void quantize(Eigen::MatrixXd& x, int col0 = 0) const;
+
+    const AdcConfig& config() const { return cfg_; }
+
+protected:
+    AdcConfig cfg_;
+
+private:
+    double lo_ = 0.0, hi_ = 1.0;
+    std::vector<double> gain_, offset_;
+};
+
+// Successive approximation: one comparison per bit plus sampling, ~1 ns each.
+class SarAdc : public Adc {
+public:
+    using Adc::Adc;
+    std::string kind() const override { return "sar"; }
+    double conversion_time() const override { return cfg_.t_conv > 0 ? cfg_.t_conv : (cfg_.bits + 1) * 1e-9; }
+};
+
+// Flash: 2^bits - 1 comparators in parallel, one cycle.
+class FlashAdc : public Adc {
+public:
+    using Adc::Adc;
+    std::string kind() const override { return "flash"; }
+    double conversion_time() const override { return cfg_.t_conv > 0 ? cfg_.t_conv : 1e-9; }
+};
+
+// Single-slope (ramp): a counter runs for up to 2^bits cycles.
+class RampAdc : public Adc {
+public:
+    using Adc::Adc;
+    std::string kind() const override { return "ramp"; }
+    double conversion_time() const override { return cfg_.t_conv > 0 ? cfg_.t_conv : (1 << cfg_.bits) * 1e-9; }
+};
+
+// Name -> factory. Filled explicitly by register_all() (no static self-registration).
+class AdcRegistry {
+public:
+    using Factory = std::function<std::unique_ptr<Adc>(const AdcConfig&)>;
+    void add(const std::string& name, Factory f);
+    bool has(const std::string& name) const { return factories_.count(name) != 0; }
+    std::vector<std::string> names() const;
+    // Throws std::invalid_argument naming the known kinds if `c.kind` is unknown.
+    std::unique_ptr<Adc> create(const AdcConfig& c) const;
+
+    // Registry with the built-in kinds sar, flash, ramp.
+    static const AdcRegistry& builtin();
+
+private:
+    std::map<std::string, Factory> factories_;
+};
+
+void register_all(AdcRegistry& r);
+
+}  // namespace sotsim::phys

@@ -1,0 +1,110 @@
+#include "models/physics/CrossbarArray.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "models/physics/IrDropSolver.h"
+
+namespace sotsim::phys {
+
+CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.device), base_(base) {
+    const int l = dev_.levels();
+    if (base < 2 || base > l || (l - 1) % (base - 1) != 0)
+        throw std::invalid_argument("array: a cell with " + std::to_string(l) + " levels cannot hold base-" + std::to_string(base) + " digits");
+    level_step_ = (l - 1) / (base - 1);
+    const double v = cfg.array.v_read;
+    const double r_allp = dev_.cell_resistance(dev_.nominal(0), v);
+    const double r_allap = dev_.cell_resistance(dev_.nominal(l - 1), v);
+    g_lo_ = 1.0 / r_allap;
+    g_step_ = (1.0 / r_allp - g_lo_) / (base - 1);
+    // Resistance summation: the active cell's MTJ stack (its access switch is open).
+    r_lo_ = dev_.level_resistance0(0);
+    r_step_ = (dev_.level_resistance0(l - 1) - r_lo_) / (base - 1);
+}
+
+void CrossbarArray::build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor) {
+    const int rows = static_cast<int>(levels.rows()), cols = static_cast<int>(levels.cols());
+    const bool ideal = cfg_.sim.ideal;
+    const bool current = cfg_.array.summation == Summation::Current;
+    g_.resize(rows, cols);
+    r_.resize(rows, cols);
+    std::vector<CellSample> cells(static_cast<size_t>(rows) * cols);
+    for (int j = 0; j < cols; ++j) {
+        for (int i = 0; i < rows; ++i) {
+            const int lv = levels(i, j);
+            if (ideal) {
+                // Exactly digit-linear cells: the digit is recovered from the level.
+                const int d = current ? (dev_.levels() - 1 - lv) / level_step_ : lv / level_step_;
+                g_(i, j) = g_lo_ + d * g_step_;
+                r_(i, j) = r_lo_ + d * r_step_;
+            } else {
+                const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(cfg_.array.cols) + j;
+                Rng d2d(splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv))));
+                cells[static_cast<size_t>(j) * rows + i] = dev_.sample(lv, d2d, macro_factor);
+            }
+        }
+    }
+    if (!ideal) apply_bias_and_ir_drop(cells);
+    const double rn = has_read_noise() ? cfg_.device.read_noise : 0.0;
+    if (current) {
+        if (cfg_.array.ir_drop == IrDropMode::Off) mt_ = g_;
+        sigma2_ = (rn * g_).array().square().matrix();
+    } else {
+        mt_.resize(0, 0);
+        sigma2_ = (rn * r_).array().square().matrix();
+    }
+}
+
+void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells) {
+    const int rows = static_cast<int>(g_.rows()), cols = static_cast<int>(g_.cols());
+    const double v = cfg_.array.v_read;
+    auto cell = [&](int i, int j) -> const CellSample& { return cells[static_cast<size_t>(j) * rows + i]; };
+    for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i) {
+            // Resistance summation reads at small per-cell bias: zero-bias MTJ resistance.
+            r_(i, j) = cell(i, j).r_p_part + cell(i, j).r_ap_part;
+            g_(i, j) = 1.0 / dev_.cell_resistance(cell(i, j), v);
+        }
+    if (cfg_.array.summation != Summation::Current || cfg_.array.ir_drop != IrDropMode::Exact) return;
+
+    IrDropSolver solver(cfg_.array.r_wire_row, cfg_.array.r_wire_col);
+    solver.factorize(g_);
+    if (cfg_.device.tmr_v_half > 0.0) {
+        // Bias-dependent cells: fixed point on each cell's secant conductance at the
+        // voltage it actually sees with every row driven at v_read (the worst-case
+        // operating point), then linearise around it.
+        const Eigen::VectorXd drive = Eigen::VectorXd::Constant(rows, v);
+        for (int it = 0; it < 30; ++it) {
+            const Eigen::MatrixXd vc = solver.cell_voltages(drive);
+            double change = 0.0;
+            for (int j = 0; j < cols; ++j)
+                for (int i = 0; i < rows; ++i) {
+                    const double gn = 1.0 / dev_.cell_resistance(cell(i, j), vc(i, j));
+                    change = std::max(change, std::abs(gn - g_(i, j)) / g_(i, j));
+                    g_(i, j) = gn;
+                }
+            solver.factorize(g_);
+            if (change < 1e-10) break;
+        }
+    }
+    mt_ = solver.transfer_matrix().transpose();
+}
+
+Eigen::MatrixXd CrossbarArray::column_resistance(const Eigen::MatrixXd& b) const {
+    const double byp = r_bypass();
+    Eigen::MatrixXd r = b * (r_.array() - byp).matrix();
+    r.array() += byp * rows();
+    return r;
+}
+
+Eigen::MatrixXd CrossbarArray::noise_sigma(const Eigen::MatrixXd& a) const {
+    return (a.array().square().matrix() * sigma2_).array().sqrt().matrix();
+}
+
+double CrossbarArray::max_column_current() const {
+    if (mt_.size() == 0) return 0.0;
+    const Eigen::VectorXd all = Eigen::VectorXd::Constant(rows(), cfg_.array.v_read);
+    return (mt_.transpose() * all).maxCoeff();
+}
+
+}  // namespace sotsim::phys

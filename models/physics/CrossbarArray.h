@@ -1,0 +1,75 @@
+// A programmed crossbar block: per-cell conductances (current summation) or resistances
+// (resistance summation) sampled once at program time, the cached IR-drop transfer
+// matrix, and the per-cell read-noise variances. Every read is a dense GEMM.
+//
+// Digit d of a cell maps to a device level: current summation stores larger digits as
+// higher conductance (d = 0 -> all AP), resistance summation as higher resistance
+// (d = 0 -> all P). With B digits per cell the levels used are spaced by
+// (levels - 1) / (B - 1). The de-encoding assumes a digit-linear cell,
+//   G(d) = G_lo + d dG   (current)   or   R(d) = R_lo + d dR   (resistance),
+// with the nominal end points; the deviation of real (series-stack) levels from this
+// line is a systematic error that calibration partly absorbs. In `sim.ideal` the cells
+// are exactly digit-linear.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
+
+#include "models/config/Config.h"
+#include "models/physics/MtjDevice.h"
+#include "models/physics/Rng.h"
+
+namespace sotsim::phys {
+
+class CrossbarArray {
+public:
+    CrossbarArray(const Config& cfg, int base);
+
+    // Sample the block from final device levels (rows x cols). Each physical cell draws its
+    // device-to-device variation from its own stream keyed by (d2d_key, cell, level), so a
+    // cell re-programmed to the same level has the same resistance (d2d variation is a
+    // property of the device, not of the write). `macro_factor` is the die shift.
+    void build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor);
+
+    int rows() const { return static_cast<int>(g_.rows()); }
+    int cols() const { return static_cast<int>(g_.cols()); }
+    Summation summation() const { return cfg_.array.summation; }
+
+    // Nominal digit-linear parameters used by the digital de-encoding.
+    double g_lo() const { return g_lo_; }
+    double g_step() const { return g_step_; }
+    double r_lo() const { return r_lo_; }
+    double r_step() const { return r_step_; }
+    double r_bypass() const { return cfg_.device.r_access; }
+
+    // Current summation: column currents (batch x cols) for row voltages V (batch x rows):
+    // I = V M^T, with M the IR-drop transfer matrix (G^T without IR drop).
+    Eigen::MatrixXd currents(const Eigen::MatrixXd& v) const { return v * mt_; }
+    // Resistance summation: series column resistance (batch x cols) for active-row masks B
+    // (batch x rows, 0/1): active cells contribute their resistance, inactive cells are
+    // bypassed by their access switch (r_access).
+    Eigen::MatrixXd column_resistance(const Eigen::MatrixXd& b) const;
+    // Output-referred read-noise sigma (batch x cols): sqrt(sum_i a_i^2 sigma_ij^2), where
+    // a = V (current) or B (resistance) and sigma_ij = read_noise * G_ij (or R_ij).
+    Eigen::MatrixXd noise_sigma(const Eigen::MatrixXd& a) const;
+    bool has_read_noise() const { return cfg_.device.read_noise > 0.0 && !cfg_.sim.ideal; }
+
+    const Eigen::MatrixXd& conductance() const { return g_; }   // S (current summation)
+    const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells, resistance summation)
+    const Eigen::MatrixXd& transfer_t() const { return mt_; }   // M^T (rows x cols)
+    // Maximum column current with every row at v_read (S * V), for the ADC range.
+    double max_column_current() const;
+
+private:
+    void apply_bias_and_ir_drop(const std::vector<CellSample>& cells);
+
+    Config cfg_;
+    MtjDevice dev_;
+    int base_;
+    int level_step_;
+    double g_lo_ = 0, g_step_ = 0, r_lo_ = 0, r_step_ = 0;
+    Eigen::MatrixXd g_, r_, mt_, sigma2_;
+};
+
+}  // namespace sotsim::phys

@@ -1,0 +1,125 @@
+#include "models/physics/WeightLayout.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace sotsim::phys {
+
+WeightLayout::WeightLayout(WeightEncoding enc, MultiBitMode mode, int weight_bits, int levels)
+    : enc_(enc), bits_(weight_bits) {
+    if (weight_bits < 1 || weight_bits > 16) throw std::invalid_argument("weight_bits must be in 1..16");
+    base_ = mode == MultiBitMode::MultiLevel ? levels : 2;
+    if (base_ < 2) throw std::invalid_argument("multi_level needs a device with >= 2 levels");
+    long max_mag;
+    if (enc == WeightEncoding::Differential) {
+        max_mag = weight_bits == 1 ? 1 : (1L << (weight_bits - 1)) - 1;
+    } else {
+        max_mag = weight_bits == 1 ? 1 : (1L << weight_bits) - 2;
+        scale_ = weight_bits == 1 ? 2.0 : 1.0;
+        offset_ = weight_bits == 1 ? 1.0 : static_cast<double>((1L << (weight_bits - 1)) - 1);
+    }
+    digits_ = 1;
+    long cap = base_ - 1;
+    while (cap < max_mag) {
+        cap = cap * base_ + (base_ - 1);
+        ++digits_;
+    }
+    per_logical_ = digits_ * (enc == WeightEncoding::Differential ? 2 : 1);
+}
+
+WeightLayout WeightLayout::from_config(const Config& cfg, int weight_bits, int levels) {
+    return WeightLayout(cfg.array.weight_encoding, cfg.array.multibit, weight_bits, levels);
+}
+
+int WeightLayout::logical_cols_fitting(int physical) const {
+    const int avail = physical - (has_reference() ? 1 : 0);
+    return avail > 0 ? avail / per_logical_ : 0;
+}
+
+std::vector<ColumnRole> WeightLayout::roles(int logical_cols) const {
+    std::vector<ColumnRole> r(physical_cols(logical_cols));
+    for (int j = 0; j < logical_cols; ++j) {
+        for (int h = 0; h < per_logical_ / digits_; ++h) {
+            double place = 1.0;
+            for (int d = 0; d < digits_; ++d, place *= base_) {
+                ColumnRole& c = r[j * per_logical_ + h * digits_ + d];
+                c.logical = j;
+                c.sign = h == 0 ? 1 : -1;
+                c.place = place;
+            }
+        }
+    }
+    return r;
+}
+
+void WeightLayout::check(const Eigen::MatrixXi& w) const {
+    const int lim = bits_ == 1 ? 1 : (1 << (bits_ - 1)) - 1;
+    for (Eigen::Index i = 0; i < w.rows(); ++i)
+        for (Eigen::Index j = 0; j < w.cols(); ++j) {
+            const int v = w(i, j);
+            const bool ok = bits_ == 1 ? (v == 1 || v == -1) : std::abs(v) <= lim;
+            if (!ok)
+                throw std::invalid_argument("weight " + std::to_string(v) + " at (" + std::to_string(i) + "," + std::to_string(j) +
+                                            ") is outside the " + std::to_string(bits_) + "-bit weight domain");
+        }
+}
+
+Eigen::MatrixXi WeightLayout::encode(const Eigen::MatrixXi& w) const {
+    check(w);
+    const int n = static_cast<int>(w.cols());
+    Eigen::MatrixXi d = Eigen::MatrixXi::Zero(w.rows(), physical_cols(n));
+    for (Eigen::Index i = 0; i < w.rows(); ++i) {
+        for (int j = 0; j < n; ++j) {
+            const int v = w(i, j);
+            long mags[2];
+            int halves;
+            if (enc_ == WeightEncoding::Differential) {
+                mags[0] = bits_ == 1 ? (v + 1) / 2 : std::max(v, 0);
+                mags[1] = bits_ == 1 ? (1 - v) / 2 : std::max(-v, 0);
+                halves = 2;
+            } else {
+                mags[0] = std::lround((v + offset_) / scale_);
+                halves = 1;
+            }
+            for (int h = 0; h < halves; ++h) {
+                long m = mags[h];
+                for (int k = 0; k < digits_; ++k) {
+                    d(i, j * per_logical_ + h * digits_ + k) = static_cast<int>(m % base_);
+                    m /= base_;
+                }
+            }
+        }
+    }
+    return d;
+}
+
+Eigen::MatrixXi WeightLayout::decode(const Eigen::MatrixXi& d, int logical_cols) const {
+    Eigen::MatrixXi w(d.rows(), logical_cols);
+    const auto r = roles(logical_cols);
+    for (Eigen::Index i = 0; i < d.rows(); ++i) {
+        for (int j = 0; j < logical_cols; ++j) {
+            double acc = 0.0;
+            for (int k = 0; k < per_logical_; ++k) {
+                const int c = j * per_logical_ + k;
+                acc += r[c].sign * r[c].place * d(i, c);
+            }
+            w(i, j) = static_cast<int>(std::lround(scale_ * acc - offset_));
+        }
+    }
+    return w;
+}
+
+Eigen::MatrixXd WeightLayout::combine(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols) const {
+    // Combination matrix K (physical x logical) so that y = S K: a small dense GEMM.
+    const auto r = roles(logical_cols);
+    Eigen::MatrixXd k = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(r.size()), logical_cols);
+    for (size_t c = 0; c < r.size(); ++c)
+        if (r[c].logical >= 0) k(static_cast<Eigen::Index>(c), r[c].logical) = scale_ * r[c].sign * r[c].place;
+    Eigen::MatrixXd y = s * k;
+    if (offset_ != 0.0) y.colwise() -= offset_ * input_sum;
+    return y;
+}
+
+}  // namespace sotsim::phys

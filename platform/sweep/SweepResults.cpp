@@ -52,6 +52,7 @@ PointResult read_report(const std::string& report_json, const std::vector<std::s
         }
         if (found && node.IsMap() && node["value"]) node.reset(node["value"]);
         if (!found) add_note(r.error, "metric " + metrics[m] + " not in report");
+        else if (node.IsNull()) add_note(r.error, "metric " + metrics[m] + " is null in report");
         else if (!node.IsScalar()) add_note(r.error, "metric " + metrics[m] + " is not a single value");
         else r.metrics[m] = node.Scalar();
     }

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "platform/sweep/SweepResults.h"
 #include "test_sweep_support.h"
 
 using namespace sweep_test;
@@ -211,4 +212,21 @@ TEST_CASE("sweep run: a missing runner is a usage error", "[sweep]") {
     auto o = options(dir, 1);
     o.runner_exe = dir / "no_such_sotsim";
     CHECK_THROWS_AS(run_sweep(spec, o), SweepError);
+}
+
+TEST_CASE("sweep results: metrics from report.json: nesting, {value, unit}, null, objects", "[sweep]") {
+    TempDir dir;
+    write_file(dir / "report.json",
+               "{\"accuracy\": {\"hardware\": 0.9123, \"float_reference\": null},\n"
+               " \"macro_peak\": {\"energy_per_mvm\": {\"value\": 1.5e-12, \"unit\": \"J\"}},\n"
+               " \"energy_J\": {\"breakdown\": {\"adc\": 1}}, \"tops_per_w\": 12.5}\n");
+    const auto r = read_report(dir / "report.json", {"accuracy.hardware", "macro_peak.energy_per_mvm",
+                                                     "accuracy.float_reference", "energy_J.breakdown",
+                                                     "tops_per_w", "no.such"});
+    CHECK(r.status == PointStatus::Ok);
+    CHECK(r.metrics == std::vector<std::string>{"0.9123", "1.5e-12", "", "", "12.5", ""});
+    CHECK(r.error == "metric accuracy.float_reference is null in report; metric energy_J.breakdown is not a "
+                     "single value; metric no.such not in report");
+    write_file(dir / "bad.json", "{\"accuracy\": {\"hardware\": 0.9");
+    CHECK(read_report(dir / "bad.json", {"accuracy.hardware"}).status == PointStatus::Failed);
 }

@@ -1,0 +1,45 @@
+#pragma once
+// Importer internals: ONNX TensorProto -> Tensor, and constant folding of the few ONNX ops
+// that exporters apply to weights (Transpose(W), Sign(W), DequantizeLinear(Wq), Mul(W, s),
+// Reshape of a shape constant, ...). Not part of the public IR.
+#include "workloads/import/Network.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sotsim::workloads::onnx_import {
+
+// A constant as the importer sees it: the values (as float) and the ONNX element type, which
+// matters for QuantizeLinear (uint8 vs int8 saturation).
+struct Constant {
+    Tensor tensor;
+    int dtype = onnx::TensorProto::FLOAT;
+};
+
+// Throws std::runtime_error with a message without the file prefix (the importer adds it).
+Constant constant_from_proto(const onnx::TensorProto& proto);
+
+// numpy broadcasting of two shapes; throws std::runtime_error when incompatible.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Applies f elementwise with numpy broadcasting.
+Tensor broadcast_apply(const Tensor& a, const Tensor& b, const std::function<float(float, float)>& f);
+// Expands `t` (numpy broadcasting) to exactly `shape`.
+Tensor broadcast_to(const Tensor& t, const Shape& shape);
+
+// Evaluates `node` whose inputs are all constants. Returns false when the op is not foldable
+// (the caller then reports it as unsupported); throws std::runtime_error on bad attributes.
+bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Constant*>& inputs,
+                        Constant& out);
+
+// Attribute helpers (nullptr / defaults when absent).
+const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const std::string& name);
+int64_t attr_int(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
+float attr_float(const onnx::NodeProto& node, const std::string& name, float fallback);
+std::string attr_string(const onnx::NodeProto& node, const std::string& name, const std::string& fallback);
+std::vector<int64_t> attr_ints(const onnx::NodeProto& node, const std::string& name,
+                               const std::vector<int64_t>& fallback);
+
+}  // namespace sotsim::workloads::onnx_import

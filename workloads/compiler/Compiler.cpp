@@ -1,0 +1,457 @@
+#include "workloads/compiler/Compiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "models/physics/AnalogMacro.h"
+#include "workloads/compiler/LayerAnalysis.h"
+#include "workloads/compiler/Placement.h"
+#include "workloads/compiler/WeightQuantizer.h"
+#include "workloads/import/WorkloadError.h"
+
+namespace sotsim::workloads {
+
+namespace {
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// Emits tile code for analysed layers.
+class CodeGen {
+public:
+    CodeGen(const Config& cfg, std::vector<LayerPlan>& plans, CompiledModel& out)
+        : cfg_(cfg), plans_(plans), out_(out), prog_(out.program) {}
+
+    void run(const Network& net) {
+        const int T = cfg_.chip.tiles;
+        prog_.tile_code.assign(static_cast<std::size_t>(T), {});
+        prog_.setup_code.assign(static_cast<std::size_t>(T), {});
+        geometry();
+        std::vector<std::vector<UnitDemand>> demand(plans_.size());
+        for (std::size_t l = 0; l < plans_.size(); ++l)
+            for (int u = 0; u < col_blocks_[l]; ++u) demand[l].push_back({static_cast<int>(l), u, row_blocks_[l]});
+        plan_ = place_units(demand, T, cfg_.tile.macros);
+        out_.resident = plan_.resident;
+
+        prog_.input_width = static_cast<int>(net.input_size());
+        prog_.input_tensor = global("input", prog_.input_width, 8);
+        int gin = prog_.input_tensor;
+        for (std::size_t l = 0; l < plans_.size(); ++l) {
+            const bool last = l + 1 == plans_.size();
+            const LayerPlan& lp = plans_[l];
+            const int gout = global(lp.name + ".out", lp.out_width, last ? 32 : lp.out_bits);
+            emit_layer(static_cast<int>(l), gin, gout);
+            gin = gout;
+        }
+        prog_.output_tensor = gin;
+        prog_.output_width = plans_.back().out_width;
+        for (auto& code : prog_.tile_code) {
+            Instr end;
+            end.op = OpCode::End;
+            code.push_back(end);
+        }
+    }
+
+private:
+    void geometry() {
+        for (const LayerPlan& lp : plans_) {
+            const int R = phys::AnalogMacro::logical_rows(cfg_, lp.weight_bits);
+            const int C = phys::AnalogMacro::logical_cols(cfg_, lp.weight_bits);
+            if (R <= 0 || C <= 0)
+                throw WorkloadError(out_.quantized.source, "layer '" + lp.name + "': " + std::to_string(lp.weight_bits) +
+                                                               "-bit weights do not fit a " + std::to_string(cfg_.array.rows) +
+                                                               "x" + std::to_string(cfg_.array.cols) + " array");
+            rows_per_block_.push_back(R);
+            cols_per_block_.push_back(C);
+            row_blocks_.push_back(ceil_div(lp.k, R));
+            col_blocks_.push_back(ceil_div(lp.n, C));
+        }
+    }
+
+    int tensor(const std::string& name, Location where, int tile, int rps, int width, int bits) {
+        TensorDecl d;
+        d.name = name;
+        d.where = where;
+        d.tile = tile;
+        d.rows_per_sample = rps;
+        d.width = width;
+        d.bits = bits;
+        prog_.tensors.push_back(d);
+        return static_cast<int>(prog_.tensors.size()) - 1;
+    }
+    int global(const std::string& name, int width, int bits) { return tensor(name, Location::Global, -1, 1, width, bits); }
+
+    // Applies template ops to `cur` (channels [c0, c1) of the full tensor) on tile t.
+    int instantiate(std::vector<Instr>& code, int t, const std::string& prefix, const std::vector<TemplateOp>& ops,
+                    int cur, int c0, int c1, bool pos_major, int positions) {
+        const int Cs = c1 - c0;
+        int k = 0;
+        for (const TemplateOp& op : ops) {
+            const std::string name = prefix + ".t" + std::to_string(k++);
+            Instr in;
+            switch (op.kind) {
+                case TemplateOp::Kind::Affine: {
+                    in.op = OpCode::Affine;
+                    const int width = pos_major ? Cs : Cs * positions;
+                    in.vscale.resize(static_cast<std::size_t>(width));
+                    in.vbias.resize(in.vscale.size());
+                    for (int col = 0; col < width; ++col) {
+                        const int ch = c0 + (pos_major ? col : col / positions);
+                        in.vscale[col] = op.a[ch];
+                        in.vbias[col] = op.b[ch];
+                    }
+                    break;
+                }
+                case TemplateOp::Kind::Act:
+                    in.op = OpCode::Activation;
+                    in.act = op.act;
+                    in.lo = op.lo;
+                    in.hi = op.hi;
+                    in.levels = op.levels;
+                    break;
+                case TemplateOp::Kind::Pool:
+                    in.op = OpCode::Pool;
+                    in.geom = op.geom;
+                    in.geom.c = Cs;
+                    in.pool_max = op.pool_max;
+                    break;
+                case TemplateOp::Kind::ToFlat:
+                    in.op = OpCode::Copy;
+                    break;
+                case TemplateOp::Kind::PositionBias: {
+                    in.op = OpCode::PositionBias;
+                    in.dst = cur;
+                    in.rows = positions;
+                    in.c0 = 0;
+                    in.cols = Cs;
+                    in.vbias.resize(static_cast<std::size_t>(positions) * Cs);
+                    for (int p = 0; p < positions; ++p)
+                        for (int c = 0; c < Cs; ++c) in.vbias[static_cast<std::size_t>(p) * Cs + c] = op.table(p, c0 + c);
+                    code.push_back(std::move(in));
+                    continue;  // in place
+                }
+            }
+            pos_major = op.pos_major;
+            positions = op.positions;
+            const int rps = pos_major ? positions : 1;
+            const int width = pos_major ? Cs : Cs * positions;
+            in.src = cur;
+            in.dst = tensor(name, Location::Local, t, rps, width, op.bits);
+            cur = in.dst;
+            code.push_back(std::move(in));
+        }
+        return cur;
+    }
+
+    WeightBlock make_block(int l, int u, int r, int tile, int macro) const {
+        const LayerPlan& lp = plans_[l];
+        const int R = rows_per_block_[l], C = cols_per_block_[l];
+        const int r0 = r * R, rows = std::min(R, lp.k - r0);
+        const int c0 = u * C, cols = std::min(C, lp.n - c0);
+        WeightBlock b;
+        b.w = lp.q.block(c0, r0, cols, rows).transpose();
+        b.spec.rows = rows;
+        b.spec.cols = cols;
+        b.spec.weight_bits = lp.weight_bits;
+        b.spec.input = lp.input;
+        b.spec.input_bits = lp.input_bits;
+        b.spec.readout = lp.readout;
+        if (!lp.threshold.empty())
+            b.spec.threshold.assign(lp.threshold.begin() + c0, lp.threshold.begin() + c0 + cols);
+        b.spec.neuron_gain = lp.neuron_gain;
+        b.layer = l;
+        b.tile = tile;
+        b.macro = macro;
+        return b;
+    }
+
+    int add_block(WeightBlock b) {
+        prog_.blocks.push_back(std::move(b));
+        return static_cast<int>(prog_.blocks.size()) - 1;
+    }
+
+    void emit_layer(int l, int gin, int gout) {
+        const LayerPlan& lp = plans_[l];
+        const int T = cfg_.chip.tiles, M = cfg_.tile.macros;
+        const int R = rows_per_block_[l], C = cols_per_block_[l];
+        const int rb = row_blocks_[l], cb = col_blocks_[l];
+        LayerInfo info;
+        info.name = lp.name;
+        info.kind = lp.conv ? "conv" : "dense";
+        info.macs_per_sample = static_cast<std::int64_t>(lp.k) * lp.n * lp.p;
+        info.weight_bits = lp.weight_bits;
+        info.input_bits = lp.input_bits;
+        info.blocks = rb * cb;
+
+        std::set<int> tiles_used;
+        for (int t = 0; t < T; ++t) {
+            Instr li;
+            li.op = OpCode::Layer;
+            li.layer = l;
+            prog_.tile_code[t].push_back(li);
+        }
+        int rewrites = 0;
+        for (int t = 0; t < T; ++t) {
+            std::vector<int> units;
+            for (int u = 0; u < cb; ++u)
+                if (plan_.units[l][u].tile == t) units.push_back(u);
+            if (units.empty()) continue;
+            tiles_used.insert(t);
+            auto& code = prog_.tile_code[t];
+            const std::string pfx = "t" + std::to_string(t) + "." + lp.name;
+            const int in_width = static_cast<int>(prog_.tensors[gin].width);
+            const int in_bits = l == 0 ? 8 : prog_.tensors[gin].bits;
+            const int lin = tensor(pfx + ".in", Location::Local, t, 1, in_width, in_bits);
+            Instr ld;
+            ld.op = OpCode::Load;
+            ld.src = gin;
+            ld.dst = lin;
+            ld.src_c0 = 0;
+            ld.c0 = 0;
+            ld.cols = in_width;
+            code.push_back(ld);
+            int src = lin;
+            if (l == 0) {
+                const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
+                const int pos = in_width / ch;
+                src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos);
+            }
+            if (lp.conv) {
+                const int col = tensor(pfx + ".im2col", Location::Local, t, lp.p, lp.k, lp.in_bits);
+                Instr ic;
+                ic.op = OpCode::Im2col;
+                ic.src = src;
+                ic.dst = col;
+                ic.geom = lp.geom;
+                ic.geom.pad_value = lp.pad_value;
+                code.push_back(ic);
+                src = col;
+            }
+            // Accumulators, then all MVMs (dispatched to macros in parallel), then post ops.
+            std::vector<int> acc;
+            for (int u : units) {
+                const int cols = std::min(C, lp.n - u * C);
+                const int bits = lp.readout == ReadoutKind::SenseAmp ? 1 : 32;
+                acc.push_back(tensor(pfx + ".u" + std::to_string(u) + ".acc", Location::Local, t, lp.p, cols, bits));
+            }
+            auto mvm = [&](std::size_t ui, int r, int macro) {
+                const int u = units[ui];
+                Instr in;
+                in.op = OpCode::Mvm;
+                in.macro = macro;
+                in.src = src;
+                in.r0 = r * R;
+                in.rows = std::min(R, lp.k - r * R);
+                in.dst = acc[ui];
+                in.c0 = 0;
+                in.cols = std::min(C, lp.n - u * C);
+                in.accumulate = r > 0;
+                code.push_back(in);
+            };
+            if (plan_.resident) {
+                for (std::size_t ui = 0; ui < units.size(); ++ui)
+                    for (int r = 0; r < rb; ++r) {
+                        const int macro = plan_.units[l][units[ui]].macros[r];
+                        const int b = add_block(make_block(l, units[ui], r, t, macro));
+                        Instr pg;
+                        pg.op = OpCode::Program;
+                        pg.macro = macro;
+                        pg.block = b;
+                        prog_.setup_code[t].push_back(pg);
+                        mvm(ui, r, macro);
+                    }
+            } else {
+                std::vector<std::pair<std::size_t, int>> work;
+                for (std::size_t ui = 0; ui < units.size(); ++ui)
+                    for (int r = 0; r < rb; ++r) work.emplace_back(ui, r);
+                for (std::size_t w0 = 0; w0 < work.size(); w0 += static_cast<std::size_t>(M)) {
+                    const std::size_t w1 = std::min(work.size(), w0 + static_cast<std::size_t>(M));
+                    for (std::size_t w = w0; w < w1; ++w) {
+                        const int macro = static_cast<int>(w - w0);
+                        Instr pg;
+                        pg.op = OpCode::Program;
+                        pg.macro = macro;
+                        pg.block = add_block(make_block(l, units[work[w].first], work[w].second, t, macro));
+                        code.push_back(pg);
+                        ++rewrites;
+                    }
+                    for (std::size_t w = w0; w < w1; ++w) mvm(work[w].first, work[w].second, static_cast<int>(w - w0));
+                }
+            }
+            for (std::size_t ui = 0; ui < units.size(); ++ui) {
+                const int u = units[ui];
+                const int c0 = u * C, c1 = std::min(lp.n, c0 + C);
+                const int fin = instantiate(code, t, pfx + ".u" + std::to_string(u), lp.post, acc[ui], c0, c1, lp.conv, lp.p);
+                Instr st;
+                st.op = OpCode::Store;
+                st.src = fin;
+                st.dst = gout;
+                st.src_c0 = 0;
+                st.c0 = c0 * lp.out_positions;
+                st.cols = (c1 - c0) * lp.out_positions;
+                code.push_back(st);
+            }
+        }
+        for (int t = 0; t < T; ++t) {
+            Instr b;
+            b.op = OpCode::Barrier;
+            prog_.tile_code[t].push_back(b);
+        }
+        info.rewrites = rewrites;
+        prog_.layers.push_back(info);
+
+        LayerMapping m;
+        m.name = lp.name;
+        m.kind = info.kind;
+        m.k = lp.k;
+        m.n = lp.n;
+        m.p = lp.p;
+        m.weight_bits = lp.weight_bits;
+        m.weight_scale = lp.weight_scale;
+        m.weights_on_grid = lp.weights_on_grid;
+        m.input_bits = lp.input_bits;
+        m.input = lp.input;
+        m.readout = lp.readout;
+        m.row_blocks = rb;
+        m.col_blocks = cb;
+        m.blocks = rb * cb;
+        m.tiles = static_cast<int>(tiles_used.size());
+        const double cells_per_macro = static_cast<double>(cfg_.array.rows) * cfg_.array.cols;
+        double used = 0;
+        for (int u = 0; u < cb; ++u)
+            for (int r = 0; r < rb; ++r) {
+                const int rows = std::min(R, lp.k - r * R), cols = std::min(C, lp.n - u * C);
+                used += static_cast<double>(rows) * phys::AnalogMacro::physical_cols(cfg_, lp.weight_bits, cols);
+            }
+        m.utilization = used / (cells_per_macro * m.blocks);
+        m.rewrites_per_batch = rewrites;
+        m.macs_per_sample = info.macs_per_sample;
+        out_.layers.push_back(m);
+        out_.rewrites_per_batch += rewrites;
+        out_.macros_used = plan_.resident ? out_.macros_used + m.blocks
+                                          : std::max(out_.macros_used, std::min(m.blocks, M * m.tiles));
+    }
+
+    const Config& cfg_;
+    std::vector<LayerPlan>& plans_;
+    CompiledModel& out_;
+    Program& prog_;
+    PlacementPlan plan_;
+    std::vector<int> rows_per_block_, cols_per_block_, row_blocks_, col_blocks_;
+};
+
+// The quantized reference network: the imported graph with the quantization the compiler
+// inserted in front of MVMs and post-training-quantized weights replaced by their grid.
+Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans, const Config& cfg) {
+    Network q = net;
+    q.nodes.clear();
+    std::size_t next_plan = 0;
+    for (std::size_t i = 0; i < net.nodes.size(); ++i) {
+        Node n = net.nodes[i];
+        if (next_plan < plans.size() && plans[next_plan].node == static_cast<int>(i)) {
+            const LayerPlan& lp = plans[next_plan++];
+            int v = n.inputs.at(0);
+            int k = 0;
+            for (const InsertedNode& ins : lp.inserted_before) {
+                Node x;
+                x.name = n.name + "/quant" + std::to_string(k++);
+                x.kind = ins.kind;
+                x.inputs = {v};
+                Value val;
+                val.name = x.name;
+                val.shape = q.values[v].shape;
+                val.producer = static_cast<int>(q.nodes.size());
+                q.values.push_back(val);
+                x.output = static_cast<int>(q.values.size()) - 1;
+                if (ins.kind == OpKind::Clip) {
+                    x.clip.min = 0.0f;
+                    x.clip.max = ins.value;
+                } else if (ins.kind == OpKind::DivConst || ins.kind == OpKind::MulConst) {
+                    x.operand.broadcast = ConstOperand::Broadcast::Scalar;
+                    x.operand.value.shape = {};
+                    x.operand.value.data = {ins.value};
+                }
+                q.nodes.push_back(x);
+                v = x.output;
+            }
+            n.inputs[0] = v;
+            if (!lp.weights_on_grid) {
+                Tensor& w = n.kind == OpKind::Dense ? n.dense.weight : n.conv.weight;
+                const QuantizedWeights qw = quantize_weights(w.as_matrix(lp.n, lp.k), cfg.macro.weight_bits);
+                const Eigen::MatrixXf deq = qw.q.cast<float>() * qw.scale;
+                for (int r = 0; r < lp.n; ++r)
+                    for (int c = 0; c < lp.k; ++c) w.data[static_cast<std::size_t>(r) * lp.k + c] = deq(r, c);
+            }
+        }
+        q.values[n.output].producer = static_cast<int>(q.nodes.size());
+        q.nodes.push_back(n);
+    }
+    return q;
+}
+
+const char* encoding_name(InputEncoding e) {
+    switch (e) {
+        case InputEncoding::Binary: return "binary";
+        case InputEncoding::Signed: return "signed";
+        case InputEncoding::BitSerial: return "bit-serial";
+        case InputEncoding::Pwm: return "pwm";
+    }
+    return "?";
+}
+
+const char* readout_name(ReadoutKind r) {
+    switch (r) {
+        case ReadoutKind::Adc: return "adc";
+        case ReadoutKind::SenseAmp: return "sense-amp";
+        case ReadoutKind::Tdc: return "tdc";
+        case ReadoutKind::SigmoidNeuron: return "sot-neuron";
+    }
+    return "?";
+}
+
+}  // namespace
+
+CompiledModel compile_network(const Network& net, const Config& cfg) {
+    CompiledModel out;
+    out.total_macros = cfg.total_macros();
+    std::vector<LayerPlan> plans = analyse_layers(net, cfg, out.notes);
+    out.quantized = build_quantized(net, plans, cfg);
+    CodeGen(cfg, plans, out).run(net);
+    if (!out.resident)
+        out.notes.push_back("the network does not fit the chip's " + std::to_string(out.total_macros) +
+                            " macros: every layer reprograms its macros for each batch (time-multiplexed)");
+    return out;
+}
+
+std::string format_mapping(const CompiledModel& m, const Config& cfg) {
+    std::ostringstream os;
+    os << "Mapping onto " << cfg.chip.tiles << " tiles x " << cfg.tile.macros << " macros of " << cfg.array.rows << "x"
+       << cfg.array.cols << " cells (" << (m.resident ? "all weights resident" : "time-multiplexed, reprogrammed per batch")
+       << ")\n\n";
+    os << std::left << std::setw(18) << "layer" << std::setw(6) << "kind" << std::right << std::setw(12) << "K x N"
+       << std::setw(6) << "pos" << std::setw(5) << "w.b" << std::setw(13) << "input" << std::setw(11) << "readout"
+       << std::setw(10) << "blocks" << std::setw(6) << "tiles" << std::setw(7) << "util" << std::setw(9) << "rewrites"
+       << std::setw(13) << "MACs" << "\n";
+    std::int64_t macs = 0;
+    for (const LayerMapping& l : m.layers) {
+        std::ostringstream kn, blocks, input, util;
+        kn << l.k << "x" << l.n;
+        blocks << l.row_blocks << "x" << l.col_blocks;
+        input << encoding_name(l.input) << "/" << l.input_bits << "b";
+        util << std::fixed << std::setprecision(0) << l.utilization * 100 << "%";
+        std::string name = l.name.size() > 17 ? l.name.substr(0, 17) : l.name;
+        os << std::left << std::setw(18) << name << std::setw(6) << l.kind << std::right << std::setw(12) << kn.str()
+           << std::setw(6) << l.p << std::setw(5) << l.weight_bits << std::setw(13) << input.str() << std::setw(11)
+           << readout_name(l.readout) << std::setw(10) << blocks.str() << std::setw(6) << l.tiles << std::setw(7)
+           << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample << "\n";
+        macs += l.macs_per_sample;
+    }
+    os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
+       << "   rewrites per batch: " << m.rewrites_per_batch << "   MACs per inference: " << macs << "\n";
+    for (const std::string& n : m.notes) os << "note: " << n << "\n";
+    return os.str();
+}
+
+}  // namespace sotsim::workloads

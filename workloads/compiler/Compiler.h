@@ -1,0 +1,70 @@
+// Network IR + chip config -> Program (weight blocks, placement, tile instruction streams).
+//
+// What the compiler decides, per MVM layer (Dense, or Conv through im2col):
+//  * weights: the integer grid of the QAT weights (WeightQuantizer), precision -> cells
+//    through the physics core's geometry (differential pairs, bit slices, multi-level);
+//  * inputs: how the values reaching the row drivers are encoded. +-1 values (after Sign)
+//    drive as signed inputs; integer levels (after Clip/Mul/Round) as bit-serial or PWM;
+//    bounded real values (sigmoid outputs, raw pixels in [0,1]) are quantized to
+//    `periphery.input.bits` levels, and the quantization is inserted into the `quantized`
+//    network too, so the hardware and its software reference compute the same model;
+//  * readout: ADC / TDC partial sums; or, where the layer fits one row block and ends in
+//    Sign (sense amp) or Sigmoid (SOT neuron), the batch-norm/scale is folded into
+//    per-column thresholds and no ADC is used;
+//  * tiling: the K x N weight matrix is cut into row blocks of the array's logical rows
+//    and column blocks of its logical columns; all row blocks of a column block go to one
+//    tile (partial sums accumulate locally); column blocks spread across tiles;
+//  * placement: every block resident on its own macro when the network fits the chip
+//    (programmed once before inference); otherwise every layer time-multiplexes the
+//    macros of its tiles and the streams contain explicit Program instructions
+//    (reprogramming per batch, whose write time and energy count).
+// Post-MVM ops (bias, batch-norm, constant scale/shift) fold into one per-column affine
+// op; activations, pooling and layout changes run on the tile's digital unit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/config/Config.h"
+#include "models/tile/Program.h"
+#include "workloads/import/Network.h"
+
+namespace sotsim::workloads {
+
+struct LayerMapping {
+    std::string name;
+    std::string kind;                 // dense | conv
+    std::int64_t k = 0, n = 0, p = 1; // weight rows (inputs), columns (outputs), positions
+    int weight_bits = 1;
+    float weight_scale = 1.0f;
+    bool weights_on_grid = true;
+    int input_bits = 1;
+    InputEncoding input = InputEncoding::Binary;
+    ReadoutKind readout = ReadoutKind::Adc;
+    int row_blocks = 0, col_blocks = 0, blocks = 0;
+    int tiles = 0;                    // tiles with work in this layer
+    double utilization = 0.0;         // used cells / cells of the macros the layer occupies
+    int rewrites_per_batch = 0;       // Program instructions per batch
+    std::int64_t macs_per_sample = 0;
+};
+
+struct CompiledModel {
+    Program program;
+    Network quantized;                // the model the hardware runs (software reference of it)
+    std::vector<LayerMapping> layers;
+    bool resident = true;             // all weights stay programmed during inference
+    int macros_used = 0;
+    int total_macros = 0;
+    int rewrites_per_batch = 0;
+    std::vector<std::string> notes;   // decisions a user should know about
+};
+
+// Throws WorkloadError (file = the model's source) for graphs the chip cannot run,
+// naming the node.
+CompiledModel compile_network(const Network& net, const Config& cfg);
+
+// The `sotsim compile` table: per layer blocks, macros, utilization, rewrites, MACs.
+std::string format_mapping(const CompiledModel& m, const Config& cfg);
+
+}  // namespace sotsim::workloads

@@ -1,0 +1,64 @@
+// The analysed form of one MVM layer, before placement and code generation.
+#pragma once
+
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+#include "models/tile/Program.h"
+#include "workloads/compiler/SymbolicValue.h"
+#include "workloads/import/Network.h"
+
+namespace sotsim::workloads {
+
+// A digital op on a layer's tensor, with per-channel parameters over the FULL channel
+// range; code generation slices it for each column block.
+struct TemplateOp {
+    enum class Kind { Affine, Act, Pool, ToFlat, PositionBias };
+    Kind kind = Kind::Act;
+    std::vector<float> a, b;        // Affine, per channel
+    ActKind act = ActKind::None;    // Act
+    float lo = 0, hi = 0;
+    int levels = 0;
+    ConvGeom geom;                  // Pool (geom.c = full channels; sliced later)
+    bool pool_max = true;
+    Eigen::MatrixXf table;          // PositionBias: positions x channels (integer units)
+    // Layout after the op.
+    bool pos_major = false;
+    int positions = 1;
+    int bits = 32;
+};
+
+// A node the compiler inserts into the quantized reference network before an MVM.
+struct InsertedNode {
+    OpKind kind;
+    float value = 0;                // Clip max / const operand
+};
+
+struct LayerPlan {
+    int node = -1;                  // IR node index of the Dense/Conv
+    std::string name;
+    bool conv = false;
+    ConvGeom geom;                  // conv input geometry (im2col)
+    int k = 0, n = 0, p = 1;        // rows, columns, output positions
+    Eigen::MatrixXi q;              // n x k integer weights (columns possibly negated)
+    float weight_scale = 1;
+    int weight_bits = 1;
+    bool weights_on_grid = true;
+    InputEncoding input = InputEncoding::Binary;
+    int input_bits = 1;
+    int in_bits = 32;               // modelled bits of the layer's input tensor
+    std::vector<TemplateOp> pre;    // on the loaded input (full channels, flat)
+    float pad_value = 0;            // im2col padding value
+    bool position_bias = false;     // signed inputs with zero padding
+    ReadoutKind readout = ReadoutKind::Adc;
+    std::vector<float> threshold;   // per output column (SenseAmp / SigmoidNeuron)
+    float neuron_gain = 1;
+    std::vector<TemplateOp> post;   // after the MVM (per column block)
+    int out_width = 0;              // flat per-sample width of the layer output
+    int out_positions = 1;          // positions of the output (CHW flatten factor)
+    int out_bits = 32;
+    std::vector<InsertedNode> inserted_before;  // quantization inserted before this MVM
+};
+
+}  // namespace sotsim::workloads

@@ -1,0 +1,265 @@
+#include "workloads/runtime/HostRuntime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/physics/AnalogMacro.h"
+#include "models/physics/Rng.h"
+#include "platform/accelerator/Accelerator.h"
+#include "platform/accelerator/HostMap.h"
+#include "platform/report/ScTreeWalk.h"
+#include "platform/report/VcdWriter.h"
+#include "workloads/import/FloatEvaluator.h"
+
+namespace sotsim::runtime {
+
+using namespace sc_core;
+namespace hm = host_map;
+
+namespace {
+
+// A CPU-side driver: everything it does goes through the accelerator's host socket.
+class HostDriver : public sc_module {
+public:
+    tlm_utils::simple_initiator_socket<HostDriver> socket;
+
+    SC_HAS_PROCESS(HostDriver);
+    HostDriver(sc_module_name name, Accelerator& acc, const workloads::Batch& images, int batch,
+               std::function<void(int, int)> progress)
+        : sc_module(name), socket("socket"), acc_(acc), images_(images), batch_(batch),
+          progress_(std::move(progress)) {
+        SC_THREAD(main);
+    }
+
+    workloads::Batch outputs;
+    double programming_time_s = 0, inference_time_s = 0, latency_s = 0;
+    report::Collection after_programming;
+    std::string error;
+    int runs = 0;
+
+private:
+    void transport(bool write, std::uint64_t addr, void* data, std::size_t bytes) {
+        tlm::tlm_generic_payload t;
+        t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+        t.set_address(addr);
+        t.set_data_ptr(static_cast<unsigned char*>(data));
+        t.set_data_length(static_cast<unsigned>(bytes));
+        t.set_streaming_width(static_cast<unsigned>(bytes));
+        t.set_byte_enable_ptr(nullptr);
+        t.set_dmi_allowed(false);
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time d = SC_ZERO_TIME;
+        socket->b_transport(t, d);
+        if (t.is_response_error())
+            throw std::runtime_error("host: " + std::string(write ? "write" : "read") + " at 0x" + hex(addr) +
+                                     " failed: " + t.get_response_string());
+        wait(d);  // the host is a simple in-order driver: it syncs after every access
+    }
+    static std::string hex(std::uint64_t v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+        return buf;
+    }
+    void write_csr(std::uint32_t reg, std::uint32_t v) { transport(true, hm::kCsrBase + reg, &v, 4); }
+    std::uint32_t read_csr(std::uint32_t reg) {
+        std::uint32_t v = 0;
+        transport(false, hm::kCsrBase + reg, &v, 4);
+        return v;
+    }
+    void start_and_wait(std::uint32_t what) {
+        write_csr(hm::kControl, what);
+        if (!acc_.done()) wait(acc_.done_event());
+        if (read_csr(hm::kStatus) & hm::kStatusError)
+            throw std::runtime_error("accelerator: " + acc_.error_message());
+        write_csr(hm::kIrqStatus, 1);
+    }
+
+    void main() {
+        try {
+            const Program& p = *acc_.program();
+            const int n = static_cast<int>(images_.rows());
+            const int in_w = static_cast<int>(images_.cols()), out_w = p.output_width;
+            outputs.resize(n, out_w);
+
+            // Weights of resident blocks: programmed once, reported apart from inference.
+            const sc_time t_prog = sc_time_stamp();
+            start_and_wait(hm::kCtrlSetup);
+            programming_time_s = (sc_time_stamp() - t_prog).to_seconds();
+            after_programming = report::collect(acc_);
+
+            const std::uint64_t in_addr = read_csr(hm::kInputAddr), out_addr = read_csr(hm::kOutputAddr);
+            const sc_time t0 = sc_time_stamp();
+            int done = 0, current = -1;
+            while (done < n) {
+                // The first run carries one sample: its duration is the single-inference
+                // latency. Later runs use full batches for throughput.
+                const int b = done == 0 ? 1 : std::min(batch_, n - done);
+                const sc_time ts = sc_time_stamp();
+                if (b != current) {
+                    write_csr(hm::kBatch, static_cast<std::uint32_t>(b));
+                    current = b;
+                }
+                transport(true, in_addr, const_cast<float*>(images_.data()) + static_cast<std::size_t>(done) * in_w,
+                          static_cast<std::size_t>(b) * in_w * sizeof(float));
+                start_and_wait(hm::kCtrlRun);
+                transport(false, out_addr, outputs.data() + static_cast<std::size_t>(done) * out_w,
+                          static_cast<std::size_t>(b) * out_w * sizeof(float));
+                if (done == 0) latency_s = (sc_time_stamp() - ts).to_seconds();
+                done += b;
+                ++runs;
+                if (progress_) progress_(done, n);
+            }
+            inference_time_s = (sc_time_stamp() - t0).to_seconds();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    }
+
+    Accelerator& acc_;
+    const workloads::Batch& images_;
+    int batch_;
+    std::function<void(int, int)> progress_;
+};
+
+double accuracy(const std::vector<int>& pred, const std::vector<int>& labels) {
+    if (labels.empty()) return std::nan("");
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) ok += pred[i] == labels[i];
+    return static_cast<double>(ok) / static_cast<double>(labels.size());
+}
+
+}  // namespace
+
+int choose_batch(const Config& cfg, const Program& p, int samples, const RunOptions& opt) {
+    double floats_per_sample = 0;
+    for (const TensorDecl& d : p.tensors) floats_per_sample += static_cast<double>(d.rows_per_sample) * d.width;
+    const int want = std::max(1, std::min(opt.max_batch > 0 ? opt.max_batch : cfg.sim.batch, samples));
+    const double fit = opt.memory_budget_bytes / std::max(1.0, floats_per_sample * sizeof(float));
+    return std::max(1, std::min(want, static_cast<int>(fit)));
+}
+
+report::MacroPeakSpec macro_peak_spec(const Config& cfg, const std::map<std::string, double>& macro_area_items) {
+    report::MacroPeakSpec s;
+    const int wb = std::max(1, cfg.macro.weight_bits);
+    const int ib = std::max(1, cfg.periphery.input.bits);
+    s.rows = phys::AnalogMacro::logical_rows(cfg, wb);
+    s.cols_logical = phys::AnalogMacro::logical_cols(cfg, wb);
+    s.weight_bits = wb;
+    s.input_bits = ib;
+    s.macro_area_items = macro_area_items;
+    s.measure_full_mvm = [cfg, wb, ib, rows = s.rows, cols = s.cols_logical]() {
+        // Random weights and 50 %-density inputs: the average data of the peak figure.
+        phys::AnalogMacro m(cfg, /*macro_id=*/1 << 20);
+        phys::BlockSpec spec;
+        spec.rows = rows;
+        spec.cols = cols;
+        spec.weight_bits = wb;
+        spec.input_bits = ib;
+        spec.input = ib == 1 ? InputEncoding::Binary
+                             : (cfg.periphery.input.encoding == InputEncoding::Pwm ? InputEncoding::Pwm
+                                                                                    : InputEncoding::BitSerial);
+        spec.readout = cfg.periphery.readout;
+        spec.threshold.assign(static_cast<std::size_t>(cols), 0.0f);
+        phys::Rng rng = phys::Rng::derive(cfg.sim.seed, 1u << 20, "macro_peak");
+        const int qmax = wb == 1 ? 1 : (1 << (wb - 1)) - 1;
+        Eigen::MatrixXi w(rows, cols);
+        for (int i = 0; i < rows; ++i)
+            for (int j = 0; j < cols; ++j) {
+                if (wb == 1) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
+                else w(i, j) = static_cast<int>(std::floor(rng.uniform() * (2 * qmax + 1))) - qmax;
+            }
+        ActionCounter programming;
+        m.program(w, spec, programming);
+        const int vectors = 64;
+        const int levels = (1 << ib) - 1;
+        Eigen::MatrixXf x(vectors, rows);
+        for (int v = 0; v < vectors; ++v)
+            for (int i = 0; i < rows; ++i)
+                x(v, i) = ib == 1 ? (rng.uniform() < 0.5 ? 0.0f : 1.0f)
+                                  : static_cast<float>(std::floor(rng.uniform() * (levels + 1)));
+        report::MacroMvmCost cost;
+        const phys::MvmResult r = m.mvm(x, cost.actions);
+        cost.latency_s = r.latency_s;
+        cost.vectors = vectors;
+        return cost;
+    };
+    return s;
+}
+
+RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const workloads::CompiledModel& cm,
+                       const workloads::Dataset& ds, const RunOptions& opt) {
+    const int n = static_cast<int>(ds.size());
+    if (n == 0) throw std::runtime_error("the dataset selection is empty");
+    if (ds.images.cols() != cm.program.input_width)
+        throw std::runtime_error("dataset samples have " + std::to_string(ds.images.cols()) +
+                                 " values but the model input has " + std::to_string(cm.program.input_width));
+    const int batch = choose_batch(cfg, cm.program, n, opt);
+
+    auto acc = std::make_unique<Accelerator>("chip", cfg);
+    auto host = std::make_unique<HostDriver>("host", *acc, ds.images, batch, opt.progress);
+    host->socket.bind(acc->host);
+    std::unique_ptr<report::VcdWriter> vcd;
+    if (!opt.vcd_path.empty()) {
+        vcd = std::make_unique<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
+        acc->set_trace(vcd.get());
+    }
+    acc->load_program(cm.program, batch);
+    sc_start();
+    if (!host->error.empty()) throw std::runtime_error(host->error);
+
+    RunOutcome out;
+    out.predictions = workloads::argmax_rows(host->outputs);
+    report::RunInfo& info = out.info;
+    info.samples = n;
+    info.batch = batch;
+    info.accuracy_hardware = accuracy(out.predictions, ds.labels);
+    info.accuracy_float_reference = accuracy(workloads::FloatEvaluator(net).predict(ds.images), ds.labels);
+    info.accuracy_quantized_reference = accuracy(workloads::FloatEvaluator(cm.quantized).predict(ds.images), ds.labels);
+    info.inference_time_s = host->inference_time_s;
+    info.latency_s = host->latency_s;
+    info.programming_time_s = host->programming_time_s;
+    info.after_programming = host->after_programming;
+
+    // MVM transactions per layer: Mvm instructions per run x runs.
+    std::vector<double> mvms(cm.program.layers.size(), 0.0);
+    for (const auto& code : cm.program.tile_code) {
+        int layer = -1;
+        for (const Instr& in : code) {
+            if (in.op == OpCode::Layer) layer = in.layer;
+            if (in.op == OpCode::Mvm && layer >= 0) mvms[static_cast<std::size_t>(layer)] += host->runs;
+        }
+    }
+    int wb = 1, ib = 1;
+    for (std::size_t l = 0; l < cm.program.layers.size(); ++l) {
+        const LayerInfo& li = cm.program.layers[l];
+        report::LayerInfo r;
+        r.name = li.name;
+        r.kind = li.kind;
+        r.macs_per_sample = static_cast<double>(li.macs_per_sample);
+        r.blocks = li.blocks;
+        r.rewrites = li.rewrites;
+        r.mvms = mvms[l];
+        r.weight_bits = li.weight_bits;
+        r.input_bits = li.input_bits;
+        info.macs_per_inference += r.macs_per_sample;
+        wb = std::max(wb, li.weight_bits);
+        ib = std::max(ib, li.input_bits);
+        info.layers.push_back(r);
+    }
+    info.weight_bits = wb;
+    info.input_bits = ib;
+    info.macro_peak = macro_peak_spec(cfg, acc->macro(0, 0).area_items());
+    info.seed = cfg.sim.seed;
+    info.version = SOTSIM_VERSION;
+
+    out.end_of_run = report::collect(*acc);
+    if (vcd) vcd->write_file(opt.vcd_path, static_cast<std::uint64_t>(sc_time_stamp().value()));
+    return out;
+}
+
+}  // namespace sotsim::runtime

@@ -208,3 +208,20 @@ TEST_CASE("mvm command: raw conductance mode", "[physics][mvm_command]") {
     CHECK(ri.codes.rows() == 1);
     REQUIRE_THROWS_AS(raw_conductance_mvm(c, g, Eigen::MatrixXd::Zero(1, 2), true), std::invalid_argument);
 }
+
+TEST_CASE("mvm command: weights mode is exact when ideal", "[physics][mvm_command]") {
+    Config c = make_ideal(Config{});
+    c.macro.weight_bits = 4;
+    c.periphery.input.encoding = InputEncoding::BitSerial;
+    c.periphery.input.bits = 3;
+    Eigen::MatrixXi w(3, 2);
+    w << 1, -7, 3, 0, -2, 5;
+    Eigen::MatrixXf x(2, 3);
+    x << 7, 0, 3, 1, 2, 4;
+    const WeightsMvmResult r = weights_mvm(c, w, x, true);
+    REQUIRE(r.outputs == (x.cast<double>() * w.cast<double>()));
+    CHECK(r.currents.rows() == 2);
+    CHECK(r.currents.cols() == 12);  // 2 logical x differential x 3 bit slices
+    CHECK(r.latency_s > 0.0);
+    CHECK(r.actions.get(action::kAdc) > 0.0);
+}

@@ -339,7 +339,8 @@ def check_exported(path, model, x_test, y_test):
     onnx_acc = float((pred == y_test).mean())
     mismatches = int((pred != torch_pred).sum())
     return {"ops": ops, "torch_acc": torch_acc, "onnx_acc": onnx_acc,
-            "mismatches": mismatches, "bytes": os.path.getsize(path)}
+            "mismatches": mismatches, "bytes": os.path.getsize(path),
+            "sign_zero_inputs": ev.sign_zero_inputs}
 
 
 def weight_summary(path):
@@ -369,7 +370,7 @@ def write_provenance(path_md, title, command, split, epochs, seed, info, quant_t
 - training wall time: {wall:.0f} s
 - test accuracy, PyTorch (quantized forward, eval mode): {ta:.4f}
 - test accuracy, exported ONNX evaluated by `scripts/train/onnx_numpy_eval.py`: {oa:.4f}
-  (prediction mismatches vs PyTorch: {mm})
+  (prediction mismatches vs PyTorch: {mm}; Sign inputs exactly 0 over the test set: {sz})
 - ONNX: opset 13, input `input` [N,1,28,28] float, output `logits` [N,10], {kb:.0f} KB
 - ops: {ops}
 
@@ -384,7 +385,7 @@ def write_provenance(path_md, title, command, split, epochs, seed, info, quant_t
 {wtab}
 {extra}""".format(title=title, command=command, split=split, epochs=epochs, seed=seed,
                   tv=torch.__version__, wall=wall_s, ta=info["torch_acc"], oa=info["onnx_acc"],
-                  mm=info["mismatches"], kb=info["bytes"] / 1024.0, ops=", ".join(info["ops"]),
+                  mm=info["mismatches"], sz=info.get("sign_zero_inputs", "n/a"), kb=info["bytes"] / 1024.0, ops=", ".join(info["ops"]),
                   quant=quant_text, wtab=wtab, extra=extra)
     with open(path_md, "w") as f:
         f.write(text)

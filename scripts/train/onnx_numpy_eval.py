@@ -75,12 +75,15 @@ class OnnxNumpyModel:
         self.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
         self.input_name = [i.name for i in g.input if i.name not in self.consts][0]
         self.output_name = g.output[0].name
+        self.sign_zero_inputs = 0  # Sign inputs exactly 0 seen so far (Sign(0)=0)
 
     def run(self, x):
         env = dict(self.consts)
         env[self.input_name] = np.asarray(x, dtype=np.float32)
         for node in self.model.graph.node:
             ins = [env[n] if n else None for n in node.input]
+            if node.op_type == "Sign":
+                self.sign_zero_inputs += int((ins[0] == 0).sum())
             outs = self._op(node, ins, _attrs(node))
             env[node.output[0]] = outs
         return env[self.output_name]

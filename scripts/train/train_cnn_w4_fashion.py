@@ -57,7 +57,7 @@ QUANT = """- input: 4-bit unsigned, Clip(0,1) -> Mul(15) -> Round -> Div(15) on 
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--width", type=int, default=16)

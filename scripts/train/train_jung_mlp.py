@@ -23,5 +23,5 @@ MNIST test set, and training uses only 8,000 digits, so expect a lower software 
 """
 
 if __name__ == "__main__":
-    run("jung_mlp_mnist", 128, 20, 1e-2, sys.argv[1:],
+    run("jung_mlp_mnist", 128, 12, 1e-2, sys.argv[1:],
         "jung_mlp_mnist.onnx: 784-128-10 binary perceptron (jung style)", EXTRA)

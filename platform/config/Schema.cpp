@@ -129,7 +129,7 @@ std::vector<KeyInfo> build_schema() {
     std::vector<KeyInfo> s;
     // ---- device -------------------------------------------------------------------------
     s.push_back(real("device.r_p", CFG(device.r_p), "Ohm", gt0(),
-        "Parallel-state (low) resistance of one MTJ. Ignored when device.ra and device.diameter are set."));
+        "Parallel-state (low) resistance of one MTJ (including nothing in series; see device.r_access). Derived from device.ra and device.diameter when those are set; a disagreeing explicit value is then an error."));
     s.push_back(real("device.ra", CFG(device.ra), "Ohm*m^2", ge0(),
         "Resistance-area product; with device.diameter gives r_p = ra / (pi d^2 / 4). 0 = use device.r_p."));
     s.push_back(real("device.diameter", CFG(device.diameter), "m", ge0(),

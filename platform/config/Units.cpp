@@ -15,7 +15,7 @@ constexpr Dimension kNone{0, 0, 0, 0, 0};
 
 struct Symbol {
     const char* name;
-    double scale;
+    int exp10;
     Dimension dim;
     bool prefixable;
 };
@@ -23,31 +23,39 @@ struct Symbol {
 // Longest names first is not needed: a factor is matched whole, then as prefix + symbol.
 const std::vector<Symbol>& symbols() {
     static const std::vector<Symbol> s = {
-        {"m", 1.0, {1, 0, 0, 0, 0}, true},    {"s", 1.0, {0, 0, 1, 0, 0}, true},
-        {"Hz", 1.0, {0, 0, -1, 0, 0}, true},  {"J", 1.0, {2, 1, -2, 0, 0}, true},
-        {"W", 1.0, {2, 1, -3, 0, 0}, true},   {"V", 1.0, {2, 1, -3, -1, 0}, true},
-        {"A", 1.0, {0, 0, 0, 1, 0}, true},    {"Ohm", 1.0, {2, 1, -3, -2, 0}, true},
-        {"ohm", 1.0, {2, 1, -3, -2, 0}, true}, {"S", 1.0, {-2, -1, 3, 2, 0}, true},
-        {"F", 1.0, {-2, -1, 4, 2, 0}, true},  {"B", 1.0, {0, 0, 0, 0, 1}, true},
-        {"%", 0.01, kNone, false},
+        {"m", 0, {1, 0, 0, 0, 0}, true},    {"s", 0, {0, 0, 1, 0, 0}, true},
+        {"Hz", 0, {0, 0, -1, 0, 0}, true},  {"J", 0, {2, 1, -2, 0, 0}, true},
+        {"W", 0, {2, 1, -3, 0, 0}, true},   {"V", 0, {2, 1, -3, -1, 0}, true},
+        {"A", 0, {0, 0, 0, 1, 0}, true},    {"Ohm", 0, {2, 1, -3, -2, 0}, true},
+        {"ohm", 0, {2, 1, -3, -2, 0}, true}, {"S", 0, {-2, -1, 3, 2, 0}, true},
+        {"F", 0, {-2, -1, 4, 2, 0}, true},  {"B", 0, {0, 0, 0, 0, 1}, true},
+        {"%", -2, kNone, false},
     };
     return s;
 }
 
-double si_prefix(char c, bool& ok) {
+int si_prefix(char c, bool& ok) {
     ok = true;
     switch (c) {
-        case 'f': return 1e-15;
-        case 'p': return 1e-12;
-        case 'n': return 1e-9;
-        case 'u': return 1e-6;
-        case 'm': return 1e-3;
-        case 'k': return 1e3;
-        case 'M': return 1e6;
-        case 'G': return 1e9;
-        case 'T': return 1e12;
-        default: ok = false; return 1.0;
+        case 'f': return -15;
+        case 'p': return -12;
+        case 'n': return -9;
+        case 'u': return -6;
+        case 'm': return -3;
+        case 'k': return 3;
+        case 'M': return 6;
+        case 'G': return 9;
+        case 'T': return 12;
+        default: ok = false; return 0;
     }
+}
+
+// x * 10^e with one correctly rounded operation where 10^|e| is an exact double (|e| <= 22).
+double times_pow10(double x, int e) {
+    if (e == 0) return x;
+    if (e > 0 && e <= 22) return x * std::pow(10.0, e);
+    if (e < 0 && e >= -22) return x / std::pow(10.0, -e);
+    return x * std::pow(10.0, e);
 }
 
 // Unicode spellings -> ASCII: micro sign and Greek mu -> u, Ohm sign and Omega -> Ohm.
@@ -85,31 +93,32 @@ Unit parse_factor(const std::string& f, const std::string& whole) {
     Unit u;
     bool found = false;
     for (const auto& s : symbols()) {
-        if (base == s.name) { u.scale = s.scale; u.dim = s.dim; found = true; break; }
+        if (base == s.name) { u.exp10 = s.exp10; u.dim = s.dim; found = true; break; }
     }
     if (!found && base.size() == 3 && base[1] == 'i' && base[2] == 'B') {
         const std::string bin = "KMGT";
         auto p = bin.find(base[0]);
         if (p != std::string::npos) {
-            u.scale = std::pow(1024.0, static_cast<double>(p + 1));
+            u.factor = std::pow(1024.0, static_cast<double>(p + 1));
             u.dim = {0, 0, 0, 0, 1};
             found = true;
         }
     }
     if (!found && base.size() >= 2) {
         bool ok = false;
-        double p = si_prefix(base[0], ok);
+        int p = si_prefix(base[0], ok);
         if (ok) {
             for (const auto& s : symbols()) {
                 if (s.prefixable && base.compare(1, std::string::npos, s.name) == 0) {
-                    u.scale = p * s.scale; u.dim = s.dim; found = true; break;
+                    u.exp10 = p + s.exp10; u.dim = s.dim; found = true; break;
                 }
             }
         }
     }
     if (!found) throw std::invalid_argument("unknown unit '" + base + "' in '" + whole + "'");
     Unit r;
-    r.scale = std::pow(u.scale, exponent);
+    r.factor = std::pow(u.factor, exponent);
+    r.exp10 = u.exp10 * exponent;
     for (std::size_t i = 0; i < r.dim.size(); ++i) r.dim[i] = u.dim[i] * exponent;
     return r;
 }
@@ -129,6 +138,8 @@ const char* quantity_name(const Dimension& d) {
 }
 
 }  // namespace
+
+double Unit::scale() const { return times_pow10(factor, exp10); }
 
 bool parse_plain_number(const std::string& text, double& out) {
     std::size_t b = 0, e = text.size();
@@ -169,7 +180,8 @@ Unit parse_unit(const std::string& text) {
     for (std::size_t i = 0; i <= t.size(); ++i) {
         if (i == t.size() || t[i] == '*' || t[i] == '/') {
             Unit f = parse_factor(t.substr(start, i - start), text);
-            u.scale *= sign > 0 ? f.scale : 1.0 / f.scale;
+            u.factor = sign > 0 ? u.factor * f.factor : u.factor / f.factor;
+            u.exp10 += sign * f.exp10;
             for (std::size_t k = 0; k < u.dim.size(); ++k) u.dim[k] += sign * f.dim[k];
             if (i < t.size()) sign = t[i] == '/' ? -1 : 1;
             start = i + 1;
@@ -220,7 +232,7 @@ double parse_quantity_si(const std::string& text, const std::string& expected) {
     if (!parse_plain_number(s.substr(b, i - b), value))
         throw std::invalid_argument("'" + text + "' is not a number with an optional unit");
     std::string unit_text = s.substr(i);
-    if (normalize(unit_text).empty()) return value * want.scale;  // plain number: SI
+    if (normalize(unit_text).empty()) return value / want.scale();  // plain number: SI
     Unit got;
     try {
         got = parse_unit(unit_text);
@@ -238,7 +250,21 @@ double parse_quantity_si(const std::string& text, const std::string& expected) {
         msg += ")";
         throw std::invalid_argument(msg);
     }
-    double v = value * got.scale / want.scale;
+    double factor = got.factor / want.factor;
+    int e10 = got.exp10 - want.exp10;
+    double v = times_pow10(value * factor, e10);
+    if (factor == 1.0 && e10 != 0) {
+        // Decimal prefixes: let strtod round once from the shifted decimal text, so "12.3 %"
+        // is exactly the double nearest 0.123 (12.3 / 100 is not).
+        std::string num = s.substr(b, i - b);
+        int e = e10;
+        if (auto ep = num.find_first_of("eE"); ep != std::string::npos) {
+            e += std::atoi(num.c_str() + ep + 1);
+            num.erase(ep);
+        }
+        double exact = std::strtod((num + "e" + std::to_string(e)).c_str(), nullptr);
+        if (std::isfinite(exact)) v = exact;
+    }
     if (!std::isfinite(v)) throw std::invalid_argument("'" + text + "' overflows");
     return v;
 }

@@ -13,9 +13,13 @@ namespace sotsim::config {
 // Exponents of m, kg, s, A, byte.
 using Dimension = std::array<int, 5>;
 
+// One unit = factor x 10^exp10 SI units. The decimal exponent is kept apart so that "90 ns"
+// converts as 90 / 1e9 (correctly rounded, 9e-08) rather than 90 * 1e-9 (9.000000000000001e-08).
 struct Unit {
-    double scale = 1.0;        // SI value of one unit
+    double factor = 1.0;
+    int exp10 = 0;
     Dimension dim{};           // all zero = dimensionless
+    double scale() const;      // SI value of one unit
 };
 
 // Parses a unit expression: factor (('*' | '/') factor)*, factor = [prefix] symbol ['^' int].

@@ -64,3 +64,14 @@ TEST_CASE("malformed quantities are rejected", "[units]") {
         CHECK_THROWS_AS(parse_quantity(b, "Ohm"), std::invalid_argument);
     }
 }
+
+TEST_CASE("decimal prefixes convert with one rounding (exact round trip of SI text)", "[units]") {
+    // The SI value must be the double nearest the decimal, so to_yaml prints "0.123", not
+    // "0.12300000000000001".
+    CHECK(parse_quantity("12.3 %", "1") == 0.123);
+    CHECK(parse_quantity("90 ns", "s") == 9e-8);
+    CHECK(parse_quantity("2.1 fF", "F") == 2.1e-15);
+    CHECK(parse_quantity("1.5e3 kOhm", "Ohm") == 1.5e6);
+    CHECK(parse_quantity("-2 mV", "V") == -2e-3);
+    CHECK(parse_quantity("0.66 fJ", "J") == 0.66e-15);
+}

@@ -10,7 +10,7 @@ using cfgtest::configs;
 using sotsim::config::load_config;
 using sotsim::config::to_yaml;
 
-TEST_CASE("--set overrides are typed by the schema, units with or without space", "[set]") {
+TEST_CASE("overrides (--set) are typed by the schema, units with or without space", "[set]") {
     auto c = load_config(configs("myung_72macro.yaml"),
                          {"device.r_p=2.5MOhm", "device.tmr = 120 %", "array.rows=128",
                           "array.ir_drop=exact", "macro.calibration=false", "sim.seed=18446744073709551615",
@@ -35,7 +35,7 @@ TEST_CASE("later --set wins over earlier ones and over files", "[set]") {
     CHECK(c.array.rows == 16);
 }
 
-TEST_CASE("--set errors name the override", "[set]") {
+TEST_CASE("override (--set) errors name the override", "[set]") {
     auto e = cfgtest::load_error(configs("default.yaml"), {"device.r_pp=1"});
     CHECK(std::string(e.what()) ==
           "--set device.r_pp=1: error: unknown key 'device.r_pp', did you mean 'device.r_p'?");

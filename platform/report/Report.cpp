@@ -304,7 +304,7 @@ std::string Report::summary() const {
     if (info_.accuracy_quantized_reference) os << "   quantized " << acc(info_.accuracy_quantized_reference);
     os << "   (" << info_.samples << " samples)\n";
     os << "  latency       " << si_format(f.latency_s, "s") << " / inference\n";
-    os << "  throughput    " << si_format(f.throughput_inf_per_s, "inf/s") << "\n";
+    os << "  throughput    " << plain(f.throughput_inf_per_s, 4) << " inferences/s\n";
     os << "  energy        " << si_format(f.energy_per_inference_J, "J") << " / inference   (total "
        << si_format(f.energy_total_J, "J") << ")\n";
     for (EnergyCategory c : all_categories()) {

@@ -1,0 +1,290 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "FakeStatsSource.h"
+#include "platform/report/AtomicFile.h"
+#include "platform/report/Report.h"
+
+using namespace sotsim;
+using namespace sotsim::report;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct SmallChip {
+    test::FakeStatsSource m0, m1, tile, noc;
+    Collection after_programming;
+    Config cfg;
+    RunInfo info;
+
+    SmallChip() {
+        cfg.tech = test::test_tech();
+        cfg.chip.tiles = 1;
+        cfg.tile.macros = 2;
+        for (auto* m : {&m0, &m1}) {
+            m->items = {{"mtj_cell", 65536}, {"row_driver", 256}, {"adc", 32}, {"macro_control", 1}};
+            m->track_layers = true;
+            m->group = 0;
+        }
+        tile.kind = "tile";
+        tile.group = 0;
+        tile.items = {{"sram_byte", 65536}, {"digital_unit", 1}, {"tile_control", 1}};
+        tile.track_layers = true;
+        noc.kind = "interconnect";
+        noc.items = {{"router", 2}};
+
+        // Programming phase: cell writes only.
+        m0.ac.add("cell_write", 1000);
+        m0.ac.add_energy("cell_write", 2e-12);
+        m0.st = {{"busy_time_s", 1e-6, "s", "busy"}};
+        m1.st = {{"busy_time_s", 0.0, "s", "busy"}};
+        after_programming = snapshot();
+
+        // Inference phase.
+        m0.ac.add("row_drive", 2560);
+        m0.ac.add("adc_conversion", 1280);
+        m0.ac.add_energy("array_read", 5e-12);
+        m0.layers[0].add("row_drive", 2560);
+        m0.layers[0].add("adc_conversion", 1280);
+        m0.layers[0].add_energy("array_read", 5e-12);
+        m1.ac.add("row_drive", 1280);
+        m1.ac.add("adc_conversion", 640);
+        m1.layers[1].add("row_drive", 1280);
+        m1.layers[1].add("adc_conversion", 640);
+        m0.st = {{"busy_time_s", 1e-6 + 6e-6, "s", "busy"}, {"mvms", 10, "1", "MVMs"}};
+        m1.st = {{"busy_time_s", 2e-6, "s", "busy"}};
+        tile.ac.add("buffer_read_byte", 4000);
+        tile.ac.add("digital_add", 900);
+        tile.layers[0].add("buffer_read_byte", 3000);
+        tile.layers[1].add("buffer_read_byte", 1000);
+        tile.spans[0] = {1e-6, 6e-6};
+        tile.spans[1] = {6e-6, 11e-6};
+        noc.ac.add("bus_byte", 512);
+
+        info.samples = 10;
+        info.batch = 10;
+        info.accuracy_hardware = 0.9;
+        info.accuracy_float_reference = 1.0;
+        info.inference_time_s = 10e-6;
+        info.latency_s = 10e-6;
+        info.programming_time_s = 1e-6;
+        info.after_programming = after_programming;
+        info.layers = {{"fc1", "dense", 256.0 * 128, 1, 0, 10, 1, 1}, {"fc2, \"out\"", "dense", 128.0 * 10, 1, 2, 10, 1, 1}};
+        info.macs_per_inference = 256.0 * 128 + 128.0 * 10;
+        info.seed = 42;
+        info.version = "0.1.0";
+        info.model_path = "models/mlp.onnx";
+        info.model_hash = "sha256:abc";
+        info.config_yaml = "array:\n  rows: 256\n  cols: 256\nsim:\n  seed: 42\n";
+    }
+    Collection snapshot() const {
+        return collect_named({{"chip.tile0.macro0", &m0}, {"chip.tile0.macro1", &m1}, {"chip.tile0", &tile},
+                              {"chip.noc", &noc}});
+    }
+};
+
+double leakage_W_hand() {
+    // 2 macros x 32 ADCs x 1 uW + 64 KiB x 1 nW + 1 digital unit x 50 uW
+    return 2 * 32 * 1e-6 + 65536 * 1e-9 + 50e-6;
+}
+
+}  // namespace
+
+TEST_CASE("report: inference energy equals hand computation; breakdown sums to total", "[report]") {
+    SmallChip c;
+    Report r(c.cfg, c.snapshot(), c.info);
+    const auto& f = r.figures();
+    const double dyn = 3840 * 2e-15 + 1920 * 50e-15 + 5e-12 + 4000 * 1e-15 + 900 * 0.1e-15 + 512 * 8e-15;
+    const double leak = leakage_W_hand() * 10e-6;
+    CHECK(f.leakage_W == Approx(leakage_W_hand()).epsilon(1e-12));
+    CHECK(f.energy[EnergyCategory::Leakage] == Approx(leak).epsilon(1e-12));
+    CHECK(f.energy[EnergyCategory::Write] == 0.0);   // programming is not inference
+    CHECK(f.energy_total_J == Approx(dyn + leak).epsilon(1e-12));
+    CHECK(f.energy_per_inference_J == Approx((dyn + leak) / 10).epsilon(1e-12));
+    // Programming: 1000 pulses + I^2Rt + leakage over 1 us.
+    CHECK(f.programming_energy_J == Approx(1000 * 100e-15 + 2e-12 + leakage_W_hand() * 1e-6).epsilon(1e-12));
+
+    Json j = Json::parse(r.json().dump(2));
+    double sum = 0.0;
+    for (const auto& [k, v] : j.at("energy_J").at("breakdown").items()) sum += v.as_number();
+    const double total = j.at("energy_J").at("total").as_number();
+    CHECK(std::fabs(sum - total) <= 1e-12 * total);
+    CHECK(j.at("energy_J").at("breakdown").size() == 9);
+}
+
+TEST_CASE("report: derived figures (throughput, TOPS, TOPS/W, TOPS/mm^2, utilization, area)", "[report]") {
+    SmallChip c;
+    Report r(c.cfg, c.snapshot(), c.info);
+    const auto& f = r.figures();
+    CHECK(f.macros == 2);
+    CHECK(f.throughput_inf_per_s == Approx(10 / 10e-6));
+    const double ops = 2 * c.info.macs_per_inference * 10;
+    CHECK(f.tops == Approx(ops / 10e-6 / 1e12));
+    CHECK(f.tops_per_w == Approx(ops / f.energy_total_J / 1e12));
+    AreaModel am(c.cfg.tech);
+    const double area = 2 * am.area_m2(c.m0.items) + am.area_m2(c.tile.items) + am.area_m2(c.noc.items);
+    CHECK(f.area_m2 == Approx(area).epsilon(1e-12));
+    CHECK(f.tops_per_mm2 == Approx(f.tops / (area * 1e6)));
+    // macro0 busy 6 us, macro1 2 us during a 10 us inference phase.
+    CHECK(f.utilization == Approx((6e-6 + 2e-6) / 2 / 10e-6));
+}
+
+TEST_CASE("report: macro peak through the energy model, normalised to 1b x 1b", "[report]") {
+    SmallChip c;
+    MacroPeakSpec spec;
+    spec.rows = 256;
+    spec.cols_logical = 128;
+    spec.weight_bits = 4;
+    spec.input_bits = 2;
+    spec.macro_area_items = c.m0.items;
+    spec.measure_full_mvm = [] {
+        MacroMvmCost cost;
+        cost.vectors = 4;
+        cost.actions.add("row_drive", 256 * 2 * 4);
+        cost.actions.add("adc_conversion", 512 * 2 * 4);
+        cost.actions.add_energy("array_read", 4 * 3e-12);
+        cost.latency_s = 4 * 20e-9;
+        return cost;
+    };
+    c.info.macro_peak = spec;
+    Report r(c.cfg, c.snapshot(), c.info);
+    REQUIRE(r.figures().macro_peak);
+    const auto& mp = *r.figures().macro_peak;
+    const double ops = 2.0 * 256 * 128 * 4 * 2;
+    const double leak_W = 32 * 1e-6;
+    const double e_vec = (512 * 2e-15 + 1024 * 50e-15 + 3e-12) + leak_W * 20e-9;
+    AreaModel am(c.cfg.tech);
+    CHECK(mp.energy_per_mvm_J == Approx(e_vec).epsilon(1e-12));
+    CHECK(mp.tops_per_w_1b == Approx(ops / e_vec / 1e12).epsilon(1e-12));
+    CHECK(mp.tops_per_mm2_1b == Approx(ops / 20e-9 / (am.area_m2(c.m0.items) * 1e6) / 1e12).epsilon(1e-12));
+    Json j = r.json();
+    CHECK(j.at("macro_peak").at("tops_per_w_1b").as_number() == mp.tops_per_w_1b);
+
+    spec.measure_full_mvm = [] { return MacroMvmCost{}; };   // zero latency
+    c.info.macro_peak = spec;
+    CHECK_THROWS_WITH(Report(c.cfg, c.snapshot(), c.info), Catch::Contains("latency"));
+}
+
+TEST_CASE("report: report.json schema, units and hierarchy", "[report]") {
+    SmallChip c;
+    Report r(c.cfg, c.snapshot(), c.info);
+    Json j = Json::parse(r.json().dump(2));
+    for (const char* key : {"macros", "latency_s", "throughput_inf_per_s", "energy_J", "programming", "area_mm2",
+                            "tops", "tops_per_w", "tops_per_mm2", "utilization", "macro_peak", "accuracy", "config",
+                            "seed", "version", "model", "components", "layers"})
+        CHECK(j.contains(key));
+    CHECK(j.at("macros").as_number() == 2);
+    for (const char* k : {"array", "adc", "sense_amp", "drivers", "write", "buffer", "interconnect", "digital",
+                          "leakage"})
+        CHECK(j.at("energy_J").at("breakdown").contains(k));
+    CHECK(j.at("energy_J").contains("per_inference"));
+    CHECK(j.at("programming").at("time_s").as_number() == 1e-6);
+    CHECK(j.at("macro_peak").at("tops_per_w_1b").is_null());   // no probe given
+    CHECK(j.at("accuracy").at("hardware").as_number() == 0.9);
+    CHECK(j.at("accuracy").at("float_reference").as_number() == 1.0);
+    CHECK(j.at("accuracy").at("samples").as_number() == 10);
+    CHECK(j.at("config").at("array").at("rows").as_number() == 256);
+    CHECK(j.at("seed").as_number() == 42);
+    CHECK(j.at("model").at("hash").as_string() == "sha256:abc");
+    CHECK(j.at("op_convention").at("ops_per_mac").as_number() == 2);
+
+    const Json& m0 = j.at("components").at("chip").at("children").at("tile0").at("children").at("macro0");
+    CHECK(m0.at("kind").as_string() == "macro");
+    CHECK(m0.at("stats").at("busy_time_s").at("unit").as_string() == "s");
+    CHECK(m0.at("stats").at("busy_time_s").at("value").as_number() == 7e-6);
+    CHECK(m0.at("area").at("unit").as_string() == "m^2");
+    CHECK(m0.at("actions").at("row_drive").as_number() == 2560);   // inference phase only
+    CHECK((!m0.at("actions").contains("cell_write") || m0.at("actions").at("cell_write").as_number() == 0));
+    CHECK(j.at("components").at("chip").at("children").at("tile0").at("kind").as_string() == "tile");
+
+    REQUIRE(j.at("layers").size() == 2);
+    CHECK(j.at("layers").at(1).at("name").as_string() == "fc2, \"out\"");
+    CHECK(j.at("layers").at(1).at("rewrites").as_number() == 2);
+}
+
+TEST_CASE("report: layers.csv has one row per layer with the documented columns", "[report]") {
+    SmallChip c;
+    Report r(c.cfg, c.snapshot(), c.info);
+    std::istringstream csv(r.layers_csv());
+    std::string line;
+    std::getline(csv, line);
+    CHECK(line == "index,name,kind,latency_s,energy_J,mvms,rewrites,macs");
+    std::getline(csv, line);
+    EnergyModel em(c.cfg.tech);
+    ActionCounter l0;
+    l0.merge(c.m0.layers[0]);
+    l0.merge(c.tile.layers[0]);
+    CHECK(line == "0,fc1,dense,5e-06," + format_number(em.energy_J(l0)) + ",10,0," + format_number(256.0 * 128 * 10));
+    std::getline(csv, line);
+    CHECK(line.rfind("1,\"fc2, \"\"out\"\"\",dense,", 0) == 0);   // CSV quoting of the name
+    CHECK(!std::getline(csv, line));
+}
+
+TEST_CASE("report: summary names every headline figure", "[report]") {
+    SmallChip c;
+    std::string s = Report(c.cfg, c.snapshot(), c.info).summary();
+    for (const char* k : {"accuracy", "90.00 %", "100.00 %", "latency", "throughput", "energy", "array", "leakage",
+                          "TOPS/W", "TOPS/mm^2", "area", "utilization", "programming", "1 MAC = 2 ops"})
+        CHECK(s.find(k) != std::string::npos);
+    CHECK(si_format(1.234e-6, "s") == "1.23 us");
+    CHECK(si_format(999.9e-9, "s") == "1 us");
+    CHECK(si_format(0.0, "J") == "0 J");
+}
+
+TEST_CASE("report: write() creates report.json and layers.csv that parse back", "[report][io]") {
+    SmallChip c;
+    fs::path out = fs::temp_directory_path() / ("sotsim_report_test_" + std::to_string(::getpid()));
+    fs::remove_all(out);
+    Report(c.cfg, c.snapshot(), c.info).write((out / "sub").string());
+    std::ifstream js(out / "sub" / "report.json");
+    std::stringstream ss;
+    ss << js.rdbuf();
+    CHECK(Json::parse(ss.str()).at("macros").as_number() == 2);
+    CHECK(fs::exists(out / "sub" / "layers.csv"));
+    std::size_t n = 0;
+    for (auto& e : fs::directory_iterator(out / "sub")) { (void)e; ++n; }
+    CHECK(n == 2);   // no temporaries left behind
+    fs::remove_all(out);
+}
+
+TEST_CASE("report: failures leave no files (bad dir, missing tech entry, throwing writer)", "[report][io]") {
+    SmallChip c;
+    fs::path base = fs::temp_directory_path() / ("sotsim_atomic_test_" + std::to_string(::getpid()));
+    fs::remove_all(base);
+    fs::create_directories(base);
+
+    // Output directory below a regular file: cannot be created.
+    std::ofstream(base / "plainfile") << "x";
+    CHECK_THROWS_WITH(Report(c.cfg, c.snapshot(), c.info).write((base / "plainfile" / "out").string()),
+                      Catch::Contains("plainfile"));
+
+    // A tech table without an action fails before anything is written.
+    c.cfg.tech.energy.erase("bus_byte");
+    CHECK_THROWS_WITH(Report(c.cfg, c.snapshot(), c.info), Catch::Contains("'bus_byte'"));
+    CHECK(!fs::exists(base / "out2"));
+
+    // A writer that fails halfway leaves the previous file intact and no temporary.
+    fs::path target = base / "report.json";
+    write_file_atomic(target.string(), std::string("old"));
+    CHECK_THROWS(write_file_atomic(target.string(), [](std::ostream& os) {
+        os << "partial";
+        throw std::runtime_error("boom");
+    }));
+    std::ifstream in(target);
+    std::string content;
+    in >> content;
+    CHECK(content == "old");
+    std::size_t n = 0;
+    for (auto& e : fs::directory_iterator(base)) { (void)e; ++n; }
+    CHECK(n == 2);   // plainfile + report.json
+
+    // Several files: if one cannot be written, none is.
+    CHECK_THROWS(write_files_atomic({{(base / "a.txt").string(), "a"}, {(base / "nodir" / "b.txt").string(), "b"}}));
+    CHECK(!fs::exists(base / "a.txt"));
+    fs::remove_all(base);
+}

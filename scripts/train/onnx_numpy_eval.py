@@ -159,7 +159,8 @@ def main(argv):
     x, y = data[2], data[3]
     ev = OnnxNumpyModel(argv[1])
     pred = np.concatenate([ev.run(x[k:k + 500]).argmax(1) for k in range(0, x.shape[0], 500)])
-    print("%s: test accuracy %.4f on %d samples" % (argv[1], (pred == y).mean(), x.shape[0]))
+    print("%s: test accuracy %.4f on %d samples; Sign inputs exactly 0: %d"
+          % (argv[1], (pred == y).mean(), x.shape[0], ev.sign_zero_inputs))
     return 0
 
 

@@ -56,7 +56,11 @@ void apply_override(TreeNode& root, const std::string& text) {
     SourceMark mark{source, 0, 0};
     TreeNode node;
     if (!value.empty() && (value.front() == '[' || value.front() == '{')) {
-        node = parse_yaml_text(value, source);
+        try {
+            node = parse_yaml_text(value, source);
+        } catch (const ConfigError& e) {
+            throw ConfigError(source, 0, 0, e.message());   // positions inside the value mean little
+        }
         set_marks(node, mark);
     } else {
         node.kind = TreeNode::Kind::Scalar;
@@ -79,7 +83,7 @@ void apply_override(TreeNode& root, const std::string& text) {
             e->value.mark = mark;
         }
         e->key_mark = mark;
-        if (i + 1 == parts.size()) e->value = node;
+        if (i + 1 == parts.size()) merge_into(e->value, node);   // maps merge per entry, like includes
         cur = &e->value;
     }
 }

@@ -30,6 +30,13 @@ TEST_CASE("overrides (--set) are typed by the schema, units with or without spac
     CHECK(c.total_macros() == 72);   // untouched
 }
 
+TEST_CASE("a map override merges per entry like an include", "[set]") {
+    auto c = load_config(configs("carletti_sot.yaml"), {"tech.energy={bus_byte: 2 pJ, row_drive: 1 fJ}"});
+    CHECK(c.tech.energy.at("bus_byte") == Approx(2e-12));
+    CHECK(c.tech.energy.at("row_drive") == Approx(1e-15));
+    CHECK(c.tech.energy.at("digital_add") == Approx(0.04e-12));   // kept from the 22 nm table
+}
+
 TEST_CASE("later --set wins over earlier ones and over files", "[set]") {
     auto c = load_config(configs("jung_64x64.yaml"), {"array.rows=32", "array.rows=16"});
     CHECK(c.array.rows == 16);
@@ -47,6 +54,10 @@ TEST_CASE("override (--set) errors name the override", "[set]") {
     auto r = cfgtest::load_error(configs("default.yaml"), {"periphery.adc.bits=17"});
     CHECK(std::string(r.what()) ==
           "--set periphery.adc.bits=17: error: periphery.adc.bits = 17 is out of range (must be 1 .. 16)");
+
+    auto y = cfgtest::load_error(configs("default.yaml"), {"device.level_resistances=[1, 2"});
+    CHECK(y.line() == 0);
+    CHECK(std::string(y.what()).rfind("--set device.level_resistances=[1, 2: error: YAML syntax error", 0) == 0);
 
     auto s = cfgtest::load_error(configs("default.yaml"), {"device=3"});
     CHECK(s.message() == "'device' is a section, not a key");

@@ -26,6 +26,13 @@ struct Operand {
     bool present = false;
 };
 
+// A zero Pad on H/W whose output only feeds Conv / AveragePool: merged into their pads.
+struct PendingPad {
+    int source = -1;
+    std::vector<int64_t> pads;  // top, left, bottom, right
+    std::string node;
+};
+
 class Importer {
 public:
     explicit Importer(std::string source) : src_(std::move(source)) { net_.source = src_; }
@@ -146,11 +153,20 @@ private:
         node_name_ = node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
         std::vector<Operand> in;
         bool any_computed = false;
+        extra_pads_.assign(4, 0);
         for (const std::string& name : node.input()) {
             Operand o;
             if (!name.empty()) {
                 o.present = true;
-                if (auto c = consts_.find(name); c != consts_.end()) {
+                if (auto pp = pending_pads_.find(name); pp != pending_pads_.end()) {
+                    const bool mergeable = (node.op_type() == "Conv" || node.op_type() == "AveragePool") && in.empty();
+                    if (!mergeable)
+                        fail_node("reads the output of Pad '" + pp->second.node +
+                                  "'; Pad is supported only as the input padding of a Conv or AveragePool");
+                    o.value = pp->second.source;
+                    extra_pads_ = pp->second.pads;
+                    any_computed = true;
+                } else if (auto c = consts_.find(name); c != consts_.end()) {
                     o.constant = &c->second;
                 } else if (auto v = values_.find(name); v != values_.end()) {
                     o.value = v->second;
@@ -221,6 +237,8 @@ private:
         auto arg = [&](size_t i) -> Operand { return i < in.size() ? in[i] : Operand{}; };
         if (op == "Identity" || op == "Dropout") {
             values_[out] = need_computed(arg(0));
+        } else if (op == "Pad") {
+            convert_pad(node, in, out);
         } else if (op == "Gemm") {
             convert_gemm(node, arg(0), arg(1), arg(2), out);
         } else if (op == "MatMul") {
@@ -317,13 +335,16 @@ private:
     std::vector<int64_t> window_pads(const onnx::NodeProto& node, const Shape& in, int64_t kh, int64_t kw,
                                      int64_t sh, int64_t sw) const {
         const std::string autopad = attr_string(node, "auto_pad", "NOTSET");
+        const bool padded_input = extra_pads_ != std::vector<int64_t>(4, 0);
         if (autopad == "NOTSET") {
             std::vector<int64_t> p = attr_ints(node, "pads", {0, 0, 0, 0});
             if (p.size() != 4) fail_node("pads must have 4 entries for a 2-D window");
             for (int64_t v : p)
                 if (v < 0) fail_node("has negative pads");
+            for (int i = 0; i < 4; ++i) p[i] += extra_pads_[i];
             return p;
         }
+        if (padded_input) fail_node("has auto_pad on the output of a Pad, which is not supported");
         if (autopad == "VALID") return {0, 0, 0, 0};
         if (autopad == "SAME_UPPER" || autopad == "SAME_LOWER") {
             std::vector<int64_t> p(4);
@@ -338,6 +359,27 @@ private:
             return p;
         }
         fail_node("has unknown auto_pad '" + autopad + "'");
+    }
+
+    void convert_pad(const onnx::NodeProto& node, const std::vector<Operand>& in, const std::string& out) {
+        const int x = need_computed(in.at(0));
+        if (attr_string(node, "mode", "constant") != "constant") fail_node("mode must be 'constant'");
+        if (in.size() < 2 || !in[1].present) fail_node("needs a pads input");
+        const Tensor& p = need_constant(in[1], "pads");
+        if (in.size() > 2 && in[2].present && scalar(need_constant(in[2], "constant_value"), "constant_value") != 0.0f)
+            fail_node("pads with a non-zero value; only zero padding is supported");
+        if (in.size() > 3 && in[3].present) fail_node("has an axes input, which is not supported");
+        if (shape(x).size() != 3 || p.numel() != 8 || p.data[0] != 0 || p.data[1] != 0 || p.data[4] != 0 ||
+            p.data[5] != 0)
+            fail_node("must pad only H and W of a [N,C,H,W] tensor");
+        for (float v : p.data)
+            if (v < 0) fail_node("has negative pads (cropping is not supported)");
+        PendingPad pp;
+        pp.source = x;
+        pp.node = node_name_;
+        pp.pads = {static_cast<int64_t>(p.data[2]), static_cast<int64_t>(p.data[3]), static_cast<int64_t>(p.data[6]),
+                   static_cast<int64_t>(p.data[7])};
+        pending_pads_[out] = pp;
     }
 
     void check_unit_dilation(const onnx::NodeProto& node) const {
@@ -405,6 +447,13 @@ private:
         n.pool.stride_h = st[0], n.pool.stride_w = st[1];
         n.pool.pad_top = p[0], n.pool.pad_left = p[1], n.pool.pad_bottom = p[2], n.pool.pad_right = p[3];
         n.pool.count_include_pad = attr_int(node, "count_include_pad", 0) != 0;
+        if (extra_pads_ != std::vector<int64_t>(4, 0)) {
+            // Pad made real zeros that every window counts; the pool's own pads must then count too.
+            const auto own = attr_ints(node, "pads", {0, 0, 0, 0});
+            if (!n.pool.count_include_pad && own != std::vector<int64_t>(4, 0))
+                fail_node("combines a preceding Pad with its own pads and count_include_pad=0, which is not supported");
+            n.pool.count_include_pad = true;
+        }
         emit(std::move(n), out, window_output(s, s[0], k[0], k[1], st[0], st[1], p));
     }
 
@@ -617,6 +666,8 @@ private:
     std::map<std::string, int> values_;
     int64_t declared_batch_ = -1;
     std::string node_name_, node_op_;
+    std::map<std::string, PendingPad> pending_pads_;
+    std::vector<int64_t> extra_pads_;  // from a PendingPad read by the current node
 };
 
 }  // namespace

@@ -230,6 +230,28 @@ save("bad_opset9", [
     helper.make_node("Relu", ["x"], ["y"], name="relu"),
 ], [], ["N", 4], ["N", 4], opset=9)
 
+# 9. torch-style explicit Pad merged into the Conv / AveragePool it feeds (opset 13: pads input).
+x = rand(2, 2, 5, 5)
+Wc = rand(3, 2, 3, 3)
+Wf = rand(18, 2)
+v = F.conv2d(F.pad(t(x), (1, 0, 2, 1)), t(Wc), padding=1)  # Pad H 2/1, W 1/0, plus conv pads 1
+v = F.avg_pool2d(F.pad(v, (1, 1, 1, 1)), 3, 3)  # zeros from Pad count in the average
+save("pad_merge", [
+    helper.make_node("Pad", ["x", "pads1"], ["xp"], name="pad1"),
+    helper.make_node("Conv", ["xp", "Wc"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+    helper.make_node("Pad", ["c", "pads2", "zero"], ["cp"], name="pad2"),
+    helper.make_node("AveragePool", ["cp"], ["a"], name="avg", kernel_shape=[3, 3], strides=[3, 3]),
+    helper.make_node("Flatten", ["a"], ["f"], name="flatten"),
+    helper.make_node("MatMul", ["f", "Wf"], ["y"], name="fc"),
+], [init("pads1", np.array([0, 0, 2, 1, 0, 0, 1, 0], dtype=np.int64)),
+    init("pads2", np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64)), init("zero", np.float32(0)),
+    init("Wc", Wc), init("Wf", Wf)], ["N", 2, 5, 5], ["N", 2],
+    x=x, expected=(v.flatten(1) @ t(Wf)).numpy())
+save("bad_pad_relu", [
+    helper.make_node("Pad", ["x", "pads"], ["xp"], name="pad"),
+    helper.make_node("Relu", ["xp"], ["y"], name="relu"),
+], [init("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64))], ["N", 1, 3, 3], ["N", 1, 5, 5])
+
 good = open(os.path.join(HERE, "conv_bn_pool.onnx"), "rb").read()
 with open(os.path.join(HERE, "bad_truncated.onnx"), "wb") as f:
     f.write(good[: len(good) // 2])

@@ -24,7 +24,7 @@ Batch to_batch(const NpyArray& a) {
 
 TEST_CASE("Float evaluator matches the independently computed fixture outputs", "[evaluator]") {
     const char* names[] = {"gemm_matmul", "conv_bn_pool", "conv_stride_avgpool", "activations",
-                           "elementwise", "fake_quant", "bnn_mlp", "static_batch_reshape"};
+                           "elementwise", "fake_quant", "bnn_mlp", "static_batch_reshape", "pad_merge"};
     for (const char* name : names) {
         INFO(name);
         const Network net = import_onnx(fixture(std::string(name) + ".onnx"));

@@ -131,6 +131,19 @@ TEST_CASE("A static batch of 1 is treated as the batch dimension", "[import]") {
     CHECK(n.values[n.nodes[0].output].shape == Shape{16});
 }
 
+TEST_CASE("A zero Pad merges into the Conv or AveragePool it feeds", "[import]") {
+    const Network n = import_onnx(fixture("pad_merge.onnx"));
+    REQUIRE(kinds(n) == std::vector<OpKind>{OpKind::Conv, OpKind::AveragePool, OpKind::Flatten, OpKind::Dense});
+    CHECK(n.nodes[0].conv.pad_top == 3);
+    CHECK(n.nodes[0].conv.pad_left == 2);
+    CHECK(n.nodes[0].conv.pad_bottom == 2);
+    CHECK(n.nodes[0].conv.pad_right == 1);
+    CHECK(n.nodes[1].pool.count_include_pad);
+    CHECK(n.values[n.nodes[1].output].shape == Shape{3, 3, 2});
+    CHECK_THAT(import_error(fixture("bad_pad_relu.onnx")),
+               Catch::Matchers::Contains("node 'relu' (op 'Relu') reads the output of Pad 'pad'; Pad is supported only"));
+}
+
 TEST_CASE("Import errors name the file and the problem in one line", "[import][errors]") {
     using Catch::Matchers::Contains;
     using Catch::Matchers::StartsWith;

@@ -40,9 +40,9 @@ QUANT = """- input: Sign(x - 0.5), pixels in [0,1] -> +-1 (no pixel equals 0.5 e
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--shift", type=int, default=2, help="random-translation augmentation, px")
     ap.add_argument("--out", default=os.path.join(common.REPO, "workloads", "models", "zand_mlp_mnist.onnx"))
     args = ap.parse_args(argv)

@@ -1,0 +1,27 @@
+#include <iostream>
+
+#include "platform/app/Command.h"
+#include "platform/app/ModelLoading.h"
+
+namespace sotsim::app {
+
+int cmd_compile(const std::vector<std::string>& args) {
+    CommonOptions o;
+    WorkloadOptions w;
+    po::options_description desc = common_options(o, /*with_out=*/false);
+    desc.add(workload_options(w, /*with_dataset=*/false));
+    bool help = false;
+    parse_command("compile", args, desc, nullptr, help);
+    if (help) {
+        print_command_help("compile", "-c CONFIG -w MODEL",
+                           "Maps the model onto the chip and prints, per layer, the weight blocks, macros, "
+                           "utilization, reprogrammings and MACs.",
+                           desc);
+        return 0;
+    }
+    Loaded l = load_all(o, w, /*need_dataset=*/false);
+    std::cout << workloads::format_mapping(l.compiled, l.cfg);
+    return 0;
+}
+
+}  // namespace sotsim::app

@@ -1,0 +1,123 @@
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "models/physics/Adc.h"
+#include "models/physics/MvmCommand.h"
+#include "platform/app/Command.h"
+#include "platform/report/AtomicFile.h"
+#include "platform/report/EnergyModel.h"
+#include "platform/report/Json.h"
+#include "workloads/data/ArrayFile.h"
+
+namespace sotsim::app {
+
+namespace {
+
+report::Json matrix_json(const Eigen::MatrixXd& m) {
+    report::Json rows = report::Json::array();
+    for (Eigen::Index i = 0; i < m.rows(); ++i) {
+        report::Json r = report::Json::array();
+        for (Eigen::Index j = 0; j < m.cols(); ++j) r.push_back(m(i, j));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+// Actions of a raw-conductance MVM (no mapping): what the row drivers, the array and the
+// readout did for this batch. The array energy is the first-order ohmic dissipation
+// sum_i V_i^2 sum_j G_ij over the settle window.
+ActionCounter raw_actions(const Config& cfg, const Eigen::MatrixXd& g, const Eigen::MatrixXd& x, bool periphery,
+                          double& latency_s) {
+    ActionCounter ac;
+    const double rows_active = (x.array() != 0.0).count();
+    ac.add(action::kRowDrive, rows_active);
+    const Eigen::VectorXd row_g = g.rowwise().sum();
+    ac.add_energy(action::kArrayReadEnergy, (x.array().square().matrix() * row_g).sum() * cfg.periphery.t_settle);
+    const double batch = static_cast<double>(x.rows()), cols = static_cast<double>(g.cols());
+    latency_s = batch * cfg.periphery.t_settle;
+    if (periphery) {
+        if (cfg.array.summation == Summation::Resistance) {
+            ac.add(action::kTdc, batch * cols);
+            latency_s += batch * std::ldexp(1.0, cfg.periphery.tdc.bits) / cfg.periphery.tdc.clock;
+        } else {
+            ac.add(action::kAdc, batch * cols);
+            const auto adc = phys::AdcRegistry::builtin().create(cfg.periphery.adc);
+            latency_s += batch * std::ceil(cols / cfg.periphery.adc.cols_per_adc) * adc->conversion_time();
+        }
+    }
+    return ac;
+}
+
+}  // namespace
+
+int cmd_mvm(const std::vector<std::string>& args) {
+    CommonOptions o;
+    std::string gfile, wfile, xfile, out_file;
+    bool ideal = false, no_periphery = false, json = false;
+    po::options_description desc = common_options(o, /*with_out=*/false);
+    desc.add_options()
+        ("conductance", po::value(&gfile)->value_name("G"), "raw cells: rows x cols conductances in S (.npy/.csv)")
+        ("weights", po::value(&wfile)->value_name("W"), "logical weights rows x cols, mapped through the config")
+        ("inputs", po::value(&xfile)->value_name("X"), "batch x rows: volts (with --conductance) or logical inputs")
+        ("ideal", po::bool_switch(&ideal), "no variation, noise, IR drop or readout error")
+        ("no-periphery", po::bool_switch(&no_periphery), "currents only, no ADC/TDC/sense amp")
+        ("json", po::bool_switch(&json), "print JSON on stdout (default)")
+        (",o", po::value(&out_file)->value_name("FILE"), "write the JSON to FILE instead");
+    bool help = false;
+    parse_command("mvm", args, desc, nullptr, help);
+    if (help) {
+        print_command_help("mvm", "-c CONFIG (--conductance G | --weights W) --inputs X [options]",
+                           "One batched analog MVM through the physics core. Output JSON: currents_A (batch x "
+                           "physical columns), codes (batch x logical outputs after the periphery), energy_J, "
+                           "latency_s.",
+                           desc);
+        return 0;
+    }
+    if (gfile.empty() == wfile.empty()) throw UsageError("mvm: give exactly one of --conductance G or --weights W");
+    if (xfile.empty()) throw UsageError("mvm: missing --inputs X");
+    Config cfg = load_common_config(o);
+    if (ideal) cfg = make_ideal(cfg);
+    const Eigen::MatrixXd x = workloads::read_matrix(xfile, {/*one_d_as_column=*/false, false});
+    const bool periphery = !no_periphery;
+
+    report::Json j = report::Json::object();
+    ActionCounter ac;
+    double latency = 0.0;
+    if (!gfile.empty()) {
+        const Eigen::MatrixXd g = workloads::read_matrix(gfile);
+        if (x.cols() != g.rows())
+            throw UsageError(xfile + ": inputs have " + std::to_string(x.cols()) + " columns but " + gfile + " has " +
+                             std::to_string(g.rows()) + " rows");
+        if ((g.array() < 0).any()) throw UsageError(gfile + ": conductances must be non-negative");
+        if (g.rows() > 4096 || g.cols() > 4096) throw UsageError(gfile + ": arrays larger than 4096 x 4096 are not supported");
+        const phys::RawMvmResult r = phys::raw_conductance_mvm(cfg, g, x, periphery);
+        ac = raw_actions(cfg, g, x, periphery, latency);
+        j["currents_A"] = matrix_json(r.currents);
+        j["codes"] = periphery ? matrix_json(r.codes) : report::Json::array();
+    } else {
+        const Eigen::MatrixXd wd = workloads::read_matrix(wfile);
+        if (x.cols() != wd.rows())
+            throw UsageError(xfile + ": inputs have " + std::to_string(x.cols()) + " columns but " + wfile + " has " +
+                             std::to_string(wd.rows()) + " rows");
+        if (((wd.array() - wd.array().round()).abs() > 0).any())
+            throw UsageError(wfile + ": logical weights must be integers");
+        if (wd.rows() > cfg.array.rows)
+            throw UsageError(wfile + ": " + std::to_string(wd.rows()) + " weight rows exceed the array's " +
+                             std::to_string(cfg.array.rows) + " rows");
+        const phys::WeightsMvmResult r =
+            phys::weights_mvm(cfg, wd.cast<int>(), x.cast<float>(), periphery);
+        ac = r.actions;
+        latency = r.latency_s;
+        j["currents_A"] = matrix_json(r.currents);
+        j["codes"] = periphery ? matrix_json(r.outputs) : report::Json::array();
+    }
+    j["energy_J"] = report::EnergyModel(cfg.tech).energy_J(ac);
+    j["latency_s"] = latency;
+    const std::string text = j.dump(-1) + "\n";
+    if (!out_file.empty()) report::write_file_atomic(out_file, text);
+    else std::cout << text;
+    return 0;
+}
+
+}  // namespace sotsim::app

@@ -1,0 +1,61 @@
+#include <iostream>
+#include <unistd.h>
+
+#include "platform/app/Command.h"
+#include "platform/app/ModelLoading.h"
+#include "platform/config/ConfigLoader.h"
+#include "platform/report/Hash.h"
+#include "platform/report/Report.h"
+#include "workloads/runtime/HostRuntime.h"
+
+namespace sotsim::app {
+
+int cmd_run(const std::vector<std::string>& args) {
+    CommonOptions o;
+    WorkloadOptions w;
+    std::string vcd;
+    int batch = 0;
+    po::options_description desc = common_options(o);
+    desc.add(workload_options(w));
+    desc.add_options()
+        ("vcd", po::value(&vcd)->value_name("FILE"), "write a VCD trace (open with GTKWave)")
+        ("batch", po::value(&batch)->value_name("N"), "samples per run (default sim.batch, capped by memory)");
+    bool help = false;
+    parse_command("run", args, desc, nullptr, help);
+    if (help) {
+        print_command_help("run", "-c CONFIG -w MODEL --dataset D [options]",
+                           "Runs an ONNX model on the simulated chip: accuracy (hardware vs float reference), "
+                           "latency, throughput, energy by component, area, TOPS/W, TOPS/mm^2.\n"
+                           "Writes OUT/report.json and OUT/layers.csv (default OUT: out/run).",
+                           desc);
+        return 0;
+    }
+    if (batch < 0) throw UsageError("run: --batch must be positive");
+    Loaded l = load_all(o, w, /*need_dataset=*/true);
+    const std::string out_dir = o.out.empty() ? "out/run" : o.out;
+
+    runtime::RunOptions ro;
+    ro.vcd_path = vcd;
+    ro.max_batch = batch;
+    const bool tty = ::isatty(2) && !o.quiet;
+    if (tty)
+        ro.progress = [](int done, int total) {
+            std::cerr << "\rsotsim run: " << done << "/" << total << " samples" << (done == total ? "\n" : "")
+                      << std::flush;
+        };
+    runtime::RunOutcome r = runtime::run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
+    r.info.model_path = w.model;
+    r.info.model_hash = report::sha256_file(w.model);
+    r.info.config_yaml = config::to_yaml(l.cfg);
+    report::Report rep(l.cfg, r.end_of_run, r.info);
+    rep.write(out_dir);
+    if (!o.quiet) {
+        std::cout << rep.summary();
+        std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";
+        if (!vcd.empty()) std::cout << ", trace: " << vcd;
+        std::cout << "\n";
+    }
+    return 0;
+}
+
+}  // namespace sotsim::app

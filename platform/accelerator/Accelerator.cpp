@@ -153,6 +153,8 @@ void Accelerator::tile_done(int tile) {
 void Accelerator::update_irq() { irq.write(irq_enable_ && irq_status_); }
 
 sc_time Accelerator::run_blocking(bool setup) {
+    // Before the first sc_start the tile threads have not reached their wait yet.
+    if (sc_get_status() == SC_ELABORATION) sc_start(SC_ZERO_TIME);
     if (!start(setup, SC_ZERO_TIME))
         throw std::runtime_error(program_ ? "accelerator is busy" : "accelerator: no program loaded");
     while (busy_) {

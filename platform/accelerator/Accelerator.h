@@ -45,7 +45,8 @@ namespace sotsim {
 
 class Accelerator : public sc_core::sc_module, public StatsSource {
 public:
-    tlm_utils::simple_target_socket<Accelerator> host;
+    // Optional: a chip driven only through run_blocking() needs no host attached.
+    tlm_utils::simple_target_socket_optional<Accelerator> host;
     // Interrupt line: high while IRQ_STATUS.DONE and IRQ_ENABLE.DONE are both set.
     sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> irq;
 

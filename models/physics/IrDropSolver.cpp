@@ -1,5 +1,7 @@
 #include "models/physics/IrDropSolver.h"
 
+#include "models/physics/IrDropSchur.h"
+
 #include <Eigen/SparseCholesky>
 #include <stdexcept>
 #include <vector>
@@ -21,10 +23,18 @@ IrDropSolver::IrDropSolver(IrDropSolver&&) noexcept = default;
 IrDropSolver& IrDropSolver::operator=(IrDropSolver&&) noexcept = default;
 
 void IrDropSolver::factorize(const Eigen::MatrixXd& g) {
+    if (g.rows() == 0 || g.cols() == 0) throw std::invalid_argument("IR drop: empty array");
+    if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
     rows_ = static_cast<int>(g.rows());
     cols_ = static_cast<int>(g.cols());
-    if (rows_ == 0 || cols_ == 0) throw std::invalid_argument("IR drop: empty array");
-    if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
+    g_ = g;
+    f_.reset();
+}
+
+const IrDropSolver::Factor& IrDropSolver::sparse_factor() const {
+    if (g_.size() == 0) throw std::logic_error("IR drop: factorize() first");
+    if (f_) return *f_;
+    const Eigen::MatrixXd& g = g_;
     const int n = 2 * rows_ * cols_;
     std::vector<Eigen::Triplet<double>> t;
     t.reserve(static_cast<size_t>(n) * 4);
@@ -49,20 +59,29 @@ void IrDropSolver::factorize(const Eigen::MatrixXd& g) {
     }
     Eigen::SparseMatrix<double> a(n, n);
     a.setFromTriplets(t.begin(), t.end());
-    if (!f_) f_ = std::make_unique<Factor>();
-    f_->ldlt.compute(a);
-    if (f_->ldlt.info() != Eigen::Success) throw std::runtime_error("IR drop: nodal matrix factorisation failed");
+    auto f = std::make_unique<Factor>();
+    f->ldlt.compute(a);
+    if (f->ldlt.info() != Eigen::Success) throw std::runtime_error("IR drop: nodal matrix factorisation failed");
+    f_ = std::move(f);
+    return *f_;
 }
 
 Eigen::VectorXd IrDropSolver::solve_nodes(const Eigen::VectorXd& v) const {
-    if (!f_) throw std::logic_error("IR drop: factorize() first");
+    if (v.size() != rows_) throw std::invalid_argument("IR drop: drive vector size differs from the row count");
+    const Factor& f = sparse_factor();
     Eigen::VectorXd b = Eigen::VectorXd::Zero(2 * rows_ * cols_);
     for (int i = 0; i < rows_; ++i) b(row_node(i, 0)) = g_row_ * v(i);
-    return f_->ldlt.solve(b);
+    return f.ldlt.solve(b);
 }
 
-Eigen::MatrixXd IrDropSolver::transfer_matrix() const {
-    if (!f_) throw std::logic_error("IR drop: factorize() first");
+Eigen::MatrixXd IrDropSolver::transfer_matrix(IrDropMethod method) const {
+    if (g_.size() == 0) throw std::logic_error("IR drop: factorize() first");
+    if (method == IrDropMethod::SparseLdlt) return transfer_matrix_sparse();
+    return ir_drop_transfer_schur(g_, g_row_, g_col_);
+}
+
+Eigen::MatrixXd IrDropSolver::transfer_matrix_sparse() const {
+    const Factor& f = sparse_factor();
     const int n = 2 * rows_ * cols_;
     Eigen::MatrixXd m(cols_, rows_);
     // Solve in blocks of right-hand sides to bound memory (n x block doubles).
@@ -71,7 +90,7 @@ Eigen::MatrixXd IrDropSolver::transfer_matrix() const {
         const int nb = std::min(block, rows_ - i0);
         Eigen::MatrixXd b = Eigen::MatrixXd::Zero(n, nb);
         for (int k = 0; k < nb; ++k) b(row_node(i0 + k, 0), k) = g_row_;
-        const Eigen::MatrixXd x = f_->ldlt.solve(b);
+        const Eigen::MatrixXd x = f.ldlt.solve(b);
         for (int k = 0; k < nb; ++k)
             for (int j = 0; j < cols_; ++j) m(j, i0 + k) = g_col_ * x(col_node(rows_ - 1, j), k);
     }
@@ -93,11 +112,11 @@ Eigen::VectorXd IrDropSolver::sense_currents(const Eigen::VectorXd& v) const {
     return out;
 }
 
-Eigen::MatrixXd ir_drop_transfer_matrix(const Eigen::MatrixXd& g, double r_row, double r_col) {
+Eigen::MatrixXd ir_drop_transfer_matrix(const Eigen::MatrixXd& g, double r_row, double r_col, IrDropMethod method) {
     if (r_row <= 0.0 && r_col <= 0.0) return g.transpose();
     IrDropSolver s(r_row, r_col);
     s.factorize(g);
-    return s.transfer_matrix();
+    return s.transfer_matrix(method);
 }
 
 }  // namespace sotsim::phys

@@ -8,9 +8,13 @@
 // ends are open.
 //
 // For ohmic cells the network is linear, so the sense currents are I = M V with M
-// (cols x rows). The nodal matrix (2 rows cols unknowns, symmetric positive definite) is
-// factorised once (sparse LDL^T, AMD ordering); column i of M is the sense-current
-// response to a unit drive on row i.
+// (cols x rows); column i of M is the sense-current response to a unit drive on row i.
+// M is computed by hierarchical Schur complements onto the driven and sensed nodes
+// (IrDropSchur.h, O(N^3) dense flops, ~0.1-0.3 s for 256 x 256) or, on request, by the
+// reference method: a sparse LDL^T (AMD ordering) of the full nodal matrix (2 rows cols
+// unknowns, SPD) and one solve per row (O(N^4), ~23 s for 256 x 256). Both are exact (they
+// agree to ~1e-13 relative). Node voltages (cell_voltages, sense_currents) use the sparse
+// factor, built on first use after factorize().
 #pragma once
 
 #include <Eigen/Dense>
@@ -19,6 +23,10 @@
 
 namespace sotsim::phys {
 
+// How transfer_matrix() computes M. Auto: the fastest exact method (Schur at every size
+// measured, 4 x 4 .. 512 x 512; see docs/performance.md).
+enum class IrDropMethod { Auto, Schur, SparseLdlt };
+
 class IrDropSolver {
 public:
     IrDropSolver(double r_row, double r_col);
@@ -26,10 +34,11 @@ public:
     IrDropSolver(IrDropSolver&&) noexcept;
     IrDropSolver& operator=(IrDropSolver&&) noexcept;
 
-    // Factorise for cell conductances G (rows x cols, S).
+    // Set the cell conductances G (rows x cols, S, >= 0). The sparse factor for node
+    // voltages is (re)built lazily; transfer_matrix() does not need it.
     void factorize(const Eigen::MatrixXd& g);
     // Transfer matrix M (cols x rows): sense currents = M * row voltages.
-    Eigen::MatrixXd transfer_matrix() const;
+    Eigen::MatrixXd transfer_matrix(IrDropMethod method = IrDropMethod::Auto) const;
     // Voltage across every cell (rows x cols) for row drive voltages v (rows).
     Eigen::MatrixXd cell_voltages(const Eigen::VectorXd& v) const;
     // Sense currents (cols) for row drive voltages v (rows).
@@ -40,16 +49,20 @@ public:
 
 private:
     struct Factor;
+    const Factor& sparse_factor() const;   // not thread-safe: builds the factor on first use
+    Eigen::MatrixXd transfer_matrix_sparse() const;
     Eigen::VectorXd solve_nodes(const Eigen::VectorXd& v) const;
     int row_node(int i, int j) const { return 2 * (i * cols_ + j); }
     int col_node(int i, int j) const { return 2 * (i * cols_ + j) + 1; }
 
     double g_row_, g_col_;
     int rows_ = 0, cols_ = 0;
-    std::unique_ptr<Factor> f_;
+    Eigen::MatrixXd g_;
+    mutable std::unique_ptr<Factor> f_;
 };
 
 // Transfer matrix for `g` (cols x rows). Without wires (r_row = r_col = 0) this is G^T.
-Eigen::MatrixXd ir_drop_transfer_matrix(const Eigen::MatrixXd& g, double r_row, double r_col);
+Eigen::MatrixXd ir_drop_transfer_matrix(const Eigen::MatrixXd& g, double r_row, double r_col,
+                                        IrDropMethod method = IrDropMethod::Auto);
 
 }  // namespace sotsim::phys

@@ -4,6 +4,8 @@
 
 #include <tlm_utils/simple_target_socket.h>
 
+#include <functional>
+
 #include "models/noc/Interconnect.h"
 #include "platform/accelerator/Accelerator.h"
 #include "tests/tlm/TlmTestUtil.h"
@@ -381,4 +383,21 @@ TEST_CASE("chip: a faulty program sets STATUS.ERROR with a message", "[tlm][chip
     Program far = p;
     far.tile_code.resize(3);
     CHECK_THROWS_WITH(acc.load_program(far, 2), Catch::Contains("3 tile streams"));
+}
+
+TEST_CASE("chip: elaborates chip.tiles x tile.macros macros (myung-sized, 72)", "[tlm][chip]") {
+    Config cfg;  // 256x256 arrays
+    cfg.chip.tiles = 9;
+    cfg.tile.macros = 8;
+    Accelerator acc("chip", cfg);
+    int macros = 0;
+    std::function<void(sc_object*)> walk = [&](sc_object* o) {
+        if (auto* s = dynamic_cast<StatsSource*>(o); s && s->component_kind() == "macro") ++macros;
+        for (auto* c : o->get_child_objects()) walk(c);
+    };
+    walk(&acc);
+    CHECK(macros == 72);
+    CHECK(std::string(acc.macro(8, 7).name()) == "chip.tile8.macro7");
+    CHECK(acc.macro(8, 7).macro_id() == 71);
+    CHECK(acc.macro(8, 7).area_items().at("mtj_cell") == 256.0 * 256.0);
 }

@@ -112,4 +112,27 @@ struct Program {
     std::vector<std::vector<Instr>> setup_code;
 };
 
+// Execution semantics of the TileController (models/tile/TileController.h), for compilers:
+//  * Load/Store: `cols == 0` means the whole width of the source (Load: the global tensor,
+//    Store: the local one). Row counts (B*rows_per_sample) of both tensors must agree.
+//  * Mvm: `rows == 0` / `cols == 0` mean the block's rows / cols; inputs beyond `rows` are
+//    driven as 0. The macro must hold a block (Program instruction or setup_code earlier
+//    on this tile). dst slice (+)= scale * y, where y follows AnalogMacro's value domain.
+//    Consecutive Mvms on different macros overlap in time; later instructions wait only
+//    for the tensors they touch.
+//  * Affine: empty vscale = 1, empty vbias = 0. dst may equal src.
+//  * Im2col / Pool accept a flat CHW source (rows_per_sample 1, width C*H*W) or a
+//    position-major one (rows_per_sample H*W, width C, as an im2col Mvm produces);
+//    Im2col columns are ordered (c, kh, kw) as ONNX weights, rows (sample, oy, ox).
+//    Pool writes the same layout it reads; padding is excluded from max and average.
+//  * Copy: same shape = plain copy; position-major (P, C) <-> flat (1, C*P) converts to
+//    CHW order (ONNX Flatten of a conv output).
+//  * Barrier: all tiles running the stream; a tile that ends leaves the barrier.
+//  * Actions: Sign/Step/Relu 1 digital_compare per element, Clip 2, Quantize 2 + 1
+//    digital_mult, Sigmoid/Tanh/Round 1 digital_act, Affine 1 mult + 1 add (when present),
+//    Add and PositionBias 1 digital_add, Pool (k-1) compares (max) or (k-1) adds + 1 mult
+//    (avg) per output over k valid positions, Mvm 1 mult if scale != 1 and 1 add if
+//    accumulating per output element; Im2col/Copy only move data. Buffer traffic is
+//    counted at each tensor's `bits`.
+
 }  // namespace sotsim

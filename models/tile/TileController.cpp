@@ -55,7 +55,10 @@ void TileController::prepare(const Program& p, int batch) {
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
         if (d.where != Location::Local || d.tile != tile_) continue;
-        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits, cfg_.tile.buffer_bytes,
+        // The SRAM must hold one sample's working set: hardware streams the samples of a
+        // batch through the tile, the simulator only batches them for speed.
+        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
+                                cfg_.tile.buffer_bytes * batch,
                                 "tile " + std::to_string(tile_) + " local buffer");
     }
     macro_block_.assign(static_cast<std::size_t>(cfg_.tile.macros), -1);

@@ -269,8 +269,10 @@ std::string csv_number(const std::string& text) {
     std::string unit = text.substr(i);
     while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
     try {
+        // Through the loader's own conversion, so the CSV shows exactly the SI value the
+        // point runs with ("90 ns" -> 9e-08, not 9.000000000000001e-08).
         const config::Unit u = config::parse_unit(unit);
-        return format_number(v * u.scale);
+        return format_number(config::parse_quantity_si(text, config::dimension_name(u.dim)));
     } catch (const std::exception&) {
         return text;
     }

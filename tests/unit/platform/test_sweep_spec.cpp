@@ -38,6 +38,18 @@ TEST_CASE("sweep file: a valid file is parsed with resolved paths and SI values"
     CHECK(spec.set == std::vector<std::string>{"array.rows=128"});
 }
 
+TEST_CASE("sweep file: quantities appear in the CSV as the exact SI value the point runs with", "[sweep]") {
+    TempDir dir;
+    const auto spec = load_text(dir, "base: base.yaml\n" + kWorkload +
+        "parameters:\n  device.t_pulse: [90 ns, 2e-9]\n  device.sigma_p: [15 %]\n  array.ir_drop: [exact, \"off\"]\n"
+        "metrics: [a]\n");
+    CHECK(spec.parameters[0].values[0].csv == "9e-08");
+    CHECK(spec.parameters[0].values[1].csv == "2e-9");   // plain numbers as written
+    CHECK(spec.parameters[1].values[0].csv == "0.15");
+    CHECK(spec.parameters[2].values[0].csv == "exact");
+    CHECK(spec.parameters[2].values[1].csv == "off");
+}
+
 TEST_CASE("sweep file: defaults and absolute paths", "[sweep]") {
     TempDir dir;
     const auto spec = load_text(dir,

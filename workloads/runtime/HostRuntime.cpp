@@ -92,7 +92,7 @@ private:
             programming_time_s = (sc_time_stamp() - t_prog).to_seconds();
             after_programming = report::collect(acc_);
 
-            const std::uint64_t in_addr = read_csr(hm::kInputAddr), out_addr = read_csr(hm::kOutputAddr);
+            std::uint64_t in_addr = 0, out_addr = 0;
             const sc_time t0 = sc_time_stamp();
             int done = 0, current = -1;
             while (done < n) {
@@ -103,6 +103,9 @@ private:
                 if (b != current) {
                     write_csr(hm::kBatch, static_cast<std::uint32_t>(b));
                     current = b;
+                    // A new batch size reallocates the tensors: their addresses move.
+                    in_addr = read_csr(hm::kInputAddr);
+                    out_addr = read_csr(hm::kOutputAddr);
                 }
                 transport(true, in_addr, const_cast<float*>(images_.data()) + static_cast<std::size_t>(done) * in_w,
                           static_cast<std::size_t>(b) * in_w * sizeof(float));

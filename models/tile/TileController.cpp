@@ -61,7 +61,10 @@ void TileController::prepare(const Program& p, int batch) {
                                 cfg_.tile.buffer_bytes * batch,
                                 "tile " + std::to_string(tile_) + " local buffer");
     }
-    macro_block_.assign(static_cast<std::size_t>(cfg_.tile.macros), -1);
+    // Macros keep their weights when only the batch changes (the host resizes the batch
+    // between runs); a fresh tile starts with every macro unprogrammed.
+    if (macro_block_.size() != static_cast<std::size_t>(cfg_.tile.macros))
+        macro_block_.assign(static_cast<std::size_t>(cfg_.tile.macros), -1);
 }
 
 void TileController::start(const TileJob& job, std::function<void(int)> on_done, const sc_time& offset) {

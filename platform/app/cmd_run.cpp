@@ -4,6 +4,7 @@
 #include "platform/app/Command.h"
 #include "platform/app/ModelLoading.h"
 #include "platform/config/ConfigLoader.h"
+#include "platform/report/AtomicFile.h"
 #include "platform/report/Hash.h"
 #include "platform/report/Report.h"
 #include "workloads/runtime/HostRuntime.h"
@@ -26,7 +27,7 @@ int cmd_run(const std::vector<std::string>& args) {
         print_command_help("run", "-c CONFIG -w MODEL --dataset D [options]",
                            "Runs an ONNX model on the simulated chip: accuracy (hardware vs float reference), "
                            "latency, throughput, energy by component, area, TOPS/W, TOPS/mm^2.\n"
-                           "Writes OUT/report.json and OUT/layers.csv (default OUT: out/run).",
+                           "Writes OUT/report.json, OUT/layers.csv and OUT/predictions.csv (default OUT: out/run).",
                            desc);
         return 0;
     }
@@ -49,6 +50,13 @@ int cmd_run(const std::vector<std::string>& args) {
     r.info.config_yaml = config::to_yaml(l.cfg);
     report::Report rep(l.cfg, r.end_of_run, r.info);
     rep.write(out_dir);
+    // Per-sample predictions: lets a user (and the --ideal test) compare the hardware with
+    // the software models sample by sample, not only in aggregate.
+    std::string csv = "sample,label,hardware,float_reference,quantized_reference\n";
+    for (std::size_t i = 0; i < r.predictions.size(); ++i)
+        csv += std::to_string(i) + "," + std::to_string(r.labels[i]) + "," + std::to_string(r.predictions[i]) + "," +
+               std::to_string(r.float_predictions[i]) + "," + std::to_string(r.quantized_predictions[i]) + "\n";
+    report::write_file_atomic(out_dir + "/predictions.csv", csv);
     if (!o.quiet) {
         std::cout << rep.summary();
         std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";

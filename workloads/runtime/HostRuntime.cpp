@@ -220,9 +220,12 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
     report::RunInfo& info = out.info;
     info.samples = n;
     info.batch = batch;
+    out.float_predictions = workloads::FloatEvaluator(net).predict(ds.images);
+    out.quantized_predictions = workloads::FloatEvaluator(cm.quantized).predict(ds.images);
+    out.labels = ds.labels;
     info.accuracy_hardware = accuracy(out.predictions, ds.labels);
-    info.accuracy_float_reference = accuracy(workloads::FloatEvaluator(net).predict(ds.images), ds.labels);
-    info.accuracy_quantized_reference = accuracy(workloads::FloatEvaluator(cm.quantized).predict(ds.images), ds.labels);
+    info.accuracy_float_reference = accuracy(out.float_predictions, ds.labels);
+    info.accuracy_quantized_reference = accuracy(out.quantized_predictions, ds.labels);
     info.inference_time_s = host->inference_time_s;
     info.latency_s = host->latency_s;
     info.programming_time_s = host->programming_time_s;

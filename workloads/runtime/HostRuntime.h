@@ -25,6 +25,9 @@ struct RunOptions {
 
 struct RunOutcome {
     std::vector<int> predictions;                  // hardware, one per sample
+    std::vector<int> float_predictions;            // float reference of the imported model
+    std::vector<int> quantized_predictions;        // software model of what the hardware runs
+    std::vector<int> labels;
     report::RunInfo info;                          // everything the report needs
     report::Collection end_of_run;                 // the module tree walked at the end
 };

@@ -160,7 +160,16 @@ public:
         progress_ = !opt.quiet && ::isatty(STDERR_FILENO);
     }
 
+    // Normally nothing is running here; after an exception (e.g. disk full while writing the
+    // CSV) no child may outlive the sweep or leave a .tmp directory behind.
     ~Runner() {
+        for (const auto& r : running_) {
+            ::kill(-r.pid, SIGKILL);
+            int status = 0;
+            while (::waitpid(r.pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            remove_tree(r.tmp_dir);
+        }
         if (lock_fd_ >= 0) ::close(lock_fd_);
     }
 
@@ -173,6 +182,8 @@ public:
                 results_[i] = read_report(final_dir + "/report.json", spec_.metrics);
                 ++summary_.skipped;
             } else {
+                // A point directory without its report was tampered with: not a result.
+                remove_tree(final_dir);
                 // A failed point of an earlier run is retried (documented in docs/sweeps.md).
                 ::remove((points_dir_ + "/" + points_[i].id + ".failed").c_str());
                 queue.push_back(i);

@@ -221,6 +221,7 @@ public:
         if (progress_) {
             show_progress();
             std::fputc('\n', stderr);
+            std::fflush(stderr);
         }
         summary_.total = points_.size();
         for (const auto& r : results_) {
@@ -242,7 +243,7 @@ private:
     int jobs_ = 1;
     bool progress_ = false;
     int lock_fd_ = -1;
-    std::size_t failed_now_ = 0;
+    std::string last_progress_;
     SweepSummary summary_;
 
     void prepare() {
@@ -342,7 +343,6 @@ private:
                 return;
             }
             results_[r.point] = read_report(final_dir + "/report.json", spec_.metrics);
-            if (results_[r.point].status == PointStatus::Failed) ++failed_now_;
             write_csv();
             return;
         }
@@ -372,7 +372,6 @@ private:
         results_[i].status = PointStatus::Failed;
         results_[i].metrics.assign(spec_.metrics.size(), "");
         results_[i].error = error;
-        ++failed_now_;
         write_csv();
     }
 
@@ -385,8 +384,12 @@ private:
             done += r.status != PointStatus::NotRun;
             failed += r.status == PointStatus::Failed;
         }
-        std::fprintf(stderr, "\r[%zu/%zu] %zu running, %zu failed%s\033[K", done, points_.size(),
-                     running_.size(), failed, g_stop_signal ? ", stopping" : "");
+        char line[160];
+        std::snprintf(line, sizeof line, "\r[%zu/%zu] %zu running, %zu failed%s\033[K", done, points_.size(),
+                      running_.size(), failed, g_stop_signal ? ", stopping" : "");
+        if (line == last_progress_) return;   // redraw only on change (slow terminals, logs)
+        last_progress_ = line;
+        std::fputs(line, stderr);
         std::fflush(stderr);
     }
 };

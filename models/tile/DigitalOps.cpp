@@ -100,8 +100,13 @@ Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
         out *= Eigen::Map<const Eigen::VectorXf>(in.vscale.data(), cols).asDiagonal();
     if (!in.vbias.empty())
         out.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(in.vbias.data(), cols);
-    dst = std::move(out);
     Work w;
+    if (in.act != ActKind::None) {
+        // Fused affine + activation: one streaming pass, no intermediate tensor in the buffer.
+        w = activation(in, out, dst);
+    } else {
+        dst = std::move(out);
+    }
     const double n = static_cast<double>(src.size());
     w.elements = n;
     if (!in.vscale.empty()) w.actions.add(action::kDigitalMult, n);

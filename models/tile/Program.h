@@ -40,7 +40,7 @@ enum class OpCode {
     Im2col,      // local (B x C*H*W) -> local (B*P x C*kh*kw), digital unit + buffer traffic
     Program,     // write a weight block into a macro (weights streamed from program memory)
     Mvm,         // dst[:, c0:c0+cols] (+)= scale * macro(src[:, r0:r0+rows])
-    Affine,      // per-column y = x * scale[c] + bias[c] (batch-norm, layer scale, bias)
+    Affine,      // per-column y = x * scale[c] + bias[c] (batch-norm, layer scale, bias)  // if `act` != None the activation follows in the same pass (fused)
     Activation,  // element-wise activation
     Pool,        // max / average pooling over spatial windows
     Add,         // dst = a + b (element-wise, e.g. residual)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,11 +56,18 @@ void TileController::prepare(const Program& p, int batch) {
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
         if (d.where != Location::Local || d.tile != tile_) continue;
-        // The SRAM must hold one sample's working set: hardware streams the samples of a
-        // batch through the tile, the simulator only batches them for speed.
+        // Capacity is checked per tensor and per sample: hardware streams the samples of a
+        // batch (and the rows of an im2col) through the tile, the simulator only batches them
+        // for speed, and tensors of different layers are not live at the same time. The
+        // compiler reports layers whose per-sample working set exceeds the buffer.
+        const double per_sample = std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+        if (per_sample > cfg_.tile.buffer_bytes)
+            throw std::runtime_error("tile " + std::to_string(tile_) + " local buffer: tensor '" + d.name + "' needs " +
+                                     std::to_string(static_cast<long long>(per_sample)) +
+                                     " bytes per sample, the buffer holds " +
+                                     std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)));
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
-                                cfg_.tile.buffer_bytes * batch,
-                                "tile " + std::to_string(tile_) + " local buffer");
+                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
     }
     // Macros keep their weights when only the batch changes (the host resizes the batch
     // between runs); a fresh tile starts with every macro unprogrammed.
@@ -250,27 +258,35 @@ void TileController::exec_mvm(const Instr& in) {
     const sc_time t1 = buffer.read(t0, tlmx::bytes_at(static_cast<std::uint64_t>(n * rows), src.bits), layer_);
     read_done_[in.src] = max_t(read_done_[in.src], t1);
 
-    tlm::tlm_generic_payload wr;
-    const unsigned in_bytes = static_cast<unsigned>(n * spec.rows * 4);
-    wr.set_write();
-    wr.set_address(macro_map::kInputBase);
-    wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
-    wr.set_data_length(in_bytes);
-    wr.set_streaming_width(in_bytes);
-    wr.set_extension(new tlmx::LayerExtension(layer_));
-    sc_time t = t1;
-    transport(wr, t, m, "MVM input");
-
+    // The macro's input and output windows bound one burst: long batches (im2col rows of a
+    // whole batch) go as several back-to-back bursts to the same macro.
+    const Eigen::Index per_burst = std::max<Eigen::Index>(
+        1, static_cast<Eigen::Index>(std::min(macro_map::kInputSize / (4ull * spec.rows),
+                                              macro_map::kOutputSize / (4ull * spec.cols))));
     std::vector<float> out(static_cast<std::size_t>(n * spec.cols));
-    tlm::tlm_generic_payload rd;
-    const unsigned out_bytes = static_cast<unsigned>(out.size() * 4);
-    rd.set_read();
-    rd.set_address(macro_map::kOutputBase);
-    rd.set_data_ptr(reinterpret_cast<unsigned char*>(out.data()));
-    rd.set_data_length(out_bytes);
-    rd.set_streaming_width(out_bytes);
-    rd.set_extension(new tlmx::LayerExtension(layer_));
-    transport(rd, t, m, "MVM output");
+    sc_time t = t1;
+    for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
+        const Eigen::Index nv = std::min(per_burst, n - v0);
+        tlm::tlm_generic_payload wr;
+        const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
+        wr.set_write();
+        wr.set_address(macro_map::kInputBase);
+        wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data() + v0 * spec.rows));
+        wr.set_data_length(in_bytes);
+        wr.set_streaming_width(in_bytes);
+        wr.set_extension(new tlmx::LayerExtension(layer_));
+        transport(wr, t, m, "MVM input");
+
+        tlm::tlm_generic_payload rd;
+        const unsigned out_bytes = static_cast<unsigned>(nv * spec.cols * 4);
+        rd.set_read();
+        rd.set_address(macro_map::kOutputBase);
+        rd.set_data_ptr(reinterpret_cast<unsigned char*>(out.data() + v0 * spec.cols));
+        rd.set_data_length(out_bytes);
+        rd.set_streaming_width(out_bytes);
+        rd.set_extension(new tlmx::LayerExtension(layer_));
+        transport(rd, t, m, "MVM output");
+    }
     ++mvms_;
 
     // Functional result and the digital post-processing (scale, accumulation).

@@ -88,7 +88,8 @@ private:
                     int cur, int c0, int c1, bool pos_major, int positions) {
         const int Cs = c1 - c0;
         int k = 0;
-        for (const TemplateOp& op : ops) {
+        for (std::size_t oi = 0; oi < ops.size(); ++oi) {
+            const TemplateOp& op = ops[oi];
             const std::string name = prefix + ".t" + std::to_string(k++);
             Instr in;
             switch (op.kind) {
@@ -101,6 +102,19 @@ private:
                         const int ch = c0 + (pos_major ? col : col / positions);
                         in.vscale[col] = op.a[ch];
                         in.vbias[col] = op.b[ch];
+                    }
+                    // An activation right after the affine runs in the same pass.
+                    if (oi + 1 < ops.size() && ops[oi + 1].kind == TemplateOp::Kind::Act) {
+                        const TemplateOp& act = ops[++oi];
+                        in.act = act.act;
+                        in.lo = act.lo;
+                        in.hi = act.hi;
+                        in.levels = act.levels;
+                        in.dst = tensor(name, Location::Local, t, pos_major ? positions : 1, width, act.bits);
+                        in.src = cur;
+                        cur = in.dst;
+                        code.push_back(std::move(in));
+                        continue;
                     }
                     break;
                 }

@@ -11,6 +11,7 @@
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/Rng.h"
 #include "platform/accelerator/Accelerator.h"
+#include "models/common/TlmUtil.h"
 #include "platform/accelerator/HostMap.h"
 #include "platform/report/ScTreeWalk.h"
 #include "platform/report/VcdWriter.h"
@@ -43,8 +44,11 @@ public:
     int runs = 0;
 
 private:
-    void transport(bool write, std::uint64_t addr, void* data, std::size_t bytes) {
+    // `modelled_bytes` > 0: the data is stored as float32 but moves at its modelled
+    // precision (e.g. 8-bit pixels), which is what the bus and buffer are charged for.
+    void transport(bool write, std::uint64_t addr, void* data, std::size_t bytes, std::uint64_t modelled_bytes = 0) {
         tlm::tlm_generic_payload t;
+        if (modelled_bytes > 0) t.set_extension(new tlmx::TrafficExtension(modelled_bytes));
         t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
         t.set_address(addr);
         t.set_data_ptr(static_cast<unsigned char*>(data));
@@ -84,6 +88,7 @@ private:
             const Program& p = *acc_.program();
             const int n = static_cast<int>(images_.rows());
             const int in_w = static_cast<int>(images_.cols()), out_w = p.output_width;
+            const int in_bits = p.tensors.at(static_cast<std::size_t>(p.input_tensor)).bits;
             outputs.resize(n, out_w);
 
             // Weights of resident blocks: programmed once, reported apart from inference.
@@ -108,7 +113,8 @@ private:
                     out_addr = read_csr(hm::kOutputAddr);
                 }
                 transport(true, in_addr, const_cast<float*>(images_.data()) + static_cast<std::size_t>(done) * in_w,
-                          static_cast<std::size_t>(b) * in_w * sizeof(float));
+                          static_cast<std::size_t>(b) * in_w * sizeof(float),
+                          tlmx::bytes_at(static_cast<std::uint64_t>(b) * in_w, in_bits));
                 start_and_wait(hm::kCtrlRun);
                 transport(false, out_addr, outputs.data() + static_cast<std::size_t>(done) * out_w,
                           static_cast<std::size_t>(b) * out_w * sizeof(float));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input of every kind: one clear error line on stderr, exit status 2, no output files.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 cd "$SRC"
 C=configs/carletti_sot.yaml
 M=workloads/models/mlp_bnn_mnist.onnx

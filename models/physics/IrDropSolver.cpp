@@ -25,15 +25,19 @@ IrDropSolver& IrDropSolver::operator=(IrDropSolver&&) noexcept = default;
 void IrDropSolver::factorize(const Eigen::MatrixXd& g) {
     if (g.rows() == 0 || g.cols() == 0) throw std::invalid_argument("IR drop: empty array");
     if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
+    // Same shape: keep the old factor as a preconditioner for node-voltage solves (the
+    // bias-dependent fixed point changes G by small relative steps).
+    if (g.rows() != rows_ || g.cols() != cols_) f_.reset();
     rows_ = static_cast<int>(g.rows());
     cols_ = static_cast<int>(g.cols());
     g_ = g;
-    f_.reset();
+    f_current_ = false;
+    a_valid_ = false;
 }
 
-const IrDropSolver::Factor& IrDropSolver::sparse_factor() const {
+const Eigen::SparseMatrix<double>& IrDropSolver::nodal_matrix() const {
     if (g_.size() == 0) throw std::logic_error("IR drop: factorize() first");
-    if (f_) return *f_;
+    if (a_valid_) return a_;
     const Eigen::MatrixXd& g = g_;
     const int n = 2 * rows_ * cols_;
     std::vector<Eigen::Triplet<double>> t;
@@ -57,21 +61,51 @@ const IrDropSolver::Factor& IrDropSolver::sparse_factor() const {
             if (gc > 0.0) stamp(row_node(i, j), col_node(i, j), gc);
         }
     }
-    Eigen::SparseMatrix<double> a(n, n);
-    a.setFromTriplets(t.begin(), t.end());
+    a_.resize(n, n);
+    a_.setFromTriplets(t.begin(), t.end());
+    a_valid_ = true;
+    return a_;
+}
+
+const IrDropSolver::Factor& IrDropSolver::sparse_factor() const {
+    if (f_ && f_current_) return *f_;
+    const Eigen::SparseMatrix<double>& a = nodal_matrix();
     auto f = std::make_unique<Factor>();
     f->ldlt.compute(a);
     if (f->ldlt.info() != Eigen::Success) throw std::runtime_error("IR drop: nodal matrix factorisation failed");
     f_ = std::move(f);
+    f_current_ = true;
     return *f_;
 }
 
 Eigen::VectorXd IrDropSolver::solve_nodes(const Eigen::VectorXd& v) const {
     if (v.size() != rows_) throw std::invalid_argument("IR drop: drive vector size differs from the row count");
-    const Factor& f = sparse_factor();
     Eigen::VectorXd b = Eigen::VectorXd::Zero(2 * rows_ * cols_);
     for (int i = 0; i < rows_; ++i) b(row_node(i, 0)) = g_row_ * v(i);
-    return f.ldlt.solve(b);
+    if (f_ && !f_current_) {
+        // Conjugate gradients on the current nodal matrix, preconditioned by the factor of an
+        // earlier G of the same shape. The preconditioned residual z = P^-1 r approximates
+        // the error, so stopping at |z| <= 1e-13 |x| keeps the solve exact to ~1e-13.
+        const Eigen::SparseMatrix<double>& a = nodal_matrix();
+        Eigen::VectorXd x = f_->ldlt.solve(b);
+        Eigen::VectorXd r = b - a * x;
+        Eigen::VectorXd z = f_->ldlt.solve(r);
+        Eigen::VectorXd p = z;
+        double rz = r.dot(z);
+        for (int it = 0; it < kMaxPcgIterations; ++it) {
+            if (z.norm() <= 1e-13 * x.norm()) return x;
+            const Eigen::VectorXd ap = a * p;
+            const double alpha = rz / p.dot(ap);
+            x += alpha * p;
+            r -= alpha * ap;
+            z = f_->ldlt.solve(r);
+            const double rz_new = r.dot(z);
+            p = z + (rz_new / rz) * p;
+            rz = rz_new;
+        }
+        // G moved too far from the preconditioner's: refactorise below.
+    }
+    return sparse_factor().ldlt.solve(b);
 }
 
 Eigen::MatrixXd IrDropSolver::transfer_matrix(IrDropMethod method) const {

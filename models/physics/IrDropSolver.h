@@ -14,7 +14,9 @@
 // reference method: a sparse LDL^T (AMD ordering) of the full nodal matrix (2 rows cols
 // unknowns, SPD) and one solve per row (O(N^4), ~23 s for 256 x 256). Both are exact (they
 // agree to ~1e-13 relative). Node voltages (cell_voltages, sense_currents) use the sparse
-// factor, built on first use after factorize().
+// factor, built on first use after factorize(); after a re-factorize() with the same shape
+// they run conjugate gradients preconditioned by the previous factor (a few iterations for
+// the small G steps of the bias-dependent fixed point) and refactorise only if that stalls.
 #pragma once
 
 #include <Eigen/Dense>
@@ -49,7 +51,10 @@ public:
 
 private:
     struct Factor;
-    const Factor& sparse_factor() const;   // not thread-safe: builds the factor on first use
+    static constexpr int kMaxPcgIterations = 40;
+    // Not thread-safe: the nodal matrix and its factor are built on first use.
+    const Eigen::SparseMatrix<double>& nodal_matrix() const;
+    const Factor& sparse_factor() const;
     Eigen::MatrixXd transfer_matrix_sparse() const;
     Eigen::VectorXd solve_nodes(const Eigen::VectorXd& v) const;
     int row_node(int i, int j) const { return 2 * (i * cols_ + j); }
@@ -58,7 +63,10 @@ private:
     double g_row_, g_col_;
     int rows_ = 0, cols_ = 0;
     Eigen::MatrixXd g_;
-    mutable std::unique_ptr<Factor> f_;
+    mutable std::unique_ptr<Factor> f_;       // LDL^T of the nodal matrix of g_ or an earlier G
+    mutable bool f_current_ = false;          // f_ factors the nodal matrix of g_
+    mutable Eigen::SparseMatrix<double> a_;   // nodal matrix of g_
+    mutable bool a_valid_ = false;
 };
 
 // Transfer matrix for `g` (cols x rows). Without wires (r_row = r_col = 0) this is G^T.

@@ -100,3 +100,28 @@ TEST_CASE("Schur IR-drop solver rejects bad input", "[physics][irdrop]") {
     IrDropSolver s(1.0, 1.0);
     CHECK_THROWS_AS(s.transfer_matrix(), std::logic_error);
 }
+
+TEST_CASE("Node voltages after re-factorisation (CG with the previous factor) equal a fresh solve", "[physics][irdrop]") {
+    Rng rng = Rng::derive(14, 0, "ir_drop_fast_pcg");
+    const Eigen::MatrixXd g1 = random_cells(40, 36, 2e3, 2e4, 0.0, rng);
+    Eigen::VectorXd v(40);
+    for (int i = 0; i < 40; ++i) v(i) = 0.1 * rng.uniform();
+    IrDropSolver warm(2.5, 7.6);
+    warm.factorize(g1);
+    (void)warm.cell_voltages(v);   // builds the factor of g1
+    // Small steps (the bias fixed point) and a large one (forces the fallback).
+    for (double step : {0.03, 3.0}) {
+        Eigen::MatrixXd g2 = g1;
+        for (int i = 0; i < g2.rows(); ++i)
+            for (int j = 0; j < g2.cols(); ++j) g2(i, j) *= 1.0 + step * rng.uniform();
+        warm.factorize(g2);
+        IrDropSolver fresh(2.5, 7.6);
+        fresh.factorize(g2);
+        CAPTURE(step);
+        const Eigen::MatrixXd vw = warm.cell_voltages(v), vf = fresh.cell_voltages(v);
+        CHECK(rel_diff(vw, vf) <= 1e-9);
+        const Eigen::VectorXd iw = warm.sense_currents(v);
+        const Eigen::VectorXd im = ir_drop_transfer_schur(g2, 1.0 / 2.5, 1.0 / 7.6) * v;
+        CHECK(rel_diff(iw, im) <= 1e-9);
+    }
+}

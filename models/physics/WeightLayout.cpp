@@ -20,11 +20,23 @@ WeightLayout::WeightLayout(WeightEncoding enc, MultiBitMode mode, int weight_bit
         scale_ = weight_bits == 1 ? 2.0 : 1.0;
         offset_ = weight_bits == 1 ? 1.0 : static_cast<double>((1L << (weight_bits - 1)) - 1);
     }
-    digits_ = 1;
-    long cap = base_ - 1;
-    while (cap < max_mag) {
-        cap = cap * base_ + (base_ - 1);
-        ++digits_;
+    auto digits_for = [max_mag](long b) {
+        int d = 1;
+        for (long cap = b - 1; cap < max_mag; cap = cap * b + (b - 1)) ++d;
+        return d;
+    };
+    digits_ = digits_for(base_);
+    if (mode == MultiBitMode::MultiLevel) {
+        // Use the fewest cells (base = levels), then the smallest base that still fits the
+        // magnitude in that many cells and whose digits sit on equally spaced levels
+        // ((levels-1) % (base-1) == 0): the digits then span the cell's whole window.
+        // E.g. binary weights in a 5-level stack use levels 0 and 4, not 0 and 1, which
+        // would waste 3/4 of the conductance window (and of the ADC range) per digit.
+        for (long b = 2; b < base_; ++b)
+            if ((levels - 1) % (b - 1) == 0 && digits_for(b) == digits_) {
+                base_ = static_cast<int>(b);
+                break;
+            }
     }
     per_logical_ = digits_ * (enc == WeightEncoding::Differential ? 2 : 1);
 }

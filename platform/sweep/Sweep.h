@@ -26,7 +26,10 @@ struct ParamValue {
 };
 
 struct SweepParameter {
-    std::string key;                  // config key path, e.g. "device.sigma_p"
+    // Config key path, e.g. "device.sigma_p". Several keys joined by '+'
+    // ("device.sigma_p+device.sigma_ap") take the same value together (tied parameters).
+    std::string key;
+    std::vector<std::string> keys() const;
     std::vector<ParamValue> values;   // non-empty
     int line = 0, col = 0;
 };

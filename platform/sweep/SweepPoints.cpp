@@ -94,12 +94,25 @@ std::vector<SweepPoint> expand(const SweepSpec& spec) {
     return points;
 }
 
+std::vector<std::string> SweepParameter::keys() const {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t plus = key.find('+', start);
+        out.push_back(key.substr(start, plus == std::string::npos ? std::string::npos : plus - start));
+        if (plus == std::string::npos) break;
+        start = plus + 1;
+    }
+    return out;
+}
+
 std::vector<std::string> runner_arguments(const SweepSpec& spec, const SweepPoint& point,
                                           const std::string& out_dir) {
     std::vector<std::string> args = {"run", "-c", spec.base};
     for (const auto& s : spec.set) args.insert(args.end(), {"--set", s});
     for (std::size_t i = 0; i < point.values.size(); ++i)
-        args.insert(args.end(), {"--set", spec.parameters[i].key + "=" + point.values[i]});
+        for (const std::string& key : spec.parameters[i].keys())
+            args.insert(args.end(), {"--set", key + "=" + point.values[i]});
     args.insert(args.end(), {"--seed", std::to_string(point.seed), "-w", spec.workload.model,
                              "--dataset", spec.workload.dataset});
     if (!spec.workload.labels.empty()) args.insert(args.end(), {"--labels", spec.workload.labels});

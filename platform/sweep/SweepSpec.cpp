@@ -155,7 +155,12 @@ private:
         if (out.samples <= 0) fail(s, "samples must be > 0, got " + std::to_string(out.samples));
     }
 
-    void check_config_key(const YAML::Node& key_node, const std::string& key) const {
+    void check_config_key(const YAML::Node& key_node, const std::string& tied) const {
+        SweepParameter p;
+        p.key = tied;
+        for (const std::string& key : p.keys()) check_one_key(key_node, key);
+    }
+    void check_one_key(const YAML::Node& key_node, const std::string& key) const {
         if (config::is_known_key(key)) return;
         std::string msg = "unknown config key '" + key + "'";
         const std::string hint = config::suggest_key(key);
@@ -231,7 +236,9 @@ private:
     void check_value(const SweepSpec& spec, const std::string& key, const YAML::Node& at,
                      const std::string& value) const {
         std::vector<std::string> overrides = spec.set;
-        overrides.push_back(key + "=" + value);
+        SweepParameter p;
+        p.key = key;
+        for (const std::string& k : p.keys()) overrides.push_back(k + "=" + value);
         try {
             (void)config::load_config(spec.base, overrides);
         } catch (const ConfigError& e) {

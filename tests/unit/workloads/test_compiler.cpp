@@ -1,0 +1,265 @@
+// Compiler: weight-grid recovery, placement, tiling counts, readout folding, padding
+// correction and the quantized reference network.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "models/physics/AnalogMacro.h"
+#include "workloads/compiler/Compiler.h"
+#include "workloads/compiler/LayerAnalysis.h"
+#include "workloads/compiler/Placement.h"
+#include "workloads/compiler/WeightQuantizer.h"
+#include "workloads/import/FloatEvaluator.h"
+#include "workloads/import/WorkloadError.h"
+
+using namespace sotsim;
+using namespace sotsim::workloads;
+
+namespace {
+
+Tensor tensor(Shape shape, std::vector<float> data) { return Tensor{std::move(shape), std::move(data)}; }
+
+// input {in} -> Sign(x - 0.5) -> Dense(+-1, out1) -> BN -> Sign -> Dense(+-1, out2) -> BN
+Network binary_mlp(int in, int h, int out, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> bit(0, 1);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    Network net;
+    net.source = "test.onnx";
+    auto value = [&](const std::string& name, Shape s) {
+        net.values.push_back(Value{name, std::move(s), static_cast<int>(net.nodes.size())});
+        return static_cast<int>(net.values.size()) - 1;
+    };
+    net.values.push_back(Value{"input", {in}, -1});
+    net.input = 0;
+    int v = 0;
+    auto add = [&](Node n, Shape s) {
+        n.inputs = {v};
+        n.output = value(n.name, std::move(s));
+        net.nodes.push_back(std::move(n));
+        v = net.nodes.back().output;
+    };
+    Node sub;
+    sub.name = "sub";
+    sub.kind = OpKind::SubConst;
+    sub.operand.value = tensor({}, {0.5f});
+    add(sub, {in});
+    Node sg;
+    sg.name = "sign0";
+    sg.kind = OpKind::Sign;
+    add(sg, {in});
+    auto dense = [&](const std::string& name, int k, int n) {
+        Node d;
+        d.name = name;
+        d.kind = OpKind::Dense;
+        std::vector<float> w(static_cast<std::size_t>(k) * n);
+        for (auto& x : w) x = bit(rng) ? 1.0f : -1.0f;
+        d.dense.weight = tensor({n, k}, w);
+        d.dense.bias = tensor({n}, std::vector<float>(static_cast<std::size_t>(n), 0.0f));
+        add(d, {n});
+        Node bn;
+        bn.name = name + "_bn";
+        bn.kind = OpKind::BatchNorm;
+        std::vector<float> sc(n), bi(n), mu(n), var(n);
+        for (int i = 0; i < n; ++i) {
+            sc[i] = nd(rng);  // negative scales too: the compiler must flip those columns
+            bi[i] = nd(rng);
+            mu[i] = nd(rng) * 3.0f;
+            var[i] = 1.0f + std::fabs(nd(rng)) * 10.0f;
+        }
+        bn.batchnorm.scale = tensor({n}, sc);
+        bn.batchnorm.bias = tensor({n}, bi);
+        bn.batchnorm.mean = tensor({n}, mu);
+        bn.batchnorm.var = tensor({n}, var);
+        add(bn, {n});
+    };
+    dense("fc1", in, h);
+    Node s1;
+    s1.name = "sign1";
+    s1.kind = OpKind::Sign;
+    add(s1, {h});
+    dense("fc2", h, out);
+    net.output = v;
+    return net;
+}
+
+Config small_chip(int rows, int cols, int tiles, int macros) {
+    Config c;
+    c.array.rows = rows;
+    c.array.cols = cols;
+    c.chip.tiles = tiles;
+    c.tile.macros = macros;
+    c.macro.weight_bits = 1;
+    c.periphery.input.bits = 1;
+    return c;
+}
+
+int count_ops(const Program& p, OpCode op) {
+    int n = 0;
+    for (const auto& code : p.tile_code)
+        for (const Instr& in : code) n += in.op == op;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("weight grids of QAT exports are recovered exactly", "[compiler]") {
+    Eigen::MatrixXf binary(3, 4);
+    binary << 0.25f, -0.25f, 0.25f, 0.25f, -0.25f, -0.25f, 0.25f, -0.25f, 0.25f, 0.25f, -0.25f, 0.25f;
+    const QuantizedWeights b = quantize_weights(binary, 4);
+    CHECK(b.bits == 1);
+    CHECK(b.scale == Approx(0.25f));
+    CHECK(b.on_grid);
+    CHECK((b.q.cast<float>() * b.scale - binary).cwiseAbs().maxCoeff() == 0.0f);
+
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> q7(-7, 7);
+    Eigen::MatrixXf w4(16, 16);
+    Eigen::MatrixXi q(16, 16);
+    for (int i = 0; i < 16; ++i)
+        for (int j = 0; j < 16; ++j) q(i, j) = q7(rng);
+    q(0, 0) = 7;  // the grid's extreme is present, as in a trained layer
+    w4 = q.cast<float>() * 0.0371f;
+    const QuantizedWeights f = quantize_weights(w4, 1);
+    CHECK(f.bits == 4);
+    CHECK(f.on_grid);
+    CHECK(f.q == q);
+
+    Eigen::MatrixXf real = Eigen::MatrixXf::Random(8, 8);
+    const QuantizedWeights p = quantize_weights(real, 3);
+    CHECK_FALSE(p.on_grid);
+    CHECK(p.bits == 3);
+    CHECK(p.q.cwiseAbs().maxCoeff() <= 3);
+    // Post-training quantization error is at most half a step.
+    CHECK(p.max_rel_error <= 0.5f / 3.0f + 1e-6f);
+}
+
+TEST_CASE("placement keeps a unit's row blocks on one tile and falls back to time multiplexing", "[compiler]") {
+    std::vector<std::vector<UnitDemand>> demand = {{{0, 0, 3}, {0, 1, 3}}, {{1, 0, 2}}};
+    const PlacementPlan fit = place_units(demand, 2, 5);
+    REQUIRE(fit.resident);
+    CHECK(fit.units[0][0].tile != fit.units[0][1].tile);  // spread for parallelism
+    for (const auto& layer : fit.units)
+        for (const auto& u : layer) CHECK(u.macros.size() > 0);
+    // Each tile's macros are used at most once.
+    std::vector<std::vector<int>> used(2);
+    for (std::size_t l = 0; l < demand.size(); ++l)
+        for (const auto& u : fit.units[l])
+            for (int m : u.macros) used[u.tile].push_back(m);
+    for (auto& t : used) {
+        std::sort(t.begin(), t.end());
+        CHECK(std::adjacent_find(t.begin(), t.end()) == t.end());
+        CHECK(t.size() <= 5);
+    }
+    const PlacementPlan tight = place_units(demand, 2, 2);
+    CHECK_FALSE(tight.resident);
+    CHECK(tight.units[0][0].tile == 0);
+    CHECK(tight.units[0][1].tile == 1);
+}
+
+TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[compiler]") {
+    const Network net = binary_mlp(100, 40, 10, 1);
+    const Config cfg = small_chip(32, 32, 4, 8);
+    const CompiledModel m = compile_network(net, cfg);
+    REQUIRE(m.layers.size() == 2);
+    const int R = phys::AnalogMacro::logical_rows(cfg, 1), C = phys::AnalogMacro::logical_cols(cfg, 1);
+    CHECK(m.layers[0].row_blocks == (100 + R - 1) / R);
+    CHECK(m.layers[0].col_blocks == (40 + C - 1) / C);
+    CHECK(m.layers[1].row_blocks == (40 + R - 1) / R);
+    std::int64_t macs = 0;
+    for (const auto& l : m.layers) macs += l.macs_per_sample;
+    CHECK(macs == net.macs_per_sample());
+    CHECK(m.resident);
+    CHECK(m.program.blocks.size() == static_cast<std::size_t>(m.layers[0].blocks + m.layers[1].blocks));
+    // Resident: programs only in the setup streams, one Mvm per block per run.
+    CHECK(count_ops(m.program, OpCode::Program) == 0);
+    CHECK(count_ops(m.program, OpCode::Mvm) == static_cast<int>(m.program.blocks.size()));
+    // Every tile synchronises once per layer.
+    for (const auto& code : m.program.tile_code) {
+        int barriers = 0;
+        for (const Instr& in : code) barriers += in.op == OpCode::Barrier;
+        CHECK(barriers == 2);
+    }
+}
+
+TEST_CASE("a network larger than the chip is time-multiplexed with explicit rewrites", "[compiler]") {
+    const Network net = binary_mlp(100, 40, 10, 2);
+    const Config cfg = small_chip(32, 32, 1, 2);
+    const CompiledModel m = compile_network(net, cfg);
+    CHECK_FALSE(m.resident);
+    CHECK(m.rewrites_per_batch == count_ops(m.program, OpCode::Program));
+    CHECK(m.rewrites_per_batch == static_cast<int>(m.program.blocks.size()));
+    for (const auto& s : m.program.setup_code) CHECK(s.empty());
+}
+
+TEST_CASE("sense-amp thresholds reproduce sign(BN(acc)) for every column", "[compiler]") {
+    const Network net = binary_mlp(20, 12, 4, 3);
+    Config cfg = small_chip(64, 64, 2, 4);
+    cfg.periphery.readout = ReadoutKind::SenseAmp;
+    std::vector<std::string> notes;
+    const std::vector<LayerPlan> plans = analyse_layers(net, cfg, notes);
+    REQUIRE(plans.size() == 2);
+    const LayerPlan& l1 = plans[0];
+    REQUIRE(l1.readout == ReadoutKind::SenseAmp);
+    REQUIRE(l1.threshold.size() == 12);
+    CHECK(plans[1].readout == ReadoutKind::Adc);  // the logits need a multi-bit readout
+    // Reference: sign(BN(x.W)) of the float model, for random +-1 inputs.
+    const Node& fc = net.nodes[2];
+    const Node& bn = net.nodes[3];
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int> bit(0, 1);
+    for (int trial = 0; trial < 200; ++trial) {
+        Eigen::VectorXf x(20);
+        for (int i = 0; i < 20; ++i) x(i) = bit(rng) ? 1.0f : -1.0f;
+        const Eigen::VectorXf acc = fc.dense.weight.as_matrix(12, 20) * x;
+        const Eigen::VectorXf acc_hw = l1.q.cast<float>() * x;  // columns may be negated
+        for (int c = 0; c < 12; ++c) {
+            const auto& p = bn.batchnorm;
+            const float y = p.scale.data[c] * (acc(c) - p.mean.data[c]) / std::sqrt(p.var.data[c] + p.epsilon) +
+                            p.bias.data[c];
+            const float want = y >= 0 ? 1.0f : -1.0f;
+            const float got = acc_hw(c) >= l1.threshold[c] ? 1.0f : -1.0f;
+            CHECK(got == want);
+        }
+    }
+}
+
+TEST_CASE("raw inputs are quantized and the quantization is part of the reference network", "[compiler]") {
+    Network net = binary_mlp(16, 8, 3, 4);
+    // Drop the input binarization: the first layer now sees raw [0,1] values.
+    net.nodes.erase(net.nodes.begin(), net.nodes.begin() + 2);
+    net.nodes[0].inputs = {net.input};
+    for (std::size_t i = 0; i < net.nodes.size(); ++i) net.values[net.nodes[i].output].producer = static_cast<int>(i);
+    Config cfg = small_chip(64, 64, 2, 4);
+    cfg.periphery.input.bits = 4;
+    const CompiledModel m = compile_network(net, cfg);
+    REQUIRE(m.layers[0].input_bits == 4);
+    CHECK(m.layers[0].input == InputEncoding::BitSerial);
+    CHECK(m.quantized.nodes.size() > net.nodes.size());
+    REQUIRE_FALSE(m.notes.empty());
+    // The reference network rounds its first-layer inputs to 15 levels: inputs on the
+    // grid give the same logits as the original model, others generally do not.
+    Batch on_grid(1, 16), off_grid(1, 16);
+    for (int i = 0; i < 16; ++i) {
+        on_grid(0, i) = static_cast<float>(i % 16) / 15.0f;
+        off_grid(0, i) = on_grid(0, i) + 0.02f;
+    }
+    const Batch a = FloatEvaluator(net).run(on_grid), b = FloatEvaluator(m.quantized).run(on_grid);
+    CHECK((a - b).cwiseAbs().maxCoeff() < 1e-4f);
+    const Batch c = FloatEvaluator(m.quantized).run(off_grid);
+    CHECK((b - c).cwiseAbs().maxCoeff() < 1e-4f);  // +0.02 rounds back onto the same level
+}
+
+TEST_CASE("unbounded MVM inputs and residual graphs are rejected naming the node", "[compiler]") {
+    Network net = binary_mlp(16, 8, 3, 5);
+    net.nodes[4].kind = OpKind::Relu;  // sign1 -> relu: the second layer's input is unbounded
+    const Config cfg = small_chip(64, 64, 2, 4);
+    try {
+        compile_network(net, cfg);
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()).find("fc2") != std::string::npos);
+        CHECK(std::string(e.what()).find("unbounded") != std::string::npos);
+    }
+}

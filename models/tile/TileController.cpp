@@ -42,6 +42,10 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
     for (auto& m : macros) to_macros.bind(m.cfg);
     macro_block_.assign(static_cast<std::size_t>(cfg.tile.macros), -1);
     SC_THREAD(run_thread);
+    // The thread runs the physics core (Eigen GEMMs with stack-allocated blocking buffers,
+    // a recursive IR-drop solver) inside b_transport: SystemC's default coroutine stack
+    // (tens of KiB) would overflow. Reserved address space only; pages are touched lazily.
+    set_stack_size(kThreadStackBytes);
 }
 
 void TileController::set_trace(TraceSink* sink) {

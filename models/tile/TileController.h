@@ -49,6 +49,8 @@ struct TileJob {
 
 class TileController : public sc_core::sc_module, public StatsSource {
 public:
+    static constexpr std::size_t kThreadStackBytes = 64u << 20;
+
     tlm_utils::simple_initiator_socket<TileController> to_noc;
     tlm_utils::multi_passthrough_initiator_socket<TileController> to_macros;
     LocalBuffer buffer;

@@ -35,6 +35,7 @@ public:
         : sc_module(name), socket("socket"), acc_(acc), images_(images), batch_(batch),
           progress_(std::move(progress)) {
         SC_THREAD(main);
+        set_stack_size(TileController::kThreadStackBytes);  // collects stats, evaluates nothing big
     }
 
     workloads::Batch outputs;

@@ -3,6 +3,8 @@
 #include <cstdlib>
 
 #include "platform/sweep/Sweep.h"
+
+#include "models/physics/Rng.h"
 #include "platform/sweep/SweepText.h"
 
 namespace sotsim::sweep {
@@ -11,10 +13,7 @@ std::uint64_t derive_seed(std::uint64_t base, int repeat) {
     if (repeat == 0) return base;
     // splitmix64: consecutive repeats give statistically independent streams even for
     // small consecutive base seeds; 53 bits keep the seed exact in JSON and in Python.
-    std::uint64_t z = base + static_cast<std::uint64_t>(repeat) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    const std::uint64_t z = phys::splitmix64_mix(base + static_cast<std::uint64_t>(repeat) * 0x9E3779B97F4A7C15ull);
     return z & ((1ull << 53) - 1);
 }
 

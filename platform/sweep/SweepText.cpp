@@ -1,5 +1,7 @@
 #include "platform/sweep/SweepText.h"
 
+#include "platform/config/Schema.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,19 +33,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 namespace {
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-        }
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
+using config::edit_distance;  // one implementation: the config schema's did-you-mean
 }  // namespace
 
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {

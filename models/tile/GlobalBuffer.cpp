@@ -1,5 +1,7 @@
 #include "models/tile/GlobalBuffer.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -18,8 +20,10 @@ void GlobalBuffer::clear() {
     next_base_ = 0;
 }
 
-std::uint64_t GlobalBuffer::allocate(int id, int rows, int cols, int bits) {
-    store_.allocate(id, rows, cols, bits, cfg_.global_buffer_bytes, "global buffer");
+std::uint64_t GlobalBuffer::allocate(int id, int rows, int cols, int bits, int samples) {
+    // The SRAM holds the tensors of one sample at a time: the simulator batches samples for
+    // speed, the hardware streams them (as the tile buffers do).
+    store_.allocate(id, rows, cols, bits, cfg_.global_buffer_bytes * std::max(1, samples), "global buffer");
     for (auto& r : regions_)
         if (r.id == id) throw std::runtime_error("global buffer: tensor " + std::to_string(id) + " allocated twice");
     const std::uint64_t bytes = 4ull * static_cast<std::uint64_t>(rows) * cols;

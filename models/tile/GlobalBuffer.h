@@ -44,7 +44,7 @@ public:
 
     // Drop all tensors / add one (throws when the modelled bytes exceed the capacity).
     void clear();
-    std::uint64_t allocate(int id, int rows, int cols, int bits);
+    std::uint64_t allocate(int id, int rows, int cols, int bits, int samples = 1);
     std::uint64_t tensor_base(int id) const;
     std::uint64_t window_bytes() const { return next_base_; }
     TensorStore& store() { return store_; }

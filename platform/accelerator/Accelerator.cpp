@@ -85,7 +85,7 @@ void Accelerator::allocate_tensors() {
     for (std::size_t i = 0; i < p.tensors.size(); ++i) {
         const auto& d = p.tensors[i];
         if (d.where != Location::Global) continue;
-        taddr[i] = kGbufBase + gbuf.allocate(static_cast<int>(i), batch_ * d.rows_per_sample, d.width, d.bits);
+        taddr[i] = kGbufBase + gbuf.allocate(static_cast<int>(i), batch_ * d.rows_per_sample, d.width, d.bits, batch_);
     }
     if (gbuf.window_bytes() > kGbufSize)
         throw std::runtime_error("global tensors need " + std::to_string(gbuf.window_bytes()) +

@@ -2,7 +2,12 @@
 """zand-style 784-16-10 MLP on MNIST: binarized input, +-1 weights, sigmoidal
 hidden neurons (the analog SOT-MRAM neuron, no ADC between the layers).
 
-Graph: Sub(0.5) -> Sign -> Flatten -> Gemm(+-1) -> BN -> Sigmoid -> Gemm(+-1) -> BN -> logits
+Graph: Sub(0.5) -> Sign -> Flatten -> Gemm(+-1) -> Mul(gain) -> Add(threshold) -> Sigmoid
+       -> Gemm(+-1) -> BN -> logits
+
+The hidden layer has ONE gain for all neurons (the slope of the SOT-MRAM neuron is a
+device property, not a per-neuron knob) and a per-neuron threshold (its bias), so the
+simulator can map it onto analog neurons without an ADC.
 """
 import argparse
 import os
@@ -19,23 +24,26 @@ class ZandMLP(nn.Module):
     def __init__(self, hidden=16):
         super().__init__()
         self.fc1 = common.QLinear(784, hidden, wbits=1)
-        self.bn1 = nn.BatchNorm1d(hidden)
+        # Pre-activation ~ N(0, 1) at init: a sum of 784 +-1 products has std ~28.
+        self.gain = nn.Parameter(torch.tensor(1.0 / 28.0))
+        self.threshold = nn.Parameter(torch.zeros(hidden))
         self.fc2 = common.QLinear(hidden, 10, wbits=1)
         self.bn2 = nn.BatchNorm1d(10)
 
     def forward(self, x):
         x = torch.flatten(common.binarize_input(x), 1)
-        x = torch.sigmoid(self.bn1(self.fc1(x)))
+        x = torch.sigmoid(self.fc1(x) * self.gain + self.threshold)
         return self.bn2(self.fc2(x))
 
 
 QUANT = """- input: Sign(x - 0.5), pixels in [0,1] -> +-1 (no pixel equals 0.5 exactly).
-- both Gemm layers: weights exactly +-1 (no bias); per-neuron scale/offset in the
-  following BatchNormalization (inference statistics).
-- hidden neurons: Sigmoid(BN1(sum)) -- the sigmoidal SOT-MRAM neuron's transfer
-  function; its analog output in (0,1) drives layer 2 directly (no ADC, no
-  quantization between the layers).
-- output: BN2 (per-class scale + bias) on the layer-2 sum; logits are its output."""
+- both Gemm layers: weights exactly +-1 (no bias).
+- hidden neurons: Sigmoid(g * sum + t[n]) with one learned gain g for all neurons and a
+  per-neuron threshold t[n] -- the sigmoidal SOT-MRAM neuron's transfer function
+  (fixed slope, programmable threshold); its output in (0,1) drives layer 2 (the
+  simulator quantizes it to periphery.input.bits for the drivers).
+- layer 2: BN2 (per-class scale + bias) on the sum; logits are its output.
+"""
 
 
 def main(argv):

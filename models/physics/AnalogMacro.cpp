@@ -15,15 +15,6 @@
 
 namespace sotsim::phys {
 
-namespace {
-// One input cycle: row activity B (batch x rows; 0/1, or PWM duty in [0,1]) and the
-// place value of its result.
-struct Plane {
-    Eigen::MatrixXd b;
-    double weight;
-};
-}  // namespace
-
 class AnalogMacroImpl {
 public:
     AnalogMacroImpl(const Config& cfg, int macro_id)
@@ -91,10 +82,28 @@ public:
 private:
     void validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const;
     void check_inputs(const Eigen::MatrixXf& x) const;
-    std::vector<Plane> planes(const Eigen::MatrixXf& x) const;
-    // De-encoded analog estimate of X*W (batch x logical cols), before calibration and
+    // Input cycles: bit-serial inputs take one cycle per bit, every other encoding one.
+    int input_cycles() const { return spec_.input == InputEncoding::BitSerial ? spec_.input_bits : 1; }
+    // Row activity of input cycle k into plane_ (batch x rows; 0/1, or PWM duty in [0,1]);
+    // returns the place value of the cycle's result.
+    double fill_plane(int k);
+    // True when the bit planes of bit-serial inputs may be summed before the array read:
+    // ohmic (cached M) current summation with nothing non-linear or random per cycle (no
+    // read noise, no ADC quantisation, no per-cycle calibration), so that
+    // sum_k 2^k (B_k M^T) = X M^T and every later step is linear in the column signal.
+    bool cycles_fusable() const;
+    // Column signals of one read into s_ (digit units, baseline removed) from the raw
+    // column read in read_ (currents, or resistances for resistance summation).
+    void column_signal();
+    // De-encoded analog estimate of X*W (batch x logical cols) into y_, before the
     // decision; counts actions and returns the batch latency.
-    Eigen::MatrixXd estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
+    void estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
+
+    // Per-call work buffers, kept between calls (resized only when the batch changes).
+    Eigen::MatrixXd xd_, plane_, vin_, read_, sig_, s_, y_plane_, y_;
+    Eigen::MatrixXf a2f_, varf_;
+    Eigen::VectorXd in_sum_;
+    std::vector<double> normals_;
     int digit_of_level(int lv) const;
     int level_step() const { return (dev_.levels() - 1) / (layout_->base() - 1); }
     bool current_mode() const { return cfg_.array.summation == Summation::Current; }
@@ -138,25 +147,25 @@ void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
         }
 }
 
-std::vector<Plane> AnalogMacroImpl::planes(const Eigen::MatrixXf& x) const {
-    const Eigen::MatrixXd xd = x.cast<double>();
-    std::vector<Plane> p;
+double AnalogMacroImpl::fill_plane(int k) {
     switch (spec_.input) {
-        case InputEncoding::Binary: p.push_back({xd, 1.0}); break;
-        case InputEncoding::Signed: p.push_back({((xd.array() + 1.0) * 0.5).matrix(), 2.0}); break;
+        case InputEncoding::Binary: plane_ = xd_; return 1.0;
+        case InputEncoding::Signed: plane_ = (xd_.array() + 1.0) * 0.5; return 2.0;
         case InputEncoding::BitSerial:
-            for (int k = 0; k < spec_.input_bits; ++k) {
-                Eigen::MatrixXd b = xd.unaryExpr([k](double v) { return static_cast<double>((static_cast<long>(v) >> k) & 1L); });
-                p.push_back({std::move(b), std::ldexp(1.0, k)});
-            }
-            break;
+            plane_ = xd_.unaryExpr([k](double v) { return static_cast<double>((static_cast<long>(v) >> k) & 1L); });
+            return std::ldexp(1.0, k);
         case InputEncoding::Pwm: {
             const double slots = std::ldexp(1.0, spec_.input_bits) - 1.0;
-            p.push_back({xd / slots, slots});
-            break;
+            plane_ = xd_ / slots;
+            return slots;
         }
     }
-    return p;
+    return 1.0;
+}
+
+bool AnalogMacroImpl::cycles_fusable() const {
+    return input_cycles() > 1 && current_mode() && !array_->has_read_noise() &&
+           (cfg_.sim.ideal || spec_.readout != ReadoutKind::Adc) && !capture_ && !calib_.active();
 }
 
 int AnalogMacroImpl::digit_of_level(int lv) const {
@@ -256,7 +265,28 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     return r;
 }
 
-Eigen::MatrixXd AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents) {
+void AnalogMacroImpl::column_signal() {
+    const int ref = layout_->reference_col(spec_.cols);
+    if (current_mode()) {
+        const double unit = cfg_.array.v_read * array_->g_step();
+        if (ref >= 0) {
+            s_ = (read_.colwise() - read_.col(ref)) / unit;
+        } else {
+            const Eigen::VectorXd base = cfg_.array.v_read * array_->g_lo() * in_sum_;
+            s_ = (read_.colwise() - base) / unit;
+        }
+    } else {
+        if (ref >= 0) {
+            s_ = (read_.colwise() - read_.col(ref)) / array_->r_step();
+        } else {
+            const double byp = array_->r_bypass();
+            const Eigen::VectorXd base = (spec_.rows * byp + (array_->r_lo() - byp) * in_sum_.array()).matrix();
+            s_ = (read_.colwise() - base) / array_->r_step();
+        }
+    }
+}
+
+void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents) {
     const int batch = static_cast<int>(x.rows());
     const int ncols = spec_.cols;
     const bool ideal = cfg_.sim.ideal;
@@ -265,109 +295,124 @@ Eigen::MatrixXd AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounte
     const bool pwm = spec_.input == InputEncoding::Pwm;
     const double slot = 1.0 / cfg_.macro.clock;
     const double pwm_window = pwm ? (std::ldexp(1.0, spec_.input_bits) - 1.0) * slot : 0.0;
-    const int ref = layout_->reference_col(ncols);
     const double c_col = cfg_.array.rows * cfg_.array.c_cell;
-    const Eigen::VectorXd row_g = current_mode() ? array_->conductance().rowwise().sum().eval() : Eigen::VectorXd();
+    const Eigen::VectorXd& row_g = array_->row_conductance();
+    const int cycles = input_cycles();
+    const bool fused = cycles_fusable();
 
-    Eigen::MatrixXd y = Eigen::MatrixXd::Zero(batch, ncols);
-    if (keep_currents) last_currents_ = Eigen::MatrixXd::Zero(batch, phys_cols_);
+    // Time of one input cycle.
+    double t_cycle = per.t_settle + pwm_window;
+    if (spec_.readout == ReadoutKind::Adc) {
+        const int n_adc = (cfg_.array.cols + per.adc.cols_per_adc - 1) / per.adc.cols_per_adc;
+        const int serial = (phys_cols_ + n_adc - 1) / n_adc;
+        t_cycle += serial * adc_->conversion_time();
+    } else if (spec_.readout == ReadoutKind::Tdc) {
+        t_cycle += tdc_.window();
+    }
+
+    y_.setZero(batch, ncols);
+    xd_ = x.cast<double>();
     double t_plane_total = 0.0;
-    const auto ps = planes(x);
-    for (const Plane& p : ps) {
-        const Eigen::VectorXd in_sum = p.b.rowwise().sum();
-        Eigen::MatrixXd s;  // per physical column signal, in digit units
-        ac.add(action::kRowDrive, static_cast<double>((p.b.array() != 0.0).count()));
+    for (int k = 0; k < cycles; ++k) {
+        const double weight = fill_plane(k);
+        in_sum_ = plane_.rowwise().sum();
+        ac.add(action::kRowDrive, static_cast<double>((plane_.array() != 0.0).count()));
+        t_plane_total += t_cycle;
         if (current_mode()) {
-            const Eigen::MatrixXd vin = v * p.b;
-            Eigen::MatrixXd i = array_->currents(vin);
-            if (array_->has_read_noise()) {
-                const Eigen::MatrixXd sig = array_->noise_sigma(vin);
-                for (Eigen::Index c = 0; c < i.cols(); ++c)
-                    for (Eigen::Index b = 0; b < i.rows(); ++b) i(b, c) += sig(b, c) * noise_rng_.normal();
-            }
-            if (keep_currents) last_currents_ += p.weight * i;
             // Data-dependent array energy: sum V^2 G t over the window each row is driven.
             const double t_on = pwm ? pwm_window : per.t_settle;
-            ac.add_energy(action::kArrayReadEnergy, v * v * t_on * (p.b * row_g).sum());
-            if (spec_.readout == ReadoutKind::Adc) {
-                if (!ideal) adc_->quantize(i, 0);
-                ac.add(action::kAdc, static_cast<double>(batch) * phys_cols_);
-            }
-            Eigen::MatrixXd base(batch, phys_cols_);
-            if (ref >= 0)
-                base = i.col(ref).replicate(1, phys_cols_);
-            else
-                base = (v * array_->g_lo() * in_sum).replicate(1, phys_cols_);
-            s = (i - base) / (v * array_->g_step());
+            ac.add_energy(action::kArrayReadEnergy, v * v * t_on * (plane_ * row_g).sum());
+            if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * phys_cols_);
+            if (fused) continue;  // the read itself happens once, below
+            vin_.noalias() = v * plane_;
+            array_->currents_into(vin_, read_);
         } else {
-            Eigen::MatrixXd r = array_->column_resistance(p.b);
-            if (array_->has_read_noise()) {
-                const Eigen::MatrixXd sig = array_->noise_sigma(p.b);
-                for (Eigen::Index c = 0; c < r.cols(); ++c)
-                    for (Eigen::Index b = 0; b < r.rows(); ++b) r(b, c) += sig(b, c) * noise_rng_.normal();
-            }
-            if (keep_currents) last_currents_ += p.weight * (v / r.array()).matrix();
             // Each read charges and discharges every column capacitance once.
             ac.add_energy(action::kArrayReadEnergy, static_cast<double>(batch) * phys_cols_ * c_col * v * v);
             ac.add(action::kTdc, static_cast<double>(batch) * phys_cols_);
-            const double byp = array_->r_bypass();
-            const int rows = spec_.rows;
+            array_->column_resistance_into(plane_, read_);
+        }
+        if (array_->has_read_noise()) {
+            // Output-referred sigma: sqrt(sum_i a_i^2 sigma_ij^2), a = V B (current) or B.
+            if (pwm)
+                a2f_ = plane_.array().square().cast<float>();
+            else
+                a2f_ = plane_.cast<float>();  // 0/1: B^2 = B
+            array_->noise_variance_into(a2f_, varf_);
+            const double a_scale = current_mode() ? v * v : 1.0;
+            sig_ = (a_scale * varf_.cast<double>().array()).sqrt();
+            normals_.resize(static_cast<size_t>(read_.size()));
+            noise_rng_.fill_normal(normals_.data(), normals_.size());
+            read_.array() += sig_.array() * Eigen::Map<const Eigen::ArrayXXd>(normals_.data(), read_.rows(), read_.cols());
+        }
+        if (current_mode()) {
+            if (keep_currents) {
+                if (k == 0)
+                    last_currents_ = weight * read_;
+                else
+                    last_currents_ += weight * read_;
+            }
+            if (spec_.readout == ReadoutKind::Adc && !ideal) adc_->quantize(read_, 0);
+        } else {
+            if (keep_currents) {
+                if (k == 0)
+                    last_currents_ = weight * (v / read_.array()).matrix();
+                else
+                    last_currents_ += weight * (v / read_.array()).matrix();
+            }
             if (!ideal) {
                 // Time domain: delay t = R_col C_col, counted from the all-bypassed delay.
-                const double t0 = rows * byp * c_col;
-                for (Eigen::Index c = 0; c < r.cols(); ++c)
-                    for (Eigen::Index b = 0; b < r.rows(); ++b)
-                        r(b, c) = tdc_.reconstruct(tdc_.code(r(b, c) * c_col, t0), t0) / c_col;
+                const double t0 = spec_.rows * array_->r_bypass() * c_col;
+                double* r = read_.data();
+                for (Eigen::Index e = 0; e < read_.size(); ++e) r[e] = tdc_.reconstruct(tdc_.code(r[e] * c_col, t0), t0) / c_col;
             }
-            Eigen::MatrixXd base = (rows * byp + (array_->r_lo() - byp) * in_sum.array()).matrix().replicate(1, phys_cols_);
-            if (ref >= 0) base = r.col(ref).replicate(1, phys_cols_);
-            s = (r - base) / array_->r_step();
         }
+        column_signal();
         if (capture_) {
             auto append = [](Eigen::MatrixXd& m, const Eigen::MatrixXd& add) {
                 const Eigen::Index r0 = m.rows();
                 m.conservativeResize(r0 + add.rows(), add.cols());
                 m.bottomRows(add.rows()) = add;
             };
-            append(cap_s_, s);
-            append(cap_ideal_, p.b * digits_);
+            append(cap_s_, s_);
+            append(cap_ideal_, plane_ * digits_);
             const Eigen::Index n0 = cap_n_.size();
-            cap_n_.conservativeResize(n0 + in_sum.size());
-            cap_n_.tail(in_sum.size()) = in_sum;
+            cap_n_.conservativeResize(n0 + in_sum_.size());
+            cap_n_.tail(in_sum_.size()) = in_sum_;
         } else {
-            calib_.apply(s, in_sum);
+            calib_.apply(s_, in_sum_);
         }
-        y += p.weight * layout_->combine(s, in_sum, ncols);
-
-        // Time of this input cycle.
-        double t = per.t_settle + pwm_window;
-        if (spec_.readout == ReadoutKind::Adc) {
-            const int n_adc = (cfg_.array.cols + per.adc.cols_per_adc - 1) / per.adc.cols_per_adc;
-            const int serial = (phys_cols_ + n_adc - 1) / n_adc;
-            t += serial * adc_->conversion_time();
-        } else if (spec_.readout == ReadoutKind::Tdc) {
-            t += tdc_.window();
-        }
-        t_plane_total += t;
+        layout_->combine_into(s_, in_sum_, ncols, y_plane_);
+        y_ += weight * y_plane_;
     }
-    if (spec_.input == InputEncoding::Signed) y.rowwise() -= w_colsum_.transpose();
+    if (fused) {
+        // One read of the whole integer inputs: sum_k 2^k B_k = X, sum_k 2^k n_k = sum_i x_i.
+        vin_.noalias() = v * xd_;
+        array_->currents_into(vin_, read_);
+        if (keep_currents) last_currents_ = read_;
+        in_sum_ = xd_.rowwise().sum();
+        column_signal();
+        layout_->combine_into(s_, in_sum_, ncols, y_plane_);
+        y_ += y_plane_;
+    }
+    if (spec_.input == InputEncoding::Signed) y_.rowwise() -= w_colsum_.transpose();
     if (spec_.readout == ReadoutKind::SenseAmp) t_plane_total += sa_.time();
     if (spec_.readout == ReadoutKind::SigmoidNeuron) t_plane_total += neuron_.time();
     latency = batch * t_plane_total;
-    return y;
 }
 
 MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) {
     if (!programmed_) throw std::logic_error("macro mvm: macro has not been programmed");
     check_inputs(x);
     MvmResult r;
-    Eigen::MatrixXd y = estimate(x, ac, r.latency_s, true);
+    estimate(x, ac, r.latency_s, true);
+    Eigen::MatrixXd& y = y_;
     const int batch = static_cast<int>(x.rows()), ncols = spec_.cols;
     auto thr = [&](int j) { return spec_.threshold.empty() ? 0.0 : static_cast<double>(spec_.threshold[j]); };
     switch (spec_.readout) {
         case ReadoutKind::Adc:
         case ReadoutKind::Tdc:
-            if (cfg_.sim.ideal) y = y.array().round().matrix();
+            if (cfg_.sim.ideal) y.array() = y.array().round();
             break;
         case ReadoutKind::SenseAmp: {
             // Offset referred to integer units through the nominal per-unit column current.

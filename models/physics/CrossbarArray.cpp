@@ -53,6 +53,9 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, 
         mt_.resize(0, 0);
         sigma2_ = (rn * r_).array().square().matrix();
     }
+    sigma2f_ = sigma2_.cast<float>();
+    r_minus_bypass_ = (r_.array() - r_bypass()).matrix();
+    row_g_ = g_.rowwise().sum();
 }
 
 void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells) {
@@ -91,10 +94,14 @@ void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells)
 }
 
 Eigen::MatrixXd CrossbarArray::column_resistance(const Eigen::MatrixXd& b) const {
-    const double byp = r_bypass();
-    Eigen::MatrixXd r = b * (r_.array() - byp).matrix();
-    r.array() += byp * rows();
+    Eigen::MatrixXd r;
+    column_resistance_into(b, r);
     return r;
+}
+
+void CrossbarArray::column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const {
+    r.noalias() = b * r_minus_bypass_;
+    r.array() += r_bypass() * rows();
 }
 
 Eigen::MatrixXd CrossbarArray::noise_sigma(const Eigen::MatrixXd& a) const {

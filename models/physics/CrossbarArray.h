@@ -53,6 +53,17 @@ public:
     // Output-referred read-noise sigma (batch x cols): sqrt(sum_i a_i^2 sigma_ij^2), where
     // a = V (current) or B (resistance) and sigma_ij = read_noise * G_ij (or R_ij).
     Eigen::MatrixXd noise_sigma(const Eigen::MatrixXd& a) const;
+
+    // Allocation-free forms of the reads above for the MVM hot path (outputs are resized
+    // only when the shape changes): i = V M^T; r = column_resistance(b); var = A2 sigma^2
+    // with A2 the squared activities (a 0/1 plane is its own square). The variance GEMM
+    // runs in float: it only scales the noise, where 1e-7 relative does not matter, and
+    // costs half a double GEMM.
+    void currents_into(const Eigen::MatrixXd& v, Eigen::MatrixXd& i) const { i.noalias() = v * mt_; }
+    void column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const;
+    void noise_variance_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const { var.noalias() = a2 * sigma2f_; }
+    // Row sums of G (rows), for the data-dependent array-read energy; cached at build.
+    const Eigen::VectorXd& row_conductance() const { return row_g_; }
     bool has_read_noise() const { return cfg_.device.read_noise > 0.0 && !cfg_.sim.ideal; }
 
     const Eigen::MatrixXd& conductance() const { return g_; }   // S (current summation)
@@ -70,6 +81,9 @@ private:
     int level_step_;
     double g_lo_ = 0, g_step_ = 0, r_lo_ = 0, r_step_ = 0;
     Eigen::MatrixXd g_, r_, mt_, sigma2_;
+    Eigen::MatrixXd r_minus_bypass_;  // r_ - r_access (resistance summation GEMM operand)
+    Eigen::MatrixXf sigma2f_;         // sigma2_ in float (variance GEMM)
+    Eigen::VectorXd row_g_;           // g_.rowwise().sum()
 };
 
 }  // namespace sotsim::phys

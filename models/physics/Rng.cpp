@@ -55,6 +55,24 @@ double Rng::normal() {
     return r * std::cos(a);
 }
 
+void Rng::fill_normal(double* out, std::size_t n) {
+    std::size_t i = 0;
+    if (n > 0 && has_spare_) {
+        has_spare_ = false;
+        out[i++] = spare_;
+    }
+    // Both Box-Muller variates of a pair, in the order normal() returns them.
+    for (; i + 1 < n; i += 2) {
+        const double u1 = uniform_open();
+        const double u2 = uniform();
+        const double r = std::sqrt(-2.0 * std::log(u1));
+        const double a = 2.0 * M_PI * u2;
+        out[i] = r * std::cos(a);
+        out[i + 1] = r * std::sin(a);
+    }
+    if (i < n) out[i] = normal();  // odd tail: keeps the spare for the next draw
+}
+
 double Rng::lognormal_mean_cv(double mean, double cv) {
     if (cv <= 0.0) return mean;
     // For ln x ~ N(mu, s^2): E[x] = exp(mu + s^2/2), cv^2 = exp(s^2) - 1.

@@ -7,6 +7,7 @@
 // depend on how the SystemC scheduler interleaves macros.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,9 @@ public:
     double uniform_open();            // (0, 1): safe for log()
     double normal();                  // standard normal (Box-Muller)
     double normal(double mean, double sigma) { return mean + sigma * normal(); }
+    // out[0..n) = n successive normal() draws (same values, same stream state afterwards),
+    // without the per-draw call and spare bookkeeping: the read-noise hot loop.
+    void fill_normal(double* out, std::size_t n);
     // Lognormal with E[x] = mean and std(x)/E[x] = cv (cv = 0 returns mean exactly).
     double lognormal_mean_cv(double mean, double cv);
     bool bernoulli(double p) { return p > 0.0 && uniform() < p; }

@@ -124,14 +124,20 @@ Eigen::MatrixXi WeightLayout::decode(const Eigen::MatrixXi& d, int logical_cols)
 }
 
 Eigen::MatrixXd WeightLayout::combine(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols) const {
-    // Combination matrix K (physical x logical) so that y = S K: a small dense GEMM.
-    const auto r = roles(logical_cols);
-    Eigen::MatrixXd k = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(r.size()), logical_cols);
-    for (size_t c = 0; c < r.size(); ++c)
-        if (r[c].logical >= 0) k(static_cast<Eigen::Index>(c), r[c].logical) = scale_ * r[c].sign * r[c].place;
-    Eigen::MatrixXd y = s * k;
-    if (offset_ != 0.0) y.colwise() -= offset_ * input_sum;
+    Eigen::MatrixXd y;
+    combine_into(s, input_sum, logical_cols, y);
     return y;
+}
+
+void WeightLayout::combine_into(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols, Eigen::MatrixXd& y) const {
+    // y_j = sum over the physical columns c of j of (scale sign_c place_c) S_c, in column
+    // order (what the product with the combination matrix K would sum, minus its zeros).
+    const auto r = roles(logical_cols);
+    y.resize(s.rows(), logical_cols);
+    y.setZero();
+    for (size_t c = 0; c < r.size(); ++c)
+        if (r[c].logical >= 0) y.col(r[c].logical) += (scale_ * r[c].sign * r[c].place) * s.col(static_cast<Eigen::Index>(c));
+    if (offset_ != 0.0) y.colwise() -= offset_ * input_sum;
 }
 
 }  // namespace sotsim::phys

@@ -53,6 +53,9 @@ public:
     // y (batch x logical) from per-physical-column signals S (batch x physical) and the
     // per-vector input sum (batch).
     Eigen::MatrixXd combine(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols) const;
+    // Same into `y` (resized if needed): every physical column feeds exactly one logical
+    // column, so this is a scaled column accumulation, not a dense S K product.
+    void combine_into(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols, Eigen::MatrixXd& y) const;
 
 private:
     WeightEncoding enc_;

@@ -100,7 +100,7 @@ private:
     void estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
 
     // Per-call work buffers, kept between calls (resized only when the batch changes).
-    Eigen::MatrixXd xd_, plane_, vin_, read_, sig_, s_, y_plane_, y_;
+    Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_;
     Eigen::MatrixXf a2f_, varf_;
     Eigen::VectorXd in_sum_;
     std::vector<double> normals_;
@@ -136,11 +136,11 @@ void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
     for (Eigen::Index b = 0; b < x.rows(); ++b)
         for (Eigen::Index i = 0; i < x.cols(); ++i) {
             const float v = x(b, i);
-            bool ok = std::isfinite(v) && v == std::nearbyint(v);
-            if (spec_.input == InputEncoding::Signed)
-                ok = ok && (v == 1.0f || v == -1.0f);
-            else
-                ok = ok && v >= 0.0f && v <= maxv;
+            // Range first (rejects NaN and inf too), then integrality by truncation: no
+            // library call per element.
+            const bool ok = spec_.input == InputEncoding::Signed
+                                ? (v == 1.0f || v == -1.0f)
+                                : (v >= 0.0f && v <= maxv && static_cast<float>(static_cast<long>(v)) == v);
             if (!ok)
                 throw std::invalid_argument("macro mvm: input " + std::to_string(v) + " at (" + std::to_string(b) + "," +
                                             std::to_string(i) + ") is outside the input encoding's domain");
@@ -259,7 +259,26 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         cap_n_.resize(0);
         estimate(xc, ac, lat, false);
         capture_ = false;
-        calib_.fit(cap_s_, cap_ideal_, cap_n_);
+        // Readout geometry in digit units: converter input x = S + kappa n_b in [lo, hi].
+        ReadoutGeometry geo;
+        geo.base = layout_->base();
+        geo.rows = rows;
+        geo.reference = layout_->has_reference();
+        if (current_mode()) {
+            const double unit = cfg_.array.v_read * array_->g_step();
+            geo.converter = spec.readout == ReadoutKind::Adc;
+            geo.kappa = array_->g_lo() / array_->g_step();
+            geo.lo = adc_->lo() / unit;
+            geo.hi = adc_->hi() / unit;
+            geo.lsb = adc_->lsb() / unit;
+        } else {
+            const double c_col = cfg_.array.rows * cfg_.array.c_cell;
+            geo.converter = true;
+            geo.kappa = (array_->r_lo() - array_->r_bypass()) / array_->r_step();
+            geo.hi = tdc_.max_code() * tdc_.tick() / (c_col * array_->r_step());
+            geo.lsb = tdc_.tick() / (c_col * array_->r_step());
+        }
+        calib_.fit(cap_s_, cap_ideal_, cap_n_, calibration_prior(cfg_, geo), geo);
         r.time_s += lat;
     }
     return r;
@@ -340,10 +359,10 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
                 a2f_ = plane_.cast<float>();  // 0/1: B^2 = B
             array_->noise_variance_into(a2f_, varf_);
             const double a_scale = current_mode() ? v * v : 1.0;
-            sig_ = (a_scale * varf_.cast<double>().array()).sqrt();
             normals_.resize(static_cast<size_t>(read_.size()));
-            noise_rng_.fill_normal(normals_.data(), normals_.size());
-            read_.array() += sig_.array() * Eigen::Map<const Eigen::ArrayXXd>(normals_.data(), read_.rows(), read_.cols());
+            noise_rng_.fill_normal(normals_.data(), normals_.size());  // column-major, as read_
+            read_.array() += (a_scale * varf_.cast<double>().array()).sqrt() *
+                             Eigen::Map<const Eigen::ArrayXXd>(normals_.data(), read_.rows(), read_.cols());
         }
         if (current_mode()) {
             if (keep_currents) {

@@ -1,62 +1,226 @@
 #include "models/physics/Calibration.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "models/physics/MtjDevice.h"
 
 namespace sotsim::phys {
+
+namespace {
+
+// Nominal readout model of one cell: its contribution to S (digit units, relative to the
+// nominal baseline of digit 0) as a function of the digit d and the die factor m (every MTJ
+// resistance x m; the access transistor does not move).
+class CellTransfer {
+public:
+    CellTransfer(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.device), base_(base) {
+        const int l = dev_.levels();
+        step_ = base > 1 ? (l - 1) / (base - 1) : 1;
+        x0_ = raw(0, 1.0);
+        unit_ = (raw(base - 1, 1.0) - x0_) / std::max(1, base - 1);
+    }
+    // Contribution of a digit-d cell, digit units.
+    double c(int d, double m) const { return (raw(d, m) - x0_) / unit_; }
+    // Nominal baseline of one active digit-0 row, digit units (G_lo / g_step, r_lo / r_step).
+    double baseline() const { return x0_ / unit_; }
+    // Least-squares line c(d, m) - d ~ t1 d + t2 over the digits, and its largest residual.
+    Eigen::Vector2d line(double m, double* max_residual = nullptr) const {
+        Eigen::MatrixXd a(base_, 2);
+        Eigen::VectorXd y(base_);
+        for (int d = 0; d < base_; ++d) {
+            a(d, 0) = d;
+            a(d, 1) = 1.0;
+            y(d) = c(d, m) - d;
+        }
+        const Eigen::Vector2d t = a.colPivHouseholderQr().solve(y);
+        if (max_residual) *max_residual = (y - a * t).cwiseAbs().maxCoeff();
+        return t;
+    }
+
+private:
+    double raw(int d, double m) const {
+        const bool current = cfg_.array.summation == Summation::Current;
+        const int top = dev_.levels() - 1;
+        CellSample s = dev_.nominal(current ? top - d * step_ : d * step_);
+        s.r_p_part *= m;
+        s.r_ap_part *= m;
+        return current ? 1.0 / dev_.cell_resistance(s, cfg_.array.v_read) : s.r_p_part + s.r_ap_part;
+    }
+    const Config& cfg_;
+    MtjDevice dev_;
+    int base_, step_ = 1;
+    double x0_ = 0.0, unit_ = 1.0;
+};
+
+}  // namespace
+
+Eigen::MatrixXd calibration_prior(const Config& cfg, const ReadoutGeometry& geo) {
+    std::vector<Eigen::Vector3d> f;  // one loading x sigma per independent source
+    auto add = [&f](double t1, double t2, double t3) {
+        if (t1 != 0.0 || t2 != 0.0 || t3 != 0.0) f.emplace_back(t1, t2, t3);
+    };
+    const CellTransfer ct(cfg, geo.base);
+    const double b0 = ct.baseline();
+    const double ref = geo.reference ? 1.0 : 0.0;
+
+    // Die shift: derivative of the column's (gain, baseline) line w.r.t. the die factor. A
+    // reference column (all digit 0) moves with it and cancels its baseline part.
+    const double sd_m = cfg.device.sigma_macro;
+    if (sd_m > 0.0) {
+        const double h = 1e-4;
+        const Eigen::Vector2d dt = (ct.line(1.0 + h) - ct.line(1.0 - h)) / (2.0 * h);
+        const double dref = (ct.c(0, 1.0 + h) - ct.c(0, 1.0 - h)) / (2.0 * h);
+        add(sd_m * dt(0), sd_m * (dt(1) - ref * dref), 0.0);
+    }
+
+    // Multi-level stacks: the nominal levels are not equally spaced in conductance
+    // (series MTJs), a known deterministic bend; its best line and the scatter around it.
+    if (geo.base > 2) {
+        double res = 0.0;
+        const Eigen::Vector2d nl = ct.line(1.0, &res);
+        add(nl(0), nl(1), 0.0);
+        add(res / (geo.base - 1), 0.0, 0.0);
+        add(0.0, res, 0.0);
+    }
+
+    // Device-to-device: the column's mean cell deviates from nominal by cv / sqrt(cells)
+    // (separately for its digit-0 cells, the baseline, and its signal cells, the gain); the
+    // mean conductance of lognormal resistances is also biased by ~cv^2.
+    const auto& dv = cfg.device;
+    const double cv = dv.level_resistances.empty() ? std::max(dv.sigma_p, dv.sigma_ap) / std::sqrt(std::max(1, dv.stack))
+                                                   : std::max(dv.sigma_p, dv.sigma_ap);
+    if (cv > 0.0) {
+        const double per_digit = std::sqrt(static_cast<double>(geo.base) / std::max(1, geo.rows));
+        const double top = (ct.c(geo.base - 1, 1.0) + b0) / std::max(1, geo.base - 1);
+        add(cv * top * per_digit, 0.0, 0.0);
+        add(0.0, cv * b0 * per_digit, 0.0);
+        if (geo.reference) add(0.0, cv * b0 / std::sqrt(std::max(1, geo.rows)), 0.0);
+        add(cv * cv, cv * cv * b0 * (1.0 - ref), 0.0);
+    }
+
+    // Column ADC: gain error multiplies the whole converter input S* + kappa n_b, offset
+    // and INL bow add; a reference column has its own converter.
+    if (geo.converter && cfg.array.summation == Summation::Current) {
+        const auto& a = cfg.periphery.adc;
+        if (a.gain_sigma > 0.0) {
+            add(a.gain_sigma, a.gain_sigma * geo.kappa, 0.0);
+            if (geo.reference) add(0.0, -a.gain_sigma * geo.kappa, 0.0);
+        }
+        if (a.offset_sigma > 0.0) {
+            add(0.0, 0.0, a.offset_sigma * geo.lsb);
+            if (geo.reference) add(0.0, 0.0, a.offset_sigma * geo.lsb);
+        }
+        if (a.inl > 0.0 && geo.hi > geo.lo) {
+            const double slope = 4.0 * a.inl * geo.lsb / (geo.hi - geo.lo);
+            add(slope, slope * geo.kappa * (1.0 - ref), 0.0);
+            add(0.0, 0.0, a.inl * geo.lsb);
+        }
+    }
+
+    // IR drop: pattern-dependent attenuation of the column current, first order
+    // r_wire G N^2 / 2 relative (far-end estimate), acting on signal and baseline.
+    if (cfg.array.ir_drop != IrDropMode::Off && cfg.array.summation == Summation::Current) {
+        const CellSample allp = MtjDevice(cfg.device).nominal(0);
+        const double g_hi = 1.0 / MtjDevice(cfg.device).cell_resistance(allp, cfg.array.v_read);
+        const double eps = 0.5 * g_hi *
+                           (cfg.array.r_wire_col * geo.rows * geo.rows + cfg.array.r_wire_row * cfg.array.cols * cfg.array.cols);
+        add(eps, eps * b0, 0.0);
+        add(0.0, eps * b0, 0.0);
+    }
+
+    Eigen::MatrixXd l(3, static_cast<Eigen::Index>(f.size()));
+    for (size_t k = 0; k < f.size(); ++k) l.col(static_cast<Eigen::Index>(k)) = f[k];
+    return l;
+}
 
 void ColumnCalibration::reset(int cols) {
     a_ = Eigen::VectorXd::Ones(cols);
     k_ = Eigen::VectorXd::Zero(cols);
     o_ = Eigen::VectorXd::Zero(cols);
     active_ = false;
+    noise_var_ = 0.0;
 }
 
-void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixXd& ideal, const Eigen::VectorXd& n_active) {
+void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixXd& ideal, const Eigen::VectorXd& n_active,
+                            const Eigen::MatrixXd& prior, const ReadoutGeometry& geo) {
     const Eigen::Index n = readout.rows(), cols = readout.cols();
     reset(static_cast<int>(cols));
-    if (n < 4) return;
-    for (Eigen::Index c = 0; c < cols; ++c) {
-        // Classical calibration: model the readout as a function of the known truth,
-        //   S = alpha S* + beta n_b + gamma + noise,
-        // and invert it. Regressing S* on the noisy S instead (inverse regression) is
-        // biased: quantisation and read noise in the regressor shrink the fitted gain by
-        // var(S*) / (var(S*) + var(noise)), a systematic error on every later readout.
-        Eigen::MatrixXd a(n, 3);
-        a.col(0) = ideal.col(c);
-        a.col(1) = n_active;
-        a.col(2).setOnes();
-        // Rank-revealing solve: a column with no spread in S* (all digits 0, e.g. the
-        // reference column) or whose S* is collinear with n_b cannot determine alpha.
-        Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
-        qr.setThreshold(1e-9);
-        if (qr.rank() < 3) {
-            // S* proportional to n_b (every cell of the column at the same digit): alpha and
-            // beta act alike, fit S = alpha S* + gamma; no spread at all: offset only.
-            Eigen::MatrixXd a2(n, 2);
-            a2.col(0) = ideal.col(c);
-            a2.col(1).setOnes();
-            Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr2(a2);
-            qr2.setThreshold(1e-9);
-            const Eigen::Vector2d p2 = qr2.rank() == 2 ? Eigen::Vector2d(qr2.solve(readout.col(c))) : Eigen::Vector2d(0.0, 0.0);
-            if (std::abs(p2(0)) > 1e-6) {
-                a_(c) = 1.0 / p2(0);
-                o_(c) = -p2(1) / p2(0);
-            } else {
-                o_(c) = (ideal.col(c) - readout.col(c)).mean();
-            }
-            continue;
-        }
-        const Eigen::Vector3d p = qr.solve(readout.col(c));
-        if (!(std::abs(p(0)) > 1e-6)) {
-            o_(c) = (ideal.col(c) - readout.col(c)).mean();
-            continue;
-        }
-        // S* = (S - beta n_b - gamma) / alpha.
-        a_(c) = 1.0 / p(0);
-        k_(c) = -p(1) / p(0);
-        o_(c) = -p(2) / p(0);
-    }
     active_ = true;
+    if (n < 1 || prior.cols() == 0) return;  // nothing configured varies: identity
+
+    // Total gain sigma of the prior, for the conservative clipping margin of reference layouts.
+    const double g_sd = prior.row(0).norm(), o_sd = prior.row(2).norm();
+
+    // Samples per column that did not hit an end code of the converter.
+    std::vector<std::vector<Eigen::Index>> keep(static_cast<size_t>(cols));
+    for (Eigen::Index c = 0; c < cols; ++c) {
+        auto& k = keep[static_cast<size_t>(c)];
+        for (Eigen::Index r = 0; r < n; ++r) {
+            bool ok = true;
+            if (geo.converter && geo.hi > geo.lo) {
+                const double half = 0.5 * geo.lsb;
+                if (!geo.reference) {
+                    // Measured converter input (the readout before baseline removal).
+                    const double x = readout(r, c) + geo.kappa * n_active(r);
+                    ok = x > geo.lo + half && x < geo.hi - half;
+                } else {
+                    // The reference's own code is not visible here: select on the truth
+                    // with a 3-sigma margin (selection on the truth does not bias the fit).
+                    const double xc = ideal(r, c) + geo.kappa * n_active(r), xr = geo.kappa * n_active(r);
+                    const double m = 3.0 * o_sd + geo.lsb;
+                    ok = xc * (1.0 + 3.0 * g_sd) + m < geo.hi && xr * (1.0 - 3.0 * g_sd) - m > geo.lo;
+                }
+            }
+            if (ok) k.push_back(r);
+        }
+    }
+    auto design = [&](Eigen::Index c, Eigen::MatrixXd& x, Eigen::VectorXd& y) {
+        const auto& k = keep[static_cast<size_t>(c)];
+        x.resize(static_cast<Eigen::Index>(k.size()), 3);
+        y.resize(static_cast<Eigen::Index>(k.size()));
+        for (size_t j = 0; j < k.size(); ++j) {
+            const Eigen::Index r = k[j], i = static_cast<Eigen::Index>(j);
+            x(i, 0) = ideal(r, c);
+            x(i, 1) = n_active(r);
+            x(i, 2) = 1.0;
+            y(i) = readout(r, c) - ideal(r, c);
+        }
+    };
+
+    // Per-sample noise (quantisation, read noise, d2d of the particular active cells),
+    // pooled over columns from unconstrained least-squares residuals.
+    double ss = 0.0, dof = 0.0;
+    Eigen::MatrixXd x;
+    Eigen::VectorXd y;
+    for (Eigen::Index c = 0; c < cols; ++c) {
+        design(c, x, y);
+        if (x.rows() == 0) continue;
+        Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+        qr.setThreshold(1e-9);
+        const Eigen::Index free = x.rows() - qr.rank();
+        if (free <= 0) continue;
+        ss += (y - x * qr.solve(y)).squaredNorm();
+        dof += static_cast<double>(free);
+    }
+    noise_var_ = std::max(dof > 0.0 ? ss / dof : 0.0, geo.converter ? geo.lsb * geo.lsb / 12.0 : 0.0);
+    noise_var_ = std::max(noise_var_, 1e-12);
+
+    // MAP: t = L z, z ~ N(0, I); minimise |y - X L z|^2 / s2 + |z|^2.
+    for (Eigen::Index c = 0; c < cols; ++c) {
+        design(c, x, y);
+        if (x.rows() == 0) continue;
+        const Eigen::MatrixXd a = x * prior;
+        Eigen::MatrixXd h = a.transpose() * a;
+        h.diagonal().array() += noise_var_;
+        const Eigen::VectorXd z = h.ldlt().solve(a.transpose() * y);
+        const Eigen::Vector3d t = prior * z;
+        if (!(1.0 + t(0) > 0.05) || !t.allFinite()) continue;  // no usable gain: keep identity
+        a_(c) = 1.0 / (1.0 + t(0));
+        k_(c) = -t(1) * a_(c);
+        o_(c) = -t(2) * a_(c);
+    }
 }
 
 void ColumnCalibration::apply(Eigen::MatrixXd& s, const Eigen::VectorXd& n_active) const {

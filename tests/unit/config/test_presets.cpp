@@ -67,8 +67,9 @@ TEST_CASE("myung 72-macro preset", "[presets]") {
         CHECK(c.macro.calibration);
         CHECK(c.device.write == sotsim::WriteMechanism::Sot);
         CHECK(c.tile.buffer_bytes == 65536.0);
-        // Walden FOM 0.66 fJ x 2^6 overrides the table entry.
-        CHECK(c.tech.energy.at("adc_conversion") == Approx(0.66e-15 * 64));
+        // A Walden FOM overrides the table entry: E = FOM x 2^bits.
+        REQUIRE(c.periphery.adc.fom > 0);
+        CHECK(c.tech.energy.at("adc_conversion") == Approx(c.periphery.adc.fom * std::ldexp(1.0, c.periphery.adc.bits)));
         check_complete_tech(c);
     }
 }

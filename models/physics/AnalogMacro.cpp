@@ -259,7 +259,26 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         cap_n_.resize(0);
         estimate(xc, ac, lat, false);
         capture_ = false;
-        calib_.fit(cap_s_, cap_ideal_, cap_n_);
+        // Readout geometry in digit units: converter input x = S + kappa n_b in [lo, hi].
+        ReadoutGeometry geo;
+        geo.base = layout_->base();
+        geo.rows = rows;
+        geo.reference = layout_->has_reference();
+        if (current_mode()) {
+            const double unit = cfg_.array.v_read * array_->g_step();
+            geo.converter = spec.readout == ReadoutKind::Adc;
+            geo.kappa = array_->g_lo() / array_->g_step();
+            geo.lo = adc_->lo() / unit;
+            geo.hi = adc_->hi() / unit;
+            geo.lsb = adc_->lsb() / unit;
+        } else {
+            const double c_col = cfg_.array.rows * cfg_.array.c_cell;
+            geo.converter = true;
+            geo.kappa = (array_->r_lo() - array_->r_bypass()) / array_->r_step();
+            geo.hi = tdc_.max_code() * tdc_.tick() / (c_col * array_->r_step());
+            geo.lsb = tdc_.tick() / (c_col * array_->r_step());
+        }
+        calib_.fit(cap_s_, cap_ideal_, cap_n_, calibration_prior(cfg_, geo), geo);
         r.time_s += lat;
     }
     return r;

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <unistd.h>
 
@@ -57,6 +58,11 @@ int cmd_run(const std::vector<std::string>& args) {
         csv += std::to_string(i) + "," + std::to_string(r.labels[i]) + "," + std::to_string(r.predictions[i]) + "," +
                std::to_string(r.float_predictions[i]) + "," + std::to_string(r.quantized_predictions[i]) + "\n";
     report::write_file_atomic(out_dir + "/predictions.csv", csv);
+    if (r.trace) {
+        const std::filesystem::path parent = std::filesystem::path(vcd).parent_path();
+        if (!parent.empty()) std::filesystem::create_directories(parent);
+        r.trace->write_file(vcd, r.trace_end_ps);
+    }
     if (!o.quiet) {
         std::cout << rep.summary();
         std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";

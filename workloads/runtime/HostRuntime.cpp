@@ -213,9 +213,9 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
     auto acc = std::make_unique<Accelerator>("chip", cfg);
     auto host = std::make_unique<HostDriver>("host", *acc, ds.images, batch, opt.progress);
     host->socket.bind(acc->host);
-    std::unique_ptr<report::VcdWriter> vcd;
+    std::shared_ptr<report::VcdWriter> vcd;
     if (!opt.vcd_path.empty()) {
-        vcd = std::make_unique<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
+        vcd = std::make_shared<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
         acc->set_trace(vcd.get());
     }
     acc->load_program(cm.program, batch);
@@ -271,7 +271,8 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
     info.version = SOTSIM_VERSION;
 
     out.end_of_run = report::collect(*acc);
-    if (vcd) vcd->write_file(opt.vcd_path, static_cast<std::uint64_t>(sc_time_stamp().value()));
+    out.trace = vcd;
+    out.trace_end_ps = static_cast<std::uint64_t>(sc_time_stamp().value());
     return out;
 }
 

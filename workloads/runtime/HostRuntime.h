@@ -6,11 +6,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "models/config/Config.h"
 #include "platform/report/RunInfo.h"
+#include "platform/report/VcdWriter.h"
 #include "workloads/compiler/Compiler.h"
 #include "workloads/data/Dataset.h"
 
@@ -24,6 +26,9 @@ struct RunOptions {
 };
 
 struct RunOutcome {
+    // The trace is written by the caller after the report (so a failed run leaves no file).
+    std::shared_ptr<report::VcdWriter> trace;      // null without RunOptions::vcd_path
+    std::uint64_t trace_end_ps = 0;
     std::vector<int> predictions;                  // hardware, one per sample
     std::vector<int> float_predictions;            // float reference of the imported model
     std::vector<int> quantized_predictions;        // software model of what the hardware runs

@@ -1,5 +1,7 @@
 #include "models/physics/MvmCommand.h"
 
+#include <cmath>
+
 #include <stdexcept>
 #include <string>
 
@@ -20,12 +22,22 @@ RawMvmResult raw_conductance_mvm(const Config& cfg_in, const Eigen::MatrixXd& g,
     if (!x.allFinite()) throw std::invalid_argument("mvm: inputs must be finite");
     RawMvmResult r;
     const double v = cfg.array.v_read;
+    // What the drivers, the array and the readout did for this batch. The array energy is
+    // the first-order ohmic dissipation sum_i V_i^2 sum_j G_ij over the settle window.
+    const double batch = static_cast<double>(x.rows()), cols = static_cast<double>(g.cols());
+    r.actions.add(action::kRowDrive, static_cast<double>((x.array() != 0.0).count()));
+    r.actions.add_energy(action::kArrayReadEnergy,
+                         (x.array().square().matrix() * g.rowwise().sum()).sum() * cfg.periphery.t_settle);
+    r.latency_s = batch * cfg.periphery.t_settle;
     if (cfg.array.summation == Summation::Current) {
         const Eigen::MatrixXd m = cfg.array.ir_drop == IrDropMode::Exact
                                       ? ir_drop_transfer_matrix(g, cfg.array.r_wire_row, cfg.array.r_wire_col)
                                       : Eigen::MatrixXd(g.transpose());
         r.currents = x * m.transpose();
         if (periphery) {
+            const auto adc_timing = AdcRegistry::builtin().create(cfg.periphery.adc);
+            r.actions.add(action::kAdc, batch * cols);
+            r.latency_s += batch * std::ceil(cols / cfg.periphery.adc.cols_per_adc) * adc_timing->conversion_time();
             r.codes = r.currents;
             if (!cfg.sim.ideal) {
                 auto adc = AdcRegistry::builtin().create(cfg.periphery.adc);
@@ -47,6 +59,8 @@ RawMvmResult raw_conductance_mvm(const Config& cfg_in, const Eigen::MatrixXd& g,
         rcol.array() += byp * g.rows();
         r.currents = (v / rcol.array()).matrix();
         if (periphery) {
+            r.actions.add(action::kTdc, batch * cols);
+            r.latency_s += batch * TimeToDigital(cfg.periphery.tdc).window();
             const double c_col = cfg.array.rows * cfg.array.c_cell;
             if (cfg.sim.ideal) {
                 r.codes = rcol * c_col;  // exact delay, s

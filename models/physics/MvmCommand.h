@@ -11,6 +11,8 @@ namespace sotsim::phys {
 struct RawMvmResult {
     Eigen::MatrixXd currents;  // batch x cols, A
     Eigen::MatrixXd codes;     // batch x cols, periphery output (empty with no_periphery)
+    ActionCounter actions;     // row drives, conversions, array read energy (first order, ohmic)
+    double latency_s = 0.0;    // batch latency: settle + shared conversions (or TDC window) per vector
 };
 
 // Raw cells: G (rows x cols, S) and row voltages X (batch x rows, V); no mapping, no

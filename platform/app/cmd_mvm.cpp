@@ -1,8 +1,6 @@
 #include <cmath>
-#include <fstream>
 #include <iostream>
 
-#include "models/physics/Adc.h"
 #include "models/physics/MvmCommand.h"
 #include "platform/app/Command.h"
 #include "platform/report/AtomicFile.h"
@@ -22,31 +20,6 @@ report::Json matrix_json(const Eigen::MatrixXd& m) {
         rows.push_back(std::move(r));
     }
     return rows;
-}
-
-// Actions of a raw-conductance MVM (no mapping): what the row drivers, the array and the
-// readout did for this batch. The array energy is the first-order ohmic dissipation
-// sum_i V_i^2 sum_j G_ij over the settle window.
-ActionCounter raw_actions(const Config& cfg, const Eigen::MatrixXd& g, const Eigen::MatrixXd& x, bool periphery,
-                          double& latency_s) {
-    ActionCounter ac;
-    const double rows_active = (x.array() != 0.0).count();
-    ac.add(action::kRowDrive, rows_active);
-    const Eigen::VectorXd row_g = g.rowwise().sum();
-    ac.add_energy(action::kArrayReadEnergy, (x.array().square().matrix() * row_g).sum() * cfg.periphery.t_settle);
-    const double batch = static_cast<double>(x.rows()), cols = static_cast<double>(g.cols());
-    latency_s = batch * cfg.periphery.t_settle;
-    if (periphery) {
-        if (cfg.array.summation == Summation::Resistance) {
-            ac.add(action::kTdc, batch * cols);
-            latency_s += batch * std::ldexp(1.0, cfg.periphery.tdc.bits) / cfg.periphery.tdc.clock;
-        } else {
-            ac.add(action::kAdc, batch * cols);
-            const auto adc = phys::AdcRegistry::builtin().create(cfg.periphery.adc);
-            latency_s += batch * std::ceil(cols / cfg.periphery.adc.cols_per_adc) * adc->conversion_time();
-        }
-    }
-    return ac;
 }
 
 }  // namespace
@@ -92,7 +65,8 @@ int cmd_mvm(const std::vector<std::string>& args) {
         if ((g.array() < 0).any()) throw UsageError(gfile + ": conductances must be non-negative");
         if (g.rows() > 4096 || g.cols() > 4096) throw UsageError(gfile + ": arrays larger than 4096 x 4096 are not supported");
         const phys::RawMvmResult r = phys::raw_conductance_mvm(cfg, g, x, periphery);
-        ac = raw_actions(cfg, g, x, periphery, latency);
+        ac = r.actions;
+        latency = r.latency_s;
         j["currents_A"] = matrix_json(r.currents);
         j["codes"] = periphery ? matrix_json(r.codes) : report::Json::array();
     } else {

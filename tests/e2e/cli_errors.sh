@@ -14,11 +14,11 @@ expect_error "missing model" "missing -w/--model" "$SOTSIM" run -c $C --dataset 
 expect_error "bad split" "--split must be" "$SOTSIM" run -c $C -w $M --dataset mnist --split val
 expect_error "config file missing" "nope.yaml" "$SOTSIM" validate -c configs/nope.yaml
 expect_error "config is a directory" "configs" "$SOTSIM" validate -c configs
-expect_error "yaml syntax error" "^configs/tests/syntax_error.yaml:[0-9]+:[0-9]+: error:" "$SOTSIM" validate -c configs/tests/syntax_error.yaml
-expect_error "unknown key" "unknown_key.yaml:[0-9]+:[0-9]+: error: .*did you mean" "$SOTSIM" validate -c configs/tests/unknown_key.yaml
-expect_error "wrong unit" "wrong_unit.yaml:[0-9]+:[0-9]+: error:" "$SOTSIM" validate -c configs/tests/wrong_unit.yaml
-expect_error "include cycle" "cycle" "$SOTSIM" validate -c configs/tests/cycle_a.yaml
-expect_error "empty config" "empty.yaml" "$SOTSIM" validate -c configs/tests/empty.yaml
+expect_error "yaml syntax error" "^tests/data/configs/syntax_error.yaml:[0-9]+:[0-9]+: error:" "$SOTSIM" validate -c tests/data/configs/syntax_error.yaml
+expect_error "unknown key" "unknown_key.yaml:[0-9]+:[0-9]+: error: .*did you mean" "$SOTSIM" validate -c tests/data/configs/unknown_key.yaml
+expect_error "wrong unit" "wrong_unit.yaml:[0-9]+:[0-9]+: error:" "$SOTSIM" validate -c tests/data/configs/wrong_unit.yaml
+expect_error "include cycle" "cycle" "$SOTSIM" validate -c tests/data/configs/cycle_a.yaml
+expect_error "empty config" "empty.yaml" "$SOTSIM" validate -c tests/data/configs/empty.yaml
 expect_error "bad --set key" "did you mean 'device.r_p'" "$SOTSIM" validate -c $C --set device.r_pp=1
 expect_error "bad --set unit" "device.r_p" "$SOTSIM" validate -c $C --set device.r_p=3ns
 expect_error "onnx missing" "nope.onnx" "$SOTSIM" compile -c $C -w nope.onnx

@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cat > "$tmp/sweep.yaml" <<YAML
-base: $src/configs/default.yaml
+base: $src/configs/myung_72macro.yaml
 workload: {model: $src/workloads/models/mlp_bnn_mnist.onnx, dataset: mnist, split: test, samples: 20}
 parameters:
   device.sigma_p: [0.0, 0.1]
@@ -42,7 +42,7 @@ cmp -s "$csv" "$tmp/first.csv" || fail "resume changed results"
 
 # A bad sweep file: one FILE:LINE:COL line, exit 2, nothing written.
 cat > "$tmp/bad.yaml" <<YAML
-base: $src/configs/default.yaml
+base: $src/configs/myung_72macro.yaml
 workload: {model: $src/workloads/models/mlp_bnn_mnist.onnx, dataset: mnist, samples: 5}
 parameters:
   device.sigma_pp: [0.1]

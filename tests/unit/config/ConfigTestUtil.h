@@ -1,4 +1,4 @@
-// Helpers for config tests: paths into configs/, temporary config trees, error capture.
+// Helpers for config tests: paths into configs/ and tests/data/configs/, temporary config trees, error capture.
 #pragma once
 
 #include <unistd.h>
@@ -14,6 +14,11 @@ namespace cfgtest {
 
 inline std::string configs(const std::string& rel) {
     return std::string(SOTSIM_SOURCE_DIR) + "/configs/" + rel;
+}
+
+// Deliberately broken configs live with the test data, not next to the presets.
+inline std::string bad_config(const std::string& rel) {
+    return std::string(SOTSIM_SOURCE_DIR) + "/tests/data/configs/" + rel;
 }
 
 // A fresh temporary directory, removed when the object goes out of scope.

@@ -5,7 +5,7 @@
 
 #include "ConfigTestUtil.h"
 
-using cfgtest::configs;
+using cfgtest::bad_config;
 using cfgtest::load_error;
 
 namespace {
@@ -22,68 +22,68 @@ void check_error(const std::string& file, int line, int col, const std::string& 
 }  // namespace
 
 TEST_CASE("unknown key: position of the key and a did-you-mean", "[errors]") {
-    check_error(configs("tests/unknown_key.yaml"), 4, 3,
+    check_error(bad_config("unknown_key.yaml"), 4, 3,
                 "unknown key 'device.tmrr', did you mean 'device.tmr'?");
 }
 
 TEST_CASE("wrong unit: position of the value, expected and given units", "[errors]") {
-    check_error(configs("tests/wrong_unit.yaml"), 5, 8, "expected Ohm (resistance), got ns");
+    check_error(bad_config("wrong_unit.yaml"), 5, 8, "expected Ohm (resistance), got ns");
 }
 
 TEST_CASE("wrong type and bad enum value", "[errors]") {
-    check_error(configs("tests/wrong_type.yaml"), 3, 9, "'array.rows' expects an integer, got 'many'");
-    check_error(configs("tests/bad_enum.yaml"), 3, 12, "did you mean 'exact'?");
+    check_error(bad_config("wrong_type.yaml"), 3, 9, "'array.rows' expects an integer, got 'many'");
+    check_error(bad_config("bad_enum.yaml"), 3, 12, "did you mean 'exact'?");
 }
 
 TEST_CASE("out of range", "[errors]") {
-    check_error(configs("tests/out_of_range.yaml"), 4, 11,
+    check_error(bad_config("out_of_range.yaml"), 4, 11,
                 "periphery.adc.bits = 17 is out of range (must be 1 .. 16)");
 }
 
 TEST_CASE("inconsistent combination points at the offending key", "[errors]") {
-    check_error(configs("tests/inconsistent_summation.yaml"), 3, 14, "needs periphery.readout = tdc");
-    check_error(configs("tests/levels_not_ascending.yaml"), 3, 22, "strictly ascending");
-    check_error(configs("tests/too_many_macros.yaml"), 5, 11, "5000 macros exceeds the limit of 4096");
+    check_error(bad_config("inconsistent_summation.yaml"), 3, 14, "needs periphery.readout = tdc");
+    check_error(bad_config("levels_not_ascending.yaml"), 3, 22, "strictly ascending");
+    check_error(bad_config("too_many_macros.yaml"), 5, 11, "5000 macros exceeds the limit of 4096");
 }
 
 TEST_CASE("YAML syntax error carries yaml-cpp's mark", "[errors]") {
-    auto e = load_error(configs("tests/syntax_error.yaml"));
+    auto e = load_error(bad_config("syntax_error.yaml"));
     INFO(e.what());
     CHECK(e.message().rfind("YAML syntax error: ", 0) == 0);
     // The unclosed '[' opened on line 3; yaml-cpp reports where it gave up (line >= 3).
     CHECK(e.line() >= 3);
     CHECK(e.col() >= 1);
-    CHECK(std::string(e.what()).rfind(configs("tests/syntax_error.yaml") + ":" + std::to_string(e.line()) + ":", 0) == 0);
+    CHECK(std::string(e.what()).rfind(bad_config("syntax_error.yaml") + ":" + std::to_string(e.line()) + ":", 0) == 0);
 }
 
 TEST_CASE("include cycle names the chain at the include that closes it", "[errors]") {
-    auto e = load_error(configs("tests/cycle_a.yaml"));
+    auto e = load_error(bad_config("cycle_a.yaml"));
     INFO(e.what());
-    CHECK(e.file() == configs("tests/cycle_b.yaml"));
+    CHECK(e.file() == bad_config("cycle_b.yaml"));
     CHECK(e.line() == 2);
     CHECK(e.col() == 10);
     CHECK(e.message() == "include cycle: cycle_a.yaml -> cycle_b.yaml -> cycle_a.yaml");
 }
 
 TEST_CASE("missing include points at the include entry", "[errors]") {
-    check_error(configs("tests/missing_include.yaml"), 2, 35, "included file");
-    auto e = load_error(configs("tests/missing_include.yaml"));
+    check_error(bad_config("missing_include.yaml"), 2, 49, "included file");
+    auto e = load_error(bad_config("missing_include.yaml"));
     CHECK(e.message().find("does_not_exist.yaml': no such file") != std::string::npos);
 }
 
 TEST_CASE("empty file, non-map top level, duplicate key, section as value", "[errors]") {
-    check_error(configs("tests/empty.yaml"), 1, 1, "empty configuration file");
-    check_error(configs("tests/not_a_map.yaml"), 2, 1, "top level must be a map");
-    check_error(configs("tests/duplicate_key.yaml"), 4, 3, "duplicate key 'rows' (first given at line 3)");
-    check_error(configs("tests/section_scalar.yaml"), 2, 9, "'device' is a section");
+    check_error(bad_config("empty.yaml"), 1, 1, "empty configuration file");
+    check_error(bad_config("not_a_map.yaml"), 2, 1, "top level must be a map");
+    check_error(bad_config("duplicate_key.yaml"), 4, 3, "duplicate key 'rows' (first given at line 3)");
+    check_error(bad_config("section_scalar.yaml"), 2, 9, "'device' is a section");
 }
 
 TEST_CASE("missing file and directory are errors without a position", "[errors]") {
-    auto missing = load_error(configs("tests/no_such_file.yaml"));
-    CHECK(std::string(missing.what()) == configs("tests/no_such_file.yaml") + ": error: no such file");
-    auto dir = load_error(configs("tests"));
+    auto missing = load_error(bad_config("no_such_file.yaml"));
+    CHECK(std::string(missing.what()) == bad_config("no_such_file.yaml") + ": error: no such file");
+    auto dir = load_error(bad_config(""));
     CHECK(std::string(dir.what()) ==
-          configs("tests") + ": error: is a directory, not a configuration file");
+          bad_config("") + ": error: is a directory, not a configuration file");
 }
 
 TEST_CASE("an error inside an included file points at that file", "[errors]") {

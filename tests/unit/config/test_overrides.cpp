@@ -43,30 +43,30 @@ TEST_CASE("later --set wins over earlier ones and over files", "[set]") {
 }
 
 TEST_CASE("override (--set) errors name the override", "[set]") {
-    auto e = cfgtest::load_error(configs("default.yaml"), {"device.r_pp=1"});
+    auto e = cfgtest::load_error(configs("myung_72macro.yaml"), {"device.r_pp=1"});
     CHECK(std::string(e.what()) ==
           "--set device.r_pp=1: error: unknown key 'device.r_pp', did you mean 'device.r_p'?");
     CHECK(e.line() == 0);
 
-    auto u = cfgtest::load_error(configs("default.yaml"), {"device.r_p=3ns"});
+    auto u = cfgtest::load_error(configs("myung_72macro.yaml"), {"device.r_p=3ns"});
     CHECK(std::string(u.what()).rfind("--set device.r_p=3ns: error: device.r_p: wrong unit", 0) == 0);
 
-    auto r = cfgtest::load_error(configs("default.yaml"), {"periphery.adc.bits=17"});
+    auto r = cfgtest::load_error(configs("myung_72macro.yaml"), {"periphery.adc.bits=17"});
     CHECK(std::string(r.what()) ==
           "--set periphery.adc.bits=17: error: periphery.adc.bits = 17 is out of range (must be 1 .. 16)");
 
-    auto y = cfgtest::load_error(configs("default.yaml"), {"device.level_resistances=[1, 2"});
+    auto y = cfgtest::load_error(configs("myung_72macro.yaml"), {"device.level_resistances=[1, 2"});
     CHECK(y.line() == 0);
     CHECK(std::string(y.what()).rfind("--set device.level_resistances=[1, 2: error: YAML syntax error", 0) == 0);
 
-    auto s = cfgtest::load_error(configs("default.yaml"), {"device=3"});
+    auto s = cfgtest::load_error(configs("myung_72macro.yaml"), {"device=3"});
     CHECK(s.message() == "'device' is a section, not a key");
 
-    CHECK(cfgtest::load_error(configs("default.yaml"), {"noequals"}).message() == "expected key.path=value");
-    CHECK(cfgtest::load_error(configs("default.yaml"), {"array.rows="}).message() ==
+    CHECK(cfgtest::load_error(configs("myung_72macro.yaml"), {"noequals"}).message() == "expected key.path=value");
+    CHECK(cfgtest::load_error(configs("myung_72macro.yaml"), {"array.rows="}).message() ==
           "missing value for 'array.rows'");
     // A consistency error caused by an override points at the override.
-    auto x = cfgtest::load_error(configs("default.yaml"), {"array.summation=resistance"});
+    auto x = cfgtest::load_error(configs("myung_72macro.yaml"), {"array.summation=resistance"});
     CHECK(x.file() == "--set array.summation=resistance");
 }
 

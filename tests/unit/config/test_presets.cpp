@@ -55,7 +55,7 @@ TEST_CASE("technology tables are complete and ordered by node", "[presets]") {
 }
 
 TEST_CASE("myung 72-macro preset", "[presets]") {
-    for (const char* f : {"myung_72macro.yaml", "default.yaml"}) {
+    for (const char* f : {"myung_72macro.yaml"}) {
         auto c = load_config(configs(f));
         INFO(f);
         CHECK(c.total_macros() == 72);
@@ -114,17 +114,4 @@ TEST_CASE("carletti, jung, zand and program-verify presets", "[presets]") {
     CHECK(nvm.device.t_pulse / carletti.device.t_pulse >= 100.0);
     CHECK(nvm.device.e_driver_write > carletti.tech.energy.at("cell_write"));
     CHECK(nvm.total_macros() == carletti.total_macros());   // same chip, only the write differs
-}
-
-TEST_CASE("issue-2 preset names are aliases of the study presets", "[presets]") {
-    auto eq = [](const char* a, const char* b) {
-        auto x = sotsim::config::to_yaml(load_config(configs(a)));
-        auto y = sotsim::config::to_yaml(load_config(configs(b)));
-        // Drop the "# source:" line, which names the file.
-        auto strip = [](std::string s) { auto p = s.find("# source:"); auto e = s.find('\n', p); return s.erase(p, e - p); };
-        return strip(x) == strip(y);
-    };
-    CHECK(eq("carletti_sot_binary.yaml", "carletti_sot.yaml"));
-    CHECK(eq("jung_stt_rsum64.yaml", "jung_64x64.yaml"));
-    CHECK(eq("zand_sot_neuron.yaml", "zand_mlp.yaml"));
 }

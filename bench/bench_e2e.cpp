@@ -1,6 +1,6 @@
 // End-to-end host cost of a full chip run: configs/carletti_sot.yaml, the binary MLP
 // workloads/models/mlp_bnn_mnist.onnx, 200 MNIST test digits through
-// sotsim::runtime::run_on_chip (elaboration, weight programming, every MVM through the
+// sotsim::app::run_on_chip (elaboration, weight programming, every MVM through the
 // SystemC/TLM tile and macro models, accuracy bookkeeping incl. the float and quantized
 // software references). Compared with plain float GEMMs of the same layer shapes
 // (samples x positions rows) measured in this binary.
@@ -27,7 +27,7 @@
 #include "workloads/compiler/Compiler.h"
 #include "workloads/data/Dataset.h"
 #include "workloads/import/OnnxImporter.h"
-#include "workloads/runtime/HostRuntime.h"
+#include "platform/app/Inference.h"
 
 namespace {
 
@@ -83,15 +83,15 @@ void run_chip(benchmark::State& state, int samples, int batch) {
 
     // Batches of `batch` samples: the progress callback after each batch timestamps the
     // steady state (batches 2..n run no weight programming, no elaboration).
-    runtime::RunOptions opt;
+    app::RunOptions opt;
     opt.max_batch = batch;
     std::vector<double> t_batch;
     opt.progress = [&](int, int) { t_batch.push_back(wall_seconds()); };
-    runtime::RunOutcome out;
+    app::RunOutcome out;
     double t_run = 0.0;
     for (auto _ : state) {
         const double t0 = wall_seconds();
-        out = runtime::run_on_chip(cfg, net, cm, ds, opt);
+        out = app::run_on_chip(cfg, net, cm, ds, opt);
         t_run = wall_seconds() - t0;
         state.SetIterationTime(t_run);
     }

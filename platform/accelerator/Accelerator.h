@@ -11,7 +11,7 @@
 // The host side is one TLM target socket, `host`, with the memory map of
 // platform/accelerator/HostMap.h (docs/memory-map.md); any SystemC initiator can drive it.
 //
-// Runtime sequence (workloads/runtime), from an SC_THREAD:
+// Runtime sequence (platform/host/HostDriver), from an SC_THREAD:
 //   acc.load_program(program, batch);        // debug path: places blocks, allocates tensors
 //   write CSR IRQ_ENABLE = 1 (optional), CONTROL = SETUP;  wait(acc.done_event());
 //   for each batch of inputs:

@@ -8,7 +8,7 @@
 #include "platform/report/AtomicFile.h"
 #include "platform/report/Hash.h"
 #include "platform/report/Report.h"
-#include "workloads/runtime/HostRuntime.h"
+#include "platform/app/Inference.h"
 
 namespace sotsim::app {
 
@@ -36,7 +36,7 @@ int cmd_run(const std::vector<std::string>& args) {
     Loaded l = load_all(o, w, /*need_dataset=*/true);
     const std::string out_dir = o.out.empty() ? "out/run" : o.out;
 
-    runtime::RunOptions ro;
+    RunOptions ro;
     ro.vcd_path = vcd;
     ro.max_batch = batch;
     const bool tty = ::isatty(2) && !o.quiet;
@@ -45,7 +45,7 @@ int cmd_run(const std::vector<std::string>& args) {
             std::cerr << "\rsotsim run: " << done << "/" << total << " samples" << (done == total ? "\n" : "")
                       << std::flush;
         };
-    runtime::RunOutcome r = runtime::run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
+    RunOutcome r = run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
     r.info.model_path = w.model;
     r.info.model_hash = report::sha256_file(w.model);
     r.info.config_yaml = config::to_yaml(l.cfg);

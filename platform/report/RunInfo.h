@@ -1,5 +1,5 @@
 // What the host runtime knows about a run that the module tree does not: filled by
-// workloads/runtime (and the CLI), passed with the collected stats to the report builder.
+// platform/host and the application (platform/app/Inference), passed with the collected stats to the report builder.
 // Times are simulated seconds.
 #pragma once
 

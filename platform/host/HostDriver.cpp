@@ -1,4 +1,4 @@
-#include "workloads/runtime/HostRuntime.h"
+#include "platform/host/HostDriver.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,16 +8,14 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/common/TlmUtil.h"
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/Rng.h"
 #include "platform/accelerator/Accelerator.h"
-#include "models/common/TlmUtil.h"
 #include "platform/accelerator/HostMap.h"
 #include "platform/report/ScTreeWalk.h"
-#include "platform/report/VcdWriter.h"
-#include "workloads/import/FloatEvaluator.h"
 
-namespace sotsim::runtime {
+namespace sotsim::host {
 
 using namespace sc_core;
 namespace hm = host_map;
@@ -30,7 +28,7 @@ public:
     tlm_utils::simple_initiator_socket<HostDriver> socket;
 
     SC_HAS_PROCESS(HostDriver);
-    HostDriver(sc_module_name name, Accelerator& acc, const workloads::Batch& images, int batch,
+    HostDriver(sc_module_name name, Accelerator& acc, const SampleMatrix& images, int batch,
                std::function<void(int, int)> progress)
         : sc_module(name), socket("socket"), acc_(acc), images_(images), batch_(batch),
           progress_(std::move(progress)) {
@@ -38,7 +36,7 @@ public:
         set_stack_size(TileController::kThreadStackBytes);  // collects stats, evaluates nothing big
     }
 
-    workloads::Batch outputs;
+    SampleMatrix outputs;
     double programming_time_s = 0, inference_time_s = 0, latency_s = 0;
     report::Collection after_programming;
     std::string error;
@@ -131,21 +129,14 @@ private:
     }
 
     Accelerator& acc_;
-    const workloads::Batch& images_;
+    const SampleMatrix& images_;
     int batch_;
     std::function<void(int, int)> progress_;
 };
 
-double accuracy(const std::vector<int>& pred, const std::vector<int>& labels) {
-    if (labels.empty()) return std::nan("");
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) ok += pred[i] == labels[i];
-    return static_cast<double>(ok) / static_cast<double>(labels.size());
-}
-
 }  // namespace
 
-int choose_batch(const Config& cfg, const Program& p, int samples, const RunOptions& opt) {
+int choose_batch(const Config& cfg, const Program& p, int samples, const HostOptions& opt) {
     double floats_per_sample = 0;
     for (const TensorDecl& d : p.tensors) floats_per_sample += static_cast<double>(d.rows_per_sample) * d.width;
     const int want = std::max(1, std::min(opt.max_batch > 0 ? opt.max_batch : cfg.sim.batch, samples));
@@ -201,79 +192,40 @@ report::MacroPeakSpec macro_peak_spec(const Config& cfg, const std::map<std::str
     return s;
 }
 
-RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const workloads::CompiledModel& cm,
-                       const workloads::Dataset& ds, const RunOptions& opt) {
-    const int n = static_cast<int>(ds.size());
+HostOutcome run_program(const Config& cfg, const Program& program, const SampleMatrix& inputs,
+                        const HostOptions& opt) {
+    const int n = static_cast<int>(inputs.rows());
     if (n == 0) throw std::runtime_error("the dataset selection is empty");
-    if (ds.images.cols() != cm.program.input_width)
-        throw std::runtime_error("dataset samples have " + std::to_string(ds.images.cols()) +
-                                 " values but the model input has " + std::to_string(cm.program.input_width));
-    const int batch = choose_batch(cfg, cm.program, n, opt);
+    if (inputs.cols() != program.input_width)
+        throw std::runtime_error("dataset samples have " + std::to_string(inputs.cols()) +
+                                 " values but the model input has " + std::to_string(program.input_width));
+    const int batch = choose_batch(cfg, program, n, opt);
 
     auto acc = std::make_unique<Accelerator>("chip", cfg);
-    auto host = std::make_unique<HostDriver>("host", *acc, ds.images, batch, opt.progress);
+    auto host = std::make_unique<HostDriver>("host", *acc, inputs, batch, opt.progress);
     host->socket.bind(acc->host);
     std::shared_ptr<report::VcdWriter> vcd;
     if (!opt.vcd_path.empty()) {
         vcd = std::make_shared<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
         acc->set_trace(vcd.get());
     }
-    acc->load_program(cm.program, batch);
+    acc->load_program(program, batch);
     sc_start();
     if (!host->error.empty()) throw std::runtime_error(host->error);
 
-    RunOutcome out;
-    out.predictions = workloads::argmax_rows(host->outputs);
-    report::RunInfo& info = out.info;
-    info.samples = n;
-    info.batch = batch;
-    out.float_predictions = workloads::FloatEvaluator(net).predict(ds.images);
-    out.quantized_predictions = workloads::FloatEvaluator(cm.quantized).predict(ds.images);
-    out.labels = ds.labels;
-    info.accuracy_hardware = accuracy(out.predictions, ds.labels);
-    info.accuracy_float_reference = accuracy(out.float_predictions, ds.labels);
-    info.accuracy_quantized_reference = accuracy(out.quantized_predictions, ds.labels);
-    info.inference_time_s = host->inference_time_s;
-    info.latency_s = host->latency_s;
-    info.programming_time_s = host->programming_time_s;
-    info.after_programming = host->after_programming;
-
-    // MVM transactions per layer: Mvm instructions per run x runs.
-    std::vector<double> mvms(cm.program.layers.size(), 0.0);
-    for (const auto& code : cm.program.tile_code) {
-        int layer = -1;
-        for (const Instr& in : code) {
-            if (in.op == OpCode::Layer) layer = in.layer;
-            if (in.op == OpCode::Mvm && layer >= 0) mvms[static_cast<std::size_t>(layer)] += host->runs;
-        }
-    }
-    int wb = 1, ib = 1;
-    for (std::size_t l = 0; l < cm.program.layers.size(); ++l) {
-        const LayerInfo& li = cm.program.layers[l];
-        report::LayerInfo r;
-        r.name = li.name;
-        r.kind = li.kind;
-        r.macs_per_sample = static_cast<double>(li.macs_per_sample);
-        r.blocks = li.blocks;
-        r.rewrites = li.rewrites;
-        r.mvms = mvms[l];
-        r.weight_bits = li.weight_bits;
-        r.input_bits = li.input_bits;
-        info.macs_per_inference += r.macs_per_sample;
-        wb = std::max(wb, li.weight_bits);
-        ib = std::max(ib, li.input_bits);
-        info.layers.push_back(r);
-    }
-    info.weight_bits = wb;
-    info.input_bits = ib;
-    info.macro_peak = macro_peak_spec(cfg, acc->macro(0, 0).area_items());
-    info.seed = cfg.sim.seed;
-    info.version = SOTSIM_VERSION;
-
+    HostOutcome out;
+    out.outputs = std::move(host->outputs);
+    out.batch = batch;
+    out.runs = host->runs;
+    out.programming_time_s = host->programming_time_s;
+    out.inference_time_s = host->inference_time_s;
+    out.latency_s = host->latency_s;
+    out.after_programming = host->after_programming;
     out.end_of_run = report::collect(*acc);
     out.trace = vcd;
     out.trace_end_ps = static_cast<std::uint64_t>(sc_time_stamp().value());
+    out.macro_area_items = acc->macro(0, 0).area_items();
     return out;
 }
 
-}  // namespace sotsim::runtime
+}  // namespace sotsim::host

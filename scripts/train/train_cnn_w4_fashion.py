@@ -79,7 +79,8 @@ def main(argv):
     extra = "\n## Per-layer weight scales s (w = s * q, q in [-7, 7])\n\n| layer | s |\n|---|---|\n" + scales + "\n"
     common.write_provenance(args.out[:-5] + ".md",
                             "cnn_w4_fashion.onnx: 4-bit-weight / 4-bit-activation CNN on Fashion-MNIST (myung multi-bit)",
-                            cmd, common.FASHION_SPLIT, args.epochs, args.seed, info, QUANT, wall, extra)
+                            cmd, common.FASHION_SPLIT, args.epochs, args.seed, info, QUANT, wall, extra,
+                            dataset="fashion-mnist")
 
 
 if __name__ == "__main__":

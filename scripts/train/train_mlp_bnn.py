@@ -45,6 +45,7 @@ def run(name, hidden, default_epochs, lr, argv, title, extra=""):
     ap.add_argument("--lr", type=float, default=lr)
     ap.add_argument("--shift", type=int, default=2, help="random-translation augmentation, px")
     ap.add_argument("--bn-recal", type=int, default=1, help="1: recompute BN statistics after training")
+    common.add_schedule_args(ap)
     ap.add_argument("--out", default=os.path.join(common.REPO, "workloads", "models", name + ".onnx"))
     args = ap.parse_args(argv)
     common.seed_everything(args.seed)
@@ -52,15 +53,16 @@ def run(name, hidden, default_epochs, lr, argv, title, extra=""):
     data = tuple(torch.from_numpy(a) for a in (xtr, ytr, xte, yte))
     model = BinaryMLP(hidden)
     wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift,
-                        recalibrate=bool(args.bn_recal))
+                        recalibrate=bool(args.bn_recal), stop_after=args.stop_after,
+                        checkpoint=args.checkpoint, resume=args.resume)
     common.freeze_quantized(model)
     common.export_onnx(model, args.out)
     info = common.check_exported(args.out, model, xte, yte)
     print(info)
     cmd = "/usr/bin/python3 scripts/train/%s --epochs %d --seed %d --lr %g --shift %d --bn-recal %d" % (
-        os.path.basename(sys.argv[0]), args.epochs, args.seed, args.lr, args.shift, args.bn_recal)
+        os.path.basename(sys.argv[0]), args.epochs, args.seed, args.lr, args.shift, args.bn_recal) + common.schedule_text(args)
     common.write_provenance(args.out[:-5] + ".md", title, cmd, common.MNIST_SPLIT,
-                            args.epochs, args.seed, info, QUANT, wall, extra)
+                            common.epochs_text(args), args.seed, info, QUANT, wall, extra)
 
 
 if __name__ == "__main__":

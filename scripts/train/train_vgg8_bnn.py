@@ -61,31 +61,37 @@ def main(argv):
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--width", type=int, default=16, help="channels of the first conv pair")
     ap.add_argument("--shift", type=int, default=2, help="random-translation augmentation, px")
+    common.add_schedule_args(ap)
     ap.add_argument("--out", default=os.path.join(common.REPO, "workloads", "models", "vgg8_bnn_mnist.onnx"))
     args = ap.parse_args(argv)
     common.seed_everything(args.seed)
     xtr, ytr, xte, yte = common.load_mnist()
     data = tuple(torch.from_numpy(a) for a in (xtr, ytr, xte, yte))
     model = BinaryVGG8(args.width)
-    wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift)
+    # One pass over 60,000 digits costs minutes of CPU: the test set is evaluated once at
+    # the end and BN statistics are recomputed over the first 10,000 training digits.
+    wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift,
+                        eval_each_epoch=False, recal_samples=10000, stop_after=args.stop_after,
+                        checkpoint=args.checkpoint, resume=args.resume)
     common.freeze_quantized(model)
     common.export_onnx(model, args.out)
     info = common.check_exported(args.out, model, xte, yte)
     print(info)
     cmd = "/usr/bin/python3 scripts/train/train_vgg8_bnn.py --epochs %d --seed %d --lr %g --shift %d --width %d" % (
-        args.epochs, args.seed, args.lr, args.shift, args.width)
+        args.epochs, args.seed, args.lr, args.shift, args.width) + common.schedule_text(args)
     c = args.width
     extra = """
 ## Architecture
 
 conv {c}-{c}-M-{c2}-{c2}-M-{c4}-{c4}-M, fc {f}-256-10 (6 conv + 2 fc = VGG-8 layout with
 narrow channels so it trains on one CPU thread). jung et al. report 99.28 % software /
-98.86 % emulated for their VGG-8 on the 10,000-digit MNIST test set; ours trains on
-8,000 digits and is tested on the 2,000-digit split.
-""".format(c=c, c2=2 * c, c4=4 * c, f=4 * c * 9)
+98.86 % emulated for their VGG-8 on the 10,000-digit MNIST test set; ours is trained on
+the 60,000 training digits and tested on the same 10,000, with {e} epoch(s) only (the
+CPU this was trained on was shared with several compile jobs).
+""".format(c=c, c2=2 * c, c4=4 * c, f=4 * c * 9, e=args.epochs)
     common.write_provenance(args.out[:-5] + ".md",
                             "vgg8_bnn_mnist.onnx: VGG-8-style binary CNN (jung emulation)",
-                            cmd, common.MNIST_SPLIT, args.epochs, args.seed, info, QUANT, wall, extra)
+                            cmd, common.MNIST_SPLIT, common.epochs_text(args), args.seed, info, QUANT, wall, extra)
 
 
 if __name__ == "__main__":

@@ -52,22 +52,24 @@ def main(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--shift", type=int, default=2, help="random-translation augmentation, px")
+    common.add_schedule_args(ap)
     ap.add_argument("--out", default=os.path.join(common.REPO, "workloads", "models", "zand_mlp_mnist.onnx"))
     args = ap.parse_args(argv)
     common.seed_everything(args.seed)
     xtr, ytr, xte, yte = common.load_mnist()
     data = tuple(torch.from_numpy(a) for a in (xtr, ytr, xte, yte))
     model = ZandMLP(16)
-    wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift)
+    wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift,
+                        stop_after=args.stop_after, checkpoint=args.checkpoint, resume=args.resume)
     common.freeze_quantized(model)
     common.export_onnx(model, args.out)
     info = common.check_exported(args.out, model, xte, yte)
     print(info)
     cmd = "/usr/bin/python3 scripts/train/train_zand_mlp.py --epochs %d --seed %d --lr %g --shift %d" % (
-        args.epochs, args.seed, args.lr, args.shift)
+        args.epochs, args.seed, args.lr, args.shift) + common.schedule_text(args)
     common.write_provenance(args.out[:-5] + ".md",
                             "zand_mlp_mnist.onnx: 784-16-10 MLP, sigmoid neurons, binary weights (zand style)",
-                            cmd, common.MNIST_SPLIT, args.epochs, args.seed, info, QUANT, wall)
+                            cmd, common.MNIST_SPLIT, common.epochs_text(args), args.seed, info, QUANT, wall)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,17 @@ rows = list(csv.DictReader(open(d + "/layers.csv")))
 assert len(rows) == 2, f"{len(rows)} layers in layers.csv, expected 2"
 macs = sum(float(x["macs"]) for x in rows)
 assert abs(macs - 200 * (784 * 256 + 256 * 10)) < 1, macs
-print("ok: report.json schema, breakdown = total, accuracy, layers.csv")
+# The data is traceable: dataset, split, sample count and the hashes of the files read
+# (checked against Python's hashlib, not against sotsim's own SHA-256).
+import hashlib, os
+ds = r["dataset"]
+assert (ds["name"], ds["split"], ds["samples"]) == ("mnist", "test", 200), ds
+names = sorted(os.path.basename(f["path"]) for f in ds["files"])
+assert names == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], names
+for f in ds["files"]:
+    h = hashlib.sha256(open(f["path"], "rb").read()).hexdigest()
+    assert f["sha256"] == h, (f, h)
+print("ok: report.json schema, breakdown = total, accuracy, layers.csv, dataset hashes")
 PYEOF
 if command -v vcd2fst >/dev/null; then
   vcd2fst "$TMP/a/trace.vcd" "$TMP/a/trace.fst" >/dev/null 2>&1 && [[ -s "$TMP/a/trace.fst" ]] \

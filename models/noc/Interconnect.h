@@ -2,9 +2,9 @@
 // host port. Star topology: every initiator and target hangs off one router, so every
 // transaction crosses exactly one hop.
 //
-// Timing (loosely timed, busy-until): a transaction of N modelled bytes occupies the
-// shared data path for ceil(8N / bus_width_bits) bus cycles, starting at
-// max(arrival, busy_until); the router adds hop_cycles of pipeline latency that does not
+// Timing (loosely timed, reservation calendar): a transaction of N modelled bytes occupies
+// the shared data path for ceil(8N / bus_width_bits) bus cycles, starting at the first
+// free gap at or after its arrival (models/common/BusyResource.h); the router adds hop_cycles of pipeline latency that does not
 // occupy the path. Write data crosses before the target is called, read data after it
 // answered. Counts bus_byte (modelled bytes) per transaction, attributed to its layer.
 //

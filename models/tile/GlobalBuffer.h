@@ -6,7 +6,7 @@
 //  * plain read/write (host, debug): 4-byte aligned bytes of the float32 image;
 //  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor and a column
 //    slice; the address must be the tensor's base and data is rows x cols float32 row-major.
-// Timing: one port of `gbuf_width_bytes` per bus-clock cycle, busy-until. Traffic and
+// Timing: one port of `gbuf_width_bytes` per bus-clock cycle, reservation calendar. Traffic and
 // energy are counted at the tensor's modelled precision (`bits`), not at float32.
 #pragma once
 

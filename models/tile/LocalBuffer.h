@@ -1,7 +1,7 @@
 // LocalBuffer: a tile's SRAM scratchpad (size, ports, bytes per port per cycle).
 // Tightly coupled to its TileController (direct calls, no TLM socket): the controller
 // asks for port time; a request of N modelled bytes holds the earliest-free port for
-// ceil(N / width) tile-clock cycles (busy-until per port). Counts buffer_read_byte /
+// ceil(N / width) tile-clock cycles (a reservation calendar per port). Counts buffer_read_byte /
 // buffer_write_byte at the tensor's modelled precision.
 #pragma once
 

@@ -6,7 +6,7 @@
 //    operands' ready time as local offset and goes on without waiting, so consecutive
 //    Mvms on different macros overlap in simulated time. A per-tensor scoreboard (data
 //    ready time, last pending read) makes later instructions join exactly when they need
-//    a result; the same macro queues through its own busy-until.
+//    a result; the same macro queues through its own reservation calendar.
 //  * Digital ops (Affine, Activation, Pool, Add, Copy, Im2col, Mvm accumulation) run on
 //    one digital unit of `digital_lanes` ops per cycle as a streaming pipeline with the
 //    local buffer ports: an op takes as long as its slowest stage.

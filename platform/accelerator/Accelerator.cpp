@@ -30,7 +30,6 @@ Accelerator::Accelerator(sc_module_name name, const Config& cfg)
     noc.map_target(1, kProgBase, kProgSize, "program memory");
     host.register_b_transport(this, &Accelerator::b_transport);
     host.register_transport_dbg(this, &Accelerator::transport_dbg);
-    tlm::tlm_global_quantum::instance().set(tlmx::seconds(cfg.sim.quantum));
 }
 
 void Accelerator::set_trace(TraceSink* sink) {

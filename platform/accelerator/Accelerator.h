@@ -20,6 +20,7 @@
 //     check STATUS.ERROR (acc.error_message() says what failed), read the output tensor
 // A run starts at the host's local time (sc_time_stamp() + delay of the CONTROL write).
 // Without a host thread, `run_blocking()` does the same from sc_main via sc_start.
+// The chip never sets the TLM global quantum: the platform (or sc_main) owns it.
 #pragma once
 
 #include <systemc>

@@ -201,6 +201,8 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
                                  " values but the model input has " + std::to_string(program.input_width));
     const int batch = choose_batch(cfg, program, n, opt);
 
+    // The platform owns the quantum (TLM-2.0 rule): the chip model never sets it.
+    tlm::tlm_global_quantum::instance().set(tlmx::seconds(cfg.sim.quantum));
     auto acc = std::make_unique<Accelerator>("chip", cfg);
     auto host = std::make_unique<HostDriver>("host", *acc, inputs, batch, opt.progress);
     host->socket.bind(acc->host);

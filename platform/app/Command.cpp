@@ -1,15 +1,8 @@
 #include "platform/app/Command.h"
 
-#include <climits>
-#include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "platform/config/ConfigLoader.h"
-
-#ifndef SOTSIM_SOURCE_DIR
-#define SOTSIM_SOURCE_DIR "."
-#endif
 
 namespace sotsim::app {
 
@@ -56,20 +49,7 @@ Config load_common_config(const CommonOptions& o) {
     if (o.config.empty()) throw UsageError("missing -c/--config FILE");
     std::vector<std::string> ov = o.overrides;
     if (o.seed >= 0) ov.push_back("sim.seed=" + std::to_string(o.seed));
-    return config::load_config(o.config, ov);
-}
-
-std::string data_root() {
-    if (const char* env = std::getenv("SOTSIM_DATA"); env && *env) return env;
-    return std::string(SOTSIM_SOURCE_DIR) + "/data";
-}
-
-std::string self_exe() {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0) return "sotsim";
-    buf[n] = '\0';
-    return buf;
+    return config::load_config(find_config(o.config), ov);
 }
 
 }  // namespace sotsim::app

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/config/Config.h"
+#include "platform/app/Resources.h"
 
 namespace sotsim::app {
 
@@ -40,10 +41,6 @@ void print_command_help(const std::string& cmd, const std::string& usage,
 // Loads the chip config named by the common options (applying --set and --seed).
 sotsim::Config load_common_config(const CommonOptions& o);
 
-// Repository data folder (datasets): $SOTSIM_DATA, else <source dir>/data.
-std::string data_root();
-// Path of the running executable (sweeps spawn it for every point).
-std::string self_exe();
 
 int cmd_validate(const std::vector<std::string>& args);
 int cmd_info(const std::vector<std::string>& args);

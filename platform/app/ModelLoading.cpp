@@ -26,9 +26,11 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
         throw UsageError("--split must be test, train or all (got '" + w.split + "')");
     if (w.samples == 0 || w.samples < -1) throw UsageError("--samples must be a positive number");
     Loaded l;
+    l.config_path = find_config(o.config);
     l.cfg = load_common_config(o);
     if (w.ideal) l.cfg = make_ideal(l.cfg);
-    l.net = workloads::import_onnx(w.model);
+    l.model_path = find_model(w.model);
+    l.net = workloads::import_onnx(l.model_path);
     if (need_dataset) {
         workloads::DatasetSpec spec;
         spec.name = w.dataset;

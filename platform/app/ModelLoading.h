@@ -20,6 +20,8 @@ struct WorkloadOptions {
 po::options_description workload_options(WorkloadOptions& w, bool with_dataset = true);
 
 struct Loaded {
+    std::string config_path;  // -c and -w as resolved (shipped presets and models may be
+    std::string model_path;   // named without their path: platform/app/Resources.h)
     Config cfg;
     workloads::Network net;
     workloads::CompiledModel compiled;

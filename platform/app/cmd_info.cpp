@@ -1,4 +1,6 @@
+#include <filesystem>
 #include <iostream>
+#include <set>
 #include <systemc>
 
 #include "models/physics/Adc.h"
@@ -11,8 +13,9 @@ int cmd_info(const std::vector<std::string>& args) {
     bool help = false;
     parse_command("info", args, desc, nullptr, help);
     if (help) {
-        print_command_help("info", "", "Prints the version, the SystemC kernel, the registered model variants "
-                                       "and the supported ONNX operators.", desc);
+        print_command_help("info", "", "Prints the version, the SystemC kernel, where the shipped presets, "
+                                       "models and datasets are found, the registered model variants and the "
+                                       "supported ONNX operators.", desc);
         return 0;
     }
     std::cout << "sotsim " SOTSIM_VERSION "\n"
@@ -27,6 +30,24 @@ int cmd_info(const std::vector<std::string>& args) {
                  "                  AveragePool GlobalAveragePool Flatten Reshape Add Sub Mul Div Constant Identity\n"
                  "                  QuantizeLinear DequantizeLinear (opsets 11-17)\n"
                  "datasets:         mnist fashion-mnist PATH.npy\n";
+    const std::string root = resource_root();
+    std::cout << "shipped files:    " << (root.empty() ? std::string("(not found next to ") + self_exe() + ")" : root)
+              << "\ndatasets folder:  " << data_root() << "\n";
+    if (!root.empty()) {
+        // Shipped files are usable by name: -c NAME, -w NAME, sotsim sweep NAME.
+        auto names = [&](const std::string& dir, const std::string& ext) {
+            std::set<std::string> n;
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(root + "/" + dir, ec))
+                if (e.path().extension() == ext) n.insert(e.path().stem().string());
+            std::string s;
+            for (const auto& x : n) s += x + " ";
+            return s;
+        };
+        std::cout << "presets (-c):     " << names("configs", ".yaml") << "\n"
+                  << "models (-w):      " << names("workloads/models", ".onnx") << "\n"
+                  << "sweeps:           " << names("configs/sweeps", ".yaml") << "\n";
+    }
     return 0;
 }
 

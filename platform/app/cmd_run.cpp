@@ -46,8 +46,9 @@ int cmd_run(const std::vector<std::string>& args) {
                       << std::flush;
         };
     RunOutcome r = run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
-    r.info.model_path = w.model;
-    r.info.model_hash = report::sha256_file(w.model);
+    r.info.config_path = l.config_path;
+    r.info.model_path = l.model_path;
+    r.info.model_hash = report::sha256_file(l.model_path);
     r.info.dataset_name = l.data.name;
     r.info.dataset_split = l.data.split;
     for (const std::string& f : l.data.files) r.info.dataset_files.emplace_back(f, report::sha256_file(f));

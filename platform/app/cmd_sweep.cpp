@@ -30,7 +30,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
     if (file.empty()) throw UsageError("sweep: missing SWEEP.yaml");
     if (jobs < 0) throw UsageError("sweep: -j must be positive");
-    const sweep::SweepSpec spec = sweep::load_sweep(file);
+    const sweep::SweepSpec spec = sweep::load_sweep(find_sweep(file));
     sweep::SweepOptions so;
     if (out.empty()) {
         std::string stem = file.substr(file.find_last_of('/') + 1);

@@ -229,6 +229,7 @@ Json Report::json() const {
     r["run"]["batch"] = info_.batch;
     r["run"]["inference_time"] = Json::quantity(info_.inference_time_s, "s");
     r["run"]["macs_per_inference"] = info_.macs_per_inference;
+    r["config_file"] = info_.config_path;
     r["config"] = info_.config_yaml.empty() ? Json() : json_from_yaml(info_.config_yaml);
     r["seed"] = static_cast<unsigned long long>(info_.seed);
     r["version"] = info_.version;

@@ -69,6 +69,7 @@ struct RunInfo {
 
     std::optional<MacroPeakSpec> macro_peak;
 
+    std::string config_path;               // the -c file as resolved (a preset name -> its file)
     std::string model_path;
     std::string model_hash;                // "sha256:<hex>" (report::sha256_file)
     // The data the samples came from, so a result can be traced to it.

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix, then use only what was installed:
+#  1. the demo (scripts/demo.sh's run, on fewer samples) from an unrelated directory,
+#     presets and models named without paths, found next to the installed binary;
+#  2. the same after moving the prefix (nothing points back into the build or source tree);
+#  3. a SystemC platform outside the tree built with find_package(sotsim).
+# $1 = build dir, $2 = source dir.
+set -uo pipefail
+BUILD="$1"
+SRC="$2"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+P="$TMP/prefix"
+for comp in Runtime Development; do
+  cmake --install "$BUILD" --prefix "$P" --component "$comp" >"$TMP/install.log" 2>&1 ||
+    { cat "$TMP/install.log" >&2; echo "FAIL: cmake --install --component $comp" >&2; exit 1; }
+done
+for f in bin/sotsim share/sotsim/configs/myung_72macro.yaml share/sotsim/configs/tech/cmos_14nm.yaml \
+         share/sotsim/workloads/models/mlp_bnn_mnist.onnx share/sotsim/workloads/models/mlp_bnn_mnist.md \
+         lib/cmake/sotsim/sotsimConfig.cmake include/sotsim/platform/accelerator/Accelerator.h; do
+  [[ -e "$P/$f" ]] && pass "installed $f" || fail "not installed: $f"
+done
+# Data is found relative to the binary: no path of the source tree is compiled into it.
+if grep -qF "$(readlink -f "$SRC")" "$P/bin/sotsim" || grep -qF "$SRC" "$P/bin/sotsim"; then
+  fail "the installed binary contains the source path $SRC"
+else
+  pass "no source path compiled into bin/sotsim"
+fi
+# Datasets are their own component (large); the installed tree sees the repository's.
+[[ -d "$SRC/data" ]] && ln -s "$(readlink -f "$SRC/data")" "$P/share/sotsim/data"
+
+demo() {   # $1 = prefix; runs in a fresh directory
+  local dir="$TMP/run-$(basename "$1")"
+  mkdir -p "$dir" && cd "$dir" || return 1
+  "$1/bin/sotsim" run -c myung_72macro -w mlp_bnn_mnist --dataset mnist --samples "${SOTSIM_DOC_SAMPLES:-20}" \
+    -o out --vcd out/trace.vcd >stdout 2>stderr
+}
+if ! demo "$P"; then
+  fail "installed demo: $(head -c 400 "$TMP/run-prefix/stderr")"
+else
+  R="$TMP/run-prefix/out/report.json"
+  [[ -s "$R" && -s "$TMP/run-prefix/out/trace.vcd" ]] && pass "installed demo wrote report and trace" ||
+    fail "installed demo outputs missing"
+  grep -q "\"$P/share/sotsim/workloads/models/mlp_bnn_mnist.onnx\"" "$R" && pass "model found in the prefix" ||
+    fail "report does not name the installed model"
+  grep -q "$P/share/sotsim/configs/myung_72macro.yaml" "$R" && pass "preset found in the prefix" ||
+    fail "report does not name the installed preset"
+fi
+
+mv "$P" "$TMP/moved"
+if demo "$TMP/moved"; then
+  grep -q "$TMP/moved/share/sotsim/configs/myung_72macro.yaml" "$TMP/run-moved/out/report.json" &&
+    pass "moved prefix still finds its data" || fail "moved prefix: report names another preset path"
+else
+  fail "moved prefix: $(head -c 400 "$TMP/run-moved/stderr")"
+fi
+
+# A platform outside the tree, against the installed package only.
+if cmake -S "$SRC/tests/install/consumer" -B "$TMP/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+     -DCMAKE_PREFIX_PATH="$TMP/moved" >"$TMP/consumer.log" 2>&1 &&
+   cmake --build "$TMP/consumer" >>"$TMP/consumer.log" 2>&1; then
+  if out=$(SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$TMP/consumer/consumer" 2>&1); then
+    pass "find_package(sotsim) consumer: $out"
+  else
+    fail "consumer run: $out"
+  fi
+else
+  tail -20 "$TMP/consumer.log" >&2
+  fail "find_package(sotsim) consumer did not build"
+fi
+if ((FAILS)); then echo "$FAILS check(s) failed" >&2; exit 1; fi

@@ -71,7 +71,6 @@ void run_chip(benchmark::State& state, int samples, int batch) {
     const std::string src = SOTSIM_SOURCE_DIR;
     const Config cfg = config::load_config(src + "/configs/carletti_sot.yaml");
     const workloads::Network net = workloads::import_onnx(src + "/workloads/models/mlp_bnn_mnist.onnx");
-    const workloads::CompiledModel cm = workloads::compile_network(net, cfg);
     workloads::DatasetSpec spec;
     spec.name = "mnist";
     spec.split = "test";
@@ -79,6 +78,9 @@ void run_chip(benchmark::State& state, int samples, int batch) {
     const char* env = std::getenv("SOTSIM_DATA");
     spec.data_root = env && *env ? env : src + "/data";
     const workloads::Dataset ds = workloads::load_dataset(spec);
+    workloads::AnalysisOptions ao;  // as `sotsim run`: the input domain from the data
+    ao.input = workloads::scan_input_domain(ds.images, "mnist");
+    const workloads::CompiledModel cm = workloads::compile_network(net, cfg, ao);
     const double t_gemm = layer_gemm_seconds(cm, samples);
 
     // Batches of `batch` samples: the progress callback after each batch timestamps the

@@ -1,5 +1,7 @@
 #include "models/tile/DigitalOps.h"
 
+#include "models/common/SignConvention.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -30,7 +32,7 @@ double Work::ops() const {
 float activate(const Instr& in, float x) {
     switch (in.act) {
         case ActKind::None: return x;
-        case ActKind::Sign: return x >= 0.0f ? 1.0f : -1.0f;
+        case ActKind::Sign: return sign_onnx(x);
         case ActKind::Step: return x >= 0.0f ? 1.0f : 0.0f;
         case ActKind::Relu: return x > 0.0f ? x : 0.0f;
         case ActKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));

@@ -29,7 +29,7 @@ struct TensorDecl {
     int bits = 32;                 // modelled precision for traffic accounting
 };
 
-// Sign: x >= 0 ? +1 : -1.  Step: x >= 0 ? 1 : 0.  Round: nearest integer, ties to even
+// Sign: +1, 0, -1 for x > 0, x == 0, x < 0 (ONNX; models/common/SignConvention.h).  Step: x >= 0 ? 1 : 0.  Round: nearest integer, ties to even
 // (std::nearbyint, as ONNX Round).  Clip: min(max(x, lo), hi).
 // Quantize: nearbyint((min(max(x, lo), hi) - lo) / (hi - lo) * levels), integer levels.
 enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step, Round };

@@ -13,6 +13,14 @@ po::options_description workload_options(WorkloadOptions& w, bool with_dataset) 
             ("labels", po::value(&w.labels)->value_name("PATH.npy"), "labels for an .npy dataset")
             ("split", po::value(&w.split)->value_name("S"), "test | train | all (default test)")
             ("samples", po::value(&w.samples)->value_name("N"), "first N samples of the split");
+    d.add_options()
+        ("input-range", po::value(&w.input_range)->value_name("LO:HI"),
+         "value range of the network input when the model has no input quantizer and no data is given "
+         "(default: scanned from the data)")
+        ("calibration-samples", po::value(&w.calibration_samples)->value_name("N"),
+         "first N samples calibrate the range of activations the model leaves unquantized (default 256)")
+        ("strict", po::bool_switch(&w.strict),
+         "refuse to approximate the model: inserted quantization and post-training-quantized weights are errors");
     d.add_options()("ideal", po::bool_switch(&w.ideal),
                     "turn every analog non-ideality off (variation, noise, IR drop, readout error); "
                     "timing and energy stay");
@@ -31,7 +39,20 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
     if (w.ideal) l.cfg = make_ideal(l.cfg);
     l.model_path = find_model(w.model);
     l.net = workloads::import_onnx(l.model_path);
-    if (need_dataset) {
+    if (w.calibration_samples < 0) throw UsageError("--calibration-samples must not be negative");
+    workloads::AnalysisOptions ao;
+    ao.strict = w.strict;
+    if (!w.input_range.empty()) {
+        try {
+            ao.input = workloads::parse_input_range(w.input_range);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    const bool with_data = need_dataset || !w.dataset.empty();
+    workloads::Batch calibration;
+    if (with_data) {
+        if (w.dataset.empty()) throw UsageError("missing --dataset (mnist | fashion-mnist | PATH.npy)");
         workloads::DatasetSpec spec;
         spec.name = w.dataset;
         spec.labels = w.labels;
@@ -43,8 +64,13 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
             throw UsageError("dataset '" + w.dataset + "' has samples of shape " +
                              workloads::shape_to_string(l.data.input_shape) + " but model " + w.model + " expects " +
                              workloads::shape_to_string(l.net.input_shape()));
+        if (!ao.input.known()) ao.input = workloads::scan_input_domain(l.data.images, w.dataset);
+        const Eigen::Index n = std::min<Eigen::Index>(w.calibration_samples, l.data.images.rows());
+        calibration = l.data.images.topRows(n);
+        ao.calibration = &calibration;
     }
-    l.compiled = workloads::compile_network(l.net, l.cfg);
+    l.compiled = workloads::compile_network(l.net, l.cfg, ao);
+    if (with_data) workloads::check_input_domain(l.compiled.input_domain, l.data.images, w.dataset);
     return l;
 }
 

@@ -15,6 +15,9 @@ struct WorkloadOptions {
     std::string model, dataset, labels, split = "test";
     long long samples = -1;
     bool ideal = false;
+    std::string input_range;        // LO:HI, the network input domain when the data does not say
+    int calibration_samples = 256;  // samples that calibrate activations the model leaves float
+    bool strict = false;            // refuse every approximation of the model
 };
 
 po::options_description workload_options(WorkloadOptions& w, bool with_dataset = true);
@@ -28,6 +31,9 @@ struct Loaded {
     workloads::Dataset data;
 };
 
+// The dataset is loaded when `need_dataset` or when one is named; the input domain then
+// comes from it (unless --input-range), and every sample is checked against the domain the
+// model was compiled for.
 Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_dataset);
 
 }  // namespace sotsim::app

@@ -9,13 +9,14 @@ int cmd_compile(const std::vector<std::string>& args) {
     CommonOptions o;
     WorkloadOptions w;
     po::options_description desc = common_options(o, /*with_out=*/false);
-    desc.add(workload_options(w, /*with_dataset=*/false));
+    desc.add(workload_options(w));
     bool help = false;
     parse_command("compile", args, desc, nullptr, help);
     if (help) {
-        print_command_help("compile", "-c CONFIG -w MODEL",
+        print_command_help("compile", "-c CONFIG -w MODEL [--dataset D | --input-range LO:HI]",
                            "Maps the model onto the chip and prints, per layer, the weight blocks, macros, "
-                           "utilization, reprogrammings and MACs.",
+                           "utilization, reprogrammings and MACs. A model without an input quantizer needs the input "
+                           "domain: from --dataset (scanned) or --input-range.",
                            desc);
         return 0;
     }

@@ -84,12 +84,27 @@ private:
     int global(const std::string& name, int width, int bits) { return tensor(name, Location::Global, -1, 1, width, bits); }
 
     // Applies template ops to `cur` (channels [c0, c1) of the full tensor) on tile t.
+    // `full`: the ops run on the whole tensor (the first layer's input ops), whose channel
+    // count changes with its shape (e.g. Flatten of the network input).
     int instantiate(std::vector<Instr>& code, int t, const std::string& prefix, const std::vector<TemplateOp>& ops,
-                    int cur, int c0, int c1, bool pos_major, int positions) {
-        const int Cs = c1 - c0;
+                    int cur, int c0, int c1, bool pos_major, int positions, bool full = false) {
+        int Cs = c1 - c0;
         int k = 0;
         for (std::size_t oi = 0; oi < ops.size(); ++oi) {
             const TemplateOp& op = ops[oi];
+            if (full && op.channels > 0) {
+                // A reshape (Flatten) between ops emits nothing: take the channel count the op
+                // was planned with; elementwise ops have the same layout before and after.
+                Cs = op.channels;
+                if (op.kind == TemplateOp::Kind::Act || op.kind == TemplateOp::Kind::Affine) {
+                    positions = op.positions;
+                    pos_major = op.pos_major;
+                }
+            }
+            // An elementwise op planned after a Flatten of this column block's CHW data: its
+            // parameters are per feature (channel * positions + position); the layout stays.
+            const bool after_flatten = !full && !pos_major && positions > 1 && op.positions == 1 && !op.pos_major &&
+                                       (op.kind == TemplateOp::Kind::Act || op.kind == TemplateOp::Kind::Affine);
             const std::string name = prefix + ".t" + std::to_string(k++);
             Instr in;
             switch (op.kind) {
@@ -99,7 +114,7 @@ private:
                     in.vscale.resize(static_cast<std::size_t>(width));
                     in.vbias.resize(in.vscale.size());
                     for (int col = 0; col < width; ++col) {
-                        const int ch = c0 + (pos_major ? col : col / positions);
+                        const int ch = after_flatten ? c0 * positions + col : c0 + (pos_major ? col : col / positions);
                         in.vscale[col] = op.a[ch];
                         in.vbias[col] = op.b[ch];
                     }
@@ -147,8 +162,10 @@ private:
                     continue;  // in place
                 }
             }
-            pos_major = op.pos_major;
-            positions = op.positions;
+            if (!after_flatten) {
+                pos_major = op.pos_major;
+                positions = op.positions;
+            }
             const int rps = pos_major ? positions : 1;
             const int width = pos_major ? Cs : Cs * positions;
             in.src = cur;
@@ -230,7 +247,7 @@ private:
             if (l == 0) {
                 const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
                 const int pos = in_width / ch;
-                src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos);
+                src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos, /*full=*/true);
             }
             if (lp.conv) {
                 const int col = tensor(pfx + ".im2col", Location::Local, t, lp.p, lp.k, lp.in_bits);
@@ -325,6 +342,9 @@ private:
         m.weight_bits = lp.weight_bits;
         m.weight_scale = lp.weight_scale;
         m.weights_on_grid = lp.weights_on_grid;
+        for (float cs : lp.col_scale) m.per_channel_scales = m.per_channel_scales || (cs != 0.0f && cs != lp.weight_scale);
+        m.input_from_model = lp.input_from_model;
+        m.input_origin = lp.input_origin;
         m.input_bits = lp.input_bits;
         m.input = lp.input;
         m.readout = lp.readout;
@@ -380,9 +400,10 @@ Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans,
                 q.values.push_back(val);
                 x.output = static_cast<int>(q.values.size()) - 1;
                 if (ins.kind == OpKind::Clip) {
-                    x.clip.min = 0.0f;
+                    x.clip.min = ins.min;
                     x.clip.max = ins.value;
-                } else if (ins.kind == OpKind::DivConst || ins.kind == OpKind::MulConst) {
+                } else if (ins.kind == OpKind::DivConst || ins.kind == OpKind::MulConst ||
+                           ins.kind == OpKind::SubConst || ins.kind == OpKind::AddConst) {
                     x.operand.broadcast = ConstOperand::Broadcast::Scalar;
                     x.operand.value.shape = {};
                     x.operand.value.data = {ins.value};
@@ -394,9 +415,9 @@ Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans,
             if (!lp.weights_on_grid) {
                 Tensor& w = n.kind == OpKind::Dense ? n.dense.weight : n.conv.weight;
                 const QuantizedWeights qw = quantize_weights(w.as_matrix(lp.n, lp.k), cfg.macro.weight_bits);
-                const Eigen::MatrixXf deq = qw.q.cast<float>() * qw.scale;
                 for (int r = 0; r < lp.n; ++r)
-                    for (int c = 0; c < lp.k; ++c) w.data[static_cast<std::size_t>(r) * lp.k + c] = deq(r, c);
+                    for (int c = 0; c < lp.k; ++c)
+                        w.data[static_cast<std::size_t>(r) * lp.k + c] = static_cast<float>(qw.q(r, c)) * qw.scale[r];
             }
         }
         q.values[n.output].producer = static_cast<int>(q.nodes.size());
@@ -427,10 +448,11 @@ const char* readout_name(ReadoutKind r) {
 
 }  // namespace
 
-CompiledModel compile_network(const Network& net, const Config& cfg) {
+CompiledModel compile_network(const Network& net, const Config& cfg, const AnalysisOptions& opt) {
     CompiledModel out;
     out.total_macros = cfg.total_macros();
-    std::vector<LayerPlan> plans = analyse_layers(net, cfg, out.notes);
+    out.input_domain = opt.input;
+    std::vector<LayerPlan> plans = analyse_layers(net, cfg, opt, out.notes);
     out.quantized = build_quantized(net, plans, cfg);
     CodeGen(cfg, plans, out).run(net);
     if (!out.resident)
@@ -462,6 +484,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
            << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample << "\n";
         macs += l.macs_per_sample;
     }
+    os << "\ninput domain: " << m.input_domain.describe();
+    if (m.input_domain.known()) os << " (from " << m.input_domain.source << ")";
     os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
        << "   rewrites per batch: " << m.rewrites_per_batch << "   MACs per inference: " << macs << "\n";
     for (const std::string& n : m.notes) os << "note: " << n << "\n";

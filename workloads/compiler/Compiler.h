@@ -28,6 +28,7 @@
 
 #include "models/config/Config.h"
 #include "models/tile/Program.h"
+#include "workloads/compiler/LayerAnalysis.h"
 #include "workloads/import/Network.h"
 
 namespace sotsim::workloads {
@@ -38,7 +39,10 @@ struct LayerMapping {
     std::int64_t k = 0, n = 0, p = 1; // weight rows (inputs), columns (outputs), positions
     int weight_bits = 1;
     float weight_scale = 1.0f;
-    bool weights_on_grid = true;
+    bool weights_on_grid = true;      // weight precision from the model (else post-training quantized)
+    bool per_channel_scales = false;  // one weight scale per output column
+    bool input_from_model = true;     // input precision from the model (else inserted)
+    std::string input_origin;         // how the input precision was decided
     int input_bits = 1;
     InputEncoding input = InputEncoding::Binary;
     ReadoutKind readout = ReadoutKind::Adc;
@@ -58,11 +62,13 @@ struct CompiledModel {
     int total_macros = 0;
     int rewrites_per_batch = 0;
     std::vector<std::string> notes;   // decisions a user should know about
+    InputDomain input_domain;         // what the network input was compiled for (run-time check)
 };
 
 // Throws WorkloadError (file = the model's source) for graphs the chip cannot run,
-// naming the node.
-CompiledModel compile_network(const Network& net, const Config& cfg);
+// naming the node. `opt` carries the input domain (from the data or the user; a model
+// without an input quantizer needs one), calibration samples and --strict.
+CompiledModel compile_network(const Network& net, const Config& cfg, const AnalysisOptions& opt);
 
 // The `sotsim compile` table: per layer blocks, macros, utilization, rewrites, MACs.
 std::string format_mapping(const CompiledModel& m, const Config& cfg);

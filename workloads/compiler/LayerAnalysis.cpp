@@ -6,6 +6,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "workloads/compiler/WeightQuantizer.h"
+#include "workloads/import/FloatEvaluator.h"
 #include "workloads/import/WorkloadError.h"
 
 namespace sotsim::workloads {
@@ -27,30 +28,44 @@ bool is_affine(OpKind k) {
 int domain_bits(const SymbolicValue& s) {
     switch (s.dom) {
         case Domain::Signed: return 1;
-        case Domain::UInt: return bits_for_levels(std::max(1, s.levels));
+        case Domain::Int: return s.bounded() ? bits_for_levels(std::max(1, s.int_levels())) : 32;
+        case Domain::Grid: return bits_for_levels(std::max(1, s.levels));
         case Domain::Real: return 32;
     }
     return 32;
 }
 
+// Integers as they come out of float32 arithmetic on integer data (exact sums, scales with
+// 1e-7 relative error): closer than this (relative) to an integer counts as one. A batch-norm
+// threshold 3e-4 away from an integer is not one: a*T + b never reaches 0 there.
+bool near_int(double x) {
+    return std::isfinite(x) && std::fabs(x - std::nearbyint(x)) <= 1e-5 * std::max(1.0, std::fabs(x));
+}
+
+constexpr float kNoBound = std::numeric_limits<float>::max();
+
 class Analyser {
 public:
-    Analyser(const Network& net, const Config& cfg, std::vector<std::string>& notes)
-        : net_(net), cfg_(cfg), notes_(notes) {}
+    Analyser(const Network& net, const Config& cfg, const AnalysisOptions& opt, std::vector<std::string>& notes)
+        : net_(net), cfg_(cfg), opt_(opt), notes_(notes) {}
 
     std::vector<LayerPlan> run() {
         check_linear();
         SymbolicValue s;
         s.shape = net_.input_shape();
         s.reset_affine();
-        // Dataset inputs are normalised images with values in [0, 1] (docs/workloads.md).
-        s.dom = Domain::Real;
-        s.lo = 0.0;
-        s.hi = 1.0;
+        init_input(s);
         std::vector<TemplateOp> ops;
         std::vector<LayerPlan> plans;
         for (std::size_t i = 0; i < net_.nodes.size(); ++i) {
             const Node& n = net_.nodes[i];
+            if (n.kind == OpKind::Softmax || n.kind == OpKind::LogSoftmax) {
+                if (i + 1 != net_.nodes.size() || plans.empty())
+                    fail(n, "only a trailing Softmax/LogSoftmax (after the last layer) is supported");
+                notes_.push_back(std::string("trailing ") + op_name(n.kind) + " '" + n.name +
+                                 "' dropped: the chip outputs the logits, whose argmax is the same");
+                continue;
+            }
             if (!is_mvm(n.kind)) {
                 apply(n, s, ops);
                 continue;
@@ -74,6 +89,45 @@ public:
     }
 
 private:
+    // The network input's domain as the options give it (never assumed).
+    void init_input(SymbolicValue& s) {
+        const InputDomain& d = opt_.input;
+        switch (d.kind) {
+            case InputDomain::Kind::Unknown:
+                s.dom = Domain::Real;
+                input_unknown_ = true;
+                return;
+            case InputDomain::Kind::Range:
+                s.dom = Domain::Real;
+                s.lo = d.lo;
+                s.hi = d.hi;
+                if (!d.values.empty()) s.values = &d.values;
+                return;
+            case InputDomain::Kind::Grid:
+                if (d.pm1()) {
+                    s.dom = Domain::Signed;
+                    s.lo = -1;
+                    s.hi = 1;
+                } else if (d.levels == 1 && d.lo == 0.0 && d.hi == 1.0) {
+                    s.set_int(0, 1);
+                } else {
+                    s.dom = Domain::Grid;
+                    s.lo = d.lo;
+                    s.hi = d.hi;
+                    s.step = d.step;
+                    s.levels = d.levels;
+                }
+                return;
+        }
+    }
+
+    // A decision that changes the model (inserted quantization): a note, or an error
+    // under --strict.
+    void approximation(const Node& n, const std::string& what) {
+        if (opt_.strict) fail(n, what + " (--strict refuses approximations of the model)");
+        notes_.push_back(what);
+    }
+
     [[noreturn]] void fail(const Node& n, const std::string& msg) const {
         throw WorkloadError(net_.source, "node '" + n.name + "' (" + op_name(n.kind) + "): " + msg);
     }
@@ -95,12 +149,14 @@ private:
         op.kind = k;
         op.pos_major = s.pos_major;
         op.positions = s.positions();
+        op.channels = s.channels();
         op.bits = domain_bits(s);
         return op;
     }
 
     void materialize(SymbolicValue& s, std::vector<TemplateOp>& ops) const {
         if (s.identity()) return;
+        s.values = nullptr;
         double lo, hi;
         s.affine_bounds(lo, hi);
         TemplateOp op = layout_op(TemplateOp::Kind::Affine, s);
@@ -116,6 +172,7 @@ private:
 
     void emit_act(SymbolicValue& s, std::vector<TemplateOp>& ops, ActKind act, float lo = 0,
                   float hi = 0, int levels = 0) const {
+        s.values = nullptr;
         TemplateOp op = layout_op(TemplateOp::Kind::Act, s);
         op.act = act;
         op.lo = lo;
@@ -183,18 +240,25 @@ private:
                 return;
             }
             case OpKind::Relu: {
+                if (int_clip(s, ops, 0.0, std::numeric_limits<double>::infinity())) return;
                 materialize(s, ops);
-                if (s.dom == Domain::Signed) { s.dom = Domain::UInt; s.levels = 1; }
+                if (s.dom == Domain::Signed) s.set_int(0, 1);
+                if (s.dom == Domain::Grid) s.dom = Domain::Real;
                 s.lo = std::max(s.lo, 0.0);
                 s.hi = std::max(s.hi, 0.0);
                 emit_act(s, ops, ActKind::Relu);
                 return;
             }
-            case OpKind::Sign:
+            case OpKind::Sign: {
+                // Sign(0) = 0 (models/common/SignConvention.h): three levels unless the
+                // pre-activation provably never is 0.
+                const bool zero = zero_possible(s);
                 materialize(s, ops);
-                s.dom = Domain::Signed; s.lo = -1; s.hi = 1;
+                if (zero) s.set_int(-1, 1);
+                else { s.dom = Domain::Signed; s.lo = -1; s.hi = 1; }
                 emit_act(s, ops, ActKind::Sign);
                 return;
+            }
             case OpKind::Sigmoid:
                 materialize(s, ops);
                 s.dom = Domain::Real; s.lo = 0; s.hi = 1;
@@ -206,10 +270,10 @@ private:
                 emit_act(s, ops, ActKind::Tanh);
                 return;
             case OpKind::Clip: {
+                if (int_clip(s, ops, n.clip.min, n.clip.max)) return;
                 materialize(s, ops);
                 const double lo = std::max<double>(s.lo, n.clip.min), hi = std::min<double>(s.hi, n.clip.max);
-                const bool keeps_domain = (s.dom == Domain::Signed && n.clip.min <= -1 && n.clip.max >= 1) ||
-                                          (s.dom == Domain::UInt && n.clip.min <= 0 && n.clip.max >= s.levels);
+                const bool keeps_domain = s.dom == Domain::Signed && n.clip.min <= -1 && n.clip.max >= 1;
                 if (!keeps_domain) s.dom = Domain::Real;
                 s.lo = lo;
                 s.hi = hi;
@@ -218,14 +282,11 @@ private:
             }
             case OpKind::Round: {
                 materialize(s, ops);
-                if (std::isfinite(s.lo) && std::isfinite(s.hi) && s.lo > -0.5) {
-                    s.dom = Domain::UInt;
-                    s.levels = static_cast<int>(std::nearbyint(s.hi));
-                    s.lo = 0;
-                    s.hi = s.levels;
-                } else {
-                    s.dom = Domain::Real;
-                }
+                // Integers from here on (bounds may still be infinite: a later Clip bounds them,
+                // as in QuantizeLinear -> Round -> Clip(qmin, qmax)).
+                const double lo = std::nearbyint(s.lo), hi = std::nearbyint(s.hi);
+                if (s.dom == Domain::Grid || s.dom == Domain::Real) s.set_int(lo, hi);
+                else if (s.dom == Domain::Signed) s.set_int(-1, 1);
                 emit_act(s, ops, ActKind::Round);
                 return;
             }
@@ -253,7 +314,10 @@ private:
                     g.pad_t = static_cast<int>(pp.pad_top); g.pad_l = static_cast<int>(pp.pad_left);
                     g.pad_b = static_cast<int>(pp.pad_bottom); g.pad_r = static_cast<int>(pp.pad_right);
                 }
-                if (!max) s.dom = Domain::Real;  // averages leave the integer grid
+                if (!max) {  // averages leave the integer grid and the data's values
+                    s.dom = Domain::Real;
+                    s.values = nullptr;
+                }
                 s.shape = net_.values[n.output].shape;
                 TemplateOp op = layout_op(TemplateOp::Kind::Pool, s);
                 op.geom = g;
@@ -293,64 +357,204 @@ private:
         }
     }
 
-    // Make the current value an integer-grid MVM input; the scale stays in `s.a`.
+    // Clip(min, max) of a*T + b on integers T (one common a, b): clipping T at integer
+    // bounds keeps the integer grid, so no affine needs to be applied first. Returns false
+    // when a cut falls between levels (then the caller materializes).
+    bool int_clip(SymbolicValue& s, std::vector<TemplateOp>& ops, double mn, double mx) const {
+        if (s.dom != Domain::Int || !s.common_scale() || s.a[0] == 0.0f) return false;
+        for (float b : s.b)
+            if (b != s.b[0]) return false;
+        const double a = s.a[0], b = s.b[0];
+        double tlo = (mn - b) / a, thi = (mx - b) / a;
+        if (a < 0) std::swap(tlo, thi);
+        const bool cut_lo = tlo > s.lo, cut_hi = thi < s.hi;
+        if ((cut_lo && !near_int(tlo)) || (cut_hi && !near_int(thi))) return false;
+        const double nlo = cut_lo ? std::nearbyint(tlo) : s.lo, nhi = cut_hi ? std::nearbyint(thi) : s.hi;
+        if (nlo > nhi) return false;
+        if (!cut_lo && !cut_hi) return true;  // the clip does nothing on this range
+        s.lo = nlo;
+        s.hi = nhi;
+        emit_act(s, ops, ActKind::Clip, std::isfinite(nlo) ? static_cast<float>(nlo) : -kNoBound,
+                 std::isfinite(nhi) ? static_cast<float>(nhi) : kNoBound);
+        return true;
+    }
+
+    // Can a[c] * T + b[c] be exactly 0 for a stored value T of the current domain?
+    static bool zero_possible(const SymbolicValue& s) {
+        for (std::size_t c = 0; c < s.a.size(); ++c) {
+            const double a = s.a[c], b = s.b[c];
+            if (a == 0.0) {
+                if (b == 0.0) return true;
+                continue;
+            }
+            const double t0 = -b / a;
+            switch (s.dom) {
+                case Domain::Int:
+                    if (t0 >= s.lo - 0.5 && t0 <= s.hi + 0.5 && near_int(t0)) return true;
+                    break;
+                case Domain::Signed:
+                    if (near_int(t0) && std::fabs(std::fabs(t0) - 1.0) < 0.5) return true;
+                    break;
+                case Domain::Grid: {
+                    const double k = (t0 - s.lo) / s.step;
+                    if (k >= -0.5 && k <= s.levels + 0.5 && near_int(k)) return true;
+                    break;
+                }
+                case Domain::Real:
+                    if (s.values) {  // the raw input: is the threshold one of its values?
+                        const auto it = std::lower_bound(s.values->begin(), s.values->end(), t0 - 1e-6 * std::fabs(t0));
+                        if (it != s.values->end() && std::fabs(*it - t0) <= 1e-6 * std::max(1.0, std::fabs(t0)))
+                            return true;
+                    } else if (t0 >= s.lo && t0 <= s.hi) {
+                        return true;
+                    }
+                    break;
+            }
+        }
+        return false;
+    }
+
+    // Raw grid values (lo + step*k) -> their integer index k, exactly (the data is on the grid).
+    void grid_to_int(SymbolicValue& s, std::vector<TemplateOp>& ops) const {
+        emit_act(s, ops, ActKind::Quantize, static_cast<float>(s.lo), static_cast<float>(s.hi), s.levels);
+        const float a = s.a[0];
+        for (std::size_t c = 0; c < s.a.size(); ++c) {
+            s.b[c] = static_cast<float>(a * s.lo + s.b[c]);
+            s.a[c] = static_cast<float>(a * s.step);
+        }
+        s.set_int(0, s.levels);
+    }
+
+    // Make the current value an integer-grid MVM input; the scale stays in `s.a`, any
+    // offset goes to `lp.in_offset` (digital correction per column after the MVM).
     void make_mvm_input(SymbolicValue& s, std::vector<TemplateOp>& ops, LayerPlan& lp, const Node& mvm,
                         bool first_layer) {
         if (s.pos_major) {
             s.pos_major = false;
             ops.push_back(layout_op(TemplateOp::Kind::ToFlat, s));
         }
-        const bool scalar = s.scalar_affine();
-        const float a0 = s.a.at(0), b0 = s.b.at(0);
-        if (s.dom == Domain::Signed && scalar && b0 == 0.0f && a0 > 0.0f) {
+        if (s.dom == Domain::Grid) {
+            if (s.common_scale()) grid_to_int(s, ops);
+            else materialize(s, ops);
+        }
+        lp.in_offset.clear();
+        if (s.dom == Domain::Signed && s.common_scale() && s.a[0] > 0.0f) {
             lp.input = InputEncoding::Signed;
             lp.input_bits = 1;
-        } else if (s.dom == Domain::UInt && scalar && b0 == 0.0f && a0 > 0.0f) {
-            set_uint_encoding(lp, s.levels);
+            lp.input_origin = "model: +-1 values";
+            set_offsets(s, lp, 0.0);
+        } else if (s.dom == Domain::Int && s.bounded() && s.common_scale() && s.a[0] != 0.0f) {
+            offset_encode(s, ops, lp);
+            lp.input_origin = "model: " + std::to_string(s.int_levels() + 1) + " integer levels";
         } else {
-            double lo, hi;
-            s.affine_bounds(lo, hi);
-            if (!std::isfinite(lo) || !std::isfinite(hi))
-                fail(mvm, "the input of this layer is unbounded (e.g. ReLU without Clip); export the model with "
-                          "explicit activation quantization (Sign, or Clip -> Mul -> Round -> Div)");
-            materialize(s, ops);
-            const int bits = cfg_.periphery.input.bits;
-            if (lo >= 0.0) {
-                const int L = (1 << bits) - 1;
-                s.dom = Domain::UInt;
-                s.levels = L;
-                s.lo = 0;
-                s.hi = L;
-                emit_act(s, ops, ActKind::Quantize, 0.0f, static_cast<float>(hi), L);
-                s.a.assign(s.a.size(), static_cast<float>(hi) / static_cast<float>(L));
-                set_uint_encoding(lp, L);
-                lp.inserted_before = {{OpKind::Clip, static_cast<float>(hi)}, {OpKind::DivConst, static_cast<float>(hi)},
-                                      {OpKind::MulConst, static_cast<float>(L)}, {OpKind::Round, 0},
-                                      {OpKind::DivConst, static_cast<float>(L)}, {OpKind::MulConst, static_cast<float>(hi)}};
-                std::ostringstream os;
-                os << "layer '" << mvm.name << "': " << (first_layer ? "network input" : "input")
-                   << " in [0, " << hi << "] quantized to " << bits << " bit(s) (periphery.input.bits)";
-                notes_.push_back(os.str());
-            } else if (bits == 1) {
-                s.dom = Domain::Signed;
-                s.lo = -1;
-                s.hi = 1;
-                emit_act(s, ops, ActKind::Sign);
-                lp.input = InputEncoding::Signed;
-                lp.input_bits = 1;
-                lp.inserted_before = {{OpKind::Sign, 0}};
-                notes_.push_back("layer '" + mvm.name + "': signed input binarized with Sign (periphery.input.bits = 1)");
-            } else {
-                fail(mvm, "signed multi-bit inputs are not supported; quantize activations to unsigned levels");
-            }
+            requantize(s, ops, lp, mvm, first_layer);
         }
+        set_uint_encoding(lp, s, mvm);
         lp.in_bits = domain_bits(s);
     }
 
-    void set_uint_encoding(LayerPlan& lp, int levels) const {
-        lp.input_bits = bits_for_levels(levels);
-        if (levels == 1) lp.input = InputEncoding::Binary;
-        else lp.input = cfg_.periphery.input.encoding == InputEncoding::Pwm ? InputEncoding::Pwm : InputEncoding::BitSerial;
+    // Integers T in [lo, hi] with value a*T + b: drive D = T - lo (or hi - T when a < 0) on
+    // levels 0..hi-lo; the value is |a| * (D + offset[c]).
+    void offset_encode(SymbolicValue& s, std::vector<TemplateOp>& ops, LayerPlan& lp) const {
+        const bool flip = s.a[0] < 0.0f;
+        if (flip || s.lo != 0.0) {
+            TemplateOp op = layout_op(TemplateOp::Kind::Affine, s);
+            op.a.assign(s.a.size(), flip ? -1.0f : 1.0f);
+            op.b.assign(s.a.size(), static_cast<float>(flip ? s.hi : -s.lo));
+            op.bits = bits_for_levels(std::max(1, s.int_levels()));
+            ops.push_back(std::move(op));
+        }
+        const double base = flip ? -s.hi : s.lo;
+        if (flip)
+            for (float& a : s.a) a = -a;
+        const int L = s.int_levels();
+        s.set_int(0, L);
+        set_offsets(s, lp, base);
+    }
+
+    // in_offset[c] = base + b[c] / a (in units of the common scale a); b is then 0.
+    static void set_offsets(SymbolicValue& s, LayerPlan& lp, double base) {
+        bool any = false;
+        std::vector<double> off(s.b.size());
+        for (std::size_t c = 0; c < s.b.size(); ++c) {
+            off[c] = base + static_cast<double>(s.b[c]) / s.a[c];
+            if (std::fabs(off[c]) < 1e-6) off[c] = 0.0;  // Relu / Clip snapped to an integer bound
+            any = any || off[c] != 0.0;
+            s.b[c] = 0.0f;
+        }
+        if (any) lp.in_offset = std::move(off);
+    }
+
+    // The model has no quantizer for this MVM input: quantize it to the driver precision over
+    // a known range (bounds from the graph or the input domain, else calibrated), with a note.
+    void requantize(SymbolicValue& s, std::vector<TemplateOp>& ops, LayerPlan& lp, const Node& mvm, bool first_layer) {
+        double lo, hi;
+        s.affine_bounds(lo, hi);
+        std::string origin = first_layer && !input_unknown_ && opt_.input.known() ? opt_.input.source : "the graph";
+        if (!std::isfinite(lo) || !std::isfinite(hi)) {
+            if (first_layer && input_unknown_)
+                fail(mvm, "the network input reaches this layer without a quantizer and its value domain is unknown: "
+                          "give the data (--dataset, scanned once) or --input-range LO:HI");
+            if (!opt_.calibration || opt_.calibration->rows() == 0)
+                fail(mvm, "the input of this layer is unbounded (e.g. ReLU without Clip) and the model has no quantizer "
+                          "for it; export the model with explicit activation quantization (QuantizeLinear, or Clip -> "
+                          "Mul -> Round -> Div), or run with data to calibrate it");
+            calibrated_range(mvm.inputs.at(0), lo, hi);
+            origin = "calibrated on " + std::to_string(opt_.calibration->rows()) + " samples";
+        }
+        if (!(hi > lo)) hi = lo + 1.0;
+        const int bits = cfg_.periphery.input.bits;
+        const int L = (1 << bits) - 1;
+        std::ostringstream os;
+        os << "layer '" << mvm.name << "': " << (first_layer ? "network input" : "input") << " in [" << lo << ", " << hi
+           << "] (" << origin << ") has no quantizer in the model; quantized to " << bits
+           << " bit(s) (periphery.input.bits)";
+        approximation(mvm, os.str());
+        materialize(s, ops);
+        emit_act(s, ops, ActKind::Quantize, static_cast<float>(lo), static_cast<float>(hi), L);
+        const float step = static_cast<float>((hi - lo) / L);
+        s.set_int(0, L);
+        s.a.assign(s.a.size(), step);
+        s.b.assign(s.b.size(), static_cast<float>(lo));
+        const float flo = static_cast<float>(lo), fhi = static_cast<float>(hi), span = static_cast<float>(hi - lo);
+        if (lo == 0.0)
+            lp.inserted_before = {{OpKind::Clip, fhi, 0.0f}, {OpKind::DivConst, fhi}, {OpKind::MulConst, float(L)},
+                                  {OpKind::Round, 0},        {OpKind::DivConst, float(L)}, {OpKind::MulConst, fhi}};
+        else
+            lp.inserted_before = {{OpKind::Clip, fhi, flo},     {OpKind::SubConst, flo},    {OpKind::DivConst, span},
+                                  {OpKind::MulConst, float(L)}, {OpKind::Round, 0},         {OpKind::DivConst, float(L)},
+                                  {OpKind::MulConst, span},     {OpKind::AddConst, flo}};
+        lp.input_from_model = false;
+        lp.input_origin = "inserted: " + std::to_string(bits) + " bit(s) over [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "], " + origin;
+        set_offsets(s, lp, 0.0);
+    }
+
+    void calibrated_range(int value, double& lo, double& hi) {
+        if (calib_values_.empty()) calib_values_ = FloatEvaluator(net_).run_all(*opt_.calibration);
+        const Batch& v = calib_values_.at(static_cast<std::size_t>(value));
+        lo = v.minCoeff();
+        hi = v.maxCoeff();
+    }
+
+    // Drivers for D in 0..L: binary, PWM when the pulse-width DAC holds the bits, else
+    // bit-serial (one bit plane per cycle), which reaches any precision exactly.
+    void set_uint_encoding(LayerPlan& lp, const SymbolicValue& s, const Node& mvm) {
+        if (lp.input == InputEncoding::Signed && s.dom == Domain::Signed) return;
+        const int L = std::max(1, s.int_levels());
+        lp.input_bits = bits_for_levels(L);
+        const int dac = cfg_.periphery.input.bits;
+        if (L == 1) {
+            lp.input = InputEncoding::Binary;
+        } else if (cfg_.periphery.input.encoding == InputEncoding::Pwm && lp.input_bits <= dac) {
+            lp.input = InputEncoding::Pwm;
+        } else {
+            lp.input = InputEncoding::BitSerial;
+            if (lp.input_bits > dac)
+                notes_.push_back("layer '" + mvm.name + "': " + std::to_string(lp.input_bits) + "-bit inputs on " +
+                                 std::to_string(dac) + "-bit drivers: driven bit-serially over " +
+                                 std::to_string(lp.input_bits) + " cycles (exact)");
+        }
     }
 
     void finish_layer(LayerPlan& lp, SymbolicValue& s, std::vector<TemplateOp> ops) const {
@@ -401,53 +605,74 @@ private:
         if (bias.empty()) bias.assign(static_cast<std::size_t>(lp.n), 0.0f);
         const QuantizedWeights qw = quantize_weights(w, cfg_.macro.weight_bits);
         lp.q = qw.q;
-        lp.weight_scale = qw.scale;
+        lp.col_scale = qw.scale;
+        lp.weight_scale = qw.max_scale();
         lp.weight_bits = qw.bits;
         lp.weights_on_grid = qw.on_grid;
         if (!qw.on_grid) {
             std::ostringstream os;
             os << "layer '" << n.name << "': weights are on no quantization grid; post-training quantized to "
                << qw.bits << " bit(s) (max error " << qw.max_rel_error * 100 << " % of max |w|)";
-            notes_.push_back(os.str());
+            approximation(n, os.str());
         }
-        if (lp.conv && lp.input == InputEncoding::Signed &&
-            (lp.geom.pad_t || lp.geom.pad_l || lp.geom.pad_b || lp.geom.pad_r)) {
+        const bool padded = lp.conv && (lp.geom.pad_t || lp.geom.pad_l || lp.geom.pad_b || lp.geom.pad_r);
+        if (padded && lp.input == InputEncoding::Signed) {
             // A +-1 driver has no zero level: padded rows are driven as -1 and their
             // contribution is added back digitally, per output position.
             lp.pad_value = -1.0f;
             lp.position_bias = true;
         }
-        // Output state: y = (sx * s_w) * acc + bias, per output channel.
+        if (!lp.in_offset.empty()) lp.position_bias = true;
+        // Output state: y = (sx * s_w[c]) * acc + bias, per output channel. The accumulator
+        // holds integers unless a fractional offset correction is added to it.
         s.shape = net_.values[n.output].shape;
         s.pos_major = lp.conv;
         s.reset_affine();
         for (int c = 0; c < lp.n; ++c) {
-            s.a[c] = sx * qw.scale;
+            s.a[c] = sx * qw.scale[c];
             s.b[c] = bias[c];
         }
         s.dom = Domain::Real;
         s.lo = -std::numeric_limits<double>::infinity();
         s.hi = std::numeric_limits<double>::infinity();
+        bool integral = true;
         if (lp.position_bias) {
             TemplateOp op = layout_op(TemplateOp::Kind::PositionBias, s);
             op.table = position_bias_table(lp);
+            for (Eigen::Index i = 0; i < op.table.size() && integral; ++i)
+                integral = op.table.data()[i] == std::nearbyint(op.table.data()[i]);
             lp.post.push_back(std::move(op));
         }
+        if (integral && qw.on_grid) s.set_int(s.lo, s.hi);
     }
 
+    // Per output position and column, in accumulator units: what the driven codes leave out.
+    // +-1 inputs: padded rows were driven as -1, so add back sum of their weights. Offset
+    // encoding: the value is a * (D + off), so add off * (sum of weights over the rows that
+    // hold data at this position; padding is 0 in the model, not an offset level).
     Eigen::MatrixXf position_bias_table(const LayerPlan& lp) const {
+        Eigen::MatrixXf t = Eigen::MatrixXf::Zero(lp.p, lp.n);
+        const bool offsets = !lp.in_offset.empty();
+        if (!lp.conv) {
+            for (int k = 0; k < lp.k; ++k)
+                if (offsets) t.row(0) += static_cast<float>(lp.in_offset[k]) * lp.q.col(k).cast<float>().transpose();
+            return t;
+        }
         const ConvGeom& g = lp.geom;
         const int ow = g.out_w();
-        Eigen::MatrixXf t = Eigen::MatrixXf::Zero(lp.p, lp.n);
+        const bool pm_pad = lp.pad_value == -1.0f;
         for (int oy = 0; oy < g.out_h(); ++oy)
             for (int ox = 0; ox < ow; ++ox)
                 for (int c = 0; c < g.c; ++c)
                     for (int i = 0; i < g.kh; ++i)
                         for (int j = 0; j < g.kw; ++j) {
                             const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
-                            if (y >= 0 && y < g.h && x >= 0 && x < g.w) continue;
+                            const bool inside = y >= 0 && y < g.h && x >= 0 && x < g.w;
                             const int kidx = (c * g.kh + i) * g.kw + j;
-                            t.row(oy * ow + ox) += lp.q.col(kidx).cast<float>().transpose();
+                            float f = 0.0f;
+                            if (!inside && pm_pad) f = 1.0f;
+                            if (inside && offsets) f = static_cast<float>(lp.in_offset[c]);
+                            if (f != 0.0f) t.row(oy * ow + ox) += f * lp.q.col(kidx).cast<float>().transpose();
                         }
         return t;
     }
@@ -479,6 +704,11 @@ private:
                 }
             lp.neuron_gain = g0;
         }
+        if (sa && zero_possible(t)) {
+            // A comparator outputs +-1, but Sign(0) = 0: the digital Sign keeps the 0 level.
+            notes_.push_back("layer '" + lp.name + "': the Sign input can be exactly 0; ADC + digital Sign");
+            return mvm_index;
+        }
         lp.threshold.assign(static_cast<std::size_t>(lp.n), 0.0f);
         for (int c = 0; c < lp.n; ++c) {
             float a = t.a[c];
@@ -499,13 +729,17 @@ private:
 
     const Network& net_;
     const Config& cfg_;
+    const AnalysisOptions& opt_;
     std::vector<std::string>& notes_;
+    bool input_unknown_ = false;
+    std::vector<Batch> calib_values_;  // every IR value on the calibration samples (lazily)
 };
 
 }  // namespace
 
-std::vector<LayerPlan> analyse_layers(const Network& net, const Config& cfg, std::vector<std::string>& notes) {
-    return Analyser(net, cfg, notes).run();
+std::vector<LayerPlan> analyse_layers(const Network& net, const Config& cfg, const AnalysisOptions& opt,
+                                      std::vector<std::string>& notes) {
+    return Analyser(net, cfg, opt, notes).run();
 }
 
 }  // namespace sotsim::workloads

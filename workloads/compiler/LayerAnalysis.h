@@ -6,14 +6,22 @@
 #include <vector>
 
 #include "models/config/Config.h"
+#include "workloads/compiler/InputDomain.h"
 #include "workloads/compiler/LayerPlan.h"
 #include "workloads/import/Network.h"
 
 namespace sotsim::workloads {
 
+// What the compiler may know beyond the graph.
+struct AnalysisOptions {
+    InputDomain input;                   // from the data or --input-range (Unknown: neither)
+    const Batch* calibration = nullptr;  // samples for ranges of activations the model leaves float
+    bool strict = false;                 // every approximation (inserted quantization) is an error
+};
+
 // Throws WorkloadError naming the node for graphs the chip cannot run (non-linear graphs,
-// unbounded MVM inputs, unsupported broadcasts).
-std::vector<LayerPlan> analyse_layers(const Network& net, const Config& cfg,
+// unbounded MVM inputs, unsupported broadcasts, approximations under `strict`).
+std::vector<LayerPlan> analyse_layers(const Network& net, const Config& cfg, const AnalysisOptions& opt,
                                       std::vector<std::string>& notes);
 
 int bits_for_levels(int levels);

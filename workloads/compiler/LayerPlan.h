@@ -26,6 +26,7 @@ struct TemplateOp {
     // Layout after the op.
     bool pos_major = false;
     int positions = 1;
+    int channels = 0;               // full channel count after the op (pre ops are not sliced)
     int bits = 32;
 };
 
@@ -33,6 +34,7 @@ struct TemplateOp {
 struct InsertedNode {
     OpKind kind;
     float value = 0;                // Clip max / const operand
+    float min = 0;                  // Clip min
 };
 
 struct LayerPlan {
@@ -42,7 +44,8 @@ struct LayerPlan {
     ConvGeom geom;                  // conv input geometry (im2col)
     int k = 0, n = 0, p = 1;        // rows, columns, output positions
     Eigen::MatrixXi q;              // n x k integer weights (columns possibly negated)
-    float weight_scale = 1;
+    float weight_scale = 1;         // largest per-column scale (report)
+    std::vector<float> col_scale;   // per output column: w = col_scale[c] * q
     int weight_bits = 1;
     bool weights_on_grid = true;
     InputEncoding input = InputEncoding::Binary;
@@ -50,7 +53,12 @@ struct LayerPlan {
     int in_bits = 32;               // modelled bits of the layer's input tensor
     std::vector<TemplateOp> pre;    // on the loaded input (full channels, flat)
     float pad_value = 0;            // im2col padding value
-    bool position_bias = false;     // signed inputs with zero padding
+    bool position_bias = false;     // a PositionBias op follows the MVM (padding, offsets)
+    // Offset encoding: the MVM drives D = code - base >= 0 and the layer input is
+    // scale * (D + in_offset[channel]); the offsets come back per column through PositionBias.
+    std::vector<double> in_offset;  // per input channel (empty: none)
+    bool input_from_model = true;   // false: the compiler inserted the input quantization
+    std::string input_origin;       // how the input precision was decided (report)
     ReadoutKind readout = ReadoutKind::Adc;
     std::vector<float> threshold;   // per output column (SenseAmp / SigmoidNeuron)
     float neuron_gain = 1;

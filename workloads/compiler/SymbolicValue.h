@@ -7,6 +7,7 @@
 // being turned back into floats.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -16,9 +17,10 @@
 namespace sotsim::workloads {
 
 enum class Domain {
-    Real,    // arbitrary floats (bounds in lo/hi, possibly infinite)
+    Real,    // arbitrary floats in [lo, hi] (bounds possibly infinite)
     Signed,  // exactly -1 / +1
-    UInt     // integers 0..levels
+    Int,     // integers in [lo, hi] (bounds possibly infinite, lo possibly negative)
+    Grid     // exactly lo + step * k, k = 0..levels (the raw network input, e.g. pixels/255)
 };
 
 struct SymbolicValue {
@@ -28,8 +30,26 @@ struct SymbolicValue {
     Domain dom = Domain::Real;
     double lo = -std::numeric_limits<double>::infinity();
     double hi = std::numeric_limits<double>::infinity();
-    int levels = 0;              // UInt: max level
+    double step = 0;             // Grid
+    int levels = 0;              // Grid: number of steps
+    // Real: the distinct values the stored tensor can hold when known (the raw input of a
+    // scanned dataset; sorted), else null.
+    const std::vector<float>* values = nullptr;
 
+    bool bounded() const { return std::isfinite(lo) && std::isfinite(hi); }
+    // Int: the number of steps between the bounds (drive levels of an offset encoding).
+    int int_levels() const { return bounded() ? static_cast<int>(std::nearbyint(hi - lo)) : 0; }
+    void set_int(double l, double h) {
+        dom = Domain::Int;
+        lo = l;
+        hi = h;
+    }
+    // One scale (and one offset) for every channel.
+    bool common_scale() const {
+        for (std::size_t i = 1; i < a.size(); ++i)
+            if (a[i] != a[0]) return false;
+        return !a.empty();
+    }
     int channels() const { return shape.empty() ? 1 : static_cast<int>(shape[0]); }
     int positions() const {
         return shape.size() >= 3 ? static_cast<int>(shape[1] * shape[2]) : 1;

@@ -10,62 +10,88 @@ namespace {
 // Tolerance on the grid, in grid steps: exported float32 weights carry rounding of the
 // scale multiplication (relative 1e-7), far below this.
 constexpr float kGridTolerance = 1e-3f;
-constexpr int kMaxBits = 8;
+// Largest integer code searched: uint8/int8 codes minus a zero point reach 255.
+constexpr int kMaxCode = 255;
+constexpr int kMaxFallbackBits = 8;
 
-bool fits_grid(const Eigen::Ref<const Eigen::MatrixXf>& w, float scale, int qmax) {
-    for (Eigen::Index i = 0; i < w.rows(); ++i)
-        for (Eigen::Index j = 0; j < w.cols(); ++j) {
-            const float v = w(i, j) / scale;
-            const float r = std::nearbyint(v);
-            if (std::fabs(v - r) > kGridTolerance || std::fabs(r) > qmax) return false;
+// The coarsest grid of one row: returns the number of steps m of max|w| (0: none).
+int row_grid(const Eigen::Ref<const Eigen::RowVectorXf>& w, float amax) {
+    for (int m = 1; m <= kMaxCode; ++m) {
+        const float s = amax / static_cast<float>(m);
+        bool ok = true;
+        for (Eigen::Index j = 0; j < w.size() && ok; ++j) {
+            const float v = w(j) / s;
+            ok = std::fabs(v - std::nearbyint(v)) <= kGridTolerance;
         }
-    return true;
+        if (ok) return m;
+    }
+    return 0;
 }
 
 }  // namespace
 
+int signed_bits(int max_abs) {
+    int bits = 2;
+    while ((1 << (bits - 1)) - 1 < max_abs) ++bits;
+    return bits;
+}
+
+float QuantizedWeights::max_scale() const {
+    return scale.empty() ? 0.0f : *std::max_element(scale.begin(), scale.end());
+}
+
 QuantizedWeights quantize_weights(const Eigen::Ref<const Eigen::MatrixXf>& w, int fallback_bits) {
     QuantizedWeights out;
-    const float amax = w.cwiseAbs().maxCoeff();
-    if (!(amax > 0.0f)) {  // all-zero layer: any grid; store +1 cells with scale 0
-        out.q = Eigen::MatrixXi::Ones(w.rows(), w.cols());
-        out.scale = 0.0f;
-        out.bits = 1;
-        return out;
-    }
-    // Binary: every |w| equal.
-    const float amin = w.cwiseAbs().minCoeff();
-    if (amax - amin <= kGridTolerance * amax) {
-        out.bits = 1;
-        out.scale = w.cwiseAbs().mean();
-        out.q = w.unaryExpr([](float v) { return v >= 0.0f ? 1 : -1; }).cast<int>();
-        return out;
-    }
-    for (int bits = 2; bits <= kMaxBits; ++bits) {
-        const int qmax = (1 << (bits - 1)) - 1;
-        const float scale = amax / static_cast<float>(qmax);
-        if (fits_grid(w, scale, qmax)) {
-            out.bits = bits;
-            out.scale = scale;
-            out.q = w.unaryExpr([scale](float v) { return std::nearbyint(v / scale); }).cast<int>();
-            return out;
+    const Eigen::Index R = w.rows();
+    out.q = Eigen::MatrixXi::Zero(R, w.cols());
+    out.scale.assign(static_cast<std::size_t>(R), 0.0f);
+    bool all_pm1 = true, on_grid = true;
+    int max_abs = 0;
+    for (Eigen::Index r = 0; r < R && on_grid; ++r) {
+        const float amax = w.row(r).cwiseAbs().maxCoeff();
+        if (!(amax > 0.0f)) {  // all-zero row: +1 cells with scale 0 keep a binary layer binary
+            out.q.row(r).setOnes();
+            continue;
+        }
+        const int m = row_grid(w.row(r), amax);
+        if (m == 0) {
+            on_grid = false;
+            break;
+        }
+        const float s = amax / static_cast<float>(m);
+        out.scale[r] = s;
+        for (Eigen::Index j = 0; j < w.cols(); ++j) {
+            const int q = static_cast<int>(std::nearbyint(w(r, j) / s));
+            out.q(r, j) = q;
+            all_pm1 = all_pm1 && (q == 1 || q == -1);
+            max_abs = std::max(max_abs, std::abs(q));
         }
     }
-    // Not a QAT grid: symmetric post-training quantization to the macro precision.
+    if (on_grid) {
+        out.bits = all_pm1 ? 1 : signed_bits(max_abs);
+        for (float s : out.scale)
+            if (s != 0.0f && s != out.max_scale()) out.per_channel = true;
+        return out;
+    }
+    // Not a QAT grid: symmetric post-training quantization to the macro precision, one
+    // scale per tensor.
+    const float amax = w.cwiseAbs().maxCoeff();
     out.on_grid = false;
-    out.bits = std::clamp(fallback_bits, 1, kMaxBits);
+    out.per_channel = false;
+    out.bits = std::clamp(fallback_bits, 1, kMaxFallbackBits);
+    float s = 0.0f;
     if (out.bits == 1) {
-        out.scale = w.cwiseAbs().mean();
+        s = w.cwiseAbs().mean();
         out.q = w.unaryExpr([](float v) { return v >= 0.0f ? 1 : -1; }).cast<int>();
     } else {
         const int qmax = (1 << (out.bits - 1)) - 1;
-        out.scale = amax / static_cast<float>(qmax);
-        const float s = out.scale;
+        s = amax / static_cast<float>(qmax);
         out.q = w.unaryExpr([s, qmax](float v) {
                      return std::clamp(std::nearbyint(v / s), -float(qmax), float(qmax));
                  }).cast<int>();
     }
-    out.max_rel_error = (w - out.q.cast<float>() * out.scale).cwiseAbs().maxCoeff() / amax;
+    out.scale.assign(static_cast<std::size_t>(R), s);
+    out.max_rel_error = (w - out.q.cast<float>() * s).cwiseAbs().maxCoeff() / amax;
     return out;
 }
 

@@ -1,26 +1,37 @@
 // Recovering the integer grid of quantization-aware-trained weights.
 //
-// QAT models export weights already on their grid: binary layers as {-a, +a}, k-bit
-// layers as s * q with integer |q| <= 2^(k-1) - 1. The compiler needs q and s exactly, so
-// it finds the smallest precision whose grid reproduces every weight. Weights that are on
-// no grid up to 8 bits are quantized post-training to the macro's default precision (and
-// the compile report says so): the hardware then runs that quantized model.
+// QAT exports hold weights already on their grid: binary layers as {-a, +a}, k-bit layers
+// as s * q, DequantizeLinear(Wq, s, z) folded to s * (Wq - z), Conv+BN fusion as s[c] * q
+// with one scale per output channel, asymmetric grids such as s * {-2,-1,0,1}. The compiler
+// needs q and s exactly, so for every output channel it looks for the coarsest grid
+// s[c] = max|w[c]| / m (m = 1..255 integer codes) that reproduces every weight of the
+// channel; the precision is then what the largest |q| needs (signed magnitude, bits such
+// that |q| <= 2^(bits-1) - 1; 1 bit when every code is +-1). Weights on no grid are
+// quantized post-training to the macro's default precision, and the compile report says so:
+// the hardware then runs that quantized model.
 #pragma once
 
 #include <Eigen/Dense>
 #include <string>
+#include <vector>
 
 namespace sotsim::workloads {
 
 struct QuantizedWeights {
     Eigen::MatrixXi q;          // out x in integer weights
-    float scale = 1.0f;         // w = scale * q
+    std::vector<float> scale;   // per output row: w = scale[r] * q
     int bits = 1;               // 1: q in {-1,+1}; k: |q| <= 2^(k-1)-1
     bool on_grid = true;        // false: post-training quantized (model changed)
+    bool per_channel = false;   // the rows' scales differ
     float max_rel_error = 0.0f; // max |w - s q| / max|w| (0 when on grid)
+
+    float max_scale() const;
 };
 
 // `w` is out x in (row-major floats). `fallback_bits` is used when no grid fits.
 QuantizedWeights quantize_weights(const Eigen::Ref<const Eigen::MatrixXf>& w, int fallback_bits);
+
+// Bits of a signed-magnitude code for |q| <= max_abs (1 when only +-1 occur: see above).
+int signed_bits(int max_abs);
 
 }  // namespace sotsim::workloads

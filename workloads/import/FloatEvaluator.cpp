@@ -1,6 +1,7 @@
 #include "workloads/import/FloatEvaluator.h"
 
 #include "workloads/import/WorkloadError.h"
+#include "models/common/SignConvention.h"
 
 #include <algorithm>
 #include <cmath>
@@ -149,7 +150,7 @@ Batch FloatEvaluator::eval_node(const Network& net, const Node& n, const std::ve
         case OpKind::Conv: return conv(n, s, o, x);
         case OpKind::BatchNorm: return batchnorm(n, s, x);
         case OpKind::Relu: return x.cwiseMax(0.0f);
-        case OpKind::Sign: return x.unaryExpr([](float v) { return v > 0 ? 1.0f : (v < 0 ? -1.0f : 0.0f); });
+        case OpKind::Sign: return x.unaryExpr([](float v) { return sign_onnx(v); });
         case OpKind::Sigmoid: return x.unaryExpr([](float v) { return 1.0f / (1.0f + std::exp(-v)); });
         case OpKind::Tanh: return x.unaryExpr([](float v) { return std::tanh(v); });
         case OpKind::Clip: {
@@ -173,6 +174,20 @@ Batch FloatEvaluator::eval_node(const Network& net, const Node& n, const std::ve
         case OpKind::MulConst:
         case OpKind::DivConst: return with_constant(n, s, x);
         case OpKind::Add: return x + *in.at(1);
+        case OpKind::Softmax:
+        case OpKind::LogSoftmax: {
+            // Row-wise, max-subtracted in double as numerically stable exporters expect.
+            Batch y(x.rows(), x.cols());
+            for (Eigen::Index r = 0; r < x.rows(); ++r) {
+                const double m = x.row(r).maxCoeff();
+                double sum = 0;
+                for (Eigen::Index c = 0; c < x.cols(); ++c) sum += std::exp(double(x(r, c)) - m);
+                for (Eigen::Index c = 0; c < x.cols(); ++c)
+                    y(r, c) = n.kind == OpKind::Softmax ? static_cast<float>(std::exp(double(x(r, c)) - m) / sum)
+                                                        : static_cast<float>(double(x(r, c)) - m - std::log(sum));
+            }
+            return y;
+        }
     }
     return x;
 }

@@ -40,6 +40,8 @@ const char* op_name(OpKind kind) {
         case OpKind::MulConst: return "MulConst";
         case OpKind::DivConst: return "DivConst";
         case OpKind::Add: return "Add";
+        case OpKind::Softmax: return "Softmax";
+        case OpKind::LogSoftmax: return "LogSoftmax";
     }
     return "?";
 }

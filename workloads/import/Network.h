@@ -39,6 +39,8 @@
 //                elementwise x (op) c with a constant operand (see ConstOperand); when
 //                `operand.constant_first` the constant is the left operand (c - x, c / x).
 //   Add          x0 + x1, two computed tensors of identical shape (residual connections).
+//   Softmax, LogSoftmax  over the features of a {features} tensor (ONNX axis 1 / -1). The
+//                compiler maps them only as the last node, where argmax ignores them.
 //   QuantizeLinear / DequantizeLinear on computed tensors are lowered exactly into
 //   DivConst(scale) -> Round -> AddConst(zero point) -> Clip(qmin,qmax) and
 //   SubConst(zero point) -> MulConst(scale); node names get a "/div", "/round", ... suffix.
@@ -93,6 +95,8 @@ enum class OpKind {
     MulConst,
     DivConst,
     Add,
+    Softmax,
+    LogSoftmax,
 };
 
 const char* op_name(OpKind kind);

@@ -321,6 +321,49 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
             if (!drop) s.push_back(out.tensor.shape[d]);
         }
         out.tensor.shape = s;
+    } else if (op == "Gather") {
+        // Shape chains (x.view(x.size(0), -1)): gathering entries of a constant tensor.
+        const Tensor& x = arg(0);
+        const Tensor& idx = arg(1);
+        const int64_t r = static_cast<int64_t>(x.shape.size());
+        if (r < 1) throw std::runtime_error("Gather of a scalar");
+        const int64_t axis = normalize_axis(attr_int(node, "axis", 0), r, "Gather");
+        int64_t outer = 1, inner = 1;
+        for (int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+        for (int64_t d = axis + 1; d < r; ++d) inner *= x.shape[d];
+        const int64_t n = x.shape[axis];
+        out.tensor.shape.assign(x.shape.begin(), x.shape.begin() + axis);
+        out.tensor.shape.insert(out.tensor.shape.end(), idx.shape.begin(), idx.shape.end());
+        out.tensor.shape.insert(out.tensor.shape.end(), x.shape.begin() + axis + 1, x.shape.end());
+        for (int64_t o = 0; o < outer; ++o)
+            for (float fi : idx.data) {
+                int64_t i = static_cast<int64_t>(fi);
+                if (i < 0) i += n;
+                if (i < 0 || i >= n) throw std::runtime_error("Gather index out of range");
+                for (int64_t k = 0; k < inner; ++k) out.tensor.data.push_back(x.data[(o * n + i) * inner + k]);
+            }
+    } else if (op == "Concat") {
+        if (in.empty()) throw std::runtime_error("Concat without inputs");
+        const Shape& s0 = arg(0).shape;
+        const int64_t r = static_cast<int64_t>(s0.size());
+        const int64_t axis = normalize_axis(attr_int(node, "axis", 0), r, "Concat");
+        int64_t outer = 1;
+        for (int64_t d = 0; d < axis; ++d) outer *= s0[d];
+        out.tensor.shape = s0;
+        out.tensor.shape[axis] = 0;
+        for (size_t i = 0; i < in.size(); ++i) {
+            const Shape& si = arg(i).shape;
+            if (static_cast<int64_t>(si.size()) != r) throw std::runtime_error("Concat inputs differ in rank");
+            for (int64_t d = 0; d < r; ++d)
+                if (d != axis && si[d] != s0[d]) throw std::runtime_error("Concat inputs differ in shape");
+            out.tensor.shape[axis] += si[axis];
+        }
+        for (int64_t o = 0; o < outer; ++o)
+            for (size_t i = 0; i < in.size(); ++i) {
+                const Tensor& t = arg(i);
+                const int64_t chunk = t.numel() / std::max<int64_t>(outer, 1);
+                out.tensor.data.insert(out.tensor.data.end(), t.data.begin() + o * chunk, t.data.begin() + (o + 1) * chunk);
+            }
     } else if (op == "QuantizeLinear") {
         out = fold_qdq(node, in, true);
     } else if (op == "DequantizeLinear") {

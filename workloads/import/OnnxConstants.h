@@ -17,6 +17,10 @@ namespace sotsim::workloads::onnx_import {
 struct Constant {
     Tensor tensor;
     int dtype = onnx::TensorProto::FLOAT;
+    // Shape(x) of a computed tensor folds to [0, d1, d2, ...]: the batch size is unknown at
+    // import, and 0 is what Reshape reads as "keep this dimension". Such a constant may only
+    // travel through shape plumbing (Gather/Unsqueeze/Squeeze/Concat/Cast) into a Reshape.
+    bool batch_placeholder = false;
 };
 
 // Throws std::runtime_error with a message without the file prefix (the importer adds it).

@@ -185,6 +185,10 @@ private:
             if (!node.output(i).empty() && node.op_type() != "Dropout")
                 fail_node("has a second output '" + node.output(i) + "', which is not supported");
 
+        if (node.op_type() == "Shape" && any_computed) {
+            fold_shape(node, in, out);
+            return;
+        }
         if (!any_computed) {
             fold(node, in, out);
             return;
@@ -218,7 +222,16 @@ private:
             return;
         }
         std::vector<const Constant*> args;
-        for (const Operand& o : in) args.push_back(o.constant);
+        bool placeholder = false;
+        for (const Operand& o : in) {
+            args.push_back(o.constant);
+            placeholder = placeholder || (o.constant && o.constant->batch_placeholder);
+        }
+        static const std::set<std::string> shape_plumbing = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Cast",
+                                                             "Identity"};
+        if (placeholder && !shape_plumbing.count(node.op_type()))
+            fail_node("computes with the batch size (from Shape); only x.view(x.size(0), ...)-style shape "
+                      "plumbing into a Reshape is supported");
         Constant result;
         bool ok = false;
         try {
@@ -229,7 +242,23 @@ private:
         if (!ok) fail_node("is not supported");
         for (float v : result.tensor.data)
             if (!std::isfinite(v)) fail_node("produces NaN or Inf from its constant inputs");
+        result.batch_placeholder = placeholder;
         consts_[out] = std::move(result);
+    }
+
+    // Shape of a computed tensor: its per-sample shape is known at import; the batch entry
+    // becomes 0 (see Constant::batch_placeholder).
+    void fold_shape(const onnx::NodeProto& node, const std::vector<Operand>& in, const std::string& out) {
+        const int x = need_computed(in.at(0));
+        if (attr_int(node, "start", 0) != 0 || onnx_import::find_attribute(node, "end"))
+            fail_node("with start/end attributes is not supported");
+        Constant c;
+        c.dtype = onnx::TensorProto::INT64;
+        c.tensor.data.push_back(0.0f);
+        for (int64_t d : shape(x)) c.tensor.data.push_back(static_cast<float>(d));
+        c.tensor.shape = {static_cast<int64_t>(c.tensor.data.size())};
+        c.batch_placeholder = true;
+        consts_[out] = std::move(c);
     }
 
     void convert_computed(const onnx::NodeProto& node, const std::vector<Operand>& in, const std::string& out) {
@@ -276,6 +305,13 @@ private:
             convert_binary(op, arg(0), arg(1), out);
         } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
             convert_qdq(op == "QuantizeLinear", arg(0), arg(1), arg(2), out);
+        } else if (op == "Softmax" || op == "LogSoftmax") {
+            const int x = need_computed(arg(0));
+            if (shape(x).size() != 1)
+                fail_node("over a per-sample " + shape_to_string(shape(x)) + " tensor; only [N, classes] is supported");
+            const int64_t axis = attr_int(node, "axis", -1);
+            if (axis != 1 && axis != -1) fail_node("axis " + std::to_string(axis) + " would mix samples");
+            emit(make(op == "Softmax" ? OpKind::Softmax : OpKind::LogSoftmax, {x}), out, shape(x));
         } else {
             fail_node("is not supported");
         }

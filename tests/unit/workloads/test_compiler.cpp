@@ -102,6 +102,18 @@ int count_ops(const Program& p, OpCode op) {
     return n;
 }
 
+// What `sotsim run` scans from MNIST-style data: pixels k/255.
+AnalysisOptions pixels() {
+    AnalysisOptions o;
+    o.input.kind = InputDomain::Kind::Grid;
+    o.input.lo = 0;
+    o.input.hi = 1;
+    o.input.step = 1.0 / 255;
+    o.input.levels = 255;
+    o.input.source = "test pixels";
+    return o;
+}
+
 }  // namespace
 
 TEST_CASE("weight grids of QAT exports are recovered exactly", "[compiler]") {
@@ -109,9 +121,10 @@ TEST_CASE("weight grids of QAT exports are recovered exactly", "[compiler]") {
     binary << 0.25f, -0.25f, 0.25f, 0.25f, -0.25f, -0.25f, 0.25f, -0.25f, 0.25f, 0.25f, -0.25f, 0.25f;
     const QuantizedWeights b = quantize_weights(binary, 4);
     CHECK(b.bits == 1);
-    CHECK(b.scale == Approx(0.25f));
+    CHECK(b.max_scale() == Approx(0.25f));
+    CHECK_FALSE(b.per_channel);
     CHECK(b.on_grid);
-    CHECK((b.q.cast<float>() * b.scale - binary).cwiseAbs().maxCoeff() == 0.0f);
+    CHECK((b.q.cast<float>() * b.max_scale() - binary).cwiseAbs().maxCoeff() == 0.0f);
 
     std::mt19937 rng(5);
     std::uniform_int_distribution<int> q7(-7, 7);
@@ -161,7 +174,7 @@ TEST_CASE("placement keeps a unit's row blocks on one tile and falls back to tim
 TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[compiler]") {
     const Network net = binary_mlp(100, 40, 10, 1);
     const Config cfg = small_chip(32, 32, 4, 8);
-    const CompiledModel m = compile_network(net, cfg);
+    const CompiledModel m = compile_network(net, cfg, pixels());
     REQUIRE(m.layers.size() == 2);
     const int R = phys::AnalogMacro::logical_rows(cfg, 1), C = phys::AnalogMacro::logical_cols(cfg, 1);
     CHECK(m.layers[0].row_blocks == (100 + R - 1) / R);
@@ -186,7 +199,7 @@ TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[
 TEST_CASE("a network larger than the chip is time-multiplexed with explicit rewrites", "[compiler]") {
     const Network net = binary_mlp(100, 40, 10, 2);
     const Config cfg = small_chip(32, 32, 1, 2);
-    const CompiledModel m = compile_network(net, cfg);
+    const CompiledModel m = compile_network(net, cfg, pixels());
     CHECK_FALSE(m.resident);
     CHECK(m.rewrites_per_batch == count_ops(m.program, OpCode::Program));
     CHECK(m.rewrites_per_batch == static_cast<int>(m.program.blocks.size()));
@@ -198,7 +211,7 @@ TEST_CASE("sense-amp thresholds reproduce sign(BN(acc)) for every column", "[com
     Config cfg = small_chip(64, 64, 2, 4);
     cfg.periphery.readout = ReadoutKind::SenseAmp;
     std::vector<std::string> notes;
-    const std::vector<LayerPlan> plans = analyse_layers(net, cfg, notes);
+    const std::vector<LayerPlan> plans = analyse_layers(net, cfg, pixels(), notes);
     REQUIRE(plans.size() == 2);
     const LayerPlan& l1 = plans[0];
     REQUIRE(l1.readout == ReadoutKind::SenseAmp);
@@ -233,7 +246,9 @@ TEST_CASE("raw inputs are quantized and the quantization is part of the referenc
     for (std::size_t i = 0; i < net.nodes.size(); ++i) net.values[net.nodes[i].output].producer = static_cast<int>(i);
     Config cfg = small_chip(64, 64, 2, 4);
     cfg.periphery.input.bits = 4;
-    const CompiledModel m = compile_network(net, cfg);
+    AnalysisOptions range;  // real inputs in [0, 1], as --input-range 0:1 says
+    range.input = parse_input_range("0:1");
+    const CompiledModel m = compile_network(net, cfg, range);
     REQUIRE(m.layers[0].input_bits == 4);
     CHECK(m.layers[0].input == InputEncoding::BitSerial);
     CHECK(m.quantized.nodes.size() > net.nodes.size());
@@ -256,7 +271,7 @@ TEST_CASE("unbounded MVM inputs and residual graphs are rejected naming the node
     net.nodes[4].kind = OpKind::Relu;  // sign1 -> relu: the second layer's input is unbounded
     const Config cfg = small_chip(64, 64, 2, 4);
     try {
-        compile_network(net, cfg);
+        compile_network(net, cfg, pixels());
         FAIL("expected a WorkloadError");
     } catch (const WorkloadError& e) {
         CHECK(std::string(e.what()).find("fc2") != std::string::npos);

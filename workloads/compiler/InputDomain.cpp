@@ -1,0 +1,124 @@
+#include "workloads/compiler/InputDomain.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "workloads/import/WorkloadError.h"
+
+namespace sotsim::workloads {
+
+namespace {
+
+constexpr int kMaxGridLevels = 65535;
+constexpr double kGridTolerance = 1e-3;  // in steps; float32 data carries ~1e-7 relative error
+
+bool on_grid(double v, double lo, double step, int levels) {
+    const double k = (v - lo) / step;
+    const double r = std::nearbyint(k);
+    return std::fabs(k - r) <= kGridTolerance && r >= 0 && r <= levels;
+}
+
+std::string num(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+
+}  // namespace
+
+std::string InputDomain::describe() const {
+    switch (kind) {
+        case Kind::Unknown: return "unknown";
+        case Kind::Range: return "[" + num(lo) + ", " + num(hi) + "]";
+        case Kind::Grid:
+            if (levels == 1 && lo == 0.0 && hi == 1.0) return "{0,1}";
+            if (pm1()) return "{-1,+1}";
+            return std::to_string(levels + 1) + " levels " + num(lo) + " + k*" + num(step) + " in [" + num(lo) + ", " +
+                   num(hi) + "]";
+    }
+    return "?";
+}
+
+InputDomain scan_input_domain(const Batch& data, const std::string& file) {
+    InputDomain d;
+    d.source = "the data (" + file + ")";
+    std::vector<float> v(data.data(), data.data() + data.size());
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+            throw WorkloadError(file, "sample " + std::to_string(i / std::max<Eigen::Index>(1, data.cols())) +
+                                          " holds " + num(v[i]) + "; inputs must be finite");
+    if (v.empty()) throw WorkloadError(file, "no samples to scan for the input domain");
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    d.lo = v.front();
+    d.hi = v.back();
+    if (v.size() == 1) {  // a constant input: treat as the lower level of a 1-step grid
+        d.kind = InputDomain::Kind::Grid;
+        d.step = 1;
+        d.levels = 1;
+        d.hi = d.lo + 1;
+        return d;
+    }
+    // The step is the smallest gap between distinct values, or an integer fraction of it
+    // when the data skips levels (checked against every value).
+    double gap = v[1] - v[0];
+    for (std::size_t i = 2; i < v.size(); ++i) gap = std::min<double>(gap, v[i] - v[i - 1]);
+    if (v.size() <= static_cast<std::size_t>(kMaxGridLevels) + 1)
+        for (int div = 1; div <= 4; ++div) {
+            const double step = gap / div;
+            const double span = (d.hi - d.lo) / step;
+            if (span > kMaxGridLevels + 0.5) break;
+            const int levels = static_cast<int>(std::nearbyint(span));
+            if (std::fabs(span - levels) > kGridTolerance) continue;
+            const double exact = (d.hi - d.lo) / levels;  // the step that ends exactly on hi
+            if (std::all_of(v.begin(), v.end(), [&](float x) { return on_grid(x, d.lo, exact, levels); })) {
+                d.kind = InputDomain::Kind::Grid;
+                d.step = exact;
+                d.levels = levels;
+                if (levels == 1 && d.lo == -1.0 && d.hi == 1.0) d.step = 2;
+                return d;
+            }
+        }
+    d.kind = InputDomain::Kind::Range;
+    if (v.size() <= 4096) d.values = std::move(v);  // lets the compiler see whether Sign(x - t) meets 0
+    return d;
+}
+
+InputDomain parse_input_range(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) throw std::invalid_argument("--input-range must be LO:HI (got '" + text + "')");
+    InputDomain d;
+    try {
+        std::size_t n1 = 0, n2 = 0;
+        const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+        d.lo = std::stod(a, &n1);
+        d.hi = std::stod(b, &n2);
+        if (n1 != a.size() || n2 != b.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+        throw std::invalid_argument("--input-range must be LO:HI with two numbers (got '" + text + "')");
+    }
+    if (!std::isfinite(d.lo) || !std::isfinite(d.hi) || !(d.lo < d.hi))
+        throw std::invalid_argument("--input-range needs finite LO < HI (got '" + text + "')");
+    d.kind = InputDomain::Kind::Range;
+    d.source = "--input-range " + text;
+    return d;
+}
+
+void check_input_domain(const InputDomain& d, const Batch& data, const std::string& file) {
+    if (!d.known()) return;
+    for (Eigen::Index r = 0; r < data.rows(); ++r)
+        for (Eigen::Index c = 0; c < data.cols(); ++c) {
+            const double x = data(r, c);
+            const bool ok = d.kind == InputDomain::Kind::Grid ? std::isfinite(x) && on_grid(x, d.lo, d.step, d.levels)
+                                                              : x >= d.lo && x <= d.hi;
+            if (!ok)
+                throw WorkloadError(file, "sample " + std::to_string(r) + " element " + std::to_string(c) + " value " +
+                                              num(x) + " is outside the compiled input domain " + d.describe() +
+                                              " (from " + d.source + ")");
+        }
+}
+
+}  // namespace sotsim::workloads

@@ -21,7 +21,9 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev ngspice gtkwave
   python3 python3-numpy python3-matplotlib python3-yaml python3-onnx
+  nlohmann-json3-dev
   dataset-fashion-mnist
+  slurmctld slurmd slurm-client munge
 )
 [[ $WITH_TRAINING == 1 ]] && PACKAGES+=(python3-torch)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
@@ -39,7 +41,17 @@ done
 if ((${#missing[@]})); then
   echo "setup.sh: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packages such as munge and slurmd would start system daemons from their postinst; the
+  # tests start their own (scripts/slurm-local.sh), so deny service starts while installing.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && own_policy=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  ((own_policy)) && $SUDO rm -f "$policy"
+  ((status == 0)) || exit "$status"
 fi
 
 # MNIST: the original IDX files (60,000 training digits, the standard 10,000-digit t10k test

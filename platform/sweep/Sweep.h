@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,6 +43,17 @@ struct SweepWorkload {
     long samples = 0;       // > 0
 };
 
+// Slurm job options (the sweep file's `slurm:` section; `sotsim sweep` flags override them).
+struct SlurmSettings {
+    std::string partition;      // "" = the cluster's default partition
+    std::string time;           // per task, Slurm format ("30", "1:00:00", "2-00:00:00"); "" = default
+    int cpus_per_task = 1;      // each task runs its points with -j cpus_per_task
+    std::string mem;            // per task, Slurm format ("2G", "500M"); "" = default
+    int throttle = 0;           // at most this many tasks at once (--array=...%N); 0 = no limit
+    int chunk = 0;              // points per task; 0 = automatic (at most 1000 tasks)
+    std::vector<std::string> sbatch_args;   // passed to sbatch as they are
+};
+
 struct SweepSpec {
     std::string file;                       // the sweep file as given
     std::string base;                       // absolute path of the base chip config
@@ -53,6 +65,7 @@ struct SweepSpec {
     std::vector<std::string> metrics;       // dotted paths into report.json
     std::vector<std::string> set;           // fixed overrides "key=value", file order
     std::uint64_t base_seed = 1;            // sim.seed of base + set (repeat 0 keeps it)
+    SlurmSettings slurm;
 };
 
 // One run of the simulator.
@@ -71,6 +84,13 @@ struct SweepOptions {
     bool resume = false;        // skip points whose points/<id>/report.json exists
     bool quiet = false;         // no progress line
     std::string runner_exe;     // the sotsim executable each point runs (`/proc/self/exe`)
+    bool force = false;         // resume although the inputs changed (see SweepManifest.h)
+    std::string dataset_digest; // SHA-256 of the workload's samples, for the manifest ("" = unknown)
+    // Worker mode (a Slurm array task): run only these point indices, next to other
+    // workers in the same directory. It needs the manifest written at submission and
+    // refuses to run if the inputs changed since; it writes no results.csv.
+    bool worker = false;
+    std::vector<std::size_t> only_points;
 };
 
 struct SweepSummary {
@@ -103,6 +123,19 @@ std::vector<SweepPoint> expand(const SweepSpec& spec);
 // truncated to 53 bits, so every seed survives a round trip through a JSON/double number.
 std::uint64_t derive_seed(std::uint64_t base, int repeat);
 
+// The child's config overrides for `point`: the sweep's `set`, then the point's values.
+std::vector<std::string> point_overrides(const SweepSpec& spec, const SweepPoint& point);
+
+// The resolved config (config::to_yaml) the point's `sotsim run` runs with and embeds in
+// its report.json: base + overrides + its seed, made ideal if the sweep is.
+std::string point_config_yaml(const SweepSpec& spec, const SweepPoint& point);
+
+// "3-5,9,12": point indices (0-based, inclusive ranges); each must be < total. Throws
+// SweepError naming the problem.
+std::vector<std::size_t> parse_point_list(const std::string& text, std::size_t total);
+// The inverse: sorted indices as compact ranges.
+std::string format_point_list(const std::vector<std::size_t>& sorted_indices);
+
 // Arguments (after argv[0]) of the `sotsim run` child for `point`, writing into `out_dir`.
 std::vector<std::string> runner_arguments(const SweepSpec& spec, const SweepPoint& point,
                                           const std::string& out_dir);
@@ -112,6 +145,19 @@ std::vector<std::string> runner_arguments(const SweepSpec& spec, const SweepPoin
 // after SIGINT/SIGTERM (then `interrupted` is set and finished points are kept).
 // Throws SweepError for usage errors (e.g. DIR holds results and resume is false).
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options);
+
+// Rebuilds DIR/results.csv from the point files (what the collect job of a Slurm array
+// runs): checks the manifest against the current inputs (a change is a SweepError naming
+// it) and every finished report against its point's resolved config and model (a mismatch
+// is a `stale` row). Points without a result have no row and count as not_run.
+SweepSummary collect_sweep(const SweepSpec& spec, const SweepOptions& options);
+
+// Prepares DIR as a resume would (exclusive lock, manifest check with options.force,
+// leftovers and stale results removed) and calls `with_points` with the indices of the
+// points that still need a run, while the directory is still locked. The Slurm backend
+// submits them from there.
+void plan_sweep(const SweepSpec& spec, const SweepOptions& options,
+                const std::function<void(const std::vector<std::size_t>&)>& with_points);
 
 // Process exit status for a finished sweep: 130 if interrupted, 1 if any point failed, else 0.
 int exit_status(const SweepSummary& summary);

@@ -1,10 +1,12 @@
 // Point expansion (grid / zip x seeds), seed derivation, point ids and the child's arguments.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "platform/sweep/Sweep.h"
 
 #include "models/physics/Rng.h"
+#include "platform/config/ConfigLoader.h"
 #include "platform/sweep/SweepText.h"
 
 namespace sotsim::sweep {
@@ -105,13 +107,66 @@ std::vector<std::string> SweepParameter::keys() const {
     return out;
 }
 
+std::vector<std::string> point_overrides(const SweepSpec& spec, const SweepPoint& point) {
+    std::vector<std::string> out = spec.set;
+    for (std::size_t i = 0; i < point.values.size(); ++i)
+        for (const std::string& key : spec.parameters[i].keys()) out.push_back(key + "=" + point.values[i]);
+    return out;
+}
+
+std::string point_config_yaml(const SweepSpec& spec, const SweepPoint& point) {
+    // As `sotsim run` builds it: --set overrides, then --seed as the last one, then --ideal.
+    std::vector<std::string> overrides = point_overrides(spec, point);
+    overrides.push_back("sim.seed=" + std::to_string(point.seed));
+    Config cfg = config::load_config(spec.base, overrides);
+    if (spec.ideal) cfg = make_ideal(cfg);
+    return config::to_yaml(cfg);
+}
+
+std::vector<std::size_t> parse_point_list(const std::string& text, std::size_t total) {
+    std::vector<std::size_t> out;
+    auto number = [&](const std::string& s) -> std::size_t {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18)
+            throw SweepError("--points '" + text + "': '" + s + "' is not a point index");
+        const std::size_t v = std::stoull(s);
+        if (v >= total)
+            throw SweepError("--points '" + text + "': point " + s + " does not exist (the sweep has " +
+                             std::to_string(total) + " points, 0-" + std::to_string(total - 1) + ")");
+        return v;
+    };
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        const std::string item = text.substr(start, comma - start);
+        const std::size_t dash = item.find('-');
+        const std::size_t a = number(item.substr(0, dash));
+        const std::size_t b = dash == std::string::npos ? a : number(item.substr(dash + 1));
+        if (b < a) throw SweepError("--points '" + text + "': range '" + item + "' runs backwards");
+        for (std::size_t i = a; i <= b; ++i) out.push_back(i);
+        start = comma + 1;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+std::string format_point_list(const std::vector<std::size_t>& idx) {
+    std::string out;
+    for (std::size_t i = 0; i < idx.size();) {
+        std::size_t j = i;
+        while (j + 1 < idx.size() && idx[j + 1] == idx[j] + 1) ++j;
+        out += (out.empty() ? "" : ",") + std::to_string(idx[i]);
+        if (j > i) out += "-" + std::to_string(idx[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
 std::vector<std::string> runner_arguments(const SweepSpec& spec, const SweepPoint& point,
                                           const std::string& out_dir) {
     std::vector<std::string> args = {"run", "-c", spec.base};
-    for (const auto& s : spec.set) args.insert(args.end(), {"--set", s});
-    for (std::size_t i = 0; i < point.values.size(); ++i)
-        for (const std::string& key : spec.parameters[i].keys())
-            args.insert(args.end(), {"--set", key + "=" + point.values[i]});
+    for (const auto& s : point_overrides(spec, point)) args.insert(args.end(), {"--set", s});
     args.insert(args.end(), {"--seed", std::to_string(point.seed), "-w", spec.workload.model,
                              "--dataset", spec.workload.dataset});
     if (!spec.workload.labels.empty()) args.insert(args.end(), {"--labels", spec.workload.labels});

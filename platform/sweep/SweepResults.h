@@ -8,7 +8,9 @@
 
 namespace sotsim::sweep {
 
-enum class PointStatus { NotRun, Ok, Failed };
+// Stale: a report.json exists but was not computed with this point's inputs (its resolved
+// config or model hash differ): never a result; --resume runs the point again.
+enum class PointStatus { NotRun, Ok, Failed, Stale };
 
 struct PointResult {
     PointStatus status = PointStatus::NotRun;
@@ -16,13 +18,22 @@ struct PointResult {
     std::string error;                  // failure message, or notes about missing metrics
 };
 
+// What a point's report.json must show to count as this point's result.
+struct PointExpectation {
+    std::string config_yaml;    // point_config_yaml(spec, point)
+    std::string model_sha256;   // of the workload's model file
+};
+
 // Reads `metrics` (dotted paths) from a report.json. A metric whose value is an object with
 // a "value" member uses that member (quantities are written as {value, unit}). A missing or
-// non-scalar metric gives an empty cell and a note in `error`; the status stays Ok.
-PointResult read_report(const std::string& report_json, const std::vector<std::string>& metrics);
+// non-scalar metric gives an empty cell and a note in `error`; the status stays Ok. With
+// `expect`, a report whose embedded resolved config or model hash differ is Stale, with the
+// first differing config key in `error`.
+PointResult read_report(const std::string& report_json, const std::vector<std::string>& metrics,
+                        const PointExpectation* expect = nullptr);
 
 // results.csv: one column per parameter (its key path), seed, one per metric, status, error;
-// one row per point that ran (ok or failed), in point order. Written atomically.
+// one row per point that ran (ok, failed or stale), in point order. Written atomically.
 void write_results_csv(const std::string& path, const SweepSpec& spec,
                        const std::vector<SweepPoint>& points, const std::vector<PointResult>& results);
 

@@ -6,10 +6,12 @@
 // period or on a second signal), deletes their .tmp directories and writes results.csv.
 // Because a point only becomes "finished" by one rename(2), a resumed sweep runs every
 // unfinished point exactly once more and never a finished one.
-#include <dirent.h>
+//
+// No orphans: children die with the sweep (PR_SET_PDEATHSIG, ChildProcess.cpp), even on
+// SIGKILL. Each attempt writes into its own points/<id>.tmp.<host>.<pid>/, named after the
+// process that owns it, so nothing a dead owner's child might still write can land in a
+// later attempt's directory, and only the owner renames its attempt into place.
 #include <fcntl.h>
-#include <ftw.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,14 +24,18 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "platform/config/ConfigLoader.h"
+#include "platform/sweep/ChildProcess.h"
 #include "platform/sweep/Sweep.h"
+#include "platform/sweep/SweepFs.h"
+#include "platform/sweep/SweepManifest.h"
 #include "platform/sweep/SweepResults.h"
 #include "platform/sweep/SweepText.h"
-
-extern char** environ;
 
 namespace sotsim::sweep {
 namespace {
@@ -66,53 +72,7 @@ private:
     struct sigaction old_int_ {}, old_term_ {};
 };
 
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-void make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
-        throw SweepError(path + ": cannot create directory: " + std::strerror(errno));
-}
-
-void make_dirs(const std::string& path) {
-    std::string partial;
-    std::stringstream ss(path);
-    if (!path.empty() && path.front() == '/') partial = "/";
-    for (std::string part; std::getline(ss, part, '/');) {
-        if (part.empty()) continue;
-        partial += (partial.empty() || partial.back() == '/' ? "" : "/") + part;
-        make_dir(partial);
-    }
-}
-
-std::vector<std::string> list_dir(const std::string& path) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(path.c_str())) {
-        while (const dirent* e = ::readdir(d)) {
-            const std::string n = e->d_name;
-            if (n != "." && n != "..") names.push_back(n);
-        }
-        ::closedir(d);
-    }
-    return names;
-}
-
-extern "C" int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
-    return ::remove(path);
-}
-
-void remove_tree(const std::string& path) {
-    if (exists(path)) ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
+bool exists(const std::string& path) { return path_exists(path); }
 
 std::string last_nonempty_line(const std::string& text) {
     std::stringstream ss(text);
@@ -125,21 +85,6 @@ std::string last_nonempty_line(const std::string& text) {
         if (!line.empty()) last = line;
     }
     return last;
-}
-
-// What the sweep must not change between a run and its --resume: everything that decides a
-// point's result except the parameter values (those are in the point ids).
-std::string manifest_text(const SweepSpec& spec) {
-    std::string m = "base: " + spec.base + "\n";
-    m += "base_sha: " + std::to_string(fnv1a64(read_text(spec.base))) + "\n";
-    m += "model: " + spec.workload.model + "\n";
-    m += "dataset: " + spec.workload.dataset + "\n";
-    m += "labels: " + spec.workload.labels + "\n";
-    m += "split: " + spec.workload.split + "\n";
-    m += "samples: " + std::to_string(spec.workload.samples) + "\n";
-    m += std::string("ideal: ") + (spec.ideal ? "true" : "false") + "\n";
-    for (const auto& s : spec.set) m += "set: " + s + "\n";
-    return m;
 }
 
 struct Running {
@@ -173,24 +118,39 @@ public:
         if (lock_fd_ >= 0) ::close(lock_fd_);
     }
 
-    SweepSummary run() {
+    // Prepares the directory (lock, manifest, leftovers) and returns the points that still
+    // need a run, in order; stale point directories are removed.
+    std::vector<std::size_t> plan() {
         prepare();
         std::vector<std::size_t> queue;
-        for (std::size_t i = 0; i < points_.size(); ++i) {
+        std::size_t stale = 0;
+        for (const std::size_t i : selection()) {
             const std::string final_dir = points_dir_ + "/" + points_[i].id;
             if (exists(final_dir + "/report.json")) {
-                results_[i] = read_report(final_dir + "/report.json", spec_.metrics);
-                ++summary_.skipped;
-            } else {
-                // A point directory without its report was tampered with: not a result.
-                remove_tree(final_dir);
-                // A failed point of an earlier run is retried (documented in docs/sweeps.md).
-                ::remove((points_dir_ + "/" + points_[i].id + ".failed").c_str());
-                queue.push_back(i);
+                PointResult r = read_checked(i, final_dir + "/report.json");
+                if (r.status == PointStatus::Ok) {
+                    results_[i] = std::move(r);
+                    ++summary_.skipped;
+                    continue;
+                }
+                // Computed with other inputs (resume --force after an edit) or unreadable:
+                // not a result of this sweep; it runs again.
+                ++stale;
             }
+            // A point directory without its report was tampered with: not a result.
+            remove_tree(final_dir);
+            // A failed point of an earlier run is retried (documented in docs/sweeps.md).
+            ::remove((points_dir_ + "/" + points_[i].id + ".failed").c_str());
+            queue.push_back(i);
         }
+        if (stale > 0 && !opt_.quiet)
+            std::fprintf(stderr, "sweep: %zu finished point(s) do not match the current inputs and run again\n", stale);
         write_csv();
+        return queue;
+    }
 
+    SweepSummary run() {
+        const std::vector<std::size_t> queue = plan();
         StopSignals signals;
         std::size_t next = 0;
         auto forwarded_at = std::chrono::steady_clock::time_point{};
@@ -223,17 +183,42 @@ public:
             std::fputc('\n', stderr);
             std::fflush(stderr);
         }
-        summary_.total = points_.size();
-        for (const auto& r : results_) {
+        return summarize();
+    }
+
+    // results.csv from the point files alone (after a Slurm array): every finished report
+    // is checked against its point's inputs; a stale one is reported, never taken.
+    SweepSummary collect() {
+        if (!has_manifest(dir_)) throw SweepError(dir_ + ": not a sweep directory (no sweep.manifest)");
+        prepare();
+        for (std::size_t i = 0; i < points_.size(); ++i) {
+            const std::string final_dir = points_dir_ + "/" + points_[i].id;
+            const std::string failed = points_dir_ + "/" + points_[i].id + ".failed";
+            if (exists(final_dir + "/report.json")) {
+                results_[i] = read_checked(i, final_dir + "/report.json");
+            } else if (exists(failed)) {
+                results_[i].status = PointStatus::Failed;
+                results_[i].metrics.assign(spec_.metrics.size(), "");
+                results_[i].error = first_line(failed);
+            }
+        }
+        write_csv();
+        return summarize();
+    }
+
+private:
+    SweepSummary summarize() {
+        summary_.total = selection().size();
+        for (const std::size_t i : selection()) {
+            const PointResult& r = results_[i];
             if (r.status == PointStatus::Ok) ++summary_.ok;
-            else if (r.status == PointStatus::Failed) ++summary_.failed;
-            else ++summary_.not_run;
+            else if (r.status == PointStatus::NotRun) ++summary_.not_run;
+            else ++summary_.failed;
         }
         summary_.results_csv = csv_;
         return summary_;
     }
 
-private:
     const SweepSpec& spec_;
     const SweepOptions& opt_;
     std::vector<SweepPoint> points_;
@@ -243,69 +228,107 @@ private:
     int jobs_ = 1;
     bool progress_ = false;
     int lock_fd_ = -1;
+    std::string attempt_suffix_;   // ".tmp.<host>.<pid>": this process's attempt directories
+    std::string model_sha_;
     std::string last_progress_;
     SweepSummary summary_;
+
+    // All points, or a worker's share.
+    std::vector<std::size_t> selection() const {
+        if (opt_.worker) return opt_.only_points;
+        std::vector<std::size_t> all(points_.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        return all;
+    }
 
     void prepare() {
         if (opt_.runner_exe.empty() || ::access(opt_.runner_exe.c_str(), X_OK) != 0)
             throw SweepError("sweep runner '" + opt_.runner_exe + "' is not an executable file");
+        if (exists(dir_) && !is_directory(dir_))
+            throw SweepError(dir_ + ": exists and is not a directory (-o names the sweep's output directory)");
+        char host[256] = "host";
+        ::gethostname(host, sizeof host - 1);
+        attempt_suffix_ = std::string(".tmp.") + host + "." + std::to_string(::getpid());
+        const Manifest current = make_manifest(spec_, opt_.dataset_digest);
+        model_sha_ = current.field("model_sha256");
+        if (opt_.worker) prepare_worker(current);
+        else prepare_coordinator(current);
+        make_dirs(points_dir_);
+        // Leftovers of a run killed without cleanup (SIGKILL, power loss, a cancelled task)
+        // are never results. A worker only touches its own points: other tasks run beside it.
+        std::set<std::string> mine;
+        for (const std::size_t i : selection()) mine.insert(points_[i].id);
+        for (const auto& name : list_dir(points_dir_)) {
+            const auto tmp = name.find(".tmp");
+            if (tmp == std::string::npos) continue;
+            if (!opt_.worker || mine.count(name.substr(0, tmp))) remove_tree(points_dir_ + "/" + name);
+        }
+    }
+
+    // The local backend, a collect or a resume: the only process in the directory.
+    void prepare_coordinator(const Manifest& current) {
         make_dirs(dir_);
         // One sweep per directory: two writers would run points twice and race on the CSV.
         lock_fd_ = ::open((dir_ + "/.sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-            throw SweepError(dir_ + ": another sweep is running in this directory");
+            throw SweepError(dir_ + ": another sweep (or a Slurm task of this one) is running in this directory");
         const bool has_results = !list_dir(points_dir_).empty() || exists(csv_);
         if (has_results && !opt_.resume)
             throw SweepError(dir_ + ": already holds sweep results; use --resume to continue it or choose another output directory");
-        const std::string manifest_path = dir_ + "/sweep.manifest";
-        const std::string manifest = manifest_text(spec_);
-        if (has_results && exists(manifest_path) && read_text(manifest_path) != manifest)
-            throw SweepError(dir_ + ": was started with a different base config, workload or set overrides (see " +
-                             manifest_path + "); use a new output directory");
-        write_file_atomic(manifest_path, manifest);
-        make_dir(points_dir_);
-        // Leftovers of a run killed without cleanup (SIGKILL, power loss) are never results.
-        for (const auto& name : list_dir(points_dir_))
-            if (ends_with(name, ".tmp")) remove_tree(points_dir_ + "/" + name);
+        if (has_results) check_inputs(current, opt_.force);
+        write_manifest(dir_, current);
+    }
+
+    // A Slurm array task: many run at once in the same directory (shared lock), on inputs
+    // fixed at submission.
+    void prepare_worker(const Manifest& current) {
+        if (!has_manifest(dir_))
+            throw SweepError(dir_ + ": no sweep manifest; --points runs a share of a sweep prepared by "
+                             "`sotsim sweep --backend slurm`");
+        lock_fd_ = ::open((dir_ + "/.sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_SH | LOCK_NB) != 0)
+            throw SweepError(dir_ + ": a local sweep or collect holds this directory");
+        check_inputs(current, /*force=*/false);
+    }
+
+    void check_inputs(const Manifest& current, bool force) {
+        if (!has_manifest(dir_)) {
+            if (force) return;
+            throw SweepError(dir_ + ": holds results but no sweep.manifest, so its inputs are unknown; "
+                             "use --force to resume anyway or a new output directory");
+        }
+        const std::string changes = describe_changes(read_manifest(dir_), current);
+        if (changes.empty() || force) return;
+        throw SweepError(dir_ + ": inputs changed since this sweep started: " + changes + " (see " + dir_ +
+                         "/sweep.manifest); use a new output directory, or --force to resume anyway "
+                         "(finished points whose report no longer matches run again)");
+    }
+
+    // A finished point's report, checked against what this point must have run.
+    PointResult read_checked(std::size_t i, const std::string& report) {
+        PointExpectation expect;
+        expect.model_sha256 = model_sha_;
+        try {
+            expect.config_yaml = point_config_yaml(spec_, points_[i]);
+        } catch (const config::ConfigError& e) {
+            PointResult r;
+            r.status = PointStatus::Stale;
+            r.metrics.assign(spec_.metrics.size(), "");
+            r.error = std::string("stale result: the point's config no longer loads: ") + e.what();
+            return r;
+        }
+        return read_report(report, spec_.metrics, &expect);
     }
 
     void launch(std::size_t i) {
         const SweepPoint& p = points_[i];
-        const std::string tmp = points_dir_ + "/" + p.id + ".tmp";
+        const std::string tmp = points_dir_ + "/" + p.id + attempt_suffix_;
         remove_tree(tmp);
-        make_dir(tmp);
-        const std::vector<std::string> args = runner_arguments(spec_, p, tmp);
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(opt_.runner_exe.c_str()));
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-
-        const std::string log = tmp + "/log.txt";
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        // Own process group: a terminal ^C reaches only the sweep, which forwards it once to
-        // each child group (including anything the child started).
-        posix_spawnattr_setpgroup(&attr, 0);
-        sigset_t none, defaults;
-        sigemptyset(&none);
-        sigemptyset(&defaults);
-        sigaddset(&defaults, SIGINT);
-        sigaddset(&defaults, SIGTERM);
-        sigaddset(&defaults, SIGPIPE);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &defaults);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        pid_t pid = -1;
-        const int rc = ::posix_spawn(&pid, opt_.runner_exe.c_str(), &fa, &attr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (rc != 0) {
-            record_failure(i, tmp, std::string("cannot start ") + opt_.runner_exe + ": " + std::strerror(rc));
+        make_dirs(tmp);
+        std::string error;
+        const pid_t pid = spawn_point_process(opt_.runner_exe, runner_arguments(spec_, p, tmp), tmp + "/log.txt", error);
+        if (pid < 0) {
+            record_failure(i, tmp, "cannot start " + opt_.runner_exe + ": " + error);
             return;
         }
         running_.push_back({pid, i, tmp});
@@ -342,7 +365,8 @@ private:
                 record_failure(r.point, r.tmp_dir, "cannot move results to " + final_dir + ": " + std::strerror(errno));
                 return;
             }
-            results_[r.point] = read_report(final_dir + "/report.json", spec_.metrics);
+            results_[r.point] = read_checked(r.point, final_dir + "/report.json");
+            log_point(r.point);
             write_csv();
             return;
         }
@@ -372,10 +396,24 @@ private:
         results_[i].status = PointStatus::Failed;
         results_[i].metrics.assign(spec_.metrics.size(), "");
         results_[i].error = error;
+        log_point(i);
         write_csv();
     }
 
-    void write_csv() { write_results_csv(csv_, spec_, points_, results_); }
+    // The CSV is the coordinator's: workers of a Slurm array only write point files.
+    void write_csv() {
+        if (!opt_.worker) write_results_csv(csv_, spec_, points_, results_);
+    }
+
+    // A worker's task log gets one line per point, so a cluster run can be audited.
+    void log_point(std::size_t i) {
+        if (!opt_.worker) return;
+        const PointResult& r = results_[i];
+        std::printf("sweep: point %s %s%s%s\n", points_[i].id.c_str(),
+                    r.status == PointStatus::Ok ? "ok" : r.status == PointStatus::Stale ? "stale" : "failed",
+                    r.error.empty() ? "" : ": ", r.error.c_str());
+        std::fflush(stdout);
+    }
 
     void show_progress() {
         if (!progress_) return;
@@ -398,6 +436,22 @@ private:
 
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
     return Runner(spec, options).run();
+}
+
+SweepSummary collect_sweep(const SweepSpec& spec, const SweepOptions& options) {
+    SweepOptions o = options;
+    o.resume = true;    // a collect reads what is there
+    o.force = false;    // and refuses results of changed inputs
+    o.worker = false;
+    return Runner(spec, o).collect();
+}
+
+void plan_sweep(const SweepSpec& spec, const SweepOptions& options,
+                const std::function<void(const std::vector<std::size_t>&)>& with_points) {
+    SweepOptions o = options;
+    o.worker = false;
+    Runner runner(spec, o);
+    with_points(runner.plan());
 }
 
 }  // namespace sotsim::sweep

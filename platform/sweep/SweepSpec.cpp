@@ -36,7 +36,7 @@ public:
     SweepSpec parse(const YAML::Node& root) {
         if (!root.IsMap()) fail(root, "a sweep file must be a mapping with base, workload, parameters, metrics");
         static const std::vector<std::string> kTop = {"base", "workload", "ideal", "mode",
-                                                      "parameters", "seeds", "metrics", "set"};
+                                                      "parameters", "seeds", "metrics", "set", "slurm"};
         check_keys(root, kTop, "sweep key");
 
         SweepSpec spec;
@@ -66,6 +66,7 @@ public:
         spec.base_seed = base.sim.seed;
         if (root["parameters"]) parse_parameters(root["parameters"], spec);
         check_zip(root, spec);
+        if (root["slurm"]) parse_slurm(root["slurm"], spec.slurm);
         return spec;
     }
 
@@ -246,6 +247,44 @@ private:
         }
     }
 
+    // Options of the Slurm backend. Formats are checked here, so a typo fails before
+    // anything is submitted rather than as an sbatch error.
+    void parse_slurm(const YAML::Node& n, SlurmSettings& out) const {
+        if (!n.IsMap()) fail(n, "slurm must be a mapping {partition, time, cpus_per_task, mem, throttle, chunk, sbatch_args}");
+        check_keys(n, {"partition", "time", "cpus_per_task", "mem", "throttle", "chunk", "sbatch_args"}, "slurm key");
+        std::string problem;
+        if (n["partition"]) {
+            out.partition = scalar(n["partition"], "slurm.partition");
+            if (!(problem = check_slurm_partition(out.partition)).empty()) fail(n["partition"], problem);
+        }
+        if (n["time"]) {
+            out.time = scalar(n["time"], "slurm.time");
+            if (!(problem = check_slurm_time(out.time)).empty()) fail(n["time"], problem);
+        }
+        if (n["mem"]) {
+            out.mem = scalar(n["mem"], "slurm.mem");
+            if (!(problem = check_slurm_mem(out.mem)).empty()) fail(n["mem"], problem);
+        }
+        auto positive = [&](const char* key, int& v) {
+            if (!n[key]) return;
+            const long x = as_int(n[key], std::string("slurm.") + key);
+            if (x < 1 || x > 1000000) fail(n[key], std::string("slurm.") + key + " must be >= 1, got " + std::to_string(x));
+            v = static_cast<int>(x);
+        };
+        positive("cpus_per_task", out.cpus_per_task);
+        positive("throttle", out.throttle);
+        positive("chunk", out.chunk);
+        if (n["sbatch_args"]) {
+            const YAML::Node a = n["sbatch_args"];
+            if (!a.IsSequence()) fail(a, "slurm.sbatch_args must be a list, e.g. [--account=myproj, --qos=short]");
+            for (const auto& item : a) {
+                const std::string arg = scalar(item, "sbatch argument");
+                if (!(problem = check_sbatch_arg(arg)).empty()) fail(item, problem);
+                out.sbatch_args.push_back(arg);
+            }
+        }
+    }
+
     void check_zip(const YAML::Node& root, const SweepSpec& spec) const {
         if (spec.mode != SweepMode::Zip || spec.parameters.empty()) return;
         const SweepParameter& first = spec.parameters.front();
@@ -261,6 +300,51 @@ private:
 };
 
 }  // namespace
+
+std::string check_slurm_time(const std::string& t) {
+    // minutes | minutes:seconds | hours:minutes:seconds | days-hours[:minutes[:seconds]]
+    auto digits = [](const std::string& x) { return !x.empty() && x.size() <= 6 && x.find_first_not_of("0123456789") == std::string::npos; };
+    std::string rest = t;
+    const auto dash = t.find('-');
+    if (dash != std::string::npos) {
+        if (!digits(t.substr(0, dash))) rest.clear();
+        else rest = t.substr(dash + 1);
+    }
+    std::vector<std::string> parts;
+    std::stringstream ss(rest);
+    for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+    if (!rest.empty() && rest.back() == ':') parts.push_back("");
+    bool ok = !rest.empty() && !parts.empty() && parts.size() <= 3;
+    for (const auto& p : parts) ok = ok && digits(p);
+    if (ok && t.find_first_not_of("0:-") != std::string::npos) return "";
+    if (t == "UNLIMITED" || t == "INFINITE") return "";
+    return "slurm time limit '" + t + "' is not in Slurm's format (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS) or is zero";
+}
+
+std::string check_slurm_mem(const std::string& m) {
+    std::size_t i = 0;
+    while (i < m.size() && std::isdigit(static_cast<unsigned char>(m[i]))) ++i;
+    const std::string unit = m.substr(i);
+    if (i > 0 && i <= 12 && (unit.empty() || unit == "K" || unit == "M" || unit == "G" || unit == "T") &&
+        m.find_first_not_of('0') < i)
+        return "";
+    return "slurm memory '" + m + "' is not in Slurm's format (a positive integer with an optional K, M, G or T suffix, e.g. 4G)";
+}
+
+std::string check_slurm_partition(const std::string& p) {
+    if (!p.empty() && p.find_first_of(" \t\n,'\"\\") == std::string::npos) return "";
+    return "slurm partition '" + p + "' must be one partition name (no spaces, quotes or commas)";
+}
+
+std::string check_sbatch_arg(const std::string& a) {
+    if (a.empty() || a.front() != '-')
+        return "sbatch argument '" + a + "' must be an option starting with '-' (write --opt=value as one item)";
+    for (const char* owned : {"--array", "-a", "--dependency", "-d", "--output", "-o", "--error", "-e", "--parsable", "--wrap"})
+        if (a == owned || a.rfind(std::string(owned) + "=", 0) == 0)
+            return "sbatch argument '" + a + "' is set by sotsim itself (array, dependency, output files)";
+    if (a.find('\n') != std::string::npos) return "sbatch argument must be one line";
+    return "";
+}
 
 std::string csv_number(const std::string& text) {
     double v = 0.0;

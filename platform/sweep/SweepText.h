@@ -23,6 +23,11 @@ std::string format_number(double v);
 std::string csv_number(const std::string& text);
 // One RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
 std::string csv_field(const std::string& s);
+// Checks of Slurm option values: "" when valid, else the error message.
+std::string check_slurm_time(const std::string& t);
+std::string check_slurm_mem(const std::string& m);
+std::string check_slurm_partition(const std::string& p);
+std::string check_sbatch_arg(const std::string& a);
 // 64-bit FNV-1a: a hash that is identical on every platform and every run.
 std::uint64_t fnv1a64(const std::string& s);
 

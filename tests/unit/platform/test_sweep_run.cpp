@@ -16,38 +16,6 @@
 using namespace sweep_test;
 using namespace sotsim::sweep;
 
-namespace {
-SweepOptions options(const TempDir& dir, int jobs, bool resume = false) {
-    SweepOptions o;
-    o.out_dir = dir / "out";
-    o.jobs = jobs;
-    o.resume = resume;
-    o.quiet = true;
-    o.runner_exe = fake_runner();
-    return o;
-}
-
-std::size_t count_lines(const std::string& text, const std::string& line) {
-    std::size_t n = 0;
-    std::stringstream in(text);
-    for (std::string l; std::getline(in, l);) n += l == line;
-    return n;
-}
-
-// Environment of the fake runner; restored after each test.
-struct FakeEnv {
-    FakeEnv(const std::string& shared, const char* delay) {
-        ::setenv("SWEEP_FAKE_SHARED", shared.c_str(), 1);
-        ::setenv("SWEEP_FAKE_DELAY", delay, 1);
-        ::setenv("SWEEP_FAKE_SLOW", "0.5", 1);
-    }
-    ~FakeEnv() {
-        ::unsetenv("SWEEP_FAKE_SHARED");
-        ::unsetenv("SWEEP_FAKE_DELAY");
-        ::unsetenv("SWEEP_FAKE_SLOW");
-    }
-};
-}  // namespace
 
 TEST_CASE("sweep run: results.csv holds parameters, seed, metrics and failures in point order", "[sweep]") {
     TempDir dir;
@@ -56,6 +24,7 @@ TEST_CASE("sweep run: results.csv holds parameters, seed, metrics and failures i
     const auto spec = load_text(dir, "base: base.yaml\n" + kWorkload +
         "parameters:\n  device.sigma_p: [0.1, 0.3]\n  array.rows: [64, 999, 998]\n"
         "metrics: [accuracy.hardware, energy_J.total, tops_per_w, missing.metric]\n");
+    expect_points(dir, spec);
     const auto summary = run_sweep(spec, options(dir, 3));
     CHECK(summary.total == 6);
     CHECK(summary.ok == 2);
@@ -98,7 +67,7 @@ TEST_CASE("sweep run: results.csv holds parameters, seed, metrics and failures i
         }
     }
     // No temporary directories survive.
-    for (const auto& p : pts) CHECK_FALSE(exists(dir / ("out/points/" + p.id + ".tmp")));
+    CHECK(attempt_dirs(dir / "out/points").empty());
 }
 
 TEST_CASE("sweep run: -j bounds the number of concurrent points", "[sweep]") {
@@ -107,6 +76,7 @@ TEST_CASE("sweep run: -j bounds the number of concurrent points", "[sweep]") {
     FakeEnv env(dir / "shared", "0.4");
     const auto spec = load_text(dir, "base: base.yaml\n" + kWorkload +
         "parameters: {array.rows: [1, 2, 3, 4, 5, 6]}\nmetrics: [concurrency]\n");
+    expect_points(dir, spec);
     const auto t0 = std::chrono::steady_clock::now();
     const auto summary = run_sweep(spec, options(dir, 3));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -125,6 +95,7 @@ TEST_CASE("sweep run: an existing output directory needs --resume; --resume runs
     FakeEnv env(dir / "shared", "0");
     const std::string head = "base: base.yaml\n" + kWorkload + "metrics: [accuracy.hardware]\n";
     auto spec = load_text(dir, head + "parameters: {device.sigma_p: [0.1, 0.2], array.rows: [64, 999]}\n");
+    expect_points(dir, spec);
     auto first = run_sweep(spec, options(dir, 2));
     CHECK(first.ok == 2);
     CHECK(first.failed == 2);
@@ -132,6 +103,7 @@ TEST_CASE("sweep run: an existing output directory needs --resume; --resume runs
 
     // Extend the sweep: the two finished points are kept, failed ones retried, new ones run.
     spec = load_text(dir, head + "parameters: {device.sigma_p: [0.1, 0.2, 0.4], array.rows: [64, 999]}\n");
+    expect_points(dir, spec);
     const auto second = run_sweep(spec, options(dir, 2, true));
     CHECK(second.total == 6);
     CHECK(second.skipped == 2);
@@ -139,7 +111,7 @@ TEST_CASE("sweep run: an existing output directory needs --resume; --resume runs
     CHECK(second.failed == 3);
     const std::string log = read_file(dir / "shared/runs.log");
     for (const auto& p : expand(spec))
-        if (p.values[1] == "64") CHECK(count_lines(log, p.id + ".tmp") == 1);
+        if (p.values[1] == "64") CHECK(count_runs(log, p.id) == 1);
     const auto rows = csv_rows(dir / "out/results.csv");
     REQUIRE(rows.size() == 7);
     CHECK(std::stod(rows[5][3]) == Approx(0.6));
@@ -147,7 +119,8 @@ TEST_CASE("sweep run: an existing output directory needs --resume; --resume runs
     // A resume with another workload would mix results: refused.
     spec = load_text(dir, "base: base.yaml\nworkload: {model: model.onnx, dataset: mnist, samples: 11}\n"
                           "metrics: [accuracy.hardware]\nparameters: {device.sigma_p: [0.1]}\n");
-    CHECK_THROWS_WITH(run_sweep(spec, options(dir, 2, true)), Catch::Contains("different base config, workload"));
+    CHECK_THROWS_WITH(run_sweep(spec, options(dir, 2, true)),
+                      Catch::Contains("inputs changed since this sweep started: samples changed (10 -> 11)"));
 }
 
 TEST_CASE("sweep run: SIGINT keeps finished points, and a resumed sweep has each point exactly once", "[sweep]") {
@@ -158,6 +131,7 @@ TEST_CASE("sweep run: SIGINT keeps finished points, and a resumed sweep has each
     const auto spec = load_text(dir, "base: base.yaml\n" + kWorkload +
         "parameters: {device.sigma_p: [0.1, 0.3, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]}\nmetrics: [accuracy.hardware]\n"
         "mode: zip\n");
+    expect_points(dir, spec);
     ::setenv("SWEEP_FAKE_SLOW", "5", 1);
     const auto pts = expand(spec);
     const pid_t child = ::fork();
@@ -186,7 +160,7 @@ TEST_CASE("sweep run: SIGINT keeps finished points, and a resumed sweep has each
     const auto interrupted = csv_rows(dir / "out/results.csv");
     CHECK(interrupted.size() >= 2);      // header + at least the first point
     CHECK(interrupted.size() < 9);       // not everything ran
-    for (const auto& p : pts) CHECK_FALSE(exists(dir / ("out/points/" + p.id + ".tmp")));
+    CHECK(attempt_dirs(dir / "out/points").empty());
     for (const auto& p : pts) CHECK_FALSE(exists(dir / ("out/points/" + p.id + ".failed")));
 
     ::setenv("SWEEP_FAKE_SLOW", "0", 1);
@@ -199,7 +173,7 @@ TEST_CASE("sweep run: SIGINT keeps finished points, and a resumed sweep has each
     const std::string log = read_file(dir / "shared/runs.log");
     for (std::size_t i = 0; i < pts.size(); ++i) {
         INFO(pts[i].id);
-        CHECK(count_lines(log, pts[i].id + ".tmp") == 1);   // each point completed exactly once
+        CHECK(count_runs(log, pts[i].id) == 1);   // each point completed exactly once
         CHECK(rows[i + 1][0] == pts[i].values[0]);
         CHECK(std::stod(rows[i + 1][2]) == Approx(1.0 - std::stod(pts[i].values[0])));
         CHECK(rows[i + 1][3] == "ok");

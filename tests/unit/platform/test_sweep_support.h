@@ -2,7 +2,9 @@
 // and a sweep file, all removed afterwards.
 #pragma once
 
+#include <dirent.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include "platform/config/ConfigLoader.h"
+#include "platform/report/Hash.h"
+#include "platform/report/Json.h"
 #include "platform/sweep/Sweep.h"
 
 namespace sweep_test {
@@ -91,5 +95,69 @@ inline std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
 }
 
 inline std::string fake_runner() { return std::string(SOTSIM_SOURCE_DIR) + "/tests/data/sweep/fake_runner.sh"; }
+
+inline sotsim::sweep::SweepOptions options(const TempDir& dir, int jobs, bool resume = false) {
+    sotsim::sweep::SweepOptions o;
+    o.out_dir = dir / "out";
+    o.jobs = jobs;
+    o.resume = resume;
+    o.quiet = true;
+    o.runner_exe = fake_runner();
+    return o;
+}
+
+// Completed runs of point `id` in the fake runner's runs.log (one line per run: the
+// attempt directory's name, "<id>.tmp.<host>.<pid>").
+inline std::size_t count_runs(const std::string& log, const std::string& id) {
+    std::size_t n = 0;
+    std::stringstream in(log);
+    for (std::string l; std::getline(in, l);) n += l.rfind(id + ".tmp", 0) == 0;
+    return n;
+}
+
+// Attempt directories left in a points/ directory.
+inline std::vector<std::string> attempt_dirs(const std::string& points_dir) {
+    std::vector<std::string> out;
+    if (DIR* d = ::opendir(points_dir.c_str())) {
+        while (const dirent* e = ::readdir(d))
+            if (std::string(e->d_name).find(".tmp") != std::string::npos) out.push_back(e->d_name);
+        ::closedir(d);
+    }
+    return out;
+}
+
+// Environment of the fake runner; restored after each test.
+struct FakeEnv {
+    FakeEnv(const std::string& shared, const char* delay) {
+        ::setenv("SWEEP_FAKE_SHARED", shared.c_str(), 1);
+        ::setenv("SWEEP_FAKE_DELAY", delay, 1);
+        ::setenv("SWEEP_FAKE_SLOW", "0.5", 1);
+    }
+    ~FakeEnv() {
+        for (const char* v : {"SWEEP_FAKE_SHARED", "SWEEP_FAKE_DELAY", "SWEEP_FAKE_SLOW", "SWEEP_FAKE_CONFIGS",
+                              "SWEEP_FAKE_MODEL_SHA"})
+            ::unsetenv(v);
+    }
+};
+
+// What the fake runner embeds in each point's report, as `sotsim run` would: the point's
+// resolved config (computed here with the real loader) and the model's hash.
+inline void expect_points(const TempDir& dir, const sotsim::sweep::SweepSpec& spec) {
+    ::mkdir((dir / "configs").c_str(), 0755);
+    for (const auto& p : sotsim::sweep::expand(spec))
+        write_file(dir / ("configs/" + p.id + ".json"),
+                   sotsim::report::json_from_yaml(sotsim::sweep::point_config_yaml(spec, p)).dump(-1));
+    ::setenv("SWEEP_FAKE_CONFIGS", (dir / "configs").c_str(), 1);
+    ::setenv("SWEEP_FAKE_MODEL_SHA", sotsim::report::sha256_file(spec.workload.model).c_str(), 1);
+}
+
+// A process that still runs (a zombie waiting for its reaper does not).
+inline bool alive(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
 
 }  // namespace sweep_test

@@ -32,7 +32,7 @@ for tool in sbatch squeue scancel sinfo slurmctld slurmd munged; do
 done
 
 cat > "$tmp/sweep.yaml" <<YAML
-base: $src/configs/default.yaml
+base: $src/configs/myung_72macro.yaml
 workload: {model: $src/workloads/models/mlp_bnn_mnist.onnx, dataset: mnist, split: test, samples: 20}
 parameters:
   device.sigma_p: [0.0, 0.1, 0.2]

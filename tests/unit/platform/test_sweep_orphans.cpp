@@ -28,7 +28,7 @@ std::vector<pid_t> running_fakes(const std::string& shared) {
 }
 }  // namespace
 
-TEST_CASE("sweep orphans: kill -9 of the sweep leaves no point running; a resume runs each point once", "[sweep]") {
+TEST_CASE("sweep orphans: kill -9 of the sweep leaves no point running, and a resume runs each point once", "[sweep]") {
     TempDir dir;
     ::mkdir((dir / "shared").c_str(), 0755);
     FakeEnv env(dir / "shared", "0");

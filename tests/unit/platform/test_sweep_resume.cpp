@@ -23,7 +23,7 @@ const std::string kSweep = "base: base.yaml\n" + kWorkload +
                            "parameters: {device.sigma_p: [0.1, 0.2]}\nseeds: 2\nmetrics: [accuracy.hardware, energy_J.total]\n";
 }  // namespace
 
-TEST_CASE("sweep resume: an edited include is refused naming the key; --force reruns the changed points", "[sweep]") {
+TEST_CASE("sweep resume: an edited include is refused naming the key, and --force reruns the changed points", "[sweep]") {
     TempDir dir;
     ::mkdir((dir / "shared").c_str(), 0755);
     FakeEnv env(dir / "shared", "0");

@@ -2,7 +2,7 @@
 # Installs everything sotsim needs on a fresh Debian 12 machine. Idempotent: packages
 # already present are skipped, so a second call takes seconds.
 #   scripts/setup.sh                 build, test, data, benchmark and plot dependencies
-#   scripts/setup.sh --with-training also python3-torch (large) for scripts/train/
+#   scripts/setup.sh --with-training also python3-torch (large) and OpenBLAS for scripts/train/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +25,9 @@ PACKAGES=(
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge
 )
-[[ $WITH_TRAINING == 1 ]] && PACKAGES+=(python3-torch)
+# Debian's torch calls whatever libblas.so.3 the alternatives system selects; without
+# OpenBLAS that is the reference BLAS, ~20x slower on the training GEMMs.
+[[ $WITH_TRAINING == 1 ]] && PACKAGES+=(python3-torch libopenblas0-serial)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 SUDO=""

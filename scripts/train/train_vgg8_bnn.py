@@ -61,24 +61,28 @@ def main(argv):
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--width", type=int, default=16, help="channels of the first conv pair")
     ap.add_argument("--shift", type=int, default=2, help="random-translation augmentation, px")
+    ap.add_argument("--batch", type=int, default=100, help="training batch size")
+    ap.add_argument("--train-digits", type=int, default=60000,
+                    help="train on the first N of the 60,000 training digits (CPU budget)")
     common.add_schedule_args(ap)
     ap.add_argument("--out", default=os.path.join(common.REPO, "workloads", "models", "vgg8_bnn_mnist.onnx"))
     args = ap.parse_args(argv)
     common.seed_everything(args.seed)
     xtr, ytr, xte, yte = common.load_mnist()
+    xtr, ytr = xtr[:args.train_digits], ytr[:args.train_digits]
     data = tuple(torch.from_numpy(a) for a in (xtr, ytr, xte, yte))
     model = BinaryVGG8(args.width)
     # One pass over 60,000 digits costs minutes of CPU: the test set is evaluated once at
     # the end and BN statistics are recomputed over the first 10,000 training digits.
-    wall = common.train(model, data, args.epochs, args.lr, args.seed, shift=args.shift,
+    wall = common.train(model, data, args.epochs, args.lr, args.seed, batch_size=args.batch, shift=args.shift,
                         eval_each_epoch=False, recal_samples=10000, stop_after=args.stop_after,
                         checkpoint=args.checkpoint, resume=args.resume)
     common.freeze_quantized(model)
     common.export_onnx(model, args.out)
     info = common.check_exported(args.out, model, xte, yte)
     print(info)
-    cmd = "/usr/bin/python3 scripts/train/train_vgg8_bnn.py --epochs %d --seed %d --lr %g --shift %d --width %d" % (
-        args.epochs, args.seed, args.lr, args.shift, args.width) + common.schedule_text(args)
+    cmd = "/usr/bin/python3 scripts/train/train_vgg8_bnn.py --epochs %d --seed %d --lr %g --shift %d --width %d --batch %d --train-digits %d" % (
+        args.epochs, args.seed, args.lr, args.shift, args.width, args.batch, args.train_digits) + common.schedule_text(args)
     c = args.width
     extra = """
 ## Architecture

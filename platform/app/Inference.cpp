@@ -60,6 +60,10 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
         r.mvms = mvms[l];
         r.weight_bits = li.weight_bits;
         r.input_bits = li.input_bits;
+        if (l < cm.layers.size()) {
+            r.weight_precision = cm.layers[l].weight_precision;
+            r.input_precision = cm.layers[l].input_origin;
+        }
         info.macs_per_inference += r.macs_per_sample;
         wb = std::max(wb, li.weight_bits);
         ib = std::max(ib, li.input_bits);

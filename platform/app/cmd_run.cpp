@@ -69,6 +69,9 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (!o.quiet) {
         std::cout << rep.summary();
+        // The compiler's decisions about the model (inserted quantization, bit-serial inputs,
+        // dropped Softmax): what the accuracy above means depends on them.
+        for (const std::string& n : l.compiled.notes) std::cout << "note: " << n << "\n";
         std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";
         if (!vcd.empty()) std::cout << ", trace: " << vcd;
         std::cout << "\n";

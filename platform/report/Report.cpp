@@ -174,6 +174,8 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
             l.blocks = li.blocks;
             l.weight_bits = li.weight_bits;
             l.input_bits = li.input_bits;
+            l.weight_precision = li.weight_precision;
+            l.input_precision = li.input_precision;
         }
         if (auto it = inference_.layer_actions.find(id); it != inference_.layer_actions.end())
             l.energy = em.energy(it->second);
@@ -292,6 +294,8 @@ Json Report::json() const {
         o["macs_per_sample"] = l.macs_per_sample;
         o["weight_bits"] = l.weight_bits;
         o["input_bits"] = l.input_bits;
+        o["weight_precision"] = l.weight_precision;
+        o["input_precision"] = l.input_precision;
         layers.push_back(std::move(o));
     }
     r["layers"] = std::move(layers);

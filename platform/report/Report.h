@@ -28,6 +28,7 @@ struct LayerFigures {
     double macs = 0.0;             // over the run (macs_per_sample x samples)
     double macs_per_sample = 0.0;
     int blocks = 0, weight_bits = 1, input_bits = 1;
+    std::string weight_precision, input_precision;  // "model: ..." or "inserted: ..."
 };
 
 struct ComponentFigures {

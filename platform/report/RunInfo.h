@@ -26,6 +26,9 @@ struct LayerInfo {
     double mvms = 0.0;             // MVM transactions executed for this layer over the run
     int weight_bits = 1;
     int input_bits = 1;
+    // Where the precisions come from: "model: ..." (the model's own quantization) or
+    // "inserted: ..." (the compiler approximated the model; see the compile notes).
+    std::string weight_precision, input_precision;
 };
 
 // Cost of ONE full MVM on one macro: all rows active, average (random, 50 %) data, every

@@ -36,6 +36,10 @@ check() {  # preset model inputs quantized torch_accuracy torch_predictions
           if (quant == 1 && qdiff) bad = bad sprintf(" quantized_reference differs from float_reference on %d;", qdiff)
           printf "%s|agree %d/%d, accuracy %.3f (PyTorch %.3f)", bad, agree, s, acc, tacc }' "$out/predictions.csv")
   [[ ${res%%|*} == "" ]] && pass "$preset/$m: ${res#*|}" || fail "$preset/$m:${res%%|*}"
+  # report.json says, per layer, that every precision came from the model or its data.
+  if grep -q '"inserted' "$out/report.json"; then fail "$preset/$m: report.json lists inserted precisions"
+  elif [[ $(grep -c '"weight_precision": "model' "$out/report.json") -lt 1 ]]; then fail "$preset/$m: no per-layer precisions"
+  else pass "$preset/$m: per-layer precisions from the model"; fi
 }
 
 while IFS=, read -r m inp quant tacc tpred; do
@@ -49,6 +53,16 @@ while IFS=, read -r m inp quant tacc tpred; do
 done <"$Z/zoo.csv"
 
 C=configs/myung_72macro.yaml
+# A model that leaves an activation float: calibrated re-quantization, said in a note and in
+# report.json (and refused under --strict below).
+if "$SOTSIM" run -c $C -w $Z/float_relu_mlp.onnx --dataset $Z/x_f32.npy --labels $Z/labels.npy --ideal \
+     --calibration-samples 100 -o "$TMP/float" >"$TMP/float.txt" 2>&1 &&
+   grep -q "fc2.*calibrated on 100 samples" "$TMP/float.txt" &&
+   grep -q '"input_precision": "inserted: 4 bit(s)' "$TMP/float/report.json"; then
+  pass "float activation: calibrated on 100 samples, noted, recorded as inserted"
+else
+  fail "float activation: $(head -c 600 "$TMP/float.txt")"
+fi
 expect_error "data outside --input-range" "x_f32.npy: error: sample [0-9]+ .*outside" \
   "$SOTSIM" run -c $C -w $Z/asym2bit_mlp.onnx --dataset $Z/x_f32.npy --labels $Z/labels.npy --input-range 0:0.5 -o "$TMP/never"
 expect_error "float activation under --strict" "float_relu_mlp.onnx: error: .*fc2.*" \

@@ -42,7 +42,8 @@ struct LayerMapping {
     bool weights_on_grid = true;      // weight precision from the model (else post-training quantized)
     bool per_channel_scales = false;  // one weight scale per output column
     bool input_from_model = true;     // input precision from the model (else inserted)
-    std::string input_origin;         // how the input precision was decided
+    std::string input_origin;         // how the input precision was decided ("model: ..." / "inserted: ...")
+    std::string weight_precision;     // the same for the weights
     int input_bits = 1;
     InputEncoding input = InputEncoding::Binary;
     ReadoutKind readout = ReadoutKind::Adc;

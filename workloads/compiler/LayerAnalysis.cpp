@@ -433,19 +433,23 @@ private:
             s.pos_major = false;
             ops.push_back(layout_op(TemplateOp::Kind::ToFlat, s));
         }
+        // The data's own levels reach this layer unchanged (no quantizer of the model between).
+        const bool raw = first_layer && ops.empty() && opt_.input.known();
         if (s.dom == Domain::Grid) {
             if (s.common_scale()) grid_to_int(s, ops);
             else materialize(s, ops);
         }
+        const std::string from = raw ? "data: " : "model: ";
+        const std::string tail = raw ? ", from " + opt_.input.source : "";
         lp.in_offset.clear();
         if (s.dom == Domain::Signed && s.common_scale() && s.a[0] > 0.0f) {
             lp.input = InputEncoding::Signed;
             lp.input_bits = 1;
-            lp.input_origin = "model: +-1 values";
+            lp.input_origin = from + "+-1 values" + tail;
             set_offsets(s, lp, 0.0);
         } else if (s.dom == Domain::Int && s.bounded() && s.common_scale() && s.a[0] != 0.0f) {
             offset_encode(s, ops, lp);
-            lp.input_origin = "model: " + std::to_string(s.int_levels() + 1) + " integer levels";
+            lp.input_origin = from + std::to_string(s.int_levels() + 1) + " levels" + tail;
         } else {
             requantize(s, ops, lp, mvm, first_layer);
         }

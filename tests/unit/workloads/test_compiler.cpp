@@ -278,3 +278,114 @@ TEST_CASE("unbounded MVM inputs and residual graphs are rejected naming the node
         CHECK(std::string(e.what()).find("unbounded") != std::string::npos);
     }
 }
+
+namespace {
+// A chain network built node by node: input {in}.
+struct Chain {
+    Network net;
+    int v = 0;
+    explicit Chain(int in) {
+        net.source = "chain.onnx";
+        net.values.push_back(Value{"input", {in}, -1});
+        net.input = 0;
+    }
+    void add(Node n, Shape s) {
+        n.inputs = {v};
+        net.values.push_back(Value{n.name, std::move(s), static_cast<int>(net.nodes.size())});
+        n.output = static_cast<int>(net.values.size()) - 1;
+        net.nodes.push_back(std::move(n));
+        v = net.nodes.back().output;
+        net.output = v;
+    }
+    void scalar(OpKind k, const std::string& name, float c, int width) {
+        Node n;
+        n.name = name;
+        n.kind = k;
+        n.operand.value = tensor({}, {c});
+        add(n, {width});
+    }
+    void unary(OpKind k, const std::string& name, int width, float lo = 0, float hi = 0) {
+        Node n;
+        n.name = name;
+        n.kind = k;
+        n.clip.min = lo;
+        n.clip.max = hi;
+        add(n, {width});
+    }
+    void dense(const std::string& name, const Eigen::MatrixXi& q, float scale) {
+        Node d;
+        d.name = name;
+        d.kind = OpKind::Dense;
+        std::vector<float> w;
+        for (int r = 0; r < q.rows(); ++r)
+            for (int c = 0; c < q.cols(); ++c) w.push_back(scale * static_cast<float>(q(r, c)));
+        d.dense.weight = tensor({q.rows(), q.cols()}, w);
+        d.dense.bias = tensor({q.rows()}, std::vector<float>(static_cast<std::size_t>(q.rows()), 0.0f));
+        add(d, {q.rows()});
+    }
+};
+}  // namespace
+
+TEST_CASE("zero-point inputs are offset-encoded with a per-column correction of -z * sum(q)", "[compiler]") {
+    // QuantizeLinear(s, zp 3) -> saturate 0..15 -> DequantizeLinear, as the importer lowers it.
+    const float s = 0.125f;
+    Chain c(6);
+    c.scalar(OpKind::DivConst, "q/div", s, 6);
+    c.unary(OpKind::Round, "q/round", 6);
+    c.scalar(OpKind::AddConst, "q/zp", 3.0f, 6);
+    c.unary(OpKind::Clip, "q/sat", 6, 0.0f, 15.0f);
+    c.scalar(OpKind::SubConst, "dq/zp", 3.0f, 6);
+    c.scalar(OpKind::MulConst, "dq/mul", s, 6);
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<int> q3(-3, 3);
+    Eigen::MatrixXi q(4, 6);
+    for (int i = 0; i < q.size(); ++i) q.data()[i] = q3(rng);
+    q(0, 0) = 3;
+    c.dense("fc", q, 0.5f);
+    std::vector<std::string> notes;
+    AnalysisOptions opt;  // the model quantizes its own input: no domain needed
+    const std::vector<LayerPlan> plans = analyse_layers(c.net, small_chip(64, 64, 1, 1), opt, notes);
+    REQUIRE(plans.size() == 1);
+    const LayerPlan& lp = plans[0];
+    CHECK(lp.input_bits == 4);  // codes 0..15 driven as they are: the model's 16 levels
+    CHECK(lp.input == InputEncoding::BitSerial);
+    CHECK(lp.input_from_model);
+    CHECK(lp.inserted_before.empty());
+    REQUIRE(lp.in_offset.size() == 6);
+    for (double off : lp.in_offset) CHECK(off == -3.0);
+    REQUIRE(lp.post.size() >= 1);
+    REQUIRE(lp.post[0].kind == TemplateOp::Kind::PositionBias);
+    for (int col = 0; col < 4; ++col) CHECK(lp.post[0].table(0, col) == -3.0f * static_cast<float>(q.row(col).sum()));
+    for (const std::string& n : notes) CHECK(n.find("no quantizer") == std::string::npos);  // nothing inserted
+}
+
+TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 stays binary", "[compiler]") {
+    // {0,1} inputs, +-1 weights, no bias: the pre-activations are integers and 0 occurs.
+    Eigen::MatrixXi w1(3, 4), w2(2, 3);
+    w1 << 1, -1, 1, -1, 1, 1, -1, -1, -1, 1, 1, 1;
+    w2 << 1, -1, 1, -1, -1, 1;
+    auto build = [&](float shift) {
+        Chain c(4);
+        c.dense("fc1", w1, 1.0f);
+        if (shift != 0.0f) c.scalar(OpKind::AddConst, "shift", shift, 3);
+        c.unary(OpKind::Sign, "sign", 3);
+        c.dense("fc2", w2, 1.0f);
+        return c.net;
+    };
+    AnalysisOptions bin;
+    bin.input.kind = InputDomain::Kind::Grid;
+    bin.input.lo = 0;
+    bin.input.hi = 1;
+    bin.input.step = 1;
+    bin.input.levels = 1;
+    std::vector<std::string> notes;
+    const std::vector<LayerPlan> zero = analyse_layers(build(0.0f), small_chip(64, 64, 1, 2), bin, notes);
+    REQUIRE(zero.size() == 2);
+    CHECK(zero[1].input_bits == 2);  // {-1, 0, +1} driven as {0, 1, 2} with offset -1
+    REQUIRE(zero[1].in_offset.size() == 3);
+    CHECK(zero[1].in_offset[0] == -1.0);
+    const std::vector<LayerPlan> half = analyse_layers(build(0.5f), small_chip(64, 64, 1, 2), bin, notes);
+    CHECK(half[1].input == InputEncoding::Signed);  // integer + 0.5 is never 0
+    CHECK(half[1].input_bits == 1);
+    CHECK(half[1].in_offset.empty());
+}

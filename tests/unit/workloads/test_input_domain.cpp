@@ -1,0 +1,77 @@
+// The network input's domain is read from the data, never assumed (issue 10).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "workloads/compiler/InputDomain.h"
+#include "workloads/import/WorkloadError.h"
+
+using namespace sotsim::workloads;
+
+namespace {
+Batch from(std::initializer_list<float> v) {
+    Batch b(1, static_cast<Eigen::Index>(v.size()));
+    Eigen::Index i = 0;
+    for (float x : v) b(0, i++) = x;
+    return b;
+}
+}  // namespace
+
+TEST_CASE("the input scan recognises {0,1}, {-1,+1}, evenly spaced grids and real ranges", "[input-domain]") {
+    const InputDomain bin = scan_input_domain(from({0, 1, 1, 0}), "bin.npy");
+    CHECK(bin.kind == InputDomain::Kind::Grid);
+    CHECK(bin.levels == 1);
+    CHECK(bin.describe() == "{0,1}");
+    const InputDomain pm = scan_input_domain(from({-1, 1, 1}), "pm.npy");
+    CHECK(pm.pm1());
+    CHECK(pm.step == 2.0);
+
+    // Pixels k/255, normalised as torchvision does: 256 levels with a fractional origin.
+    Batch px(4, 64);
+    for (int i = 0; i < px.size(); ++i) px.data()[i] = static_cast<float>(i % 256) / 255.0f;
+    const InputDomain g = scan_input_domain(px, "px.npy");
+    CHECK(g.kind == InputDomain::Kind::Grid);
+    CHECK(g.levels == 255);
+    CHECK(g.step == Approx(1.0 / 255));
+    Batch norm = ((px.array() - 0.1307f) / 0.3081f).matrix();
+    const InputDomain n = scan_input_domain(norm, "norm.npy");
+    CHECK(n.kind == InputDomain::Kind::Grid);
+    CHECK(n.levels == 255);
+    CHECK(n.lo == Approx(-0.1307 / 0.3081).epsilon(1e-6));
+
+    // A grid the data only partly uses (every other level missing above 2) is still found.
+    const InputDomain sparse = scan_input_domain(from({0, 1, 2, 4, 6, 8}), "sparse.npy");
+    CHECK(sparse.kind == InputDomain::Kind::Grid);
+    CHECK(sparse.levels == 8);
+
+    // (Decimal data such as {0.1, 0.1003} is on a 1e-4 grid and mapped as one; these are not.)
+    const InputDomain real = scan_input_domain(from({0.0f, 0.1f, std::sqrt(2.0f) / 5, 0.77f}), "real.npy");
+    CHECK(real.kind == InputDomain::Kind::Range);
+    CHECK(real.lo == 0.0);
+    CHECK(real.hi == Approx(0.77));
+    CHECK(real.values.size() == 4);  // few distinct values are kept (Sign thresholds)
+
+    CHECK_THROWS_AS(scan_input_domain(from({0, NAN}), "nan.npy"), WorkloadError);
+}
+
+TEST_CASE("data outside the compiled domain is refused naming sample, element and value", "[input-domain]") {
+    const InputDomain d = parse_input_range("-1:2.5");
+    CHECK(d.kind == InputDomain::Kind::Range);
+    CHECK(d.lo == -1.0);
+    CHECK(d.hi == 2.5);
+    CHECK_NOTHROW(check_input_domain(d, from({-1, 0, 2.5}), "x.npy"));
+    Batch b = Batch::Zero(3, 4);
+    b(2, 1) = 3.0f;
+    try {
+        check_input_domain(d, b, "x.npy");
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()) == "x.npy: error: sample 2 element 1 value 3 is outside the compiled input domain "
+                                       "[-1, 2.5] (from --input-range -1:2.5)");
+    }
+    // A grid domain also refuses values between its levels.
+    const InputDomain g = scan_input_domain(from({0, 1}), "bin.npy");
+    CHECK_THROWS_AS(check_input_domain(g, from({0.5f}), "other.npy"), WorkloadError);
+    for (const char* bad : {"1", "2:1", "a:b", "0:inf", "1:1", "0:1x"})
+        CHECK_THROWS_AS(parse_input_range(bad), std::invalid_argument);
+}

@@ -45,10 +45,25 @@ void print_command_help(const std::string& cmd, const std::string& usage,
               << "  -h [ --help ]          show this help\n";
 }
 
+std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text, std::uint64_t max) {
+    auto bad = [&](const std::string& why) {
+        return UsageError(flag + ": '" + text + "' " + why);
+    };
+    if (text.empty()) throw bad("is empty");
+    std::uint64_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') throw bad("is not a non-negative decimal integer");
+        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+        if (v > (max - digit) / 10) throw bad("is out of range (at most " + std::to_string(max) + ")");
+        v = v * 10 + digit;
+    }
+    return v;
+}
+
 Config load_common_config(const CommonOptions& o) {
     if (o.config.empty()) throw UsageError("missing -c/--config FILE");
     std::vector<std::string> ov = o.overrides;
-    if (o.seed >= 0) ov.push_back("sim.seed=" + std::to_string(o.seed));
+    if (!o.seed.empty()) ov.push_back("sim.seed=" + std::to_string(parse_unsigned_flag("--seed", o.seed)));
     return config::load_config(find_config(o.config), ov);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ struct UsageError : std::runtime_error { using std::runtime_error::runtime_error
 struct CommonOptions {
     std::string config;
     std::vector<std::string> overrides;
-    long long seed = -1;          // -1: keep sim.seed from the config
+    std::string seed;             // empty: keep sim.seed from the config; else 0..2^64-1
     std::string out;
     bool quiet = false;
 };
@@ -37,6 +38,11 @@ po::variables_map parse_command(const std::string& cmd, const std::vector<std::s
 
 void print_command_help(const std::string& cmd, const std::string& usage,
                         const std::string& summary, const po::options_description& desc);
+
+// A count or seed given on the command line: decimal digits only (no sign, no spaces),
+// at most `max`. Throws UsageError naming the flag; "-5" is an error, not a default.
+std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text,
+                                  std::uint64_t max = UINT64_MAX);
 
 // Loads the chip config named by the common options (applying --set and --seed).
 sotsim::Config load_common_config(const CommonOptions& o);

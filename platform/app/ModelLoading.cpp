@@ -2,6 +2,8 @@
 
 #include "workloads/import/OnnxImporter.h"
 
+#include <cstdint>
+
 namespace sotsim::app {
 
 po::options_description workload_options(WorkloadOptions& w, bool with_dataset) {
@@ -32,7 +34,11 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
     if (need_dataset && w.dataset.empty()) throw UsageError("missing --dataset (mnist | fashion-mnist | PATH.npy)");
     if (w.split != "test" && w.split != "train" && w.split != "all")
         throw UsageError("--split must be test, train or all (got '" + w.split + "')");
-    if (w.samples == 0 || w.samples < -1) throw UsageError("--samples must be a positive number");
+    long long samples = -1;
+    if (!w.samples.empty()) {
+        samples = static_cast<long long>(parse_unsigned_flag("--samples", w.samples, INT64_MAX));
+        if (samples == 0) throw UsageError("--samples: must be at least 1");
+    }
     Loaded l;
     l.config_path = find_config(o.config);
     l.cfg = load_common_config(o);
@@ -57,7 +63,7 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
         spec.name = w.dataset;
         spec.labels = w.labels;
         spec.split = w.split;
-        spec.samples = w.samples;
+        spec.samples = samples;
         spec.data_root = data_root();
         l.data = workloads::load_dataset(spec);
         if (workloads::shape_numel(l.data.input_shape) != l.net.input_size())

@@ -13,7 +13,7 @@ namespace sotsim::app {
 
 struct WorkloadOptions {
     std::string model, dataset, labels, split = "test";
-    long long samples = -1;
+    std::string samples;  // empty: the whole split; else a positive count
     bool ideal = false;
     std::string input_range;        // LO:HI, the network input domain when the data does not say
     int calibration_samples = 256;  // samples that calibrate activations the model leaves float

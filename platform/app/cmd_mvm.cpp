@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 #include <iostream>
 
 #include "models/physics/MvmCommand.h"
@@ -7,6 +8,7 @@
 #include "platform/report/EnergyModel.h"
 #include "platform/report/Json.h"
 #include "workloads/data/ArrayFile.h"
+#include "workloads/import/WorkloadError.h"
 
 namespace sotsim::app {
 
@@ -76,11 +78,27 @@ int cmd_mvm(const std::vector<std::string>& args) {
                              std::to_string(wd.rows()) + " rows");
         if (((wd.array() - wd.array().round()).abs() > 0).any())
             throw UsageError(wfile + ": logical weights must be integers");
+        // Checked before the cast to int, which is undefined beyond its range.
+        for (Eigen::Index i = 0; i < wd.rows(); ++i)
+            for (Eigen::Index c = 0; c < wd.cols(); ++c)
+                if (std::fabs(wd(i, c)) > 1 << 30)
+                    throw workloads::WorkloadError(wfile, "weight " + std::to_string(wd(i, c)) + " at (" +
+                                                              std::to_string(i) + "," + std::to_string(c) +
+                                                              ") is outside the " + std::to_string(cfg.macro.weight_bits) +
+                                                              "-bit weight domain");
         if (wd.rows() > cfg.array.rows)
             throw UsageError(wfile + ": " + std::to_string(wd.rows()) + " weight rows exceed the array's " +
                              std::to_string(cfg.array.rows) + " rows");
-        const phys::WeightsMvmResult r =
-            phys::weights_mvm(cfg, wd.cast<int>(), x.cast<float>(), periphery);
+        if ((x.array().abs() > std::numeric_limits<float>::max()).any())
+            throw workloads::WorkloadError(xfile, "inputs beyond the float32 range");
+        phys::WeightsMvmResult r;
+        try {
+            r = phys::weights_mvm(cfg, wd.cast<int>(), x.cast<float>(), periphery);
+        } catch (const std::invalid_argument& e) {
+            // The physics core checks the weight and input domains but knows no file names.
+            const bool about_inputs = std::string(e.what()).rfind("macro mvm:", 0) == 0;
+            throw workloads::WorkloadError(about_inputs ? xfile : wfile, e.what());
+        }
         ac = r.actions;
         latency = r.latency_s;
         j["currents_A"] = matrix_json(r.currents);

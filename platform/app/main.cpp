@@ -9,6 +9,7 @@
 
 #include "platform/app/Command.h"
 #include "platform/config/ConfigLoader.h"
+#include "workloads/io/Printable.h"
 
 namespace {
 
@@ -40,6 +41,16 @@ void print_help() {
                  "Options: -h/--help, --version\n";
 }
 
+// "sotsim: error: ..." exactly once, whatever prefix the thrower used.
+std::string with_prefix(const std::string& msg) {
+    if (msg.rfind("sotsim", 0) == 0 || msg.find(": error: ") != std::string::npos) return msg;
+    if (msg.rfind("error: ", 0) == 0) return "sotsim: " + msg;
+    return "sotsim: error: " + msg;
+}
+
+// One line, even for exceptions that did not escape user text themselves.
+void report_error(const std::string& msg) { std::cerr << sotsim::io::printable(with_prefix(msg)) << "\n"; }
+
 }  // namespace
 
 // libsystemc provides main() and calls sc_main(); the kernel is only elaborated by
@@ -56,31 +67,22 @@ int sc_main(int argc, char** argv) {
     }
     auto it = commands().find(args[0]);
     if (it == commands().end()) {
-        std::cerr << "sotsim: error: unknown command '" << args[0]
-                  << "' (commands: run, compile, mvm, sweep, validate, info)\n";
+        report_error("unknown command '" + args[0] + "' (commands: run, compile, mvm, sweep, validate, info)");
         return 2;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
         return it->second.fn(rest);
-    } catch (const sotsim::config::ConfigError& e) {
-        std::cerr << e.what() << "\n";
-        return 2;
     } catch (const sotsim::app::UsageError& e) {
-        std::cerr << "sotsim: error: " << e.what() << "\n";
+        report_error(e.what());
         return 2;
     } catch (const std::bad_alloc&) {
-        std::cerr << "sotsim: error: out of memory (input too large for this machine)\n";
+        report_error("out of memory (input too large for this machine)");
         return 2;
     } catch (const std::exception& e) {
-        // Input problems from the import, data and physics layers arrive as exceptions
-        // whose message already names the file and the problem.
-        std::string msg = e.what();
-        if (msg.rfind("error: ", 0) == 0)
-            msg = "sotsim: " + msg;  // a WorkloadError without a file
-        else if (msg.rfind("sotsim", 0) != 0 && msg.find(": error: ") == std::string::npos)
-            msg = "sotsim: error: " + msg;
-        std::cerr << msg << "\n";
+        // Config, import, data and physics errors arrive as exceptions whose message
+        // already names the file and the problem.
+        report_error(e.what());
         return 2;
     }
 }

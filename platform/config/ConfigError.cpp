@@ -1,4 +1,5 @@
 #include "platform/config/ConfigLoader.h"
+#include "workloads/io/Printable.h"
 
 namespace sotsim::config {
 namespace {
@@ -13,7 +14,7 @@ std::string format(const std::string& file, int line, int col, const std::string
 }  // namespace
 
 ConfigError::ConfigError(const std::string& file, int line, int col, const std::string& message)
-    : std::runtime_error(format(file, line, col, message)),
+    : std::runtime_error(io::printable(format(file, line, col, message))),
       file_(file), message_(message), line_(line), col_(col) {}
 
 }  // namespace sotsim::config

@@ -7,9 +7,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "platform/config/ConfigLoader.h"
+#include "platform/config/YamlLimits.h"
+#include "workloads/io/UserFile.h"
 
 namespace fs = std::filesystem;
 
@@ -28,6 +31,9 @@ TreeEntry* TreeNode::find(const std::string& key) {
 }
 
 namespace {
+
+// A chip config is a few kB; anything this large is not one (and would be slow to parse).
+constexpr std::uint64_t kMaxConfigFileBytes = 16u << 20;
 
 SourceMark mark_of(const YAML::Mark& m, const std::string& file) {
     SourceMark s;
@@ -71,14 +77,7 @@ TreeNode convert(const YAML::Node& n, const std::string& file) {
 }
 
 TreeNode parse_text(const std::string& text, const std::string& file) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        SourceMark m = mark_of(e.mark, file);
-        throw ConfigError(m.file, m.line, m.col, "YAML syntax error: " + e.msg);
-    }
-    return convert(root, file);
+    return convert(load_yaml_limited(text, file), file);
 }
 
 }  // namespace
@@ -94,15 +93,13 @@ TreeNode read_yaml_file(const std::string& path, const SourceMark* opened_from) 
                                "included file '" + path + "': " + msg);
         return ConfigError(path, 0, 0, msg);
     };
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw fail("is a directory, not a configuration file");
-    if (!fs::exists(path, ec)) throw fail("no such file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw fail(std::string("cannot open: ") + std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw fail("read error");
-    TreeNode root = parse_text(ss.str(), path);
+    std::string text;
+    try {
+        text = io::read_user_file(path, kMaxConfigFileBytes);
+    } catch (const io::UserFileError& e) {
+        throw fail(e.what());
+    }
+    TreeNode root = parse_text(text, path);
     if (root.kind == TreeNode::Kind::Null)
         throw ConfigError(path, 1, 1, "empty configuration file (expected a map of sections)");
     if (root.kind != TreeNode::Kind::Map)
@@ -135,10 +132,27 @@ std::string key_of(const fs::path& p) {
     return (ec ? fs::absolute(p) : c).string();
 }
 
-TreeNode load_recursive(const std::string& path, const SourceMark* opened_from,
-                        std::vector<std::string>& stack) {
-    TreeNode own = read_yaml_file(path, opened_from);
+// Includes deeper than this are refused (a 20,000-deep chain overflowed the stack); real
+// presets nest two or three levels.
+constexpr std::size_t kMaxIncludeDepth = 32;
+
+struct LoadState {
+    std::vector<std::string> stack;            // canonical paths being loaded (cycle check)
+    std::map<std::string, TreeNode> loaded;    // canonical path -> merged tree, loaded once
+};
+
+TreeNode load_recursive(const std::string& path, const SourceMark* opened_from, LoadState& state) {
     std::string self = key_of(path);
+    // A file included from several places is read and resolved once: 25 files that each
+    // include the next twice were re-loaded 2^25 times.
+    if (auto it = state.loaded.find(self); it != state.loaded.end()) return it->second;
+    if (state.stack.size() >= kMaxIncludeDepth) {
+        const SourceMark m = opened_from ? *opened_from : SourceMark{path, 0, 0};
+        throw ConfigError(m.file, m.line, m.col,
+                          "includes nest deeper than " + std::to_string(kMaxIncludeDepth) + " files");
+    }
+    TreeNode own = read_yaml_file(path, opened_from);
+    std::vector<std::string>& stack = state.stack;
     stack.push_back(self);
 
     TreeNode merged;
@@ -171,7 +185,7 @@ TreeNode load_recursive(const std::string& path, const SourceMark* opened_from,
                 throw ConfigError(n->mark.file, n->mark.line, n->mark.col,
                                   "include cycle: " + chain);
             }
-            merge_into(merged, load_recursive(child, &n->mark, stack));
+            merge_into(merged, load_recursive(child, &n->mark, state));
         }
     }
     TreeNode body = own;
@@ -180,14 +194,15 @@ TreeNode load_recursive(const std::string& path, const SourceMark* opened_from,
                        body.entries.end());
     merge_into(merged, body);
     stack.pop_back();
+    state.loaded.emplace(self, merged);
     return merged;
 }
 
 }  // namespace
 
 TreeNode load_with_includes(const std::string& path) {
-    std::vector<std::string> stack;
-    return load_recursive(path, nullptr, stack);
+    LoadState state;
+    return load_recursive(path, nullptr, state);
 }
 
 }  // namespace sotsim::config

@@ -15,6 +15,8 @@
 
 #include "platform/config/ConfigLoader.h"
 #include "platform/config/Units.h"
+#include "platform/config/YamlLimits.h"
+#include "workloads/io/UserFile.h"
 #include "platform/sweep/Sweep.h"
 #include "platform/sweep/SweepText.h"
 
@@ -370,17 +372,13 @@ std::string csv_number(const std::string& text) {
 }
 
 SweepSpec load_sweep(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path, 0, 0, "cannot open sweep file");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    YAML::Node root;
+    std::string text;
     try {
-        root = YAML::Load(buf.str());
-    } catch (const YAML::Exception& e) {
-        throw ConfigError(path, e.mark.is_null() ? 0 : e.mark.line + 1,
-                          e.mark.is_null() ? 0 : e.mark.column + 1, e.msg);
+        text = io::read_user_file(path, 16u << 20);
+    } catch (const io::UserFileError& e) {
+        throw ConfigError(path, 0, 0, std::string("cannot read sweep file: ") + e.what());
     }
+    const YAML::Node root = config::load_yaml_limited(text, path);
     if (!root || root.IsNull()) throw ConfigError(path, 0, 0, "sweep file is empty");
     return Parser(path).parse(root);
 }

@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
+
+#include "workloads/io/UserFile.h"
 
 namespace sotsim::workloads {
 namespace {
@@ -17,12 +20,11 @@ namespace {
 const char kMagic[] = "\x93NUMPY";
 
 std::string read_all(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw WorkloadError(path, "cannot open file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) throw WorkloadError(path, "read failed");
-    return ss.str();
+    try {
+        return io::read_user_file(path);
+    } catch (const io::UserFileError& e) {
+        throw WorkloadError(path, e.what());
+    }
 }
 
 // Value of `key` in the header dict: the text after "'key':" up to the next top-level comma.
@@ -48,30 +50,112 @@ std::string dict_value(const std::string& header, const std::string& key, const 
     return v;
 }
 
+// "(2, 3)", "(5,)", "()"; numpy writes plain decimal integers (Python 2 wrote "3L").
 Shape parse_shape(const std::string& tuple, const std::string& path) {
+    auto bad = [&]() { return WorkloadError(path, "npy shape '" + tuple + "' is malformed"); };
     Shape shape;
-    std::string inner = tuple.substr(1, tuple.size() - 2);
+    const std::string inner = tuple.substr(1, tuple.size() - 2);
+    std::vector<std::string> items;
     std::stringstream ss(inner);
     std::string item;
     while (std::getline(ss, item, ',')) {
         item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
-        if (item.empty()) continue;
-        char* end = nullptr;
-        const long long d = std::strtoll(item.c_str(), &end, 10);
-        if (*end != '\0' && *end != 'L') throw WorkloadError(path, "npy shape '" + tuple + "' is malformed");
-        if (d < 0) throw WorkloadError(path, "npy shape has a negative dimension");
+        items.push_back(item);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+        std::string t = items[i];
+        if (t.empty()) {
+            if (i + 1 == items.size() && i > 0) continue;  // the trailing comma of "(5,)"
+            throw bad();
+        }
+        if (t.back() == 'L') t.pop_back();
+        if (t.empty() || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) throw bad();
+        errno = 0;
+        const long long d = std::strtoll(t.c_str(), nullptr, 10);
+        if (errno == ERANGE) throw WorkloadError(path, "npy shape '" + tuple + "' has a dimension beyond 64 bits");
         shape.push_back(d);
     }
     return shape;
 }
 
+// Element types: kind 'f' (2, 4, 8 bytes), 'i' / 'u' (1, 2, 4, 8), 'b' (bool, 1); byte
+// order '<' little, '>' big, '|' not applicable, '=' native (little on the supported hosts).
+struct NpyType {
+    char kind = 0;
+    size_t size = 0;
+    bool swap = false;
+};
+
+NpyType parse_descr(const std::string& d, const std::string& path) {
+    auto unsupported = [&]() {
+        return WorkloadError(path, "unsupported dtype '" + d +
+                                       "' (supported: float16/32/64, int8/16/32/64, uint8/16/32/64 and bool, "
+                                       "either byte order)");
+    };
+    if (d.size() < 3 || std::string("<>|=").find(d[0]) == std::string::npos) throw unsupported();
+    NpyType t;
+    t.kind = d[1];
+    const std::string size = d.substr(2);
+    if (size == "1") t.size = 1;
+    else if (size == "2") t.size = 2;
+    else if (size == "4") t.size = 4;
+    else if (size == "8") t.size = 8;
+    else throw unsupported();
+    const bool ok = (t.kind == 'f' && t.size >= 2) || t.kind == 'i' || t.kind == 'u' || (t.kind == 'b' && t.size == 1);
+    if (!ok) throw unsupported();
+    t.swap = d[0] == '>' && t.size > 1;
+    return t;
+}
+
+// IEEE 754 binary16 -> double (exact).
+double half_to_double(uint16_t h) {
+    const int exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+    const double sign = (h & 0x8000) ? -1.0 : 1.0;
+    if (exp == 0) return sign * std::ldexp(frac, -24);
+    if (exp == 31) return frac ? std::numeric_limits<double>::quiet_NaN() : sign * HUGE_VAL;
+    return sign * std::ldexp(frac + 1024, exp - 25);
+}
+
 template <typename T>
-void convert(const char* src, size_t n, std::vector<double>& out) {
+void convert(const char* src, size_t n, bool swap, std::vector<double>& out) {
     out.resize(n);
     for (size_t i = 0; i < n; ++i) {
+        unsigned char b[sizeof(T)];
+        std::memcpy(b, src + i * sizeof(T), sizeof(T));
+        if (swap) std::reverse(b, b + sizeof(T));
         T v;
-        std::memcpy(&v, src + i * sizeof(T), sizeof(T));
+        std::memcpy(&v, b, sizeof(T));
         out[i] = static_cast<double>(v);
+    }
+}
+
+void convert_elements(const NpyType& t, const char* src, size_t n, std::vector<double>& out) {
+    switch (t.kind) {
+        case 'f':
+            if (t.size == 2) {
+                convert<uint16_t>(src, n, t.swap, out);
+                for (double& v : out) v = half_to_double(static_cast<uint16_t>(v));
+            } else if (t.size == 4) {
+                convert<float>(src, n, t.swap, out);
+            } else {
+                convert<double>(src, n, t.swap, out);
+            }
+            return;
+        case 'b':
+            convert<uint8_t>(src, n, false, out);
+            for (double& v : out) v = v != 0.0 ? 1.0 : 0.0;
+            return;
+        case 'i':
+            if (t.size == 1) convert<int8_t>(src, n, false, out);
+            else if (t.size == 2) convert<int16_t>(src, n, t.swap, out);
+            else if (t.size == 4) convert<int32_t>(src, n, t.swap, out);
+            else convert<int64_t>(src, n, t.swap, out);
+            return;
+        default:
+            if (t.size == 1) convert<uint8_t>(src, n, false, out);
+            else if (t.size == 2) convert<uint16_t>(src, n, t.swap, out);
+            else if (t.size == 4) convert<uint32_t>(src, n, t.swap, out);
+            else convert<uint64_t>(src, n, t.swap, out);
     }
 }
 
@@ -150,31 +234,24 @@ NpyArray read_npy(const std::string& path, bool allow_non_finite) {
     if (shape.empty() || shape.front() != '(') throw WorkloadError(path, "npy header has a malformed shape");
     a.shape = parse_shape(shape, path);
 
-    size_t item = 0;
-    const std::string& d = a.dtype;
-    if (d == "<f4") item = 4;
-    else if (d == "<f8") item = 8;
-    else if (d == "<i4") item = 4;
-    else if (d == "<i8") item = 8;
-    else if (d == "|u1" || d == "<u1" || d == "|i1" || d == "<i1") item = 1;
-    else
-        throw WorkloadError(path, "unsupported dtype '" + d +
-                                      "' (supported: <f4, <f8, <i4, <i8, |u1, |i1, little-endian)");
-    const size_t n = static_cast<size_t>(shape_numel(a.shape));
+    const NpyType type = parse_descr(a.dtype, path);
+    // Checked products: a shape such as (1, 7, 2.6e18) must not wrap to a small count.
+    int64_t count = 0, need_bytes = 0;
+    try {
+        count = shape_numel(a.shape);
+        need_bytes = checked_mul(count, static_cast<int64_t>(type.size));
+    } catch (const std::overflow_error&) {
+        throw WorkloadError(path, "npy shape " + shape_to_string(a.shape) + " has more elements than fit 64 bits");
+    }
+    const size_t n = static_cast<size_t>(count);
     const size_t data_off = offset + header_len;
-    const size_t have = bytes.size() - data_off;
-    if (have < n * item)
+    const uint64_t have = bytes.size() - data_off;
+    const uint64_t need = static_cast<uint64_t>(need_bytes);
+    if (have < need)
         throw WorkloadError(path, "truncated data: shape " + shape_to_string(a.shape) + " needs " +
-                                      std::to_string(n * item) + " bytes, the file has " + std::to_string(have));
-    if (have > n * item)
-        throw WorkloadError(path, std::to_string(have - n * item) + " unexpected bytes after the data");
-    const char* src = bytes.data() + data_off;
-    if (d == "<f4") convert<float>(src, n, a.data);
-    else if (d == "<f8") convert<double>(src, n, a.data);
-    else if (d == "<i4") convert<int32_t>(src, n, a.data);
-    else if (d == "<i8") convert<int64_t>(src, n, a.data);
-    else if (d[1] == 'u') convert<uint8_t>(src, n, a.data);
-    else convert<int8_t>(src, n, a.data);
+                                      std::to_string(need) + " bytes, the file has " + std::to_string(have));
+    if (have > need) throw WorkloadError(path, std::to_string(have - need) + " unexpected bytes after the data");
+    convert_elements(type, bytes.data() + data_off, n, a.data);
     if (!allow_non_finite)
         for (size_t i = 0; i < n; ++i)
             if (!std::isfinite(a.data[i]))
@@ -183,6 +260,11 @@ NpyArray read_npy(const std::string& path, bool allow_non_finite) {
 }
 
 Eigen::MatrixXd read_csv(const std::string& path, const MatrixReadOptions& options) {
+    try {
+        io::require_regular_file(path);
+    } catch (const io::UserFileError& e) {
+        throw WorkloadError(path, e.what());
+    }
     std::ifstream f(path);
     if (!f) throw WorkloadError(path, "cannot open file");
     std::vector<std::vector<double>> rows;

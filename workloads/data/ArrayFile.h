@@ -1,9 +1,9 @@
 #pragma once
 // Numeric array files: NumPy .npy (read and write) and numeric .csv (read).
 //
-// .npy: format versions 1.0, 2.0 and 3.0 headers; little-endian (or byte-order-free)
-// float32 '<f4', float64 '<f8', int32 '<i4', int64 '<i8', uint8 '|u1', int8 '|i1'; C order
-// only (fortran_order True is an error). The data must be exactly shape-product elements.
+// .npy: format versions 1.0, 2.0 and 3.0 headers; float16/32/64, int8/16/32/64,
+// uint8/16/32/64 and bool, little- or big-endian; C order only (fortran_order True is an
+// error). The data must be exactly shape-product elements (checked without overflow).
 // .csv: one row per line, cells separated by commas (spaces around cells are ignored),
 // every cell a number, every row the same length; blank lines are skipped; '#' starts a
 // comment line. No header row.
@@ -20,7 +20,7 @@ namespace sotsim::workloads {
 
 struct NpyArray {
     Shape shape;               // () for a 0-d array
-    std::vector<double> data;  // C order, converted to double (exact for all accepted types)
+    std::vector<double> data;  // C order, as double (exact except 64-bit integers beyond 2^53)
     std::string dtype;         // descr as in the file, e.g. "<f4"
 };
 

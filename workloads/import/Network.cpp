@@ -1,13 +1,37 @@
 #include "workloads/import/Network.h"
 
 #include <sstream>
+#include <stdexcept>
 
 namespace sotsim::workloads {
 
+int64_t checked_mul(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r))
+        throw std::overflow_error("size " + std::to_string(a) + " x " + std::to_string(b) + " overflows 64 bits");
+    return r;
+}
+
+int64_t checked_add(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r))
+        throw std::overflow_error("size " + std::to_string(a) + " + " + std::to_string(b) + " overflows 64 bits");
+    return r;
+}
+
 int64_t shape_numel(const Shape& shape) {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
+    bool empty = false;
+    for (int64_t d : shape) {
+        if (d < 0) throw std::overflow_error("shape " + shape_to_string(shape) + " has a negative dimension");
+        if (d == 0) {
+            empty = true;
+            continue;
+        }
+        if (__builtin_mul_overflow(n, d, &n))
+            throw std::overflow_error("shape " + shape_to_string(shape) + " has more elements than fit 64 bits");
+    }
+    return empty ? 0 : n;
 }
 
 std::string shape_to_string(const Shape& shape) {

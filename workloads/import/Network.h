@@ -54,7 +54,17 @@ namespace sotsim::workloads {
 
 using Shape = std::vector<int64_t>;
 
-// Number of elements of a shape (1 for the empty shape, i.e. a scalar).
+// Overflow-checked size arithmetic for dimensions read from user files (ONNX, .npy, IDX).
+// Every product of dimensions goes through these, so a declared shape such as
+// [2^32, 2^32] is an error instead of wrapping to a small element count. They throw
+// std::overflow_error (a std::runtime_error); callers add the file and position.
+int64_t checked_mul(int64_t a, int64_t b);
+int64_t checked_add(int64_t a, int64_t b);
+
+// Number of elements of a shape (1 for the empty shape, i.e. a scalar). Negative
+// dimensions and products that do not fit int64 throw std::overflow_error. A shape with a
+// zero dimension has 0 elements; its other dimensions must still multiply without overflow,
+// so the C-order strides of any accepted shape fit int64 too.
 int64_t shape_numel(const Shape& shape);
 // "[1,28,28]"
 std::string shape_to_string(const Shape& shape);

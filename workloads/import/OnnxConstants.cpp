@@ -59,10 +59,17 @@ Tensor unary(const Tensor& t, float (*f)(float)) {
 }
 
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* what) {
+    const int64_t given = axis;
     if (axis < 0) axis += rank;
     if (axis < 0 || axis >= rank)
-        throw std::runtime_error(std::string(what) + " axis out of range");
+        throw std::runtime_error(std::string(what) + " axis " + std::to_string(given) + " is out of range for rank " +
+                                 std::to_string(rank));
     return axis;
+}
+
+float first_scalar(const Tensor& t, const char* what) {
+    if (t.numel() != 1) throw std::runtime_error(std::string(what) + " must be a scalar, got " + shape_to_string(t.shape));
+    return t.data[0];
 }
 
 // QuantizeLinear / DequantizeLinear on constants, per tensor or per axis.
@@ -71,6 +78,7 @@ Constant fold_qdq(const onnx::NodeProto& node, const std::vector<const Constant*
     const Tensor& scale = in.at(1)->tensor;
     const bool has_zp = in.size() > 2 && in[2] != nullptr;
     const int zp_type = has_zp ? in[2]->dtype : TensorProto::UINT8;
+    if (scale.numel() < 1) throw std::runtime_error("scale is empty");
     Tensor zp = has_zp ? in[2]->tensor : Tensor{scale.shape, std::vector<float>(scale.data.size(), 0.0f)};
     if (zp.numel() != scale.numel()) throw std::runtime_error("zero point and scale differ in size");
     const int64_t rank = static_cast<int64_t>(x.shape.size());
@@ -102,7 +110,7 @@ Shape reshape_target(const Shape& in, const Tensor& target, bool allowzero) {
     int infer = -1;
     int64_t known = 1;
     for (size_t i = 0; i < target.data.size(); ++i) {
-        int64_t d = static_cast<int64_t>(target.data[i]);
+        int64_t d = integer_value(target.data[i], "Reshape shape");
         if (d == 0 && !allowzero) {
             if (i >= in.size()) throw std::runtime_error("Reshape 0 refers to a missing dimension");
             d = in[i];
@@ -114,7 +122,7 @@ Shape reshape_target(const Shape& in, const Tensor& target, bool allowzero) {
             continue;
         }
         if (d < 0) throw std::runtime_error("Reshape has a negative dimension");
-        known *= d;
+        known = checked_mul(known, d);
         out.push_back(d);
     }
     const int64_t total = shape_numel(in);
@@ -131,13 +139,19 @@ Shape reshape_target(const Shape& in, const Tensor& target, bool allowzero) {
 std::vector<int64_t> axes_input_or_attr(const onnx::NodeProto& node, const std::vector<const Constant*>& in) {
     if (in.size() > 1 && in[1] != nullptr) {
         std::vector<int64_t> axes;
-        for (float v : in[1]->tensor.data) axes.push_back(static_cast<int64_t>(v));
+        for (float v : in[1]->tensor.data) axes.push_back(integer_value(v, "axes"));
         return axes;
     }
     return attr_ints(node, "axes", {});
 }
 
 }  // namespace
+
+int64_t integer_value(float v, const char* what) {
+    if (!std::isfinite(v) || std::trunc(v) != v || std::fabs(v) > 9.0e18f)
+        throw std::runtime_error(std::string(what) + " value " + std::to_string(v) + " is not a valid integer");
+    return static_cast<int64_t>(v);
+}
 
 const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const std::string& name) {
     for (const auto& a : node.attribute())
@@ -216,6 +230,12 @@ Tensor broadcast_apply(const Tensor& a, const Tensor& b, const std::function<flo
     Tensor out;
     out.shape = broadcast_shapes(a.shape, b.shape);
     const int64_t n = shape_numel(out.shape);
+    // Broadcasting can enlarge two small constants ([K,1] op [1,K]) without any data in the
+    // file backing the result; cap what folding may create.
+    if (n > std::max({a.numel(), b.numel(), kMaxFoldedElements}))
+        throw std::runtime_error("broadcasting " + shape_to_string(a.shape) + " and " + shape_to_string(b.shape) +
+                                 " gives " + std::to_string(n) + " elements, more than the " +
+                                 std::to_string(kMaxFoldedElements) + " a folded constant may have");
     out.data.resize(n);
     const auto so = strides_of(out.shape), sa = strides_of(a.shape), sb = strides_of(b.shape);
     for (int64_t i = 0; i < n; ++i)
@@ -263,8 +283,8 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
         out.tensor = unary(arg(0), [](float x) { return std::sqrt(x); });
     } else if (op == "Clip") {
         float lo = attr_float(node, "min", -INFINITY), hi = attr_float(node, "max", INFINITY);
-        if (in.size() > 1 && in[1]) lo = in[1]->tensor.data.at(0);
-        if (in.size() > 2 && in[2]) hi = in[2]->tensor.data.at(0);
+        if (in.size() > 1 && in[1]) lo = first_scalar(in[1]->tensor, "Clip min");
+        if (in.size() > 2 && in[2]) hi = first_scalar(in[2]->tensor, "Clip max");
         out.tensor = arg(0);
         for (float& v : out.tensor.data) v = std::min(std::max(v, lo), hi);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
@@ -283,6 +303,12 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
         if (perm.empty())
             for (size_t i = 0; i < r; ++i) perm.push_back(static_cast<int64_t>(r - 1 - i));
         if (perm.size() != r) throw std::runtime_error("Transpose perm has the wrong length");
+        std::vector<bool> seen(r, false);
+        for (int64_t p : perm) {
+            if (p < 0 || p >= static_cast<int64_t>(r) || seen[p])
+                throw std::runtime_error("Transpose perm is not a permutation of 0.." + std::to_string(r - 1));
+            seen[p] = true;
+        }
         out.tensor.shape.resize(r);
         for (size_t i = 0; i < r; ++i) out.tensor.shape[i] = x.shape.at(perm[i]);
         out.tensor.data.resize(x.data.size());
@@ -300,6 +326,7 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
         const int64_t r = static_cast<int64_t>(out.tensor.shape.size());
         int64_t axis = attr_int(node, "axis", 1);
         if (axis < 0) axis += r;
+        if (axis < 0 || axis > r) throw std::runtime_error("Flatten axis is out of range for rank " + std::to_string(r));
         int64_t outer = 1;
         for (int64_t d = 0; d < axis && d < r; ++d) outer *= out.tensor.shape[d];
         out.tensor.shape = {outer, out.tensor.numel() / std::max<int64_t>(outer, 1)};
@@ -309,12 +336,18 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
         const int64_t r = static_cast<int64_t>(out.tensor.shape.size() + axes.size());
         for (int64_t& a : axes) a = normalize_axis(a, r, "Unsqueeze");
         std::sort(axes.begin(), axes.end());
+        if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+            throw std::runtime_error("Unsqueeze axes name a dimension twice");
         for (int64_t a : axes) out.tensor.shape.insert(out.tensor.shape.begin() + a, 1);
     } else if (op == "Squeeze") {
         out.tensor = arg(0);
         std::vector<int64_t> axes = axes_input_or_attr(node, in);
         const int64_t r = static_cast<int64_t>(out.tensor.shape.size());
         Shape s;
+        for (int64_t a : axes)
+            if (out.tensor.shape[normalize_axis(a, r, "Squeeze")] != 1)
+                throw std::runtime_error("Squeeze axis " + std::to_string(a) + " has size " +
+                                         std::to_string(out.tensor.shape[normalize_axis(a, r, "Squeeze")]));
         for (int64_t d = 0; d < r; ++d) {
             bool drop = axes.empty() ? out.tensor.shape[d] == 1 : false;
             for (int64_t a : axes) drop = drop || normalize_axis(a, r, "Squeeze") == d;

@@ -23,6 +23,13 @@ struct Constant {
     bool batch_placeholder = false;
 };
 
+// Largest constant that folding may create beyond the size of its inputs (broadcasting two
+// constants), and the largest per-sample tensor the importer accepts: 2^26 float32 values
+// (256 MiB per sample). Far above any network this simulator maps (VGG-8's largest
+// activation has 2^17), low enough that a malformed shape cannot exhaust memory.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;
+constexpr int64_t kMaxPerSampleElements = int64_t{1} << 26;
+
 // Throws std::runtime_error with a message without the file prefix (the importer adds it).
 Constant constant_from_proto(const onnx::TensorProto& proto);
 
@@ -37,6 +44,11 @@ Tensor broadcast_to(const Tensor& t, const Shape& shape);
 // (the caller then reports it as unsupported); throws std::runtime_error on bad attributes.
 bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Constant*>& inputs,
                         Constant& out);
+
+// A float constant entry used as an integer (shape entry, axis, pad; the IR keeps every
+// constant as float). Throws std::runtime_error for non-integers and magnitudes whose cast
+// to int64 would be undefined.
+int64_t integer_value(float v, const char* what);
 
 // Attribute helpers (nullptr / defaults when absent).
 const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const std::string& name);

@@ -1,6 +1,7 @@
 #include "workloads/import/OnnxImporter.h"
 
 #include "workloads/import/OnnxConstants.h"
+#include "workloads/io/UserFile.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -64,6 +65,10 @@ private:
     [[noreturn]] void fail_node(const std::string& msg) const {
         throw WorkloadError(src_, "node '" + node_name_ + "' (op '" + node_op_ + "') " + msg);
     }
+    [[noreturn]] void fail_or_node(int producer, const std::string& msg) const {
+        if (producer < 0) fail(msg);
+        fail_node(msg);
+    }
 
     void check_opset(const onnx::ModelProto& m) {
         for (const auto& os : m.opset_import())
@@ -112,6 +117,20 @@ private:
     }
 
     int add_value(const std::string& name, const Shape& shape, int producer) {
+        // Computed tensors have no data in the file behind them: bound them before any
+        // later stage allocates a batch of them.
+        int64_t n = 0;
+        try {
+            n = shape_numel(shape);
+        } catch (const std::overflow_error& e) {
+            fail_or_node(producer, std::string("'") + name + "': " + e.what());
+        }
+        const std::string what = producer < 0 ? "input '" + name + "'" : "output '" + name + "'";
+        if (n == 0) fail_or_node(producer, what + " has no elements (per-sample shape " + shape_to_string(shape) + ")");
+        if (n > onnx_import::kMaxPerSampleElements)
+            fail_or_node(producer, what + " has " + std::to_string(n) + " elements per sample (shape " +
+                                       shape_to_string(shape) + "); at most " +
+                                       std::to_string(onnx_import::kMaxPerSampleElements) + " are supported");
         net_.values.push_back({name, shape, producer});
         const int id = static_cast<int>(net_.values.size()) - 1;
         values_[name] = id;
@@ -185,15 +204,21 @@ private:
             if (!node.output(i).empty() && node.op_type() != "Dropout")
                 fail_node("has a second output '" + node.output(i) + "', which is not supported");
 
-        if (node.op_type() == "Shape" && any_computed) {
-            fold_shape(node, in, out);
-            return;
+        // Size arithmetic on attributes and constants (pads, strides, shapes) is checked;
+        // an overflow there is a malformed node.
+        try {
+            if (node.op_type() == "Shape" && any_computed) {
+                fold_shape(node, in, out);
+                return;
+            }
+            if (!any_computed) {
+                fold(node, in, out);
+                return;
+            }
+            convert_computed(node, in, out);
+        } catch (const std::overflow_error& e) {
+            fail_node(e.what());
         }
-        if (!any_computed) {
-            fold(node, in, out);
-            return;
-        }
-        convert_computed(node, in, out);
     }
 
     void fold(const onnx::NodeProto& node, const std::vector<Operand>& in, const std::string& out) {
@@ -377,7 +402,7 @@ private:
             if (p.size() != 4) fail_node("pads must have 4 entries for a 2-D window");
             for (int64_t v : p)
                 if (v < 0) fail_node("has negative pads");
-            for (int i = 0; i < 4; ++i) p[i] += extra_pads_[i];
+            for (int i = 0; i < 4; ++i) p[i] = checked_add(p[i], extra_pads_[i]);
             return p;
         }
         if (padded_input) fail_node("has auto_pad on the output of a Pad, which is not supported");
@@ -386,8 +411,8 @@ private:
             std::vector<int64_t> p(4);
             const int64_t dims[2] = {in[1], in[2]}, k[2] = {kh, kw}, s[2] = {sh, sw};
             for (int d = 0; d < 2; ++d) {
-                const int64_t o = (dims[d] + s[d] - 1) / s[d];
-                const int64_t total = std::max<int64_t>((o - 1) * s[d] + k[d] - dims[d], 0);
+                const int64_t o = checked_add(dims[d], s[d] - 1) / s[d];
+                const int64_t total = std::max<int64_t>(checked_add(checked_mul(o - 1, s[d]), k[d]) - dims[d], 0);
                 const int64_t small = total / 2, large = total - small;
                 p[d] = autopad == "SAME_UPPER" ? small : large;
                 p[d + 2] = autopad == "SAME_UPPER" ? large : small;
@@ -413,8 +438,11 @@ private:
         PendingPad pp;
         pp.source = x;
         pp.node = node_name_;
-        pp.pads = {static_cast<int64_t>(p.data[2]), static_cast<int64_t>(p.data[3]), static_cast<int64_t>(p.data[6]),
-                   static_cast<int64_t>(p.data[7])};
+        try {
+            for (int i : {2, 3, 6, 7}) pp.pads.push_back(onnx_import::integer_value(p.data[i], "pads"));
+        } catch (const std::runtime_error& e) {
+            fail_node(e.what());
+        }
         pending_pads_[out] = pp;
     }
 
@@ -425,12 +453,12 @@ private:
 
     Shape window_output(const Shape& in, int64_t channels, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                         const std::vector<int64_t>& p) const {
-        const int64_t oh = (in[1] + p[0] + p[2] - kh) / sh + 1;
-        const int64_t ow = (in[2] + p[1] + p[3] - kw) / sw + 1;
-        if (in[1] + p[0] + p[2] < kh || in[2] + p[1] + p[3] < kw || oh < 1 || ow < 1)
+        const int64_t span_h = checked_add(checked_add(in[1], p[0]), p[2]);
+        const int64_t span_w = checked_add(checked_add(in[2], p[1]), p[3]);
+        if (span_h < kh || span_w < kw)
             fail_node("window " + std::to_string(kh) + "x" + std::to_string(kw) + " does not fit input " +
                       shape_to_string(in));
-        return {channels, oh, ow};
+        return {channels, (span_h - kh) / sh + 1, (span_w - kw) / sw + 1};
     }
 
     std::vector<int64_t> strides2(const onnx::NodeProto& node) const {
@@ -450,6 +478,7 @@ private:
         if (W.shape.size() != 4 || W.shape[1] != s[0])
             fail_node("weight " + shape_to_string(W.shape) + " does not match input " + shape_to_string(s));
         const int64_t M = W.shape[0], kh = W.shape[2], kw = W.shape[3];
+        if (M < 1 || kh < 1 || kw < 1) fail_node("weight " + shape_to_string(W.shape) + " is empty");
         const auto ks = attr_ints(node, "kernel_shape", {kh, kw});
         if (ks.size() != 2 || ks[0] != kh || ks[1] != kw) fail_node("kernel_shape does not match the weight");
         const auto st = strides2(node);
@@ -538,14 +567,21 @@ private:
         if (attr_int(node, "allowzero", 0) != 0 && std::count(t.data.begin(), t.data.end(), 0.0f))
             fail_node("has allowzero=1 with a 0 dimension, which is not supported");
         const Shape& s = shape(x);
-        const int64_t first = static_cast<int64_t>(t.data[0]);
+        auto entry = [&](float v) {
+            try {
+                return onnx_import::integer_value(v, "target shape");
+            } catch (const std::runtime_error& e) {
+                fail_node(e.what());
+            }
+        };
+        const int64_t first = entry(t.data[0]);
         if (!(first == 0 || first == -1 || (declared_batch_ > 0 && first == declared_batch_)))
             fail_node("target shape must keep the batch dimension first (0, -1 or the model's batch size)");
         Shape target;
         int infer = -1;
         int64_t known = 1;
         for (int64_t i = 1; i < t.numel(); ++i) {
-            int64_t d = static_cast<int64_t>(t.data[i]);
+            int64_t d = entry(t.data[i]);
             if (d == 0) {
                 if (i - 1 >= static_cast<int64_t>(s.size())) fail_node("0 in the target shape refers to a missing dimension");
                 d = s[i - 1];
@@ -557,7 +593,7 @@ private:
                 continue;
             }
             if (d < 0) fail_node("target shape has a negative dimension");
-            known *= d;
+            known = checked_mul(known, d);
             target.push_back(d);
         }
         const int64_t total = shape_numel(s);
@@ -713,12 +749,13 @@ Network import_onnx_bytes(const std::string& bytes, const std::string& source) {
 }
 
 Network import_onnx(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw WorkloadError(path, "cannot open file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) throw WorkloadError(path, "read failed");
-    return import_onnx_bytes(ss.str(), path);
+    std::string bytes;
+    try {
+        bytes = io::read_user_file(path);
+    } catch (const io::UserFileError& e) {
+        throw WorkloadError(path, e.what());
+    }
+    return import_onnx_bytes(bytes, path);
 }
 
 }  // namespace sotsim::workloads

@@ -83,7 +83,7 @@ TEST_CASE("missing file and directory are errors without a position", "[errors]"
     CHECK(std::string(missing.what()) == bad_config("no_such_file.yaml") + ": error: no such file");
     auto dir = load_error(bad_config(""));
     CHECK(std::string(dir.what()) ==
-          bad_config("") + ": error: is a directory, not a configuration file");
+          bad_config("") + ": error: is a directory, not a file");
 }
 
 TEST_CASE("an error inside an included file points at that file", "[errors]") {

@@ -147,6 +147,6 @@ TEST_CASE("sweep file errors: YAML syntax, empty and unreadable files", "[sweep]
         sotsim::sweep::load_sweep(dir / "missing.yaml");
         FAIL("no error");
     } catch (const sotsim::config::ConfigError& err) {
-        CHECK(std::string(err.what()) == dir / "missing.yaml" + ": error: cannot open sweep file");
+        CHECK(std::string(err.what()) == dir / "missing.yaml" + ": error: cannot read sweep file: no such file");
     }
 }

@@ -38,6 +38,9 @@ TEST_CASE("npy: every supported dtype and header version reads exactly", "[array
     const NpyArray u = read_npy(arr("u1_2x2x3.npy"));
     CHECK(u.shape == Shape{2, 2, 3});
     CHECK(u.data[11] == 220);
+    // numpy's own big-endian float32 and bool files (make_arrays.py).
+    CHECK(read_npy(arr("bigendian.npy")).data == std::vector<double>{0, 1, 2});
+    CHECK(read_npy(arr("bool.npy")).data == std::vector<double>{1, 0});
 }
 
 TEST_CASE("read_matrix: rank 1 as a column or row, rank 3 flattened per row", "[arrays]") {
@@ -77,12 +80,10 @@ TEST_CASE("npy writer round-trips through the reader and leaves no temp file", "
 }
 
 TEST_CASE("npy and csv errors name the file and the problem", "[arrays][errors]") {
-    CHECK(error_of([] { read_npy(arr("nope.npy")); }) == arr("nope.npy") + ": error: cannot open file");
+    CHECK(error_of([] { read_npy(arr("nope.npy")); }) == arr("nope.npy") + ": error: no such file");
     CHECK(error_of([] { read_npy(arr("badmagic.npy")); }) == arr("badmagic.npy") + ": error: not a .npy file (bad magic)");
     CHECK_THAT(error_of([] { read_npy(arr("truncated.npy")); }), Contains("truncated data: shape [2,3] needs 24 bytes, the file has 19"));
     CHECK_THAT(error_of([] { read_npy(arr("fortran.npy")); }), Contains("fortran_order arrays are not supported"));
-    CHECK_THAT(error_of([] { read_npy(arr("bigendian.npy")); }), Contains("unsupported dtype '>f4'"));
-    CHECK_THAT(error_of([] { read_npy(arr("bool.npy")); }), Contains("unsupported dtype '|b1'"));
     CHECK_THAT(error_of([] { read_npy(arr("nan.npy")); }), Contains("element 1 is NaN or Inf"));
     CHECK(read_npy(arr("nan.npy"), true).data.size() == 2);
     CHECK_THAT(error_of([] { read_matrix(arr("empty.npy")); }), Contains("empty array [0,3]"));

@@ -148,7 +148,7 @@ TEST_CASE("Import errors name the file and the problem in one line", "[import][e
     using Catch::Matchers::Contains;
     using Catch::Matchers::StartsWith;
     const std::string missing = fixture("does_not_exist.onnx");
-    CHECK(import_error(missing) == missing + ": error: cannot open file");
+    CHECK(import_error(missing) == missing + ": error: no such file");
 
     const std::string trunc = fixture("bad_truncated.onnx");
     CHECK(import_error(trunc) == trunc + ": error: not a valid ONNX model (protobuf parse failed)");

@@ -9,7 +9,7 @@
 
 #include "platform/app/Command.h"
 #include "platform/config/ConfigLoader.h"
-#include "workloads/io/Printable.h"
+#include "models/common/Printable.h"
 
 namespace {
 

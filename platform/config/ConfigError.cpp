@@ -1,5 +1,5 @@
 #include "platform/config/ConfigLoader.h"
-#include "workloads/io/Printable.h"
+#include "models/common/Printable.h"
 
 namespace sotsim::config {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "platform/config/ConfigLoader.h"
 #include "platform/config/YamlLimits.h"
-#include "workloads/io/UserFile.h"
+#include "models/common/UserFile.h"
 
 namespace fs = std::filesystem;
 

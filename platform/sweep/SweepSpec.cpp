@@ -16,7 +16,7 @@
 #include "platform/config/ConfigLoader.h"
 #include "platform/config/Units.h"
 #include "platform/config/YamlLimits.h"
-#include "workloads/io/UserFile.h"
+#include "models/common/UserFile.h"
 #include "platform/sweep/Sweep.h"
 #include "platform/sweep/SweepText.h"
 

@@ -12,7 +12,7 @@
 #include <limits>
 #include <sstream>
 
-#include "workloads/io/UserFile.h"
+#include "models/common/UserFile.h"
 
 namespace sotsim::workloads {
 namespace {

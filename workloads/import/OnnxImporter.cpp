@@ -1,7 +1,7 @@
 #include "workloads/import/OnnxImporter.h"
 
 #include "workloads/import/OnnxConstants.h"
-#include "workloads/io/UserFile.h"
+#include "models/common/UserFile.h"
 
 #include <onnx/onnx_pb.h>
 

@@ -4,7 +4,7 @@
 // characters escaped); the CLI prints it as-is and exits with status 2.
 #include <stdexcept>
 
-#include "workloads/io/Printable.h"
+#include "models/common/Printable.h"
 #include <string>
 
 namespace sotsim::workloads {

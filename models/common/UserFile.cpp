@@ -1,4 +1,4 @@
-#include "workloads/io/UserFile.h"
+#include "models/common/UserFile.h"
 
 #include <sys/stat.h>
 

@@ -2,6 +2,8 @@
 // Reading a file a user names (config, model, array, dataset, sweep file) in one place, so
 // every reader refuses the same things the same way: a missing path, a directory, and
 // anything that is not a regular file (a FIFO or /dev/zero would block or never end).
+// It lives in models/common, the one layer both platform and workloads depend on; no
+// hardware model calls it (they read no files).
 #include <cstdint>
 #include <stdexcept>
 #include <string>

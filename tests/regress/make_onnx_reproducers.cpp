@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     }
     {  // 11: a node name with a newline and NUL would split the one-line error.
         Model m({1, 2});
-        auto* n = m.node("Softmax", {"x"}, "y");
+        auto* n = m.node("Hardmax", {"x"}, "y");
         n->set_name(std::string("bad\nname\0x", 10));
         m.save(dir, "node_name_newline");
     }

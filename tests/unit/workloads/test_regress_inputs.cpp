@@ -63,7 +63,7 @@ TEST_CASE("QuantizeLinear with an empty scale, Unsqueeze with duplicate axes, Tr
 TEST_CASE("a node name with a newline and a NUL stays on one error line", "[regress][import]") {
     const std::string e = onnx_error("node_name_newline");
     CHECK(e.find('\n') == std::string::npos);
-    CHECK_THAT(e, Contains("node 'bad\\nname\\x00x' (op 'Softmax') is not supported"));
+    CHECK_THAT(e, Contains("node 'bad\\nname\\x00x' (op 'Hardmax') is not supported"));
 }
 
 TEST_CASE("every ONNX reproducer is refused with a WorkloadError naming the file", "[regress][import]") {

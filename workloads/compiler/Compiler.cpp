@@ -42,6 +42,7 @@ public:
             const bool last = l + 1 == plans_.size();
             const LayerPlan& lp = plans_[l];
             const int gout = global(lp.name + ".out", lp.out_width, last ? 32 : lp.out_bits);
+            layer_out_.push_back(gout);
             emit_layer(static_cast<int>(l), gin, gout);
             gin = gout;
         }
@@ -149,6 +150,40 @@ private:
                 case TemplateOp::Kind::ToFlat:
                     in.op = OpCode::Copy;
                     break;
+                case TemplateOp::Kind::AddStored: {
+                    // Residual: load this block's channel slice of the stored tensor (flat CHW),
+                    // scale it unless the scales are aligned, add.
+                    const int width = Cs * positions;
+                    const int stored = layer_out_.at(static_cast<std::size_t>(op.layer));
+                    Instr ld;
+                    ld.op = OpCode::Load;
+                    ld.src = stored;
+                    ld.dst = tensor(name + ".skip", Location::Local, t, 1, width, prog_.tensors[stored].bits);
+                    ld.src_c0 = c0 * positions;
+                    ld.c0 = 0;
+                    ld.cols = width;
+                    code.push_back(ld);
+                    int skip = ld.dst;
+                    bool identity = true;
+                    for (std::size_t i = 0; i < op.a.size(); ++i) identity = identity && op.a[i] == 1.0f && op.b[i] == 0.0f;
+                    if (!identity) {
+                        Instr af;
+                        af.op = OpCode::Affine;
+                        af.vscale.resize(static_cast<std::size_t>(width));
+                        af.vbias.resize(af.vscale.size());
+                        for (int col = 0; col < width; ++col) {
+                            af.vscale[col] = op.a[c0 + col / positions];
+                            af.vbias[col] = op.b[c0 + col / positions];
+                        }
+                        af.src = skip;
+                        af.dst = tensor(name + ".skip_scaled", Location::Local, t, 1, width, 32);
+                        skip = af.dst;
+                        code.push_back(std::move(af));
+                    }
+                    in.op = OpCode::Add;
+                    in.src2 = skip;
+                    break;
+                }
                 case TemplateOp::Kind::PositionBias: {
                     in.op = OpCode::PositionBias;
                     in.dst = cur;
@@ -378,6 +413,7 @@ private:
     Program& prog_;
     PlacementPlan plan_;
     std::vector<int> rows_per_block_, cols_per_block_, row_blocks_, col_blocks_;
+    std::vector<int> layer_out_;  // global output tensor of every layer emitted so far
 };
 
 // The quantized reference network: the imported graph with the quantization the compiler

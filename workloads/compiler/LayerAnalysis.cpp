@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "models/physics/AnalogMacro.h"
@@ -136,8 +137,10 @@ private:
     void check_linear() const {
         int prev = net_.input;
         for (const Node& n : net_.nodes) {
-            if (n.kind == OpKind::Add)
-                fail(n, "adding two computed tensors (residual connection) is not supported by the compiler");
+            if (n.kind == OpKind::Add && n.inputs.size() == 2 && (n.inputs[0] == prev || n.inputs[1] == prev)) {
+                prev = n.output;  // residual: the other operand must be a stored layer input (apply())
+                continue;
+            }
             if (n.inputs.size() != 1 || n.inputs[0] != prev)
                 fail(n, "the compiler maps single-path networks; this node does not consume the previous node's output");
             prev = n.output;
@@ -353,6 +356,46 @@ private:
                 }
                 return;
             }
+            case OpKind::Add: {
+                // Residual: the skip operand is a tensor the chip stored as the input of an
+                // earlier layer; it is added digitally. With one common scale on both integer
+                // operands the sum stays on the integer grid (scales aligned).
+                const int prev_value = net_.nodes[static_cast<std::size_t>(&n - net_.nodes.data()) - 1].output;
+                const int skip = n.inputs[0] == prev_value ? n.inputs[1] : n.inputs[0];
+                const auto it = stored_.find(skip);
+                if (it == stored_.end() || it->second.first < 0)
+                    fail(n, "the residual operand is not the input of an earlier layer on the chip; only skips over "
+                            "whole layers (y = f(h) + h with h the input of a Gemm/Conv) are supported");
+                const SymbolicValue& h = it->second.second;
+                if (h.shape != s.shape) fail(n, "residual operands differ in shape");
+                if (s.pos_major) {
+                    s.pos_major = false;
+                    ops.push_back(layout_op(TemplateOp::Kind::ToFlat, s));
+                }
+                const bool aligned = s.dom == Domain::Int && h.dom == Domain::Int && s.bounded() && h.bounded() &&
+                                     s.common_scale() && h.common_scale() && s.a[0] == h.a[0];
+                TemplateOp op = layout_op(TemplateOp::Kind::AddStored, s);
+                op.layer = it->second.first;
+                if (aligned) {
+                    op.a.assign(s.a.size(), 1.0f);
+                    op.b.assign(s.a.size(), 0.0f);
+                    for (std::size_t c = 0; c < s.b.size(); ++c) s.b[c] += h.b[c];
+                    s.set_int(s.lo + h.lo, s.hi + h.hi);
+                } else {
+                    materialize(s, ops);
+                    op.a = h.a;
+                    op.b = h.b;
+                    double hl, hh;
+                    h.affine_bounds(hl, hh);
+                    s.dom = Domain::Real;
+                    s.lo += hl;
+                    s.hi += hh;
+                }
+                s.values = nullptr;
+                op.bits = domain_bits(s);
+                ops.push_back(std::move(op));
+                return;
+            }
             default: fail(n, "not supported by the compiler here");
         }
     }
@@ -455,6 +498,13 @@ private:
         }
         set_uint_encoding(lp, s, mvm);
         lp.in_bits = domain_bits(s);
+        // What the chip stores as this layer's input (the previous layer's output tensor):
+        // value = a * D + a * in_offset[c]. A later residual Add may read it.
+        SymbolicValue stored = s;
+        for (std::size_t c = 0; c < stored.b.size(); ++c)
+            stored.b[c] = lp.in_offset.empty() ? 0.0f : static_cast<float>(s.a[c] * lp.in_offset[c]);
+        stored_[mvm.inputs.at(0)] = {static_cast<int>(layer_count_) - 1, stored};
+        ++layer_count_;
     }
 
     // Integers T in [lo, hi] with value a*T + b: drive D = T - lo (or hi - T when a < 0) on
@@ -736,6 +786,10 @@ private:
     const AnalysisOptions& opt_;
     std::vector<std::string>& notes_;
     bool input_unknown_ = false;
+    // IR value -> (index of the layer whose stored output holds it, -1: network input; its
+    // symbolic form as stored).
+    std::map<int, std::pair<int, SymbolicValue>> stored_;
+    std::size_t layer_count_ = 0;
     std::vector<Batch> calib_values_;  // every IR value on the calibration samples (lazily)
 };
 

@@ -14,7 +14,9 @@ namespace sotsim::workloads {
 // A digital op on a layer's tensor, with per-channel parameters over the FULL channel
 // range; code generation slices it for each column block.
 struct TemplateOp {
-    enum class Kind { Affine, Act, Pool, ToFlat, PositionBias };
+    // AddStored: += a[c] * S + b[c], S = the stored output of layer `layer` (residual Add;
+    // both operands flat CHW, the column block's channel slice).
+    enum class Kind { Affine, Act, Pool, ToFlat, PositionBias, AddStored };
     Kind kind = Kind::Act;
     std::vector<float> a, b;        // Affine, per channel
     ActKind act = ActKind::None;    // Act
@@ -23,6 +25,7 @@ struct TemplateOp {
     ConvGeom geom;                  // Pool (geom.c = full channels; sliced later)
     bool pool_max = true;
     Eigen::MatrixXf table;          // PositionBias: positions x channels (integer units)
+    int layer = -1;                 // AddStored: the layer whose stored output is added
     // Layout after the op.
     bool pos_major = false;
     int positions = 1;

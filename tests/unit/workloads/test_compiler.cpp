@@ -7,6 +7,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "workloads/compiler/Compiler.h"
+#include "workloads/compiler/InputDomain.h"
 #include "workloads/compiler/LayerAnalysis.h"
 #include "workloads/compiler/Placement.h"
 #include "workloads/compiler/WeightQuantizer.h"
@@ -388,4 +389,27 @@ TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 st
     CHECK(half[1].input == InputEncoding::Signed);  // integer + 0.5 is never 0
     CHECK(half[1].input_bits == 1);
     CHECK(half[1].in_offset.empty());
+}
+
+TEST_CASE("a residual Add whose skip operand the chip never stored is refused naming the node", "[compiler]") {
+    Chain c(4);
+    Eigen::MatrixXi q = Eigen::MatrixXi::Ones(4, 4);
+    c.dense("fc1", q, 1.0f);
+    Node add;
+    add.name = "skip_add";
+    add.kind = OpKind::Add;
+    const int fc1_out = c.v;
+    c.add(add, {4});
+    c.net.nodes.back().inputs = {fc1_out, c.net.input};  // + the raw network input
+    c.dense("fc2", q, 1.0f);
+    AnalysisOptions bin;
+    bin.input = scan_input_domain(Batch::Ones(1, 4), "ones.npy");
+    std::vector<std::string> notes;
+    try {
+        analyse_layers(c.net, small_chip(64, 64, 1, 2), bin, notes);
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()).find("skip_add") != std::string::npos);
+        CHECK(std::string(e.what()).find("residual operand") != std::string::npos);
+    }
 }

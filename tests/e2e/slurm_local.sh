@@ -110,6 +110,9 @@ done
 daemons=$(cat "$cluster"/pids/*)
 "$src/scripts/slurm-local.sh" stop "$cluster"
 for pid in $daemons; do
-  if [[ -e /proc/$pid/stat && $(cut -d' ' -f3 "/proc/$pid/stat") != Z ]]; then fail "process $pid of the cluster still runs"; fi
+  # One read of /proc/PID/stat: a zombie can be reaped between an existence test and a
+  # second read (CI saw exactly that), and a vanished or zombie process has stopped.
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+  [[ ${stat##*) } == Z* ]] || fail "process $pid of the cluster still runs"
 done
 echo "slurm_local: ok"

@@ -106,7 +106,7 @@ int cmd_mvm(const std::vector<std::string>& args) {
     }
     j["energy_J"] = report::EnergyModel(cfg.tech).energy_J(ac);
     j["latency_s"] = latency;
-    const std::string text = j.dump(-1) + "\n";
+    const std::string text = report::dump_json(j, -1) + "\n";
     if (!out_file.empty()) report::write_file_atomic(out_file, text);
     else std::cout << text;
     return 0;

@@ -214,9 +214,9 @@ Json Report::json() const {
         mp["tops_per_w_1b"] = f.macro_peak->tops_per_w_1b;
         mp["tops_per_mm2_1b"] = f.macro_peak->tops_per_mm2_1b;
         mp["ops_1b_per_mvm"] = f.macro_peak->ops_1b_per_mvm;
-        mp["energy_per_mvm"] = Json::quantity(f.macro_peak->energy_per_mvm_J, "J");
-        mp["latency_per_mvm"] = Json::quantity(f.macro_peak->latency_per_mvm_s, "s");
-        mp["area"] = Json::quantity(f.macro_peak->area_m2, "m^2");
+        mp["energy_per_mvm"] = quantity(f.macro_peak->energy_per_mvm_J, "J");
+        mp["latency_per_mvm"] = quantity(f.macro_peak->latency_per_mvm_s, "s");
+        mp["area"] = quantity(f.macro_peak->area_m2, "m^2");
     } else {
         mp["tops_per_w_1b"] = Json();
         mp["tops_per_mm2_1b"] = Json();
@@ -229,7 +229,7 @@ Json Report::json() const {
     r["run"] = Json::object();
     r["run"]["samples"] = info_.samples;
     r["run"]["batch"] = info_.batch;
-    r["run"]["inference_time"] = Json::quantity(info_.inference_time_s, "s");
+    r["run"]["inference_time"] = quantity(info_.inference_time_s, "s");
     r["run"]["macs_per_inference"] = info_.macs_per_inference;
     r["config_file"] = info_.config_path;
     r["config"] = info_.config_yaml.empty() ? Json() : json_from_yaml(info_.config_yaml);
@@ -264,11 +264,11 @@ Json Report::json() const {
         if (c.power_group >= 0) n["power_group"] = c.power_group;
         n["energy_J"]["total"] = cf.energy.total_J();
         n["energy_J"]["breakdown"] = breakdown_json(cf.energy);
-        n["leakage"] = Json::quantity(cf.leakage_W, "W");
-        n["area"] = Json::quantity(cf.area_m2, "m^2");
+        n["leakage"] = quantity(cf.leakage_W, "W");
+        n["area"] = quantity(cf.area_m2, "m^2");
         Json& st = n["stats"];
         st = Json::object();
-        for (const auto& s : c.stats) st[s.name] = Json::quantity(s.value, s.unit);
+        for (const auto& s : c.stats) st[s.name] = quantity(s.value, s.unit);
         Json& ac = n["actions"];
         ac = Json::object();
         for (const auto& [k, v] : c.actions.count) ac[k] = v;
@@ -348,7 +348,7 @@ std::string Report::summary() const {
 
 void Report::write(const std::string& out_dir) const {
     // Build everything first: a failure here leaves the directory untouched.
-    std::string json_text = json().dump(2) + "\n";
+    std::string json_text = dump_json(json(), 2) + "\n";
     std::string csv_text = layers_csv();
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);

@@ -43,4 +43,22 @@ expect_error "mvm weight outside the domain names the file" "w2.csv: error: weig
 # Item 5 through the CLI: billion laughs is refused quickly.
 expect_error "billion laughs" "billion_laughs.yaml: error: the document expands" \
   timeout 20 "$SOTSIM" validate -c tests/data/regress/yaml/billion_laughs.yaml
+# Item 9: report.json is written by nlohmann-json: exact 64-bit seed, valid UTF-8 for a
+# directory name that is not UTF-8.
+bad_dir="$TMP/out_$(printf '\xff')"
+bad_model="$TMP/model_$(printf '\xff').onnx"
+cp $M "$bad_model"
+if "$SOTSIM" run -c $C -w "$bad_model" --dataset mnist --samples 2 --seed 9007199254740993 -q -o "$bad_dir" 2>"$TMP/err"; then
+  "$PY" - "$bad_dir/report.json" <<'PYEOF' && pass "report.json exact seed, valid UTF-8" || fail "report.json seed/UTF-8"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")  # raises on invalid UTF-8
+r = json.loads(raw)
+assert r["seed"] == 9007199254740993, r["seed"]
+assert r["config"]["sim"]["seed"] == 9007199254740993, r["config"]["sim"]["seed"]
+assert r["model"]["path"].endswith("model_\ufffd.onnx"), r["model"]["path"]
+PYEOF
+else
+  fail "run with a large seed: $(cat "$TMP/err")"
+fi
 finish

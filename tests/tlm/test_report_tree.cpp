@@ -76,5 +76,5 @@ TEST_CASE("report: sc_object tree walk collects every StatsSource with hierarchi
     CHECK(r.figures().energy_total_J == Approx(30e-15 + 5e-16));
     report::Json j = r.json();
     CHECK(j.at("components").at("chip").at("children").at("tile0").at("children").at("macros").at("children")
-              .at("macro1").at("kind").as_string() == "macro");
+              .at("macro1").at("kind").get<std::string>() == "macro");
 }

@@ -109,10 +109,10 @@ TEST_CASE("report: inference energy equals hand computation; breakdown sums to t
     // Programming: 1000 pulses + I^2Rt + leakage over 1 us.
     CHECK(f.programming_energy_J == Approx(1000 * 100e-15 + 2e-12 + leakage_W_hand() * 1e-6).epsilon(1e-12));
 
-    Json j = Json::parse(r.json().dump(2));
+    Json j = sotsim::report::parse_json(sotsim::report::dump_json(r.json(), 2));
     double sum = 0.0;
-    for (const auto& [k, v] : j.at("energy_J").at("breakdown").items()) sum += v.as_number();
-    const double total = j.at("energy_J").at("total").as_number();
+    for (const auto& [k, v] : j.at("energy_J").at("breakdown").items()) sum += v.get<double>();
+    const double total = j.at("energy_J").at("total").get<double>();
     CHECK(std::fabs(sum - total) <= 1e-12 * total);
     CHECK(j.at("energy_J").at("breakdown").size() == 9);
 }
@@ -163,7 +163,7 @@ TEST_CASE("report: macro peak through the energy model, normalised to 1b x 1b", 
     CHECK(mp.tops_per_w_1b == Approx(ops / e_vec / 1e12).epsilon(1e-12));
     CHECK(mp.tops_per_mm2_1b == Approx(ops / 20e-9 / (am.area_m2(c.m0.items) * 1e6) / 1e12).epsilon(1e-12));
     Json j = r.json();
-    CHECK(j.at("macro_peak").at("tops_per_w_1b").as_number() == mp.tops_per_w_1b);
+    CHECK(j.at("macro_peak").at("tops_per_w_1b").get<double>() == mp.tops_per_w_1b);
 
     spec.measure_full_mvm = [] { return MacroMvmCost{}; };   // zero latency
     c.info.macro_peak = spec;
@@ -173,38 +173,38 @@ TEST_CASE("report: macro peak through the energy model, normalised to 1b x 1b", 
 TEST_CASE("report: report.json schema, units and hierarchy", "[report]") {
     SmallChip c;
     Report r(c.cfg, c.snapshot(), c.info);
-    Json j = Json::parse(r.json().dump(2));
+    Json j = sotsim::report::parse_json(sotsim::report::dump_json(r.json(), 2));
     for (const char* key : {"macros", "latency_s", "throughput_inf_per_s", "energy_J", "programming", "area_mm2",
                             "tops", "tops_per_w", "tops_per_mm2", "utilization", "macro_peak", "accuracy", "config",
                             "seed", "version", "model", "components", "layers"})
         CHECK(j.contains(key));
-    CHECK(j.at("macros").as_number() == 2);
+    CHECK(j.at("macros").get<double>() == 2);
     for (const char* k : {"array", "adc", "sense_amp", "drivers", "write", "buffer", "interconnect", "digital",
                           "leakage"})
         CHECK(j.at("energy_J").at("breakdown").contains(k));
     CHECK(j.at("energy_J").contains("per_inference"));
-    CHECK(j.at("programming").at("time_s").as_number() == 1e-6);
+    CHECK(j.at("programming").at("time_s").get<double>() == 1e-6);
     CHECK(j.at("macro_peak").at("tops_per_w_1b").is_null());   // no probe given
-    CHECK(j.at("accuracy").at("hardware").as_number() == 0.9);
-    CHECK(j.at("accuracy").at("float_reference").as_number() == 1.0);
-    CHECK(j.at("accuracy").at("samples").as_number() == 10);
-    CHECK(j.at("config").at("array").at("rows").as_number() == 256);
-    CHECK(j.at("seed").as_number() == 42);
-    CHECK(j.at("model").at("hash").as_string() == "sha256:abc");
-    CHECK(j.at("op_convention").at("ops_per_mac").as_number() == 2);
+    CHECK(j.at("accuracy").at("hardware").get<double>() == 0.9);
+    CHECK(j.at("accuracy").at("float_reference").get<double>() == 1.0);
+    CHECK(j.at("accuracy").at("samples").get<double>() == 10);
+    CHECK(j.at("config").at("array").at("rows").get<double>() == 256);
+    CHECK(j.at("seed").get<double>() == 42);
+    CHECK(j.at("model").at("hash").get<std::string>() == "sha256:abc");
+    CHECK(j.at("op_convention").at("ops_per_mac").get<double>() == 2);
 
     const Json& m0 = j.at("components").at("chip").at("children").at("tile0").at("children").at("macro0");
-    CHECK(m0.at("kind").as_string() == "macro");
-    CHECK(m0.at("stats").at("busy_time_s").at("unit").as_string() == "s");
-    CHECK(m0.at("stats").at("busy_time_s").at("value").as_number() == 7e-6);
-    CHECK(m0.at("area").at("unit").as_string() == "m^2");
-    CHECK(m0.at("actions").at("row_drive").as_number() == 2560);   // inference phase only
-    CHECK((!m0.at("actions").contains("cell_write") || m0.at("actions").at("cell_write").as_number() == 0));
-    CHECK(j.at("components").at("chip").at("children").at("tile0").at("kind").as_string() == "tile");
+    CHECK(m0.at("kind").get<std::string>() == "macro");
+    CHECK(m0.at("stats").at("busy_time_s").at("unit").get<std::string>() == "s");
+    CHECK(m0.at("stats").at("busy_time_s").at("value").get<double>() == 7e-6);
+    CHECK(m0.at("area").at("unit").get<std::string>() == "m^2");
+    CHECK(m0.at("actions").at("row_drive").get<double>() == 2560);   // inference phase only
+    CHECK((!m0.at("actions").contains("cell_write") || m0.at("actions").at("cell_write").get<double>() == 0));
+    CHECK(j.at("components").at("chip").at("children").at("tile0").at("kind").get<std::string>() == "tile");
 
     REQUIRE(j.at("layers").size() == 2);
-    CHECK(j.at("layers").at(1).at("name").as_string() == "fc2, \"out\"");
-    CHECK(j.at("layers").at(1).at("rewrites").as_number() == 2);
+    CHECK(j.at("layers").at(1).at("name").get<std::string>() == "fc2, \"out\"");
+    CHECK(j.at("layers").at(1).at("rewrites").get<double>() == 2);
 }
 
 TEST_CASE("report: layers.csv has one row per layer with the documented columns", "[report]") {
@@ -244,7 +244,7 @@ TEST_CASE("report: write() creates report.json and layers.csv that parse back", 
     std::ifstream js(out / "sub" / "report.json");
     std::stringstream ss;
     ss << js.rdbuf();
-    CHECK(Json::parse(ss.str()).at("macros").as_number() == 2);
+    CHECK(sotsim::report::parse_json(ss.str()).at("macros").get<double>() == 2);
     CHECK(fs::exists(out / "sub" / "layers.csv"));
     std::size_t n = 0;
     for (auto& e : fs::directory_iterator(out / "sub")) { (void)e; ++n; }

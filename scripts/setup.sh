@@ -19,8 +19,8 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-program-options-dev catch2 libeigen3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libbenchmark-dev ngspice gtkwave
-  python3 python3-numpy python3-matplotlib python3-yaml python3-onnx
+  libbenchmark-dev ngspice gtkwave xvfb xauth imagemagick
+  python3 python3-numpy python3-matplotlib python3-yaml python3-onnx python3-pandas
   nlohmann-json3-dev
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge

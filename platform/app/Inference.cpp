@@ -78,6 +78,7 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
     out.end_of_run = std::move(h.end_of_run);
     out.trace = h.trace;
     out.trace_end_ps = h.trace_end_ps;
+    out.trace_view = h.trace_view;
     return out;
 }
 

@@ -21,6 +21,7 @@ struct RunOutcome {
     // The trace is written by the caller after the report (so a failed run leaves no file).
     std::shared_ptr<report::VcdWriter> trace;      // null without RunOptions::vcd_path
     std::uint64_t trace_end_ps = 0;
+    report::TraceView trace_view;                  // layers -> tiles/macros, for trace.gtkw
     std::vector<int> predictions;                  // hardware, one per sample
     std::vector<int> float_predictions;            // float reference of the imported model
     std::vector<int> quantized_predictions;        // software model of what the hardware runs

@@ -9,6 +9,7 @@
 #include "platform/report/Hash.h"
 #include "platform/report/Report.h"
 #include "platform/app/Inference.h"
+#include "platform/report/TraceView.h"
 
 namespace sotsim::app {
 
@@ -16,11 +17,15 @@ int cmd_run(const std::vector<std::string>& args) {
     CommonOptions o;
     WorkloadOptions w;
     std::string vcd;
+    bool vcd_all = false;
     int batch = 0;
     po::options_description desc = common_options(o);
     desc.add(workload_options(w));
     desc.add_options()
-        ("vcd", po::value(&vcd)->value_name("FILE"), "write a VCD trace (open with GTKWave)")
+        ("vcd", po::value(&vcd)->value_name("FILE"),
+         "write a VCD trace, plus FILE's .gtkw GTKWave view and .layers.txt layer names beside it "
+         "(open with: gtkwave DIR/trace.gtkw)")
+        ("vcd-all-macros", po::bool_switch(&vcd_all), "trace every macro, not only those holding weights")
         ("batch", po::value(&batch)->value_name("N"), "samples per run (default sim.batch, capped by memory)");
     bool help = false;
     parse_command("run", args, desc, nullptr, help);
@@ -38,6 +43,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
     RunOptions ro;
     ro.vcd_path = vcd;
+    ro.vcd_all_macros = vcd_all;
     ro.max_batch = batch;
     const bool tty = ::isatty(2) && !o.quiet;
     if (tty)
@@ -62,10 +68,20 @@ int cmd_run(const std::vector<std::string>& args) {
         csv += std::to_string(i) + "," + std::to_string(r.labels[i]) + "," + std::to_string(r.predictions[i]) + "," +
                std::to_string(r.float_predictions[i]) + "," + std::to_string(r.quantized_predictions[i]) + "\n";
     report::write_file_atomic(out_dir + "/predictions.csv", csv);
+    std::string gtkw;
     if (r.trace) {
-        const std::filesystem::path parent = std::filesystem::path(vcd).parent_path();
-        if (!parent.empty()) std::filesystem::create_directories(parent);
-        r.trace->write_file(vcd, r.trace_end_ps);
+        // What the trace is of, in the VCD header and the save file.
+        const std::vector<std::string> header = {
+            "sotsim " + r.info.version + ", seed " + std::to_string(r.info.seed),
+            "config " + l.config_path, "model " + l.model_path + " (" + r.info.model_hash + ")",
+            "dataset " + l.data.name + " " + l.data.split + ", " + std::to_string(r.info.samples) + " samples",
+            vcd_all ? "all macros traced" : "macros holding no weight block are not traced (--vcd-all-macros)"};
+        for (const auto& h : header) r.trace->add_comment(h);
+        std::string layers = "layer ids:";
+        for (const auto& lv : r.trace_view.layers) layers += " " + std::to_string(lv.index) + "=" + lv.name;
+        r.trace->add_comment(layers + " (x before the first layer)");
+        r.trace_view.header = header;
+        gtkw = report::write_trace(*r.trace, r.trace_view, vcd, r.trace_end_ps);
     }
     if (!o.quiet) {
         std::cout << rep.summary();
@@ -73,7 +89,8 @@ int cmd_run(const std::vector<std::string>& args) {
         // dropped Softmax): what the accuracy above means depends on them.
         for (const std::string& n : l.compiled.notes) std::cout << "note: " << n << "\n";
         std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";
-        if (!vcd.empty()) std::cout << ", trace: " << vcd;
+        std::cout << ", " << out_dir << "/predictions.csv";
+        if (!gtkw.empty()) std::cout << "\ntrace:  " << vcd << " (view: gtkwave " << gtkw << ")";
         std::cout << "\n";
     }
     return 0;

@@ -10,6 +10,7 @@
 
 #include "models/common/TlmUtil.h"
 #include "models/physics/AnalogMacro.h"
+#include "platform/host/TraceSetup.h"
 #include "models/physics/Rng.h"
 #include "platform/accelerator/Accelerator.h"
 #include "platform/accelerator/HostMap.h"
@@ -210,6 +211,8 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
     if (!opt.vcd_path.empty()) {
         vcd = std::make_shared<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
         acc->set_trace(vcd.get());
+        if (!opt.vcd_all_macros) hide_unmapped_macros(*vcd, *acc, program);
+        vcd->start_unknown("layer");   // TileController's layer id: x until the first layer
     }
     acc->load_program(program, batch);
     sc_start();
@@ -225,6 +228,10 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
     out.after_programming = host->after_programming;
     out.end_of_run = report::collect(*acc);
     out.trace = vcd;
+    if (vcd) {
+        set_trace_leakage(*vcd, cfg, out.end_of_run);
+        out.trace_view = trace_view(*acc, program);
+    }
     out.trace_end_ps = static_cast<std::uint64_t>(sc_time_stamp().value());
     out.macro_area_items = acc->macro(0, 0).area_items();
     return out;

@@ -17,6 +17,7 @@
 #include "models/tile/Program.h"
 #include "platform/report/Collect.h"
 #include "platform/report/RunInfo.h"
+#include "platform/report/TraceView.h"
 #include "platform/report/VcdWriter.h"
 
 namespace sotsim::host {
@@ -26,6 +27,7 @@ using SampleMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 
 struct HostOptions {
     std::string vcd_path;                          // empty: no trace
+    bool vcd_all_macros = false;                   // trace macros holding no weight block too
     int max_batch = 0;                             // 0: sim.batch, capped by the memory budget
     double memory_budget_bytes = 1.5e9;            // host memory for simulated tensors
     std::function<void(int done, int total)> progress;  // called after every batch
@@ -41,6 +43,7 @@ struct HostOutcome {
     // The trace is written by the caller after the report (so a failed run leaves no file).
     std::shared_ptr<report::VcdWriter> trace;      // null without HostOptions::vcd_path
     std::uint64_t trace_end_ps = 0;
+    report::TraceView trace_view;                  // layers -> tiles/macros, for trace.gtkw
     std::map<std::string, double> macro_area_items;  // area items of one macro (peak probe)
 };
 

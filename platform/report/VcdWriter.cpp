@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -42,9 +43,24 @@ std::vector<std::string> split_path(const std::string& path) {
     return parts;
 }
 
-std::string power_leaf(int group) { return group < 0 ? "chip_power_W" : "tile" + std::to_string(group) + "_power_W"; }
-
 }  // namespace
+
+std::string VcdWriter::power_leaf(int group) { return group < 0 ? "shared_W" : "tile" + std::to_string(group) + "_W"; }
+
+void VcdWriter::add_comment(const std::string& text) {
+    // "$end" inside a comment would close it early.
+    std::string t = text;
+    for (std::size_t p = t.find("$end"); p != std::string::npos; p = t.find("$end", p)) t.replace(p, 1, "_");
+    comments_.push_back(std::move(t));
+}
+
+void VcdWriter::hide_scope(const std::string& scope) { hidden_scopes_.push_back(scope + "."); }
+
+bool VcdWriter::hidden(const std::string& path) const {
+    for (const auto& h : hidden_scopes_)
+        if (path.compare(0, h.size(), h) == 0) return true;
+    return false;
+}
 
 VcdWriter::VcdWriter(const TechConfig& tech, double power_window_s, std::string power_scope)
     : energy_(tech), power_scope_(std::move(power_scope)) {
@@ -110,6 +126,7 @@ std::string VcdWriter::format_value(const Signal& s, double v) const {
         std::snprintf(b, sizeof b, "r%.17g ", std::isfinite(v) ? v : 0.0);
         return b + s.id;
     }
+    if (std::isnan(v)) return (s.width == 1 ? std::string("x") : std::string("bx ")) + s.id;
     if (s.width == 1) return std::string(v != 0.0 ? "1" : "0") + s.id;
     // Integers: two's complement truncated to the width, binary without leading zeros.
     std::int64_t iv = std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0;
@@ -124,32 +141,38 @@ std::string VcdWriter::format_value(const Signal& s, double v) const {
     return "b" + bits + " " + s.id;
 }
 
-void VcdWriter::write(std::ostream& os, std::uint64_t end_ps) const {
+void VcdWriter::materialize(std::vector<Signal>& sigs, std::vector<Event>& evs, std::uint64_t& last_t,
+                            std::uint64_t end_ps) const {
     // Power signals are derived here, after all activity is known.
-    std::vector<Signal> sigs = signals_;
-    std::vector<Event> evs = events_;
-    std::map<int, int> power_sig;
+    sigs = signals_;
+    evs = events_;
     std::set<int> groups;
     for (const auto& kv : window_energy_J_) groups.insert(kv.first);
     for (const auto& kv : leakage_W_) groups.insert(kv.first);
-    std::uint64_t last_t = end_ps;
+    last_t = end_ps;
     for (const auto& e : evs) last_t = std::max(last_t, e.t_ps);
     for (const auto& kv : window_energy_J_)
         if (!kv.second.empty()) last_t = std::max(last_t, (kv.second.rbegin()->first + 1) * window_ps_);
-    for (int g : groups) {
+    if (groups.empty()) return;
+    const std::uint64_t n_windows = (last_t + window_ps_ - 1) / window_ps_;
+    const double window_s = static_cast<double>(window_ps_) * 1e-12;
+    auto add_signal = [&](const std::string& leaf) {
         Signal s;
-        s.path = power_scope_ + "." + power_leaf(g);
+        s.path = power_scope_ + "." + leaf;
         s.scope = split_path(power_scope_);
-        s.leaf = power_leaf(g);
+        s.leaf = leaf;
         s.width = 0;
         s.id = id_code(sigs.size());
-        int id = static_cast<int>(sigs.size());
         sigs.push_back(s);
-        power_sig[g] = id;
+        return static_cast<int>(sigs.size() - 1);
+    };
+    // The chip total first (the signal a reader looks for), then one per group.
+    const int total = add_signal(kTotalPowerLeaf);
+    std::vector<double> total_W(n_windows + 1, 0.0);
+    for (int g : groups) {
+        const int id = add_signal(power_leaf(g));
         double leak = leakage_W_.count(g) ? leakage_W_.at(g) : 0.0;
         auto wit = window_energy_J_.find(g);
-        const std::uint64_t n_windows = (last_t + window_ps_ - 1) / window_ps_;
-        const double window_s = static_cast<double>(window_ps_) * 1e-12;
         for (std::uint64_t w = 0; w < n_windows; ++w) {
             double e = 0.0;
             if (wit != window_energy_J_.end()) {
@@ -157,16 +180,52 @@ void VcdWriter::write(std::ostream& os, std::uint64_t end_ps) const {
                 if (it != wit->second.end()) e = it->second;
             }
             evs.push_back({w * window_ps_, id, leak + e / window_s});
+            total_W[w] += leak + e / window_s;
         }
         // After the last window the group is idle (only leakage).
         evs.push_back({n_windows * window_ps_, id, leak});
-        last_t = std::max(last_t, n_windows * window_ps_);
+        total_W[n_windows] += leak;
     }
+    for (std::uint64_t w = 0; w <= n_windows; ++w) evs.push_back({w * window_ps_, total, total_W[w]});
+    last_t = std::max(last_t, n_windows * window_ps_);
+}
+
+std::vector<VcdWriter::Written> VcdWriter::written_signals() const {
+    std::vector<Signal> sigs;
+    std::vector<Event> evs;
+    std::uint64_t last_t = 0;
+    materialize(sigs, evs, last_t, 0);
+    std::vector<Written> out;
+    for (const auto& s : sigs)
+        if (!hidden(s.path)) out.push_back({s.path, s.width});
+    return out;
+}
+
+void VcdWriter::write(std::ostream& os, std::uint64_t end_ps) const {
+    std::vector<Signal> all;
+    std::vector<Event> all_evs;
+    std::uint64_t last_t = 0;
+    materialize(all, all_evs, last_t, end_ps);
+    // Hidden scopes: renumber the kept signals so identifier codes stay dense.
+    std::vector<int> keep_id(all.size(), -1);
+    std::vector<Signal> sigs;
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        if (hidden(all[k].path)) continue;
+        keep_id[k] = static_cast<int>(sigs.size());
+        sigs.push_back(all[k]);
+        sigs.back().id = id_code(sigs.size() - 1);
+    }
+    std::vector<Event> evs;
+    evs.reserve(all_evs.size());
+    for (const auto& e : all_evs)
+        if (keep_id[static_cast<std::size_t>(e.signal)] >= 0)
+            evs.push_back({e.t_ps, keep_id[static_cast<std::size_t>(e.signal)], e.v});
 
     std::stable_sort(evs.begin(), evs.end(), [](const Event& a, const Event& b) { return a.t_ps < b.t_ps; });
 
+    for (const auto& c : comments_) os << "$comment\n  " << c << "\n$end\n";
     os << "$date\n  (deterministic trace)\n$end\n";
-    os << "$version\n  sotsim VcdWriter\n$end\n";
+    os << "$version\n  sotsim " SOTSIM_VERSION "\n$end\n";
     os << "$timescale 1 ps $end\n";
 
     // Scopes: emit signals grouped by scope path, in first-declaration order, opening and
@@ -208,8 +267,12 @@ void VcdWriter::write(std::ostream& os, std::uint64_t end_ps) const {
     while (!open.empty()) { os << "$upscope $end\n"; open.pop_back(); }
     os << "$enddefinitions $end\n";
 
-    // Initial values: zero, overridden by whatever is recorded at t = 0 (last wins).
+    // Initial values: zero (or unknown), overridden by what is recorded at t = 0.
     std::vector<double> current(sigs.size(), 0.0);
+    for (std::size_t k = 0; k < sigs.size(); ++k)
+        if (sigs[k].width > 1 &&
+            std::find(unknown_leaves_.begin(), unknown_leaves_.end(), sigs[k].leaf) != unknown_leaves_.end())
+            current[k] = std::numeric_limits<double>::quiet_NaN();
     std::size_t i = 0;
     while (i < evs.size() && evs[i].t_ps == 0) { current[static_cast<std::size_t>(evs[i].signal)] = evs[i].v; ++i; }
     os << "#0\n$dumpvars\n";

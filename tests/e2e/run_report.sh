@@ -53,6 +53,33 @@ awk '/^#/ { t = substr($0, 2) + 0; if (seen && t <= last) { bad = 1 } last = t; 
   "$TMP/a/trace.vcd" && pass "VCD timestamps strictly increase" || fail "VCD timestamps not increasing"
 grep -q "busy" "$TMP/a/trace.vcd" && grep -q "power" "$TMP/a/trace.vcd" && pass "VCD has busy and power signals" \
   || fail "VCD lacks busy/power signals"
+# The GTKWave view: every signal it lists is in the VCD, layer names translate the ids,
+# only macros holding weights are traced (--vcd-all-macros traces all), header comments.
+$PY - "$TMP/a" <<'PYEOF' || FAILS=$((FAILS + 1))
+import json, re, sys
+d = sys.argv[1]
+vcd = open(d + "/trace.vcd").read()
+scope, paths = [], set()
+for tok in re.finditer(r"\$scope module (\S+) \$end|\$upscope \$end|\$var \S+ \S+ \S+ (\S+) \$end", vcd):
+    if tok.group(1): scope.append(tok.group(1))
+    elif tok.group(2): paths.add(".".join(scope + [tok.group(2)]))
+    else: scope.pop()
+listed = [l.split("} ", 1)[1] for l in open(d + "/trace.gtkw").read().splitlines() if l.startswith("+{")]
+assert listed and all(p in paths for p in listed), [p for p in listed if p not in paths]
+assert "power.total_W" in listed
+names = open(d + "/trace.layers.txt").read().split("\n")
+r = json.load(open(d + "/report.json"))
+assert names[:len(r["layers"])] == ["%d %s" % (l["index"], l["name"]) for l in r["layers"]], names
+macros = {p.rsplit(".", 1)[0] for p in paths if ".macro" in p}
+assert len(macros) < r["macros"], (len(macros), r["macros"])   # unmapped macros left out
+assert "$comment\n  config configs/carletti_sot.yaml\n$end" in vcd
+assert re.search(r"layer ids: 0=\S+", vcd)
+print("ok: trace.gtkw lists only VCD signals, layer names, mapped macros only, header")
+PYEOF
+"$SOTSIM" run -c configs/carletti_sot.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist --samples 5 -q \
+  -o "$TMP/all" --vcd "$TMP/all/trace.vcd" --vcd-all-macros 2>/dev/null || fail "--vcd-all-macros run failed"
+n_all=$(grep -c '\$scope module macro' "$TMP/all/trace.vcd"); n_mapped=$(grep -c '\$scope module macro' "$TMP/a/trace.vcd")
+((n_all > n_mapped)) && pass "--vcd-all-macros traces all macros ($n_all vs $n_mapped)" || fail "--vcd-all-macros: $n_all vs $n_mapped"
 # Determinism: same config and seed -> identical numbers; another seed -> other device samples.
 run -q -o "$TMP/b" 2>/dev/null || fail "second run failed"
 run -q -o "$TMP/c" --seed 7 2>/dev/null || fail "seed-7 run failed"

@@ -164,7 +164,7 @@ TEST_CASE("vcd: tile power is activity energy averaged over power windows", "[re
     std::ostringstream os;
     w.write(os);
     ParsedVcd p = parse_vcd(os.str());
-    const std::string pw = p.id_of.at("power.tile0_power_W"), chip = p.id_of.at("power.chip_power_W");
+    const std::string pw = p.id_of.at("power.tile0_W"), chip = p.id_of.at("power.shared_W");
     CHECK(p.type_of.at(pw) == "real");
     const double E = 50e-12, T = 100e-9;
     CHECK(value_at(p, pw, 0) == Approx(1e-6 + 0.25 * E / T).epsilon(1e-12));
@@ -224,4 +224,59 @@ TEST_CASE("vcd: bad window and write failure are clear errors", "[report][vcd]")
     w.declare("a.b", 1);
     CHECK_THROWS_WITH(w.write_file("/nonexistent_dir_sotsim/trace.vcd"), Catch::Contains("trace.vcd"));
     CHECK_THROWS_WITH(w.declare("a.c", 65), Catch::Contains("a.c"));
+}
+
+TEST_CASE("vcd: chip total power is the sum of every group, leakage of idle groups included", "[report][vcd]") {
+    VcdWriter w(test::test_tech(), 100e-9);
+    ActionCounter ac;
+    ac.add("adc_conversion", 1000);             // 50 pJ in window 0 of tile 0
+    w.activity(0, 0, 100000, ac);
+    ActionCounter bus;
+    bus.add("bus_byte", 100);                   // 800 fJ in window 1, shared
+    w.activity(-1, 150000, 150000, bus);
+    w.set_group_leakage_W(0, 1e-6);
+    w.set_group_leakage_W(3, 2e-6);             // an idle tile: leakage only
+    std::ostringstream os;
+    w.write(os);
+    ParsedVcd p = parse_vcd(os.str());
+    const std::string total = p.id_of.at("power.total_W"), idle = p.id_of.at("power.tile3_W");
+    const double T = 100e-9;
+    CHECK(value_at(p, idle, 0) == Approx(2e-6));
+    CHECK(value_at(p, total, 0) == Approx(3e-6 + 50e-12 / T).epsilon(1e-12));
+    CHECK(value_at(p, total, 100000) == Approx(3e-6 + 800e-15 / T).epsilon(1e-12));
+    CHECK(value_at(p, total, 250000) == Approx(3e-6).epsilon(1e-12));
+}
+
+TEST_CASE("vcd: header comments, hidden scopes, layer id unknown before the first layer", "[report][vcd]") {
+    VcdWriter w(test::test_tech(), 10e-9);
+    w.add_comment("config chip.yaml");
+    w.add_comment("a $end inside");
+    int used = w.declare("chip.tile0.macro0.busy", 1);
+    int unused = w.declare("chip.tile0.macro1.busy", 1);
+    int layer = w.declare("chip.tile0.layer", 16);
+    int count = w.declare("chip.tile0.macro0.mvm_count", 32);
+    w.hide_scope("chip.tile0.macro1");
+    w.start_unknown("layer");
+    w.value(used, 1000, 1);
+    w.value(unused, 1000, 1);
+    w.value(layer, 2000, 0);
+    std::ostringstream os;
+    w.write(os, 5000);
+    const std::string text = os.str();
+    CHECK(text.rfind("$comment\n  config chip.yaml\n$end\n", 0) == 0);
+    CHECK(text.find("a _end inside") != std::string::npos);
+    ParsedVcd p = parse_vcd(text);
+    CHECK(p.id_of.count("chip.tile0.macro0.busy") == 1);
+    CHECK(p.id_of.count("chip.tile0.macro1.busy") == 0);
+    const std::string l = p.id_of.at("chip.tile0.layer");
+    REQUIRE(p.changes.at(l).size() == 2);
+    CHECK(p.changes.at(l)[0] == std::make_pair(std::uint64_t{0}, std::string("x")));   // "bx" at #0
+    CHECK(p.changes.at(l)[1] == std::make_pair(std::uint64_t{2000}, std::string("0")));
+    CHECK(p.changes.at(p.id_of.at("chip.tile0.macro0.mvm_count"))[0].second == "0");   // counters start at 0
+    (void)count;
+    // The view lists what the file holds, not what was declared.
+    std::vector<std::string> written;
+    for (const auto& s : w.written_signals()) written.push_back(s.path);
+    CHECK(std::find(written.begin(), written.end(), "chip.tile0.macro1.busy") == written.end());
+    CHECK(std::find(written.begin(), written.end(), "chip.tile0.layer") != written.end());
 }

@@ -5,17 +5,28 @@
 
 #include "models/physics/Adc.h"
 #include "platform/app/Command.h"
+#include "platform/config/Schema.h"
 
 namespace sotsim::app {
 
 int cmd_info(const std::vector<std::string>& args) {
     po::options_description desc("Options");
+    bool keys = false;
+    desc.add_options()("keys", po::bool_switch(&keys),
+                       "print every config key as KEY<TAB>UNIT<TAB>TYPE<TAB>DESCRIPTION (units for plots and notebooks)");
     bool help = false;
     parse_command("info", args, desc, nullptr, help);
     if (help) {
         print_command_help("info", "", "Prints the version, the SystemC kernel, where the shipped presets, "
                                        "models and datasets are found, the registered model variants and the "
                                        "supported ONNX operators.", desc);
+        return 0;
+    }
+    if (keys) {
+        // Machine-readable schema: scripts/sotsim_results.py labels plot axes from it.
+        for (const auto& k : config::schema())
+            std::cout << k.path << '\t' << (k.unit == "1" ? "" : k.unit) << '\t' << k.type_name() << '\t' << k.doc
+                      << '\n';
         return 0;
     }
     std::cout << "sotsim " SOTSIM_VERSION "\n"

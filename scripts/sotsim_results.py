@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""Load sotsim outputs into pandas for analysis (a notebook, a script, the plots).
+
+    import sys; sys.path.insert(0, "scripts")      # or <prefix>/share/sotsim/scripts
+    import sotsim_results as sr
+    df = sr.results("out/sweep-rp_sigma/results.csv")   # one row per sweep point
+    rep = sr.report("out/demo/report.json")              # dict, as written
+    one = sr.reports(["out/a/report.json", "out/b/report.json"])   # one row per run
+    lay = sr.layers("out/demo/layers.csv")               # one row per layer
+    sr.unit("device.r_p"), sr.label("energy_J.per_inference")     # 'Ohm', 'energy per inference [J]'
+
+results(): parameters and metrics become numbers where every value is one (a parameter
+written "3.1 MOhm" in the sweep file is 3100000 here); the frame carries
+`.attrs["parameters"]` and `.attrs["metrics"]` (column names in file order) and keeps
+only rows with status "ok" unless all=True. reports(): flattens the scalar figures of
+each report.json (`energy_J.per_inference`, `accuracy.hardware`, ...) and the energy
+breakdown per inference (`energy_J.breakdown_per_inference.adc`, ...), plus a `run` column
+(the report's directory). Units: config keys from the schema (`sotsim info --keys`),
+report figures from their names (`_J`, `_s`, `_W`, `_mm2`, ...). Errors are ResultsError
+with one line naming the file and the problem.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+
+__all__ = ["ResultsError", "results", "report", "reports", "layers", "unit", "label", "parse_quantity"]
+
+
+class ResultsError(Exception):
+    pass
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError:
+        raise ResultsError("pandas is not installed for this Python (Debian: python3-pandas, "
+                           "scripts/setup.sh); run the scripts with /usr/bin/python3")
+    return pandas
+
+
+def _numeric_or_text(series):
+    pd = _pandas()
+    num = pd.to_numeric(series, errors="coerce")
+    return num if num.notna().sum() == series.replace("", None).notna().sum() else series
+
+
+def results(path, all=False, raw=False):
+    """results.csv of `sotsim sweep` as a DataFrame (see the module doc); raw=True keeps
+    every cell as the text the CSV holds."""
+    pd = _pandas()
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(f"{path}: cannot read as CSV: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    cols = list(df.columns)
+    for required in ("seed", "status"):
+        if required not in cols:
+            raise ResultsError(f"{path}: not a sweep results.csv (no '{required}' column)")
+    i_seed, i_status = cols.index("seed"), cols.index("status")
+    params, metrics = cols[:i_seed], cols[i_seed + 1:i_status]
+    if not all:
+        df = df[df["status"] == "ok"].copy()
+    if not raw:
+        for c in params + metrics + ["seed"]:
+            df[c] = _numeric_or_text(df[c])
+    df.attrs["parameters"], df.attrs["metrics"], df.attrs["path"] = params, metrics, path
+    return df
+
+
+def report(path):
+    """report.json as a dict."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file")
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}")
+    except OSError as e:
+        raise ResultsError(f"{path}: {e.strerror}")
+
+
+def _flatten(obj, prefix, out, skip=("config", "components", "layers", "dataset")):
+    for k, v in obj.items():
+        key = f"{prefix}{k}"
+        if not prefix and k in skip:
+            continue
+        if isinstance(v, dict):
+            if set(v) == {"value", "unit"}:      # a quantity
+                out[key] = v["value"]
+            else:
+                _flatten(v, key + ".", out, skip)
+        elif isinstance(v, (int, float, str)) or v is None:
+            out[key] = math.nan if v is None else v
+
+
+def reports(paths):
+    """Several report.json files as one DataFrame, one row per file (see the module doc)."""
+    pd = _pandas()
+    rows = []
+    for p in paths:
+        r = report(p)
+        row = {"run": os.path.basename(os.path.dirname(os.path.abspath(p))) or p}
+        _flatten(r, "", row)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def layers(path):
+    """layers.csv (or the `layers` list of a report.json) as a DataFrame."""
+    pd = _pandas()
+    if path.endswith(".json"):
+        return pd.DataFrame(report(path).get("layers", []))
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(f"{path}: cannot read as CSV: {e}")
+
+
+# ---- units ---------------------------------------------------------------------------
+
+_SCHEMA = None
+
+
+def _sotsim_binary():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for cand in (os.environ.get("SOTSIM"),
+                 os.path.join(here, "..", "..", "..", "bin", "sotsim"),           # installed
+                 os.path.join(here, "..", "build", "default", "platform", "sotsim"),  # build tree
+                 shutil.which("sotsim")):
+        if cand and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def schema_units():
+    """{config key: unit} from `sotsim info --keys`; empty when no sotsim binary is found."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = {}
+        exe = _sotsim_binary()
+        if exe:
+            try:
+                out = subprocess.run([exe, "info", "--keys"], capture_output=True, text=True, timeout=30).stdout
+            except (OSError, subprocess.SubprocessError):
+                out = ""
+            for line in out.splitlines():
+                parts = line.split("\t")
+                if len(parts) >= 2:
+                    _SCHEMA[parts[0]] = parts[1]
+    return _SCHEMA
+
+
+# Report figures: the unit is in the name (energy_J.total, latency_s, leakage_W, area_mm2).
+_NAME_UNITS = [(r"(^|\.)energy_J(\.|$)", "J"), (r"energy_per_mvm$", "J"), (r"latency_per_mvm$", "s"),
+               (r"_s$|(^|\.)time_s$", "s"), (r"(^|\.)latency_s$", "s"), (r"_J$", "J"), (r"_W$", "W"),
+               (r"area_mm2$", "mm^2"), (r"tops_per_w", "TOPS/W"), (r"tops_per_mm2", "TOPS/mm^2"),
+               (r"(^|\.)tops$", "TOPS"), (r"throughput_inf_per_s$", "inferences/s"), (r"^macro_peak\.area$", "m^2")]
+
+
+def unit(name):
+    """Unit of a config key or a report figure ('' when dimensionless or unknown)."""
+    keys = [k for k in name.split("+")]          # tied parameters "device.sigma_p+device.sigma_ap"
+    u = schema_units().get(keys[0])
+    if u is not None:
+        return u
+    for pattern, un in _NAME_UNITS:
+        if re.search(pattern, name):
+            return un
+    return ""
+
+
+def is_accuracy(name):
+    return name.startswith("accuracy.") and name != "accuracy.samples"
+
+
+def label(name, scaled_unit=None):
+    """Axis label: readable name and unit ('accuracy (hardware) [%]', 'device.r_p [Ohm]')."""
+    if is_accuracy(name):
+        return f"accuracy ({name.split('.', 1)[1].replace('_', ' ')}) [%]"
+    u = scaled_unit if scaled_unit is not None else unit(name)
+    text = name.replace("energy_J.", "energy ").replace("_", " ") if name.startswith("energy_J.") else name
+    return f"{text} [{u}]" if u and u != "1" else text
+
+
+# ---- quantities as written in sweep files and on the command line ----------------------
+
+_PREFIX = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6,
+           "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18}
+_UNITS = ["Ohm*um^2", "Ohm", "um^2", "m^2", "Hz", "V", "A", "W", "J", "s", "F", "B", "m"]
+_QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def parse_quantity(text):
+    """'3.1 MOhm' -> 3.1e6, '5 %' -> 0.05, '2.5e+06' -> 2.5e6, 'exact' -> None."""
+    m = _QTY.match(text)
+    if not m:
+        return None
+    v, rest = float(m.group(1)), m.group(2)
+    if rest == "":
+        return v
+    if rest == "%":
+        return v / 100.0
+    for u in _UNITS:
+        if rest.endswith(u):
+            p = rest[: -len(u)].strip()
+            if p in _PREFIX:
+                return v * _PREFIX[p]
+    if rest == "KiB":
+        return v * 1024
+    if rest == "MiB":
+        return v * 1024 * 1024
+    return None
+
+
+def si_scale(values, unit_name):
+    """(factor, prefixed unit) so the largest |value| * factor is in [1, 1000): an axis in
+    nJ instead of J with a 1e-9 offset text."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v) and v != 0]
+    if unit_name not in ("J", "s", "W", "Ohm", "Hz", "V", "A", "F") or not finite:
+        return 1.0, unit_name
+    big = max(finite)
+    for p, f in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("u", 1e-6),
+                 ("n", 1e-9), ("p", 1e-12), ("f", 1e-15), ("a", 1e-18)):
+        if big >= f * 0.9995:
+            return 1.0 / f, p + unit_name
+    return 1e18, "a" + unit_name

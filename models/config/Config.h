@@ -165,6 +165,11 @@ struct SimConfig {
     double quantum = 1e-6;               // s, TLM global quantum
     int batch = 256;                     // input vectors per MVM transaction
     bool ideal = false;                  // all analog non-idealities off
+    // Host resources (how the simulation runs; never changes a result).
+    bool cache = true;                   // on-disk cache of IR-drop transfer matrices
+    std::string cache_dir;               // empty: $XDG_CACHE_HOME/sotsim or ~/.cache/sotsim
+    double cache_max_size = 2e9;         // B, least recently used entries evicted beyond it
+    double memory_budget = 0;            // B for batch tensors; 0: derived from available memory
 };
 
 struct Config {

@@ -212,17 +212,27 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     x.leftCols(active_rows_) =
         Eigen::Map<const RowMajorF>(reinterpret_cast<const float*>(t.get_data_ptr()), batch, active_rows_);
     ActionCounter delta;
-    phys::MvmResult r;
+    // The physics core keeps work buffers sized to its largest call, so a batch is read in
+    // chunks of at most kVectorsPerRead vectors: host memory per macro stays bounded
+    // whatever the batch (the memory budget then covers the tensors only). Results do not
+    // depend on the chunking (read noise is drawn per vector, AnalogMacro.cpp).
+    double latency = 0.0;
+    last_y_.resize(batch, active_cols_);
     try {
-        r = analog_.mvm(x, delta);
+        for (int at = 0; at < batch; at += kVectorsPerRead) {
+            const int len = std::min(kVectorsPerRead, batch - at);
+            const phys::MvmResult r = analog_.mvm(x.middleRows(at, len), delta);
+            last_y_.middleRows(at, len) = r.y.leftCols(active_cols_);
+            latency += r.latency_s;
+        }
     } catch (const std::exception&) {
+        last_y_.resize(0, 0);
         return tlmx::generic_error(t);  // inputs outside the encoding's value domain
     }
-    last_y_ = r.y.leftCols(active_cols_);
     last_batch_ = batch;
     ++mvm_count_;
     vectors_ += static_cast<std::uint64_t>(batch);
-    auto g = occupy(*delay, tlmx::seconds(r.latency_s));
+    auto g = occupy(*delay, tlmx::seconds(latency));
     account(tlmx::layer_of(t), delta, g);
     tr_busy_.record(g.start, 1);
     tr_adc_.record(g.start, active_readout_units());

@@ -75,6 +75,7 @@ private:
 
     int active_rows_ = 0, active_cols_ = 0;
     Eigen::MatrixXf last_y_;             // batch x active_cols of the last MVM
+    static constexpr int kVectorsPerRead = 256;   // vectors per physics call (bounds its buffers)
     int last_batch_ = 0;
     bool error_flag_ = false;
     std::uint64_t error_count_ = 0, mvm_count_ = 0, vectors_ = 0, programs_ = 0;

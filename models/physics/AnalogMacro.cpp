@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 #include "models/physics/Adc.h"
 #include "models/physics/Calibration.h"
@@ -31,8 +32,8 @@ public:
         macro_factor_ = dev_.sample_macro_factor(shift);
         d2d_key_ = Rng::derive(seed, id, "device_d2d").key();
         write_rng_ = Rng::derive(seed, id, "write");
-        noise_rng_ = Rng::derive(seed, id, "read_noise");
-        neuron_rng_ = Rng::derive(seed, id, "neuron_noise");
+        noise_key_ = Rng::derive(seed, id, "read_noise").key();
+        neuron_key_ = Rng::derive(seed, id, "neuron_noise").key();
         calib_rng_ = Rng::derive(seed, id, "calibration_inputs");
         state_ = Eigen::MatrixXi::Zero(cfg_.array.rows, cfg_.array.cols);  // erased: all P
         faults_ = Eigen::MatrixXi::Constant(cfg_.array.rows, cfg_.array.cols, -1);
@@ -62,7 +63,20 @@ public:
     std::unique_ptr<Adc> adc_;
     double macro_factor_ = 1.0;
     std::uint64_t d2d_key_ = 0;
-    Rng write_rng_, noise_rng_, neuron_rng_, calib_rng_;
+    Rng write_rng_, calib_rng_;
+    // Read-time randomness (read noise, neuron noise) is counter-based, not one stream
+    // consumed in call order: the draws of vector v (v-th vector ever read from the block
+    // with content hash block_key_, so sample-major across batches) in input cycle k come
+    // from their own stream keyed by (seed, macro, block, v, k). Results therefore do not
+    // depend on how the samples are split into batches or transactions (sim.batch, --batch,
+    // the memory budget). Calibration reads use a separate stream family.
+    std::uint64_t noise_key_ = 0, neuron_key_ = 0;
+    std::uint64_t block_key_ = 0;                 // hash of the programmed block (weights + spec)
+    std::unordered_map<std::uint64_t, std::uint64_t> block_reads_;   // block key -> vectors read
+    std::uint64_t read_stream_ = 0, first_read_ = 0;  // of the current estimate() call
+    Rng read_rng(std::uint64_t family, std::uint64_t v, int cycle) const {
+        return Rng(splitmix64_mix(family ^ read_stream_ ^ splitmix64_mix((first_read_ + v) * 64 + static_cast<std::uint64_t>(cycle))));
+    }
     Eigen::MatrixXi state_, faults_;
 
     bool programmed_ = false;
@@ -223,6 +237,13 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
 
     w_colsum_ = w.cast<double>().colwise().sum().transpose();
     programmed_ = true;
+    {
+        std::uint64_t h = splitmix64_mix(static_cast<std::uint64_t>(rows) * 131 + static_cast<std::uint64_t>(spec.cols));
+        h = splitmix64_mix(h ^ (static_cast<std::uint64_t>(spec.weight_bits) << 8 | static_cast<std::uint64_t>(spec.input_bits)));
+        h = splitmix64_mix(h ^ (static_cast<std::uint64_t>(spec.input) << 4 | static_cast<std::uint64_t>(spec.readout)));
+        for (Eigen::Index k = 0; k < w.size(); ++k) h = splitmix64_mix(h ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(w.data()[k])));
+        block_key_ = h;
+    }
     calib_.reset(pc);
     digits_ = digits.cast<double>();
 
@@ -253,6 +274,10 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
             }
         }
         double lat = 0.0;
+        // Calibration reads: their own noise streams (never shared with inference reads).
+        read_stream_ = splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull);
+        first_read_ = block_reads_[read_stream_];
+        block_reads_[read_stream_] += static_cast<std::uint64_t>(n);
         capture_ = true;
         cap_s_.resize(0, pc);
         cap_ideal_.resize(0, pc);
@@ -359,10 +384,13 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
                 a2f_ = plane_.cast<float>();  // 0/1: B^2 = B
             array_->noise_variance_into(a2f_, varf_);
             const double a_scale = current_mode() ? v * v : 1.0;
+            // One stream per (vector, cycle): a row of normals, stored row-major.
+            const Eigen::Index nc = read_.cols();
             normals_.resize(static_cast<size_t>(read_.size()));
-            noise_rng_.fill_normal(normals_.data(), normals_.size());  // column-major, as read_
+            for (int b = 0; b < batch; ++b) read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal(normals_.data() + static_cast<size_t>(b) * nc, static_cast<size_t>(nc));
+            using RowArray = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
             read_.array() += (a_scale * varf_.cast<double>().array()).sqrt() *
-                             Eigen::Map<const Eigen::ArrayXXd>(normals_.data(), read_.rows(), read_.cols());
+                             Eigen::Map<const RowArray>(normals_.data(), read_.rows(), nc);
         }
         if (current_mode()) {
             if (keep_currents) {
@@ -424,6 +452,9 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) {
     if (!programmed_) throw std::logic_error("macro mvm: macro has not been programmed");
     check_inputs(x);
     MvmResult r;
+    read_stream_ = block_key_;
+    first_read_ = block_reads_[block_key_];
+    block_reads_[block_key_] += static_cast<std::uint64_t>(x.rows());
     estimate(x, ac, r.latency_s, true);
     Eigen::MatrixXd& y = y_;
     const int batch = static_cast<int>(x.rows()), ncols = spec_.cols;
@@ -447,11 +478,13 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) {
             break;
         }
         case ReadoutKind::SigmoidNeuron:
-            for (int j = 0; j < ncols; ++j)
-                for (int b = 0; b < batch; ++b) {
+            for (int b = 0; b < batch; ++b) {
+                Rng nr = read_rng(neuron_key_, static_cast<std::uint64_t>(b), 0);   // this vector's neurons
+                for (int j = 0; j < ncols; ++j) {
                     const double val = cfg_.sim.ideal ? std::nearbyint(y(b, j)) : y(b, j);
-                    y(b, j) = neuron_.eval(val, thr(j), spec_.neuron_gain, cfg_.sim.ideal ? nullptr : &neuron_rng_);
+                    y(b, j) = neuron_.eval(val, thr(j), spec_.neuron_gain, cfg_.sim.ideal ? nullptr : &nr);
                 }
+            }
             ac.add(action::kNeuron, static_cast<double>(batch) * ncols);
             break;
     }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/physics/IrDropSolver.h"
+#include "models/physics/TransferStore.h"
 
 namespace sotsim::phys {
 
@@ -90,7 +91,20 @@ void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells)
             if (change < 1e-10) break;
         }
     }
-    mt_ = solver.transfer_matrix().transpose();
+    // M depends only on (G, wires, shape, solver): a store may already hold it (TransferStore.h).
+    const std::shared_ptr<TransferStore> store = transfer_store();
+    Eigen::MatrixXd m;
+    TransferKey key;
+    if (store) {
+        key = transfer_key(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col);
+        if (store->load(key, rows, cols, m)) {
+            mt_ = m.transpose();
+            return;
+        }
+    }
+    m = solver.transfer_matrix();
+    if (store) store->save(key, m);
+    mt_ = m.transpose();
 }
 
 Eigen::MatrixXd CrossbarArray::column_resistance(const Eigen::MatrixXd& b) const {

@@ -1,6 +1,9 @@
 #include "models/physics/IrDropSchur.h"
 
+#include <algorithm>
+#include <future>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace sotsim::phys {
@@ -12,7 +15,7 @@ namespace {
 struct Box {
     int i0, i1, j0, j1;
     std::vector<int> nodes;
-    Eigen::MatrixXd s;
+    Eigen::MatrixXd s;   // lower triangle valid (the upper one is stale)
 };
 
 class SchurReducer {
@@ -21,18 +24,32 @@ public:
         : g_(g), gr_(g_row), gc_(g_col), rows_(static_cast<int>(g.rows())), cols_(static_cast<int>(g.cols())),
           pos_(static_cast<size_t>(2) * rows_ * cols_, -1) {}
 
-    Box reduce(int i0, int i1, int j0, int j1) {
+    // `threads` > 1: the two halves of a split are independent and reduce concurrently
+    // (the second in a reducer of its own, for its own scratch). Every box is computed by
+    // the same operations in the same order whatever the thread count, so M is bitwise
+    // identical for any `threads`.
+    Box reduce(int i0, int i1, int j0, int j1, int threads = 1) {
         const int h = i1 - i0, w = j1 - j0;
         if (h * w <= kLeafCells) return leaf(i0, i1, j0, j1);
+        int a0 = i0, a1 = i1, b0 = j0, b1 = j1;   // first half [a0,a1) x [b0,b1)
+        int c0 = i0, c1 = i1, d0 = j0, d1 = j1;   // second half
         if (h >= w) {
-            const int im = i0 + h / 2;
-            Box a = reduce(i0, im, j0, j1);
-            Box b = reduce(im, i1, j0, j1);
+            a1 = c0 = i0 + h / 2;
+        } else {
+            b1 = d0 = j0 + w / 2;
+        }
+        if (threads > 1 && h * w >= kParallelCells) {
+            const int ta = threads / 2, tb = threads - ta;
+            auto second = std::async(std::launch::async, [&, tb] {
+                SchurReducer other(g_, gr_, gc_);
+                return other.reduce(c0, c1, d0, d1, tb);
+            });
+            Box a = reduce(a0, a1, b0, b1, ta);
+            Box b = second.get();
             return merge(a, b);
         }
-        const int jm = j0 + w / 2;
-        Box a = reduce(i0, i1, j0, jm);
-        Box b = reduce(i0, i1, jm, j1);
+        Box a = reduce(a0, a1, b0, b1);
+        Box b = reduce(c0, c1, d0, d1);
         return merge(a, b);
     }
 
@@ -43,6 +60,8 @@ private:
     // Small leaves keep the dense leaf factorisation cheap ((2 h w)^3 / 3 flops) while
     // amortising per-box bookkeeping.
     static constexpr int kLeafCells = 16;
+    // Below this many cells a thread costs more than the box.
+    static constexpr int kParallelCells = 64 * 64;
 
     // Each rectangle owns its cells, its inner wire segments, and the row segments entering
     // it from the left and column segments entering from the top (driver and sense segments
@@ -58,12 +77,26 @@ private:
         return i == i0 - 1 || i == i1 - 1;
     }
 
-    static void stamp(Eigen::MatrixXd& k, int a, int b, double gg) {
+    using Mat = Eigen::Map<Eigen::MatrixXd>;
+
+    // An n x n nodal matrix with a zeroed lower triangle (the only one used) in the
+    // reducer's scratch, reused by every box: no allocation, page faults or fresh-page
+    // zeroing per merge.
+    Mat workspace(int n) {
+        const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n);
+        if (scratch_.size() < need) scratch_.resize(need);
+        Mat k(scratch_.data(), n, n);
+        for (int j = 0; j < n; ++j) k.col(j).tail(n - j).setZero();
+        return k;
+    }
+
+    // A conductance between local nodes a and b (b < 0: to a fixed-voltage node), lower
+    // triangle only.
+    static void stamp(Mat& k, int a, int b, double gg) {
         k(a, a) += gg;
         if (b >= 0) {
             k(b, b) += gg;
-            k(a, b) -= gg;
-            k(b, a) -= gg;
+            k(std::max(a, b), std::min(a, b)) -= gg;
         }
     }
 
@@ -78,9 +111,10 @@ private:
             for (int i = i0; i < i1; ++i) nodes.push_back(row_node(i, j0 - 1));
         if (i0 > 0)
             for (int j = j0; j < j1; ++j) nodes.push_back(col_node(i0 - 1, j));
+        Box out{i0, i1, j0, j1, {}, {}};
+        const int e = order(nodes, out);
         const int n = static_cast<int>(nodes.size());
-        for (int p = 0; p < n; ++p) pos_[static_cast<size_t>(nodes[p])] = p;
-        Eigen::MatrixXd k = Eigen::MatrixXd::Zero(n, n);
+        Mat k = workspace(n);
         for (int i = i0; i < i1; ++i)
             for (int j = j0; j < j1; ++j) {
                 const int r = pos_[row_node(i, j)], c = pos_[col_node(i, j)];
@@ -90,68 +124,107 @@ private:
                 if (i == rows_ - 1) stamp(k, c, -1, gc_);                    // sense segment
             }
         for (int p = 0; p < n; ++p) pos_[static_cast<size_t>(nodes[p])] = -1;
-        return eliminate(i0, i1, j0, j1, nodes, k);
+        eliminate(k, e, out);
+        return out;
     }
 
     // Merge a (top or left) and b (bottom or right); their shared nodes add up.
     Box merge(const Box& a, const Box& b) {
         std::vector<int> nodes = a.nodes;
-        const int na = static_cast<int>(a.nodes.size()), nb = static_cast<int>(b.nodes.size());
-        for (int p = 0; p < na; ++p) pos_[static_cast<size_t>(nodes[p])] = p;
-        std::vector<int> bpos(static_cast<size_t>(nb));
-        for (int q = 0; q < nb; ++q) {
-            int& p = pos_[static_cast<size_t>(b.nodes[q])];
+        for (int node : a.nodes) pos_[static_cast<size_t>(node)] = 0;   // listed
+        for (int node : b.nodes) {
+            int& p = pos_[static_cast<size_t>(node)];
             if (p < 0) {
-                p = static_cast<int>(nodes.size());
-                nodes.push_back(b.nodes[q]);
+                p = 0;   // marks "listed"; order() assigns the real position
+                nodes.push_back(node);
             }
-            bpos[static_cast<size_t>(q)] = p;
         }
+        Box out{std::min(a.i0, b.i0), std::max(a.i1, b.i1), std::min(a.j0, b.j0), std::max(a.j1, b.j1), {}, {}};
+        const int e = order(nodes, out);
         const int n = static_cast<int>(nodes.size());
-        Eigen::MatrixXd k = Eigen::MatrixXd::Zero(n, n);
-        k.topLeftCorner(na, na) = a.s;
-        for (int q2 = 0; q2 < nb; ++q2)
-            for (int q1 = 0; q1 < nb; ++q1) k(bpos[static_cast<size_t>(q1)], bpos[static_cast<size_t>(q2)]) += b.s(q1, q2);
+        Mat k = workspace(n);
+        scatter_add(k, a);
+        scatter_add(k, b);
         for (int p = 0; p < n; ++p) pos_[static_cast<size_t>(nodes[p])] = -1;
-        return eliminate(std::min(a.i0, b.i0), std::max(a.i1, b.i1), std::min(a.j0, b.j0), std::max(a.j1, b.j1), nodes, k);
+        eliminate(k, e, out);
+        return out;
     }
 
-    // Schur complement of k onto the nodes on the boundary of [i0,i1) x [j0,j1).
-    Box eliminate(int i0, int i1, int j0, int j1, const std::vector<int>& nodes, const Eigen::MatrixXd& k) {
-        std::vector<int> keep, elim;
-        for (int p = 0; p < static_cast<int>(nodes.size()); ++p)
-            (on_boundary(nodes[p], i0, i1, j0, j1) ? keep : elim).push_back(p);
-        Box out{i0, i1, j0, j1, {}, {}};
-        out.nodes.reserve(keep.size());
-        for (int p : keep) out.nodes.push_back(nodes[p]);
-        out.s = k(keep, keep);
-        if (elim.empty()) return out;
-        // Every eliminated node reaches the boundary through wires (row chains run to the
-        // left edge, column chains to the bottom edge), so k(elim, elim) is SPD.
-        Eigen::LLT<Eigen::MatrixXd> llt(k(elim, elim));
-        if (llt.info() != Eigen::Success) throw std::runtime_error("IR drop: Schur block not positive definite");
-        Eigen::MatrixXd x = k(elim, keep);
-        llt.matrixL().solveInPlace(x);
-        out.s.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose(), -1.0);
-        out.s.triangularView<Eigen::StrictlyUpper>() = out.s.transpose();
-        return out;
+    // Positions in elimination order: the nodes interior to `out` first (0 .. e-1), then its
+    // boundary nodes (kept, in list order, into out.nodes). Sets pos_; returns e. With this
+    // order the eliminated block, the coupling block and the kept block of the nodal matrix
+    // are contiguous, so the reduction runs in place without gathers.
+    int order(const std::vector<int>& nodes, Box& out) {
+        int e = 0;
+        for (int node : nodes)
+            if (!on_boundary(node, out.i0, out.i1, out.j0, out.j1)) pos_[static_cast<size_t>(node)] = e++;
+        int kpos = e;
+        out.nodes.reserve(nodes.size() - static_cast<size_t>(e));
+        for (int node : nodes)
+            if (on_boundary(node, out.i0, out.i1, out.j0, out.j1)) {
+                pos_[static_cast<size_t>(node)] = kpos++;
+                out.nodes.push_back(node);
+            }
+        return e;
+    }
+
+    // k(pos(u), pos(v)) += c.s(u, v) over the nodes of child c. Both hold only their lower
+    // triangle (the elimination reads and writes nothing else): each source entry below the
+    // diagonal is read once, contiguously, and lands on the lower one of its two mirror
+    // positions in k.
+    void scatter_add(Mat& k, const Box& c) const {
+        const int m = static_cast<int>(c.nodes.size());
+        std::vector<int> at(static_cast<size_t>(m));
+        for (int q = 0; q < m; ++q) at[static_cast<size_t>(q)] = pos_[static_cast<size_t>(c.nodes[q])];
+        double* dst = k.data();
+        const Eigen::Index ld = k.rows();
+        for (int q = 0; q < m; ++q) {
+            const Eigen::Index cq = at[static_cast<size_t>(q)];
+            const double* src = c.s.col(q).data();
+            for (int p = q; p < m; ++p) {
+                const Eigen::Index rp = at[static_cast<size_t>(p)];
+                dst[rp >= cq ? rp + cq * ld : cq + rp * ld] += src[p];
+            }
+        }
+    }
+
+    // Schur complement of k (elimination order, lower triangle valid) onto its last
+    // n - e nodes, into out.s (lower triangle valid).
+    void eliminate(Mat& k, int e, Box& out) const {
+        const int n = static_cast<int>(k.rows()), nk = n - e;
+        if (e > 0) {
+            // Every eliminated node reaches the boundary through wires (row chains run to the
+            // left edge, column chains to the bottom edge), so k(elim, elim) is SPD.
+            Eigen::Ref<Eigen::MatrixXd> kee = k.topLeftCorner(e, e);
+            Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(kee);   // in place
+            if (llt.info() != Eigen::Success) throw std::runtime_error("IR drop: Schur block not positive definite");
+            // X = L^-1 K_ek, then K_kk -= X^T X (TRSM + SYRK on contiguous blocks).
+            auto x = k.bottomLeftCorner(nk, e);   // K_ke = K_ek^T, lower triangle of k
+            llt.matrixU().solveInPlace<Eigen::OnTheRight>(x);   // X^T = K_ke L^-T
+            k.bottomRightCorner(nk, nk).selfadjointView<Eigen::Lower>().rankUpdate(x, -1.0);
+        }
+        out.s.resize(nk, nk);
+        for (int j = 0; j < nk; ++j) out.s.col(j).tail(nk - j) = k.col(e + j).tail(nk - j);
     }
 
     const Eigen::MatrixXd& g_;
     double gr_, gc_;
     int rows_, cols_;
     std::vector<int> pos_;   // global node -> local index during a merge (-1 otherwise)
+    std::vector<double> scratch_;   // workspace() storage
 };
 
 }  // namespace
 
-Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, double g_col) {
+Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, double g_col, int threads) {
     const int rows = static_cast<int>(g.rows()), cols = static_cast<int>(g.cols());
     if (rows == 0 || cols == 0) throw std::invalid_argument("IR drop: empty array");
     if (!(g_row > 0.0) || !(g_col > 0.0)) throw std::invalid_argument("IR drop: wire conductances must be > 0");
     if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
     SchurReducer red(g, g_row, g_col);
-    const Box top = red.reduce(0, rows, 0, cols);
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    Box top = red.reduce(0, rows, 0, cols, threads);
+    top.s.triangularView<Eigen::StrictlyUpper>() = top.s.transpose();   // boxes keep the lower triangle
     // top.s x = b on the driven row ends d and sensed column ends s, b_d = g_row V, b_s = 0.
     // Eliminating s first: T = S_dd - S_ds S_ss^-1 S_sd, x_d = g_row T^-1 V and
     // x_s = -S_ss^-1 S_sd x_d, so M = -g_col g_row S_ss^-1 S_sd T^-1 (~6 N^3 flops instead of

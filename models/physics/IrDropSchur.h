@@ -18,7 +18,9 @@
 namespace sotsim::phys {
 
 // M (cols x rows), sense currents I = M V for row drive voltages V. g: cell conductances
-// (rows x cols, S, >= 0); g_row, g_col: wire segment conductances (S, > 0).
-Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, double g_col);
+// (rows x cols, S, >= 0); g_row, g_col: wire segment conductances (S, > 0). `threads`:
+// how many threads reduce independent halves of the array concurrently (<= 0: one per
+// hardware thread); the result is bitwise the same for every value.
+Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, double g_col, int threads = 0);
 
 }  // namespace sotsim::phys

@@ -20,6 +20,8 @@
 #pragma once
 
 #include <Eigen/Dense>
+
+#include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <Eigen/Sparse>
 #include <memory>
 

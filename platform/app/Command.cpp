@@ -13,7 +13,8 @@ po::options_description common_options(CommonOptions& o, bool with_out) {
         ("set", po::value(&o.overrides)->composing()->value_name("KEY=VALUE"),
          "override a config value, typed by the schema; units allowed "
          "(--set device.r_p=2.5MOhm); repeatable")
-        ("seed", po::value(&o.seed)->value_name("N"), "random seed (overrides sim.seed)");
+        ("seed", po::value(&o.seed)->value_name("N"), "random seed (overrides sim.seed)")
+        ("no-cache", po::bool_switch(&o.no_cache), "do not read or write the IR-drop cache (sim.cache=false)");
     if (with_out) d.add_options()("out,o", po::value(&o.out)->value_name("DIR"), "output directory");
     d.add_options()("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
     return d;
@@ -64,6 +65,7 @@ Config load_common_config(const CommonOptions& o) {
     if (o.config.empty()) throw UsageError("missing -c/--config FILE");
     std::vector<std::string> ov = o.overrides;
     if (!o.seed.empty()) ov.push_back("sim.seed=" + std::to_string(parse_unsigned_flag("--seed", o.seed)));
+    if (o.no_cache) ov.push_back("sim.cache=false");
     return config::load_config(find_config(o.config), ov);
 }
 

@@ -25,6 +25,7 @@ struct CommonOptions {
     std::string seed;             // empty: keep sim.seed from the config; else 0..2^64-1
     std::string out;
     bool quiet = false;
+    bool no_cache = false;        // sim.cache=false
 };
 
 po::options_description common_options(CommonOptions& o, bool with_out = true);

@@ -16,6 +16,29 @@ double accuracy(const std::vector<int>& pred, const std::vector<int>& labels) {
     return static_cast<double>(ok) / static_cast<double>(labels.size());
 }
 
+// Float reference of `net` and of the quantized network `cm.quantized`, in chunks of
+// `chunk` samples (memory bounded like the chip run) and in one pass over the data; when
+// the compiler left the network unchanged the quantized reference is the float one.
+void evaluate_references(const workloads::Network& net, const workloads::CompiledModel& cm, const workloads::Batch& images,
+                         int chunk, std::vector<int>& float_pred, std::vector<int>& quant_pred) {
+    const workloads::FloatEvaluator fe(net), qe(cm.quantized);
+    const Eigen::Index n = images.rows();
+    float_pred.clear();
+    quant_pred.clear();
+    float_pred.reserve(static_cast<std::size_t>(n));
+    quant_pred.reserve(static_cast<std::size_t>(n));
+    for (Eigen::Index at = 0; at < n; at += chunk) {
+        const Eigen::Index len = std::min<Eigen::Index>(chunk, n - at);
+        const workloads::Batch part = images.middleRows(at, len);
+        const std::vector<int> f = fe.predict(part);
+        float_pred.insert(float_pred.end(), f.begin(), f.end());
+        if (cm.quantized_is_imported) continue;
+        const std::vector<int> q = qe.predict(part);
+        quant_pred.insert(quant_pred.end(), q.begin(), q.end());
+    }
+    if (cm.quantized_is_imported) quant_pred = float_pred;
+}
+
 }  // namespace
 
 RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const workloads::CompiledModel& cm,
@@ -28,8 +51,7 @@ RunOutcome run_on_chip(const Config& cfg, const workloads::Network& net, const w
     report::RunInfo& info = out.info;
     info.samples = n;
     info.batch = h.batch;
-    out.float_predictions = workloads::FloatEvaluator(net).predict(ds.images);
-    out.quantized_predictions = workloads::FloatEvaluator(cm.quantized).predict(ds.images);
+    evaluate_references(net, cm, ds.images, std::max(1, h.batch), out.float_predictions, out.quantized_predictions);
     out.labels = ds.labels;
     info.accuracy_hardware = accuracy(out.predictions, ds.labels);
     info.accuracy_float_reference = accuracy(out.float_predictions, ds.labels);

@@ -4,6 +4,7 @@
 #include <systemc>
 
 #include "models/physics/Adc.h"
+#include "models/physics/IsaGuard.h"
 #include "platform/app/Command.h"
 #include "platform/config/Schema.h"
 
@@ -17,7 +18,7 @@ int cmd_info(const std::vector<std::string>& args) {
     bool help = false;
     parse_command("info", args, desc, nullptr, help);
     if (help) {
-        print_command_help("info", "", "Prints the version, the SystemC kernel, where the shipped presets, "
+        print_command_help("info", "", "Prints the version, the SystemC kernel, the vector ISA, where the shipped presets, "
                                        "models and datasets are found, the registered model variants and the "
                                        "supported ONNX operators.", desc);
         return 0;
@@ -31,6 +32,7 @@ int cmd_info(const std::vector<std::string>& args) {
     }
     std::cout << "sotsim " SOTSIM_VERSION "\n"
               << "SystemC " << sc_core::sc_release() << "\n"
+              << "vector ISA:       " << isa_guard::library_isa() << " (CMake SOTSIM_ARCH)\n"
               << "ADC kinds:        ";
     for (const std::string& n : phys::AdcRegistry::builtin().names()) std::cout << n << " ";
     std::cout << "\nreadouts:         adc sense_amp tdc sigmoid_neuron\n"

@@ -313,6 +313,20 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(integer("sim.batch", CFG(sim.batch), between(1, 1000000),
         "Input vectors per MVM transaction."));
     s.push_back(boolean("sim.ideal", CFG(sim.ideal), "Turn every analog non-ideality off (same as --ideal)."));
+    s.push_back(boolean("sim.cache", CFG(sim.cache),
+        "Keep exact IR-drop transfer matrices in an on-disk cache keyed by a hash of the conductances, "
+        "wire resistances, shape and solver version (same numbers, skips the solve; --no-cache turns it off)."));
+    {
+        KeyInfo k;
+        k.path = "sim.cache_dir"; k.kind = KeyKind::String; k.str = CFG(sim.cache_dir);
+        k.doc = "Cache directory; empty: $XDG_CACHE_HOME/sotsim, else ~/.cache/sotsim.";
+        s.push_back(k);
+    }
+    s.push_back(real("sim.cache_max_size", CFG(sim.cache_max_size), "B", gt0(),
+        "Size bound of the cache; least recently used entries are removed beyond it."));
+    s.push_back(real("sim.memory_budget", CFG(sim.memory_budget), "B", ge0(),
+        "Host memory for the tensors of one batch (caps sim.batch); 0: half of the available memory "
+        "(MemAvailable), at most 4 GB."));
     return s;
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <systemc>
 #include <tlm>
@@ -14,6 +16,7 @@
 #include "models/physics/Rng.h"
 #include "platform/accelerator/Accelerator.h"
 #include "platform/accelerator/HostMap.h"
+#include "platform/accelerator/TransferCache.h"
 #include "platform/report/ScTreeWalk.h"
 
 namespace sotsim::host {
@@ -137,11 +140,31 @@ private:
 
 }  // namespace
 
+double memory_budget(const Config& cfg) {
+    if (cfg.sim.memory_budget > 0) return cfg.sim.memory_budget;
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream ls(line);
+        std::string key;
+        double kib = 0;
+        if (ls >> key >> kib && key == "MemAvailable:" && kib > 0) return std::min(4e9, 0.5 * kib * 1024.0);
+    }
+    return 1e9;
+}
+
+double bytes_per_sample(const Config& /*cfg*/, const Program& p) {
+    // Macro work buffers do not grow with the batch (MramMacro reads in chunks), so one
+    // sample costs its tensors: float32, rows_per_sample x width each.
+    double floats = 0;
+    for (const TensorDecl& d : p.tensors) floats += static_cast<double>(d.rows_per_sample) * d.width;
+    return floats * sizeof(float);
+}
+
 int choose_batch(const Config& cfg, const Program& p, int samples, const HostOptions& opt) {
-    double floats_per_sample = 0;
-    for (const TensorDecl& d : p.tensors) floats_per_sample += static_cast<double>(d.rows_per_sample) * d.width;
     const int want = std::max(1, std::min(opt.max_batch > 0 ? opt.max_batch : cfg.sim.batch, samples));
-    const double fit = opt.memory_budget_bytes / std::max(1.0, floats_per_sample * sizeof(float));
+    const double budget = opt.memory_budget_bytes > 0 ? opt.memory_budget_bytes : memory_budget(cfg);
+    const double fit = budget / std::max(1.0, bytes_per_sample(cfg, p));
     return std::max(1, std::min(want, static_cast<int>(fit)));
 }
 
@@ -201,6 +224,8 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
         throw std::runtime_error("dataset samples have " + std::to_string(inputs.cols()) +
                                  " values but the model input has " + std::to_string(program.input_width));
     const int batch = choose_batch(cfg, program, n, opt);
+    // Exact IR-drop transfer matrices computed by earlier runs are reused (TransferCache.h).
+    const phys::ScopedTransferStore cache(make_transfer_cache(cfg.sim));
 
     // The platform owns the quantum (TLM-2.0 rule): the chip model never sets it.
     tlm::tlm_global_quantum::instance().set(tlmx::seconds(cfg.sim.quantum));

@@ -29,7 +29,7 @@ struct HostOptions {
     std::string vcd_path;                          // empty: no trace
     bool vcd_all_macros = false;                   // trace macros holding no weight block too
     int max_batch = 0;                             // 0: sim.batch, capped by the memory budget
-    double memory_budget_bytes = 1.5e9;            // host memory for simulated tensors
+    double memory_budget_bytes = 0;                // host memory for one batch; 0: memory_budget(cfg)
     std::function<void(int done, int total)> progress;  // called after every batch
 };
 
@@ -51,8 +51,18 @@ struct HostOutcome {
 HostOutcome run_program(const Config& cfg, const Program& program, const SampleMatrix& inputs,
                         const HostOptions& opt);
 
-// Samples per run: sim.batch, at most the samples, and small enough that all simulated
-// tensors of a batch fit `memory_budget_bytes` of host memory.
+// Host memory the tensors of one batch may use: sim.memory_budget if set, else half of the
+// memory the kernel reports available (MemAvailable in /proc/meminfo) at most 4 GB, else
+// 1 GB when that is unknown. Why half: the rest is for the weights, transfer matrices,
+// dataset and the float references, and for the other processes of a sweep.
+double memory_budget(const Config& cfg);
+
+// Bytes one sample of a batch costs on the host: every global and local tensor of the
+// program (float32). Macro work buffers are bounded per macro (MramMacro::kVectorsPerRead).
+double bytes_per_sample(const Config& cfg, const Program& p);
+
+// Samples per run: sim.batch, at most the samples, and small enough that one batch fits
+// the memory budget (HostOptions::memory_budget_bytes, else memory_budget(cfg)).
 int choose_batch(const Config& cfg, const Program& p, int samples, const HostOptions& opt);
 
 // The macro-peak probe: one macro at full utilization with random data (report.macro_peak).

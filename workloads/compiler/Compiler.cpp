@@ -418,7 +418,9 @@ private:
 
 // The quantized reference network: the imported graph with the quantization the compiler
 // inserted in front of MVMs and post-training-quantized weights replaced by their grid.
-Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans, const Config& cfg) {
+// `identical`: nothing was inserted or replaced (q evaluates exactly like net).
+Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans, const Config& cfg, bool& identical) {
+    identical = true;
     Network q = net;
     q.nodes.clear();
     std::size_t next_plan = 0;
@@ -429,6 +431,7 @@ Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans,
             int v = n.inputs.at(0);
             int k = 0;
             for (const InsertedNode& ins : lp.inserted_before) {
+                identical = false;
                 Node x;
                 x.name = n.name + "/quant" + std::to_string(k++);
                 x.kind = ins.kind;
@@ -453,6 +456,7 @@ Network build_quantized(const Network& net, const std::vector<LayerPlan>& plans,
             }
             n.inputs[0] = v;
             if (!lp.weights_on_grid) {
+                identical = false;
                 Tensor& w = n.kind == OpKind::Dense ? n.dense.weight : n.conv.weight;
                 const QuantizedWeights qw = quantize_weights(w.as_matrix(lp.n, lp.k), cfg.macro.weight_bits);
                 for (int r = 0; r < lp.n; ++r)
@@ -493,7 +497,7 @@ CompiledModel compile_network(const Network& net, const Config& cfg, const Analy
     out.total_macros = cfg.total_macros();
     out.input_domain = opt.input;
     std::vector<LayerPlan> plans = analyse_layers(net, cfg, opt, out.notes);
-    out.quantized = build_quantized(net, plans, cfg);
+    out.quantized = build_quantized(net, plans, cfg, out.quantized_is_imported);
     CodeGen(cfg, plans, out).run(net);
     if (!out.resident)
         out.notes.push_back("the network does not fit the chip's " + std::to_string(out.total_macros) +

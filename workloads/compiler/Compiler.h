@@ -57,6 +57,7 @@ struct LayerMapping {
 struct CompiledModel {
     Program program;
     Network quantized;                // the model the hardware runs (software reference of it)
+    bool quantized_is_imported = false;   // `quantized` is the imported network unchanged (one reference)
     std::vector<LayerMapping> layers;
     bool resident = true;             // all weights stay programmed during inference
     int macros_used = 0;

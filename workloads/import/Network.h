@@ -45,6 +45,8 @@
 //   DivConst(scale) -> Round -> AddConst(zero point) -> Clip(qmin,qmax) and
 //   SubConst(zero point) -> MulConst(scale); node names get a "/div", "/round", ... suffix.
 #include <Eigen/Dense>
+
+#include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <cstdint>
 #include <limits>
 #include <string>

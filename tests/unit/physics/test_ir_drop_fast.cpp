@@ -125,3 +125,16 @@ TEST_CASE("Node voltages after re-factorisation (CG with the previous factor) eq
         CHECK(rel_diff(iw, im) <= 1e-9);
     }
 }
+
+TEST_CASE("Schur IR-drop transfer matrix is bitwise the same for any thread count", "[physics][irdrop][determinism]") {
+    Rng rng = Rng::derive(13, 0, "ir_drop_threads");
+    // Large enough that the top splits run concurrently (kParallelCells = 64 x 64).
+    const Eigen::MatrixXd g = random_cells(128, 96, 2e3, 2e4, 0.05, rng);
+    const Eigen::MatrixXd one = ir_drop_transfer_schur(g, 1.0 / 2.5, 1.0 / 7.6, 1);
+    for (int threads : {2, 3, 8}) {
+        CAPTURE(threads);
+        REQUIRE(ir_drop_transfer_schur(g, 1.0 / 2.5, 1.0 / 7.6, threads) == one);
+    }
+    const Eigen::MatrixXd ref = ir_drop_transfer_matrix(g, 2.5, 7.6, IrDropMethod::SparseLdlt);
+    CHECK(rel_diff(one, ref) <= 1e-9);
+}

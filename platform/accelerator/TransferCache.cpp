@@ -1,0 +1,152 @@
+#include "platform/accelerator/TransferCache.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <system_error>
+#include <vector>
+
+#include "models/physics/Rng.h"
+
+namespace sotsim {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kMagic[8] = {'S', 'O', 'T', 'S', 'I', 'M', 'T', 'M'};
+constexpr std::uint32_t kFormat = 1;
+constexpr std::size_t kHeader = sizeof kMagic + 4 * sizeof(std::uint32_t);
+
+std::uint64_t checksum(const double* p, std::size_t n) {
+    std::uint64_t h = 0x243f6a8885a308d3ull;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, sizeof w);
+        h = phys::splitmix64_mix(h ^ w);
+    }
+    return h;
+}
+
+}  // namespace
+
+TransferCache::TransferCache(std::string dir, double max_bytes)
+    : dir_((fs::path(dir) / "ir-drop").string()), max_bytes_(max_bytes) {}
+
+std::string TransferCache::path(const phys::TransferKey& key) const {
+    return (fs::path(dir_) / (key.hex() + ".tm")).string();
+}
+
+void TransferCache::warn_once(const std::string& what) {
+    if (warned_) return;
+    warned_ = true;
+    std::cerr << "sotsim: warning: IR-drop cache " << dir_ << ": " << what << " (continuing without it)\n";
+}
+
+bool TransferCache::load(const phys::TransferKey& key, int rows, int cols, Eigen::MatrixXd& m) {
+    const std::string p = path(key);
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        ++misses_;
+        return false;
+    }
+    const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+    char magic[sizeof kMagic];
+    std::uint32_t head[4] = {};
+    in.read(magic, sizeof magic);
+    in.read(reinterpret_cast<char*>(head), sizeof head);
+    bool ok = in && std::memcmp(magic, kMagic, sizeof kMagic) == 0 && head[0] == kFormat &&
+              head[1] == static_cast<std::uint32_t>(rows) && head[2] == static_cast<std::uint32_t>(cols);
+    if (ok) {
+        m.resize(cols, rows);
+        std::uint64_t sum = 0;
+        in.read(reinterpret_cast<char*>(m.data()), static_cast<std::streamsize>(n * sizeof(double)));
+        in.read(reinterpret_cast<char*>(&sum), sizeof sum);
+        ok = in && in.peek() == std::char_traits<char>::eof() && sum == checksum(m.data(), n);
+    }
+    in.close();
+    std::error_code ec;
+    if (!ok) {
+        fs::remove(p, ec);   // damaged or foreign: solve again and rewrite
+        ++misses_;
+        return false;
+    }
+    fs::last_write_time(p, fs::file_time_type::clock::now(), ec);   // recently used
+    ++hits_;
+    return true;
+}
+
+void TransferCache::save(const phys::TransferKey& key, const Eigen::MatrixXd& m) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) return warn_once("cannot create the directory: " + ec.message());
+    const std::string p = path(key);
+    std::random_device rd;
+    const std::string tmp = p + ".tmp" + std::to_string(rd());
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        const std::uint32_t head[4] = {kFormat, static_cast<std::uint32_t>(m.cols()), static_cast<std::uint32_t>(m.rows()), 0};
+        const std::size_t n = static_cast<std::size_t>(m.size());
+        const std::uint64_t sum = checksum(m.data(), n);
+        out.write(kMagic, sizeof kMagic);
+        out.write(reinterpret_cast<const char*>(head), sizeof head);
+        out.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(n * sizeof(double)));
+        out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
+        out.close();
+        if (!out) {
+            fs::remove(tmp, ec);
+            return warn_once("cannot write " + tmp);
+        }
+    }
+    fs::rename(tmp, p, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        return warn_once("cannot rename into " + p);
+    }
+    trim();
+}
+
+void TransferCache::trim() {
+    struct Entry {
+        fs::file_time_type t;
+        std::uintmax_t size;
+        fs::path p;
+    };
+    std::vector<Entry> entries;
+    double total = 0;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() != ".tm") continue;
+        std::error_code e2;
+        const std::uintmax_t sz = it->file_size(e2);
+        const fs::file_time_type t = it->last_write_time(e2);
+        if (e2) continue;
+        entries.push_back({t, sz, it->path()});
+        total += static_cast<double>(sz);
+    }
+    if (total <= max_bytes_) return;
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.t < b.t; });
+    for (const Entry& e : entries) {
+        if (total <= 0.75 * max_bytes_) break;
+        std::error_code e2;
+        if (fs::remove(e.p, e2)) total -= static_cast<double>(e.size);
+    }
+}
+
+std::string default_cache_dir(const SimConfig& sim) {
+    if (!sim.cache_dir.empty()) return sim.cache_dir;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') return (fs::path(x) / "sotsim").string();
+    if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".cache" / "sotsim").string();
+    return "";
+}
+
+std::shared_ptr<TransferCache> make_transfer_cache(const SimConfig& sim) {
+    if (!sim.cache || sim.ideal) return nullptr;
+    const std::string dir = default_cache_dir(sim);
+    if (dir.empty()) return nullptr;
+    return std::make_shared<TransferCache>(dir, sim.cache_max_size);
+}
+
+}  // namespace sotsim

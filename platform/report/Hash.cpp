@@ -27,10 +27,15 @@ class Sha256 {
 public:
     void update(const unsigned char* p, std::size_t n) {
         bits_ += static_cast<std::uint64_t>(n) * 8;
-        while (n--) {
+        // Whole 64-byte blocks straight from the input (a run hashes its dataset files,
+        // tens of MB: no per-byte copy through the block buffer).
+        while (n > 0 && len_ > 0) {
             buf_[len_++] = *p++;
-            if (len_ == 64) { block(); len_ = 0; }
+            --n;
+            if (len_ == 64) { block(buf_); len_ = 0; }
         }
+        for (; n >= 64; n -= 64, p += 64) block(p);
+        while (n--) buf_[len_++] = *p++;
     }
     std::string hex() {
         std::uint64_t bits = bits_;
@@ -51,11 +56,11 @@ public:
     }
 
 private:
-    void block() {
+    void block(const unsigned char* in) {
         std::uint32_t w[64];
         for (int i = 0; i < 16; ++i)
-            w[i] = (std::uint32_t(buf_[4 * i]) << 24) | (std::uint32_t(buf_[4 * i + 1]) << 16) |
-                   (std::uint32_t(buf_[4 * i + 2]) << 8) | std::uint32_t(buf_[4 * i + 3]);
+            w[i] = (std::uint32_t(in[4 * i]) << 24) | (std::uint32_t(in[4 * i + 1]) << 16) |
+                   (std::uint32_t(in[4 * i + 2]) << 8) | std::uint32_t(in[4 * i + 3]);
         for (int i = 16; i < 64; ++i) {
             std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
             std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);

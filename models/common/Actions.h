@@ -34,8 +34,10 @@ namespace sotsim::action {
 // The action vocabulary. Each counted action needs an entry in the tech table
 // (`tech.energy`, J per action); the energy model maps it to a breakdown category.
 //   category array:        physics energy "array_read" (data dependent, from G and V)
-//   category drivers:      row_drive (one row driven for one input cycle), dac_conversion
-//   category adc:          adc_conversion, tdc_conversion
+//   category drivers:      row_drive (one row pulse: one row driven for one input cycle),
+//                          dac_conversion (one multi-level input: a PWM pulse width per row)
+//   category adc:          adc_conversion, tdc_conversion (start/stop and latch, per conversion),
+//                          tdc_count (one counter increment)
 //   category sense_amp:    sense_amp_compare, neuron_eval
 //   category write:        cell_write (per pulse: driver overhead), verify_read (per row),
 //                          physics energy "cell_write" (I^2 R t of the write path)
@@ -47,6 +49,7 @@ inline constexpr const char* kRowDrive = "row_drive";
 inline constexpr const char* kDac = "dac_conversion";
 inline constexpr const char* kAdc = "adc_conversion";
 inline constexpr const char* kTdc = "tdc_conversion";
+inline constexpr const char* kTdcCount = "tdc_count";
 inline constexpr const char* kSenseAmp = "sense_amp_compare";
 inline constexpr const char* kNeuron = "neuron_eval";
 inline constexpr const char* kCellWrite = "cell_write";

@@ -35,6 +35,16 @@ enum class WriteMechanism { Sot, Stt };
 // What converts column signals to digital.
 enum class ReadoutKind { Adc, SenseAmp, Tdc, SigmoidNeuron };
 enum class AdcRange { Fixed, Calibrated };
+// What one ADC conversion digitises on a differential column pair: the difference
+// I+ - I- (a differential front end; the common baseline never reaches the converter) or
+// each column separately (two conversions per pair, the range spans the baseline).
+enum class AdcInput { Differential, SingleEnded };
+// Bit cell of a resistance-summation column.
+//  OneT1Mtj:   one MTJ with a bypass switch (r_bypass); inactive rows are shorted out.
+//  Xnor2T2Mtj: weight and complement MTJs, the input selects one (jung): every cell is
+//              always in the series path and the product forms in the cell (match -> R_P,
+//              mismatch -> R_AP); the column reads the mismatch count.
+enum class CellKind { OneT1Mtj, Xnor2T2Mtj };
 
 struct DeviceConfig {
     double r_p = 3.1e6;            // Ohm, parallel-state resistance (from ra/diameter if given)
@@ -48,7 +58,7 @@ struct DeviceConfig {
     double read_noise = 0.0;       // cycle-to-cycle read noise, sigma/mu of cell conductance
     double stuck_p_rate = 0.0;     // fraction of cells stuck in P
     double stuck_ap_rate = 0.0;    // fraction of cells stuck in AP
-    double r_access = 0.0;         // Ohm, access transistor on-resistance in series
+    double r_access = 0.0;         // Ohm, access transistor in series with the MTJ (read and STT write path)
     int stack = 1;                 // MTJs stacked per cell (levels = stack + 1)
     std::vector<double> level_resistances;  // Ohm, explicit levels (overrides stack), ascending R
     // Write path
@@ -75,6 +85,8 @@ struct ArrayConfig {
     Summation summation = Summation::Current;
     double v_read = 0.1;           // V, read voltage on an active row
     double c_cell = 2.1e-15;       // F per cell on a column (resistance-summation delay)
+    CellKind cell = CellKind::OneT1Mtj;  // resistance-summation bit cell
+    double r_bypass = 0.0;         // Ohm, bypass switch of an inactive OneT1Mtj cell (resistance summation)
     WeightEncoding weight_encoding = WeightEncoding::Differential;
     MultiBitMode multibit = MultiBitMode::BitSlice;
 };
@@ -90,6 +102,7 @@ struct AdcConfig {
     double inl = 0.0;              // LSB, peak integral non-linearity (bow shape)
     double fom = 0.0;              // J per conversion step (Walden); 0 = use tech table entry
     double t_conv = 0.0;           // s per conversion; 0 = derived from kind and bits
+    AdcInput input = AdcInput::Differential;  // differential pairs: convert I+ - I- (or each column)
 };
 
 struct SenseAmpConfig {
@@ -97,9 +110,12 @@ struct SenseAmpConfig {
     double t_sense = 1e-9;         // s per comparison
 };
 
+// Time-to-digital converter over a delay window: the counter starts at t_start and reaches
+// full scale at t_full, LSB = (t_full - t_start) / 2^bits, counter clock 2^bits / window.
 struct TdcConfig {
     int bits = 4;                  // counter bits
-    double clock = 11.1e6 * 16;    // Hz, counter clock
+    double t_start = 0.0;          // s, counter start; 0 = the column's nominal all-match (minimum) delay
+    double t_full = 0.0;           // s, full scale; 0 = the column's nominal all-mismatch (maximum) delay
 };
 
 struct NeuronConfig {
@@ -111,6 +127,7 @@ struct NeuronConfig {
 struct InputConfig {
     InputEncoding encoding = InputEncoding::Binary;  // default when the compiler has no preference
     int bits = 1;                  // DAC / bit-serial input precision
+    double dac_fom = 0.0;          // J per input level of one PWM / DAC conversion; 0 = tech table entry
 };
 
 struct PeripheryConfig {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "models/physics/Adc.h"
+
 namespace sotsim {
 
 using namespace sc_core;
@@ -261,7 +263,7 @@ int MramMacro::readout_units() const {
     const int cols = config_.array.cols;
     switch (config_.periphery.readout) {
         case ReadoutKind::Adc:
-            return (cols + config_.periphery.adc.cols_per_adc - 1) / config_.periphery.adc.cols_per_adc;
+            return phys::adc_units(config_);
         case ReadoutKind::SenseAmp:
         case ReadoutKind::Tdc:
         case ReadoutKind::SigmoidNeuron: return cols;

@@ -81,6 +81,16 @@ public:
     double conversion_time() const override { return cfg_.t_conv > 0 ? cfg_.t_conv : (1 << cfg_.bits) * 1e-9; }
 };
 
+// ADC sharing: ADCs of one macro (every `cols_per_adc` physical columns share one, time
+// multiplexed) and the conversions each must do in sequence for `conversions` per cycle.
+inline int adc_units(const Config& cfg) {
+    return (cfg.array.cols + cfg.periphery.adc.cols_per_adc - 1) / cfg.periphery.adc.cols_per_adc;
+}
+inline int serial_conversions(const Config& cfg, int conversions) {
+    const int n = adc_units(cfg);
+    return (conversions + n - 1) / n;
+}
+
 // Name -> factory. Filled explicitly by register_all() (no static self-registration).
 class AdcRegistry {
 public:

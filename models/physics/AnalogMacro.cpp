@@ -1,5 +1,6 @@
 #include "models/physics/AnalogMacro.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include "models/physics/MtjDevice.h"
 #include "models/physics/Periphery.h"
 #include "models/physics/Rng.h"
+#include "models/physics/TimeToDigital.h"
 #include "models/physics/WeightLayout.h"
 
 namespace sotsim::phys {
@@ -24,7 +26,7 @@ public:
           dev_(cfg_.device),
           writer_(cfg_),
           sa_(cfg_.periphery.sense_amp),
-          tdc_(cfg_.periphery.tdc),
+          tdc_(TimeToDigital::from_config(cfg_)),
           neuron_(cfg_.periphery.neuron) {
         const auto seed = cfg_.sim.seed;
         const auto id = static_cast<std::uint64_t>(macro_id);
@@ -35,12 +37,15 @@ public:
         noise_key_ = Rng::derive(seed, id, "read_noise").key();
         neuron_key_ = Rng::derive(seed, id, "neuron_noise").key();
         calib_rng_ = Rng::derive(seed, id, "calibration_inputs");
-        state_ = Eigen::MatrixXi::Zero(cfg_.array.rows, cfg_.array.cols);  // erased: all P
-        faults_ = Eigen::MatrixXi::Constant(cfg_.array.rows, cfg_.array.cols, -1);
+        // XNOR bit cells hold two MTJs: weight MTJs in columns [0, cols), their
+        // complements in [cols, 2 cols).
+        const int mtj_cols = xnor() ? 2 * cfg_.array.cols : cfg_.array.cols;
+        state_ = Eigen::MatrixXi::Zero(cfg_.array.rows, mtj_cols);  // erased: all P
+        faults_ = Eigen::MatrixXi::Constant(cfg_.array.rows, mtj_cols, -1);
         if (cfg_.device.stuck_p_rate > 0.0 || cfg_.device.stuck_ap_rate > 0.0) {
             Rng fr = Rng::derive(seed, id, "stuck_faults");
             for (int i = 0; i < cfg_.array.rows; ++i)
-                for (int j = 0; j < cfg_.array.cols; ++j) faults_(i, j) = dev_.sample_fault(fr);
+                for (int j = 0; j < mtj_cols; ++j) faults_(i, j) = dev_.sample_fault(fr);
         }
         adc_ = AdcRegistry::builtin().create(cfg_.periphery.adc);
         Rng am = Rng::derive(seed, id, "adc_mismatch");
@@ -86,8 +91,15 @@ public:
     int phys_cols_ = 0;
     Eigen::VectorXd w_colsum_;
     Eigen::MatrixXd digits_;          // intended digits (rows x physical cols)
+    Eigen::MatrixXd ideal_digits_;    // what S of each physical column means: digits_, or for a
+                                      // differential readout d+ - d- on the + column and 0 on the -
+    Eigen::RowVectorXd digit_count_;  // XNOR: digits per column (sum_i u_ic), design data
     // Calibration capture: per-cycle column signals and active-row counts.
     bool capture_ = false;
+    // Range measurement: peak |converted value| and whether an end code was hit.
+    bool range_capture_ = false;
+    double range_peak_ = 0.0;
+    bool range_clipped_ = false;
     Eigen::MatrixXd cap_s_, cap_ideal_;
     Eigen::VectorXd cap_n_;
     ColumnCalibration calib_;
@@ -121,6 +133,26 @@ private:
     int digit_of_level(int lv) const;
     int level_step() const { return (dev_.levels() - 1) / (layout_->base() - 1); }
     bool current_mode() const { return cfg_.array.summation == Summation::Current; }
+    bool xnor() const { return cfg_.array.summation == Summation::Resistance && cfg_.array.cell == CellKind::Xnor2T2Mtj; }
+    // Differential pairs converted as I+ - I- (one conversion per pair).
+    bool differential_adc() const {
+        return current_mode() && spec_.readout == ReadoutKind::Adc && layout_ &&
+               layout_->encoding() == WeightEncoding::Differential && cfg_.periphery.adc.input == AdcInput::Differential;
+    }
+    // Conversions per input cycle.
+    int conversions() const { return differential_adc() ? phys_cols_ / 2 : phys_cols_; }
+    // Design range of the ADC from the block's digits and the nominal cell conductances
+    // (every row driven): never from the sampled cells.
+    void set_design_range();
+    // Calibration input vectors: vector b activates each row with probability (b + 1/2) / n.
+    Eigen::MatrixXf calibration_inputs(int n);
+    // ADC range from calibration vectors measured through the readout itself (auto-ranging:
+    // widen while an end code is hit, then fit the range to the measured peak).
+    void measure_range(ActionCounter& ac, double& time);
+    // Range calibration vectors (at most about n): the design's extreme inputs per column.
+    Eigen::MatrixXf range_inputs(int n) const;
+    // Quantise the converter input of this cycle in read_ (current summation, ADC readout).
+    void convert_currents();
 };
 
 void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const {
@@ -135,6 +167,8 @@ void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& s
     if (res && spec.readout != ReadoutKind::Tdc) bad("resistance summation is read by the time-to-digital converter (readout tdc)");
     if (!res && spec.readout == ReadoutKind::Tdc) bad("readout tdc needs array.summation resistance");
     if (res && spec.input == InputEncoding::Pwm) bad("PWM inputs need current summation (charge integration)");
+    if (xnor() && dev_.levels() != 2)
+        bad("xnor_2t2mtj cells hold one bit per MTJ pair: they need a single-MTJ device (device.stack 1, two levels)");
     if ((spec.readout == ReadoutKind::SenseAmp || spec.readout == ReadoutKind::SigmoidNeuron) &&
         static_cast<int>(spec.threshold.size()) != spec.cols && !spec.threshold.empty())
         bad("threshold needs one value per logical column");
@@ -202,38 +236,45 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     phys_cols_ = pc;
     const int rows = spec.rows;
 
-    // Digits -> target device levels.
+    // Digits -> target device levels. XNOR: the weight MTJ is P for digit 1 (an input bit 1
+    // matches it), the complement P for digit 0.
     const int step = level_step(), top = dev_.levels() - 1;
-    Eigen::MatrixXi target(rows, pc);
+    const int mcols = xnor() ? 2 * pc : pc;
+    Eigen::MatrixXi target(rows, mcols);
     for (int j = 0; j < pc; ++j)
-        for (int i = 0; i < rows; ++i) target(i, j) = current_mode() ? top - digits(i, j) * step : digits(i, j) * step;
-
-    WriteOutcome wo = writer_.write(state_.topLeftCorner(rows, pc), target, write_rng_);
-    state_.topLeftCorner(rows, pc) = wo.levels;
+        for (int i = 0; i < rows; ++i) {
+            if (xnor()) {
+                target(i, j) = digits(i, j) ? 0 : top;
+                target(i, pc + j) = digits(i, j) ? top : 0;
+            } else {
+                target(i, j) = current_mode() ? top - digits(i, j) * step : digits(i, j) * step;
+            }
+        }
+    // The block's MTJs in state_ / faults_ (XNOR: weight columns, then complement columns).
+    auto gather = [&](const Eigen::MatrixXi& m) {
+        Eigen::MatrixXi g(rows, mcols);
+        g.leftCols(pc) = m.topLeftCorner(rows, pc);
+        if (xnor()) g.rightCols(pc) = m.block(0, cfg_.array.cols, rows, pc);
+        return g;
+    };
+    WriteOutcome wo = writer_.write(gather(state_), target, write_rng_);
+    state_.topLeftCorner(rows, pc) = wo.levels.leftCols(pc);
+    if (xnor()) state_.block(0, cfg_.array.cols, rows, pc) = wo.levels.rightCols(pc);
     ac.add(action::kCellWrite, static_cast<double>(wo.pulses));
     if (wo.verify_reads) ac.add(action::kVerifyRead, static_cast<double>(wo.verify_reads));
     ac.add_energy(action::kCellWriteEnergy, wo.energy_J);
 
     // Stuck cells keep their stuck level whatever was written.
     Eigen::MatrixXi eff = wo.levels;
+    const Eigen::MatrixXi fl = gather(faults_);
     std::int64_t failures = 0;
-    for (int j = 0; j < pc; ++j)
+    for (int j = 0; j < mcols; ++j)
         for (int i = 0; i < rows; ++i) {
-            if (faults_(i, j) >= 0) eff(i, j) = faults_(i, j);
+            if (fl(i, j) >= 0) eff(i, j) = fl(i, j);
             failures += eff(i, j) != target(i, j);
         }
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
     array_->build(eff, d2d_key_, macro_factor_);
-
-    // ADC input range.
-    const auto& ac_cfg = cfg_.periphery.adc;
-    double fs;
-    if (ac_cfg.range == AdcRange::Fixed)
-        fs = ac_cfg.full_scale > 0.0 ? ac_cfg.full_scale
-                                     : cfg_.array.rows * cfg_.array.v_read / dev_.cell_resistance(dev_.nominal(0), cfg_.array.v_read);
-    else
-        fs = array_->max_column_current();
-    if (current_mode()) adc_->set_range(0.0, fs > 0.0 ? fs : 1e-12);
 
     w_colsum_ = w.cast<double>().colwise().sum().transpose();
     programmed_ = true;
@@ -246,6 +287,19 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     }
     calib_.reset(pc);
     digits_ = digits.cast<double>();
+    digit_count_ = digits_.colwise().sum();
+    ideal_digits_ = digits_;
+    if (differential_adc()) {
+        // Physical columns of a logical column: [digits of u+][digits of u-].
+        const int d = layout_->digits();
+        for (int j = 0; j < spec.cols; ++j)
+            for (int k = 0; k < d; ++k) {
+                const int plus = j * layout_->per_logical() + k, minus = plus + d;
+                ideal_digits_.col(plus) = digits_.col(plus) - digits_.col(minus);
+                ideal_digits_.col(minus).setZero();
+            }
+    }
+    set_design_range();
 
     ProgramResult r;
     r.time_s = wo.time_s;
@@ -253,26 +307,14 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     r.cells = static_cast<std::int64_t>(rows) * pc;
     r.write_failures = failures;
 
-    if (cfg_.macro.calibration && !cfg_.sim.ideal && cfg_.macro.calibration_vectors >= 2) {
-        const int n = cfg_.macro.calibration_vectors;
-        Eigen::MatrixXf xc(n, rows);
-        const int maxv = (1 << spec.input_bits) - 1;
-        // Vector b activates each row with probability p_b = (b + 1/2) / n: the active-row
-        // counts n_b span the whole range, so the fitted baseline term (k n_b) is
-        // interpolated, never extrapolated, for real inputs whatever their density (the
-        // first layer of an MNIST network drives ~20 % of its rows, a dense layer ~50 %).
-        for (int b = 0; b < n; ++b) {
-            const double p_on = (b + 0.5) / n;
-            for (int i = 0; i < rows; ++i) {
-                const bool on = calib_rng_.uniform() < p_on;
-                switch (spec.input) {
-                    case InputEncoding::Binary: xc(b, i) = on ? 1.0f : 0.0f; break;
-                    case InputEncoding::Signed: xc(b, i) = on ? 1.0f : -1.0f; break;
-                    default:
-                        xc(b, i) = on ? static_cast<float>(1 + std::min(maxv - 1, static_cast<int>(calib_rng_.uniform() * maxv))) : 0.0f;
-                }
-            }
-        }
+    const bool measurable = !cfg_.sim.ideal && cfg_.macro.calibration_vectors >= 2;
+    if (measurable && current_mode() && spec.readout == ReadoutKind::Adc && cfg_.periphery.adc.range == AdcRange::Calibrated) {
+        double lat = 0.0;
+        measure_range(ac, lat);
+        r.time_s += lat;
+    }
+    if (cfg_.macro.calibration && measurable) {
+        const Eigen::MatrixXf xc = calibration_inputs(cfg_.macro.calibration_vectors);
         double lat = 0.0;
         // Calibration reads: their own noise streams (never shared with inference reads).
         read_stream_ = splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull);
@@ -292,16 +334,26 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         if (current_mode()) {
             const double unit = cfg_.array.v_read * array_->g_step();
             geo.converter = spec.readout == ReadoutKind::Adc;
-            geo.kappa = array_->g_lo() / array_->g_step();
+            geo.kappa = differential_adc() ? 0.0 : array_->g_lo() / array_->g_step();
             geo.lo = adc_->lo() / unit;
             geo.hi = adc_->hi() / unit;
             geo.lsb = adc_->lsb() / unit;
         } else {
-            const double c_col = cfg_.array.rows * cfg_.array.c_cell;
+            const double c_col = TimeToDigital::column_capacitance(cfg_);
+            const double lsb_r = tdc_.lsb() / c_col;  // resistance per count
             geo.converter = true;
-            geo.kappa = (array_->r_lo() - array_->r_bypass()) / array_->r_step();
-            geo.hi = tdc_.max_code() * tdc_.tick() / (c_col * array_->r_step());
-            geo.lsb = tdc_.tick() / (c_col * array_->r_step());
+            if (xnor()) {
+                // The counter measures mismatches m = n_b + U_c - 2 S (U_c per column): one
+                // count is lsb_r / (2 r_step) in S units. The window's end codes are not a
+                // single line in (S, n_b) here, so no end-code selection (hi = lo).
+                geo.lsb = lsb_r / (2.0 * array_->r_step());
+            } else {
+                const double base = cfg_.array.rows * array_->r_bypass();
+                geo.kappa = (array_->r_lo() - array_->r_bypass()) / array_->r_step();
+                geo.lo = (tdc_.t_start() / c_col - base) / array_->r_step();
+                geo.hi = (tdc_.t_full() / c_col - base) / array_->r_step();
+                geo.lsb = lsb_r / array_->r_step();
+            }
         }
         calib_.fit(cap_s_, cap_ideal_, cap_n_, calibration_prior(cfg_, geo), geo);
         r.time_s += lat;
@@ -309,25 +361,175 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     return r;
 }
 
+Eigen::MatrixXf AnalogMacroImpl::calibration_inputs(int n) {
+    const int rows = spec_.rows;
+    Eigen::MatrixXf xc(n, rows);
+    const int maxv = (1 << spec_.input_bits) - 1;
+    // Vector b activates each row with probability p_b = (b + 1/2) / n: the active-row
+    // counts n_b span the whole range, so the fitted baseline term (k n_b) is
+    // interpolated, never extrapolated, for real inputs whatever their density (the
+    // first layer of an MNIST network drives ~20 % of its rows, a dense layer ~50 %).
+    for (int b = 0; b < n; ++b) {
+        const double p_on = (b + 0.5) / n;
+        for (int i = 0; i < rows; ++i) {
+            const bool on = calib_rng_.uniform() < p_on;
+            switch (spec_.input) {
+                case InputEncoding::Binary: xc(b, i) = on ? 1.0f : 0.0f; break;
+                case InputEncoding::Signed: xc(b, i) = on ? 1.0f : -1.0f; break;
+                default:
+                    xc(b, i) = on ? static_cast<float>(1 + std::min(maxv - 1, static_cast<int>(calib_rng_.uniform() * maxv))) : 0.0f;
+            }
+        }
+    }
+    return xc;
+}
+
+void AnalogMacroImpl::set_design_range() {
+    const auto& a = cfg_.periphery.adc;
+    const double v = cfg_.array.v_read;
+    const bool diff = differential_adc();
+    double fs = a.full_scale;
+    if (!(fs > 0.0)) {
+        // Largest nominal converter input over all inputs of the block's domain, with every
+        // row at its largest drive: single-ended sum_i (G_lo + d_ic dG) v, differential
+        // max(sum of positive, sum of negative digit differences) v dG.
+        const CrossbarArray nominal(make_ideal(cfg_), layout_->base());
+        fs = 0.0;
+        for (int c = 0; c < phys_cols_; ++c) {
+            const auto col = ideal_digits_.col(c).array();
+            const double m = diff ? std::max(col.max(0.0).sum(), (-col).max(0.0).sum()) * nominal.g_step()
+                                  : nominal.g_lo() * spec_.rows + col.sum() * nominal.g_step();
+            fs = std::max(fs, m * v);
+        }
+    }
+    if (!(fs > 0.0)) fs = 1e-12;  // an all-zero block: any range reads it exactly
+    adc_->set_range(diff ? -fs : 0.0, fs);
+}
+
+Eigen::MatrixXf AnalogMacroImpl::range_inputs(int n) const {
+    // The inputs that drive columns to their extremes are known from the design (the
+    // digits the compiler placed): all rows on for a single-ended column; for a pair the
+    // rows where d+ > d- (largest I+ - I-) or where d+ < d- (most negative). Vectors are
+    // spent on the columns with the largest nominal peaks, both polarities.
+    const bool diff = differential_adc();
+    const int maxv = (1 << spec_.input_bits) - 1;
+    auto level = [&](bool on) -> float {
+        switch (spec_.input) {
+            case InputEncoding::Binary: return on ? 1.0f : 0.0f;
+            case InputEncoding::Signed: return on ? 1.0f : -1.0f;
+            default: return on ? static_cast<float>(maxv) : 0.0f;
+        }
+    };
+    if (!diff) return Eigen::MatrixXf::Constant(1, spec_.rows, level(true));
+    std::vector<std::pair<double, int>> peaks;
+    for (int c = 0; c < phys_cols_; ++c) {
+        const auto col = ideal_digits_.col(c).array();
+        const double p = std::max(col.max(0.0).sum(), (-col).max(0.0).sum());
+        if (p > 0.0) peaks.push_back({-p, c});
+    }
+    std::sort(peaks.begin(), peaks.end());
+    const int cols = std::max(1, std::min(static_cast<int>(peaks.size()), n / 2));
+    Eigen::MatrixXf x(2 * cols, spec_.rows);
+    for (int k = 0; k < cols && k < static_cast<int>(peaks.size()); ++k) {
+        const int c = peaks[static_cast<size_t>(k)].second;
+        for (int i = 0; i < spec_.rows; ++i) {
+            x(2 * k, i) = level(ideal_digits_(i, c) > 0.0);
+            x(2 * k + 1, i) = level(ideal_digits_(i, c) < 0.0);
+        }
+    }
+    if (peaks.empty()) x.setConstant(level(false));
+    return x;
+}
+
+void AnalogMacroImpl::measure_range(ActionCounter& ac, double& time) {
+    // Auto-ranging as a PGA / reference DAC does it: convert the design's extreme input
+    // vectors with the current range; while any sample sits on an end code, double the
+    // range; otherwise shrink it to the measured peak plus one LSB of that measurement, and
+    // repeat until it stops shrinking. Only converted codes are used, never the cells, so
+    // the range follows die shift, d2d and IR drop as measured.
+    const Eigen::MatrixXf xc = range_inputs(cfg_.macro.calibration_vectors);
+    const bool diff = differential_adc();
+    for (int pass = 0; pass < 16; ++pass) {
+        range_capture_ = true;
+        range_peak_ = 0.0;
+        range_clipped_ = false;
+        double lat = 0.0;
+        estimate(xc, ac, lat, false);
+        range_capture_ = false;
+        time += lat;
+        const double hi = adc_->hi();
+        if (range_clipped_) {
+            adc_->set_range(diff ? -2.0 * hi : 0.0, 2.0 * hi);
+            continue;
+        }
+        const double next = std::max(range_peak_, adc_->lsb()) + adc_->lsb();
+        adc_->set_range(diff ? -next : 0.0, next);
+        if (next > 0.9 * hi) break;  // converged: the measurement no longer narrows the range
+    }
+}
+
 void AnalogMacroImpl::column_signal() {
     const int ref = layout_->reference_col(spec_.cols);
     if (current_mode()) {
         const double unit = cfg_.array.v_read * array_->g_step();
-        if (ref >= 0) {
+        if (differential_adc()) {
+            // convert_currents() left I+ - I- on the + columns and 0 on the - columns.
+            s_ = read_ / unit;
+        } else if (ref >= 0) {
             s_ = (read_.colwise() - read_.col(ref)) / unit;
         } else {
             const Eigen::VectorXd base = cfg_.array.v_read * array_->g_lo() * in_sum_;
             s_ = (read_.colwise() - base) / unit;
         }
+    } else if (xnor()) {
+        // Mismatches m_c = (R_c - N R_match) / dR; with u the stored digits and b the input
+        // bits, sum_i b_i u_ic = (n_b + U_c - m_c) / 2.
+        const double n_match = cfg_.array.rows * array_->r_match();
+        s_ = ((-(read_.array() - n_match) / array_->r_step()).matrix().rowwise() + digit_count_).colwise() + in_sum_;
+        s_ *= 0.5;
     } else {
         if (ref >= 0) {
             s_ = (read_.colwise() - read_.col(ref)) / array_->r_step();
         } else {
             const double byp = array_->r_bypass();
-            const Eigen::VectorXd base = (spec_.rows * byp + (array_->r_lo() - byp) * in_sum_.array()).matrix();
+            const Eigen::VectorXd base = (cfg_.array.rows * byp + (array_->r_lo() - byp) * in_sum_.array()).matrix();
             s_ = (read_.colwise() - base) / array_->r_step();
         }
     }
+}
+
+void AnalogMacroImpl::convert_currents() {
+    const bool ideal = cfg_.sim.ideal;
+    auto note_range = [&](const Eigen::MatrixXd& q) {
+        if (!range_capture_) return;
+        const double half = 0.5 * adc_->lsb();
+        range_peak_ = std::max(range_peak_, q.cwiseAbs().maxCoeff());
+        if ((q.array() >= adc_->hi() - half).any() || (adc_->lo() < 0.0 && (q.array() <= adc_->lo() + half).any()))
+            range_clipped_ = true;
+    };
+    if (!differential_adc()) {
+        if (!ideal) adc_->quantize(read_, 0);
+        note_range(read_);
+        return;
+    }
+    // One differential conversion per pair: I+ - I- on the + column (the converter channel
+    // of the pair), nothing on the - column. The common baseline never reaches the ADC.
+    const int d = layout_->digits(), per = layout_->per_logical();
+    for (int j = 0; j < spec_.cols; ++j)
+        for (int k = 0; k < d; ++k) {
+            const int plus = j * per + k, minus = plus + d;
+            read_.col(plus) -= read_.col(minus);
+            read_.col(minus).setZero();
+        }
+    if (!ideal)
+        for (int j = 0; j < spec_.cols; ++j)
+            for (int k = 0; k < d; ++k) {
+                const int plus = j * per + k;
+                Eigen::MatrixXd col = read_.col(plus);
+                adc_->quantize(col, plus);
+                read_.col(plus) = col;
+            }
+    note_range(read_);
 }
 
 void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents) {
@@ -339,20 +541,20 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const bool pwm = spec_.input == InputEncoding::Pwm;
     const double slot = 1.0 / cfg_.macro.clock;
     const double pwm_window = pwm ? (std::ldexp(1.0, spec_.input_bits) - 1.0) * slot : 0.0;
-    const double c_col = cfg_.array.rows * cfg_.array.c_cell;
+    const double c_col = TimeToDigital::column_capacitance(cfg_);
     const Eigen::VectorXd& row_g = array_->row_conductance();
     const int cycles = input_cycles();
     const bool fused = cycles_fusable();
 
     // Time of one input cycle.
     double t_cycle = per.t_settle + pwm_window;
-    if (spec_.readout == ReadoutKind::Adc) {
-        const int n_adc = (cfg_.array.cols + per.adc.cols_per_adc - 1) / per.adc.cols_per_adc;
-        const int serial = (phys_cols_ + n_adc - 1) / n_adc;
-        t_cycle += serial * adc_->conversion_time();
-    } else if (spec_.readout == ReadoutKind::Tdc) {
-        t_cycle += tdc_.window();
-    }
+    if (spec_.readout == ReadoutKind::Adc)
+        t_cycle += serial_conversions(cfg_, conversions()) * adc_->conversion_time();
+    else if (spec_.readout == ReadoutKind::Tdc)
+        t_cycle += tdc_.conversion_time();
+
+    // A PWM input is one pulse-width (DAC) conversion per non-zero row and vector.
+    if (pwm) ac.add(action::kDac, static_cast<double>((x.array() != 0.0f).count()));
 
     y_.setZero(batch, ncols);
     xd_ = x.cast<double>();
@@ -366,7 +568,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             // Data-dependent array energy: sum V^2 G t over the window each row is driven.
             const double t_on = pwm ? pwm_window : per.t_settle;
             ac.add_energy(action::kArrayReadEnergy, v * v * t_on * (plane_ * row_g).sum());
-            if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * phys_cols_);
+            if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * conversions());
             if (fused) continue;  // the read itself happens once, below
             vin_.noalias() = v * plane_;
             array_->currents_into(vin_, read_);
@@ -399,7 +601,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
                 else
                     last_currents_ += weight * read_;
             }
-            if (spec_.readout == ReadoutKind::Adc && !ideal) adc_->quantize(read_, 0);
+            if (spec_.readout == ReadoutKind::Adc) convert_currents();
         } else {
             if (keep_currents) {
                 if (k == 0)
@@ -407,12 +609,16 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
                 else
                     last_currents_ += weight * (v / read_.array()).matrix();
             }
-            if (!ideal) {
-                // Time domain: delay t = R_col C_col, counted from the all-bypassed delay.
-                const double t0 = spec_.rows * array_->r_bypass() * c_col;
-                double* r = read_.data();
-                for (Eigen::Index e = 0; e < read_.size(); ++e) r[e] = tdc_.reconstruct(tdc_.code(r[e] * c_col, t0), t0) / c_col;
+            // Time domain: delay t = R_col C_col over the counter window. The counter
+            // increments `code` times (its dynamic energy); ideal mode keeps the exact delay.
+            double counts = 0.0;
+            double* r = read_.data();
+            for (Eigen::Index e = 0; e < read_.size(); ++e) {
+                const int code = tdc_.code(r[e] * c_col);
+                counts += code;
+                if (!ideal) r[e] = tdc_.reconstruct(code) / c_col;
             }
+            ac.add(action::kTdcCount, counts);
         }
         column_signal();
         if (capture_) {
@@ -422,7 +628,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
                 m.bottomRows(add.rows()) = add;
             };
             append(cap_s_, s_);
-            append(cap_ideal_, plane_ * digits_);
+            append(cap_ideal_, plane_ * ideal_digits_);
             const Eigen::Index n0 = cap_n_.size();
             cap_n_.conservativeResize(n0 + in_sum_.size());
             cap_n_.tail(in_sum_.size()) = in_sum_;
@@ -438,6 +644,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
         array_->currents_into(vin_, read_);
         if (keep_currents) last_currents_ = read_;
         in_sum_ = xd_.rowwise().sum();
+        if (spec_.readout == ReadoutKind::Adc) convert_currents();  // ideal: the pair difference only
         column_signal();
         layout_->combine_into(s_, in_sum_, ncols, y_plane_);
         y_ += y_plane_;
@@ -498,7 +705,7 @@ Eigen::MatrixXi AnalogMacroImpl::read_weights() const {
     for (int j = 0; j < phys_cols_; ++j)
         for (int i = 0; i < spec_.rows; ++i) {
             const int lv = faults_(i, j) >= 0 ? faults_(i, j) : state_(i, j);
-            d(i, j) = digit_of_level(lv);
+            d(i, j) = xnor() ? (lv == 0 ? 1 : 0) : digit_of_level(lv);
         }
     return layout_->decode(d, spec_.cols);
 }
@@ -517,6 +724,7 @@ MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) { return
 Eigen::MatrixXi AnalogMacro::read_weights() const { return impl_->read_weights(); }
 const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->last_currents_; }
 bool AnalogMacro::programmed() const { return impl_->programmed_; }
+std::pair<double, double> AnalogMacro::adc_range() const { return {impl_->adc_->lo(), impl_->adc_->hi()}; }
 const BlockSpec& AnalogMacro::spec() const { return impl_->spec_; }
 const Config& AnalogMacro::config() const { return impl_->cfg_; }
 
@@ -525,6 +733,13 @@ int AnalogMacro::logical_rows(const Config& cfg, int /*weight_bits*/) { return c
 int AnalogMacro::logical_cols(const Config& cfg, int weight_bits) {
     const WeightLayout l = WeightLayout::from_config(cfg, weight_bits, MtjDevice(cfg.device).levels());
     return l.logical_cols_fitting(cfg.array.cols);
+}
+
+int AnalogMacro::adc_conversions(const Config& cfg, int weight_bits, int logical_cols) {
+    const int pc = physical_cols(cfg, weight_bits, logical_cols);
+    const bool diff = cfg.array.summation == Summation::Current && cfg.array.weight_encoding == WeightEncoding::Differential &&
+                      cfg.periphery.adc.input == AdcInput::Differential;
+    return diff ? pc / 2 : pc;
 }
 
 int AnalogMacro::physical_cols(const Config& cfg, int weight_bits, int logical_cols) {

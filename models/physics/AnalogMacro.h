@@ -22,6 +22,7 @@
 #include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "models/common/Actions.h"
@@ -81,6 +82,11 @@ public:
     // time); resistance summation -> v_read / R_column. Empty before the first mvm().
     const Eigen::MatrixXd& last_column_currents() const;
 
+    // Input range (lo, hi) of the column ADC for the programmed block, A: from the design
+    // (nominal cells, block digits) or measured by calibration vectors; never from the
+    // sampled cells. Differential readout: symmetric around 0.
+    std::pair<double, double> adc_range() const;
+
     bool programmed() const;
     const BlockSpec& spec() const;
     const Config& config() const;
@@ -91,6 +97,9 @@ public:
     static int logical_cols(const Config& cfg, int weight_bits);
     // Physical columns a block of `logical_cols` columns occupies (ADC sharing, energy).
     static int physical_cols(const Config& cfg, int weight_bits, int logical_cols);
+    // Column conversions per input cycle of such a block under an ADC readout: one per
+    // physical column, one per pair with a differential (I+ - I-) readout.
+    static int adc_conversions(const Config& cfg, int weight_bits, int logical_cols);
 
 private:
     std::unique_ptr<AnalogMacroImpl> impl_;

@@ -1,5 +1,6 @@
 #include "models/physics/CrossbarArray.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -23,23 +24,27 @@ CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.
     r_step_ = (dev_.level_resistance0(l - 1) - r_lo_) / (base - 1);
 }
 
-void CrossbarArray::build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor) {
-    const int rows = static_cast<int>(levels.rows()), cols = static_cast<int>(levels.cols());
+void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_key, double macro_factor) {
     const bool ideal = cfg_.sim.ideal;
     const bool current = cfg_.array.summation == Summation::Current;
-    g_.resize(rows, cols);
-    r_.resize(rows, cols);
-    std::vector<CellSample> cells(static_cast<size_t>(rows) * cols);
-    for (int j = 0; j < cols; ++j) {
+    // XNOR cells: sample the weight MTJs and their complements as one wider block (each MTJ
+    // its own d2d stream), then split.
+    const int rows = static_cast<int>(levels_in.rows()), all_cols = static_cast<int>(levels_in.cols());
+    const int cols = xnor() ? all_cols / 2 : all_cols;
+    g_.resize(rows, all_cols);
+    r_.resize(rows, all_cols);
+    std::vector<CellSample> cells(static_cast<size_t>(rows) * all_cols);
+    for (int j = 0; j < all_cols; ++j) {
         for (int i = 0; i < rows; ++i) {
-            const int lv = levels(i, j);
+            const int lv = levels_in(i, j);
             if (ideal) {
                 // Exactly digit-linear cells: the digit is recovered from the level.
                 const int d = current ? (dev_.levels() - 1 - lv) / level_step_ : lv / level_step_;
                 g_(i, j) = g_lo_ + d * g_step_;
                 r_(i, j) = r_lo_ + d * r_step_;
             } else {
-                const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(cfg_.array.cols) + j;
+                // Complement MTJs of XNOR cells sit at column index cols + j of the same row.
+                const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(2 * cfg_.array.cols) + j;
                 Rng d2d(splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv))));
                 cells[static_cast<size_t>(j) * rows + i] = dev_.sample(lv, d2d, macro_factor);
             }
@@ -47,15 +52,33 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, 
     }
     if (!ideal) apply_bias_and_ir_drop(cells);
     const double rn = has_read_noise() ? cfg_.device.read_noise : 0.0;
+    const int unused = std::max(0, cfg_.array.rows - rows);
+    noise_base_.resize(0);
     if (current) {
         if (cfg_.array.ir_drop == IrDropMode::Off) mt_ = g_;
         sigma2_ = (rn * g_).array().square().matrix();
+        r_minus_bypass_.resize(0, 0);
+        r_base_.resize(0);
+    } else if (xnor()) {
+        r_.array() += cfg_.device.r_access;
+        const Eigen::MatrixXd ra = r_.leftCols(cols), rb = r_.rightCols(cols);
+        mt_.resize(0, 0);
+        sigma2_ = (rn * ra).array().square().matrix();
+        const Eigen::MatrixXd s2b = (rn * rb).array().square().matrix();
+        sigma2_ -= s2b;
+        noise_base_ = s2b.colwise().sum().cast<float>();
+        r_minus_bypass_ = ra - rb;
+        r_base_ = rb.colwise().sum();
+        r_base_.array() += unused * r_match();
+        r_ = ra;
+        g_ = g_.leftCols(cols).eval();
     } else {
         mt_.resize(0, 0);
         sigma2_ = (rn * r_).array().square().matrix();
+        r_minus_bypass_ = (r_.array() - r_bypass()).matrix();
+        r_base_ = Eigen::RowVectorXd::Constant(cols, r_bypass() * (rows + unused));
     }
     sigma2f_ = sigma2_.cast<float>();
-    r_minus_bypass_ = (r_.array() - r_bypass()).matrix();
     row_g_ = g_.rowwise().sum();
 }
 
@@ -115,11 +138,13 @@ Eigen::MatrixXd CrossbarArray::column_resistance(const Eigen::MatrixXd& b) const
 
 void CrossbarArray::column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const {
     r.noalias() = b * r_minus_bypass_;
-    r.array() += r_bypass() * rows();
+    r.rowwise() += r_base_;
 }
 
 Eigen::MatrixXd CrossbarArray::noise_sigma(const Eigen::MatrixXd& a) const {
-    return (a.array().square().matrix() * sigma2_).array().sqrt().matrix();
+    Eigen::MatrixXd var = a.array().square().matrix() * sigma2_;
+    if (noise_base_.size()) var.rowwise() += noise_base_.cast<double>();
+    return var.array().sqrt().matrix();
 }
 
 double CrossbarArray::max_column_current() const {

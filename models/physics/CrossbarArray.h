@@ -28,7 +28,8 @@ class CrossbarArray {
 public:
     CrossbarArray(const Config& cfg, int base);
 
-    // Sample the block from final device levels (rows x cols). Each physical cell draws its
+    // Sample the block from final device levels (rows x cols; an XNOR cell array passes
+    // rows x 2 cols: the weight MTJs, then their complements). Each physical MTJ draws its
     // device-to-device variation from its own stream keyed by (d2d_key, cell, level), so a
     // cell re-programmed to the same level has the same resistance (d2d variation is a
     // property of the device, not of the write). `macro_factor` is the die shift.
@@ -43,14 +44,21 @@ public:
     double g_step() const { return g_step_; }
     double r_lo() const { return r_lo_; }
     double r_step() const { return r_step_; }
-    double r_bypass() const { return cfg_.device.r_access; }
+    double r_bypass() const { return cfg_.array.r_bypass; }
+    bool xnor() const { return cfg_.array.cell == CellKind::Xnor2T2Mtj; }
+    // XNOR cell: nominal resistance of a matching cell (R_P + r_access) and the extra
+    // resistance of a mismatch (R_AP - R_P).
+    double r_match() const { return r_lo_ + cfg_.device.r_access; }
 
     // Current summation: column currents (batch x cols) for row voltages V (batch x rows):
     // I = V M^T, with M the IR-drop transfer matrix (G^T without IR drop).
     Eigen::MatrixXd currents(const Eigen::MatrixXd& v) const { return v * mt_; }
-    // Resistance summation: series column resistance (batch x cols) for active-row masks B
-    // (batch x rows, 0/1): active cells contribute their resistance, inactive cells are
-    // bypassed by their access switch (r_access).
+    // Resistance summation: series column resistance (batch x cols) of all array.rows cells
+    // for input bit masks B (batch x rows, 0/1). OneT1Mtj: active cells contribute their
+    // MTJ, inactive ones their bypass switch (array.r_bypass). Xnor2T2Mtj: B selects the
+    // weight MTJ (1) or its complement (0) of every cell, plus r_access in series. Rows of
+    // the array beyond the block are inactive (bypassed) or driven to match (XNOR) and add
+    // their nominal resistance.
     Eigen::MatrixXd column_resistance(const Eigen::MatrixXd& b) const;
     // Output-referred read-noise sigma (batch x cols): sqrt(sum_i a_i^2 sigma_ij^2), where
     // a = V (current) or B (resistance) and sigma_ij = read_noise * G_ij (or R_ij).
@@ -63,13 +71,16 @@ public:
     // costs half a double GEMM.
     void currents_into(const Eigen::MatrixXd& v, Eigen::MatrixXd& i) const { i.noalias() = v * mt_; }
     void column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const;
-    void noise_variance_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const { var.noalias() = a2 * sigma2f_; }
+    void noise_variance_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
+        var.noalias() = a2 * sigma2f_;
+        if (noise_base_.size()) var.rowwise() += noise_base_;
+    }
     // Row sums of G (rows), for the data-dependent array-read energy; cached at build.
     const Eigen::VectorXd& row_conductance() const { return row_g_; }
     bool has_read_noise() const { return cfg_.device.read_noise > 0.0 && !cfg_.sim.ideal; }
 
     const Eigen::MatrixXd& conductance() const { return g_; }   // S (current summation)
-    const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells, resistance summation)
+    const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells / weight MTJs, resistance summation)
     const Eigen::MatrixXd& transfer_t() const { return mt_; }   // M^T (rows x cols)
     // Maximum column current with every row at v_read (S * V), for the ADC range.
     double max_column_current() const;
@@ -83,8 +94,10 @@ private:
     int level_step_;
     double g_lo_ = 0, g_step_ = 0, r_lo_ = 0, r_step_ = 0;
     Eigen::MatrixXd g_, r_, mt_, sigma2_;
-    Eigen::MatrixXd r_minus_bypass_;  // r_ - r_access (resistance summation GEMM operand)
+    Eigen::MatrixXd r_minus_bypass_;  // R(selected by 1) - R(selected by 0): resistance GEMM operand
+    Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
     Eigen::MatrixXf sigma2f_;         // sigma2_ in float (variance GEMM)
+    Eigen::RowVectorXf noise_base_;   // XNOR: variance of the complements (selected by 0)
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
 };
 

@@ -10,6 +10,7 @@
 #include "models/physics/IrDropSolver.h"
 #include "models/physics/Periphery.h"
 #include "models/physics/Rng.h"
+#include "models/physics/TimeToDigital.h"
 
 namespace sotsim::phys {
 
@@ -37,7 +38,7 @@ RawMvmResult raw_conductance_mvm(const Config& cfg_in, const Eigen::MatrixXd& g,
         if (periphery) {
             const auto adc_timing = AdcRegistry::builtin().create(cfg.periphery.adc);
             r.actions.add(action::kAdc, batch * cols);
-            r.latency_s += batch * std::ceil(cols / cfg.periphery.adc.cols_per_adc) * adc_timing->conversion_time();
+            r.latency_s += batch * serial_conversions(cfg, static_cast<int>(cols)) * adc_timing->conversion_time();
             r.codes = r.currents;
             if (!cfg.sim.ideal) {
                 auto adc = AdcRegistry::builtin().create(cfg.periphery.adc);
@@ -52,23 +53,20 @@ RawMvmResult raw_conductance_mvm(const Config& cfg_in, const Eigen::MatrixXd& g,
             }
         }
     } else {
-        const double byp = cfg.device.r_access;
+        const double byp = cfg.array.r_bypass;
         const Eigen::MatrixXd rc = g.cwiseInverse();
         const Eigen::MatrixXd act = (x.array() != 0.0).cast<double>();
         Eigen::MatrixXd rcol = act * (rc.array() - byp).matrix();
         rcol.array() += byp * g.rows();
         r.currents = (v / rcol.array()).matrix();
         if (periphery) {
+            const TimeToDigital tdc = TimeToDigital::from_config(cfg);
             r.actions.add(action::kTdc, batch * cols);
-            r.latency_s += batch * TimeToDigital(cfg.periphery.tdc).window();
-            const double c_col = cfg.array.rows * cfg.array.c_cell;
-            if (cfg.sim.ideal) {
-                r.codes = rcol * c_col;  // exact delay, s
-            } else {
-                TimeToDigital tdc(cfg.periphery.tdc);
-                const double t0 = g.rows() * byp * c_col;
-                r.codes = rcol.unaryExpr([&](double rr) { return static_cast<double>(tdc.code(rr * c_col, t0)); });
-            }
+            r.latency_s += batch * tdc.conversion_time();
+            const double c_col = TimeToDigital::column_capacitance(cfg);
+            const Eigen::MatrixXd codes = rcol.unaryExpr([&](double rr) { return static_cast<double>(tdc.code(rr * c_col)); });
+            r.actions.add(action::kTdcCount, codes.sum());
+            r.codes = cfg.sim.ideal ? Eigen::MatrixXd(rcol * c_col) : codes;  // ideal: the exact delay, s
         }
     }
     return r;

@@ -18,7 +18,7 @@ struct RawMvmResult {
 // Raw cells: G (rows x cols, S) and row voltages X (batch x rows, V); no mapping, no
 // variation. Current summation: I = X M^T with this config's IR-drop mode (M = G^T when
 // off). Resistance summation: rows with X != 0 are active (in series), the rest bypassed
-// by r_access; the "current" is v_read / R_column. Codes: ADC codes over [0, max current
+// by array.r_bypass; the "current" is v_read / R_column. Codes: ADC codes over [0, max current
 // with every row at v_read] (fixed range if configured) for current summation, TDC codes
 // for resistance summation; exact (no ADC/TDC) when cfg.sim.ideal.
 RawMvmResult raw_conductance_mvm(const Config& cfg, const Eigen::MatrixXd& g, const Eigen::MatrixXd& x, bool periphery);

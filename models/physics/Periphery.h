@@ -1,5 +1,5 @@
-// Non-ADC readout periphery: comparator sense amplifier, time-to-digital converter for
-// resistance summation, and the analog SOT-MRAM sigmoid neuron.
+// Non-ADC readout periphery: comparator sense amplifier and the analog SOT-MRAM sigmoid
+// neuron (the time-to-digital converter is in TimeToDigital.h).
 #pragma once
 
 #include <cmath>
@@ -29,26 +29,6 @@ public:
 private:
     SenseAmpConfig cfg_;
     std::vector<double> offset_;
-};
-
-// Time-to-digital converter: an n-bit counter at f_clk measures how long the column's RC
-// delay exceeds a start reference t0: code = clamp(round((t - t0) f_clk), 0, 2^n - 1).
-class TimeToDigital {
-public:
-    explicit TimeToDigital(const TdcConfig& c) : cfg_(c) {}
-    int max_code() const { return (1 << cfg_.bits) - 1; }
-    double tick() const { return 1.0 / cfg_.clock; }
-    int code(double t, double t0) const {
-        const double v = std::nearbyint((t - t0) * cfg_.clock);
-        if (!(v > 0.0)) return 0;
-        return v >= max_code() ? max_code() : static_cast<int>(v);
-    }
-    double reconstruct(int code, double t0) const { return t0 + code * tick(); }
-    // Time of one conversion: the counter window.
-    double window() const { return (max_code() + 1) * tick(); }
-
-private:
-    TdcConfig cfg_;
 };
 
 // SOT-MRAM sigmoid neuron (Zand et al.): the free layer's switching probability under a

@@ -104,7 +104,7 @@ int cmd_mvm(const std::vector<std::string>& args) {
         j["currents_A"] = matrix_json(r.currents);
         j["codes"] = periphery ? matrix_json(r.outputs) : report::Json::array();
     }
-    j["energy_J"] = report::EnergyModel(cfg.tech).energy_J(ac);
+    j["energy_J"] = report::EnergyModel(cfg).energy_J(ac);
     j["latency_s"] = latency;
     const std::string text = report::dump_json(j, -1) + "\n";
     if (!out_file.empty()) report::write_file_atomic(out_file, text);

@@ -151,7 +151,7 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(real("device.stuck_ap_rate", CFG(device.stuck_ap_rate), "1", between(0, 1),
         "Fraction of cells stuck in the AP state."));
     s.push_back(real("device.r_access", CFG(device.r_access), "Ohm", ge0(),
-        "On-resistance of the access transistor in series with each MTJ."));
+        "On-resistance of the access transistor in series with the MTJ(s) of a cell: in the current-summation read path, in the selected branch of an xnor_2t2mtj cell, and in the STT write path. (The bypass switch of a resistance-summation 1t1mtj cell is array.r_bypass.)"));
     s.push_back(integer("device.stack", CFG(device.stack), between(1, 8),
         "MTJs stacked per cell; a cell has stack + 1 resistance levels (multi_level weights)."));
     {
@@ -201,7 +201,12 @@ std::vector<KeyInfo> build_schema() {
         "current: 1T1MTJ, columns sum cell currents; resistance: cells in series along a column, read in the time domain (needs periphery.readout = tdc)."));
     s.push_back(real("array.v_read", CFG(array.v_read), "V", gt0(), "Read voltage on an active row."));
     s.push_back(real("array.c_cell", CFG(array.c_cell), "F", ge0(),
-        "Capacitance per cell on a column (resistance-summation RC delay)."));
+        "Capacitance per cell on a column (resistance-summation RC delay: t = R_column x array.rows x c_cell)."));
+    s.push_back(choice<CellKind>("array.cell", CFG(array.cell),
+        {{CellKind::OneT1Mtj, "1t1mtj"}, {CellKind::Xnor2T2Mtj, "xnor_2t2mtj"}},
+        "Resistance-summation bit cell: 1t1mtj (one MTJ with a bypass switch; inactive rows shorted by array.r_bypass) or xnor_2t2mtj (weight and complement MTJs, the input selects one: the product forms in the cell, every cell stays in the series path, the column reads the mismatch count; one column per neuron with weight_encoding offset)."));
+    s.push_back(real("array.r_bypass", CFG(array.r_bypass), "Ohm", ge0(),
+        "On-resistance of the bypass switch of an inactive 1t1mtj cell in resistance summation."));
     s.push_back(choice<WeightEncoding>("array.weight_encoding", CFG(array.weight_encoding),
         {{WeightEncoding::Differential, "differential"}, {WeightEncoding::Reference, "reference"},
          {WeightEncoding::Offset, "offset"}},
@@ -233,17 +238,22 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(real("periphery.adc.inl", CFG(periphery.adc.inl), "1", ge0(),
         "Peak integral non-linearity in LSB (bow shape)."));
     s.push_back(real("periphery.adc.fom", CFG(periphery.adc.fom), "J", ge0(),
-        "Walden figure of merit, J per conversion step. If > 0, tech.energy.adc_conversion is set to fom * 2^bits, overriding the table."));
+        "Walden figure of merit, J per conversion step. If > 0 the energy model uses fom * 2^bits per conversion instead of tech.energy.adc_conversion (which is a fixed value at one resolution)."));
     s.push_back(real("periphery.adc.t_conv", CFG(periphery.adc.t_conv), "s", ge0(),
         "Time per conversion; 0 = derived from kind and bits."));
+    s.push_back(choice<AdcInput>("periphery.adc.input", CFG(periphery.adc.input),
+        {{AdcInput::Differential, "differential"}, {AdcInput::SingleEnded, "single_ended"}},
+        "What one conversion digitises on a differential column pair: differential (I+ - I-, one conversion per pair, range symmetric around 0) or single_ended (each column separately over a range that includes the baseline)."));
     s.push_back(real("periphery.sense_amp.offset_sigma", CFG(periphery.sense_amp.offset_sigma), "A", ge0(),
         "Input-referred offset sigma of the sense amplifier, in column-current units."));
     s.push_back(real("periphery.sense_amp.t_sense", CFG(periphery.sense_amp.t_sense), "s", gt0(),
         "Time per comparison."));
     s.push_back(integer("periphery.tdc.bits", CFG(periphery.tdc.bits), between(1, 16),
         "Time-to-digital counter bits."));
-    s.push_back(real("periphery.tdc.clock", CFG(periphery.tdc.clock), "Hz", gt0(),
-        "Counter clock of the time-to-digital converter."));
+    s.push_back(real("periphery.tdc.t_start", CFG(periphery.tdc.t_start), "s", ge0(),
+        "Delay at which the counter starts (code 0); 0 = the column's nominal all-match (minimum) delay. LSB = (t_full - t_start) / 2^bits, counter clock 2^bits / (t_full - t_start)."));
+    s.push_back(real("periphery.tdc.t_full", CFG(periphery.tdc.t_full), "s", ge0(),
+        "Delay at which the counter reaches full scale (and the conversion ends); 0 = the column's nominal all-mismatch (maximum) delay. Must fit the read frame 1 / macro.clock."));
     s.push_back(real("periphery.neuron.slope", CFG(periphery.neuron.slope), "1", gt0(),
         "Sigmoid steepness relative to the layer scale."));
     s.push_back(real("periphery.neuron.noise", CFG(periphery.neuron.noise), "1", between(0, 1),
@@ -256,6 +266,8 @@ std::vector<KeyInfo> build_schema() {
         "Default input encoding: binary {0,1}, signed {-1,+1}, bit_serial (one bit plane per cycle) or pwm (pulse width)."));
     s.push_back(integer("periphery.input.bits", CFG(periphery.input.bits), between(1, 16),
         "Input precision (DAC / bit-serial / PWM bits); 1 for binary and signed."));
+    s.push_back(real("periphery.input.dac_fom", CFG(periphery.input.dac_fom), "J", ge0(),
+        "Energy per input level of one PWM / DAC conversion; if > 0 the energy model uses dac_fom * 2^bits per conversion instead of tech.energy.dac_conversion."));
     // ---- macro --------------------------------------------------------------------------
     s.push_back(real("macro.clock", CFG(macro.clock), "Hz", gt0(), "Macro control clock."));
     s.push_back(integer("macro.write_rows_parallel", CFG(macro.write_rows_parallel), between(1, 4096),
@@ -429,7 +441,7 @@ std::string suggest(const std::string& path) {
 
 const std::vector<std::string>& known_actions() {
     static const std::vector<std::string> a = {
-        action::kRowDrive, action::kDac, action::kAdc, action::kTdc, action::kSenseAmp,
+        action::kRowDrive, action::kDac, action::kAdc, action::kTdc, action::kTdcCount, action::kSenseAmp,
         action::kNeuron, action::kCellWrite, action::kVerifyRead, action::kBufRead,
         action::kBufWrite, action::kGbufRead, action::kGbufWrite, action::kBusByte,
         action::kDigitalAdd, action::kDigitalMult, action::kDigitalCompare, action::kDigitalAct};

@@ -1,5 +1,7 @@
 #include "platform/config/Validator.h"
 
+#include "models/physics/TimeToDigital.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <stdexcept>
 
 #include "models/common/Actions.h"
+#include "models/physics/TimeToDigital.h"
 #include "platform/config/ConfigLoader.h"
 #include "platform/config/Schema.h"
 #include "platform/config/Units.h"
@@ -234,6 +237,36 @@ private:
             fail(mark_for({"periphery.readout", "array.summation"}),
                  "periphery.readout = tdc reads a resistance-summation column: it needs array.summation = resistance");
 
+        if (a.cell == CellKind::Xnor2T2Mtj) {
+            if (a.summation != Summation::Resistance)
+                fail(mark_for({"array.cell", "array.summation"}),
+                     "array.cell = xnor_2t2mtj is a resistance-summation bit cell: it needs array.summation = resistance");
+            if (a.multibit != MultiBitMode::BitSlice || d.stack != 1 || !d.level_resistances.empty())
+                fail(mark_for({"array.cell", "device.stack", "array.multibit"}),
+                     "array.cell = xnor_2t2mtj holds one bit in a weight/complement MTJ pair: it needs device.stack = 1 "
+                     "(no explicit levels) and array.multibit = bit_slice");
+        }
+        if (a.summation == Summation::Resistance && p.readout == ReadoutKind::Tdc) {
+            // The counter window and the read frame (one macro clock) it must fit in.
+            const phys::DelayRange nom = phys::TimeToDigital::nominal_delays(cfg_);
+            const double t0 = p.tdc.t_start > 0.0 ? p.tdc.t_start : nom.t_min;
+            const double t1 = p.tdc.t_full > 0.0 ? p.tdc.t_full : nom.t_max;
+            if (!(t1 > t0))
+                fail(mark_for({"periphery.tdc.t_full", "periphery.tdc.t_start"}),
+                     "periphery.tdc window is empty: t_full = " + format_real(t1) + " s must exceed t_start = " +
+                         format_real(t0) + " s");
+            if (t1 < nom.t_min || t0 > nom.t_max)
+                fail(mark_for({"periphery.tdc.t_start", "periphery.tdc.t_full", "array.c_cell"}),
+                     "periphery.tdc window [" + format_real(t0) + ", " + format_real(t1) +
+                         "] s misses the column's nominal delay range [" + format_real(nom.t_min) + ", " +
+                         format_real(nom.t_max) + "] s (array.rows x R x array.rows x array.c_cell): every read would clip");
+            const double frame = 1.0 / cfg_.macro.clock;
+            if (t1 > frame * (1.0 + 1e-9))
+                fail(mark_for({"periphery.tdc.t_full", "macro.clock", "array.c_cell"}),
+                     "periphery.tdc full-scale delay " + format_real(t1) + " s does not fit the read frame 1 / macro.clock = " +
+                         format_real(frame) + " s");
+        }
+
         if (a.weight_encoding == WeightEncoding::Differential && a.cols % 2 != 0)
             fail(mark_for({"array.cols", "array.weight_encoding"}),
                  "array.weight_encoding = differential pairs columns: array.cols = " + std::to_string(a.cols) +
@@ -268,10 +301,6 @@ private:
                  "chip.tiles x tile.macros x array.rows x array.cols = " + format_real(cells) +
                      " cells exceeds the " + format_real(kMaxTotalCells) +
                      " a simulation can hold in memory");
-
-        // Walden figure of merit overrides the table entry for ADC conversions.
-        if (p.adc.fom > 0.0)
-            cfg_.tech.energy[action::kAdc] = p.adc.fom * std::ldexp(1.0, p.adc.bits);
     }
 };
 

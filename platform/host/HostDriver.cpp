@@ -234,7 +234,7 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
     host->socket.bind(acc->host);
     std::shared_ptr<report::VcdWriter> vcd;
     if (!opt.vcd_path.empty()) {
-        vcd = std::make_shared<report::VcdWriter>(cfg.tech, cfg.sim.power_window);
+        vcd = std::make_shared<report::VcdWriter>(report::derive_tech(cfg), cfg.sim.power_window);
         acc->set_trace(vcd.get());
         if (!opt.vcd_all_macros) hide_unmapped_macros(*vcd, *acc, program);
         vcd->start_unknown("layer");   // TileController's layer id: x until the first layer

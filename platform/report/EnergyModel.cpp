@@ -40,6 +40,7 @@ EnergyCategory category_of_action(const std::string& a) {
     static const std::map<std::string, EnergyCategory> vocab = {
         {kRowDrive, EnergyCategory::Drivers},     {kDac, EnergyCategory::Drivers},
         {kAdc, EnergyCategory::Adc},              {kTdc, EnergyCategory::Adc},
+        {kTdcCount, EnergyCategory::Adc},
         {kSenseAmp, EnergyCategory::SenseAmp},    {kNeuron, EnergyCategory::SenseAmp},
         {kCellWrite, EnergyCategory::Write},      {kVerifyRead, EnergyCategory::Write},
         {kBufRead, EnergyCategory::Buffer},       {kBufWrite, EnergyCategory::Buffer},
@@ -84,7 +85,16 @@ EnergyBreakdown EnergyBreakdown::scaled(double f) const {
     return r;
 }
 
+TechConfig derive_tech(const Config& cfg) {
+    TechConfig t = cfg.tech;
+    if (cfg.periphery.adc.fom > 0.0) t.energy[action::kAdc] = cfg.periphery.adc.fom * std::ldexp(1.0, cfg.periphery.adc.bits);
+    if (cfg.periphery.input.dac_fom > 0.0)
+        t.energy[action::kDac] = cfg.periphery.input.dac_fom * std::ldexp(1.0, cfg.periphery.input.bits);
+    return t;
+}
+
 EnergyModel::EnergyModel(const TechConfig& tech) : tech_(tech) {}
+EnergyModel::EnergyModel(const Config& cfg) : tech_(derive_tech(cfg)) {}
 
 double EnergyModel::per_action_J(const std::string& action) const {
     auto it = tech_.energy.find(action);

@@ -41,9 +41,19 @@ struct EnergyBreakdown {
     EnergyBreakdown scaled(double f) const;
 };
 
+// Per-action energies of `cfg`: its tech table with the converter entries derived from the
+// design where the config says how (the one place this happens):
+//   adc_conversion = periphery.adc.fom x 2^adc.bits      (Walden) if fom > 0, else the table;
+//   dac_conversion = periphery.input.dac_fom x 2^input.bits          if dac_fom > 0, else the table;
+//   tdc: tdc_conversion (start/stop, latch) per conversion + tdc_count per counter increment
+//        (the physics core counts increments, so TDC energy follows the codes and 2^bits).
+TechConfig derive_tech(const Config& cfg);
+
 class EnergyModel {
 public:
     explicit EnergyModel(const TechConfig& tech);
+    // The chip's energy model: derive_tech(cfg).
+    explicit EnergyModel(const Config& cfg);
 
     // Dynamic energy of `ac`: count x tech.energy[action] plus the physics energies.
     // Throws std::invalid_argument naming the first action with no tech.energy entry.

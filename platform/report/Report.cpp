@@ -105,7 +105,7 @@ MacroPeakFigures compute_macro_peak(const EnergyModel& em, const AreaModel& am, 
 
 Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
     : cfg_(cfg), info_(info), inference_(difference(end, info.after_programming)) {
-    EnergyModel em(cfg.tech);
+    EnergyModel em(cfg);
     AreaModel am(cfg.tech);
     const double t_inf = info.inference_time_s;
 

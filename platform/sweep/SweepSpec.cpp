@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -69,6 +70,7 @@ public:
         if (root["parameters"]) parse_parameters(root["parameters"], spec);
         check_zip(root, spec);
         if (root["slurm"]) parse_slurm(root["slurm"], spec.slurm);
+        warn_fixed_converter_energy(spec, base);
         return spec;
     }
 
@@ -284,6 +286,30 @@ private:
                 if (!(problem = check_sbatch_arg(arg)).empty()) fail(item, problem);
                 out.sbatch_args.push_back(arg);
             }
+        }
+    }
+
+    // A tech-table converter energy is one value at one resolution: a sweep over the bits
+    // keeps it fixed unless the matching figure of merit scales it (energy model). Warn once
+    // per key, at the parameter, without failing: the accuracy of such points is still right.
+    void warn_fixed_converter_energy(const SweepSpec& spec, const Config& base) const {
+        auto swept = [&](const std::string& key) -> const SweepParameter* {
+            for (const auto& p : spec.parameters)
+                for (const auto& k : p.keys())
+                    if (k == key) return &p;
+            return nullptr;
+        };
+        struct Pair { const char* bits; const char* fom; const char* entry; bool fixed; };
+        const Pair pairs[] = {
+            {"periphery.adc.bits", "periphery.adc.fom", "tech.energy.adc_conversion", !(base.periphery.adc.fom > 0.0)},
+            {"periphery.input.bits", "periphery.input.dac_fom", "tech.energy.dac_conversion",
+             !(base.periphery.input.dac_fom > 0.0)}};
+        for (const Pair& q : pairs) {
+            const SweepParameter* p = swept(q.bits);
+            if (!p || !q.fixed || swept(q.fom)) continue;
+            std::cerr << file_ << ":" << p->line << ":" << p->col << ": warning: " << q.bits
+                      << " changes while the energy per conversion is the fixed table value " << q.entry
+                      << "; set " << q.fom << " so that it scales with 2^bits\n";
         }
     }
 

@@ -158,8 +158,8 @@ TEST_CASE("macro: exact MVM through the windows and busy-until queueing", "[tlm]
     const Eigen::MatrixXf expect = x * w.cast<float>();
     CHECK((Eigen::MatrixXf(y) - expect).cwiseAbs().maxCoeff() < 1e-4f);
 
-    // Counts: one ADC conversion per physical column and vector per MVM (binary input).
-    const double conv = 2.0 * batch * phys::AnalogMacro::physical_cols(b.cfg, 1, lc);
+    // Counts: one ADC conversion per pair (or physical column) and vector per MVM (binary input).
+    const double conv = 2.0 * batch * phys::AnalogMacro::adc_conversions(b.cfg, 1, lc);
     CHECK(b.macro.actions().get(action::kAdc) == Approx(conv));
     CHECK(b.macro.mvm_count() == 2);
     // Busy time = program + two MVMs + one control cycle for the output register read.

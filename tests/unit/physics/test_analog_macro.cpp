@@ -65,6 +65,7 @@ TEST_CASE("AnalogMacro ideal mode is exact for every encoding combination", "[ph
                         c.array.weight_encoding = enc;
                         c.array.multibit = mode;
                         c.device.r_access = 2e3;
+                        c.array.r_bypass = 1e3;
                         // Multi-level cells: a 15-level stack holds a 4-bit offset weight in one digit.
                         if (mode == MultiBitMode::MultiLevel) c.device.stack = 14;
                         c.device.tmr_v_half = 0.4;  // removed by make_ideal

@@ -32,7 +32,9 @@ Eigen::MatrixXf pm1_inputs(int batch, int rows, Rng& rng) {
 }
 
 // The myung-like binary operating point: 256 rows, 4-MTJ stacks, differential columns,
-// signed inputs, 6-bit calibrated-range ADC, reliable writes, no variation.
+// signed inputs, 6-bit single-ended ADC (each column over its baseline) with the design
+// range, reliable writes, no variation. (Differential I+ - I- conversion is tested in
+// test_readout_physics.cpp.)
 Config binary_block_config(MultiBitMode mode) {
     Config c;
     c.array.rows = 256;
@@ -48,7 +50,8 @@ Config binary_block_config(MultiBitMode mode) {
     c.device.sigma_macro = 0.0;
     c.device.i_write = 600e-6;  // WER ~ 1e-7: no write errors in the readout tests
     c.periphery.adc.bits = 6;
-    c.periphery.adc.range = AdcRange::Calibrated;
+    c.periphery.adc.range = AdcRange::Fixed;
+    c.periphery.adc.input = AdcInput::SingleEnded;
     c.macro.calibration = true;
     return c;
 }
@@ -65,7 +68,7 @@ BlockSpec binary_spec(int rows, int cols) {
 
 // Analytic RMS quantisation error of y = 2 (S+ - S-) - colsum for a differential binary
 // block: each half is an independent uniform quantisation with step LSB / (v dG) digit
-// units, where the calibrated range is [0, largest column current with all rows on] and
+// units, where the design range is [0, largest nominal column current with all rows on] and
 // the cells use the two extreme levels of the stack (dG = 1/R(all P) - 1/R(all AP)).
 double analytic_quant_rms(const Config& c, const Eigen::MatrixXi& w) {
     const double rp = c.device.r_p, rap = c.device.r_p * (1.0 + c.device.tmr);

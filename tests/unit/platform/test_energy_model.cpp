@@ -145,3 +145,33 @@ TEST_CASE("collect: totals, layer merge and phase difference", "[report][collect
 
     CHECK_THROWS_WITH(collect_named({{"x", &a}, {"x", &b}}), Catch::Contains("duplicate"));
 }
+
+TEST_CASE("energy: converter energies follow the design as the model says", "[report][energy]") {
+    Config c;
+    c.tech = test::test_tech();
+    // Table values: fixed whatever the resolution (the case a sweep must be warned about).
+    for (int bits : {4, 6, 8}) {
+        c.periphery.adc.bits = bits;
+        CHECK(EnergyModel(c).per_action_J(action::kAdc) == Approx(50e-15));
+    }
+    // Walden: fom x 2^bits, so +2 bits = 4x.
+    c.periphery.adc.fom = 1e-15;
+    c.periphery.adc.bits = 4;
+    const double e4 = EnergyModel(c).per_action_J(action::kAdc);
+    c.periphery.adc.bits = 6;
+    const double e6 = EnergyModel(c).per_action_J(action::kAdc);
+    CHECK(e4 == Approx(16e-15));
+    CHECK(e6 == Approx(64e-15));
+    // PWM / DAC: dac_fom x 2^bits per conversion; the table otherwise.
+    c.periphery.input.bits = 4;
+    CHECK(EnergyModel(c).per_action_J(action::kDac) == Approx(3e-15));
+    c.periphery.input.dac_fom = 2e-15;
+    CHECK(EnergyModel(c).per_action_J(action::kDac) == Approx(32e-15));
+    c.periphery.input.bits = 2;
+    CHECK(EnergyModel(c).per_action_J(action::kDac) == Approx(8e-15));
+    // TDC: a fixed part per conversion plus one energy per counter increment.
+    ActionCounter ac;
+    ac.add(action::kTdc, 10);
+    ac.add(action::kTdcCount, 80);
+    CHECK(EnergyModel(c).energy(ac)[EnergyCategory::Adc] == Approx(10 * 20e-15 + 80 * 1e-15));
+}

@@ -1,0 +1,41 @@
+#include "models/physics/TimeToDigital.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "models/physics/MtjDevice.h"
+
+namespace sotsim::phys {
+
+TimeToDigital::TimeToDigital(const TdcConfig& c, const DelayRange& nominal) : bits_(c.bits) {
+    if (c.bits < 1 || c.bits > 24) throw std::invalid_argument("tdc: bits must be in 1..24");
+    t_start_ = c.t_start > 0.0 ? c.t_start : nominal.t_min;
+    t_full_ = c.t_full > 0.0 ? c.t_full : nominal.t_max;
+    if (!(t_full_ > t_start_)) throw std::invalid_argument("tdc: the delay window needs t_full > t_start");
+}
+
+TimeToDigital TimeToDigital::from_config(const Config& cfg) { return TimeToDigital(cfg.periphery.tdc, nominal_delays(cfg)); }
+
+DelayRange TimeToDigital::nominal_delays(const Config& cfg) {
+    const MtjDevice dev(cfg.device);
+    const double n = cfg.array.rows, c = column_capacitance(cfg);
+    const double r_lo = dev.level_resistance0(0), r_hi = dev.level_resistance0(dev.levels() - 1);
+    DelayRange d;
+    if (cfg.array.cell == CellKind::Xnor2T2Mtj) {
+        d.t_min = n * (r_lo + cfg.device.r_access) * c;
+        d.t_max = n * (r_hi + cfg.device.r_access) * c;
+    } else {
+        d.t_min = n * std::min(cfg.array.r_bypass, r_lo) * c;
+        d.t_max = n * std::max(cfg.array.r_bypass, r_hi) * c;
+    }
+    return d;
+}
+
+int TimeToDigital::code(double t) const {
+    const double v = std::nearbyint((t - t_start_) / lsb());
+    if (!(v > 0.0)) return 0;  // also NaN
+    return v >= max_code() ? max_code() : static_cast<int>(v);
+}
+
+}  // namespace sotsim::phys

@@ -1,0 +1,57 @@
+// Time-to-digital converter of a resistance-summation column, specified by its delay window.
+//
+// A column of N series cells with total resistance R discharges its sensing node with the
+// delay t = R * C_col (C_col = N * array.c_cell). The counter starts at t_start and reaches
+// full scale at t_full; its 2^bits codes split the window evenly:
+//   LSB = (t_full - t_start) / 2^bits,  f_count = 2^bits / (t_full - t_start),
+//   code = clamp(round((t - t_start) / LSB), 0, 2^bits - 1),   t^ = t_start + code LSB
+// (the counter's clock phase is offset by half a count, so code k covers t_start + k LSB
+// +- LSB/2 and signals on the count grid, such as integer mismatch counts of ideal cells,
+// reconstruct exactly; the top half count of the window clips to the last code).
+// By default the window is the column's nominal delay range (design knowledge, never the
+// sampled cells): t_start = the all-match (minimum) delay, t_full = the all-mismatch
+// (maximum) delay, so more bits always mean finer counts over the same signal range, as in
+// jung's 4-bit counter over 13 - 29 ns. `periphery.tdc.t_start` / `t_full` set it explicitly.
+// A conversion ends at t_full at the latest (the read frame must hold it); the counter
+// increments `code` times, which is what its dynamic energy follows (tdc_count).
+#pragma once
+
+#include "models/config/Config.h"
+
+namespace sotsim::phys {
+
+// Nominal delay range of one column under `cfg` (no variation): minimum and maximum delay
+// over all cell states and inputs.
+struct DelayRange {
+    double t_min = 0.0, t_max = 0.0;  // s
+};
+
+class TimeToDigital {
+public:
+    TimeToDigital(const TdcConfig& c, const DelayRange& nominal);
+    // Window from the config's explicit times or the nominal column delays of `cfg`.
+    static TimeToDigital from_config(const Config& cfg);
+    // Nominal column delays: OneT1Mtj from N * (r_bypass min R_P) to N * R_top; Xnor2T2Mtj
+    // from N * (R_P + r_access) to N * (R_AP + r_access) (N = array.rows).
+    static DelayRange nominal_delays(const Config& cfg);
+    // Sensing capacitance of one column, F.
+    static double column_capacitance(const Config& cfg) { return cfg.array.rows * cfg.array.c_cell; }
+
+    int bits() const { return bits_; }
+    int max_code() const { return (1 << bits_) - 1; }
+    double t_start() const { return t_start_; }
+    double t_full() const { return t_full_; }
+    double window() const { return t_full_ - t_start_; }
+    double lsb() const { return window() / (max_code() + 1.0); }
+    double clock() const { return (max_code() + 1.0) / window(); }
+    int code(double t) const;
+    double reconstruct(int code) const { return t_start_ + code * lsb(); }
+    // Time of one conversion: the counter has stopped by t_full whatever the delay.
+    double conversion_time() const { return t_full_; }
+
+private:
+    int bits_ = 4;
+    double t_start_ = 0.0, t_full_ = 1.0;
+};
+
+}  // namespace sotsim::phys

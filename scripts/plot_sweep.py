@@ -38,7 +38,12 @@ FORMATS = ("png", "pdf", "svg")
 
 def pyplot():
     """matplotlib (Agg, no display), imported only when drawing so errors come fast."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlotError("matplotlib is not installed for this Python (" + sys.executable +
+                        "; Debian: python3-matplotlib, scripts/setup.sh); run the script itself, "
+                        "scripts/plot_sweep.py, which uses /usr/bin/python3")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
@@ -249,6 +254,22 @@ def heatmap(args, params, metrics, records):
     return fig, f"heatmap_{metric}_over_{xk}_{yk}"
 
 
+def bar_labels(df):
+    """Sweep points by their swept values (r_p=1M, sigma_p=0.1; the seed when it varies),
+    other reports by their directory name."""
+    params = df.attrs.get("parameters", [])
+    if not params:
+        return list(df["run"])
+    seeds = df["seed"].nunique() > 1
+    labels = []
+    for _, r in df.iterrows():
+        parts = [f"{p.split('+')[0].split('.')[-1]}={tick_label(str(r[p]), sr.unit(p))}" for p in params]
+        if seeds:
+            parts.append(f"seed {r['seed']}")
+        labels.append("\n".join(parts))
+    return labels
+
+
 def breakdown_plot(args):
     """Stacked energy per inference by component class, one bar per report.json."""
     df = sr.reports(args.inputs)
@@ -265,7 +286,8 @@ def breakdown_plot(args):
         ax.bar(range(len(df)), vals, bottom=bottom, label=c[len(prefix):])
         bottom = [b + v for b, v in zip(bottom, vals)]
     ax.set_xticks(range(len(df)))
-    ax.set_xticklabels(list(df["run"]), rotation=45 if len(df) > 4 else 0, ha="right" if len(df) > 4 else "center")
+    ax.set_xticklabels(bar_labels(df), rotation=45 if len(df) > 4 else 0, ha="right" if len(df) > 4 else "center",
+                       fontsize=8)
     ax.set_ylabel(f"energy per inference [{u}]")
     ax.set_title(args.title or f"energy breakdown per inference ({len(df)} runs)", fontsize=10)
     ax.legend(fontsize=8, ncol=2)
@@ -352,8 +374,12 @@ def main(argv=None):
         fmt = os.path.splitext(out)[1].lower().lstrip(".")
         fig.tight_layout()
         tmp = out + ".tmp"
-        fig.savefig(tmp, dpi=150, format=fmt)
-        os.replace(tmp, out)  # never leave a half-written figure
+        try:
+            fig.savefig(tmp, dpi=150, format=fmt)
+            os.replace(tmp, out)  # never leave a half-written figure
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     except (PlotError, sr.ResultsError) as e:
         print(f"plot_sweep.py: error: {e}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@
     import sotsim_results as sr
     df = sr.results("out/sweep-rp_sigma/results.csv")   # one row per sweep point
     rep = sr.report("out/demo/report.json")              # dict, as written
+    pts = sr.reports(sr.point_reports("out/sweep-rp_sigma"))     # one row per finished point
     one = sr.reports(["out/a/report.json", "out/b/report.json"])   # one row per run
     lay = sr.layers("out/demo/layers.csv")               # one row per layer
     sr.unit("device.r_p"), sr.label("energy_J.per_inference")     # 'Ohm', 'energy per inference [J]'
@@ -26,7 +27,8 @@ import re
 import shutil
 import subprocess
 
-__all__ = ["ResultsError", "results", "report", "reports", "layers", "unit", "label", "parse_quantity"]
+__all__ = ["ResultsError", "results", "report", "reports", "point_reports", "swept_values", "layers", "unit", "label",
+           "parse_quantity"]
 
 
 class ResultsError(Exception):
@@ -101,15 +103,56 @@ def _flatten(obj, prefix, out, skip=("config", "components", "layers", "dataset"
 
 
 def reports(paths):
-    """Several report.json files as one DataFrame, one row per file (see the module doc)."""
+    """Several report.json files as one DataFrame, one row per file (see the module doc).
+    Reports of sweep points also get one column per swept parameter (its value from the
+    report's own resolved config) and `seed`, so they can be grouped like results()."""
     pd = _pandas()
     rows = []
     for p in paths:
         r = report(p)
         row = {"run": os.path.basename(os.path.dirname(os.path.abspath(p))) or p}
+        row.update(swept_values(p, r))
         _flatten(r, "", row)
         rows.append(row)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df.attrs["parameters"] = [k for k in (swept_values(paths[0]) if paths else {}) if k != "seed"]
+    return df
+
+
+def point_reports(sweep_dir):
+    """report.json of every finished point of a sweep directory, in point order."""
+    pts = os.path.join(sweep_dir, "points")
+    if not os.path.isdir(pts):
+        raise ResultsError(f"{sweep_dir}: not a sweep directory (no points/)")
+    return [os.path.join(pts, d, "report.json") for d in sorted(os.listdir(pts))
+            if os.path.isfile(os.path.join(pts, d, "report.json"))]
+
+
+def _config_value(config, dotted):
+    node = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def swept_values(path, rep=None):
+    """{parameter: value} of a report.json written as a sweep point (DIR/points/<id>/): the
+    parameters are the columns of DIR/results.csv, the values come from the report's config
+    (a tied "a+b" parameter from its first key). {} for a report outside a sweep."""
+    sweep_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(path))))
+    csv = os.path.join(sweep_dir, "results.csv")
+    if os.path.basename(os.path.dirname(os.path.dirname(os.path.abspath(path)))) != "points" or not os.path.isfile(csv):
+        return {}
+    with open(csv) as f:
+        header = f.readline().strip().split(",")
+    if "seed" not in header:
+        return {}
+    rep = rep if rep is not None else report(path)
+    out = {k: _config_value(rep.get("config", {}), k.split("+")[0]) for k in header[:header.index("seed")]}
+    out["seed"] = rep.get("seed")
+    return out
 
 
 def layers(path):
@@ -193,32 +236,53 @@ def label(name, scaled_unit=None):
 
 # ---- quantities as written in sweep files and on the command line ----------------------
 
-_PREFIX = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6,
-           "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18}
-_UNITS = ["Ohm*um^2", "Ohm", "um^2", "m^2", "Hz", "V", "A", "W", "J", "s", "F", "B", "m"]
-_QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+# The scale rules of platform/config/Units.cpp (what `--set` and sweep files accept), without
+# its dimension check: a unit is factors joined by '*' or '/', each a symbol with an optional
+# SI prefix and exponent (kOhm*um^2, MHz, fJ, %), or KiB/MiB/GiB/TiB.
+_PREFIX = {"f": -15, "p": -12, "n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12}
+_SYMBOLS = {"m", "s", "Hz", "J", "W", "V", "A", "Ohm", "ohm", "S", "F", "B"}
+_QTY = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(.*)$")
+
+
+def _factor_scale(f):
+    base, _, exp = f.partition("^")
+    if exp and not re.fullmatch(r"[-+]?\d+", exp):
+        return None
+    e = int(exp) if exp else 1
+    if base == "%":
+        s = 1e-2
+    elif base in _SYMBOLS:
+        s = 1.0
+    elif len(base) == 3 and base[1:] == "iB" and base[0] in "KMGT":
+        s = 1024.0 ** ("KMGT".index(base[0]) + 1)
+    elif len(base) >= 2 and base[0] in _PREFIX and base[1:] in _SYMBOLS:
+        s = 10.0 ** _PREFIX[base[0]]
+    else:
+        return None
+    return s ** e
 
 
 def parse_quantity(text):
-    """'3.1 MOhm' -> 3.1e6, '5 %' -> 0.05, '2.5e+06' -> 2.5e6, 'exact' -> None."""
-    m = _QTY.match(text)
+    """'3.1 MOhm' -> 3.1e6, '5 %' -> 0.05, '2.5e+06' -> 2.5e6, '20 kOhm*um^2' -> 2e-8,
+    'exact' -> None. Plain numbers are SI, as in a config."""
+    t = text.replace("\u00b5", "u").replace("\u03bc", "u").replace("\u03a9", "Ohm").replace("\u2126", "Ohm")
+    t = "".join(t.split())
+    m = _QTY.match(t)
     if not m:
         return None
     v, rest = float(m.group(1)), m.group(2)
-    if rest == "":
+    if rest in ("", "1"):
         return v
-    if rest == "%":
-        return v / 100.0
-    for u in _UNITS:
-        if rest.endswith(u):
-            p = rest[: -len(u)].strip()
-            if p in _PREFIX:
-                return v * _PREFIX[p]
-    if rest == "KiB":
-        return v * 1024
-    if rest == "MiB":
-        return v * 1024 * 1024
-    return None
+    scale, sign = 1.0, 1
+    for tok in re.split(r"([*/])", rest):
+        if tok in ("*", "/"):
+            sign = -1 if tok == "/" else 1
+            continue
+        f = _factor_scale(tok)
+        if f is None:
+            return None
+        scale = scale * f if sign > 0 else scale / f
+    return v * scale
 
 
 def si_scale(values, unit_name):

@@ -1,12 +1,13 @@
 #include "platform/app/Command.h"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "platform/config/ConfigLoader.h"
 
 namespace sotsim::app {
 
-po::options_description common_options(CommonOptions& o, bool with_out) {
+po::options_description common_options(CommonOptions& o, bool with_out, bool with_quiet) {
     po::options_description d("Common options");
     d.add_options()
         ("config,c", po::value(&o.config)->value_name("FILE"), "chip configuration (YAML)")
@@ -15,8 +16,8 @@ po::options_description common_options(CommonOptions& o, bool with_out) {
          "(--set device.r_p=2.5MOhm); repeatable")
         ("seed", po::value(&o.seed)->value_name("N"), "random seed (overrides sim.seed)")
         ("no-cache", po::bool_switch(&o.no_cache), "do not read or write the IR-drop cache (sim.cache=false)");
-    if (with_out) d.add_options()("out,o", po::value(&o.out)->value_name("DIR"), "output directory");
-    d.add_options()("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
+    if (with_out) d.add_options()("out,o", po::value(&o.out)->value_name("DIR"), "output directory (created)");
+    if (with_quiet) d.add_options()("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
     return d;
 }
 
@@ -42,8 +43,32 @@ po::variables_map parse_command(const std::string& cmd, const std::vector<std::s
 
 void print_command_help(const std::string& cmd, const std::string& usage,
                         const std::string& summary, const po::options_description& desc) {
-    std::cout << "Usage: sotsim " << cmd << " " << usage << "\n\n" << summary << "\n\n" << desc
-              << "  -h [ --help ]          show this help\n";
+    // The summary wrapped like Boost wraps option descriptions; --help printed by Boost in
+    // the same table, so its column lines up with the others.
+    std::string wrapped, line;
+    std::size_t start = 0;
+    while (start <= summary.size()) {
+        std::size_t end = summary.find_first_of(" \n", start);
+        if (end == std::string::npos) end = summary.size();
+        const std::string word = summary.substr(start, end - start);
+        if (!line.empty() && line.size() + 1 + word.size() > 80) {
+            wrapped += line + "\n";
+            line.clear();
+        }
+        if (!word.empty()) line += (line.empty() ? "" : " ") + word;
+        if (end < summary.size() && summary[end] == '\n') {
+            wrapped += line + "\n";
+            line.clear();
+        }
+        start = end + 1;
+    }
+    wrapped += line;
+    po::options_description all;
+    all.add(desc);
+    po::options_description general("General");
+    general.add_options()("help,h", "show this help");
+    all.add(general);
+    std::cout << "Usage: sotsim " << cmd << " " << usage << "\n\n" << wrapped << "\n" << all;  // groups open with a newline
 }
 
 std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text, std::uint64_t max) {
@@ -59,6 +84,17 @@ std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& te
         v = v * 10 + digit;
     }
     return v;
+}
+
+long long cap_samples(long long requested, const std::string& what) {
+    const char* env = std::getenv("SOTSIM_MAX_SAMPLES");
+    if (env == nullptr || *env == '\0') return requested;
+    const auto cap = static_cast<long long>(parse_unsigned_flag("SOTSIM_MAX_SAMPLES", env, INT64_MAX));
+    if (cap == 0 || (requested > 0 && requested <= cap)) return requested;
+    std::cerr << "sotsim: note: SOTSIM_MAX_SAMPLES=" << cap << ": " << what << " uses the first " << cap
+              << " samples instead of " << (requested > 0 ? std::to_string(requested) : std::string("the whole split"))
+              << "\n";
+    return cap;
 }
 
 Config load_common_config(const CommonOptions& o) {

@@ -18,7 +18,9 @@ namespace po = boost::program_options;
 
 struct UsageError : std::runtime_error { using std::runtime_error::runtime_error; };
 
-// Options every simulation command shares: -c/--config, --set, --seed, -o/--out, -q/--quiet.
+// Options every simulation command shares: -c/--config, --set, --seed, and for the commands
+// that write files and a summary (run) -o/--out DIR and -q/--quiet. Commands whose output
+// is what they print (compile, validate, mvm) have no -q.
 struct CommonOptions {
     std::string config;
     std::vector<std::string> overrides;
@@ -28,7 +30,7 @@ struct CommonOptions {
     bool no_cache = false;        // sim.cache=false
 };
 
-po::options_description common_options(CommonOptions& o, bool with_out = true);
+po::options_description common_options(CommonOptions& o, bool with_out = true, bool with_quiet = true);
 
 // Parses `args` (after the command name) against `desc` (+ positionals). Unknown options,
 // missing values and extra positionals are UsageError. Returns the variables map; sets
@@ -44,6 +46,13 @@ void print_command_help(const std::string& cmd, const std::string& usage,
 // at most `max`. Throws UsageError naming the flag; "-5" is an error, not a default.
 std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text,
                                   std::uint64_t max = UINT64_MAX);
+
+// SOTSIM_MAX_SAMPLES=N (environment) caps the samples of every run and sweep point: a quick
+// look at a long study, and how the documentation's commands are tested in CI (tests/docs).
+// `requested` is a count or -1 (the whole split); the capped count is returned and the cap
+// is announced on stderr, so a capped figure is never mistaken for the documented one.
+// Unset, empty or 0: no cap. Not a decimal integer: UsageError.
+long long cap_samples(long long requested, const std::string& what);
 
 // Loads the chip config named by the common options (applying --set and --seed).
 sotsim::Config load_common_config(const CommonOptions& o);

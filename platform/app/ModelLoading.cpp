@@ -39,6 +39,7 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
         samples = static_cast<long long>(parse_unsigned_flag("--samples", w.samples, INT64_MAX));
         if (samples == 0) throw UsageError("--samples: must be at least 1");
     }
+    if (need_dataset) samples = cap_samples(samples, "this run");  // run, not compile
     Loaded l;
     l.config_path = find_config(o.config);
     l.cfg = load_common_config(o);

@@ -8,7 +8,7 @@ namespace sotsim::app {
 int cmd_compile(const std::vector<std::string>& args) {
     CommonOptions o;
     WorkloadOptions w;
-    po::options_description desc = common_options(o, /*with_out=*/false);
+    po::options_description desc = common_options(o, /*with_out=*/false, /*with_quiet=*/false);
     desc.add(workload_options(w));
     bool help = false;
     parse_command("compile", args, desc, nullptr, help);

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <iostream>
 
@@ -30,7 +31,7 @@ int cmd_mvm(const std::vector<std::string>& args) {
     CommonOptions o;
     std::string gfile, wfile, xfile, out_file;
     bool ideal = false, no_periphery = false, json = false;
-    po::options_description desc = common_options(o, /*with_out=*/false);
+    po::options_description desc = common_options(o, /*with_out=*/false, /*with_quiet=*/false);
     desc.add_options()
         ("conductance", po::value(&gfile)->value_name("G"), "raw cells: rows x cols conductances in S (.npy/.csv)")
         ("weights", po::value(&wfile)->value_name("W"), "logical weights rows x cols, mapped through the config")
@@ -38,7 +39,8 @@ int cmd_mvm(const std::vector<std::string>& args) {
         ("ideal", po::bool_switch(&ideal), "no variation, noise, IR drop or readout error")
         ("no-periphery", po::bool_switch(&no_periphery), "currents only, no ADC/TDC/sense amp")
         ("json", po::bool_switch(&json), "print JSON on stdout (default)")
-        (",o", po::value(&out_file)->value_name("FILE"), "write the JSON to FILE instead");
+        (",o", po::value(&out_file)->value_name("FILE"),
+         "write the JSON to FILE instead of stdout (a file: run and sweep take -o DIR)");
     bool help = false;
     parse_command("mvm", args, desc, nullptr, help);
     if (help) {
@@ -51,6 +53,8 @@ int cmd_mvm(const std::vector<std::string>& args) {
     }
     if (gfile.empty() == wfile.empty()) throw UsageError("mvm: give exactly one of --conductance G or --weights W");
     if (xfile.empty()) throw UsageError("mvm: missing --inputs X");
+    if (!out_file.empty() && std::filesystem::is_directory(out_file))
+        throw UsageError("mvm: -o " + out_file + ": is a directory (mvm -o names the JSON file to write)");
     Config cfg = load_common_config(o);
     if (ideal) cfg = make_ideal(cfg);
     const Eigen::MatrixXd x = workloads::read_matrix(xfile, {/*one_d_as_column=*/false, false});

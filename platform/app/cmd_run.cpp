@@ -38,8 +38,10 @@ int cmd_run(const std::vector<std::string>& args) {
         return 0;
     }
     if (batch < 0) throw UsageError("run: --batch must be positive");
-    Loaded l = load_all(o, w, /*need_dataset=*/true);
     const std::string out_dir = o.out.empty() ? "out/run" : o.out;
+    if (std::filesystem::exists(out_dir) && !std::filesystem::is_directory(out_dir))
+        throw UsageError("run: -o " + out_dir + ": is a file, not a directory (-o names the run's output directory)");
+    Loaded l = load_all(o, w, /*need_dataset=*/true);
 
     RunOptions ro;
     ro.vcd_path = vcd;

@@ -7,7 +7,7 @@ namespace sotsim::app {
 
 int cmd_validate(const std::vector<std::string>& args) {
     CommonOptions o;
-    po::options_description desc = common_options(o, /*with_out=*/false);
+    po::options_description desc = common_options(o, /*with_out=*/false, /*with_quiet=*/false);
     po::positional_options_description pos;
     pos.add("config", 1);
     bool help = false;

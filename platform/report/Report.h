@@ -63,6 +63,10 @@ struct ReportFigures {
     double utilization = 0.0;          // mean macro busy fraction during inference (NaN if unknown)
     std::optional<MacroPeakFigures> macro_peak;
     std::vector<LayerFigures> layers;
+    // Inference dynamic energy no layer caused: the host writing inputs into and reading
+    // results out of the global buffer, and that traffic on the interconnect (inference
+    // dynamic energy minus the sum over layers, per category; leakage is not split).
+    EnergyBreakdown outside_layers;
     std::vector<ComponentFigures> components;
 };
 

@@ -74,7 +74,7 @@ struct RunInfo {
 
     std::string config_path;               // the -c file as resolved (a preset name -> its file)
     std::string model_path;
-    std::string model_hash;                // "sha256:<hex>" (report::sha256_file)
+    std::string model_hash;                // SHA-256 of the ONNX file, 64 hex digits (report::sha256_file)
     // The data the samples came from, so a result can be traced to it.
     std::string dataset_name;              // "mnist", "fashion-mnist" or the .npy path
     std::string dataset_split;             // test | train | all

@@ -225,9 +225,35 @@ TEST_CASE("report: layers.csv has one row per layer with the documented columns"
     CHECK(!std::getline(csv, line));
 }
 
+TEST_CASE("report: energy no layer caused is its own figure (the untagged digital adds and bus bytes)", "[report]") {
+    SmallChip c;
+    Report r(c.cfg, c.snapshot(), c.info);
+    const auto& f = r.figures();
+    // Tagged: every macro action and the 3000 + 1000 buffer reads. Untagged: 900 digital
+    // adds of the tile and the 512 bus bytes of the interconnect.
+    CHECK(f.outside_layers[EnergyCategory::Digital] == Approx(900 * 0.1e-15).epsilon(1e-12));
+    CHECK(f.outside_layers[EnergyCategory::Interconnect] == Approx(512 * 8e-15).epsilon(1e-12));
+    CHECK(f.outside_layers[EnergyCategory::Buffer] == 0.0);
+    CHECK(f.outside_layers[EnergyCategory::Adc] == 0.0);
+    CHECK(f.outside_layers[EnergyCategory::Leakage] == 0.0);
+    double layers = 0.0;
+    for (const auto& l : f.layers) layers += l.energy.total_J();
+    const double dynamic = f.energy_total_J - f.energy[EnergyCategory::Leakage];
+    CHECK(layers + f.outside_layers.total_J() == Approx(dynamic).epsilon(1e-12));
+    Json j = sotsim::report::parse_json(sotsim::report::dump_json(r.json(), 2));
+    CHECK(j.at("energy_J").at("outside_layers").get<double>() == Approx(900 * 0.1e-15 + 512 * 8e-15).epsilon(1e-12));
+    CHECK(r.summary().find("outside layers") != std::string::npos);
+}
+
 TEST_CASE("report: summary names every headline figure", "[report]") {
     SmallChip c;
+    c.info.config_path = "configs/small.yaml";
+    c.info.dataset_name = "mnist";
+    c.info.dataset_split = "test";
     std::string s = Report(c.cfg, c.snapshot(), c.info).summary();
+    for (const char* k : {"config        configs/small.yaml", "model         models/mlp.onnx", "mnist test, first 10 samples",
+                          "one sample alone", "1/throughput = 1 us per inference"})
+        CHECK(s.find(k) != std::string::npos);
     for (const char* k : {"accuracy", "90.00 %", "100.00 %", "latency", "throughput", "energy", "array", "leakage",
                           "TOPS/W", "TOPS/mm^2", "area", "utilization", "programming", "1 MAC = 2 ops"})
         CHECK(s.find(k) != std::string::npos);

@@ -2,7 +2,6 @@
 
 #include "platform/app/Command.h"
 #include "platform/app/Resources.h"
-#include "platform/config/ConfigLoader.h"
 #include "platform/report/Hash.h"
 #include "platform/sweep/SlurmBackend.h"
 #include "platform/sweep/Sweep.h"
@@ -28,23 +27,6 @@ std::string dataset_digest(const sweep::SweepSpec& spec) {
     bytes.append(reinterpret_cast<const char*>(d.images.data()), static_cast<std::size_t>(d.images.size()) * sizeof(float));
     bytes.append(reinterpret_cast<const char*>(d.labels.data()), d.labels.size() * sizeof(int));
     return report::sha256_hex(bytes);
-}
-
-// A swept ADC resolution changes the converter energy only through the Walden figure of
-// merit (periphery.adc.fom: energy = fom * 2^bits); with fom = 0 every point takes the fixed
-// tech.energy.adc_conversion, so an energy-vs-bits curve would be flat by construction.
-void warn_adc_bits_without_fom(const sweep::SweepSpec& spec) {
-    bool bits = false, fom = false;
-    for (const auto& p : spec.parameters)
-        for (const std::string& k : p.keys()) {
-            bits = bits || k == "periphery.adc.bits";
-            fom = fom || k == "periphery.adc.fom";
-        }
-    if (!bits || fom) return;
-    if (config::load_config(spec.base, spec.set).periphery.adc.fom > 0.0) return;
-    std::cerr << "sotsim: warning: sweep: " << spec.file
-              << ": periphery.adc.bits is swept but periphery.adc.fom is 0, so every point's ADC energy per "
-                 "conversion is the fixed tech.energy.adc_conversion (set periphery.adc.fom to scale it with 2^bits)\n";
 }
 
 // The sweep file of a directory given to --collect/--status without one.
@@ -124,7 +106,6 @@ int cmd_sweep(const std::vector<std::string>& args) {
     sweep::SweepSpec spec = sweep::load_sweep(file);
     // Capped here, not in the points, so the manifest and every point agree on the count.
     spec.workload.samples = static_cast<long>(cap_samples(spec.workload.samples, "every point of this sweep"));
-    if (collect_dir.empty() && status_dir.empty()) warn_adc_bits_without_fom(spec);
 
     sweep::SweepOptions so;
     if (!dir_arg.empty()) out = dir_arg;

@@ -52,11 +52,16 @@ public:
     }
     void set_translate_path(std::string p) { translate_path_ = std::move(p); }
     std::string str() const { return os_.str(); }
-    // Shown name: the path without the top module ("tile0.macro3.busy"), since every
-    // leaf of a macro is called the same.
+    // Shown name: the path without the top module, since every leaf of a macro is called
+    // the same; '/' separates the levels because GTKWave cuts a shown name at its last '.'
+    // (an alias "tile0.macro3.busy" is displayed as "busy").
     static std::string alias(const std::string& path) {
         auto p = path.find('.');
-        return p == std::string::npos ? std::string() : "+{" + path.substr(p + 1) + "} ";
+        if (p == std::string::npos) return std::string();
+        std::string shown = path.substr(p + 1);
+        for (char& c : shown)
+            if (c == '.') c = '/';
+        return "+{" + shown + "} ";
     }
 
 private:

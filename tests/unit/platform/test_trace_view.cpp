@@ -47,14 +47,14 @@ TEST_CASE("trace view: save file groups layers with their macros and names layer
     CHECK(g.at(0) == "[*] sotsim test, seed 7");
     CHECK(has(g, "[dumpfile] \"trace.vcd\""));
     CHECK(has(g, "-layer 0 fc1 (1 macros)"));
-    CHECK(has(g, "+{tile0.macro0.busy} chip.tile0.macro0.busy"));
-    CHECK(has(g, "+{tile1.macro0.busy} chip.tile1.macro0.busy"));
-    CHECK(has(g, "+{noc.occupancy} chip.noc.occupancy"));
+    CHECK(has(g, "+{tile0/macro0/busy} chip.tile0.macro0.busy"));
+    CHECK(has(g, "+{tile1/macro0/busy} chip.tile1.macro0.busy"));
+    CHECK(has(g, "+{noc/occupancy} chip.noc.occupancy"));
     CHECK(has(g, "+{total_W} power.total_W"));
     CHECK(has(g, "^1 trace.layers.txt"));
     for (const auto& l : g) CHECK(l.find("macro1") == std::string::npos);   // hidden: not listed
     // The layer id is shown decimal and file-translated (flags dec|rjustify|ftranslated).
-    auto it = std::find(g.begin(), g.end(), "+{tile0.layer} chip.tile0.layer");
+    auto it = std::find(g.begin(), g.end(), "+{tile0/layer} chip.tile0.layer");
     REQUIRE(it != g.end());
     CHECK(*(it - 1) == "^1 trace.layers.txt");
     CHECK(*(it - 2) == "@2024");

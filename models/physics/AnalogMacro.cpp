@@ -319,7 +319,7 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         // Calibration reads: their own noise streams (never shared with inference reads).
         read_stream_ = splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull);
         first_read_ = block_reads_[read_stream_];
-        block_reads_[read_stream_] += static_cast<std::uint64_t>(n);
+        block_reads_[read_stream_] += static_cast<std::uint64_t>(xc.rows());
         capture_ = true;
         cap_s_.resize(0, pc);
         cap_ideal_.resize(0, pc);

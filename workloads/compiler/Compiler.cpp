@@ -379,10 +379,7 @@ private:
         m.weights_on_grid = lp.weights_on_grid;
         for (float cs : lp.col_scale) m.per_channel_scales = m.per_channel_scales || (cs != 0.0f && cs != lp.weight_scale);
         m.input_from_model = lp.input_from_model;
-        m.weight_precision = lp.weights_on_grid
-                                 ? "model: " + std::to_string(lp.weight_bits) + "-bit grid, " +
-                                       (m.per_channel_scales ? "one scale per output channel" : "one scale")
-                                 : "inserted: post-training quantized to " + std::to_string(lp.weight_bits) + " bit(s)";
+        m.weight_precision = lp.weight_origin;
         m.input_origin = lp.input_origin;
         m.input_bits = lp.input_bits;
         m.input = lp.input;

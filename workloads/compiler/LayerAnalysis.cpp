@@ -657,12 +657,15 @@ private:
             lp.p = g.out_h() * g.out_w();
         }
         if (bias.empty()) bias.assign(static_cast<std::size_t>(lp.n), 0.0f);
-        const QuantizedWeights qw = quantize_weights(w, cfg_.macro.weight_bits);
+        const WeightCodes& codes = n.kind == OpKind::Dense ? n.dense.codes : n.conv.codes;
+        const QuantizedWeights qw =
+            codes.empty() ? quantize_weights(w, cfg_.macro.weight_bits) : weights_from_codes(codes, lp.n, lp.k);
         lp.q = qw.q;
         lp.col_scale = qw.scale;
         lp.weight_scale = qw.max_scale();
         lp.weight_bits = qw.bits;
         lp.weights_on_grid = qw.on_grid;
+        lp.weight_origin = weight_origin(qw, codes);
         if (!qw.on_grid) {
             std::ostringstream os;
             os << "layer '" << n.name << "': weights are on no quantization grid; post-training quantized to "
@@ -698,6 +701,17 @@ private:
             lp.post.push_back(std::move(op));
         }
         if (integral && qw.on_grid) s.set_int(s.lo, s.hi);
+    }
+
+    static std::string weight_origin(const QuantizedWeights& qw, const WeightCodes& codes) {
+        const std::string scales = qw.per_channel ? "one scale per output channel" : "one scale";
+        if (!qw.on_grid) return "inserted: post-training quantized to " + std::to_string(qw.bits) + " bit(s)";
+        if (!qw.from_codes) return "model: " + std::to_string(qw.bits) + "-bit grid, " + scales;
+        std::string s = "model: " + std::to_string(codes.bits) + "-bit codes (DequantizeLinear)";
+        if (codes.zero_point) s += " with zero points";
+        s += ", " + scales;
+        if (qw.bits != codes.bits) s += "; stored as " + std::to_string(qw.bits) + "-bit sign-magnitude";
+        return s;
     }
 
     // Per output position and column, in accumulator units: what the driven codes leave out.

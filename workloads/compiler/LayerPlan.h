@@ -51,6 +51,7 @@ struct LayerPlan {
     std::vector<float> col_scale;   // per output column: w = col_scale[c] * q
     int weight_bits = 1;
     bool weights_on_grid = true;
+    std::string weight_origin;      // where the weight precision came from (report)
     InputEncoding input = InputEncoding::Binary;
     int input_bits = 1;
     int in_bits = 32;               // modelled bits of the layer's input tensor

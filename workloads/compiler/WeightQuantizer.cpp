@@ -40,6 +40,37 @@ float QuantizedWeights::max_scale() const {
     return scale.empty() ? 0.0f : *std::max_element(scale.begin(), scale.end());
 }
 
+QuantizedWeights weights_from_codes(const WeightCodes& codes, Eigen::Index rows, Eigen::Index cols) {
+    QuantizedWeights out;
+    out.from_codes = true;
+    out.q = Eigen::MatrixXi::Zero(rows, cols);
+    out.scale.assign(static_cast<std::size_t>(rows), 0.0f);
+    bool all_pm1 = true;
+    int max_abs = 0;
+    for (Eigen::Index r = 0; r < rows; ++r) {
+        bool zero_row = true;
+        for (Eigen::Index j = 0; j < cols; ++j) {
+            const int q = codes.code.at(static_cast<std::size_t>(r * cols + j));
+            out.q(r, j) = q;
+            zero_row = zero_row && q == 0;
+        }
+        if (zero_row) {  // as in quantize_weights: +1 cells with scale 0
+            out.q.row(r).setOnes();
+            continue;
+        }
+        out.scale[r] = codes.scale.at(static_cast<std::size_t>(r));
+        for (Eigen::Index j = 0; j < cols; ++j) {
+            const int q = out.q(r, j);
+            all_pm1 = all_pm1 && (q == 1 || q == -1);
+            max_abs = std::max(max_abs, std::abs(q));
+        }
+    }
+    out.bits = all_pm1 ? 1 : signed_bits(max_abs);
+    for (float s : out.scale)
+        if (s != 0.0f && s != out.max_scale()) out.per_channel = true;
+    return out;
+}
+
 QuantizedWeights quantize_weights(const Eigen::Ref<const Eigen::MatrixXf>& w, int fallback_bits) {
     QuantizedWeights out;
     const Eigen::Index R = w.rows();

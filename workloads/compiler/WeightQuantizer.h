@@ -1,5 +1,8 @@
 // Recovering the integer grid of quantization-aware-trained weights.
 //
+// Weights given as DequantizeLinear of integer codes carry their grid in the model: the
+// importer keeps the codes and scales (WeightCodes) and weights_from_codes takes them as
+// they are. Float weights are searched:
 // QAT exports hold weights already on their grid: binary layers as {-a, +a}, k-bit layers
 // as s * q, DequantizeLinear(Wq, s, z) folded to s * (Wq - z), Conv+BN fusion as s[c] * q
 // with one scale per output channel, asymmetric grids such as s * {-2,-1,0,1}. The compiler
@@ -15,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "workloads/import/Network.h"
+
 namespace sotsim::workloads {
 
 struct QuantizedWeights {
@@ -24,12 +29,18 @@ struct QuantizedWeights {
     bool on_grid = true;        // false: post-training quantized (model changed)
     bool per_channel = false;   // the rows' scales differ
     float max_rel_error = 0.0f; // max |w - s q| / max|w| (0 when on grid)
+    bool from_codes = false;    // the model's own codes (DequantizeLinear), not a search
 
     float max_scale() const;
 };
 
 // `w` is out x in (row-major floats). `fallback_bits` is used when no grid fits.
 QuantizedWeights quantize_weights(const Eigen::Ref<const Eigen::MatrixXf>& w, int fallback_bits);
+
+// The model's codes (WeightCodes: DequantizeLinear of integers) as they are, `rows` x `cols`
+// (output channels x inputs): q = code, scale = the model's per-channel scale. Bits as for a
+// found grid (signed magnitude of the largest |code|: int8's -128 needs 9).
+QuantizedWeights weights_from_codes(const WeightCodes& codes, Eigen::Index rows, Eigen::Index cols);
 
 // Bits of a signed-magnitude code for |q| <= max_abs (1 when only +-1 occur: see above).
 int signed_bits(int max_abs);

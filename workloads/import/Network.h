@@ -44,6 +44,9 @@
 //   QuantizeLinear / DequantizeLinear on computed tensors are lowered exactly into
 //   DivConst(scale) -> Round -> AddConst(zero point) -> Clip(qmin,qmax) and
 //   SubConst(zero point) -> MulConst(scale); node names get a "/div", "/round", ... suffix.
+//   Per-axis (channel axis 1) scales and zero points become PerChannel operands. On
+//   weights they fold into the weight floats, and the integer codes stay beside them
+//   (WeightCodes) so the compiler reads the model's grid instead of searching for one.
 #include <Eigen/Dense>
 
 #include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
@@ -126,16 +129,32 @@ struct ConstOperand {
     bool constant_first = false;  // c - x or c / x instead of x - c, x / c
 };
 
+// Weights the model gives as DequantizeLinear of integer codes (an integer initializer, or
+// QuantizeLinear [-> Clip] of a float one, folded at import): weight[o, ...] equals
+// (float) code[o, ...] * scale[o] up to float32 rounding. Empty when the weights are plain
+// floats or their scales vary along another axis than the output channels.
+struct WeightCodes {
+    std::vector<int32_t> code;  // code - zero point, in the weight's layout
+    std::vector<float> scale;   // one per output channel (a per-tensor scale repeated)
+    int bits = 0;               // bits of the model's code range (int8: 8; Clip(-8, 7): 4)
+    bool per_channel = false;   // the model gave one scale per output channel
+    bool zero_point = false;    // some zero point differs from 0
+
+    bool empty() const { return code.empty(); }
+};
+
 struct DenseParams {
     Tensor weight;  // [out, in]
     Tensor bias;    // [out]; zeros when the model has none (has_bias false)
     bool has_bias = false;
+    WeightCodes codes;  // [out, in] when the model states them
 };
 
 struct ConvParams {
     Tensor weight;  // [out_channels, in_channels, kernel_h, kernel_w]
     Tensor bias;    // [out_channels]; zeros when has_bias is false
     bool has_bias = false;
+    WeightCodes codes;  // [out_channels, in_channels * kernel_h * kernel_w] order of `weight`
     int64_t stride_h = 1, stride_w = 1;
     int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
 };

@@ -94,14 +94,33 @@ Constant fold_qdq(const onnx::NodeProto& node, const std::vector<const Constant*
     Constant out;
     out.tensor = x;
     out.dtype = quantize ? zp_type : TensorProto::FLOAT;
+    if (quantize) out.int_lo = qmin, out.int_hi = qmax;
+    // Dequantizing codes of a known small range: keep the codes (see Constant::dequantized).
+    const Constant& src = *in.at(0);
+    const bool codes = !quantize && is_integer_type(src.dtype) && std::isfinite(src.int_lo) &&
+                       std::isfinite(src.int_hi) && src.int_hi - src.int_lo < 65536.0;
+    std::shared_ptr<Constant::Dequantized> dq;
+    if (codes) {
+        dq = std::make_shared<Constant::Dequantized>();
+        dq->code.resize(static_cast<std::size_t>(x.numel()));
+        dq->scale = scale.data;
+        dq->axis = axis;
+        int bits = 1;
+        while (std::ldexp(1.0, bits) < src.int_hi - src.int_lo + 1.0) ++bits;
+        dq->bits = bits;
+        for (float z : zp.data) dq->zero_point = dq->zero_point || z != 0.0f;
+    }
     for (int64_t i = 0; i < x.numel(); ++i) {
         const int64_t c = scale.numel() > 1 ? (i / inner) % channels : 0;
         const float s = scale.data[c], z = zp.data[c];
-        if (quantize)
+        if (quantize) {
             out.tensor.data[i] = std::clamp(std::nearbyint(x.data[i] / s) + z, qmin, qmax);
-        else
+        } else {
             out.tensor.data[i] = (x.data[i] - z) * s;
+            if (dq) dq->code[static_cast<std::size_t>(i)] = static_cast<int32_t>(x.data[i] - z);
+        }
     }
+    out.dequantized = std::move(dq);
     return out;
 }
 
@@ -197,8 +216,14 @@ Constant constant_from_proto(const TensorProto& p) {
         case TensorProto::DOUBLE: v = raw ? raw_as<double>(p.raw_data()) : field_as(p.double_data()); break;
         case TensorProto::INT64: v = raw ? raw_as<int64_t>(p.raw_data()) : field_as(p.int64_data()); break;
         case TensorProto::INT32: v = raw ? raw_as<int32_t>(p.raw_data()) : field_as(p.int32_data()); break;
-        case TensorProto::INT8: v = raw ? raw_as<int8_t>(p.raw_data()) : field_as(p.int32_data()); break;
-        case TensorProto::UINT8: v = raw ? raw_as<uint8_t>(p.raw_data()) : field_as(p.int32_data()); break;
+        case TensorProto::INT8:
+            v = raw ? raw_as<int8_t>(p.raw_data()) : field_as(p.int32_data());
+            c.int_lo = -128, c.int_hi = 127;
+            break;
+        case TensorProto::UINT8:
+            v = raw ? raw_as<uint8_t>(p.raw_data()) : field_as(p.int32_data());
+            c.int_lo = 0, c.int_hi = 255;
+            break;
         case TensorProto::BOOL: v = raw ? raw_as<uint8_t>(p.raw_data()) : field_as(p.int32_data()); break;
         default:
             throw std::runtime_error("element type " + std::to_string(p.data_type()) + " is not supported");
@@ -209,6 +234,11 @@ Constant constant_from_proto(const TensorProto& p) {
                                  shape_to_string(c.tensor.shape) + " needs " + std::to_string(need));
     for (float x : v)
         if (!std::isfinite(x)) throw std::runtime_error("contains NaN or Inf");
+    if (std::isfinite(c.int_lo))
+        for (float x : v)
+            if (x < c.int_lo || x > c.int_hi)
+                throw std::runtime_error("holds " + std::to_string(static_cast<long long>(x)) +
+                                         ", outside the range of its element type");
     return c;
 }
 
@@ -259,7 +289,8 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
     };
     out.dtype = in.empty() || in[0] == nullptr ? TensorProto::FLOAT : in[0]->dtype;
     if (op == "Identity") {
-        out.tensor = arg(0);
+        arg(0);
+        out = *in[0];
     } else if (op == "Cast") {
         out.dtype = static_cast<int>(attr_int(node, "to", TensorProto::FLOAT));
         out.tensor = arg(0);
@@ -287,6 +318,10 @@ bool fold_constant_node(const onnx::NodeProto& node, const std::vector<const Con
         if (in.size() > 2 && in[2]) hi = first_scalar(in[2]->tensor, "Clip max");
         out.tensor = arg(0);
         for (float& v : out.tensor.data) v = std::min(std::max(v, lo), hi);
+        if (is_integer_type(out.dtype)) {  // a Clip on integer codes narrows their range
+            out.int_lo = std::max<double>(in[0]->int_lo, std::ceil(lo));
+            out.int_hi = std::min<double>(in[0]->int_hi, std::floor(hi));
+        }
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
         const bool integer = is_integer_type(in.at(0)->dtype) && is_integer_type(in.at(1)->dtype);
         std::function<float(float, float)> f;

@@ -7,6 +7,8 @@
 #include <onnx/onnx_pb.h>
 
 #include <functional>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,21 @@ struct Constant {
     // import, and 0 is what Reshape reads as "keep this dimension". Such a constant may only
     // travel through shape plumbing (Gather/Unsqueeze/Squeeze/Concat/Cast) into a Reshape.
     bool batch_placeholder = false;
+    // Integer constants: the range their codes may take, from the element type (int8, uint8)
+    // narrowed by a Clip folded onto them (QuantizeLinear -> Clip(-8, 7) is a 4-bit code).
+    // Infinite when the type gives no useful range (int32, int64).
+    double int_lo = -std::numeric_limits<double>::infinity();
+    double int_hi = std::numeric_limits<double>::infinity();
+    // DequantizeLinear of integer codes: the codes and scales as the model states them, kept
+    // beside the float values they fold to, so a weight's grid is read, never searched for.
+    struct Dequantized {
+        std::vector<int32_t> code;  // x - zero point, in the layout of `tensor`
+        std::vector<float> scale;   // one per tensor, or one per index of `axis`
+        int64_t axis = 0;
+        int bits = 0;               // bits of the code range (int8: 8; Clip(-8, 7): 4)
+        bool zero_point = false;    // some zero point differs from 0
+    };
+    std::shared_ptr<const Dequantized> dequantized;
 };
 
 // Largest constant that folding may create beyond the size of its inputs (broadcasting two

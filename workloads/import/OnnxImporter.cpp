@@ -329,7 +329,7 @@ private:
         } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
             convert_binary(op, arg(0), arg(1), out);
         } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
-            convert_qdq(op == "QuantizeLinear", arg(0), arg(1), arg(2), out);
+            convert_qdq(node, op == "QuantizeLinear", arg(0), arg(1), arg(2), out);
         } else if (op == "Softmax" || op == "LogSoftmax") {
             const int x = need_computed(arg(0));
             if (shape(x).size() != 1)
@@ -353,6 +353,7 @@ private:
         Node n = make(OpKind::Dense, {x});
         n.dense.weight = transB ? B : transpose2d(B);
         for (float& w : n.dense.weight.data) w *= alpha;
+        n.dense.codes = weight_codes(*b.constant, transB ? 0 : 1, !transB, alpha);
         const int64_t M = n.dense.weight.shape[0], K = n.dense.weight.shape[1];
         if (K != shape(x)[0])
             fail_node("weight " + shape_to_string(B.shape) + " does not match input " + shape_to_string(shape(x)));
@@ -380,9 +381,42 @@ private:
             fail_node("weight " + shape_to_string(B.shape) + " does not match input " + shape_to_string(shape(x)));
         Node n = make(OpKind::Dense, {x});
         n.dense.weight = transpose2d(B);
+        n.dense.codes = weight_codes(*b.constant, 1, true, 1.0f);
         const int64_t M = B.shape[1];
         n.dense.bias = Tensor{{M}, std::vector<float>(M, 0.0f)};
         emit(std::move(n), out, {M});
+    }
+
+    // The model's integer codes of a weight constant (Constant::dequantized) whose output
+    // channels lie along `out_axis`; `transpose`: a 2-D weight stored [in, out] (MatMul,
+    // Gemm with transB=0) is turned [out, in] like its floats; `alpha` scales it (Gemm).
+    // Empty when the weight has no codes, or its scales vary along another axis (then the
+    // compiler searches the floats for a grid) or are not positive.
+    static WeightCodes weight_codes(const Constant& c, int64_t out_axis, bool transpose, float alpha) {
+        WeightCodes w;
+        const auto& dq = c.dequantized;
+        const Shape& s = c.tensor.shape;
+        if (!dq || static_cast<int64_t>(s.size()) <= out_axis || !(alpha > 0.0f)) return w;
+        const bool per_axis = dq->scale.size() > 1;
+        if (per_axis && dq->axis != out_axis) return w;
+        const int64_t M = s[static_cast<std::size_t>(out_axis)];
+        w.scale.resize(static_cast<std::size_t>(M));
+        for (int64_t m = 0; m < M; ++m) {
+            w.scale[m] = (per_axis ? dq->scale[m] : dq->scale[0]) * alpha;
+            if (!(w.scale[m] > 0.0f)) return WeightCodes{};
+        }
+        if (transpose) {  // [K, M] -> [M, K]
+            const int64_t K = s[0];
+            w.code.resize(dq->code.size());
+            for (int64_t k = 0; k < K; ++k)
+                for (int64_t m = 0; m < M; ++m) w.code[m * K + k] = dq->code[k * M + m];
+        } else {
+            w.code = dq->code;
+        }
+        w.bits = dq->bits;
+        w.per_channel = per_axis;
+        w.zero_point = dq->zero_point;
+        return w;
     }
 
     static Tensor transpose2d(const Tensor& t) {
@@ -485,6 +519,7 @@ private:
         const auto p = window_pads(node, s, kh, kw, st[0], st[1]);
         Node n = make(OpKind::Conv, {x});
         n.conv.weight = W;
+        n.conv.codes = weight_codes(*wo.constant, 0, false, 1.0f);
         n.conv.bias = Tensor{{M}, std::vector<float>(M, 0.0f)};
         if (bo.present) {
             const Tensor& B = need_constant(bo, "bias");
@@ -665,36 +700,53 @@ private:
         return o;
     }
 
-    void convert_qdq(bool quantize, Operand xo, Operand so, Operand zo, const std::string& out) {
+    // QuantizeLinear / DequantizeLinear of a computed tensor, per tensor or per axis (the
+    // channel axis 1: one scale and zero point per channel of the per-sample tensor).
+    void convert_qdq(const onnx::NodeProto& node, bool quantize, Operand xo, Operand so, Operand zo,
+                     const std::string& out) {
         int x = need_computed(xo);
-        const float scale = scalar(need_constant(so, "scale"), "scale (per-axis quantization of activations)");
-        if (scale == 0.0f) fail_node("has scale 0");
-        float zp = 0.0f;
+        const Shape s = shape(x);
+        const Tensor& scale = need_constant(so, "scale");
+        const bool per_axis = scale.numel() > 1;
+        if (scale.numel() < 1) fail_node("has an empty scale");
+        if (per_axis) {
+            const int64_t rank = static_cast<int64_t>(s.size()) + 1;
+            int64_t axis = attr_int(node, "axis", 1);
+            if (axis < 0) axis += rank;
+            if (axis != 1)
+                fail_node("quantizes per axis " + std::to_string(axis) +
+                          "; activations are supported per tensor or per channel (axis 1)");
+            if (s.empty() || scale.numel() != s[0])
+                fail_node("has " + std::to_string(scale.numel()) + " scales for " +
+                          std::to_string(s.empty() ? 1 : s[0]) + " channels");
+        }
+        for (float v : scale.data)
+            if (v == 0.0f) fail_node("has scale 0");
+        Tensor zp{scale.shape, std::vector<float>(scale.data.size(), 0.0f)};
         int zp_type = onnx::TensorProto::UINT8;
         if (zo.present) {
-            zp = scalar(need_constant(zo, "zero point"), "zero point");
+            zp = need_constant(zo, "zero point");
             zp_type = zo.constant->dtype;
+            if (zp.numel() != scale.numel()) fail_node("zero point and scale differ in size");
         }
-        const Shape s = shape(x);
-        auto scalar_op = [&](OpKind k, float v, const std::string& suffix, const std::string& name) {
+        const bool any_zp = std::any_of(zp.data.begin(), zp.data.end(), [](float z) { return z != 0.0f; });
+        auto const_op = [&](OpKind k, const Tensor& v, const std::string& suffix, const std::string& name) {
             Node n = make(k, {x}, suffix);
-            n.operand.broadcast = ConstOperand::Broadcast::Scalar;
-            n.operand.value = Tensor{{}, {v}};
+            n.operand.broadcast = per_axis ? ConstOperand::Broadcast::PerChannel : ConstOperand::Broadcast::Scalar;
+            n.operand.value = per_axis ? Tensor{{s[0]}, v.data} : Tensor{{}, {v.data[0]}};
             x = emit(std::move(n), name, s);
         };
         if (quantize) {
-            scalar_op(OpKind::DivConst, scale, "/div", out + "/div");
+            const_op(OpKind::DivConst, scale, "/div", out + "/div");
             x = emit(make(OpKind::Round, {x}, "/round"), out + "/round", s);
-            if (zp != 0.0f) scalar_op(OpKind::AddConst, zp, "/add_zero_point", out + "/add_zero_point");
+            if (any_zp) const_op(OpKind::AddConst, zp, "/add_zero_point", out + "/add_zero_point");
             Node clip = make(OpKind::Clip, {x}, "/saturate");
             clip.clip.min = zp_type == onnx::TensorProto::INT8 ? -128.0f : 0.0f;
             clip.clip.max = zp_type == onnx::TensorProto::INT8 ? 127.0f : 255.0f;
             emit(std::move(clip), out, s);
         } else {
-            if (zp != 0.0f) scalar_op(OpKind::SubConst, zp, "/sub_zero_point", out + "/sub_zero_point");
-            Node n = make(OpKind::MulConst, {x}, "/mul");
-            n.operand.value = Tensor{{}, {scale}};
-            emit(std::move(n), out, s);
+            if (any_zp) const_op(OpKind::SubConst, zp, "/sub_zero_point", out + "/sub_zero_point");
+            const_op(OpKind::MulConst, scale, "/mul", out);
         }
     }
 

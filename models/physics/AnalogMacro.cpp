@@ -79,6 +79,13 @@ public:
     std::uint64_t block_key_ = 0;                 // hash of the programmed block (weights + spec)
     std::unordered_map<std::uint64_t, std::uint64_t> block_reads_;   // block key -> vectors read
     std::uint64_t read_stream_ = 0, first_read_ = 0;  // of the current estimate() call
+    // Select the noise stream for the next estimate() of n vectors: read v of that call
+    // draws from (stream, reads so far on the stream + v), so no read is ever drawn twice.
+    void begin_reads(std::uint64_t stream, std::int64_t n) {
+        read_stream_ = stream;
+        first_read_ = block_reads_[stream];
+        block_reads_[stream] += static_cast<std::uint64_t>(n);
+    }
     Rng read_rng(std::uint64_t family, std::uint64_t v, int cycle) const {
         return Rng(splitmix64_mix(family ^ read_stream_ ^ splitmix64_mix((first_read_ + v) * 64 + static_cast<std::uint64_t>(cycle))));
     }
@@ -317,9 +324,7 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         const Eigen::MatrixXf xc = calibration_inputs(cfg_.macro.calibration_vectors);
         double lat = 0.0;
         // Calibration reads: their own noise streams (never shared with inference reads).
-        read_stream_ = splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull);
-        first_read_ = block_reads_[read_stream_];
-        block_reads_[read_stream_] += static_cast<std::uint64_t>(xc.rows());
+        begin_reads(splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull), xc.rows());
         capture_ = true;
         cap_s_.resize(0, pc);
         cap_ideal_.resize(0, pc);
@@ -454,6 +459,8 @@ void AnalogMacroImpl::measure_range(ActionCounter& ac, double& time) {
         range_peak_ = 0.0;
         range_clipped_ = false;
         double lat = 0.0;
+        // Range-measurement reads: their own noise stream, like the calibration reads.
+        begin_reads(splitmix64_mix(block_key_ ^ 0x7a49e5ea5e000000ull), xc.rows());
         estimate(xc, ac, lat, false);
         range_capture_ = false;
         time += lat;
@@ -659,9 +666,7 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) {
     if (!programmed_) throw std::logic_error("macro mvm: macro has not been programmed");
     check_inputs(x);
     MvmResult r;
-    read_stream_ = block_key_;
-    first_read_ = block_reads_[block_key_];
-    block_reads_[block_key_] += static_cast<std::uint64_t>(x.rows());
+    begin_reads(block_key_, x.rows());
     estimate(x, ac, r.latency_s, true);
     Eigen::MatrixXd& y = y_;
     const int batch = static_cast<int>(x.rows()), ncols = spec_.cols;

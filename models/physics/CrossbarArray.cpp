@@ -79,6 +79,13 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
         r_base_ = Eigen::RowVectorXd::Constant(cols, r_bypass() * (rows + unused));
     }
     sigma2f_ = sigma2_.cast<float>();
+    if (current) {
+        sv_units_.resize(rows, 2 * cols);
+        sv_units_.leftCols(cols) = (mt_.array() / g_step_ - kappa()).cast<float>();
+        sv_units_.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
+    } else {
+        sv_units_.resize(0, 0);
+    }
     row_g_ = g_.rowwise().sum();
 }
 

@@ -75,6 +75,25 @@ public:
         var.noalias() = a2 * sigma2f_;
         if (noise_base_.size()) var.rowwise() += noise_base_;
     }
+    // The MVM kernel's read (current summation), in single precision and digit units: with
+    // u = v_read dG the current of one digit step and kappa = G_lo / dG the nominal baseline
+    // of a driven row,
+    //   I = u (B S + kappa n) + noise,  S = M^T / dG - kappa  (rows x cols),
+    //   var(I) = u^2 (B^2 V),           V = (read_noise G / dG)^2,
+    // n = row sums of B. S holds the digits plus the cells' deviations (exact small integers
+    // for digit-linear cells), so a float GEMM of integer inputs is exact while the sums stay
+    // below 2^24, and otherwise within 1e-7 of the signal, far below the noise, variation and
+    // converter steps it is read through; no baseline cancellation happens in float.
+    // units_into computes [B S | B V] in one GEMM when `with_variance` (binary planes, whose
+    // square is themselves), else B S; variance_units_into computes A2 V for other planes.
+    void units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
+        out.noalias() = b * (with_variance ? sv_units_ : sv_units_.leftCols(cols()));
+    }
+    void variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
+        var.noalias() = a2 * sv_units_.rightCols(sv_units_.cols() - cols());
+    }
+    double unit_current() const { return cfg_.array.v_read * g_step_; }   // u (A per digit)
+    double kappa() const { return g_lo_ / g_step_; }
     // Row sums of G (rows), for the data-dependent array-read energy; cached at build.
     const Eigen::VectorXd& row_conductance() const { return row_g_; }
     bool has_read_noise() const { return cfg_.device.read_noise > 0.0 && !cfg_.sim.ideal; }
@@ -98,6 +117,7 @@ private:
     Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
     Eigen::MatrixXf sigma2f_;         // sigma2_ in float (variance GEMM)
     Eigen::RowVectorXf noise_base_;   // XNOR: variance of the complements (selected by 0)
+    Eigen::MatrixXf sv_units_;        // [S | V] in digit units (current summation), see units_into
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
 };
 

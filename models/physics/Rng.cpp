@@ -1,6 +1,8 @@
 #include "models/physics/Rng.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace sotsim::phys {
 
@@ -71,6 +73,80 @@ void Rng::fill_normal(double* out, std::size_t n) {
         out[i + 1] = r * std::sin(a);
     }
     if (i < n) out[i] = normal();  // odd tail: keeps the spare for the next draw
+}
+
+namespace {
+// ln(x) for x in (0, 1], float: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m by the Cephes
+// logf polynomial (|error| < 2e-7 relative over the range used here).
+inline float log_f(float x) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    int e = static_cast<int>((bits >> 23) & 0xffu) - 126;
+    bits = (bits & 0x807fffffu) | 0x3f000000u;  // m in [0.5, 1)
+    float m;
+    std::memcpy(&m, &bits, sizeof m);
+    const bool small = m < 0.70710678f;
+    e -= small ? 1 : 0;
+    m = small ? m + m - 1.0f : m - 1.0f;
+    const float z = m * m;
+    float p = 7.0376836292e-2f;
+    p = p * m - 1.1514610310e-1f;
+    p = p * m + 1.1676998740e-1f;
+    p = p * m - 1.2420140846e-1f;
+    p = p * m + 1.4249322787e-1f;
+    p = p * m - 1.6668057665e-1f;
+    p = p * m + 2.0000714765e-1f;
+    p = p * m - 2.4999993993e-1f;
+    p = p * m + 3.3333331174e-1f;
+    float y = p * m * z;
+    const float ef = static_cast<float>(e);
+    y += -2.12194440e-4f * ef;
+    y += -0.5f * z;
+    return m + y + 0.693359375f * ef;
+}
+}  // namespace
+
+void Rng::fill_normal_f(float* out, std::size_t n) {
+    has_spare_ = false;
+    constexpr std::size_t kBlock = 128;   // pairs per block (stack buffers, vector loops)
+    std::int32_t h1[kBlock], h2[kBlock];   // top 24 bits of the pair's two draws
+    float r[kBlock], c[kBlock], s[kBlock];
+    const std::size_t pairs = (n + 1) / 2;
+    for (std::size_t p0 = 0; p0 < pairs; p0 += kBlock) {
+        const std::size_t m = std::min(kBlock, pairs - p0);
+        const std::uint64_t base = counter_;
+        for (std::size_t i = 0; i < m; ++i) {
+            h1[i] = static_cast<std::int32_t>(splitmix64_mix(key_ + (base + 1 + 2 * i) * kGolden) >> 40);
+            h2[i] = static_cast<std::int32_t>(splitmix64_mix(key_ + (base + 2 + 2 * i) * kGolden) >> 40);
+        }
+        counter_ += 2 * m;
+        for (std::size_t i = 0; i < m; ++i) {
+            // u1 in (0, 1) from the top 24 bits (+1/2 ulp: never 0), u2 in [0, 1) as quarter turns.
+            const float u1 = (static_cast<float>(h1[i]) + 0.5f) * 0x1.0p-24f;
+            const float t = static_cast<float>(h2[i]) * 0x1.0p-22f;   // 4 u2 in [0, 4)
+            const float q = static_cast<float>(static_cast<int>(t + 0.5f));        // nearest quarter
+            const float a = (t - q) * 1.5707963267948966f;                         // in [-pi/4, pi/4]
+            const float a2 = a * a;
+            // sin / cos on [-pi/4, pi/4] (Cephes sinf / cosf polynomials, < 1e-7 absolute).
+            const float sa = a + a * a2 * (-1.6666654611e-1f + a2 * (8.3321608736e-3f + a2 * -1.9515295891e-4f));
+            const float ca = 1.0f - 0.5f * a2 + a2 * a2 * (4.166664568298827e-2f + a2 * (-1.388731625493765e-3f + a2 * 2.443315711809948e-5f));
+            const int quadrant = static_cast<int>(q) & 3;
+            // angle = quadrant * pi/2 + a
+            c[i] = quadrant == 0 ? ca : quadrant == 1 ? -sa : quadrant == 2 ? -ca : sa;
+            s[i] = quadrant == 0 ? sa : quadrant == 1 ? ca : quadrant == 2 ? -sa : -ca;
+            r[i] = std::sqrt(-2.0f * log_f(u1));
+        }
+        float* o = out + 2 * p0;
+        const std::size_t left = n - 2 * p0;
+        if (left >= 2 * m) {
+            for (std::size_t i = 0; i < m; ++i) {
+                o[2 * i] = r[i] * c[i];
+                o[2 * i + 1] = r[i] * s[i];
+            }
+        } else {
+            for (std::size_t i = 0; i < left; ++i) o[i] = r[i / 2] * (i % 2 == 0 ? c[i / 2] : s[i / 2]);
+        }
+    }
 }
 
 double Rng::lognormal_mean_cv(double mean, double cv) {

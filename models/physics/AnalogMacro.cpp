@@ -462,11 +462,6 @@ void AnalogMacroImpl::measure_range(ActionCounter& ac, double& time) {
     const Eigen::MatrixXf xc = range_inputs(cfg_.macro.calibration_vectors);
     const bool diff = differential_adc();
     for (int pass = 0; pass < 16; ++pass) {
-        // Ranging reads: their own noise streams, so the range never depends on the reads
-        // (and their batching) of an earlier block.
-        read_stream_ = splitmix64_mix(block_key_ ^ 0x7a9e5ea500000000ull);
-        first_read_ = block_reads_[read_stream_];
-        block_reads_[read_stream_] += static_cast<std::uint64_t>(xc.rows());
         range_capture_ = true;
         range_peak_ = 0.0;
         range_clipped_ = false;

@@ -43,7 +43,9 @@ namespace sotsim::action {
 //                          physics energy "cell_write" (I^2 R t of the write path)
 //   category buffer:       buffer_read_byte, buffer_write_byte, gbuf_read_byte, gbuf_write_byte
 //   category interconnect: bus_byte
-//   category digital:      digital_add, digital_mult, digital_compare, digital_act
+//   category digital:      digital_add, digital_mult, digital_compare, digital_act,
+//                          pe_add_bit (one bit of one addition in a PE adder tree, output
+//                          register write included: an add of w bits counts w)
 //   category leakage:      tech.leakage[component] (W) x simulated time
 inline constexpr const char* kRowDrive = "row_drive";
 inline constexpr const char* kDac = "dac_conversion";
@@ -63,6 +65,7 @@ inline constexpr const char* kDigitalAdd = "digital_add";
 inline constexpr const char* kDigitalMult = "digital_mult";
 inline constexpr const char* kDigitalCompare = "digital_compare";
 inline constexpr const char* kDigitalAct = "digital_act";
+inline constexpr const char* kPeAddBit = "pe_add_bit";
 // physics energies (ActionCounter::physics_energy_J keys)
 inline constexpr const char* kArrayReadEnergy = "array_read";
 inline constexpr const char* kCellWriteEnergy = "cell_write";

@@ -157,6 +157,13 @@ struct TileConfig {
     int digital_lanes = 32;              // parallel digital ops per cycle
 };
 
+// The processing element of a tile: the adder tree beside the macros' converters that
+// reduces row-block partial sums into output registers (models/pe/ProcessingElement.h).
+struct PeConfig {
+    int adders = 256;                    // adders in the tree: additions per tile-clock cycle
+    int accumulator_bits = 24;           // width the adders and output registers are built for
+};
+
 struct ChipConfig {
     int tiles = 9;
     double global_buffer_bytes = 1024 * 1024.0;
@@ -195,6 +202,7 @@ struct Config {
     PeripheryConfig periphery;
     MacroConfig macro;
     TileConfig tile;
+    PeConfig pe;
     ChipConfig chip;
     TechConfig tech;
     SimConfig sim;

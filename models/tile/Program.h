@@ -20,12 +20,15 @@
 
 namespace sotsim {
 
-enum class Location { Global, Local };
+// Global: global buffer. Local: the tile's SRAM buffer. Pe: the output registers of the
+// tile's processing element (partial sums an Mvm reduces in the PE adder tree; reading
+// or writing them costs no buffer traffic, `bits` is the reduction width).
+enum class Location { Global, Local, Pe };
 
 struct TensorDecl {
     std::string name;
     Location where = Location::Local;
-    int tile = -1;                 // owning tile for Local tensors
+    int tile = -1;                 // owning tile for Local and Pe tensors
     int rows_per_sample = 1;       // e.g. output positions of a convolution (im2col rows)
     int width = 0;                 // values per row
     int bits = 32;                 // modelled precision for traffic accounting
@@ -121,7 +124,10 @@ struct Program {
 //    driven as 0. The macro must hold a block (Program instruction or setup_code earlier
 //    on this tile). dst slice (+)= scale * y, where y follows AnalogMacro's value domain.
 //    Consecutive Mvms on different macros overlap in time; later instructions wait only
-//    for the tensors they touch.
+//    for the tensors they touch. A Pe destination is reduced in the PE adder tree (one
+//    pe_add_bit per bit of `bits` per element, no buffer traffic); the input slice is
+//    broadcast to the PE's macros, so Mvms reading the same slice of the same data read
+//    the buffer once.
 //  * Affine: empty vscale = 1, empty vbias = 0. dst may equal src.
 //  * Im2col / Pool accept a flat CHW source (rows_per_sample 1, width C*H*W) or a
 //    position-major one (rows_per_sample H*W, width C, as an im2col Mvm produces);

@@ -30,6 +30,7 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
       to_noc("to_noc"),
       to_macros("to_macros"),
       buffer("buffer", cfg.tile, tile),
+      pe("pe", cfg, cfg.tile.macros, tile),
       macros("macro"),
       cfg_(cfg),
       tile_(tile),
@@ -51,6 +52,7 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
 void TileController::set_trace(TraceSink* sink) {
     sink_ = sink;
     buffer.set_trace(sink);
+    pe.set_trace(sink);
     for (auto& m : macros) m.set_trace(sink);
     tr_layer_.declare(sink, std::string(name()) + ".layer", 16);
 }
@@ -59,7 +61,12 @@ void TileController::prepare(const Program& p, int batch) {
     buffer.store().clear();
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
-        if (d.where != Location::Local || d.tile != tile_) continue;
+        if (d.where == Location::Global || d.tile != tile_) continue;
+        if (d.where == Location::Pe) {  // output registers: samples and positions stream through
+            buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
+                                    std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
+            continue;
+        }
         // Capacity is checked per tensor and per sample: hardware streams the samples of a
         // batch (and the rows of an im2col) through the tile, the simulator only batches them
         // for speed, and tensors of different layers are not live at the same time. The
@@ -117,7 +124,7 @@ const TensorDecl& TileController::decl(int id) const {
 
 TensorStore::Entry& TileController::local(int id, const char* role) {
     const auto& d = decl(id);
-    if (d.where != Location::Local || d.tile != tile_)
+    if (d.where == Location::Global || d.tile != tile_)
         throw std::runtime_error(std::string(role) + " tensor " + std::to_string(id) + " ('" + d.name +
                                  "') is not local to tile " + std::to_string(tile_));
     return buffer.store().at(id);
@@ -132,6 +139,7 @@ void TileController::run_thread() {
         ready_.assign(n, sc_time_stamp());
         read_done_.assign(n, sc_time_stamp());
         ready_all_ = sc_time_stamp();
+        pe.reset_broadcast();
         if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
         std::size_t pc = 0;
         try {
@@ -259,7 +267,14 @@ void TileController::exec_mvm(const Instr& in) {
     Eigen::Map<RowMajorF>(xfer_.data(), n, spec.rows).leftCols(rows) = src.data.middleCols(in.r0, rows);
 
     const sc_time t0 = max_t(now(), ready_[in.src]);
-    const sc_time t1 = buffer.read(t0, tlmx::bytes_at(static_cast<std::uint64_t>(n * rows), src.bits), layer_);
+    // Input broadcast: the PE's macros share the input lines, so a slice already read for
+    // the same data is driven again without another buffer read.
+    sc_time t1;
+    if (!pe.broadcast_hit(in.src, in.r0, rows, ready_[in.src], t1)) {
+        t1 = buffer.read(t0, tlmx::bytes_at(static_cast<std::uint64_t>(n * rows), src.bits), layer_);
+        pe.broadcast_store(in.src, in.r0, rows, ready_[in.src], t1);
+    }
+    t1 = max_t(t0, t1);
     read_done_[in.src] = max_t(read_done_[in.src], t1);
 
     // The macro's input and output windows bound one burst: long batches (im2col rows of a
@@ -300,18 +315,25 @@ void TileController::exec_mvm(const Instr& in) {
     else slice = in.scale * y;
 
     const double elems = static_cast<double>(n) * cols;
+    const bool reduce_in_pe = in_pe(in.dst);
     ActionCounter work;
     if (in.scale != 1.0f) work.add(action::kDigitalMult, elems);
-    if (in.accumulate) work.add(action::kDigitalAdd, elems);
+    if (in.accumulate && !reduce_in_pe) work.add(action::kDigitalAdd, elems);
     double ops = 0;
     for (const auto& [k, v] : work.count) ops += v;
 
     const sc_time t4 = max_t(t, max_t(ready_[in.dst], read_done_[in.dst]));
-    const std::uint64_t dst_bytes = tlmx::bytes_at(static_cast<std::uint64_t>(elems), dst.bits);
     const auto g = digital_.reserve(t4, cycle_ * std::ceil(ops / cfg_.tile.digital_lanes));
-    const sc_time tr = in.accumulate ? buffer.read(t4, dst_bytes, layer_) : t4;
-    const sc_time tw = buffer.write(t4, dst_bytes, layer_);
-    const sc_time end = max_t(g.end, max_t(tr, tw));
+    sc_time end = g.end;
+    if (reduce_in_pe) {
+        // Every partial sum goes through one adder of the tree into its output register.
+        end = max_t(end, pe.reduce(t4, elems, dst.bits, layer_));
+    } else {
+        const std::uint64_t dst_bytes = tlmx::bytes_at(static_cast<std::uint64_t>(elems), dst.bits);
+        const sc_time tr = in.accumulate ? buffer.read(t4, dst_bytes, layer_) : t4;
+        const sc_time tw = buffer.write(t4, dst_bytes, layer_);
+        end = max_t(end, max_t(tr, tw));
+    }
     actions_.merge(layer_, work);
     trace_activity(sink_, tile_, g.start, end, work);
     ready_[in.dst] = end;
@@ -363,7 +385,7 @@ void TileController::exec_store(const Instr& in) {
     const sc_time t0 = max_t(now(), ready_[in.src]);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     Eigen::Map<RowMajorF>(xfer_.data(), rows, cols) = src.data.middleCols(in.src_c0, cols);
-    const sc_time tr = buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
+    const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
     tlm::tlm_generic_payload wr;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
     wr.set_write();
@@ -410,10 +432,11 @@ void TileController::exec_digital(const Instr& in) {
     std::uint64_t rbytes = 0;
     for (std::size_t i = 0; i < srcs.size(); ++i) {
         t0 = max_t(t0, ready_[srcs[i]]);
-        rbytes += tlmx::bytes_at(static_cast<std::uint64_t>(s[i]->data.size()), s[i]->bits);
+        if (!in_pe(srcs[i]))  // PE output registers are read without buffer traffic
+            rbytes += tlmx::bytes_at(static_cast<std::uint64_t>(s[i]->data.size()), s[i]->bits);
     }
-    std::uint64_t wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(dst.data.size()), dst.bits);
-    if (in.op == OpCode::PositionBias) {  // read-modify-write of the touched slice only
+    std::uint64_t wbytes = in_pe(in.dst) ? 0 : tlmx::bytes_at(static_cast<std::uint64_t>(dst.data.size()), dst.bits);
+    if (in.op == OpCode::PositionBias && !in_pe(in.dst)) {  // read-modify-write of the touched slice only
         wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(w.elements), dst.bits);
         rbytes += wbytes;
     }

@@ -7,6 +7,8 @@
 //    Mvms on different macros overlap in simulated time. A per-tensor scoreboard (data
 //    ready time, last pending read) makes later instructions join exactly when they need
 //    a result; the same macro queues through its own reservation calendar.
+//  * An Mvm into a Pe tensor reduces its partial sums in the processing element's adder
+//    tree (models/pe/ProcessingElement.h), not in the digital unit through the buffer.
 //  * Digital ops (Affine, Activation, Pool, Add, Copy, Im2col, Mvm accumulation) run on
 //    one digital unit of `digital_lanes` ops per cycle as a streaming pipeline with the
 //    local buffer ports: an op takes as long as its slowest stage.
@@ -31,6 +33,7 @@
 #include "models/common/Trace.h"
 #include "models/config/Config.h"
 #include "models/macro/MramMacro.h"
+#include "models/pe/ProcessingElement.h"
 #include "models/tile/LocalBuffer.h"
 #include "models/tile/Program.h"
 #include "models/tile/TileBarrier.h"
@@ -54,6 +57,8 @@ public:
     tlm_utils::simple_initiator_socket<TileController> to_noc;
     tlm_utils::multi_passthrough_initiator_socket<TileController> to_macros;
     LocalBuffer buffer;
+    // The processing element of all the tile's macros: input broadcast, adder tree.
+    ProcessingElement pe;
     // The tile's macros (cfg.tile.macros of them, chip-wide ids tile*macros + i), bound
     // to `to_macros` in order; named "macro<i>".
     sc_core::sc_vector<MramMacro> macros;
@@ -102,6 +107,7 @@ private:
     TensorStore::Entry& local(int id, const char* role);
     const TensorDecl& decl(int id) const;
     int rows_of(int id) const { return job_.batch * decl(id).rows_per_sample; }
+    bool in_pe(int id) const { return decl(id).where == Location::Pe; }
 
     const Config& cfg_;
     int tile_;

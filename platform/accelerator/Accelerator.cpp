@@ -56,7 +56,7 @@ void Accelerator::load_program(const Program& p, int batch) {
         const auto& d = p.tensors[i];
         if (d.width < 1 || d.rows_per_sample < 1 || d.bits < 1)
             throw std::runtime_error("tensor " + std::to_string(i) + " ('" + d.name + "') has an empty shape or precision");
-        if (d.where == Location::Local && (d.tile < 0 || d.tile >= T))
+        if (d.where != Location::Global && (d.tile < 0 || d.tile >= T))
             throw std::runtime_error("tensor " + std::to_string(i) + " ('" + d.name + "') lives on tile " +
                                      std::to_string(d.tile) + ", outside the chip");
     }

@@ -288,6 +288,11 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(real("tile.clock", CFG(tile.clock), "Hz", gt0(), "Tile controller and digital unit clock."));
     s.push_back(integer("tile.digital_lanes", CFG(tile.digital_lanes), between(1, 65536),
         "Parallel digital operations per cycle."));
+    // ---- processing element -------------------------------------------------------------
+    s.push_back(integer("pe.adders", CFG(pe.adders), between(1, 1 << 20),
+        "Adders in a tile's processing-element adder tree (additions per tile-clock cycle)."));
+    s.push_back(integer("pe.accumulator_bits", CFG(pe.accumulator_bits), between(2, 64),
+        "Width the PE adders and output registers are built for; a layer whose reduction needs more is a compile error."));
     // ---- chip ---------------------------------------------------------------------------
     s.push_back(integer("chip.tiles", CFG(chip.tiles), between(1, 4096), "Tiles per chip."));
     s.push_back(real("chip.global_buffer_bytes", CFG(chip.global_buffer_bytes), "B", ge0(),

@@ -47,7 +47,7 @@ EnergyCategory category_of_action(const std::string& a) {
         {kGbufRead, EnergyCategory::Buffer},      {kGbufWrite, EnergyCategory::Buffer},
         {kBusByte, EnergyCategory::Interconnect}, {kDigitalAdd, EnergyCategory::Digital},
         {kDigitalMult, EnergyCategory::Digital},  {kDigitalCompare, EnergyCategory::Digital},
-        {kDigitalAct, EnergyCategory::Digital},
+        {kDigitalAct, EnergyCategory::Digital},   {kPeAddBit, EnergyCategory::Digital},
     };
     auto it = vocab.find(a);
     if (it != vocab.end()) return it->second;

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/pe/ReductionWidth.h"
 #include "models/physics/AnalogMacro.h"
 #include "workloads/compiler/LayerAnalysis.h"
 #include "workloads/compiler/Placement.h"
@@ -250,6 +251,19 @@ private:
         info.weight_bits = lp.weight_bits;
         info.input_bits = lp.input_bits;
         info.blocks = rb * cb;
+        pe::ReductionShape shape;
+        shape.rows = lp.k;
+        shape.blocks = rb;
+        shape.weight_bits = lp.weight_bits;
+        shape.input_bits = lp.input_bits;
+        shape.input = lp.input;
+        shape.readout = lp.readout;
+        const int pe_bits = pe::reduction_bits(cfg_, shape);
+        if (pe_bits > cfg_.pe.accumulator_bits)
+            throw WorkloadError(out_.quantized.source, "layer '" + lp.name + "': its partial sums need " +
+                                                           std::to_string(pe_bits) + "-bit adders, the processing "
+                                                           "element is built for pe.accumulator_bits = " +
+                                                           std::to_string(cfg_.pe.accumulator_bits));
 
         std::set<int> tiles_used;
         for (int t = 0; t < T; ++t) {
@@ -296,11 +310,12 @@ private:
                 src = col;
             }
             // Accumulators, then all MVMs (dispatched to macros in parallel), then post ops.
+            // Partial sums of the row blocks are reduced in the tile's processing element, at
+            // the width the sum needs, into its output registers (no tile SRAM round trip).
             std::vector<int> acc;
             for (int u : units) {
                 const int cols = std::min(C, lp.n - u * C);
-                const int bits = lp.readout == ReadoutKind::SenseAmp ? 1 : 32;
-                acc.push_back(tensor(pfx + ".u" + std::to_string(u) + ".acc", Location::Local, t, lp.p, cols, bits));
+                acc.push_back(tensor(pfx + ".u" + std::to_string(u) + ".acc", Location::Pe, t, lp.p, cols, pe_bits));
             }
             auto mvm = [&](std::size_t ui, int r, int macro) {
                 const int u = units[ui];
@@ -385,6 +400,7 @@ private:
         m.input = lp.input;
         m.readout = lp.readout;
         m.row_blocks = rb;
+        m.pe_bits = pe_bits;
         m.col_blocks = cb;
         m.blocks = rb * cb;
         m.tiles = static_cast<int>(tiles_used.size());
@@ -509,8 +525,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
        << ")\n\n";
     os << std::left << std::setw(18) << "layer" << std::setw(6) << "kind" << std::right << std::setw(12) << "K x N"
        << std::setw(6) << "pos" << std::setw(5) << "w.b" << std::setw(13) << "input" << std::setw(11) << "readout"
-       << std::setw(10) << "blocks" << std::setw(6) << "tiles" << std::setw(7) << "util" << std::setw(9) << "rewrites"
-       << std::setw(13) << "MACs" << "\n";
+       << std::setw(10) << "blocks" << std::setw(7) << "pe.sum" << std::setw(6) << "tiles" << std::setw(7) << "util"
+       << std::setw(9) << "rewrites" << std::setw(13) << "MACs" << "\n";
     std::int64_t macs = 0;
     for (const LayerMapping& l : m.layers) {
         std::ostringstream kn, blocks, input, util;
@@ -521,7 +537,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
         std::string name = l.name.size() > 17 ? l.name.substr(0, 17) : l.name;
         os << std::left << std::setw(18) << name << std::setw(6) << l.kind << std::right << std::setw(12) << kn.str()
            << std::setw(6) << l.p << std::setw(5) << l.weight_bits << std::setw(13) << input.str() << std::setw(11)
-           << readout_name(l.readout) << std::setw(10) << blocks.str() << std::setw(6) << l.tiles << std::setw(7)
+           << readout_name(l.readout) << std::setw(10) << blocks.str() << std::setw(7) << (std::to_string(l.pe_bits) + "b")
+           << std::setw(6) << l.tiles << std::setw(7)
            << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample << "\n";
         macs += l.macs_per_sample;
     }
@@ -529,6 +546,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     if (m.input_domain.known()) os << " (from " << m.input_domain.source << ")";
     os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
        << "   rewrites per batch: " << m.rewrites_per_batch << "   MACs per inference: " << macs << "\n";
+    os << "pe.sum: width of the row-block partial-sum reduction in each tile's processing element\n"
+          "        (adder tree beside the converters; partial sums do not pass through tile SRAM)\n";
     for (const std::string& n : m.notes) os << "note: " << n << "\n";
     return os.str();
 }

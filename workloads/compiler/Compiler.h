@@ -48,6 +48,7 @@ struct LayerMapping {
     InputEncoding input = InputEncoding::Binary;
     ReadoutKind readout = ReadoutKind::Adc;
     int row_blocks = 0, col_blocks = 0, blocks = 0;
+    int pe_bits = 0;                     // width of the PE partial-sum reduction (adder tree)
     int tiles = 0;                    // tiles with work in this layer
     double utilization = 0.0;         // used cells / cells of the macros the layer occupies
     int rewrites_per_batch = 0;       // Program instructions per batch

@@ -141,8 +141,10 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
     fig_.tops_per_mm2 = ratio(fig_.tops, fig_.area_m2 * 1e6);
 
     // Utilization: mean fraction of the inference phase each macro was busy.
-    double busy = 0.0;
-    int reporting = 0;
+    // Also over the macros the program mapped (held a block): the chip-wide mean hides how
+    // busy the macros that do the work are when a small network occupies few of them.
+    double busy = 0.0, busy_mapped = 0.0;
+    int reporting = 0, mapped = 0;
     for (const auto* m : macros) {
         double b_end = m->stat("busy_time_s", kNaN);
         if (!std::isfinite(b_end)) continue;
@@ -150,8 +152,14 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
         if (const auto* p = info.after_programming.find(m->name)) b_prog = p->stat("busy_time_s", 0.0);
         busy += b_end - b_prog;
         ++reporting;
+        if (m->stat("programs", 0.0) > 0) {
+            busy_mapped += b_end - b_prog;
+            ++mapped;
+        }
     }
     fig_.utilization = reporting > 0 ? ratio(busy / reporting, t_inf) : kNaN;
+    fig_.mapped_macros = mapped;
+    fig_.utilization_mapped = mapped > 0 ? ratio(busy_mapped / mapped, t_inf) : kNaN;
 
     if (info.macro_peak) fig_.macro_peak = compute_macro_peak(em, am, *info.macro_peak);
 
@@ -219,6 +227,8 @@ Json Report::json() const {
     conv["weight_bits"] = info_.weight_bits;
     conv["input_bits"] = info_.input_bits;
     r["utilization"] = f.utilization;
+    r["utilization_mapped"] = f.utilization_mapped;
+    r["mapped_macros"] = static_cast<double>(f.mapped_macros);
     Json& mp = r["macro_peak"];
     if (f.macro_peak) {
         mp["tops_per_w_1b"] = f.macro_peak->tops_per_w_1b;
@@ -366,7 +376,8 @@ std::string Report::summary() const {
     os << "  TOPS/W        " << plain(f.tops_per_w, 4) << "\n";
     os << "  TOPS/mm^2     " << plain(f.tops_per_mm2, 4) << "\n";
     os << "  area          " << plain(f.area_m2 * 1e6, 4) << " mm^2\n";
-    os << "  utilization   " << percent(f.utilization) << " (mean macro busy time)\n";
+    os << "  utilization   " << percent(f.utilization) << " (mean macro busy time); " << percent(f.utilization_mapped)
+       << " of the " << f.mapped_macros << " mapped macros\n";
     os << "  programming   " << si_format(f.programming_time_s, "s") << ", " << si_format(f.programming_energy_J, "J")
        << " (not in inference figures)\n";
     if (f.macro_peak)

@@ -61,6 +61,8 @@ struct ReportFigures {
     double ops = 0.0;                  // 2 x MACs over the run
     double tops = 0.0, tops_per_w = 0.0, tops_per_mm2 = 0.0;
     double utilization = 0.0;          // mean macro busy fraction during inference (NaN if unknown)
+    double utilization_mapped = 0.0;   // the same over macros that held a block (NaN if none)
+    int mapped_macros = 0;             // macros the program programmed
     std::optional<MacroPeakFigures> macro_peak;
     std::vector<LayerFigures> layers;
     // Inference dynamic energy no layer caused: the host writing inputs into and reading

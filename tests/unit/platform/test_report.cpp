@@ -134,6 +134,17 @@ TEST_CASE("report: derived figures (throughput, TOPS, TOPS/W, TOPS/mm^2, utiliza
     CHECK(f.utilization == Approx((6e-6 + 2e-6) / 2 / 10e-6));
 }
 
+TEST_CASE("report: utilization of the mapped macros beside the chip-wide mean", "[report]") {
+    SmallChip c;
+    c.m0.st.push_back({"programs", 1, "1", "block programmings"});  // only macro0 holds a block
+    Report r(c.cfg, c.snapshot(), c.info);
+    const auto& f = r.figures();
+    CHECK(f.mapped_macros == 1);
+    CHECK(f.utilization_mapped == Approx(6e-6 / 10e-6));             // macro0 alone
+    CHECK(f.utilization == Approx((6e-6 + 2e-6) / 2 / 10e-6));       // unchanged chip-wide mean
+    CHECK(r.summary().find("of the 1 mapped macros") != std::string::npos);
+}
+
 TEST_CASE("report: macro peak through the energy model, normalised to 1b x 1b", "[report]") {
     SmallChip c;
     MacroPeakSpec spec;

@@ -161,7 +161,7 @@ struct TileConfig {
 // reduces row-block partial sums into output registers (models/pe/ProcessingElement.h).
 struct PeConfig {
     int adders = 256;                    // adders in the tree: additions per tile-clock cycle
-    int accumulator_bits = 24;           // width the adders and output registers are built for
+    int accumulator_bits = 32;           // width the adders and output registers are built for (8-bit layers need up to 27)
 };
 
 struct ChipConfig {

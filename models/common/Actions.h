@@ -61,6 +61,7 @@ inline constexpr const char* kBufWrite = "buffer_write_byte";
 inline constexpr const char* kGbufRead = "gbuf_read_byte";
 inline constexpr const char* kGbufWrite = "gbuf_write_byte";
 inline constexpr const char* kBusByte = "bus_byte";
+inline constexpr const char* kMeshLinkByte = "mesh_link_byte";   // per byte and mesh link crossed
 inline constexpr const char* kDigitalAdd = "digital_add";
 inline constexpr const char* kDigitalMult = "digital_mult";
 inline constexpr const char* kDigitalCompare = "digital_compare";

@@ -34,6 +34,10 @@ public:
     virtual const std::map<int, ActionCounter>* layer_actions() const { return nullptr; }
     // Per-layer [start, end) simulated time seen by this component, seconds (tile controllers).
     virtual const std::map<int, std::pair<double, double>>* layer_spans() const { return nullptr; }
+    // Per layer: (sum over samples of the time one sample spent in the layer on this
+    // component, number of samples), seconds (tile controllers; in a layer-by-layer program
+    // all samples of a run pass together and count as one).
+    virtual const std::map<int, std::pair<double, double>>* layer_sample_times() const { return nullptr; }
 };
 
 // Area / leakage component keys (tech.area in m^2 per instance, tech.leakage in W per

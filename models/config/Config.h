@@ -45,6 +45,12 @@ enum class AdcInput { Differential, SingleEnded };
 //              always in the series path and the product forms in the cell (match -> R_P,
 //              mismatch -> R_AP); the column reads the mismatch count.
 enum class CellKind { OneT1Mtj, Xnor2T2Mtj };
+// How layers share the chip in time: samples stream through one tile group per layer
+// (Send/Receive between the groups, no barrier), or all tiles run one layer at a time.
+enum class Dataflow { Pipelined, LayerByLayer };
+// The chip interconnect: one shared data path (every transfer one hop), or a 2-D mesh of
+// routers with XY routing (models/noc/Interconnect.h).
+enum class Topology { SharedBus, Mesh2d };
 
 struct DeviceConfig {
     double r_p = 3.1e6;            // Ohm, parallel-state resistance (from ra/diameter if given)
@@ -171,6 +177,12 @@ struct ChipConfig {
     double bus_clock = 200e6;            // Hz
     int hop_cycles = 2;                  // router latency per hop, cycles
     int gbuf_width_bytes = 32;           // global buffer bytes per cycle
+    Topology interconnect = Topology::SharedBus;
+    int mesh_cols = 0;                   // mesh routers per row; 0 = ceil(sqrt(tiles))
+    int link_width_bits = 128;           // mesh: bits per link per bus cycle
+    int link_hop_cycles = 1;             // mesh: router latency per hop, bus cycles
+    Dataflow dataflow = Dataflow::Pipelined;
+    int pipeline_depth = 2;              // activation slots per tile-to-tile channel (2: double buffering)
 };
 
 // Technology table: energy per action (J), area per component instance (m^2),

@@ -25,7 +25,7 @@ MramMacro::MramMacro(sc_module_name name, const Config& config, int macro_id, in
 void MramMacro::set_trace(TraceSink* sink) {
     sink_ = sink;
     const std::string p = name();
-    tr_busy_.declare(sink, p + ".busy", 1);
+    tr_busy_.declare(sink, p + ".busy", 2);  // 0 idle, 1 MVM, 2 programming
     tr_mvm_count_.declare(sink, p + ".mvm_count", 32);
     tr_adc_.declare(sink, p + ".adc_active", 16);
 }
@@ -45,6 +45,9 @@ unsigned MramMacro::transport_dbg(tlm::tlm_generic_payload& t) {
 
 void MramMacro::access(tlm::tlm_generic_payload& t, sc_time* delay) {
     if (!tlmx::plain_access(t, delay == nullptr)) return;
+    // A debug access never changes state: no register side effects, and no programming
+    // (that would resample conductances and draw from the macro's random streams).
+    if (delay == nullptr && t.is_write()) return tlmx::command_error(t);
     const std::uint64_t a = t.get_address();
     const std::uint64_t len = t.get_data_length();
     const bool write = t.is_write();
@@ -172,7 +175,7 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
         pulses_ += r.pulses;
         write_failures_ += r.write_failures;
         account(tlmx::layer_of(t), delta, g);
-        tr_busy_.record(g.start, 1);
+        tr_busy_.record(g.start, 2);
         tr_busy_.record(g.end, 0);
     }
     tlmx::ok(t);

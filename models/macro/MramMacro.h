@@ -67,7 +67,7 @@ private:
     BusyResource::Grant occupy(sc_core::sc_time& delay, const sc_core::sc_time& duration);
     void account(int layer, const ActionCounter& delta, const BusyResource::Grant& g);
 
-    const Config& config_;
+    const Config config_;  // held by value: the module outlives whoever built it
     int macro_id_;
     int power_group_;
     phys::AnalogMacro analog_;

@@ -1,10 +1,15 @@
 #include "models/noc/Interconnect.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace sotsim {
 
 using namespace sc_core;
+
+namespace {
+const char* kDirName[4] = {"E", "W", "N", "S"};
+}
 
 Interconnect::Interconnect(sc_module_name name, const ChipConfig& cfg)
     : sc_module(name),
@@ -12,19 +17,54 @@ Interconnect::Interconnect(sc_module_name name, const ChipConfig& cfg)
       to_targets("to_targets"),
       cfg_(cfg),
       cycle_(tlmx::cycles(1, cfg.bus_clock)),
-      hop_(tlmx::cycles(cfg.hop_cycles, cfg.bus_clock)) {
+      hop_(tlmx::cycles(cfg.hop_cycles, cfg.bus_clock)),
+      link_hop_(tlmx::cycles(cfg.link_hop_cycles, cfg.bus_clock)) {
     from_initiators.register_b_transport(this, &Interconnect::b_transport);
     from_initiators.register_transport_dbg(this, &Interconnect::transport_dbg);
+    if (cfg.interconnect == Topology::Mesh2d) {
+        const int n = std::max(1, cfg.tiles);
+        cols_ = cfg.mesh_cols > 0 ? cfg.mesh_cols : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+        rows_ = (n + cols_ - 1) / cols_;
+        links_.resize(static_cast<std::size_t>(cols_ * rows_ * 4));
+        for (int node = 0; node < cols_ * rows_; ++node)
+            for (int d = 0; d < 4; ++d)
+                links_[static_cast<std::size_t>(link_index(node, d))].name =
+                    "x" + std::to_string(node % cols_) + "y" + std::to_string(node / cols_) + "_" + kDirName[d];
+    }
 }
 
-void Interconnect::map_target(int target, std::uint64_t base, std::uint64_t size, const std::string& label) {
+void Interconnect::map_target(int target, std::uint64_t base, std::uint64_t size, const std::string& label,
+                              int at_node) {
     for (const auto& r : routes_)
         if (base < r.base + r.size && r.base < base + size)
             throw std::runtime_error("interconnect: address range of " + label + " overlaps " + r.label);
-    routes_.push_back({target, base, size, label});
+    routes_.push_back({target, base, size, label, at_node});
 }
 
-void Interconnect::set_trace(TraceSink* sink) { tr_occupancy_.declare(sink, std::string(name()) + ".occupancy", 1); }
+void Interconnect::place_initiator(int id, int node) {
+    if (id < 0 || node < 0) throw std::runtime_error("interconnect: negative initiator or node");
+    if (initiator_node_.size() <= static_cast<std::size_t>(id)) initiator_node_.resize(static_cast<std::size_t>(id) + 1, 0);
+    initiator_node_[static_cast<std::size_t>(id)] = node;
+}
+
+int Interconnect::node_of_initiator(int id) const {
+    return id >= 0 && static_cast<std::size_t>(id) < initiator_node_.size() ? initiator_node_[static_cast<std::size_t>(id)]
+                                                                           : 0;
+}
+
+void Interconnect::set_trace(TraceSink* sink) {
+    tr_occupancy_.declare(sink, std::string(name()) + ".occupancy", 1);
+    // Mesh: one occupancy wire per link that exists (inside the grid).
+    for (int node = 0; node < cols_ * rows_ && !links_.empty(); ++node) {
+        const int x = node % cols_, y = node / cols_;
+        const bool exists[4] = {x + 1 < cols_, x > 0, y > 0, y + 1 < rows_};
+        for (int d = 0; d < 4; ++d) {
+            if (!exists[d]) continue;
+            Link& l = links_[static_cast<std::size_t>(link_index(node, d))];
+            l.trace.declare(sink, std::string(name()) + ".link_" + l.name, 1);
+        }
+    }
+}
 
 const Interconnect::Route* Interconnect::decode(std::uint64_t addr, std::uint64_t len) const {
     for (const auto& r : routes_)
@@ -37,9 +77,47 @@ sc_time Interconnect::occupancy(std::uint64_t bytes) const {
     return cycle_ * static_cast<double>((bytes * 8 + w - 1) / w);
 }
 
-// Reserve the data path for the payload's modelled bytes; advance `delay` to the moment
-// the data has crossed (path occupancy + router latency).
-void Interconnect::cross(tlm::tlm_generic_payload& t, sc_time& delay) {
+std::vector<int> Interconnect::route(int a, int b) const {
+    std::vector<int> out;
+    int x = a % cols_, y = a / cols_;
+    const int bx = b % cols_, by = b / cols_;
+    while (x != bx) {  // X first
+        const int d = bx > x ? 0 : 1;
+        out.push_back(link_index(y * cols_ + x, d));
+        x += d == 0 ? 1 : -1;
+    }
+    while (y != by) {
+        const int d = by > y ? 3 : 2;  // S = increasing row
+        out.push_back(link_index(y * cols_ + x, d));
+        y += d == 3 ? 1 : -1;
+    }
+    return out;
+}
+
+// Mesh: the data enters at router `from` and leaves at router `to`.
+void Interconnect::cross_mesh(tlm::tlm_generic_payload& t, sc_time& delay, int from, int to) {
+    const std::uint64_t bytes = tlmx::modelled_bytes(t);
+    const std::uint64_t w = static_cast<std::uint64_t>(cfg_.link_width_bits);
+    const sc_time occ = cycle_ * static_cast<double>((bytes * 8 + w - 1) / w);
+    sc_time head = sc_time_stamp() + delay + link_hop_;  // through the source router
+    sc_time tail = head + occ;                           // no link: straight to the local port
+    const std::vector<int> path = route(from, to);
+    for (int li : path) {
+        Link& l = links_[static_cast<std::size_t>(li)];
+        const auto g = l.busy.reserve(head, occ);
+        l.trace.record(g.start, 1);
+        l.trace.record(g.end, 0);
+        head = g.start + link_hop_;
+        tail = g.end + link_hop_;
+    }
+    delay = tail - sc_time_stamp();
+    actions_.add(tlmx::layer_of(t), action::kMeshLinkByte, static_cast<double>(bytes * path.size()));
+}
+
+// Reserve the data path for the payload's modelled bytes from router `from` to router `to`
+// (mesh) or on the shared path (bus); advance `delay` to the moment the data has crossed.
+void Interconnect::cross(tlm::tlm_generic_payload& t, sc_time& delay, int from, int to) {
+    if (!links_.empty()) return cross_mesh(t, delay, from, to);
     const std::uint64_t bytes = tlmx::modelled_bytes(t);
     auto g = path_.reserve(sc_time_stamp() + delay, occupancy(bytes));
     delay = g.end + hop_ - sc_time_stamp();
@@ -53,14 +131,16 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& t, sc_time& del
     const Route* r = decode(addr, t.get_data_length());
     if (!r) return tlmx::address_error(t);
     ++transactions_;
-    if (t.is_write()) cross(t, delay);
+    const int src = node_of_initiator(id), dst = r->node >= 0 ? r->node : 0;
+    if (t.is_write()) cross(t, delay, src, dst);
     t.set_address(addr - r->base);
     to_targets[r->target]->b_transport(t, delay);
     t.set_address(addr);
-    if (t.is_read() && t.is_response_ok()) cross(t, delay);
+    if (t.is_read() && t.is_response_ok()) cross(t, delay, dst, src);
 }
 
 unsigned Interconnect::transport_dbg(int id, tlm::tlm_generic_payload& t) {
+    (void)id;
     const std::uint64_t addr = t.get_address();
     const Route* r = decode(addr, t.get_data_length());
     if (!r) {
@@ -74,8 +154,20 @@ unsigned Interconnect::transport_dbg(int id, tlm::tlm_generic_payload& t) {
 }
 
 std::vector<StatValue> Interconnect::stats() const {
-    return {{"busy_time_s", path_.busy_time().to_seconds(), "s", "time the data path carried data"},
-            {"queue_wait_s", path_.wait_time().to_seconds(), "s", "time transfers waited for the data path"},
+    if (links_.empty())
+        return {{"busy_time_s", path_.busy_time().to_seconds(), "s", "time the data path carried data"},
+                {"queue_wait_s", path_.wait_time().to_seconds(), "s", "time transfers waited for the data path"},
+                {"transactions", static_cast<double>(transactions_), "1", "routed transactions"}};
+    // Mesh: the busiest link is the one that limits throughput.
+    sc_time busiest = SC_ZERO_TIME, wait = SC_ZERO_TIME, total = SC_ZERO_TIME;
+    for (const auto& l : links_) {
+        if (l.busy.busy_time() > busiest) busiest = l.busy.busy_time();
+        wait += l.busy.wait_time();
+        total += l.busy.busy_time();
+    }
+    return {{"busy_time_s", busiest.to_seconds(), "s", "busy time of the busiest mesh link"},
+            {"link_busy_total_s", total.to_seconds(), "s", "busy time summed over all mesh links"},
+            {"queue_wait_s", wait.to_seconds(), "s", "time transfers waited for mesh links"},
             {"transactions", static_cast<double>(transactions_), "1", "routed transactions"}};
 }
 
@@ -84,7 +176,16 @@ std::map<std::string, double> Interconnect::area_items() const {
 }
 
 void Interconnect::end_of_elaboration() {
-    router_ports_ = static_cast<int>(from_initiators.size() + to_targets.size());
+    int shared = 0;
+    for (const auto& r : routes_) shared += r.node >= 0 ? 1 : 0;
+    router_ports_ = static_cast<int>(from_initiators.size() + to_targets.size()) - shared;
+    if (!links_.empty()) {
+        // A mesh router also has one port per link to a neighbour.
+        for (int node = 0; node < cols_ * rows_; ++node) {
+            const int x = node % cols_, y = node / cols_;
+            router_ports_ += (x + 1 < cols_) + (x > 0) + (y > 0) + (y + 1 < rows_);
+        }
+    }
 }
 
 }  // namespace sotsim

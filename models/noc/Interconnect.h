@@ -1,12 +1,22 @@
-// Interconnect: the chip router between tiles, the global buffer, program memory and the
-// host port. Star topology: every initiator and target hangs off one router, so every
-// transaction crosses exactly one hop.
+// Interconnect: the network between tiles, the global buffer, program memory and the host
+// port, in one of two topologies (chip.interconnect):
 //
-// Timing (loosely timed, reservation calendar): a transaction of N modelled bytes occupies
-// the shared data path for ceil(8N / bus_width_bits) bus cycles, starting at the first
-// free gap at or after its arrival (models/common/BusyResource.h); the router adds hop_cycles of pipeline latency that does not
-// occupy the path. Write data crosses before the target is called, read data after it
-// answered. Counts bus_byte (modelled bytes) per transaction, attributed to its layer.
+//  * shared_bus: every initiator and target hangs off one router, so every transaction
+//    crosses exactly one hop. A transaction of N modelled bytes occupies the shared data
+//    path for ceil(8N / bus_width_bits) bus cycles, starting at the first free gap at or
+//    after its arrival (reservation calendar, models/common/BusyResource.h); the router adds
+//    hop_cycles of latency that does not occupy the path. Counts bus_byte per transaction.
+//  * mesh_2d: one router per tile on a grid of mesh_cols columns (tile i at column
+//    i % mesh_cols, row i / mesh_cols); the global buffer, program memory and the host port
+//    sit at router 0. Data goes X first, then Y (deadlock-free dimension order). Every
+//    directed link has its own calendar and carries ceil(8N / link_width_bits) bus cycles
+//    per transfer; each router on the way adds link_hop_cycles (cut-through: the head moves
+//    on after one router latency, so a transfer over n links arrives (n + 1) router
+//    latencies + one link occupancy after it entered, without contention). Counts
+//    mesh_link_byte per byte and link crossed.
+//
+// Write data crosses before the target is called, read data after it answered; actions
+// are attributed to the transaction's layer.
 //
 // Sockets: `from_initiators` (multi target: tiles, host port) and `to_targets` (multi
 // initiator). Targets are bound in order and placed in the address map with map_target().
@@ -36,7 +46,12 @@ public:
 
     // Route [base, base+size) to the `target`-th binding of to_targets; the target sees
     // addresses relative to `base`. Overlapping ranges are a configuration error (throws).
-    void map_target(int target, std::uint64_t base, std::uint64_t size, const std::string& label);
+    // `at_node` >= 0: the target sits behind the router port of the initiator placed at that
+    // mesh node (a tile's inbox), so it adds no router port; -1: its own port at router 0.
+    void map_target(int target, std::uint64_t base, std::uint64_t size, const std::string& label,
+                    int at_node = -1);
+    // Mesh node of initiator `id` (binding order); unplaced initiators sit at node 0.
+    void place_initiator(int id, int node);
     // Time the data path is held by a transfer of `bytes` modelled bytes.
     sc_core::sc_time occupancy(std::uint64_t bytes) const;
     sc_core::sc_time hop_latency() const { return hop_; }
@@ -55,14 +70,25 @@ private:
         int target;
         std::uint64_t base, size;
         std::string label;
+        int node;
     };
+    struct Link {
+        BusyResource busy;
+        TraceChannel trace;
+        std::string name;      // "x0y1_E"
+    };
+    int node_of_initiator(int id) const;
+    // Links of the XY route from node a to node b, in order.
+    std::vector<int> route(int a, int b) const;
+    void cross_mesh(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, int from, int to);
+    int link_index(int node, int dir) const { return node * 4 + dir; }  // dir: 0 E, 1 W, 2 N, 3 S
     void end_of_elaboration() override;
     void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned transport_dbg(int id, tlm::tlm_generic_payload& t);
     const Route* decode(std::uint64_t addr, std::uint64_t len) const;
-    void cross(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void cross(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, int from, int to);
 
-    const ChipConfig& cfg_;
+    const ChipConfig cfg_;  // held by value
     sc_core::sc_time cycle_, hop_;
     std::vector<Route> routes_;
     BusyResource path_;
@@ -70,6 +96,11 @@ private:
     std::uint64_t transactions_ = 0;
     int router_ports_ = 0;
     TraceChannel tr_occupancy_;
+    // mesh_2d
+    int cols_ = 1, rows_ = 1;
+    sc_core::sc_time link_hop_;
+    std::vector<Link> links_;              // 4 per node (unused at the grid edges)
+    std::vector<int> initiator_node_;
 };
 
 }  // namespace sotsim

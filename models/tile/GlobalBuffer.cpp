@@ -49,34 +49,53 @@ std::uint64_t GlobalBuffer::move_slice(tlm::tlm_generic_payload& t, const Tensor
     const Region* r = region_at(t.get_address());
     if (!r || r->id != s.tensor || r->base != t.get_address()) return tlmx::address_error(t), 0;
     auto& e = store_.at(s.tensor);
-    const int rows = static_cast<int>(e.data.rows());
+    const int rows = s.rows > 0 ? s.rows : static_cast<int>(e.data.rows());
     if (s.col0 < 0 || s.cols < 1 || s.col0 + s.cols > e.data.cols()) return tlmx::address_error(t), 0;
+    if (s.row0 < 0 || s.row0 + rows > e.data.rows()) return tlmx::address_error(t), 0;
     if (t.get_data_length() != 4ull * rows * s.cols) return tlmx::burst_error(t), 0;
     using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     Eigen::Map<RowMajorF> buf(reinterpret_cast<float*>(t.get_data_ptr()), rows, s.cols);
-    if (t.is_read()) buf = e.data.middleCols(s.col0, s.cols);
-    else e.data.middleCols(s.col0, s.cols) = buf;
+    auto region = e.data.block(s.row0, s.col0, rows, s.cols);
+    if (t.is_read()) buf = region;
+    else region = buf;
     return (static_cast<std::uint64_t>(rows) * s.cols * e.bits + 7) / 8;
 }
 
 std::uint64_t GlobalBuffer::move(tlm::tlm_generic_payload& t, bool debug) {
     if (!t.is_read() && !t.is_write()) return tlmx::command_error(t), 0;
-    if (!tlmx::plain_access(t, debug)) return 0;
-    if (auto* s = t.get_extension<TensorSliceExtension>()) return move_slice(t, *s);
+    if (auto* s = t.get_extension<TensorSliceExtension>()) {
+        if (!tlmx::plain_access(t, debug)) return 0;
+        return move_slice(t, *s);
+    }
+    // Plain memory access (host, debugger): any byte address and length inside one tensor's
+    // float32 image, with byte enables (ignored by debug transport, as TLM-2.0 specifies).
     const std::uint64_t a = t.get_address(), len = t.get_data_length();
+    if (len == 0 || t.get_data_ptr() == nullptr) return tlmx::burst_error(t), 0;
+    if (!debug && t.get_streaming_width() != len) return tlmx::burst_error(t), 0;
     const Region* r = region_at(a);
     if (!r || a + len > r->base + r->bytes) return tlmx::address_error(t), 0;
-    if ((a - r->base) % 4 != 0 || len % 4 != 0) return tlmx::burst_error(t), 0;
+    const unsigned char* be = debug ? nullptr : t.get_byte_enable_ptr();
+    const std::uint64_t be_len = be ? t.get_byte_enable_length() : 0;
+    if (be && be_len == 0) return tlmx::byte_enable_error(t), 0;
     auto& e = store_.at(r->id);
     const std::uint64_t cols = static_cast<std::uint64_t>(e.data.cols());
-    const std::uint64_t k0 = (a - r->base) / 4;
-    auto* p = reinterpret_cast<float*>(t.get_data_ptr());
-    for (std::uint64_t k = 0; k < len / 4; ++k) {
-        float& v = e.data(static_cast<Eigen::Index>((k0 + k) / cols), static_cast<Eigen::Index>((k0 + k) % cols));
-        if (t.is_read()) std::memcpy(p + k, &v, 4);
-        else std::memcpy(&v, p + k, 4);
+    const std::uint64_t off0 = a - r->base, off1 = off0 + len;
+    unsigned char* p = t.get_data_ptr();
+    std::uint64_t words = 0;
+    for (std::uint64_t k = off0 / 4; 4 * k < off1; ++k, ++words) {
+        float& v = e.data(static_cast<Eigen::Index>(k / cols), static_cast<Eigen::Index>(k % cols));
+        unsigned char bytes[4];
+        std::memcpy(bytes, &v, 4);
+        for (std::uint64_t b = std::max(off0, 4 * k); b < std::min(off1, 4 * k + 4); ++b) {
+            const std::uint64_t i = b - off0;
+            if (be && be[i % be_len] != TLM_BYTE_ENABLED) continue;  // disabled lane: untouched both ways
+            if (t.is_read()) p[i] = bytes[b - 4 * k];
+            else bytes[b - 4 * k] = p[i];
+        }
+        if (t.is_write()) std::memcpy(&v, bytes, 4);
     }
-    return (len / 4 * static_cast<std::uint64_t>(e.bits) + 7) / 8;
+    // Traffic at the tensor's modelled precision, per touched value.
+    return (words * static_cast<std::uint64_t>(e.bits) + 7) / 8;
 }
 
 void GlobalBuffer::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {

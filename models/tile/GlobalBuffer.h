@@ -3,9 +3,11 @@
 // It holds the global tensors of the loaded Program. Window layout: tensor after tensor
 // (4 KiB aligned), each as float32 row-major (B*rows_per_sample x width); `tensor_base()`
 // gives a tensor's offset. Two access forms:
-//  * plain read/write (host, debug): 4-byte aligned bytes of the float32 image;
-//  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor and a column
-//    slice; the address must be the tensor's base and data is rows x cols float32 row-major.
+//  * plain read/write (host, debug): any bytes of the float32 image inside one tensor,
+//    unaligned heads and tails and byte enables included (a partial word is read-modify-written);
+//  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor, a column
+//    slice and optionally a row range; the address must be the tensor's base and data is
+//    rows x cols float32 row-major.
 // Timing: one port of `gbuf_width_bytes` per bus-clock cycle, reservation calendar. Traffic and
 // energy are counted at the tensor's modelled precision (`bits`), not at float32.
 #pragma once
@@ -25,15 +27,15 @@
 
 namespace sotsim {
 
+// rows == 0: all rows of the tensor; otherwise rows [row0, row0 + rows) (one streamed sample).
 struct TensorSliceExtension : tlm::tlm_extension<TensorSliceExtension> {
     int tensor = -1;
     int col0 = 0, cols = 0;
-    TensorSliceExtension(int t = -1, int c0 = 0, int n = 0) : tensor(t), col0(c0), cols(n) {}
-    tlm::tlm_extension_base* clone() const override { return new TensorSliceExtension(tensor, col0, cols); }
-    void copy_from(const tlm::tlm_extension_base& e) override {
-        const auto& o = static_cast<const TensorSliceExtension&>(e);
-        tensor = o.tensor, col0 = o.col0, cols = o.cols;
-    }
+    int row0 = 0, rows = 0;
+    TensorSliceExtension(int t = -1, int c0 = 0, int n = 0, int r0 = 0, int nr = 0)
+        : tensor(t), col0(c0), cols(n), row0(r0), rows(nr) {}
+    tlm::tlm_extension_base* clone() const override { return new TensorSliceExtension(*this); }
+    void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const TensorSliceExtension&>(e); }
 };
 
 class GlobalBuffer : public sc_core::sc_module, public StatsSource {
@@ -68,7 +70,7 @@ private:
     std::uint64_t move_slice(tlm::tlm_generic_payload& t, const TensorSliceExtension& s);
     const Region* region_at(std::uint64_t addr) const;
 
-    const ChipConfig& cfg_;
+    const ChipConfig cfg_;  // held by value
     TensorStore store_;
     std::vector<Region> regions_;
     std::uint64_t next_base_ = 0;

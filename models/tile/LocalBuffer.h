@@ -38,7 +38,7 @@ public:
 private:
     sc_core::sc_time access(const sc_core::sc_time& arrival, std::uint64_t bytes, int layer, const char* action);
 
-    const TileConfig& cfg_;
+    const TileConfig cfg_;  // held by value
     int tile_;
     PortBank ports_;
     TensorStore store_;

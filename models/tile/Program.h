@@ -56,8 +56,14 @@ enum class OpCode {
     // dst[s*rows + p, c0 + c] += vbias[p*cols + c] for every sample s: a per-position bias.
     // The compiler uses it to undo the contribution of zero-padding rows of a convolution
     // whose +-1 inputs are driven as -1 on padded positions (a +-1 driver has no 0 level).
-    PositionBias
-
+    PositionBias,
+    // Layer pipelining (Program::streamed): Send copies a local tensor's column slice
+    // [src_c0, src_c0 + cols) over the interconnect into tile `peer`'s inbox for its local
+    // tensor `dst` at column c0; Receive waits for that message of the current sample
+    // from tile `peer` and writes it into local `dst` at column c0. Flow control: a channel
+    // (sender, receiver, dst, c0) holds chip.pipeline_depth samples; a Send waits for a free slot.
+    Send,
+    Receive
 };
 
 struct ConvGeom {
@@ -87,6 +93,7 @@ struct Instr {
     ConvGeom geom;                       // Im2col / Pool geometry
     bool pool_max = true;                // Pool: max or average
     int layer = -1;                      // Layer: network layer index
+    int peer = -1;                       // Send: receiving tile; Receive: sending tile
 };
 
 struct WeightBlock {
@@ -115,6 +122,11 @@ struct Program {
     // Blocks that stay resident are programmed once before inference (`setup_code`);
     // time-multiplexed blocks appear as Program instructions inside tile_code.
     std::vector<std::vector<Instr>> setup_code;
+    // Streamed (pipelined) program: every tile runs its tile_code once per sample of the
+    // run, local tensors hold one sample, Load/Store move that sample's rows of a global
+    // tensor, and tiles pass activations with Send/Receive; no Barrier. Otherwise every
+    // instruction processes the whole batch at once.
+    bool streamed = false;
 };
 
 // Execution semantics of the TileController (models/tile/TileController.h), for compilers:
@@ -136,6 +148,9 @@ struct Program {
 //  * Copy: same shape = plain copy; position-major (P, C) <-> flat (1, C*P) converts to
 //    CHW order (ONNX Flatten of a conv output).
 //  * Barrier: all tiles running the stream; a tile that ends leaves the barrier.
+//  * Send is dispatched (the controller goes on; the source slice is read when the slot is
+//    free); Receive blocks until its message arrived. Each costs buffer traffic at the
+//    tensor's bits (read at the sender, write at the receiver) and bus_byte on the way.
 //  * Actions: Sign/Step/Relu 1 digital_compare per element, Clip 2, Quantize 2 + 1
 //    digital_mult, Sigmoid/Tanh/Round 1 digital_act, Affine 1 mult + 1 add (when present),
 //    Add and PositionBias 1 digital_add, Pool (k-1) compares (max) or (k-1) adds + 1 mult

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 
+#include "models/common/Payload.h"
 #include "models/macro/MacroMap.h"
 #include "models/tile/DigitalOps.h"
 #include "models/tile/GlobalBuffer.h"
@@ -18,7 +20,8 @@ using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 namespace {
 const char* op_name(OpCode op) {
     static const char* names[] = {"Load", "Store", "Im2col", "Program", "Mvm",     "Affine", "Activation",
-                                  "Pool", "Add",   "Copy",   "Barrier", "Layer",   "End",        "PositionBias"};
+                                  "Pool", "Add",   "Copy",   "Barrier", "Layer",   "End",        "PositionBias",
+                                  "Send", "Receive"};
     const auto i = static_cast<std::size_t>(op);
     return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
 }
@@ -29,6 +32,7 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
     : sc_module(name),
       to_noc("to_noc"),
       to_macros("to_macros"),
+      inbox("inbox"),
       buffer("buffer", cfg.tile, tile),
       pe("pe", cfg, cfg.tile.macros, tile),
       macros("macro"),
@@ -42,6 +46,8 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
     });
     for (auto& m : macros) to_macros.bind(m.cfg);
     macro_block_.assign(static_cast<std::size_t>(cfg.tile.macros), -1);
+    inbox.register_b_transport(this, &TileController::inbox_transport);
+    inbox.register_transport_dbg(this, &TileController::inbox_dbg);
     SC_THREAD(run_thread);
     // The thread runs the physics core (Eigen GEMMs with stack-allocated blocking buffers,
     // a recursive IR-drop solver) inside b_transport: SystemC's default coroutine stack
@@ -55,6 +61,15 @@ void TileController::set_trace(TraceSink* sink) {
     pe.set_trace(sink);
     for (auto& m : macros) m.set_trace(sink);
     tr_layer_.declare(sink, std::string(name()) + ".layer", 16);
+    // 0 idle, 1 load, 2 compute, 3 reduce (digital post ops), 4 send, 5 wait (see Phase)
+    tr_phase_.declare(sink, std::string(name()) + ".phase", 3);
+}
+
+void TileController::connect_peers(std::vector<TileController*> peers, std::uint64_t inbox_base,
+                                   std::uint64_t inbox_stride) {
+    peers_ = std::move(peers);
+    inbox_base_ = inbox_base;
+    inbox_stride_ = inbox_stride;
 }
 
 void TileController::prepare(const Program& p, int batch) {
@@ -88,6 +103,8 @@ void TileController::prepare(const Program& p, int batch) {
 
 void TileController::start(const TileJob& job, std::function<void(int)> on_done, const sc_time& offset) {
     job_ = job;
+    inbox_.reset();  // before any tile of this run can deliver
+    aborted_ = false;
     on_done_ = std::move(on_done);
     start_ev_.notify(offset);
 }
@@ -113,7 +130,16 @@ void TileController::finish_op(const sc_time& end) {
         auto& s = spans_[layer_];
         s.second = std::max(s.second, end.to_seconds());
     }
+    sample_end_ = max_t(sample_end_, end);
     ready_all_ = max_t(ready_all_, end);
+}
+
+void TileController::close_layer_sample() {
+    if (sample_layer_ < 0) return;
+    auto& st = sample_times_[sample_layer_];
+    st.first += (max_t(sample_end_, sample_start_) - sample_start_).to_seconds();
+    st.second += 1;
+    sample_layer_ = -1;
 }
 
 const TensorDecl& TileController::decl(int id) const {
@@ -142,20 +168,29 @@ void TileController::run_thread() {
         pe.reset_broadcast();
         if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
         std::size_t pc = 0;
+        step_ = 0;
         try {
-            for (; pc < job_.code->size(); ++pc) {
-                const Instr& in = (*job_.code)[pc];
-                if (in.op == OpCode::End) break;
-                execute(in, pc);
-                ++instructions_;
-                if (qk_.need_sync()) qk_.sync();
+            // A streamed program runs the stream once per sample (job_.steps of them).
+            for (; step_ < static_cast<std::uint64_t>(std::max(1, job_.steps)); ++step_) {
+                for (pc = 0; pc < job_.code->size(); ++pc) {
+                    const Instr& in = (*job_.code)[pc];
+                    if (in.op == OpCode::End) break;
+                    execute(in, pc);
+                    ++instructions_;
+                    if (qk_.need_sync()) qk_.sync();
+                }
+                close_layer_sample();
             }
         } catch (const std::exception& e) {
             const auto& code = *job_.code;
             error_ = "tile " + std::to_string(tile_) + ", instruction " + std::to_string(pc) + " (" +
-                     (pc < code.size() ? op_name(code[pc].op) : "?") + "): " + e.what();
+                     (pc < code.size() ? op_name(code[pc].op) : "?") + ")" +
+                     (job_.steps > 1 ? ", sample " + std::to_string(step_) : std::string()) + ": " + e.what();
+            if (!aborted_) abort_peers();
         }
+        close_layer_sample();
         join_all();
+        tr_phase_.record(now(), kIdle);
         qk_.sync();
         finish_ = sc_time_stamp();
         if (job_.barrier) job_.barrier->leave();
@@ -164,14 +199,33 @@ void TileController::run_thread() {
 }
 
 void TileController::execute(const Instr& in, std::size_t pc) {
+    (void)pc;
+    if (tr_phase_.enabled()) {
+        Phase ph = kReduce;
+        switch (in.op) {
+            case OpCode::Load: case OpCode::Receive: ph = kLoad; break;
+            case OpCode::Mvm: case OpCode::Program: ph = kCompute; break;
+            case OpCode::Store: case OpCode::Send: ph = kSend; break;
+            case OpCode::Barrier: ph = kWait; break;
+            case OpCode::Layer: case OpCode::End: ph = kIdle; break;
+            default: break;
+        }
+        if (in.op != OpCode::Layer && in.op != OpCode::End) tr_phase_.record(now(), ph);
+    }
     switch (in.op) {
         case OpCode::Mvm: return exec_mvm(in);
         case OpCode::Program: return exec_program(in);
         case OpCode::Load: return exec_load(in);
         case OpCode::Store: return exec_store(in);
         case OpCode::Barrier: return barrier();
+        case OpCode::Send: return exec_send(in);
+        case OpCode::Receive: return exec_receive(in);
         case OpCode::Layer: {
+            close_layer_sample();
             layer_ = in.layer;
+            sample_layer_ = layer_;
+            sample_start_ = sample_end_ = now();
+            sample_started_ = false;
             const double t = now().to_seconds();
             auto it = spans_.find(layer_);
             if (it == spans_.end()) spans_[layer_] = {t, t};
@@ -215,11 +269,7 @@ void TileController::exec_program(const Instr& in) {
 
     // 1. weights from program memory over the interconnect (at the modelled weight bits)
     tlm::tlm_generic_payload rd;
-    rd.set_read();
-    rd.set_address(job_.block_addr.at(static_cast<std::size_t>(in.block)));
-    rd.set_data_ptr(reinterpret_cast<unsigned char*>(w.data()));
-    rd.set_data_length(static_cast<unsigned>(n * 4));
-    rd.set_streaming_width(static_cast<unsigned>(n * 4));
+    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.block_addr.at(static_cast<std::size_t>(in.block)), w.data(), static_cast<unsigned>(n * 4));
     rd.set_extension(new tlmx::LayerExtension(layer));
     rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, blk.spec.weight_bits)));
     sc_time t = now();
@@ -227,11 +277,7 @@ void TileController::exec_program(const Instr& in) {
 
     // 2. program the macro through its weight window (write drivers)
     tlm::tlm_generic_payload wr;
-    wr.set_write();
-    wr.set_address(macro_map::kWeightBase);
-    wr.set_data_ptr(reinterpret_cast<unsigned char*>(w.data()));
-    wr.set_data_length(static_cast<unsigned>(n * 4));
-    wr.set_streaming_width(static_cast<unsigned>(n * 4));
+    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kWeightBase, w.data(), static_cast<unsigned>(n * 4));
     wr.set_extension(new tlmx::LayerExtension(layer));
     wr.set_extension(new macro_map::BlockSpecExtension(&blk.spec));
     transport(wr, t, m, "macro program");
@@ -288,21 +334,13 @@ void TileController::exec_mvm(const Instr& in) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
         tlm::tlm_generic_payload wr;
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
-        wr.set_write();
-        wr.set_address(macro_map::kInputBase);
-        wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data() + v0 * spec.rows));
-        wr.set_data_length(in_bytes);
-        wr.set_streaming_width(in_bytes);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data() + v0 * spec.rows, in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
         transport(wr, t, m, "MVM input");
 
         tlm::tlm_generic_payload rd;
         const unsigned out_bytes = static_cast<unsigned>(nv * spec.cols * 4);
-        rd.set_read();
-        rd.set_address(macro_map::kOutputBase);
-        rd.set_data_ptr(reinterpret_cast<unsigned char*>(out.data() + v0 * spec.cols));
-        rd.set_data_length(out_bytes);
-        rd.set_streaming_width(out_bytes);
+        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, out.data() + v0 * spec.cols, out_bytes);
         rd.set_extension(new tlmx::LayerExtension(layer_));
         transport(rd, t, m, "MVM output");
     }
@@ -348,19 +386,17 @@ void TileController::exec_load(const Instr& in) {
     auto& dst = local(in.dst, "destination");
     const int cols = in.cols > 0 ? in.cols : sd.width;
     const Eigen::Index rows = dst.data.rows();
-    if (rows_of(in.src) != rows) throw std::runtime_error("Load: source and destination row counts differ");
+    const auto [row0, nrows] = global_rows(in.src);
+    if (nrows != rows) throw std::runtime_error("Load: source and destination row counts differ");
     if (in.src_c0 < 0 || in.src_c0 + cols > sd.width || in.c0 < 0 || in.c0 + cols > dst.data.cols())
         throw std::runtime_error("Load: column slice out of range");
     const sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
+    mark_input(t0);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     tlm::tlm_generic_payload rd;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    rd.set_read();
-    rd.set_address(job_.tensor_addr.at(static_cast<std::size_t>(in.src)));
-    rd.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
-    rd.set_data_length(len);
-    rd.set_streaming_width(len);
-    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols));
+    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), xfer_.data(), len);
+    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows));
     rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), sd.bits)));
     rd.set_extension(new tlmx::LayerExtension(layer_));
     sc_time t = t0;
@@ -379,7 +415,8 @@ void TileController::exec_store(const Instr& in) {
     auto& src = local(in.src, "source");
     const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
     const Eigen::Index rows = src.data.rows();
-    if (rows_of(in.dst) != rows) throw std::runtime_error("Store: source and destination row counts differ");
+    const auto [row0, nrows] = global_rows(in.dst);
+    if (nrows != rows) throw std::runtime_error("Store: source and destination row counts differ");
     if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols() || in.c0 < 0 || in.c0 + cols > dd.width)
         throw std::runtime_error("Store: column slice out of range");
     const sc_time t0 = max_t(now(), ready_[in.src]);
@@ -388,12 +425,8 @@ void TileController::exec_store(const Instr& in) {
     const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
     tlm::tlm_generic_payload wr;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    wr.set_write();
-    wr.set_address(job_.tensor_addr.at(static_cast<std::size_t>(in.dst)));
-    wr.set_data_ptr(reinterpret_cast<unsigned char*>(xfer_.data()));
-    wr.set_data_length(len);
-    wr.set_streaming_width(len);
-    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols));
+    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.dst)), xfer_.data(), len);
+    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols, row0, nrows));
     wr.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), dd.bits)));
     wr.set_extension(new tlmx::LayerExtension(layer_));
     sc_time t = t0;
@@ -404,6 +437,122 @@ void TileController::exec_store(const Instr& in) {
     set_now(end);
 }
 
+std::pair<int, int> TileController::global_rows(int id) const {
+    const int rps = decl(id).rows_per_sample;
+    if (job_.steps > 1 || job_.program->streamed) return {static_cast<int>(step_) * rps, rps};
+    return {0, rows_of(id)};
+}
+
+// Wait (in wall-clock order, not in simulated time) until another tile acts: sync first so
+// the kernel is at our local time; afterwards our local time is the kernel's, which is never
+// later than the time stamp of whatever we wait for (every sender is at or after it).
+// Callers loop: while (!condition) wait_for(event).
+void TileController::abort_peers() {
+    for (TileController* p : peers_) {
+        if (p == nullptr) continue;
+        p->aborted_ = true;
+        p->inbox_.wake();
+    }
+}
+
+void TileController::wait_for(const sc_event& ev) {
+    if (aborted_) throw std::runtime_error("stopped: another tile failed");
+    tr_phase_.record(now(), kWait);
+    // Sync first and let the caller re-check: the awaited event may fire during the sync.
+    if (qk_.get_local_time() > SC_ZERO_TIME) {
+        qk_.sync();
+        return;
+    }
+    wait(ev);
+    qk_.reset();
+    if (aborted_) throw std::runtime_error("stopped: another tile failed");
+}
+
+// A layer's time for one sample starts when its first input is there (Load / Receive),
+// not when the controller issued the Layer marker and then waited for the data.
+void TileController::mark_input(const sc_time& t0) {
+    if (sample_started_) return;
+    sample_started_ = true;
+    sample_start_ = t0;
+    sample_end_ = max_t(sample_end_, t0);
+}
+
+void TileController::exec_send(const Instr& in) {
+    if (in.peer < 0 || static_cast<std::size_t>(in.peer) >= peers_.size() || peers_[in.peer] == nullptr)
+        throw std::runtime_error("Send to tile " + std::to_string(in.peer) + ", which does not exist");
+    auto& src = local(in.src, "source");
+    const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
+    if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols()) throw std::runtime_error("Send: column slice out of range");
+    const Eigen::Index rows = src.data.rows();
+    ActivationInbox& to = peers_[static_cast<std::size_t>(in.peer)]->inbox_;
+    const ActivationInbox::Key key{tile_, in.dst, in.c0};
+    // Flow control: the slot of sample step_ - depth must have been consumed.
+    sc_time free_at;
+    while (!to.slot_free(key, step_, cfg_.chip.pipeline_depth, free_at)) wait_for(to.freed_event());
+    const sc_time t0 = max_t(max_t(now(), free_at), ready_[in.src]);
+    xfer_.resize(static_cast<std::size_t>(rows * cols));
+    Eigen::Map<RowMajorF>(xfer_.data(), rows, cols) = src.data.middleCols(in.src_c0, cols);
+    const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
+    const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, bytes, layer_);
+    tlm::tlm_generic_payload wr;
+    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_, xfer_.data(), len);
+    auto* se = new StreamExtension;
+    se->from = tile_;
+    se->tensor = in.dst;
+    se->c0 = in.c0;
+    se->rows = static_cast<int>(rows);
+    se->cols = cols;
+    se->sample = step_;
+    wr.set_extension(se);
+    wr.set_extension(new tlmx::TrafficExtension(bytes));
+    wr.set_extension(new tlmx::LayerExtension(layer_));
+    sc_time t = tr;
+    transport(wr, t, -1, "Send");
+    read_done_[in.src] = max_t(read_done_[in.src], t);
+    finish_op(t);
+    set_now(max_t(now(), free_at) + cycle_);  // dispatched once the slot is free
+}
+
+void TileController::exec_receive(const Instr& in) {
+    auto& dst = local(in.dst, "destination");
+    const ActivationInbox::Key key{in.peer, in.dst, in.c0};
+    while (!inbox_.has(key, step_)) wait_for(inbox_.arrived_event());
+    ActivationInbox::Message m = inbox_.take(key, step_);
+    if (m.rows != dst.data.rows() || in.c0 < 0 || in.c0 + m.cols > dst.data.cols() || (in.cols > 0 && in.cols != m.cols))
+        throw std::runtime_error("Receive: the message from tile " + std::to_string(in.peer) + " (" +
+                                 std::to_string(m.rows) + "x" + std::to_string(m.cols) + ") does not fit columns [" +
+                                 std::to_string(in.c0) + ", ...) of the destination");
+    const sc_time t0 = max_t(max_t(now(), m.arrival), read_done_[in.dst]);
+    mark_input(max_t(now(), m.arrival));
+    const sc_time tw = buffer.write(t0, tlmx::bytes_at(m.data.size(), dst.bits), layer_);
+    dst.data.middleCols(in.c0, m.cols) = Eigen::Map<const RowMajorF>(m.data.data(), m.rows, m.cols);
+    inbox_.consumed(key, tw);
+    ready_[in.dst] = max_t(ready_[in.dst], tw);
+    finish_op(tw);
+    set_now(now() + cycle_);  // later instructions wait for the data through the scoreboard
+}
+
+void TileController::inbox_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
+    auto* se = t.get_extension<StreamExtension>();
+    if (!t.is_write() || se == nullptr) return tlmx::command_error(t);  // only Sends write here
+    if (!tlmx::plain_access(t)) return;
+    if (t.get_address() != 0 || t.get_data_length() != 4ull * se->rows * se->cols) return tlmx::burst_error(t);
+    ActivationInbox::Message m;
+    m.rows = se->rows;
+    m.cols = se->cols;
+    m.data.resize(static_cast<std::size_t>(se->rows) * se->cols);
+    std::memcpy(m.data.data(), t.get_data_ptr(), t.get_data_length());
+    m.arrival = sc_time_stamp() + delay;
+    inbox_.deliver({se->from, se->tensor, se->c0}, se->sample, std::move(m));
+    tlmx::ok(t);
+}
+
+unsigned TileController::inbox_dbg(tlm::tlm_generic_payload& t) {
+    tlmx::command_error(t);  // messages in flight are not memory: nothing to inspect or poke
+    return 0;
+}
+
 // ---- digital unit ---------------------------------------------------------------------------------
 void TileController::exec_digital(const Instr& in) {
     auto& dst = local(in.dst, "destination");
@@ -412,7 +561,7 @@ void TileController::exec_digital(const Instr& in) {
     if (in.op == OpCode::Add) srcs.push_back(in.src2);
     std::vector<TensorStore::Entry*> s;
     for (int id : srcs) s.push_back(&local(id, "source"));
-    const int B = job_.batch;
+    const int B = job_.program->streamed ? 1 : job_.batch;  // samples held by local tensors
     digital::Work w;
     switch (in.op) {
         case OpCode::Affine: w = digital::affine(in, s[0]->data, dst.data); break;

@@ -14,6 +14,10 @@
 //    local buffer ports: an op takes as long as its slowest stage.
 //  * Load/Store move data over the interconnect (blocking, like a simple DMA).
 //  * Barrier / End join everything outstanding and synchronise with the kernel.
+//  * Pipelined programs (Program::streamed) run the stream once per sample; Send /
+//    Receive move activations to and from other tiles' inboxes (models/tile/Inbox.h): a
+//    Send stalls the controller only while the channel has no free slot, a Receive waits
+//    (in simulated time only through the scoreboard) for its message.
 // Every instruction's traffic and digital work is counted (buffer_*_byte at the tensor's
 // modelled bits, digital_*), attributed to the current Layer.
 #pragma once
@@ -22,6 +26,7 @@
 #include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <functional>
@@ -34,6 +39,7 @@
 #include "models/config/Config.h"
 #include "models/macro/MramMacro.h"
 #include "models/pe/ProcessingElement.h"
+#include "models/tile/Inbox.h"
 #include "models/tile/LocalBuffer.h"
 #include "models/tile/Program.h"
 #include "models/tile/TileBarrier.h"
@@ -45,6 +51,7 @@ struct TileJob {
     const Program* program = nullptr;
     const std::vector<Instr>* code = nullptr;
     int batch = 0;                              // samples B of this run
+    int steps = 1;                              // streamed: the stream runs once per sample
     std::vector<std::uint64_t> tensor_addr;     // interconnect address of each global tensor
     std::vector<std::uint64_t> block_addr;      // interconnect address of each block's int32 weights
     TileBarrier* barrier = nullptr;
@@ -56,6 +63,8 @@ public:
 
     tlm_utils::simple_initiator_socket<TileController> to_noc;
     tlm_utils::multi_passthrough_initiator_socket<TileController> to_macros;
+    // Activation inbox (pipelined programs): Sends of other tiles arrive here.
+    tlm_utils::simple_target_socket<TileController> inbox;
     LocalBuffer buffer;
     // The processing element of all the tile's macros: input broadcast, adder tree.
     ProcessingElement pe;
@@ -78,6 +87,9 @@ public:
     const sc_core::sc_time& finish_time() const { return finish_; }
     int tile() const { return tile_; }
     void set_trace(TraceSink* sink);
+    // The chip's tiles by id, for Send flow control (credits read from the receiver's inbox)
+    // and the interconnect address of each tile's inbox window.
+    void connect_peers(std::vector<TileController*> peers, std::uint64_t inbox_base, std::uint64_t inbox_stride);
 
     std::string component_kind() const override { return "tile"; }
     const ActionCounter& actions() const override { return actions_.total(); }
@@ -86,6 +98,10 @@ public:
     int power_group() const override { return tile_; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
     const std::map<int, std::pair<double, double>>* layer_spans() const override { return &spans_; }
+    const std::map<int, std::pair<double, double>>* layer_sample_times() const override { return &sample_times_; }
+
+    // Tile-controller phase in the VCD (`phase`): what the controller issues or waits for.
+    enum Phase { kIdle = 0, kLoad = 1, kCompute = 2, kReduce = 3, kSend = 4, kWait = 5 };
 
 private:
     void run_thread();
@@ -95,6 +111,13 @@ private:
     void exec_load(const Instr& in);
     void exec_store(const Instr& in);
     void exec_digital(const Instr& in);
+    void exec_send(const Instr& in);
+    void exec_receive(const Instr& in);
+    void inbox_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned inbox_dbg(tlm::tlm_generic_payload& t);
+    // Rows of global tensor `id` this step touches: the whole batch, or one sample streamed.
+    std::pair<int, int> global_rows(int id) const;
+    void wait_for(const sc_core::sc_event& ev);
     void join_all();
     void barrier();
 
@@ -109,7 +132,7 @@ private:
     int rows_of(int id) const { return job_.batch * decl(id).rows_per_sample; }
     bool in_pe(int id) const { return decl(id).where == Location::Pe; }
 
-    const Config& cfg_;
+    const Config cfg_;  // held by value
     int tile_;
     sc_core::sc_time cycle_;
     tlm_utils::tlm_quantumkeeper qk_;
@@ -127,10 +150,24 @@ private:
     int layer_ = -1;
     LayeredActions actions_;
     std::map<int, std::pair<double, double>> spans_;
+    // The layer the current sample (step) is in: its start and latest end so far.
+    void close_layer_sample();
+    std::map<int, std::pair<double, double>> sample_times_;
+    int sample_layer_ = -1;
+    sc_core::sc_time sample_start_, sample_end_;
+    bool sample_started_ = false;
+    void mark_input(const sc_core::sc_time& t0);
     std::uint64_t instructions_ = 0, mvms_ = 0;
     std::vector<float> xfer_;             // staging for transaction data
+    ActivationInbox inbox_;
+    std::vector<TileController*> peers_;
+    std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;
+    std::uint64_t step_ = 0;              // sample of a streamed run
+    // A tile that fails stops the others: whoever waits on a Send or Receive gives up.
+    bool aborted_ = false;
+    void abort_peers();
     TraceSink* sink_ = nullptr;
-    TraceChannel tr_layer_;
+    TraceChannel tr_layer_, tr_phase_;
 };
 
 }  // namespace sotsim

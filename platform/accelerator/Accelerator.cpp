@@ -28,6 +28,18 @@ Accelerator::Accelerator(sc_module_name name, const Config& cfg)
     noc.to_targets.bind(progmem.port);
     noc.map_target(0, kGbufBase, kGbufSize, "global buffer");
     noc.map_target(1, kProgBase, kProgSize, "program memory");
+    std::vector<TileController*> peers;
+    for (auto& t : tiles) peers.push_back(&t);
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+        noc.to_targets.bind(tiles[i].inbox);
+        noc.map_target(static_cast<int>(2 + i), kInboxBase + i * kInboxStride, kInboxStride,
+                       "tile " + std::to_string(i) + " inbox", /*at_node=*/static_cast<int>(i));
+        noc.place_initiator(static_cast<int>(i), static_cast<int>(i));  // tile i at mesh router i
+        tiles[i].connect_peers(peers, kInboxBase, kInboxStride);
+    }
+    SC_METHOD(drive_irq);
+    sensitive << irq_ev_;
+    dont_initialize();
     host.register_b_transport(this, &Accelerator::b_transport);
     host.register_transport_dbg(this, &Accelerator::transport_dbg);
 }
@@ -89,7 +101,8 @@ void Accelerator::allocate_tensors() {
     if (gbuf.window_bytes() > kGbufSize)
         throw std::runtime_error("global tensors need " + std::to_string(gbuf.window_bytes()) +
                                  " bytes of host window, more than the 256 MiB map");
-    for (auto& t : tiles) t.prepare(p, batch_);
+    // A streamed program keeps one sample per local tensor: samples pass through the tiles.
+    for (auto& t : tiles) t.prepare(p, p.streamed ? 1 : batch_);
     std::vector<std::uint64_t> baddr(p.blocks.size());
     for (std::size_t b = 0; b < p.blocks.size(); ++b) baddr[b] = kProgBase + progmem.block_offset(static_cast<int>(b));
     jobs_.assign(tiles.size(), TileJob{});
@@ -132,6 +145,7 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
     for (std::size_t i = 0; i < streams.size(); ++i) {
         if (streams[i].empty()) continue;
         jobs_[i].code = &streams[i];
+        jobs_[i].steps = (!setup && program_->streamed) ? batch_ : 1;
         tiles[i].start(jobs_[i], [this](int t) { tile_done(t); }, offset);
     }
     return true;
@@ -139,7 +153,9 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
 
 void Accelerator::tile_done(int tile) {
     auto& t = tiles[static_cast<std::size_t>(tile)];
-    if (t.failed() && error_.empty()) error_ = t.error();
+    // The first failure names the cause; tiles it stopped report "stopped: ..." after it.
+    if (t.failed() && (error_.empty() || error_.find("stopped: another tile failed") != std::string::npos))
+        error_ = t.error();
     if (--running_ > 0) return;
     busy_ = false;
     done_ = true;
@@ -149,7 +165,16 @@ void Accelerator::tile_done(int tile) {
     done_ev_.notify(SC_ZERO_TIME);
 }
 
-void Accelerator::update_irq() { irq.write(irq_enable_ && irq_status_); }
+// The line changes in the next delta cycle of the kernel time at which the CSR access or
+// the run's end happened (a loosely-timed initiator ahead in local time syncs first).
+void Accelerator::update_irq() {
+    irq_line_ = irq_enable_ && irq_status_;
+    irq_ev_.notify(SC_ZERO_TIME);
+}
+
+void Accelerator::drive_irq() {
+    if (irq.size() > 0) irq->write(irq_line_);
+}
 
 sc_time Accelerator::run_blocking(bool setup) {
     // Before the first sc_start the tile threads have not reached their wait yet.

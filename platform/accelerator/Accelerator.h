@@ -6,7 +6,8 @@
 //   │   └── macro<j>       MramMacro, j < tile.macros (chip-wide id i*tile.macros + j)
 //   ├── noc                Interconnect (initiators: tiles, then the host port)
 //   ├── gbuf               GlobalBuffer
-//   └── progmem            ProgramMemory (weight blocks)
+//   ├── progmem            ProgramMemory (weight blocks)
+//   └── (tile<i>.inbox)    activation inboxes on the interconnect, for pipelined programs
 //
 // The host side is one TLM target socket, `host`, with the memory map of
 // platform/accelerator/HostMap.h (docs/memory-map.md); any SystemC initiator can drive it.
@@ -48,14 +49,17 @@ class Accelerator : public sc_core::sc_module, public StatsSource {
 public:
     // Optional: a chip driven only through run_blocking() needs no host attached.
     tlm_utils::simple_target_socket_optional<Accelerator> host;
-    // Interrupt line: high while IRQ_STATUS.DONE and IRQ_ENABLE.DONE are both set.
-    sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> irq;
+    // Interrupt output: high while IRQ_STATUS.DONE and IRQ_ENABLE.DONE are both set. Bind it
+    // to a platform's sc_signal<bool> (one writer: the chip's own irq process); a chip
+    // driven without interrupts may leave it unbound.
+    sc_core::sc_port<sc_core::sc_signal_inout_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND> irq;
 
     sc_core::sc_vector<TileController> tiles;
     Interconnect noc;
     GlobalBuffer gbuf;
     ProgramMemory progmem;
 
+    SC_HAS_PROCESS(Accelerator);
     Accelerator(sc_core::sc_module_name name, const Config& cfg);
 
     // ---- runtime API -------------------------------------------------------------------
@@ -99,9 +103,10 @@ private:
     bool start(bool setup, const sc_core::sc_time& offset);
     void tile_done(int tile);
     void update_irq();
+    void drive_irq();  // SC_METHOD: the only writer of `irq`
     void allocate_tensors();
 
-    const Config& cfg_;
+    const Config cfg_;  // held by value
     tlm_utils::simple_initiator_socket<Accelerator> host_port_;   // into the interconnect
     std::unique_ptr<Program> program_;   // own copy of the loaded program
     int batch_ = 0;
@@ -113,7 +118,8 @@ private:
     std::string error_;
     sc_core::sc_time run_start_, run_end_;
     std::uint64_t runs_ = 0;
-    sc_core::sc_event done_ev_;
+    sc_core::sc_event done_ev_, irq_ev_;
+    bool irq_line_ = false;
     ActionCounter no_actions_;
 };
 

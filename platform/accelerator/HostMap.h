@@ -10,6 +10,9 @@ namespace sotsim::host_map {
 inline constexpr std::uint64_t kCsrBase = 0x00000000, kCsrSize = 0x1000;
 inline constexpr std::uint64_t kProgBase = 0x00100000, kProgSize = 0x0FF00000;
 inline constexpr std::uint64_t kGbufBase = 0x10000000, kGbufSize = 0x10000000;
+// Tile activation inboxes (pipelined programs): tile i at kInboxBase + i * kInboxStride,
+// written only by other tiles' Send (a StreamExtension names channel and sample).
+inline constexpr std::uint64_t kInboxBase = 0x20000000, kInboxStride = 0x01000000;
 
 // CSR offsets (32-bit, little endian, 4-byte aligned accesses only)
 inline constexpr std::uint32_t kId = 0x00;          // RO 0x534F5453 ("SOTS")

@@ -43,7 +43,7 @@ private:
     unsigned transport_dbg(tlm::tlm_generic_payload& t);
     bool read(tlm::tlm_generic_payload& t, bool debug);
 
-    const ChipConfig& cfg_;
+    const ChipConfig cfg_;  // held by value
     std::vector<std::int32_t> image_;
     std::vector<std::uint64_t> offsets_;
     std::vector<int> weight_bits_;        // per block

@@ -304,6 +304,20 @@ std::vector<KeyInfo> build_schema() {
         "Router latency per hop, in bus cycles."));
     s.push_back(integer("chip.gbuf_width_bytes", CFG(chip.gbuf_width_bytes), between(1, 65536),
         "Global buffer bytes per cycle."));
+    s.push_back(choice<Topology>("chip.interconnect", CFG(chip.interconnect),
+        {{Topology::SharedBus, "shared_bus"}, {Topology::Mesh2d, "mesh_2d"}},
+        "shared_bus: one data path of chip.bus_width_bits, every transfer one hop of chip.hop_cycles; mesh_2d: one router per tile in a grid of chip.mesh_cols columns, XY routing, each link chip.link_width_bits wide with its own reservation calendar; the global buffer, program memory and host port sit at router 0."));
+    s.push_back(integer("chip.mesh_cols", CFG(chip.mesh_cols), between(0, 4096),
+        "Mesh routers per row (mesh_2d); 0 = ceil(sqrt(chip.tiles))."));
+    s.push_back(integer("chip.link_width_bits", CFG(chip.link_width_bits), between(1, 65536),
+        "Bits a mesh link carries per bus-clock cycle (mesh_2d)."));
+    s.push_back(integer("chip.link_hop_cycles", CFG(chip.link_hop_cycles), between(0, 1000),
+        "Router latency per hop of a mesh (mesh_2d), bus-clock cycles."));
+    s.push_back(choice<Dataflow>("chip.dataflow", CFG(chip.dataflow),
+        {{Dataflow::Pipelined, "pipelined"}, {Dataflow::LayerByLayer, "layer_by_layer"}},
+        "pipelined: each layer runs on its own tiles and samples stream tile to tile (Send/Receive with flow control, no barrier per layer); layer_by_layer: all tiles run one layer at a time through the global buffer with a chip-wide barrier. Networks that do not fit the chip, or whose residual adds read an earlier layer's stored output, run layer by layer."));
+    s.push_back(integer("chip.pipeline_depth", CFG(chip.pipeline_depth), between(1, 1024),
+        "Samples a tile-to-tile activation channel buffers before the sender stalls (flow control)."));
     // ---- tech ---------------------------------------------------------------------------
     {
         KeyInfo k;
@@ -448,7 +462,7 @@ const std::vector<std::string>& known_actions() {
     static const std::vector<std::string> a = {
         action::kRowDrive, action::kDac, action::kAdc, action::kTdc, action::kTdcCount, action::kSenseAmp,
         action::kNeuron, action::kCellWrite, action::kVerifyRead, action::kBufRead,
-        action::kBufWrite, action::kGbufRead, action::kGbufWrite, action::kBusByte,
+        action::kBufWrite, action::kGbufRead, action::kGbufWrite, action::kBusByte, action::kMeshLinkByte,
         action::kDigitalAdd, action::kDigitalMult, action::kDigitalCompare, action::kDigitalAct};
     return a;
 }

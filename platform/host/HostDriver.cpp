@@ -10,6 +10,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/common/Payload.h"
 #include "models/common/TlmUtil.h"
 #include "models/physics/AnalogMacro.h"
 #include "platform/host/TraceSetup.h"
@@ -52,14 +53,7 @@ private:
     void transport(bool write, std::uint64_t addr, void* data, std::size_t bytes, std::uint64_t modelled_bytes = 0) {
         tlm::tlm_generic_payload t;
         if (modelled_bytes > 0) t.set_extension(new tlmx::TrafficExtension(modelled_bytes));
-        t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(static_cast<unsigned>(bytes));
-        t.set_streaming_width(static_cast<unsigned>(bytes));
-        t.set_byte_enable_ptr(nullptr);
-        t.set_dmi_allowed(false);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        tlmx::prepare(t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, bytes);
         sc_time d = SC_ZERO_TIME;
         socket->b_transport(t, d);
         if (t.is_response_error())

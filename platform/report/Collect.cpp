@@ -35,6 +35,8 @@ void add_totals(Collection& col, const ComponentEntry& e) {
         if (it == col.layer_spans.end()) col.layer_spans[layer] = span;
         else it->second = {std::min(it->second.first, span.first), std::max(it->second.second, span.second)};
     }
+    for (const auto& [layer, st] : e.layer_sample_times)
+        if (st.second > 0) col.layer_sample_latency[layer] = std::max(col.layer_sample_latency[layer], st.first / st.second);
 }
 
 ActionCounter minus(const ActionCounter& a, const ActionCounter& b) {
@@ -60,6 +62,7 @@ Collection collect_named(const std::vector<std::pair<std::string, const StatsSou
         e.area_items = src->area_items();
         if (const auto* la = src->layer_actions()) e.layer_actions = *la;
         if (const auto* ls = src->layer_spans()) e.layer_spans = *ls;
+        if (const auto* st = src->layer_sample_times()) e.layer_sample_times = *st;
         add_totals(col, e);
         col.components.push_back(std::move(e));
     }
@@ -86,6 +89,10 @@ Collection difference(const Collection& end, const Collection& start) {
             for (auto& [layer, ac] : d.layer_actions) {
                 auto it = s->layer_actions.find(layer);
                 if (it != s->layer_actions.end()) ac = minus(ac, it->second);
+            }
+            for (auto& [layer, st] : d.layer_sample_times) {
+                auto it = s->layer_sample_times.find(layer);
+                if (it != s->layer_sample_times.end()) st = {st.first - it->second.first, st.second - it->second.second};
             }
         }
         add_totals(out, d);

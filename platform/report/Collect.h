@@ -22,6 +22,7 @@ struct ComponentEntry {
     std::map<std::string, double> area_items;
     std::map<int, ActionCounter> layer_actions;                 // empty when not tracked
     std::map<int, std::pair<double, double>> layer_spans;       // [start, end) s
+    std::map<int, std::pair<double, double>> layer_sample_times; // (sum of per-sample times s, samples)
 
     // Value of the stat called `stat`, or `fallback` when the component has none.
     double stat(const std::string& stat, double fallback = 0.0) const;
@@ -33,6 +34,9 @@ struct Collection {
     std::map<std::string, double> total_area_items;  // sum over components
     std::map<int, ActionCounter> layer_actions;      // merged over components
     std::map<int, std::pair<double, double>> layer_spans;  // union: min start, max end
+    // Per layer, the mean time one sample spends in it: the largest mean over the
+    // components (the tiles of a layer work on a sample in parallel), seconds.
+    std::map<int, double> layer_sample_latency;
 
     const ComponentEntry* find(const std::string& name) const;
     // Components of one kind ("macro", "tile", ...), in tree order.

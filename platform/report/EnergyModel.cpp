@@ -45,7 +45,8 @@ EnergyCategory category_of_action(const std::string& a) {
         {kCellWrite, EnergyCategory::Write},      {kVerifyRead, EnergyCategory::Write},
         {kBufRead, EnergyCategory::Buffer},       {kBufWrite, EnergyCategory::Buffer},
         {kGbufRead, EnergyCategory::Buffer},      {kGbufWrite, EnergyCategory::Buffer},
-        {kBusByte, EnergyCategory::Interconnect}, {kDigitalAdd, EnergyCategory::Digital},
+        {kBusByte, EnergyCategory::Interconnect}, {kMeshLinkByte, EnergyCategory::Interconnect},
+        {kDigitalAdd, EnergyCategory::Digital},
         {kDigitalMult, EnergyCategory::Digital},  {kDigitalCompare, EnergyCategory::Digital},
         {kDigitalAct, EnergyCategory::Digital},   {kPeAddBit, EnergyCategory::Digital},
     };

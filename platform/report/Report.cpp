@@ -189,6 +189,12 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
             l.energy = em.energy(it->second);
         if (auto it = inference_.layer_spans.find(id); it != inference_.layer_spans.end())
             l.latency_s = it->second.second - it->second.first;
+        if (auto it = inference_.layer_sample_latency.find(id); it != inference_.layer_sample_latency.end())
+            l.sample_latency_s = it->second;
+        // Pipelined, every sample leaves the layer once per run: the span over the samples
+        // is the interval at which the stage delivers (the slowest stage's time in steady
+        // state, plus the fill of each run). Layer by layer it is the layer's share per sample.
+        l.stage_time_s = info.samples > 0 ? l.latency_s / info.samples : kNaN;
         fig_.layers.push_back(std::move(l));
     }
     for (EnergyCategory c : all_categories()) {
@@ -305,6 +311,8 @@ Json Report::json() const {
         o["name"] = l.name;
         o["kind"] = l.kind;
         o["latency_s"] = l.latency_s;
+        o["sample_latency_s"] = l.sample_latency_s;
+        o["stage_time_s"] = l.stage_time_s;
         o["energy_J"] = l.energy.total_J();
         o["energy_breakdown_J"] = breakdown_json(l.energy);
         o["mvms"] = l.mvms;
@@ -324,9 +332,10 @@ Json Report::json() const {
 
 std::string Report::layers_csv() const {
     std::ostringstream os;
-    os << "index,name,kind,latency_s,energy_J,mvms,rewrites,macs\n";
+    os << "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs\n";
     for (const auto& l : fig_.layers)
         os << l.index << ',' << csv_field(l.name) << ',' << csv_field(l.kind) << ',' << csv_number(l.latency_s)
+           << ',' << csv_number(l.sample_latency_s) << ',' << csv_number(l.stage_time_s)
            << ',' << csv_number(l.energy.total_J()) << ',' << csv_number(l.mvms) << ',' << l.rewrites << ','
            << csv_number(l.macs) << '\n';
     return os.str();

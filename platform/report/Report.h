@@ -22,6 +22,8 @@ struct LayerFigures {
     int index = 0;
     std::string name, kind;
     double latency_s = 0.0;        // simulated time the layer was active over the run
+    double sample_latency_s = 0.0; // mean time one sample spends in the layer (start to end)
+    double stage_time_s = 0.0;     // pipelined: mean interval between samples leaving the layer
     EnergyBreakdown energy;        // dynamic energy of the actions tagged with the layer
     double mvms = 0.0;             // over the run
     int rewrites = 0;

@@ -166,3 +166,67 @@ TEST_CASE("macro: exact MVM through the windows and busy-until queueing", "[tlm]
     const auto st = b.macro.stats();
     CHECK(st[0].value == Approx((tprog + lat + lat).to_seconds() + 1.0 / b.cfg.macro.clock));
 }
+
+TEST_CASE("macro: transport_dbg changes no state and draws no random numbers", "[tlm][macro]") {
+    // Two macros with the same id share their random streams. One of them takes debug
+    // writes (weights, a register) first; afterwards both are programmed and run the same
+    // MVM with variation and read noise on: the results must be identical.
+    Config cfg = small_config();
+    cfg.sim.ideal = false;
+    cfg.device.sigma_p = cfg.device.sigma_ap = 0.05;
+    cfg.device.read_noise = 0.02;
+    Driver da("da"), db("db"), dc("dc");
+    MramMacro a("a", cfg, 7, 0), b("b", cfg, 7, 0), c("c", cfg, 8, 0);  // c: other streams
+    da.out.bind(a.cfg);
+    db.out.bind(b.cfg);
+    dc.out.bind(c.cfg);
+    const int lc = phys::AnalogMacro::logical_cols(cfg, 1);
+    const auto w = pattern_weights(16, lc, 5);
+    const auto spec = binary_spec(16, lc);
+    using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMajorI buf = w;
+    {
+        Access dbg(tlm::TLM_WRITE_COMMAND, mm::kWeightBase, buf.data(), static_cast<unsigned>(buf.size() * 4));
+        dbg.t.set_extension(new mm::BlockSpecExtension(&spec));
+        CHECK(da.out->transport_dbg(dbg.t) == 0);
+        CHECK(dbg.t.get_response_status() == tlm::TLM_COMMAND_ERROR_RESPONSE);
+        std::uint32_t clear = 1;
+        Access ctl(tlm::TLM_WRITE_COMMAND, mm::kControl, &clear, 4);
+        CHECK(da.out->transport_dbg(ctl.t) == 0);
+        CHECK(ctl.t.get_response_status() == tlm::TLM_COMMAND_ERROR_RESPONSE);
+        std::uint32_t st = 0;
+        Access status(tlm::TLM_READ_COMMAND, mm::kStatus, &st, 4);
+        CHECK(da.out->transport_dbg(status.t) == 4);
+        CHECK((st & mm::kStatusProgrammed) == 0u);  // the debug write did not program it
+    }
+    auto program = [&](Driver& d) {
+        RowMajorI wb = w;
+        Access p(tlm::TLM_WRITE_COMMAND, mm::kWeightBase, wb.data(), static_cast<unsigned>(wb.size() * 4));
+        p.t.set_extension(new mm::BlockSpecExtension(&spec));
+        d.out->b_transport(p.t, p.delay);
+        return p.t.get_response_status();
+    };
+    REQUIRE(program(da) == tlm::TLM_OK_RESPONSE);
+    REQUIRE(program(db) == tlm::TLM_OK_RESPONSE);
+    REQUIRE(program(dc) == tlm::TLM_OK_RESPONSE);
+    auto run = [&](Driver& d) {
+        Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x = pattern_inputs(8, 16, 2);
+        Access in(tlm::TLM_WRITE_COMMAND, mm::kInputBase, x.data(), static_cast<unsigned>(x.size() * 4));
+        d.out->b_transport(in.t, in.delay);
+        REQUIRE(in.t.get_response_status() == tlm::TLM_OK_RESPONSE);
+        std::vector<float> y(static_cast<std::size_t>(8 * lc));
+        Access out(tlm::TLM_READ_COMMAND, mm::kOutputBase, y.data(), static_cast<unsigned>(y.size() * 4));
+        d.out->b_transport(out.t, out.delay);
+        REQUIRE(out.t.get_response_status() == tlm::TLM_OK_RESPONSE);
+        return y;
+    };
+    const std::vector<float> ya = run(da), yb = run(db);
+    run(dc);
+    CHECK(ya == yb);
+    // The analog column currents carry the sampled conductances and the read noise: equal
+    // for the same streams, different for another macro's (so randomness was in play).
+    CHECK(a.analog().last_column_currents() == b.analog().last_column_currents());
+    CHECK(a.analog().last_column_currents() != c.analog().last_column_currents());
+    CHECK(a.analog().read_weights() == b.analog().read_weights());
+    CHECK(a.stats()[4].value == 1);  // programs: the debug write did not count
+}

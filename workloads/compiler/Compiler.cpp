@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -35,14 +36,17 @@ public:
             for (int u = 0; u < col_blocks_[l]; ++u) demand[l].push_back({static_cast<int>(l), u, row_blocks_[l]});
         plan_ = place_units(demand, T, cfg_.tile.macros);
         out_.resident = plan_.resident;
+        choose_dataflow();
 
         prog_.input_width = static_cast<int>(net.input_size());
         prog_.input_tensor = global("input", prog_.input_width, 8);
+        if (streamed_) stage_inputs();
         int gin = prog_.input_tensor;
         for (std::size_t l = 0; l < plans_.size(); ++l) {
             const bool last = l + 1 == plans_.size();
             const LayerPlan& lp = plans_[l];
-            const int gout = global(lp.name + ".out", lp.out_width, last ? 32 : lp.out_bits);
+            // Pipelined: layers pass activations tile to tile; only the network output is global.
+            const int gout = streamed_ && !last ? -1 : global(lp.name + ".out", lp.out_width, last ? 32 : lp.out_bits);
             layer_out_.push_back(gout);
             emit_layer(static_cast<int>(l), gin, gout);
             gin = gout;
@@ -57,6 +61,56 @@ public:
     }
 
 private:
+    // Pipelined when asked for and possible: every layer on its own tile group.
+    void choose_dataflow() {
+        if (cfg_.chip.dataflow != Dataflow::Pipelined) return;
+        std::string why;
+        bool stored_add = false;
+        for (const LayerPlan& lp : plans_)
+            for (const TemplateOp& op : lp.post) stored_add = stored_add || op.kind == TemplateOp::Kind::AddStored;
+        PlacementPlan staged;
+        if (!plan_.resident) why = "the weights do not all fit the chip";
+        else if (stored_add) why = "a residual add reads an earlier layer's stored output from the global buffer";
+        else {
+            std::vector<StageDemand> d;
+            for (std::size_t l = 0; l < plans_.size(); ++l) {
+                const LayerPlan& lp = plans_[l];
+                StageDemand s;
+                s.units = col_blocks_[l];
+                s.row_blocks = row_blocks_[l];
+                // Per sample and unit: every output element is reduced over the row blocks in
+                // the adder tree and goes through each post op once.
+                s.ops_per_unit = static_cast<double>(std::min(cols_per_block_[l], lp.n)) * lp.p *
+                                 (row_blocks_[l] + static_cast<double>(lp.post.size()));
+                d.push_back(s);
+                unit_ops_.push_back(s.ops_per_unit);
+            }
+            staged = place_stages(d, cfg_.chip.tiles, cfg_.tile.macros);
+            if (!staged.resident) why = "the layers need more tiles than the chip has (one tile group per layer)";
+        }
+        if (!why.empty()) {
+            out_.notes.push_back("chip.dataflow is pipelined but the layers run one at a time: " + why);
+            return;
+        }
+        plan_ = std::move(staged);
+        streamed_ = true;
+        prog_.streamed = true;
+        out_.pipelined = true;
+    }
+
+    // The input tensor of every stage tile, allocated before code generation so that the
+    // previous stage's Send can name it.
+    void stage_inputs() {
+        stage_in_.assign(plans_.size(), {});
+        for (std::size_t l = 0; l < plans_.size(); ++l) {
+            const int width = l == 0 ? prog_.input_width : plans_[l - 1].out_width;
+            const int bits = l == 0 ? 8 : plans_[l - 1].out_bits;
+            for (int t : plan_.stage_tiles[l])
+                stage_in_[l][t] = tensor("t" + std::to_string(t) + "." + plans_[l].name + ".in", Location::Local, t, 1,
+                                         width, bits);
+        }
+    }
+
     void geometry() {
         for (const LayerPlan& lp : plans_) {
             const int R = phys::AnalogMacro::logical_rows(cfg_, lp.weight_bits);
@@ -267,6 +321,10 @@ private:
 
         std::set<int> tiles_used;
         for (int t = 0; t < T; ++t) {
+            // Pipelined: only the layer's own stage tiles run it.
+            if (streamed_ && std::find(plan_.stage_tiles[l].begin(), plan_.stage_tiles[l].end(), t) ==
+                                 plan_.stage_tiles[l].end())
+                continue;
             Instr li;
             li.op = OpCode::Layer;
             li.layer = l;
@@ -281,17 +339,36 @@ private:
             tiles_used.insert(t);
             auto& code = prog_.tile_code[t];
             const std::string pfx = "t" + std::to_string(t) + "." + lp.name;
-            const int in_width = static_cast<int>(prog_.tensors[gin].width);
-            const int in_bits = l == 0 ? 8 : prog_.tensors[gin].bits;
-            const int lin = tensor(pfx + ".in", Location::Local, t, 1, in_width, in_bits);
-            Instr ld;
-            ld.op = OpCode::Load;
-            ld.src = gin;
-            ld.dst = lin;
-            ld.src_c0 = 0;
-            ld.c0 = 0;
-            ld.cols = in_width;
-            code.push_back(ld);
+            int lin = -1;
+            const int in_width = l == 0 ? prog_.input_width : plans_[l - 1].out_width;
+            if (streamed_ && l > 0) {
+                // Every unit of the previous stage sends its output slice here.
+                lin = stage_in_[l].at(t);
+                const LayerPlan& prev = plans_[l - 1];
+                const int pc = cols_per_block_[l - 1];
+                for (int p : plan_.stage_tiles[l - 1])
+                    for (int u = 0; u < col_blocks_[l - 1]; ++u) {
+                        if (plan_.units[l - 1][u].tile != p) continue;
+                        Instr rc;
+                        rc.op = OpCode::Receive;
+                        rc.peer = p;
+                        rc.dst = lin;
+                        rc.c0 = u * pc * prev.out_positions;
+                        rc.cols = (std::min(prev.n, (u + 1) * pc) - u * pc) * prev.out_positions;
+                        code.push_back(rc);
+                    }
+            } else {
+                const int in_bits = l == 0 ? 8 : prog_.tensors[gin].bits;
+                lin = streamed_ ? stage_in_[l].at(t) : tensor(pfx + ".in", Location::Local, t, 1, in_width, in_bits);
+                Instr ld;
+                ld.op = OpCode::Load;
+                ld.src = gin;
+                ld.dst = lin;
+                ld.src_c0 = 0;
+                ld.c0 = 0;
+                ld.cols = in_width;
+                code.push_back(ld);
+            }
             int src = lin;
             if (l == 0) {
                 const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
@@ -365,6 +442,20 @@ private:
                 const int u = units[ui];
                 const int c0 = u * C, c1 = std::min(lp.n, c0 + C);
                 const int fin = instantiate(code, t, pfx + ".u" + std::to_string(u), lp.post, acc[ui], c0, c1, lp.conv, lp.p);
+                if (streamed_ && l + 1 < static_cast<int>(plans_.size())) {
+                    for (int q : plan_.stage_tiles[l + 1]) {
+                        Instr sd;
+                        sd.op = OpCode::Send;
+                        sd.src = fin;
+                        sd.peer = q;
+                        sd.dst = stage_in_[l + 1].at(q);
+                        sd.src_c0 = 0;
+                        sd.c0 = c0 * lp.out_positions;
+                        sd.cols = (c1 - c0) * lp.out_positions;
+                        code.push_back(sd);
+                    }
+                    continue;
+                }
                 Instr st;
                 st.op = OpCode::Store;
                 st.src = fin;
@@ -375,7 +466,7 @@ private:
                 code.push_back(st);
             }
         }
-        for (int t = 0; t < T; ++t) {
+        for (int t = 0; t < T && !streamed_; ++t) {
             Instr b;
             b.op = OpCode::Barrier;
             prog_.tile_code[t].push_back(b);
@@ -404,6 +495,12 @@ private:
         m.col_blocks = cb;
         m.blocks = rb * cb;
         m.tiles = static_cast<int>(tiles_used.size());
+        if (streamed_) {
+            const auto& g = plan_.stage_tiles[l];
+            m.stage = "t" + std::to_string(g.front()) + (g.size() > 1 ? "-t" + std::to_string(g.back()) : "");
+            const int units_max = (cb + static_cast<int>(g.size()) - 1) / static_cast<int>(g.size());
+            m.stage_ops = units_max * unit_ops_[static_cast<std::size_t>(l)];
+        }
         const double cells_per_macro = static_cast<double>(cfg_.array.rows) * cfg_.array.cols;
         double used = 0;
         for (int u = 0; u < cb; ++u)
@@ -427,6 +524,9 @@ private:
     PlacementPlan plan_;
     std::vector<int> rows_per_block_, cols_per_block_, row_blocks_, col_blocks_;
     std::vector<int> layer_out_;  // global output tensor of every layer emitted so far
+    bool streamed_ = false;       // pipelined program (Program::streamed)
+    std::vector<std::map<int, int>> stage_in_;  // [layer] tile -> its local input tensor
+    std::vector<double> unit_ops_;              // [layer] stage work per unit and sample
 };
 
 // The quantized reference network: the imported graph with the quantization the compiler
@@ -526,7 +626,9 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     os << std::left << std::setw(18) << "layer" << std::setw(6) << "kind" << std::right << std::setw(12) << "K x N"
        << std::setw(6) << "pos" << std::setw(5) << "w.b" << std::setw(13) << "input" << std::setw(11) << "readout"
        << std::setw(10) << "blocks" << std::setw(7) << "pe.sum" << std::setw(6) << "tiles" << std::setw(7) << "util"
-       << std::setw(9) << "rewrites" << std::setw(13) << "MACs" << "\n";
+       << std::setw(9) << "rewrites" << std::setw(13) << "MACs";
+    if (m.pipelined) os << std::setw(10) << "stage" << std::setw(11) << "stage.ops";
+    os << "\n";
     std::int64_t macs = 0;
     for (const LayerMapping& l : m.layers) {
         std::ostringstream kn, blocks, input, util;
@@ -539,13 +641,26 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
            << std::setw(6) << l.p << std::setw(5) << l.weight_bits << std::setw(13) << input.str() << std::setw(11)
            << readout_name(l.readout) << std::setw(10) << blocks.str() << std::setw(7) << (std::to_string(l.pe_bits) + "b")
            << std::setw(6) << l.tiles << std::setw(7)
-           << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample << "\n";
+           << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample;
+        if (m.pipelined) {
+            std::ostringstream ops;
+            ops << std::fixed << std::setprecision(0) << l.stage_ops;
+            os << std::setw(10) << l.stage << std::setw(11) << ops.str();
+        }
+        os << "\n";
         macs += l.macs_per_sample;
     }
     os << "\ninput domain: " << m.input_domain.describe();
     if (m.input_domain.known()) os << " (from " << m.input_domain.source << ")";
     os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
        << "   rewrites per batch: " << m.rewrites_per_batch << "   MACs per inference: " << macs << "\n";
+    if (m.pipelined)
+        os << "dataflow: pipelined, one tile group per layer (stage); samples stream from stage to stage\n"
+              "        (Send/Receive, chip.pipeline_depth = " << cfg.chip.pipeline_depth << " samples per channel).\n"
+              "stage.ops: adder-tree + post-op operations per sample on the stage's busiest tile; spare tiles\n"
+              "        went to the stage with the most, so stages balance (chip.dataflow: layer_by_layer to compare)\n";
+    else
+        os << "dataflow: layer by layer (all tiles run one layer, then a chip-wide barrier)\n";
     os << "pe.sum: width of the row-block partial-sum reduction in each tile's processing element\n"
           "        (adder tree beside the converters; partial sums do not pass through tile SRAM)\n";
     for (const std::string& n : m.notes) os << "note: " << n << "\n";

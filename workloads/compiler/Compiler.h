@@ -50,6 +50,8 @@ struct LayerMapping {
     int row_blocks = 0, col_blocks = 0, blocks = 0;
     int pe_bits = 0;                     // width of the PE partial-sum reduction (adder tree)
     int tiles = 0;                    // tiles with work in this layer
+    std::string stage;                // pipelined: the layer's tile group ("t0-t3"), empty otherwise
+    double stage_ops = 0;             // pipelined: work per sample on the stage's busiest tile
     double utilization = 0.0;         // used cells / cells of the macros the layer occupies
     int rewrites_per_batch = 0;       // Program instructions per batch
     std::int64_t macs_per_sample = 0;
@@ -61,6 +63,7 @@ struct CompiledModel {
     bool quantized_is_imported = false;   // `quantized` is the imported network unchanged (one reference)
     std::vector<LayerMapping> layers;
     bool resident = true;             // all weights stay programmed during inference
+    bool pipelined = false;           // layers stream tile to tile (Program::streamed)
     int macros_used = 0;
     int total_macros = 0;
     int rewrites_per_batch = 0;

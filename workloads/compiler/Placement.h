@@ -22,6 +22,16 @@ struct UnitPlacement {
 struct PlacementPlan {
     bool resident = false;
     std::vector<std::vector<UnitPlacement>> units;   // [layer][unit]
+    std::vector<std::vector<int>> stage_tiles;       // pipelined: the tiles of each layer (empty otherwise)
+};
+
+// A layer as a pipeline stage: its units and the work each unit adds per sample to the
+// tile that holds it (digital unit and adder-tree operations; every block's MVM runs on
+// its own macro in parallel, so MVM time does not depend on how units share tiles).
+struct StageDemand {
+    int units = 0;
+    int row_blocks = 0;
+    double ops_per_unit = 0;
 };
 
 // `units[l]` lists the units of layer l. Resident placement puts each unit on the tile with
@@ -29,5 +39,12 @@ struct PlacementPlan {
 // fit, the whole network is time-multiplexed: units of a layer go round-robin over tiles.
 PlacementPlan place_units(const std::vector<std::vector<UnitDemand>>& units, int tiles,
                           int macros_per_tile);
+
+// Pipelined placement: every layer gets its own group of consecutive tiles, at least as
+// many as its units need macros; the spare tiles go one at a time to the stage whose
+// busiest tile has the most work per sample (ceil(units / tiles) * ops_per_unit), so the
+// stages balance. Units spread round-robin over their group. Returns a plan with
+// resident == false when the layers need more tiles than the chip has.
+PlacementPlan place_stages(const std::vector<StageDemand>& layers, int tiles, int macros_per_tile);
 
 }  // namespace sotsim::workloads

@@ -224,13 +224,14 @@ TEST_CASE("report: layers.csv has one row per layer with the documented columns"
     std::istringstream csv(r.layers_csv());
     std::string line;
     std::getline(csv, line);
-    CHECK(line == "index,name,kind,latency_s,energy_J,mvms,rewrites,macs");
+    CHECK(line == "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs");
     std::getline(csv, line);
     EnergyModel em(c.cfg.tech);
     ActionCounter l0;
     l0.merge(c.m0.layers[0]);
     l0.merge(c.tile.layers[0]);
-    CHECK(line == "0,fc1,dense,5e-06," + format_number(em.energy_J(l0)) + ",10,0," + format_number(256.0 * 128 * 10));
+    // No sample times from this hand-built chip; the stage time is the span per sample.
+    CHECK(line == "0,fc1,dense,5e-06," + format_number(0.0) + "," + format_number(5e-06 / 10) + "," + format_number(em.energy_J(l0)) + ",10,0," + format_number(256.0 * 128 * 10));
     std::getline(csv, line);
     CHECK(line.rfind("1,\"fc2, \"\"out\"\"\",dense,", 0) == 0);   // CSV quoting of the name
     CHECK(!std::getline(csv, line));

@@ -2,6 +2,8 @@
 // correction and the quantized reference network.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <cmath>
 #include <random>
 
@@ -174,7 +176,8 @@ TEST_CASE("placement keeps a unit's row blocks on one tile and falls back to tim
 
 TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[compiler]") {
     const Network net = binary_mlp(100, 40, 10, 1);
-    const Config cfg = small_chip(32, 32, 4, 8);
+    Config cfg = small_chip(32, 32, 4, 8);
+    cfg.chip.dataflow = Dataflow::LayerByLayer;
     const CompiledModel m = compile_network(net, cfg, pixels());
     REQUIRE(m.layers.size() == 2);
     const int R = phys::AnalogMacro::logical_rows(cfg, 1), C = phys::AnalogMacro::logical_cols(cfg, 1);
@@ -195,6 +198,48 @@ TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[
         for (const Instr& in : code) barriers += in.op == OpCode::Barrier;
         CHECK(barriers == 2);
     }
+}
+
+TEST_CASE("pipelined: each layer on its own tiles, activations sent tile to tile, no barrier", "[compiler][pipeline]") {
+    const Network net = binary_mlp(100, 40, 10, 1);
+    const Config cfg = small_chip(32, 32, 4, 8);  // chip.dataflow defaults to pipelined
+    const CompiledModel m = compile_network(net, cfg, pixels());
+    REQUIRE(m.pipelined);
+    REQUIRE(m.program.streamed);
+    REQUIRE(m.layers.size() == 2);
+    CHECK(count_ops(m.program, OpCode::Barrier) == 0);
+    // Stage tiles are disjoint and every tile of a stage holds work of that layer only.
+    std::vector<std::set<int>> layer_tiles(2);
+    for (const WeightBlock& b : m.program.blocks) layer_tiles[static_cast<std::size_t>(b.layer)].insert(b.tile);
+    for (int t : layer_tiles[0]) CHECK(layer_tiles[1].count(t) == 0);
+    CHECK(static_cast<int>(layer_tiles[0].size() + layer_tiles[1].size()) <= cfg.chip.tiles);
+    // Every column block of layer 0 goes to every tile of layer 1, once per sample.
+    const int sends = count_ops(m.program, OpCode::Send), receives = count_ops(m.program, OpCode::Receive);
+    CHECK(sends == m.layers[0].col_blocks * static_cast<int>(layer_tiles[1].size()));
+    CHECK(receives == sends);
+    // Only the network input and output live in the global buffer.
+    int globals = 0;
+    for (const TensorDecl& d : m.program.tensors) globals += d.where == Location::Global;
+    CHECK(globals == 2);
+    CHECK(format_mapping(m, cfg).find("dataflow: pipelined") != std::string::npos);
+}
+
+TEST_CASE("pipelined stages: spare tiles go to the stage with the most work per sample", "[compiler][pipeline]") {
+    // Layer 0 has 4 column blocks of 10 ops each, layer 1 one block of 30: the spare tiles
+    // halve layer 0's busiest tile (40 -> 20), which is then below layer 1's 30.
+    std::vector<StageDemand> d = {{4, 1, 10.0}, {1, 1, 30.0}};
+    const PlacementPlan p = place_stages(d, 4, 4);
+    REQUIRE(p.resident);
+    REQUIRE(p.stage_tiles.size() == 2);
+    CHECK(p.stage_tiles[0] == std::vector<int>{0, 1, 2});
+    CHECK(p.stage_tiles[1] == std::vector<int>{3});
+    CHECK(p.units[0][0].tile == 0);
+    CHECK(p.units[0][3].tile == 0);  // round robin: tile 0 holds units 0 and 3
+    CHECK(p.units[1][0].tile == 3);
+    // More stages than tiles: no pipelined placement.
+    CHECK_FALSE(place_stages({{1, 1, 1.0}, {1, 1, 1.0}, {1, 1, 1.0}}, 2, 4).resident);
+    // A unit needs more macros than a tile has: no placement either.
+    CHECK_FALSE(place_stages({{1, 5, 1.0}}, 2, 4).resident);
 }
 
 TEST_CASE("a network larger than the chip is time-multiplexed with explicit rewrites", "[compiler]") {

@@ -5,6 +5,8 @@
 //   build/default/tests/make_onnx_reproducers tests/data/regress/onnx
 #include <onnx/onnx_pb.h>
 
+#include "../support/OnnxModelBuilder.h"
+
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -15,51 +17,11 @@ namespace {
 
 using onnx::TensorProto;
 
-struct Model {
-    onnx::ModelProto m;
-    onnx::GraphProto* g;
-    explicit Model(const std::vector<int64_t>& input_shape) {
-        m.set_ir_version(8);
-        m.set_producer_name("sotsim-reproducers");
-        auto* os = m.add_opset_import();
-        os->set_domain("");
-        os->set_version(13);
-        g = m.mutable_graph();
-        g->set_name("reproducer");
-        auto* in = g->add_input();
-        in->set_name("x");
-        auto* tt = in->mutable_type()->mutable_tensor_type();
-        tt->set_elem_type(TensorProto::FLOAT);
-        for (int64_t d : input_shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
-        g->add_output()->set_name("y");
-    }
-    TensorProto* init(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& data,
-                      int dtype = TensorProto::FLOAT) {
-        TensorProto* t = g->add_initializer();
-        t->set_name(name);
-        t->set_data_type(dtype);
-        for (int64_t d : dims) t->add_dims(d);
-        for (float v : data) {
-            if (dtype == TensorProto::FLOAT) t->add_float_data(v);
-            else if (dtype == TensorProto::INT64) t->add_int64_data(static_cast<int64_t>(v));
-            else t->add_int32_data(static_cast<int32_t>(v));
-        }
-        return t;
-    }
-    onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, const std::string& out) {
-        auto* n = g->add_node();
-        n->set_op_type(op);
-        n->set_name(op + "_" + std::to_string(g->node_size()));
-        for (const auto& s : in) n->add_input(s);
-        n->add_output(out);
-        return n;
-    }
-    static void ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-        auto* a = n->add_attribute();
-        a->set_name(name);
-        a->set_type(onnx::AttributeProto::INTS);
-        for (int64_t x : v) a->add_ints(x);
-    }
+// The shared builder, with this generator's naming (kept so regenerated files stay
+// byte-identical) and a save() that writes DIR/NAME.onnx.
+struct Model : sotsim::testing::OnnxModelBuilder {
+    explicit Model(const std::vector<int64_t>& input_shape)
+        : OnnxModelBuilder(input_shape, {13, false, false, "sotsim-reproducers", "reproducer"}) {}
     void save(const std::string& dir, const std::string& name) const {
         std::ofstream f(dir + "/" + name + ".onnx", std::ios::binary | std::ios::trunc);
         if (!m.SerializeToOstream(&f)) {

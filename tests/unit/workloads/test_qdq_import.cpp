@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/OnnxModelBuilder.h"
 #include "workloads/compiler/Compiler.h"
 #include "workloads/compiler/LayerAnalysis.h"
 #include "workloads/import/FloatEvaluator.h"
@@ -21,48 +22,9 @@ using onnx::TensorProto;
 
 namespace {
 
-struct Model {
-    onnx::ModelProto m;
-    onnx::GraphProto* g;
-    explicit Model(const std::vector<int64_t>& input_shape, int opset = 13) {
-        m.set_ir_version(8);
-        auto* os = m.add_opset_import();
-        os->set_domain("");
-        os->set_version(opset);
-        g = m.mutable_graph();
-        auto* in = g->add_input();
-        in->set_name("x");
-        auto* tt = in->mutable_type()->mutable_tensor_type();
-        tt->set_elem_type(TensorProto::FLOAT);
-        tt->mutable_shape()->add_dim()->set_dim_param("N");
-        for (int64_t d : input_shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
-        g->add_output()->set_name("y");
-    }
-    void init(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& data,
-              int dtype = TensorProto::FLOAT) {
-        TensorProto* t = g->add_initializer();
-        t->set_name(name);
-        t->set_data_type(dtype);
-        for (int64_t d : dims) t->add_dims(d);
-        for (float v : data) {
-            if (dtype == TensorProto::FLOAT) t->add_float_data(v);
-            else t->add_int32_data(static_cast<int32_t>(v));
-        }
-    }
-    onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, const std::string& out) {
-        auto* n = g->add_node();
-        n->set_op_type(op);
-        n->set_name(out);
-        for (const auto& s : in) n->add_input(s);
-        n->add_output(out);
-        return n;
-    }
-    static void attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-        auto* a = n->add_attribute();
-        a->set_name(name);
-        a->set_type(onnx::AttributeProto::INT);
-        a->set_i(v);
-    }
+struct Model : sotsim::testing::OnnxModelBuilder {
+    explicit Model(const std::vector<int64_t>& input_shape, int opset = 13)
+        : OnnxModelBuilder(input_shape, {opset, true, true, "", ""}) {}
     Network import() const { return import_onnx_bytes(m.SerializeAsString(), "qdq.onnx"); }
 };
 

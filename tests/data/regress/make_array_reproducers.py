@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Writes the .npy reproducers of tests/data/regress/npy (plain python3, no numpy needed:
+"""Writes the .npy and IDX reproducers of tests/data/regress/npy and .../idx (plain python3, no numpy needed:
 the point is headers numpy itself would never write). Rerun from anywhere:
     python3 tests/data/regress/make_array_reproducers.py
 Each file is also a seed of the array fuzz target (tests/fuzz).
 """
+import gzip
 import os
 import struct
 
@@ -35,3 +36,23 @@ npy("u2_2.npy", "{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", str
 npy("be_i4_2.npy", "{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", struct.pack(">2i", -5, 70000))
 # Unsupported: complex.
 npy("complex.npy", "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", b"\0" * 8)
+
+
+IDX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idx")
+os.makedirs(IDX, exist_ok=True)
+
+
+def idx(name, dims, payload=b"", gz=False):
+    data = b"\0\0\x08" + bytes([len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + payload
+    with open(os.path.join(IDX, name), "wb") as f:
+        # mtime=0: the same bytes on every run.
+        f.write(gzip.compress(data, mtime=0) if gz else data)
+
+
+# Item 6 / (c): rank 4, 65536^4 = 2^64 wrapped to 0 bytes and no data: was accepted as empty.
+idx("dims_wrap_to_zero.idx", [65536] * 4)
+# (2^32-1)^2 x 48 x 2863311531 = 16 (mod 2^64): wrapped to 16 bytes, and 16 bytes follow.
+idx("dims_wrap_small.idx", [0xFFFFFFFF, 0xFFFFFFFF, 48, 2863311531], b"\x01" * 16)
+# A gzip bomb: header says 4 bytes, the stream inflates to 64 MiB of zeros (about 64 KB
+# compressed); the reader stops right after the declared size.
+idx("bomb.idx.gz", [4], b"\0" * (64 << 20), gz=True)

@@ -3,6 +3,7 @@
 // tests/regress/make_onnx_reproducers.cpp and tests/data/regress/make_array_reproducers.py)
 // is now refused with one error line naming the file and the problem.
 #include "workloads/data/ArrayFile.h"
+#include "workloads/data/IdxFile.h"
 #include "workloads/import/OnnxImporter.h"
 
 #include <catch2/catch.hpp>
@@ -95,6 +96,29 @@ TEST_CASE(".npy reads float16, int16, uint16 and big-endian arrays exactly", "[r
     CHECK(read_npy(regress("npy/be_i4_2.npy")).data == std::vector<double>{-5, 70000});
 }
 
+TEST_CASE("IDX dimension products are checked against overflow, the limit and the data present", "[regress][idx]") {
+    // 65536^4 = 2^64 wrapped to 0: an empty array was accepted with no data.
+    CHECK(error_of([] { read_idx(regress("idx/dims_wrap_to_zero.idx")); }) ==
+          regress("idx/dims_wrap_to_zero.idx") +
+              ": error: IDX dimensions declare more than 1073741824 bytes (the reader's limit)");
+    // A product that wraps to exactly the 16 bytes present.
+    CHECK_THAT(error_of([] { read_idx(regress("idx/dims_wrap_small.idx")); }),
+               Contains("dims_wrap_small.idx: error: IDX dimensions declare more than"));
+    // Under a smaller limit, a header within 64 bits but above the limit is refused too.
+    const std::string ok = std::string("\0\0\x08\x01\0\0\0\x08", 8) + std::string(8, '\x05');
+    CHECK(parse_idx(ok, "x.idx", 64).data.size() == 8);
+    CHECK_THAT(error_of([&] { parse_idx(ok, "x.idx", 15); }), Contains("x.idx: error: IDX dimensions declare more than 15"));
+}
+
+TEST_CASE("a gzipped IDX inflates only as far as its header declares", "[regress][idx]") {
+    // 64 MiB of zeros behind a header declaring 4 bytes.
+    CHECK(error_of([] { read_idx(regress("idx/bomb.idx.gz")); }) ==
+          regress("idx/bomb.idx.gz") + ": error: decompresses to more than the 12 bytes its header declares");
+    // Without a header-derived bound the absolute limit still stops it.
+    CHECK_THAT(error_of([] { read_maybe_gzipped(regress("idx/bomb.idx.gz"), 1u << 20); }),
+               Contains("decompresses to more than 1048576 bytes (the reader's limit)"));
+}
+
 TEST_CASE("a FIFO or a device as model or array is refused instead of blocking", "[regress][io]") {
     const auto dir = std::filesystem::temp_directory_path() / ("sotsim_fifo_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
@@ -104,6 +128,8 @@ TEST_CASE("a FIFO or a device as model or array is refused instead of blocking",
     CHECK(error_of([] { import_onnx("/dev/zero"); }) == "/dev/zero: error: is a device or socket, not a regular file");
     CHECK(error_of([] { read_npy("/dev/zero"); }) == "/dev/zero: error: is a device or socket, not a regular file");
     CHECK(error_of([] { read_csv("/dev/zero"); }) == "/dev/zero: error: is a device or socket, not a regular file");
+    CHECK(error_of([] { read_idx("/dev/zero"); }) == "/dev/zero: error: is a device or socket, not a regular file");
+    CHECK(error_of([&] { read_idx(fifo); }) == fifo + ": error: is a FIFO, not a regular file");
     CHECK(error_of([&] { import_onnx(dir.string()); }) == dir.string() + ": error: is a directory, not a file");
     std::filesystem::remove_all(dir);
 }

@@ -50,6 +50,7 @@ int complete_status(const sweep::SweepSummary& s) { return s.failed + s.not_run 
 int cmd_sweep(const std::vector<std::string>& args) {
     std::string file, out, backend = "local", points, collect_dir, status_dir;
     int jobs = 0;
+    std::string max_points_text;
     bool resume = false, force = false, quiet = false, wait = false;
     sweep::SlurmSettings flags;
     int cpus = 0;
@@ -73,6 +74,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
         ("sbatch-arg", po::value(&flags.sbatch_args)->value_name("ARG"), "slurm: extra sbatch argument (repeatable)")
         ("collect", po::value(&collect_dir)->value_name("DIR"), "rebuild DIR/results.csv from its point files")
         ("status", po::value(&status_dir)->value_name("DIR"), "show done/running/pending/failed/missing points of DIR")
+        ("max-points", po::value(&max_points_text)->value_name("N"),
+         ("refuse a sweep file that expands to more than N points (default " +
+          std::to_string(sweep::kDefaultMaxSweepPoints) + ")").c_str())
         ("points", po::value(&points)->value_name("LIST"), "run only these points (\"0-4,9\"): a Slurm array task");
     po::positional_options_description pos;
     pos.add("sweep", 1);
@@ -103,7 +107,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
     if (file.empty()) throw UsageError("sweep: missing SWEEP.yaml");
     // A shipped sweep may be named without a path (sotsim info lists them).
     file = find_sweep(file);
-    sweep::SweepSpec spec = sweep::load_sweep(file);
+    sweep::SweepSpec spec = sweep::load_sweep(
+        file, max_points_text.empty() ? sweep::kDefaultMaxSweepPoints : parse_unsigned_flag("--max-points", max_points_text));
     // Capped here, not in the points, so the manifest and every point agree on the count.
     spec.workload.samples = static_cast<long>(cap_samples(spec.workload.samples, "every point of this sweep"));
 

@@ -166,6 +166,11 @@ std::size_t choose_chunk(std::size_t points, int requested) {
     return std::max<std::size_t>(1, (points + kMaxTasks - 1) / kMaxTasks);
 }
 
+// The tasks and the collect job load the sweep file again: with the limit it was submitted with.
+std::string max_points_flag(const SweepSpec& spec) {
+    return spec.max_points == kDefaultMaxSweepPoints ? "" : " --max-points " + std::to_string(spec.max_points);
+}
+
 std::string array_script(const SweepSpec& spec, const SlurmSettings& settings, const std::string& exe,
                          const std::string& dir, const std::string& tasks_file, const std::string& job_name) {
     std::string t = "#!/bin/bash\n";
@@ -176,8 +181,8 @@ std::string array_script(const SweepSpec& spec, const SlurmSettings& settings, c
     t += "set -euo pipefail\n";
     t += "points=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " + shell_quote(tasks_file) + ")\n";
     t += "[ -n \"$points\" ] || { echo \"sotsim sweep: no points for array task $SLURM_ARRAY_TASK_ID\" >&2; exit 2; }\n";
-    t += "exec " + shell_quote(exe) + " sweep " + shell_quote(absolute_path(spec.file, ".")) + " --points \"$points\" -o " +
-         shell_quote(dir) + " -j \"${SLURM_CPUS_PER_TASK:-1}\" -q\n";
+    t += "exec " + shell_quote(exe) + " sweep " + shell_quote(absolute_path(spec.file, ".")) + " --points \"$points\"" +
+         max_points_flag(spec) + " -o " + shell_quote(dir) + " -j \"${SLURM_CPUS_PER_TASK:-1}\" -q\n";
     return t;
 }
 
@@ -224,7 +229,8 @@ SlurmSubmission submit_slurm(const SweepSpec& spec, const SweepOptions& options,
         write_file_atomic(collect_script,
                           "#!/bin/bash\n# Builds " + dir + "/results.csv once the array of submission " + k + " ended.\n" +
                               sbatch_lines(settings, 1) + "exec " + shell_quote(exe) + " sweep " +
-                              shell_quote(absolute_path(spec.file, ".")) + " --collect " + shell_quote(dir) + " -q\n");
+                              shell_quote(absolute_path(spec.file, ".")) + max_points_flag(spec) + " --collect " +
+                              shell_quote(dir) + " -q\n");
 
         std::string array = "--array=0-" + std::to_string(sub.tasks - 1);
         if (settings.throttle > 0) array += "%" + std::to_string(settings.throttle);

@@ -54,6 +54,10 @@ struct SlurmSettings {
     std::vector<std::string> sbatch_args;   // passed to sbatch as they are
 };
 
+// Largest sweep accepted by default: expand() holds every point in memory and results.csv
+// has a row per point; at ~1 s a point 100,000 points are more than a day of CPU.
+constexpr std::uint64_t kDefaultMaxSweepPoints = 100000;
+
 struct SweepSpec {
     std::string file;                       // the sweep file as given
     std::string base;                       // absolute path of the base chip config
@@ -66,6 +70,7 @@ struct SweepSpec {
     std::vector<std::string> set;           // fixed overrides "key=value", file order
     std::uint64_t base_seed = 1;            // sim.seed of base + set (repeat 0 keeps it)
     SlurmSettings slurm;
+    std::uint64_t max_points = kDefaultMaxSweepPoints;  // the limit it was loaded with (Slurm tasks reuse it)
 };
 
 // One run of the simulator.
@@ -112,8 +117,10 @@ public:
 
 // Parses and validates a sweep file: every key, type, path and parameter key is checked
 // (the base config is loaded with the `set` overrides, and every parameter value is checked
-// by loading the base with it) before anything runs. Throws config::ConfigError.
-SweepSpec load_sweep(const std::string& path);
+// by loading the base with it) before anything runs. Throws config::ConfigError, also when
+// the sweep expands to more than `max_points` points (counted before any value is checked).
+// The default is kDefaultMaxSweepPoints; `sotsim sweep --max-points N`.
+SweepSpec load_sweep(const std::string& path, std::uint64_t max_points = kDefaultMaxSweepPoints);
 
 // All points in order: grid = cartesian product with the first parameter varying slowest,
 // zip = element-wise; each combination repeated `seeds` times (repeat varies fastest).

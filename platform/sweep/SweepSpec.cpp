@@ -28,7 +28,8 @@ using config::ConfigError;
 
 class Parser {
 public:
-    explicit Parser(std::string file) : file_(std::move(file)), dir_(parent_dir(file_)) {}
+    Parser(std::string file, std::uint64_t max_points)
+        : file_(std::move(file)), dir_(parent_dir(file_)), max_points_(max_points) {}
 
     [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
         const YAML::Mark m = at.Mark();
@@ -44,6 +45,7 @@ public:
 
         SweepSpec spec;
         spec.file = file_;
+        spec.max_points = max_points_;
         spec.base = existing_file(required(root, "base", "the base chip config path"), "base config");
         // A broken base config reports its own FILE:LINE:COL; after this, any load error
         // comes from an override and is reported at that override.
@@ -67,6 +69,9 @@ public:
         // catches a broken base before any point runs.
         const Config base = config::load_config(spec.base, spec.set);
         spec.base_seed = base.sim.seed;
+        // Counted from the list lengths before any value is checked (each check loads the
+        // base config), so an oversized grid is refused at once.
+        check_point_count(root, spec);
         if (root["parameters"]) parse_parameters(root["parameters"], spec);
         check_zip(root, spec);
         if (root["slurm"]) parse_slurm(root["slurm"], spec.slurm);
@@ -76,6 +81,7 @@ public:
 
 private:
     std::string file_, dir_;
+    std::uint64_t max_points_;
     std::vector<std::pair<std::string, YAML::Node>> set_nodes_;
 
     YAML::Node required(const YAML::Node& map, const std::string& key, const std::string& what) const {
@@ -313,6 +319,39 @@ private:
         }
     }
 
+    // Grid: product of the list lengths; zip: the first list's length; times the seeds.
+    // Saturating, so 100 parameters of 100 values report "more than 2^64" instead of wrapping.
+    void check_point_count(const YAML::Node& root, const SweepSpec& spec) const {
+        const YAML::Node params = root["parameters"];
+        std::uint64_t points = 1;
+        bool saturated = false;
+        std::string factors;
+        auto times = [&](std::uint64_t n) {
+            if (n != 0 && points > UINT64_MAX / n) saturated = true;
+            else points *= n;
+        };
+        if (params && params.IsMap()) {
+            for (const auto& kv : params) {
+                if (!kv.second.IsSequence()) return;  // reported by parse_parameters
+                const std::uint64_t n = kv.second.size();
+                factors += (factors.empty() ? "" : " x ") + std::to_string(n);
+                if (spec.mode == SweepMode::Zip) {
+                    points = n;
+                    factors = std::to_string(n) + " (zip)";
+                    break;
+                }
+                times(n);
+            }
+        }
+        times(static_cast<std::uint64_t>(spec.seeds));
+        if (!saturated && points <= max_points_) return;
+        const std::string count = saturated ? "more than 2^64" : std::to_string(points);
+        fail(params ? params : root, "the sweep expands to " + count + " points (" +
+                                         (factors.empty() ? std::string("1") : factors) + " values x " +
+                                         std::to_string(spec.seeds) + " seeds), more than the limit of " +
+                                         std::to_string(max_points_) + " (sotsim sweep --max-points N raises it)");
+    }
+
     void check_zip(const YAML::Node& root, const SweepSpec& spec) const {
         if (spec.mode != SweepMode::Zip || spec.parameters.empty()) return;
         const SweepParameter& first = spec.parameters.front();
@@ -397,7 +436,7 @@ std::string csv_number(const std::string& text) {
     }
 }
 
-SweepSpec load_sweep(const std::string& path) {
+SweepSpec load_sweep(const std::string& path, std::uint64_t max_points) {
     std::string text;
     try {
         text = io::read_user_file(path, 16u << 20);
@@ -406,7 +445,7 @@ SweepSpec load_sweep(const std::string& path) {
     }
     const YAML::Node root = config::load_yaml_limited(text, path);
     if (!root || root.IsNull()) throw ConfigError(path, 0, 0, "sweep file is empty");
-    return Parser(path).parse(root);
+    return Parser(path, max_points).parse(root);
 }
 
 }  // namespace sotsim::sweep

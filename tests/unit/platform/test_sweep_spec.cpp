@@ -150,3 +150,36 @@ TEST_CASE("sweep file errors: YAML syntax, empty and unreadable files", "[sweep]
         CHECK(std::string(err.what()) == dir / "missing.yaml" + ": error: cannot read sweep file: no such file");
     }
 }
+
+TEST_CASE("sweep file errors: a grid beyond the point limit is refused before any value is checked", "[sweep]") {
+    TempDir dir;
+    // 8 keys x 10 values = 1e8 points. The values are not valid config values: the count is
+    // checked first, so the error is about the size, not about a value.
+    std::string yaml = "base: base.yaml\n" + kWorkload + "metrics: [a]\nparameters:\n";
+    for (const char* k : {"device.sigma_p", "device.sigma_ap", "array.rows", "array.cols", "sim.seed",
+                          "periphery.adc.bits", "periphery.input.bits", "device.read_noise"})
+        yaml += std::string("  ") + k + ": [x0, x1, x2, x3, x4, x5, x6, x7, x8, x9]\n";
+    const auto e = error_of(dir, yaml);
+    CHECK(std::string(e.what()) ==
+          dir / "sweep.yaml" + ":5:3: error: the sweep expands to 100000000 points (10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 "
+                               "values x 1 seeds), more than the limit of 100000 (sotsim sweep --max-points N raises it)");
+    // Seeds multiply; a zip counts its (common) list length once.
+    const std::string two = "base: base.yaml\n" + kWorkload + "metrics: [a]\nparameters: {array.rows: [64, 128]}\n";
+    write_file(dir / "s.yaml", two + "seeds: 3\n");
+    std::string limited;
+    try {
+        sotsim::sweep::load_sweep(dir / "s.yaml", 5);
+    } catch (const sotsim::config::ConfigError& err) {
+        limited = err.what();
+    }
+    CHECK_THAT(limited, Catch::Matchers::Contains("expands to 6 points (2 values x 3 seeds), more than the limit of 5"));
+    CHECK(sotsim::sweep::load_sweep(dir / "s.yaml", 6).max_points == 6);
+    write_file(dir / "z.yaml", two + "mode: zip\n");
+    CHECK(sotsim::sweep::load_sweep(dir / "z.yaml", 2).parameters.size() == 1);
+    // 100 keys x 100 values: the product saturates instead of wrapping.
+    std::string huge = "base: base.yaml\n" + kWorkload + "metrics: [a]\nparameters:\n";
+    std::string values = "[";
+    for (int v = 0; v < 100; ++v) values += (v ? ", " : "") + std::to_string(v);
+    for (int k = 0; k < 100; ++k) huge += "  k" + std::to_string(k) + ": " + values + "]\n";
+    CHECK_THAT(std::string(error_of(dir, huge).what()), Catch::Matchers::Contains("expands to more than 2^64 points"));
+}

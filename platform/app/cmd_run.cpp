@@ -62,14 +62,17 @@ int cmd_run(const std::vector<std::string>& args) {
     for (const std::string& f : l.data.files) r.info.dataset_files.emplace_back(f, report::sha256_file(f));
     r.info.config_yaml = config::to_yaml(l.cfg);
     report::Report rep(l.cfg, r.end_of_run, r.info);
-    rep.write(out_dir);
+    // Every output of the run is staged and committed as one batch: a failure to write any
+    // of them (a full disk, a read-only VCD directory) leaves none behind, not even OUT.
+    report::OutputBatch outputs;
+    outputs.add(rep.outputs(out_dir));
     // Per-sample predictions: lets a user (and the --ideal test) compare the hardware with
     // the software models sample by sample, not only in aggregate.
     std::string csv = "sample,label,hardware,float_reference,quantized_reference\n";
     for (std::size_t i = 0; i < r.predictions.size(); ++i)
         csv += std::to_string(i) + "," + std::to_string(r.labels[i]) + "," + std::to_string(r.predictions[i]) + "," +
                std::to_string(r.float_predictions[i]) + "," + std::to_string(r.quantized_predictions[i]) + "\n";
-    report::write_file_atomic(out_dir + "/predictions.csv", csv);
+    outputs.add((std::filesystem::path(out_dir) / "predictions.csv").string(), std::move(csv));
     std::string gtkw;
     if (r.trace) {
         // What the trace is of, in the VCD header and the save file.
@@ -83,8 +86,11 @@ int cmd_run(const std::vector<std::string>& args) {
         for (const auto& lv : r.trace_view.layers) layers += " " + std::to_string(lv.index) + "=" + lv.name;
         r.trace->add_comment(layers + " (x before the first layer)");
         r.trace_view.header = header;
-        gtkw = report::write_trace(*r.trace, r.trace_view, vcd, r.trace_end_ps);
+        const auto trace_files = report::trace_outputs(*r.trace, r.trace_view, vcd, r.trace_end_ps);
+        gtkw = trace_files[1].first;
+        outputs.add(trace_files);
     }
+    outputs.commit();
     if (!o.quiet) {
         std::cout << rep.summary();
         // The compiler's decisions about the model (inserted quantization, bit-serial inputs,

@@ -395,16 +395,16 @@ std::string Report::summary() const {
     return os.str();
 }
 
-void Report::write(const std::string& out_dir) const {
-    // Build everything first: a failure here leaves the directory untouched.
-    std::string json_text = dump_json(json(), 2) + "\n";
-    std::string csv_text = layers_csv();
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec) throw std::runtime_error("cannot create output directory '" + out_dir + "': " + ec.message());
+std::vector<std::pair<std::string, std::string>> Report::outputs(const std::string& out_dir) const {
     namespace fs = std::filesystem;
-    write_files_atomic({{(fs::path(out_dir) / "report.json").string(), json_text},
-                        {(fs::path(out_dir) / "layers.csv").string(), csv_text}});
+    return {{(fs::path(out_dir) / "report.json").string(), dump_json(json(), 2) + "\n"},
+            {(fs::path(out_dir) / "layers.csv").string(), layers_csv()}};
+}
+
+void Report::write(const std::string& out_dir) const {
+    OutputBatch b;
+    b.add(outputs(out_dir));
+    b.commit();
 }
 
 }  // namespace sotsim::report

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/config/Config.h"
@@ -92,8 +93,11 @@ public:
     std::string layers_csv() const;     // layers.csv
     std::string summary() const;        // stdout table
 
-    // Writes OUT/report.json and OUT/layers.csv atomically (creating OUT). Throws
-    // std::runtime_error naming the path on failure; no partial files are left.
+    // OUT/report.json and OUT/layers.csv as (path, content), for an OutputBatch that commits
+    // them with the run's other outputs.
+    std::vector<std::pair<std::string, std::string>> outputs(const std::string& out_dir) const;
+    // Writes outputs(out_dir) as one OutputBatch (creating OUT). Throws std::runtime_error
+    // naming the path on failure; no partial files or created directories are left.
     void write(const std::string& out_dir) const;
 
 private:

@@ -145,22 +145,28 @@ std::string gtkw_text(const VcdWriter& vcd, const TraceView& view, const std::st
     return f.str();
 }
 
-std::string write_trace(const VcdWriter& vcd, const TraceView& view, const std::string& vcd_path,
-                        std::uint64_t end_ps) {
+std::vector<std::pair<std::string, std::string>> trace_outputs(const VcdWriter& vcd, const TraceView& view,
+                                                               const std::string& vcd_path, std::uint64_t end_ps) {
     namespace fs = std::filesystem;
     const fs::path p(vcd_path);
     const fs::path dir = p.parent_path();
-    if (!dir.empty()) fs::create_directories(dir);
     const std::string stem = p.stem().string();
     const fs::path gtkw = dir / (stem + ".gtkw"), translate = dir / (stem + ".layers.txt");
     std::ostringstream v;
     vcd.write(v, end_ps);
     // Names relative to the save file: `cd DIR && gtkwave trace.gtkw` and `gtkwave DIR/trace.gtkw`
     // both find them (GTKWave retries a missing dump file next to the save file).
-    write_files_atomic({{vcd_path, v.str()},
-                        {gtkw.string(), gtkw_text(vcd, view, p.filename().string(), translate.filename().string(), end_ps)},
-                        {translate.string(), layer_translate_text(view)}});
-    return gtkw.string();
+    return {{vcd_path, v.str()},
+            {gtkw.string(), gtkw_text(vcd, view, p.filename().string(), translate.filename().string(), end_ps)},
+            {translate.string(), layer_translate_text(view)}};
+}
+
+std::string write_trace(const VcdWriter& vcd, const TraceView& view, const std::string& vcd_path,
+                        std::uint64_t end_ps) {
+    OutputBatch b;
+    b.add(trace_outputs(vcd, view, vcd_path, end_ps));
+    b.commit();
+    return b.files()[1].first;
 }
 
 }  // namespace sotsim::report

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/report/VcdWriter.h"
@@ -40,8 +41,13 @@ std::string layer_translate_text(const TraceView& view);
 std::string gtkw_text(const VcdWriter& vcd, const TraceView& view, const std::string& vcd_name,
                       const std::string& translate_name, std::uint64_t end_ps);
 
-// Writes `vcd_path`, `<stem>.gtkw` and `<stem>.layers.txt` beside it, atomically as one
-// step; creates the directory. Returns the save file path.
+// `vcd_path`, `<stem>.gtkw` and `<stem>.layers.txt` beside it, as (path, content) for an
+// OutputBatch (the save file is the second entry).
+std::vector<std::pair<std::string, std::string>> trace_outputs(const VcdWriter& vcd, const TraceView& view,
+                                                               const std::string& vcd_path, std::uint64_t end_ps);
+
+// Writes trace_outputs() as one OutputBatch (creating the directory). Returns the save
+// file path.
 std::string write_trace(const VcdWriter& vcd, const TraceView& view, const std::string& vcd_path,
                         std::uint64_t end_ps);
 

@@ -61,4 +61,38 @@ PYEOF
 else
   fail "run with a large seed: $(cat "$TMP/err")"
 fi
+# Item 8: every output of a run is committed together or not at all. A VCD that cannot be
+# written (a full device, a path below a plain file, a read-only directory) leaves no
+# report.json, no layers.csv, no predictions.csv and no output directory behind.
+run_args=(run -c $C -w $M --dataset mnist --samples 2 -q)
+expect_error "VCD on a full device" "^sotsim: error: cannot write '/dev/full[^']*': (No space left on device|Permission denied)$" \
+  "$SOTSIM" "${run_args[@]}" -o "$TMP/full/out" --vcd /dev/full
+[[ -e "$TMP/full" ]] && fail "VCD on /dev/full left $(ls -R "$TMP/full")" || pass "nothing left after ENOSPC"
+: >"$TMP/plainfile"
+expect_error "VCD below a plain file" "^sotsim: error: cannot write '$TMP/plainfile/trace.vcd': Not a directory$" \
+  "$SOTSIM" "${run_args[@]}" -o "$TMP/nd/out" --vcd "$TMP/plainfile/trace.vcd"
+[[ -e "$TMP/nd" ]] && fail "failed VCD left $(ls -R "$TMP/nd")" || pass "no output directory after a failed VCD"
+mkdir -p "$TMP/ro"; chmod 555 "$TMP/ro"
+if [[ -w "$TMP/ro" ]]; then
+  pass "read-only directory: skipped (running as root)"
+else
+  expect_error "VCD in a read-only directory" "^sotsim: error: cannot write '$TMP/ro/trace.vcd': Permission denied$" \
+    "$SOTSIM" "${run_args[@]}" -o "$TMP/rod/out" --vcd "$TMP/ro/trace.vcd"
+  [[ -e "$TMP/rod" ]] && fail "read-only VCD dir left output" || pass "nothing left after EACCES"
+fi
+chmod 755 "$TMP/ro"
+# The same run with a writable VCD commits everything.
+if "$SOTSIM" "${run_args[@]}" -o "$TMP/ok/out" --vcd "$TMP/ok/vcd/trace.vcd" >/dev/null 2>"$TMP/err"; then
+  n=$(ls "$TMP/ok/out" | wc -l); v=$(ls "$TMP/ok/vcd" | wc -l)
+  [[ $n == 3 && $v == 3 ]] && pass "a good run writes 3 outputs + 3 trace files" || fail "good run wrote: $(ls -A "$TMP/ok/out" "$TMP/ok/vcd")"
+else
+  fail "run with a VCD: $(cat "$TMP/err")"
+fi
+
+# (e) A small sweep file that expands to 1e8 points is refused with its size, at once.
+expect_error "sweep of 1e8 points" "^tests/data/regress/sweep/grid_1e8.yaml:[0-9]+:[0-9]+: error: the sweep expands to 100000000 points .*more than the limit of 100000 \(sotsim sweep --max-points N raises it\)$" \
+  timeout 20 "$SOTSIM" sweep tests/data/regress/sweep/grid_1e8.yaml -o "$TMP/sweep1e8"
+[[ -e "$TMP/sweep1e8" ]] && fail "refused sweep left $TMP/sweep1e8" || pass "refused sweep wrote nothing"
+expect_error "--max-points is a count" "^sotsim: error: --max-points: '-3' is not a non-negative decimal integer$" \
+  "$SOTSIM" sweep tests/data/regress/sweep/grid_1e8.yaml --max-points -3
 finish

@@ -22,6 +22,7 @@ PACKAGES=(
   libbenchmark-dev ngspice gtkwave xvfb xauth imagemagick
   python3 python3-numpy python3-matplotlib python3-yaml python3-onnx python3-pandas
   nlohmann-json3-dev
+  clang libclang-rt-14-dev   # the fuzz and ubsan presets (scripts/fuzz.sh, docs/testing.md)
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge
 )

@@ -15,7 +15,7 @@ Accelerator::Accelerator(sc_module_name name, const Config& cfg)
       tiles("tile"),
       noc("noc", cfg.chip),
       gbuf("gbuf", cfg.chip),
-      progmem("progmem", cfg.chip),
+      progmem("progmem", cfg.chip, kProgSize),
       cfg_(cfg),
       host_port_("host_port") {
     tiles.init(static_cast<std::size_t>(cfg.chip.tiles), [&](const char*, std::size_t i) {
@@ -51,8 +51,42 @@ void Accelerator::set_trace(TraceSink* sink) {
 }
 
 // ---- program loading -----------------------------------------------------------------------
+std::vector<std::uint8_t> Accelerator::image_of(const Program& p) const {
+    return image::encode(p, image::Target{cfg_.chip.tiles, cfg_.tile.macros});
+}
+
 void Accelerator::load_program(const Program& p, int batch) {
     if (busy_) throw std::runtime_error("accelerator: cannot load a program while a run is in progress");
+    const auto img = image_of(p);
+    progmem.place(img);
+    image_size_ = static_cast<std::uint32_t>(img.size());
+    load_image(img.size(), batch);
+}
+
+void Accelerator::load_image(std::uint64_t bytes, int batch) {
+    if (busy_) throw std::runtime_error("accelerator: cannot load a program while a run is in progress");
+    if (bytes > progmem.size())
+        throw std::runtime_error("program image: IMAGE_SIZE is " + std::to_string(bytes) + " bytes but only " +
+                                 std::to_string(progmem.size()) + " were written to program memory");
+    image::Target target;
+    Program p;
+    try {
+        p = image::decode(progmem.data(), bytes, &target);
+    } catch (const image::ImageError& e) {
+        throw std::runtime_error(std::string("program image: ") + e.what());
+    }
+    if (target.tiles != cfg_.chip.tiles || target.macros_per_tile != cfg_.tile.macros)
+        throw std::runtime_error("program image was compiled for " + std::to_string(target.tiles) + " tiles x " +
+                                 std::to_string(target.macros_per_tile) + " macros, this chip has " +
+                                 std::to_string(cfg_.chip.tiles) + " x " + std::to_string(cfg_.tile.macros));
+    install(std::move(p), batch);
+    layout_ = image::layout(progmem.data(), bytes);
+    progmem.loaded(layout_);
+    allocate_tensors();
+}
+
+// Checks placement against the chip; the program becomes current only if it fits.
+void Accelerator::install(Program p, int batch) {
     const int T = cfg_.chip.tiles, M = cfg_.tile.macros;
     if (static_cast<int>(p.tile_code.size()) > T || static_cast<int>(p.setup_code.size()) > T)
         throw std::runtime_error("program has " + std::to_string(std::max(p.tile_code.size(), p.setup_code.size())) +
@@ -76,9 +110,9 @@ void Accelerator::load_program(const Program& p, int batch) {
         if (id >= 0 && (static_cast<std::size_t>(id) >= p.tensors.size() ||
                         p.tensors[static_cast<std::size_t>(id)].where != Location::Global))
             throw std::runtime_error("program input/output tensor " + std::to_string(id) + " is not a global tensor");
-    program_ = std::make_unique<Program>(p);
-    progmem.load(*program_);
-    set_batch(batch);
+    if (batch < 1) throw std::runtime_error("accelerator: batch must be at least 1, got " + std::to_string(batch));
+    program_ = std::make_unique<Program>(std::move(p));
+    batch_ = batch;
 }
 
 void Accelerator::set_batch(int batch) {
@@ -104,7 +138,7 @@ void Accelerator::allocate_tensors() {
     // A streamed program keeps one sample per local tensor: samples pass through the tiles.
     for (auto& t : tiles) t.prepare(p, p.streamed ? 1 : batch_);
     std::vector<std::uint64_t> baddr(p.blocks.size());
-    for (std::size_t b = 0; b < p.blocks.size(); ++b) baddr[b] = kProgBase + progmem.block_offset(static_cast<int>(b));
+    for (std::size_t b = 0; b < p.blocks.size(); ++b) baddr[b] = kProgBase + layout_.block_offsets.at(b);
     jobs_.assign(tiles.size(), TileJob{});
     for (auto& j : jobs_) {
         j.program = program_.get();
@@ -202,7 +236,7 @@ void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
         };
         switch (reg) {
             case kId: v = kIdValue; break;
-            case kVersion: v = 0x000100; break;
+            case kVersion: v = kVersionValue; break;
             case kControl: return tlmx::command_error(t);
             case kStatus:
                 v = (busy_ ? kStatusBusy : 0u) | (done_ ? kStatusDone : 0u) | (failed() ? kStatusError : 0u);
@@ -216,6 +250,7 @@ void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
             case kOutputAddr: v = program_ ? addr_of(program_->output_tensor) : 0u; break;
             case kInputWidth: v = program_ ? static_cast<std::uint32_t>(program_->input_width) : 0u; break;
             case kOutputWidth: v = program_ ? static_cast<std::uint32_t>(program_->output_width) : 0u; break;
+            case kImageSize: v = image_size_; break;
             default: return tlmx::address_error(t);
         }
         std::memcpy(t.get_data_ptr(), &v, 4);
@@ -228,7 +263,17 @@ void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
                 done_ = false;
                 error_.clear();
             }
-            if ((v & kCtrlRun) && (v & kCtrlSetup)) return tlmx::generic_error(t);
+            if (((v & kCtrlRun) != 0) + ((v & kCtrlSetup) != 0) + ((v & kCtrlLoad) != 0) > 1)
+                return tlmx::generic_error(t);
+            if (v & kCtrlLoad) {
+                if (busy_) return tlmx::generic_error(t);
+                try {
+                    load_image(image_size_, std::max(1, batch_));
+                } catch (const std::exception& e) {
+                    error_ = e.what();  // STATUS.ERROR; a malformed image keeps the previous program
+                    return tlmx::generic_error(t);
+                }
+            }
             if ((v & (kCtrlRun | kCtrlSetup)) && !start((v & kCtrlSetup) != 0, at - sc_time_stamp()))
                 return tlmx::generic_error(t);  // busy or no program
             break;
@@ -240,10 +285,15 @@ void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
             if (v & 1u) irq_status_ = false;
             update_irq();
             break;
+        case kImageSize:
+            if (busy_) return tlmx::generic_error(t);
+            image_size_ = v;
+            break;
         case kBatch:
             try {
                 set_batch(static_cast<int>(v));
-            } catch (const std::exception&) {
+            } catch (const std::exception& e) {
+                error_ = e.what();  // STATUS.ERROR says why
                 return tlmx::generic_error(t);
             }
             break;
@@ -259,6 +309,9 @@ void Accelerator::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
         delay += tlmx::cycles(1, cfg_.chip.bus_clock);
         return csr_access(t, sc_time_stamp() + delay);
     }
+    // The program may not change under a running stream.
+    if (busy_ && t.is_write() && t.get_address() >= kProgBase && t.get_address() < kProgBase + kProgSize)
+        return tlmx::generic_error(t);
     host_port_->b_transport(t, delay);
 }
 

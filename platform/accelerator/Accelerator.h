@@ -6,14 +6,16 @@
 //   │   └── macro<j>       MramMacro, j < tile.macros (chip-wide id i*tile.macros + j)
 //   ├── noc                Interconnect (initiators: tiles, then the host port)
 //   ├── gbuf               GlobalBuffer
-//   ├── progmem            ProgramMemory (weight blocks)
+//   ├── progmem            ProgramMemory (the program image: instructions, tables, weight blocks)
 //   └── (tile<i>.inbox)    activation inboxes on the interconnect, for pipelined programs
 //
 // The host side is one TLM target socket, `host`, with the memory map of
 // platform/accelerator/HostMap.h (docs/memory-map.md); any SystemC initiator can drive it.
 //
 // Runtime sequence (platform/host/HostDriver), from an SC_THREAD:
-//   acc.load_program(program, batch);        // debug path: places blocks, allocates tensors
+//   write the program image (models/tile/ProgramImage.h) at kProgBase, IMAGE_SIZE = its
+//   bytes, CONTROL = LOAD (decodes and checks it, allocates tensors; STATUS.ERROR and a
+//   generic error response if it is malformed) -- or, from sc_main, acc.load_program();
 //   write CSR IRQ_ENABLE = 1 (optional), CONTROL = SETUP;  wait(acc.done_event());
 //   for each batch of inputs:
 //     write float32 inputs at acc.tensor_address(program.input_tensor) (or CSR INPUT_ADDR)
@@ -63,10 +65,15 @@ public:
     Accelerator(sc_core::sc_module_name name, const Config& cfg);
 
     // ---- runtime API -------------------------------------------------------------------
-    // Place (a copy of) `p` on the chip for runs of `batch` samples: checks placement against the chip,
-    // loads program memory, allocates global and local tensors (throws std::runtime_error
-    // with one clear message when the program does not fit). No simulated time passes.
+    // The loader's path (no simulated time passes): encode `p` as a program image, place it
+    // in program memory and load it as CONTROL.LOAD would, for runs of `batch` samples.
+    // Throws std::runtime_error with one clear message when the program does not fit.
     void load_program(const Program& p, int batch);
+    // Decode and check the image in program memory [0, bytes) and make it the program
+    // (what CONTROL.LOAD does with IMAGE_SIZE). Throws on a malformed or misfit image.
+    void load_image(std::uint64_t bytes, int batch);
+    // The image of `p` for this chip (what `sotsim compile --image` writes).
+    std::vector<std::uint8_t> image_of(const Program& p) const;
     // Change the batch (reallocates tensors, contents are lost). Throws while busy.
     void set_batch(int batch);
     // Host address of a global tensor (float32 row-major, B*rows_per_sample x width).
@@ -105,10 +112,13 @@ private:
     void update_irq();
     void drive_irq();  // SC_METHOD: the only writer of `irq`
     void allocate_tensors();
+    void install(Program p, int batch);
 
     const Config cfg_;  // held by value
     tlm_utils::simple_initiator_socket<Accelerator> host_port_;   // into the interconnect
-    std::unique_ptr<Program> program_;   // own copy of the loaded program
+    std::unique_ptr<Program> program_;   // decoded from the image in program memory
+    image::Layout layout_;               // where its blocks and instructions are
+    std::uint32_t image_size_ = 0;       // CSR IMAGE_SIZE
     int batch_ = 0;
     std::vector<TileJob> jobs_;
     TileBarrier barrier_;

@@ -17,7 +17,7 @@ inline constexpr std::uint64_t kInboxBase = 0x20000000, kInboxStride = 0x0100000
 // CSR offsets (32-bit, little endian, 4-byte aligned accesses only)
 inline constexpr std::uint32_t kId = 0x00;          // RO 0x534F5453 ("SOTS")
 inline constexpr std::uint32_t kVersion = 0x04;     // RO 0x00MMmmpp
-inline constexpr std::uint32_t kControl = 0x08;     // WO bit0 RUN (tile_code), bit1 SETUP (setup_code), bit2 CLEAR (done/error)
+inline constexpr std::uint32_t kControl = 0x08;     // WO bit0 RUN (tile_code), bit1 SETUP (setup_code), bit2 CLEAR (done/error), bit3 LOAD (image)
 inline constexpr std::uint32_t kStatus = 0x0C;      // RO bit0 BUSY, bit1 DONE, bit2 ERROR
 inline constexpr std::uint32_t kIrqEnable = 0x10;   // RW bit0 DONE interrupt
 inline constexpr std::uint32_t kIrqStatus = 0x14;   // RO / write 1 to clear: bit0 DONE
@@ -28,10 +28,12 @@ inline constexpr std::uint32_t kInputAddr = 0x24;   // RO host address of the in
 inline constexpr std::uint32_t kOutputAddr = 0x28;  // RO host address of the output tensor (float32, B x output_width)
 inline constexpr std::uint32_t kInputWidth = 0x2C;  // RO
 inline constexpr std::uint32_t kOutputWidth = 0x30; // RO
-inline constexpr std::uint32_t kLastCsr = kOutputWidth;
+inline constexpr std::uint32_t kImageSize = 0x34;   // RW bytes of the program image at kProgBase (CONTROL.LOAD reads them)
+inline constexpr std::uint32_t kLastCsr = kImageSize;
 
 inline constexpr std::uint32_t kIdValue = 0x534F5453;
-inline constexpr std::uint32_t kCtrlRun = 1u << 0, kCtrlSetup = 1u << 1, kCtrlClear = 1u << 2;
+inline constexpr std::uint32_t kCtrlRun = 1u << 0, kCtrlSetup = 1u << 1, kCtrlClear = 1u << 2, kCtrlLoad = 1u << 3;
+inline constexpr std::uint32_t kVersionValue = 0x000200;  // 0.2.0: program image, LOAD
 inline constexpr std::uint32_t kStatusBusy = 1u << 0, kStatusDone = 1u << 1, kStatusError = 1u << 2;
 
 }  // namespace sotsim::host_map

@@ -1,10 +1,12 @@
-// ProgramMemory: on-chip memory that holds the weight blocks of the loaded Program, from
-// which tile controllers stream weights into macros (Program instructions). TLM target
-// behind the interconnect. Layout: block after block (4 KiB aligned), each int32
-// row-major rows x cols (`block_offset()`). Read-only over TLM (the image is placed by
-// Accelerator::load_program, like an ELF loader of a virtual platform); writes are
-// command errors. Timing: `gbuf_width_bytes` per bus cycle; traffic is counted at the
-// block's weight precision (gbuf_read_byte, the same SRAM macro as the global buffer).
+// ProgramMemory: the on-chip memory that holds the program image (models/tile/ProgramImage.h,
+// docs/program-image.md): instruction records, tensor and layer tables, and the weight
+// blocks tile controllers stream into macros. TLM target behind the interconnect.
+//
+// Plain memory for the host: it writes the image over the host socket (any byte address
+// and length inside the window, no byte enables), then sets IMAGE_SIZE and CONTROL.LOAD
+// (platform/accelerator/HostMap.h). Tiles only read. Timing: `gbuf_width_bytes` per bus
+// cycle. Weight reads are counted at the block's weight precision (gbuf_read_byte, the
+// same SRAM macro as the global buffer), writes at their byte count (gbuf_write_byte).
 #pragma once
 
 #include <systemc>
@@ -17,7 +19,7 @@
 #include "models/common/Stats.h"
 #include "models/common/Trace.h"
 #include "models/config/Config.h"
-#include "models/tile/Program.h"
+#include "models/tile/ProgramImage.h"
 
 namespace sotsim {
 
@@ -25,27 +27,33 @@ class ProgramMemory : public sc_core::sc_module, public StatsSource {
 public:
     tlm_utils::simple_target_socket<ProgramMemory> port;
 
-    ProgramMemory(sc_core::sc_module_name name, const ChipConfig& cfg);
+    ProgramMemory(sc_core::sc_module_name name, const ChipConfig& cfg, std::uint64_t window_bytes);
 
-    void load(const Program& p);
-    std::uint64_t block_offset(int block) const { return offsets_.at(static_cast<std::size_t>(block)); }
-    std::uint64_t image_bytes() const { return image_.size() * 4; }
+    // The loader's path (no simulated time, nothing counted): place `image` at offset 0.
+    void place(const std::vector<std::uint8_t>& image);
+    // Contents as written so far (the image is at offset 0).
+    const std::uint8_t* data() const { return mem_.data(); }
+    std::uint64_t size() const { return mem_.size(); }
+    // After a successful LOAD: where the blocks are (for the modelled width of weight reads
+    // that carry no TrafficExtension) and how many bytes the area model stores.
+    void loaded(const image::Layout& l);
 
     std::string component_kind() const override { return "program_memory"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
-    // Storage for the weights at their modelled precision.
+    // Storage for the weights at their modelled precision plus instructions and tables.
     std::map<std::string, double> area_items() const override { return {{"sram_byte", static_cast<double>(modelled_bytes_)}}; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
 
 private:
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& t);
-    bool read(tlm::tlm_generic_payload& t, bool debug);
+    bool access(tlm::tlm_generic_payload& t, bool debug);
 
     const ChipConfig cfg_;  // held by value
-    std::vector<std::int32_t> image_;
-    std::vector<std::uint64_t> offsets_;
+    std::uint64_t window_;
+    std::vector<std::uint8_t> mem_;
+    std::vector<std::uint64_t> offsets_;  // per block
     std::vector<int> weight_bits_;        // per block
     std::uint64_t modelled_bytes_ = 0;
     BusyResource port_busy_;

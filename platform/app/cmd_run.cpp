@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "platform/app/Command.h"
+#include "platform/app/ImageFile.h"
 #include "platform/app/ModelLoading.h"
 #include "platform/config/ConfigLoader.h"
 #include "platform/report/AtomicFile.h"
@@ -19,6 +20,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::string vcd;
     bool vcd_all = false;
     int batch = 0;
+    std::string image;
     po::options_description desc = common_options(o);
     desc.add(workload_options(w));
     desc.add_options()
@@ -26,7 +28,10 @@ int cmd_run(const std::vector<std::string>& args) {
          "write a VCD trace, plus FILE's .gtkw GTKWave view and .layers.txt layer names beside it "
          "(open with: gtkwave DIR/trace.gtkw)")
         ("vcd-all-macros", po::bool_switch(&vcd_all), "trace every macro, not only those holding weights")
-        ("batch", po::value(&batch)->value_name("N"), "samples per run (default sim.batch, capped by memory)");
+        ("batch", po::value(&batch)->value_name("N"), "samples per run (default sim.batch, capped by memory)")
+        ("image", po::value(&image)->value_name("FILE"),
+         "run the chip from this program image (sotsim compile --image) instead of the program compiled now; "
+         "the model still gives the float and quantized references");
     bool help = false;
     parse_command("run", args, desc, nullptr, help);
     if (help) {
@@ -42,6 +47,14 @@ int cmd_run(const std::vector<std::string>& args) {
     if (std::filesystem::exists(out_dir) && !std::filesystem::is_directory(out_dir))
         throw UsageError("run: -o " + out_dir + ": is a file, not a directory (-o names the run's output directory)");
     Loaded l = load_all(o, w, /*need_dataset=*/true);
+    std::string image_note;
+    if (!image.empty()) {
+        Program from_file = read_image_file(image, l.cfg, l.compiled.program);
+        if (!same_image(from_file, l.compiled.program, l.cfg))
+            image_note = image + " is not the program compiled from " + l.model_path +
+                         " for this config and input domain; the chip runs the image";
+        l.compiled.program = std::move(from_file);
+    }
 
     RunOptions ro;
     ro.vcd_path = vcd;
@@ -96,6 +109,7 @@ int cmd_run(const std::vector<std::string>& args) {
         // The compiler's decisions about the model (inserted quantization, bit-serial inputs,
         // dropped Softmax): what the accuracy above means depends on them.
         for (const std::string& n : l.compiled.notes) std::cout << "note: " << n << "\n";
+        if (!image_note.empty()) std::cout << "note: " << image_note << "\n";
         std::cout << "report: " << out_dir << "/report.json, " << out_dir << "/layers.csv";
         std::cout << ", " << out_dir << "/predictions.csv";
         if (!gtkw.empty()) std::cout << "\ntrace:  " << vcd << " (view: gtkwave " << gtkw << ")";

@@ -33,9 +33,9 @@ public:
     tlm_utils::simple_initiator_socket<HostDriver> socket;
 
     SC_HAS_PROCESS(HostDriver);
-    HostDriver(sc_module_name name, Accelerator& acc, const SampleMatrix& images, int batch,
-               std::function<void(int, int)> progress)
-        : sc_module(name), socket("socket"), acc_(acc), images_(images), batch_(batch),
+    HostDriver(sc_module_name name, Accelerator& acc, std::vector<std::uint8_t> image, const SampleMatrix& images,
+               int batch, std::function<void(int, int)> progress)
+        : sc_module(name), socket("socket"), acc_(acc), image_(std::move(image)), images_(images), batch_(batch),
           progress_(std::move(progress)) {
         SC_THREAD(main);
         set_stack_size(TileController::kThreadStackBytes);  // collects stats, evaluates nothing big
@@ -56,9 +56,11 @@ private:
         tlmx::prepare(t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, bytes);
         sc_time d = SC_ZERO_TIME;
         socket->b_transport(t, d);
-        if (t.is_response_error())
+        if (t.is_response_error()) {
+            if (acc_.failed()) throw std::runtime_error(acc_.error_message());  // e.g. BATCH: tensors do not fit
             throw std::runtime_error("host: " + std::string(write ? "write" : "read") + " at 0x" + hex(addr) +
                                      " failed: " + t.get_response_string());
+        }
         wait(d);  // the host is a simple in-order driver: it syncs after every access
     }
     static std::string hex(std::uint64_t v) {
@@ -80,8 +82,25 @@ private:
         write_csr(hm::kIrqStatus, 1);
     }
 
+    // The program image goes over the host socket into program memory, then LOAD decodes
+    // it on the chip (a malformed image: STATUS.ERROR and the chip's message).
+    void load_image() {
+        // Charged at the bytes the hardware stores (weights at their precision).
+        transport(true, hm::kProgBase, image_.data(), image_.size(),
+                  image::modelled_bytes(image::layout(image_.data(), image_.size())));
+        write_csr(hm::kImageSize, static_cast<std::uint32_t>(image_.size()));
+        tlm::tlm_generic_payload t;
+        std::uint32_t v = hm::kCtrlLoad;
+        tlmx::prepare(t, tlm::TLM_WRITE_COMMAND, hm::kCsrBase + hm::kControl, &v, 4);
+        sc_time d = SC_ZERO_TIME;
+        socket->b_transport(t, d);
+        if (t.is_response_error()) throw std::runtime_error(acc_.error_message());  // the chip's own words
+        wait(d);
+    }
+
     void main() {
         try {
+            load_image();
             const Program& p = *acc_.program();
             const int n = static_cast<int>(images_.rows());
             const int in_w = static_cast<int>(images_.cols()), out_w = p.output_width;
@@ -127,6 +146,7 @@ private:
     }
 
     Accelerator& acc_;
+    std::vector<std::uint8_t> image_;
     const SampleMatrix& images_;
     int batch_;
     std::function<void(int, int)> progress_;
@@ -224,7 +244,7 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
     // The platform owns the quantum (TLM-2.0 rule): the chip model never sets it.
     tlm::tlm_global_quantum::instance().set(tlmx::seconds(cfg.sim.quantum));
     auto acc = std::make_unique<Accelerator>("chip", cfg);
-    auto host = std::make_unique<HostDriver>("host", *acc, inputs, batch, opt.progress);
+    auto host = std::make_unique<HostDriver>("host", *acc, acc->image_of(program), inputs, batch, opt.progress);
     host->socket.bind(acc->host);
     std::shared_ptr<report::VcdWriter> vcd;
     if (!opt.vcd_path.empty()) {
@@ -233,7 +253,6 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
         if (!opt.vcd_all_macros) hide_unmapped_macros(*vcd, *acc, program);
         vcd->start_unknown("layer");   // TileController's layer id: x until the first layer
     }
-    acc->load_program(program, batch);
     sc_start();
     if (!host->error.empty()) throw std::runtime_error(host->error);
 

@@ -12,12 +12,13 @@
 
 results(): parameters and metrics become numbers where every value is one (a parameter
 written "3.1 MOhm" in the sweep file is 3100000 here); the frame carries
-`.attrs["parameters"]` and `.attrs["metrics"]` (column names in file order) and keeps
+`.attrs["parameters"]`, `.attrs["metrics"]` (column names in file order, without the
+" [unit]" of the header) and `.attrs["units"]` ({column: unit}), and keeps
 only rows with status "ok" unless all=True. reports(): flattens the scalar figures of
 each report.json (`energy_J.per_inference`, `accuracy.hardware`, ...) and the energy
 breakdown per inference (`energy_J.breakdown_per_inference.adc`, ...), plus a `run` column
-(the report's directory). Units: config keys from the schema (`sotsim info --keys`),
-report figures from their names (`_J`, `_s`, `_W`, `_mm2`, ...). Errors are ResultsError
+(the report's directory). Units: from the files (results.csv headers "key [unit]",
+report.json's "units" object), else from `sotsim info --keys` (config keys and report figures). Errors are ResultsError
 with one line naming the file and the problem.
 """
 import json
@@ -60,7 +61,14 @@ def results(path, all=False, raw=False):
         raise ResultsError(f"{path}: no such file")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ResultsError(f"{path}: cannot read as CSV: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
-    cols = list(df.columns)
+    cols, units = [], {}
+    for c in df.columns:
+        name, u = split_header(c)
+        cols.append(name)
+        if u:
+            units[name] = u
+    df.columns = cols
+    _KNOWN_UNITS.update(units)
     for required in ("seed", "status"):
         if required not in cols:
             raise ResultsError(f"{path}: not a sweep results.csv (no '{required}' column)")
@@ -72,7 +80,17 @@ def results(path, all=False, raw=False):
         for c in params + metrics + ["seed"]:
             df[c] = _numeric_or_text(df[c])
     df.attrs["parameters"], df.attrs["metrics"], df.attrs["path"] = params, metrics, path
+    df.attrs["units"] = units
     return df
+
+
+_HEADER = re.compile(r"^(.*\S)\s+\[([^\[\]]+)\]$")
+
+
+def split_header(cell):
+    """'device.r_p [Ohm]' -> ('device.r_p', 'Ohm'); 'accuracy.hardware' -> (..., '')."""
+    m = _HEADER.match(cell)
+    return (m.group(1), m.group(2)) if m else (cell, "")
 
 
 def report(path):
@@ -88,7 +106,7 @@ def report(path):
         raise ResultsError(f"{path}: {e.strerror}")
 
 
-def _flatten(obj, prefix, out, skip=("config", "components", "layers", "dataset")):
+def _flatten(obj, prefix, out, skip=("config", "components", "layers", "dataset", "units")):
     for k, v in obj.items():
         key = f"{prefix}{k}"
         if not prefix and k in skip:
@@ -110,6 +128,8 @@ def reports(paths):
     rows = []
     for p in paths:
         r = report(p)
+        if isinstance(r.get("units"), dict):
+            _KNOWN_UNITS.update({k: v for k, v in r["units"].items() if isinstance(v, str) and v})
         row = {"run": os.path.basename(os.path.dirname(os.path.abspath(p))) or p}
         row.update(swept_values(p, r))
         _flatten(r, "", row)
@@ -146,7 +166,7 @@ def swept_values(path, rep=None):
     if os.path.basename(os.path.dirname(os.path.dirname(os.path.abspath(path)))) != "points" or not os.path.isfile(csv):
         return {}
     with open(csv) as f:
-        header = f.readline().strip().split(",")
+        header = [split_header(c)[0] for c in f.readline().strip().split(",")]
     if "seed" not in header:
         return {}
     rep = rep if rep is not None else report(path)
@@ -171,6 +191,9 @@ def layers(path):
 # ---- units ---------------------------------------------------------------------------
 
 _SCHEMA = None
+# Units read from the files themselves (results.csv headers, report.json "units"): they win
+# over the schema of whatever binary is found.
+_KNOWN_UNITS = {}
 
 
 def _sotsim_binary():
@@ -185,7 +208,8 @@ def _sotsim_binary():
 
 
 def schema_units():
-    """{config key: unit} from `sotsim info --keys`; empty when no sotsim binary is found."""
+    """{config key or report figure: unit} from `sotsim info --keys`; empty when no sotsim
+    binary is found."""
     global _SCHEMA
     if _SCHEMA is None:
         _SCHEMA = {}
@@ -202,19 +226,18 @@ def schema_units():
     return _SCHEMA
 
 
-# Report figures: the unit is in the name (energy_J.total, latency_s, leakage_W, area_mm2).
-_NAME_UNITS = [(r"(^|\.)energy_J(\.|$)", "J"), (r"energy_per_mvm$", "J"), (r"latency_per_mvm$", "s"),
-               (r"_s$|(^|\.)time_s$", "s"), (r"(^|\.)latency_s$", "s"), (r"_J$", "J"), (r"_W$", "W"),
-               (r"area_mm2$", "mm^2"), (r"tops_per_w", "TOPS/W"), (r"tops_per_mm2", "TOPS/mm^2"),
-               (r"(^|\.)tops$", "TOPS"), (r"throughput_inf_per_s$", "inferences/s"), (r"^macro_peak\.area$", "m^2")]
+# layers.csv columns name their unit by suffix (latency_s, energy_J): the last resort.
+_NAME_UNITS = [(r"_s$", "s"), (r"_J$", "J"), (r"_W$", "W")]
 
 
 def unit(name):
-    """Unit of a config key or a report figure ('' when dimensionless or unknown)."""
+    """Unit of a config key or a report figure ('' when dimensionless or unknown): from the
+    files read so far, else `sotsim info --keys`, else a layers.csv column's suffix."""
     keys = [k for k in name.split("+")]          # tied parameters "device.sigma_p+device.sigma_ap"
-    u = schema_units().get(keys[0])
-    if u is not None:
-        return u
+    for table in (_KNOWN_UNITS, schema_units()):
+        u = table.get(name, table.get(keys[0]))
+        if u is not None:
+            return u
     for pattern, un in _NAME_UNITS:
         if re.search(pattern, name):
             return un

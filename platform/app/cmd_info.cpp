@@ -7,6 +7,7 @@
 #include "models/physics/IsaGuard.h"
 #include "platform/app/Command.h"
 #include "platform/config/Schema.h"
+#include "platform/report/FigureUnits.h"
 
 namespace sotsim::app {
 
@@ -14,7 +15,8 @@ int cmd_info(const std::vector<std::string>& args) {
     po::options_description desc("Options");
     bool keys = false;
     desc.add_options()("keys", po::bool_switch(&keys),
-                       "print every config key as KEY<TAB>UNIT<TAB>TYPE<TAB>DESCRIPTION (units for plots and notebooks)");
+                       "print every config key, then every report.json figure, as KEY<TAB>UNIT<TAB>TYPE<TAB>DESCRIPTION "
+                       "(units for plots and notebooks; TYPE of a figure is \"report figure\")");
     bool help = false;
     parse_command("info", args, desc, nullptr, help);
     if (help) {
@@ -28,6 +30,8 @@ int cmd_info(const std::vector<std::string>& args) {
         for (const auto& k : config::schema())
             std::cout << k.path << '\t' << (k.unit == "1" ? "" : k.unit) << '\t' << k.type_name() << '\t' << k.doc
                       << '\n';
+        for (const auto& f : report::figure_units())
+            std::cout << f.path << '\t' << f.unit << "\treport figure\t" << f.doc << '\n';
         return 0;
     }
     std::cout << "sotsim " SOTSIM_VERSION "\n"

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "platform/report/AtomicFile.h"
+#include "platform/report/FigureUnits.h"
 
 namespace sotsim::report {
 
@@ -257,6 +258,10 @@ Json Report::json() const {
     r["run"]["batch"] = info_.batch;
     r["run"]["inference_time"] = quantity(info_.inference_time_s, "s");
     r["run"]["macs_per_inference"] = info_.macs_per_inference;
+    // The unit of every scalar figure above, so readers need not parse names.
+    Json& units = r["units"];
+    units = Json::object();
+    for (const auto& fu : figure_units()) units[fu.path] = fu.unit;
     r["config_file"] = info_.config_path;
     r["config"] = info_.config_yaml.empty() ? Json() : json_from_yaml(info_.config_yaml);
     r["seed"] = static_cast<unsigned long long>(info_.seed);

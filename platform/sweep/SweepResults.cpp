@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/config/Schema.h"
+#include "platform/report/FigureUnits.h"
 #include "platform/report/Json.h"
 #include "platform/sweep/SweepFs.h"
 
@@ -60,6 +62,7 @@ PointResult read_report(const std::string& report_json, const std::vector<std::s
     PointResult r;
     r.status = PointStatus::Ok;
     r.metrics.assign(metrics.size(), "");
+    r.units.assign(metrics.size(), "");
     nlohmann::json root;
     try {
         // nlohmann rather than yaml-cpp: a full report (components of every macro) parses
@@ -100,7 +103,12 @@ PointResult read_report(const std::string& report_json, const std::vector<std::s
             }
             node = &(*node)[part];
         }
-        if (found && node->is_object() && node->contains("value")) node = &(*node)["value"];
+        r.units[m] = report::figure_unit(metrics[m]);
+        if (found && node->is_object() && node->contains("value")) {
+            const auto u = node->find("unit");
+            if (u != node->end() && u->is_string()) r.units[m] = u->get<std::string>();
+            node = &(*node)["value"];
+        }
         if (!found) add_note(r.error, "metric " + metrics[m] + " not in report");
         else if (node->is_null()) add_note(r.error, "metric " + metrics[m] + " is null in report");
         else if (node->is_structured()) add_note(r.error, "metric " + metrics[m] + " is not a single value");
@@ -112,9 +120,19 @@ PointResult read_report(const std::string& report_json, const std::vector<std::s
 void write_results_csv(const std::string& path, const SweepSpec& spec,
                        const std::vector<SweepPoint>& points, const std::vector<PointResult>& results) {
     std::string csv;
-    for (const auto& p : spec.parameters) csv += csv_field(p.key) + ",";
+    for (const auto& p : spec.parameters) csv += csv_field(column_header(p.key, parameter_unit(p))) + ",";
     csv += "seed,";
-    for (const auto& m : spec.metrics) csv += csv_field(m) + ",";
+    for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
+        // Reports of one sweep agree on units; a metric no finished point had falls back
+        // to the figure table.
+        std::string unit = report::figure_unit(spec.metrics[m]);
+        for (const auto& r : results)
+            if (r.status == PointStatus::Ok && m < r.units.size() && !r.units[m].empty()) {
+                unit = r.units[m];
+                break;
+            }
+        csv += csv_field(column_header(spec.metrics[m], unit)) + ",";
+    }
     csv += "status,error\n";
     for (std::size_t i = 0; i < points.size(); ++i) {
         const PointResult& r = results[i];
@@ -127,6 +145,17 @@ void write_results_csv(const std::string& path, const SweepSpec& spec,
         csv += status + csv_field(r.error) + "\n";
     }
     write_file_atomic(path, csv);
+}
+
+std::string column_header(const std::string& key, const std::string& unit) {
+    return unit.empty() || unit == "1" ? key : key + " [" + unit + "]";
+}
+
+std::string parameter_unit(const SweepParameter& p) {
+    // Tied keys share one value, so they share the first key's unit.
+    const config::KeyInfo* k = config::find_key(p.keys().front());
+    if (!k || (k->kind != config::KeyKind::Real && k->kind != config::KeyKind::RealList)) return "";
+    return k->unit == "1" ? "" : k->unit;
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

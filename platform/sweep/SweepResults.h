@@ -15,6 +15,7 @@ enum class PointStatus { NotRun, Ok, Failed, Stale };
 struct PointResult {
     PointStatus status = PointStatus::NotRun;
     std::vector<std::string> metrics;   // one cell per SweepSpec::metrics ("" when missing)
+    std::vector<std::string> units;     // per metric: the report's unit of it ("" if none)
     std::string error;                  // failure message, or notes about missing metrics
 };
 
@@ -34,11 +35,17 @@ PointResult read_report(const std::string& report_json, const std::vector<std::s
 
 // results.csv: one column per parameter (its key path), seed, one per metric, status, error;
 // one row per point that ran (ok, failed or stale), in point order. Written atomically.
+// A column with a unit is headed "key [unit]" (parameters: the config schema's unit;
+// metrics: report.json's own), in SI without prefix, like the values.
 void write_results_csv(const std::string& path, const SweepSpec& spec,
                        const std::vector<SweepPoint>& points, const std::vector<PointResult>& results);
 
 // Writes `content` to `path` through a temporary file and rename(2), so readers see the
 // old or the new file, never a partial one. Throws SweepError.
+// Header cell of a column: "device.r_p [Ohm]", "accuracy.hardware".
+std::string column_header(const std::string& key, const std::string& unit);
+std::string parameter_unit(const SweepParameter& p);
+
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace sotsim::sweep

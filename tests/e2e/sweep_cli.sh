@@ -19,7 +19,7 @@ metrics: [accuracy.hardware, energy_J.total, tops_per_w]
 YAML
 "$sotsim" sweep "$tmp/sweep.yaml" -o "$tmp/out" -j 2 -q || fail "sweep exited $?"
 csv=$tmp/out/results.csv
-[ "$(head -1 "$csv")" = "device.sigma_p,seed,accuracy.hardware,energy_J.total,tops_per_w,status,error" ] \
+[ "$(head -1 "$csv")" = "device.sigma_p,seed,accuracy.hardware,energy_J.total [J],tops_per_w [TOPS/W],status,error" ] \
     || fail "header: $(head -1 "$csv")"
 [ "$(wc -l < "$csv")" -eq 5 ] || fail "expected 4 rows: $(cat "$csv")"
 [ "$(grep -c ',ok,$' "$csv")" -eq 4 ] || fail "not all ok: $(cat "$csv")"

@@ -30,6 +30,13 @@ assert params == ["device.r_p", "device.sigma_p"] and metrics == ["accuracy.hard
 rows = p.select(recs, params, "accuracy.hardware", {"device.r_p", "device.sigma_p"}, {}, "x")
 assert len(rows) == 10, len(rows)
 assert p.ordered_values(["1e6", "1e4", "1e7"]) == (["1e4", "1e6", "1e7"], True)
+import sotsim_results as sr
+df = sr.results(sys.argv[2])
+assert list(df.columns[:2]) == ["device.r_p", "device.sigma_p"], list(df.columns)
+assert df.attrs["units"] == {"device.r_p": "Ohm", "energy_J.total": "J"}, df.attrs["units"]
+assert sr.unit("energy_J.total") == "J" and sr.label("device.r_p") == "device.r_p [Ohm]"
+assert sr.split_header("tops_per_w [TOPS/W]") == ("tops_per_w", "TOPS/W")
+assert sr.split_header("accuracy.hardware") == ("accuracy.hardware", "")
 PY
 
 expect_error() {   # expected message fragment, then arguments

@@ -3,11 +3,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
 #include "FakeStatsSource.h"
 #include "platform/report/AtomicFile.h"
+#include "platform/report/FigureUnits.h"
 #include "platform/report/Report.h"
 
 using namespace sotsim;
@@ -179,6 +181,67 @@ TEST_CASE("report: macro peak through the energy model, normalised to 1b x 1b", 
     spec.measure_full_mvm = [] { return MacroMvmCost{}; };   // zero latency
     c.info.macro_peak = spec;
     CHECK_THROWS_WITH(Report(c.cfg, c.snapshot(), c.info), Catch::Contains("latency"));
+}
+
+namespace {
+// Scalar figures of a report outside config, components, layers and the provenance records;
+// a {value, unit} quantity is one figure. Maps path -> the unit it writes ("" if none).
+void scalar_figures(const Json& node, const std::string& path, std::map<std::string, std::string>& out) {
+    if (node.is_object() && node.size() == 2 && node.contains("value") && node.contains("unit")) {
+        out[path] = node.at("unit").get<std::string>();
+        return;
+    }
+    if (node.is_object()) {
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (path.empty() && (it.key() == "config" || it.key() == "components" || it.key() == "layers" ||
+                                 it.key() == "units" || it.key() == "model" || it.key() == "dataset" ||
+                                 it.key() == "version" || it.key() == "config_file"))
+                continue;
+            scalar_figures(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
+        }
+        return;
+    }
+    out[path] = "?";   // a plain number (or null): its unit must come from the table
+}
+}  // namespace
+
+TEST_CASE("report: the units object names every scalar figure, with the unit a quantity states", "[report]") {
+    SmallChip c;
+    MacroPeakSpec spec;   // a macro peak, so that every figure of the table is written
+    spec.rows = 256;
+    spec.cols_logical = 128;
+    spec.weight_bits = 1;
+    spec.input_bits = 1;
+    spec.macro_area_items = c.m0.items;
+    spec.measure_full_mvm = [] {
+        MacroMvmCost cost;
+        cost.vectors = 1;
+        cost.actions.add("row_drive", 256);
+        cost.latency_s = 20e-9;
+        return cost;
+    };
+    c.info.macro_peak = spec;
+    Report r(c.cfg, c.snapshot(), c.info);
+    const Json j = parse_json(dump_json(r.json(), 2));
+    std::map<std::string, std::string> figures;
+    scalar_figures(j, "", figures);
+    REQUIRE(j.contains("units"));
+    const Json& units = j.at("units");
+    for (const auto& [path, unit] : figures) {
+        INFO(path);
+        REQUIRE(units.contains(path));
+        if (unit != "?") CHECK(units.at(path).get<std::string>() == unit);
+    }
+    for (auto it = units.begin(); it != units.end(); ++it) {
+        INFO(it.key());
+        CHECK(figures.count(it.key()) == 1);
+    }
+    CHECK(units.size() == figure_units().size());
+    CHECK(units.at("energy_J.breakdown_per_inference.adc").get<std::string>() == "J");
+    CHECK(units.at("accuracy.hardware").get<std::string>().empty());
+    bool known = true;
+    CHECK(figure_unit("components.chip.area", &known).empty());
+    CHECK_FALSE(known);
 }
 
 TEST_CASE("report: report.json schema, units and hierarchy", "[report]") {

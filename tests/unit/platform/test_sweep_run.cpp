@@ -34,8 +34,10 @@ TEST_CASE("sweep run: results.csv holds parameters, seed, metrics and failures i
 
     const auto rows = csv_rows(dir / "out/results.csv");
     REQUIRE(rows.size() == 7);
+    // Units from the schema (array.rows is a count, sigma a fraction) and the report.
     CHECK(rows[0] == std::vector<std::string>{"device.sigma_p", "array.rows", "seed", "accuracy.hardware",
-                                              "energy_J.total", "tops_per_w", "missing.metric", "status", "error"});
+                                              "energy_J.total [J]", "tops_per_w [TOPS/W]", "missing.metric",
+                                              "status", "error"});
     const auto pts = expand(spec);
     for (std::size_t i = 0; i < 6; ++i) {
         const auto& r = rows[i + 1];
@@ -193,12 +195,15 @@ TEST_CASE("sweep results: metrics from report.json: nesting, {value, unit}, null
     write_file(dir / "report.json",
                "{\"accuracy\": {\"hardware\": 0.9123, \"float_reference\": null},\n"
                " \"macro_peak\": {\"energy_per_mvm\": {\"value\": 1.5e-12, \"unit\": \"J\"}},\n"
-               " \"energy_J\": {\"breakdown\": {\"adc\": 1}}, \"tops_per_w\": 12.5}\n");
+               " \"energy_J\": {\"breakdown\": {\"adc\": 1}}, \"tops_per_w\": 12.5,\n"
+               " \"components\": {\"t\": {\"stats\": {\"busy\": {\"value\": 2, \"unit\": \"s\"}}}}}\n");
     const auto r = read_report(dir / "report.json", {"accuracy.hardware", "macro_peak.energy_per_mvm",
                                                      "accuracy.float_reference", "energy_J.breakdown",
-                                                     "tops_per_w", "no.such"});
+                                                     "tops_per_w", "no.such", "components.t.stats.busy"});
     CHECK(r.status == PointStatus::Ok);
-    CHECK(r.metrics == std::vector<std::string>{"0.9123", "1.5e-12", "", "", "12.5", ""});
+    CHECK(r.metrics == std::vector<std::string>{"0.9123", "1.5e-12", "", "", "12.5", "", "2"});
+    // Units: a quantity's own, else the figure table's, else none.
+    CHECK(r.units == std::vector<std::string>{"", "J", "", "", "TOPS/W", "", "s"});
     CHECK(r.error == "metric accuracy.float_reference is null in report; metric energy_J.breakdown is not a "
                      "single value; metric no.such not in report");
     write_file(dir / "bad.json", "{\"accuracy\": {\"hardware\": 0.9");

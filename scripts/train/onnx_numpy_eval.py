@@ -151,11 +151,11 @@ class OnnxNumpyModel:
 
 def main(argv):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-    import common
+    import idx_datasets as data_sets
     if len(argv) != 3 or argv[2] not in ("mnist", "fashion-mnist"):
         print(__doc__)
         return 2
-    data = common.load_mnist() if argv[2] == "mnist" else common.load_fashion_mnist()
+    data = data_sets.load_mnist() if argv[2] == "mnist" else data_sets.load_fashion_mnist()
     x, y = data[2], data[3]
     ev = OnnxNumpyModel(argv[1])
     pred = np.concatenate([ev.run(x[k:k + 500]).argmax(1) for k in range(0, x.shape[0], 500)])

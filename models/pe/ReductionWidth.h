@@ -5,8 +5,10 @@
 // output registers. The adders need as many bits as the sum can take:
 //
 //   converter bound:  readout bits + slice shifts + ceil(log2(blocks)) + 1 sign bit, where
-//                     slice shifts = (input_bits - 1) for bit-serial inputs (the macro
-//                     shift-adds its input bit planes) + (digits - 1) * log2(base) for
+//                     slice shifts = (input_bits - slice bits) for inputs driven over
+//                     several cycles (bit-serial: 1 bit per cycle; PWM wider than the DAC:
+//                     input_slice_bits per cycle; the cycles' codes are shift-added)
+//                     + (digits - 1) * log2(base) for
 //                     weights split over several columns (models/physics/WeightLayout.h);
 //   value bound:      ceil(log2(rows * max|x| * max|w| + 1)) + 1 sign bit, the exact range
 //                     of an integer dot product over all `rows` of the layer.
@@ -29,6 +31,7 @@ struct ReductionShape {
     int blocks = 1;                  // row blocks whose partial sums are added
     int weight_bits = 1;
     int input_bits = 1;
+    int input_slice_bits = 0;        // Pwm: bits per pulse (0: all of input_bits)
     InputEncoding input = InputEncoding::Binary;
     ReadoutKind readout = ReadoutKind::Adc;
 };
@@ -44,7 +47,9 @@ inline int macro_output_bits(const Config& cfg, const ReductionShape& s) {
         case ReadoutKind::SenseAmp:
         case ReadoutKind::SigmoidNeuron: readout = 1; break;
     }
-    int shifts = s.input == InputEncoding::BitSerial ? std::max(0, s.input_bits - 1) : 0;
+    int shifts = 0;
+    if (s.input == InputEncoding::BitSerial) shifts = std::max(0, s.input_bits - 1);
+    if (s.input == InputEncoding::Pwm && s.input_slice_bits > 0) shifts = std::max(0, s.input_bits - s.input_slice_bits);
     const phys::WeightLayout layout =
         phys::WeightLayout::from_config(cfg, s.weight_bits, phys::MtjDevice(cfg.device).levels());
     if (layout.digits() > 1) shifts += (layout.digits() - 1) * ceil_log2(layout.base());

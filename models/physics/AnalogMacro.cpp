@@ -115,8 +115,8 @@ public:
 private:
     void validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const;
     void check_inputs(const Eigen::MatrixXf& x) const;
-    // Input cycles: bit-serial inputs take one cycle per bit, every other encoding one.
-    int input_cycles() const { return spec_.input == InputEncoding::BitSerial ? spec_.input_bits : 1; }
+    int slice_bits() const { return AnalogMacro::slice_bits(spec_); }
+    int input_cycles() const { return AnalogMacro::input_cycles(spec_); }
     // Row activity of input cycle k into plane_ (batch x rows; 0/1, or PWM duty in [0,1]);
     // returns the place value of the cycle's result.
     double fill_plane(int k);
@@ -169,6 +169,18 @@ private:
     void convert_currents();
 };
 
+int AnalogMacro::slice_bits(const BlockSpec& spec) {
+    if (spec.input == InputEncoding::BitSerial) return 1;
+    if (spec.input == InputEncoding::Pwm && spec.input_slice_bits > 0) return std::min(spec.input_slice_bits, spec.input_bits);
+    return spec.input_bits;
+}
+
+int AnalogMacro::input_cycles(const BlockSpec& spec) {
+    if (spec.input != InputEncoding::BitSerial && spec.input != InputEncoding::Pwm) return 1;
+    const int sb = slice_bits(spec);
+    return (spec.input_bits + sb - 1) / sb;
+}
+
 void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const {
     auto bad = [](const std::string& m) { throw std::invalid_argument("macro program: " + m); };
     if (spec.rows <= 0 || spec.cols <= 0) bad("block must have rows > 0 and cols > 0");
@@ -177,6 +189,7 @@ void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& s
             std::to_string(spec.rows) + "x" + std::to_string(spec.cols));
     if (spec.rows > cfg_.array.rows) bad("block has " + std::to_string(spec.rows) + " rows, array only " + std::to_string(cfg_.array.rows));
     if (spec.input_bits < 1 || spec.input_bits > 16) bad("input_bits must be in 1..16");
+    if (spec.input_slice_bits < 0) bad("input_slice_bits must be >= 0");
     const bool res = cfg_.array.summation == Summation::Resistance;
     if (res && spec.readout != ReadoutKind::Tdc) bad("resistance summation is read by the time-to-digital converter (readout tdc)");
     if (!res && spec.readout == ReadoutKind::Tdc) bad("readout tdc needs array.summation resistance");
@@ -217,9 +230,17 @@ double AnalogMacroImpl::fill_plane(int k) {
             plane_ = xd_.unaryExpr([k](double v) { return static_cast<double>((static_cast<long>(v) >> k) & 1L); });
             return std::ldexp(1.0, k);
         case InputEncoding::Pwm: {
-            const double slots = std::ldexp(1.0, spec_.input_bits) - 1.0;
-            plane_ = xd_ / slots;
-            return slots;
+            // Slice k of the input (all of it when it fits the DAC) as a duty in [0, 1].
+            const int sb = slice_bits(), shift = k * sb;
+            const long mask = (1L << sb) - 1;
+            const double slots = static_cast<double>(mask);
+            if (input_cycles() == 1)
+                plane_ = xd_ / slots;
+            else
+                plane_ = xd_.unaryExpr([shift, mask, slots](double v) {
+                    return static_cast<double>((static_cast<long>(v) >> shift) & mask) / slots;
+                });
+            return std::ldexp(slots, shift);
         }
     }
     return 1.0;
@@ -595,7 +616,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const auto& per = cfg_.periphery;
     const bool pwm = spec_.input == InputEncoding::Pwm;
     const double slot = 1.0 / cfg_.macro.clock;
-    const double pwm_window = pwm ? (std::ldexp(1.0, spec_.input_bits) - 1.0) * slot : 0.0;
+    const double pwm_window = pwm ? (std::ldexp(1.0, slice_bits()) - 1.0) * slot : 0.0;
     const double c_col = TimeToDigital::column_capacitance(cfg_);
     const Eigen::VectorXd& row_g = array_->row_conductance();
     const int cycles = input_cycles();
@@ -608,8 +629,6 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     else if (spec_.readout == ReadoutKind::Tdc)
         t_cycle += tdc_.conversion_time();
 
-    // A PWM input is one pulse-width (DAC) conversion per non-zero row and vector.
-    if (pwm) ac.add(action::kDac, static_cast<double>((x.array() != 0.0f).count()));
 
     y_.setZero(batch, ncols);
     xd_ = x.cast<double>();
@@ -617,7 +636,10 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     for (int k = 0; k < cycles; ++k) {
         const double weight = fill_plane(k);
         in_sum_ = plane_.rowwise().sum();
-        ac.add(action::kRowDrive, static_cast<double>((plane_.array() != 0.0).count()));
+        const double driven = static_cast<double>((plane_.array() != 0.0).count());
+        ac.add(action::kRowDrive, driven);
+        // A PWM input is one pulse-width (DAC) conversion per non-zero slice, row and vector.
+        if (pwm) ac.add(action::kDac, driven);
         t_plane_total += t_cycle;
         if (current_mode()) {
             // Data-dependent array energy: sum V^2 G t over the window each row is driven.
@@ -711,6 +733,14 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
         column_signal();
         layout_->combine_into(s_, in_sum_, ncols, y_plane_);
         y_ += y_plane_;
+    }
+    if (cycles > 1 && (spec_.readout == ReadoutKind::Adc || spec_.readout == ReadoutKind::Tdc)) {
+        // Shift-add of the cycles' codes per vector and column: cycles - 1 additions as wide
+        // as the shifted code (readout bits + the top slice's shift), counted like the PE's
+        // adder tree (one pe_add_bit per bit).
+        const int code_bits = spec_.readout == ReadoutKind::Adc ? per.adc.bits : per.tdc.bits;
+        const int width = code_bits + spec_.input_bits - slice_bits();
+        ac.add(action::kPeAddBit, static_cast<double>(batch) * ncols * (cycles - 1) * width);
     }
     if (spec_.input == InputEncoding::Signed) y_.rowwise() -= w_colsum_.transpose();
     if (spec_.readout == ReadoutKind::SenseAmp) t_plane_total += sa_.time();

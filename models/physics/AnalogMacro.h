@@ -11,6 +11,8 @@
 //                                 weight_bits == k  -> signed ints, |w| <= 2^(k-1)-1.
 //  inputs  X (batch x rows, float): Binary {0,1}; Signed {-1,+1};
 //                                 BitSerial / Pwm unsigned ints in [0, 2^input_bits - 1].
+//                                 Pwm inputs wider than the DAC (input_slice_bits) are
+//                                 driven in slices of that width, one pulse per cycle.
 //  outputs Y (batch x cols, float):
 //     Adc / Tdc readout: digital estimate of X*W in integer units (exact when ideal);
 //     SenseAmp:          +1 if X*W >= threshold(col) else -1;
@@ -37,6 +39,11 @@ struct BlockSpec {
     int weight_bits = 1;
     InputEncoding input = InputEncoding::Binary;
     int input_bits = 1;
+    // Pwm: bits of one pulse (the DAC width). An input of more bits is driven as
+    // ceil(input_bits / input_slice_bits) slices, least significant first, one pulse-width
+    // cycle each; the slice results are shift-added (slice k weighs 2^(k * slice bits)).
+    // 0 (or >= input_bits): the whole input in one pulse.
+    int input_slice_bits = 0;
     ReadoutKind readout = ReadoutKind::Adc;
     std::vector<float> threshold;     // per logical column (SenseAmp / SigmoidNeuron), integer units
     float neuron_gain = 1.0f;         // SigmoidNeuron: gain in 1/(integer unit)
@@ -95,6 +102,11 @@ public:
     // precision fit in one array under this config's encoding and multi-bit mode.
     static int logical_rows(const Config& cfg, int weight_bits);
     static int logical_cols(const Config& cfg, int weight_bits);
+    // Array reads per MVM of a block driven as `spec` says: one per input bit (bit-serial),
+    // per DAC slice (PWM inputs wider than input_slice_bits), else one.
+    static int input_cycles(const BlockSpec& spec);
+    // Bits driven per read: 1 (bit-serial), the slice (sliced PWM), else all input bits.
+    static int slice_bits(const BlockSpec& spec);
     // Physical columns a block of `logical_cols` columns occupies (ADC sharing, energy).
     static int physical_cols(const Config& cfg, int weight_bits, int logical_cols);
     // Column conversions per input cycle of such a block under an ADC readout: one per

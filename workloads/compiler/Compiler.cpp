@@ -20,6 +20,15 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// Array reads per MVM of the layer's blocks (the macro's rule).
+int input_cycles(const LayerPlan& lp) {
+    phys::BlockSpec s;
+    s.input = lp.input;
+    s.input_bits = lp.input_bits;
+    s.input_slice_bits = lp.input_slice_bits;
+    return phys::AnalogMacro::input_cycles(s);
+}
+
 // Emits tile code for analysed layers.
 class CodeGen {
 public:
@@ -278,6 +287,7 @@ private:
         b.spec.weight_bits = lp.weight_bits;
         b.spec.input = lp.input;
         b.spec.input_bits = lp.input_bits;
+        b.spec.input_slice_bits = lp.input_slice_bits;
         b.spec.readout = lp.readout;
         if (!lp.threshold.empty())
             b.spec.threshold.assign(lp.threshold.begin() + c0, lp.threshold.begin() + c0 + cols);
@@ -310,6 +320,7 @@ private:
         shape.blocks = rb;
         shape.weight_bits = lp.weight_bits;
         shape.input_bits = lp.input_bits;
+        shape.input_slice_bits = lp.input_slice_bits;
         shape.input = lp.input;
         shape.readout = lp.readout;
         const int pe_bits = pe::reduction_bits(cfg_, shape);
@@ -489,6 +500,7 @@ private:
         m.input_origin = lp.input_origin;
         m.input_bits = lp.input_bits;
         m.input = lp.input;
+        m.input_cycles = input_cycles(lp);
         m.readout = lp.readout;
         m.row_blocks = rb;
         m.pe_bits = pe_bits;
@@ -635,6 +647,7 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
         kn << l.k << "x" << l.n;
         blocks << l.row_blocks << "x" << l.col_blocks;
         input << encoding_name(l.input) << "/" << l.input_bits << "b";
+        if (l.input_cycles > 1) input << "x" << l.input_cycles;
         util << std::fixed << std::setprecision(0) << l.utilization * 100 << "%";
         std::string name = l.name.size() > 17 ? l.name.substr(0, 17) : l.name;
         os << std::left << std::setw(18) << name << std::setw(6) << l.kind << std::right << std::setw(12) << kn.str()
@@ -661,6 +674,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
               "        went to the stage with the most, so stages balance (chip.dataflow: layer_by_layer to compare)\n";
     else
         os << "dataflow: layer by layer (all tiles run one layer, then a chip-wide barrier)\n";
+    os << "input: driver encoding / input bits, xN: N array reads per MVM (bit-serial bits, or slices of\n"
+          "        periphery.input.bits for PWM inputs wider than the DAC, shift-added)\n";
     os << "pe.sum: width of the row-block partial-sum reduction in each tile's processing element\n"
           "        (adder tree beside the converters; partial sums do not pass through tile SRAM)\n";
     for (const std::string& n : m.notes) os << "note: " << n << "\n";

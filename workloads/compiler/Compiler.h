@@ -46,6 +46,7 @@ struct LayerMapping {
     std::string weight_precision;     // the same for the weights
     int input_bits = 1;
     InputEncoding input = InputEncoding::Binary;
+    int input_cycles = 1;             // array reads per MVM (bit-serial bits, PWM slices)
     ReadoutKind readout = ReadoutKind::Adc;
     int row_blocks = 0, col_blocks = 0, blocks = 0;
     int pe_bits = 0;                     // width of the PE partial-sum reduction (adder tree)

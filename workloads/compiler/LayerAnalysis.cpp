@@ -591,23 +591,37 @@ private:
         hi = v.maxCoeff();
     }
 
-    // Drivers for D in 0..L: binary, PWM when the pulse-width DAC holds the bits, else
-    // bit-serial (one bit plane per cycle), which reaches any precision exactly.
+    // Drivers for D in 0..L: binary; PWM when the chip has a pulse-width DAC, in one pulse
+    // when the DAC holds the bits, else sliced into DAC-wide groups over several cycles
+    // (input slicing, shift-added); otherwise bit-serial (one bit plane per cycle). Every
+    // choice is exact; only a layer whose inputs exceed the DAC pays for extra cycles.
     void set_uint_encoding(LayerPlan& lp, const SymbolicValue& s, const Node& mvm) {
+        lp.input_slice_bits = 0;
         if (lp.input == InputEncoding::Signed && s.dom == Domain::Signed) return;
         const int L = std::max(1, s.int_levels());
         lp.input_bits = bits_for_levels(L);
         const int dac = cfg_.periphery.input.bits;
         if (L == 1) {
             lp.input = InputEncoding::Binary;
-        } else if (cfg_.periphery.input.encoding == InputEncoding::Pwm && lp.input_bits <= dac) {
+        } else if (cfg_.periphery.input.encoding == InputEncoding::Pwm && dac > 1) {
             lp.input = InputEncoding::Pwm;
+            if (lp.input_bits > dac) {
+                lp.input_slice_bits = dac;
+                const int slices = (lp.input_bits + dac - 1) / dac;
+                const std::string how = std::to_string(slices) + " slices of " + std::to_string(dac) + " bits";
+                notes_.push_back("layer '" + mvm.name + "': " + std::to_string(lp.input_bits) + "-bit inputs on a " +
+                                 std::to_string(dac) + "-bit pulse-width DAC: driven as " + how + " over " +
+                                 std::to_string(slices) + " cycles, shift-added (exact)");
+                lp.input_origin += "; driven as " + how + " (input slicing)";
+            }
         } else {
             lp.input = InputEncoding::BitSerial;
-            if (lp.input_bits > dac)
+            if (lp.input_bits > dac) {
                 notes_.push_back("layer '" + mvm.name + "': " + std::to_string(lp.input_bits) + "-bit inputs on " +
                                  std::to_string(dac) + "-bit drivers: driven bit-serially over " +
                                  std::to_string(lp.input_bits) + " cycles (exact)");
+                lp.input_origin += "; driven bit-serially over " + std::to_string(lp.input_bits) + " cycles";
+            }
         }
     }
 

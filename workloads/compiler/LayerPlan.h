@@ -54,6 +54,7 @@ struct LayerPlan {
     std::string weight_origin;      // where the weight precision came from (report)
     InputEncoding input = InputEncoding::Binary;
     int input_bits = 1;
+    int input_slice_bits = 0;       // Pwm inputs wider than the DAC: bits per pulse (else 0)
     int in_bits = 32;               // modelled bits of the layer's input tensor
     std::vector<TemplateOp> pre;    // on the loaded input (full channels, flat)
     float pad_value = 0;            // im2col padding value

@@ -48,6 +48,19 @@ TEST_CASE("Slice shifts: bit-serial input planes and bit-sliced weight digits wi
     CHECK(pe::reduction_bits(c, shape(256, 2, 4, 1, InputEncoding::Binary, ReadoutKind::Adc)) == 9);
 }
 
+TEST_CASE("PWM inputs sliced to the DAC shift by the bits above the first slice") {
+    Config c;
+    c.periphery.adc.bits = 5;
+    // 8-bit inputs in two 4-bit slices: 4 shifts. 300 rows in 3 blocks: 5 + 4 + 2 + 1 = 12
+    // < value bound ceil(log2(300 * 255 + 1)) + 1 = 18.
+    pe::ReductionShape s = shape(300, 3, 1, 8, InputEncoding::Pwm, ReadoutKind::Adc);
+    s.input_slice_bits = 4;
+    CHECK(pe::reduction_bits(c, s) == 12);
+    // The same inputs in one pulse (a DAC as wide as the input): no shift.
+    s.input_slice_bits = 0;
+    CHECK(pe::reduction_bits(c, s) == 8);
+}
+
 TEST_CASE("Sense-amp and TDC readouts use their own code widths") {
     Config c;
     c.periphery.tdc.bits = 4;

@@ -405,6 +405,45 @@ TEST_CASE("zero-point inputs are offset-encoded with a per-column correction of 
     for (const std::string& n : notes) CHECK(n.find("no quantizer") == std::string::npos);  // nothing inserted
 }
 
+TEST_CASE("inputs wider than the pulse-width DAC are sliced to it; inputs that fit are not", "[compiler]") {
+    // QuantizeLinear(s) -> saturate 0..2^bits-1 -> DequantizeLinear on a 4-bit PWM chip.
+    auto compile = [](int bits) {
+        const float s = 0.125f;
+        Chain c(6);
+        c.scalar(OpKind::DivConst, "q/div", s, 6);
+        c.unary(OpKind::Round, "q/round", 6);
+        c.unary(OpKind::Clip, "q/sat", 6, 0.0f, static_cast<float>((1 << bits) - 1));
+        c.scalar(OpKind::MulConst, "dq/mul", s, 6);
+        Eigen::MatrixXi q(4, 6);
+        q << 1, -1, 0, 1, 1, -1, 0, 1, 1, -1, 1, 0, -1, -1, 1, 1, 0, 1, 1, 0, -1, 1, 1, -1;
+        c.dense("fc", q, 0.5f);
+        Config cfg = small_chip(64, 64, 1, 1);
+        cfg.periphery.input.encoding = InputEncoding::Pwm;
+        cfg.periphery.input.bits = 4;
+        return compile_network(c.net, cfg, AnalysisOptions{});
+    };
+    const CompiledModel wide = compile(8);
+    REQUIRE(wide.layers.size() == 1);
+    CHECK(wide.layers[0].input == InputEncoding::Pwm);
+    CHECK(wide.layers[0].input_bits == 8);
+    CHECK(wide.layers[0].input_cycles == 2);
+    REQUIRE(wide.program.blocks.size() == 1);
+    CHECK(wide.program.blocks[0].spec.input_slice_bits == 4);
+    CHECK(wide.layers[0].input_origin.find("2 slices of 4 bits") != std::string::npos);
+    bool noted = false;
+    for (const std::string& n : wide.notes) noted = noted || n.find("driven as 2 slices of 4 bits") != std::string::npos;
+    CHECK(noted);
+    CHECK(format_mapping(wide, Config{}).find("pwm/8bx2") != std::string::npos);
+    // 6-bit inputs: a 4-bit slice and a 2-bit one (ceil(6 / 4)).
+    CHECK(compile(6).layers[0].input_cycles == 2);
+    // 4-bit inputs fit the DAC: one pulse, nothing sliced, nothing noted.
+    const CompiledModel fits = compile(4);
+    CHECK(fits.layers[0].input == InputEncoding::Pwm);
+    CHECK(fits.layers[0].input_cycles == 1);
+    CHECK(fits.program.blocks[0].spec.input_slice_bits == 0);
+    for (const std::string& n : fits.notes) CHECK(n.find("slices") == std::string::npos);
+}
+
 TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 stays binary", "[compiler]") {
     // {0,1} inputs, +-1 weights, no bias: the pre-activations are integers and 0 occurs.
     Eigen::MatrixXi w1(3, 4), w2(2, 3);

@@ -131,7 +131,7 @@ Sections read_sections(const Reader& r) {
         throw ImageError(12, "total_bytes says " + std::to_string(h.total_bytes) + " but the image has " + std::to_string(r.size()));
     const std::uint32_t sum = fnv1a(r.data(), r.size(), offsetof(Header, checksum));
     if (sum != h.checksum) throw ImageError(16, "checksum " + hex(h.checksum) + " does not match the contents (" + hex(sum) + "): the image is corrupt");
-    if (h.sections != kSectionCount) throw ImageError(56, "has " + std::to_string(h.sections) + " sections, version 1 has " + std::to_string(kSectionCount));
+    if (h.sections != kSectionCount) throw ImageError(56, "has " + std::to_string(h.sections) + " sections, version " + std::to_string(kVersionMajor) + " has " + std::to_string(kSectionCount));
     if (h.header_bytes != sizeof(Header) + kSectionCount * sizeof(SectionEntry))
         throw ImageError(8, "header_bytes " + std::to_string(h.header_bytes) + " does not match " + std::to_string(kSectionCount) + " sections");
     if ((h.flags & ~1u) != 0) throw ImageError(20, "unknown flags " + hex(h.flags));
@@ -223,6 +223,7 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target) {
         r.rows = b.spec.rows, r.cols = b.spec.cols, r.weight_bits = b.spec.weight_bits;
         r.input = static_cast<std::uint32_t>(b.spec.input);
         r.input_bits = b.spec.input_bits;
+        r.input_slice_bits = b.spec.input_slice_bits;
         r.readout = static_cast<std::uint32_t>(b.spec.readout);
         r.neuron_gain = b.spec.neuron_gain;
         r.threshold_count = u32(b.spec.threshold.size(), "a threshold vector");
@@ -364,6 +365,10 @@ Program decode(const std::uint8_t* data, std::size_t n, Target* target) {
         b.spec.rows = r.rows, b.spec.cols = r.cols, b.spec.weight_bits = r.weight_bits;
         b.spec.input = checked_enum<InputEncoding>(r.input, static_cast<std::uint32_t>(InputEncoding::Pwm), at + 24, "input encoding");
         b.spec.input_bits = r.input_bits;
+        if (r.input_slice_bits < 0 || r.input_slice_bits > 16)
+            throw ImageError(at + 56, "block " + std::to_string(i) + ": input_slice_bits " + std::to_string(r.input_slice_bits) +
+                                          " is outside 0..16");
+        b.spec.input_slice_bits = r.input_slice_bits;
         b.spec.readout = checked_enum<ReadoutKind>(r.readout, static_cast<std::uint32_t>(ReadoutKind::SigmoidNeuron), at + 32, "readout kind");
         b.spec.neuron_gain = r.neuron_gain;
         try {

@@ -25,7 +25,8 @@ namespace sotsim::image {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the program image is stored little endian by memcpy");
 
 inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S' 'I' 'M' 'I'
-inline constexpr std::uint16_t kVersionMajor = 1, kVersionMinor = 0;
+// 2.0: BlockRecord gained input_slice_bits (PWM input slicing).
+inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 0;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -74,8 +75,11 @@ struct BlockRecord {
     float neuron_gain;
     std::uint32_t threshold_first, threshold_count;  // float words in the parameter section
     std::uint32_t weights_offset, weights_bytes;     // int32 row-major rows x cols, image offset
+    std::int32_t input_slice_bits;  // PWM bits per pulse (0: the whole input in one pulse)
 };
-static_assert(sizeof(BlockRecord) == 56 && offsetof(BlockRecord, weights_offset) == 48, "BlockRecord layout is documented");
+static_assert(sizeof(BlockRecord) == 60 && offsetof(BlockRecord, weights_offset) == 48 &&
+                  offsetof(BlockRecord, input_slice_bits) == 56,
+              "BlockRecord layout is documented");
 
 struct StreamRecord {               // one per tile: instruction index ranges in the code section
     std::uint32_t setup_first, setup_count, code_first, code_count;

@@ -32,6 +32,7 @@ Program sample_program() {
         blk.spec.weight_bits = 3;
         blk.spec.input = b ? InputEncoding::Pwm : InputEncoding::BitSerial;
         blk.spec.input_bits = 4;
+        blk.spec.input_slice_bits = b ? 3 : 0;  // the PWM block sliced
         blk.spec.readout = b ? ReadoutKind::SigmoidNeuron : ReadoutKind::SenseAmp;
         blk.spec.threshold = {0.5f * b, -1.25f};
         blk.spec.neuron_gain = 0.75f;
@@ -147,6 +148,7 @@ TEST_CASE("program image round-trips every field and is canonical", "[image]") {
         CHECK(q.blocks[b].spec.threshold == p.blocks[b].spec.threshold);
         CHECK(q.blocks[b].spec.neuron_gain == p.blocks[b].spec.neuron_gain);
         CHECK(q.blocks[b].spec.input_bits == 4);
+        CHECK(q.blocks[b].spec.input_slice_bits == p.blocks[b].spec.input_slice_bits);
         CHECK(q.blocks[b].spec.weight_bits == 3);
         CHECK(q.blocks[b].tile == p.blocks[b].tile);
         CHECK(q.blocks[b].macro == p.blocks[b].macro);
@@ -209,9 +211,9 @@ TEST_CASE("malformed program images are refused with the offset of the problem",
     }
     SECTION("a newer major version") {
         auto img = good;
-        const std::uint16_t v = 2;
+        const std::uint16_t v = image::kVersionMajor + 1;
         patch(img, 4, &v, 2);
-        CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version 2.0 is not supported"));
+        CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version " + std::to_string(v) + ".0 is not supported"));
     }
     SECTION("corrupted contents fail the checksum") {
         auto img = good;

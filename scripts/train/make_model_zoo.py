@@ -5,7 +5,8 @@ Every model here is written the way PyTorch users write and export their own qua
 networks, not the way sotsim's shipped models are: torch.ao eager fake-quant modules
 (exported as QuantizeLinear/DequantizeLinear), Brevitas-style QuantizeLinear -> Clip ->
 DequantizeLinear for 4 bits, STE quantizers, nn.Flatten() first, fused Conv+BN,
-x.view(x.size(0), -1), residual adds, normalised / {0,1} / {-1,+1} inputs, a trailing
+x.view(x.size(0), -1), residual adds (same scale, re-quantized, and on scales in an integer
+ratio), normalised / {0,1} / {-1,+1} inputs, a trailing
 Softmax, weights stored as integer codes (DequantizeLinear of int8/uint8 initializers, as
 onnxruntime's quantize_static writes them), per-channel 4-bit weights, Tanh with signed
 levels, Clip before QuantizeLinear, per-channel activation QDQ, opsets 13, 15 and 17, and
@@ -590,6 +591,34 @@ class PerChannelActCnn(nn.Module):
         return F.linear(torch.flatten(x, 1), self.w3(self.fc.weight), self.fc.bias)
 
 
+class ResidualQdqMlp(nn.Module):
+    """Two residual blocks with operands on *different* scales. Block 1 as torch.ao eager QAT
+    writes it (FloatFunctional.add): y1 = q3(q2(relu(fc2(h))) + h), h = q1(relu(fc1(x))),
+    every q a quint8 fake-quant with its own learned scale, so the add is re-quantized.
+    Block 2 has no quantizer after the add: its branch is a 4-bit QuantizeLinear -> Clip ->
+    DequantizeLinear on twice y1's scale, y2 = qb(relu(fc3(y1))) + y1, so the sum is an
+    integer grid on y1's scale (codes 0..255 + 2 x 0..15) that the last layer reads as is.
+    Per-channel int8 weights; raw float pixels with an input quantizer."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.fc1, self.w1, self.q1 = nn.Linear(784, 32), fq_weight_per_channel(), fq_act()
+        self.fc2, self.w2, self.q2 = nn.Linear(32, 32), fq_weight_per_channel(), fq_act()
+        self.q3 = fq_act()
+        self.fc3, self.w3 = nn.Linear(32, 32), fq_weight_per_channel()
+        self.fc4, self.w4 = nn.Linear(32, 10), fq_weight_per_channel()
+
+    def forward(self, x):
+        x = self.qin(torch.flatten(x, 1))
+        h = self.q1(F.relu(F.linear(x, self.w1(self.fc1.weight), self.fc1.bias)))
+        y1 = self.q3(self.q2(F.relu(F.linear(h, self.w2(self.fc2.weight), self.fc2.bias))) + h)
+        b = F.relu(F.linear(y1, self.w3(self.fc3.weight), self.fc3.bias))
+        y2 = QCDQ.apply(b, 2.0 * float(self.q3.scale), 0, 0, 15) + y1
+        return F.linear(y2, self.w4(self.fc4.weight), self.fc4.bias)
+
+
 # name -> (class, fully quantized: every MVM input and weight carries the model's grid)
 ZOO = {
     "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
@@ -608,6 +637,7 @@ ZOO = {
     "tanh_qcdq4_perchannel": (TanhQcdq4PerChannel, True),
     "clipfirst_qdq_mlp": (ClipFirstQdqMlp, True),
     "perchannel_act_cnn": (PerChannelActCnn, True),
+    "residual_qdq_mlp": (ResidualQdqMlp, True),
 }
 
 

@@ -372,15 +372,32 @@ private:
                     s.pos_major = false;
                     ops.push_back(layout_op(TemplateOp::Kind::ToFlat, s));
                 }
-                const bool aligned = s.dom == Domain::Int && h.dom == Domain::Int && s.bounded() && h.bounded() &&
-                                     s.common_scale() && h.common_scale() && s.a[0] == h.a[0];
+                // Two integer operands a_s T_s + b_s and a_h T_h + b_h whose scales are equal or
+                // in an integer ratio r align on the finer scale: the sum is a_fine (T_fine +
+                // r T_coarse) + b_s + b_h, still integers (the coarser codes scaled by r).
+                // Otherwise the sum is real (exact when a later quantizer re-grids it).
+                const bool ints = s.dom == Domain::Int && h.dom == Domain::Int && s.bounded() && h.bounded() &&
+                                  s.common_scale() && h.common_scale() && s.a[0] != 0.0f && h.a[0] != 0.0f;
+                double r = 0.0;
+                const std::size_t nc = s.a.size();
                 TemplateOp op = layout_op(TemplateOp::Kind::AddStored, s);
                 op.layer = it->second.first;
-                if (aligned) {
-                    op.a.assign(s.a.size(), 1.0f);
-                    op.b.assign(s.a.size(), 0.0f);
+                if (ints && integer_ratio(s.a[0], h.a[0], r) && r > 1.0) {
+                    // The branch is on r times the skip's scale: scale its codes up first.
+                    TemplateOp up = layout_op(TemplateOp::Kind::Affine, s);
+                    up.a.assign(nc, static_cast<float>(r));
+                    up.b.assign(nc, 0.0f);
+                    s.set_int(r * s.lo, r * s.hi);
+                    s.a.assign(nc, h.a[0]);
+                    up.bits = domain_bits(s);
+                    ops.push_back(std::move(up));
+                }
+                if (ints && integer_ratio(h.a[0], s.a[0], r)) {
+                    // The skip is on r (>= 1) times the current scale: add r T_h.
+                    op.a.assign(nc, static_cast<float>(r));
+                    op.b.assign(nc, 0.0f);
                     for (std::size_t c = 0; c < s.b.size(); ++c) s.b[c] += h.b[c];
-                    s.set_int(s.lo + h.lo, s.hi + h.hi);
+                    s.set_int(s.lo + r * h.lo, s.hi + r * h.hi);
                 } else {
                     materialize(s, ops);
                     op.a = h.a;
@@ -398,6 +415,14 @@ private:
             }
             default: fail(n, "not supported by the compiler here");
         }
+    }
+
+    // big / small when it is a positive integer up to 2^16 (to float precision): r = 1 for
+    // equal scales.
+    static bool integer_ratio(float big, float small, double& r) {
+        const double q = static_cast<double>(big) / static_cast<double>(small);
+        r = std::nearbyint(q);
+        return r >= 1.0 && r <= 65536.0 && std::fabs(q - r) <= 1e-6 * r;
     }
 
     // Clip(min, max) of a*T + b on integers T (one common a, b): clipping T at integer

@@ -475,6 +475,57 @@ TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 st
     CHECK(half[1].in_offset.empty());
 }
 
+TEST_CASE("a residual Add of operands on scales in an integer ratio stays on the finer integer grid", "[compiler]") {
+    // h = 4-bit QDQ of fc0's output (scale s), the input of fc1; branch = QDQ(fc1(h)) with
+    // `levels` levels on scale `bs`; fc2 reads branch + h with no quantizer between.
+    const float s = 0.125f;
+    auto build = [&](float bs, float levels) {
+        Chain c(4);
+        Eigen::MatrixXi q(4, 4);
+        q << 1, -1, 1, 0, 0, 1, -1, 1, 1, 1, 0, -1, -1, 0, 1, 1;
+        c.dense("fc0", q, 0.5f);
+        c.scalar(OpKind::DivConst, "q/div", s, 4);
+        c.unary(OpKind::Round, "q/round", 4);
+        c.unary(OpKind::Clip, "q/sat", 4, 0.0f, 15.0f);
+        c.scalar(OpKind::MulConst, "dq/mul", s, 4);
+        const int h = c.v;
+        c.dense("fc1", q, 0.5f);
+        c.scalar(OpKind::DivConst, "b/div", bs, 4);
+        c.unary(OpKind::Round, "b/round", 4);
+        c.unary(OpKind::Clip, "b/sat", 4, 0.0f, levels);
+        c.scalar(OpKind::MulConst, "b/mul", bs, 4);
+        Node add;
+        add.name = "skip_add";
+        add.kind = OpKind::Add;
+        const int branch = c.v;
+        c.add(add, {4});
+        c.net.nodes.back().inputs = {branch, h};
+        c.dense("fc2", q, 0.5f);
+        std::vector<std::string> notes;
+        AnalysisOptions bin;
+        bin.input = scan_input_domain(Batch::Ones(1, 4), "ones.npy");
+        std::vector<LayerPlan> plans = analyse_layers(c.net, small_chip(64, 64, 1, 4), bin, notes);
+        REQUIRE(plans.size() == 3);
+        return plans[2];
+    };
+    // Branch on twice the skip's scale: codes 0..15 + 2 x 0..7 = 0..29.
+    const LayerPlan coarse = build(2 * s, 7.0f);
+    CHECK(coarse.input_from_model);
+    CHECK(coarse.inserted_before.empty());
+    CHECK(coarse.input_origin.rfind("model: 30 levels", 0) == 0);
+    CHECK(coarse.input_bits == 5);
+    // Branch on half the skip's scale: 0..15 + 2 x 0..15 = 0..45 on scale s / 2.
+    const LayerPlan fine = build(s / 2, 15.0f);
+    CHECK(fine.input_from_model);
+    CHECK(fine.input_origin.rfind("model: 46 levels", 0) == 0);
+    CHECK(fine.input_bits == 6);
+    // 1.5 x: no common integer grid; the model has no quantizer after the add, so the
+    // compiler inserts one (and says so).
+    const LayerPlan none = build(1.5f * s, 7.0f);
+    CHECK_FALSE(none.input_from_model);
+    CHECK_FALSE(none.inserted_before.empty());
+}
+
 TEST_CASE("a residual Add whose skip operand the chip never stored is refused naming the node", "[compiler]") {
     Chain c(4);
     Eigen::MatrixXi q = Eigen::MatrixXi::Ones(4, 4);

@@ -9,7 +9,7 @@ x.view(x.size(0), -1), residual adds (same scale, re-quantized, and on scales in
 ratio), normalised / {0,1} / {-1,+1} inputs, a trailing
 Softmax, weights stored as integer codes (DequantizeLinear of int8/uint8 initializers, as
 onnxruntime's quantize_static writes them), per-channel 4-bit weights, Tanh with signed
-levels, Clip before QuantizeLinear, per-channel activation QDQ, opsets 13, 15 and 17, and
+levels, Clip before QuantizeLinear, per-channel activation QDQ (also with power-of-two scales feeding a convolution directly), opsets 13, 15 and 17, and
 one float model without activation quantizers.  Each is trained briefly on
 standard MNIST (IDX files) and exported with a dynamic batch dimension; the script writes
 
@@ -619,6 +619,59 @@ class ResidualQdqMlp(nn.Module):
         return F.linear(y2, self.w4(self.fc4.weight), self.fc4.bias)
 
 
+class QCDQPerChannelAct(torch.autograd.Function):
+    """Unsigned 4-bit activations with one scale per channel: QuantizeLinear(axis 1, uint8)
+    -> Clip(0, 15) -> DequantizeLinear(axis 1). `scale` is a tuple of floats."""
+    @staticmethod
+    def forward(ctx, x, scale):
+        s = torch.tensor(scale, dtype=torch.float32)
+        return torch.fake_quantize_per_channel_affine(x, s, torch.zeros(len(scale), dtype=torch.int32), 1, 0, 15)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+    @staticmethod
+    def symbolic(g, x, scale):
+        s = g.op("Constant", value_t=torch.tensor(scale, dtype=torch.float32))
+        z = g.op("Constant", value_t=torch.zeros(len(scale), dtype=torch.uint8))
+        lo = g.op("Constant", value_t=torch.tensor(0, dtype=torch.uint8))
+        hi = g.op("Constant", value_t=torch.tensor(15, dtype=torch.uint8))
+        q = g.op("QuantizeLinear", x, s, z, axis_i=1)
+        q = g.op("Clip", q, lo, hi)
+        return g.op("DequantizeLinear", q, s, z, axis_i=1)
+
+
+class Po2ChannelActCnn(nn.Module):
+    """Per-channel activation quantizer feeding the next convolution directly (no per-tensor
+    quantizer between): 4-bit codes with one power-of-two scale per channel (as
+    Brevitas' restrict_scaling_type=POWER_OF_TWO gives, from a running max), so the
+    channels' scales are integer multiples of the smallest; per-channel int8 weights."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.qin = fq_act()
+        self.c1, self.w1 = nn.Conv2d(1, 8, 3, stride=2), fq_weight_per_channel()
+        self.register_buffer("amax", torch.ones(8))
+        self.c2, self.w2 = nn.Conv2d(8, 16, 3, stride=2), fq_weight_per_channel()
+        self.q2 = fq_act()
+        self.fc, self.w3 = nn.Linear(16 * 6 * 6, 10), fq_weight_per_channel()
+
+    def scales(self):
+        return tuple(float(2.0 ** torch.ceil(torch.log2(a / 15))) for a in self.amax)
+
+    def forward(self, x):
+        x = self.qin(x)
+        h = F.conv2d(x, self.w1(self.c1.weight), self.c1.bias, stride=2)
+        if self.training:
+            with torch.no_grad():
+                self.amax.mul_(0.9).add_(0.1 * h.detach().amax(dim=(0, 2, 3)).clamp(min=0.5))
+        h = QCDQPerChannelAct.apply(h, self.scales())
+        x = self.q2(F.relu(F.conv2d(h, self.w2(self.c2.weight), self.c2.bias, stride=2)))
+        return F.linear(torch.flatten(x, 1), self.w3(self.fc.weight), self.fc.bias)
+
+
 # name -> (class, fully quantized: every MVM input and weight carries the model's grid)
 ZOO = {
     "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
@@ -638,6 +691,7 @@ ZOO = {
     "clipfirst_qdq_mlp": (ClipFirstQdqMlp, True),
     "perchannel_act_cnn": (PerChannelActCnn, True),
     "residual_qdq_mlp": (ResidualQdqMlp, True),
+    "po2_channel_act_cnn": (Po2ChannelActCnn, True),
 }
 
 

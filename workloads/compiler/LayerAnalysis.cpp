@@ -485,12 +485,50 @@ private:
     // Raw grid values (lo + step*k) -> their integer index k, exactly (the data is on the grid).
     void grid_to_int(SymbolicValue& s, std::vector<TemplateOp>& ops) const {
         emit_act(s, ops, ActKind::Quantize, static_cast<float>(s.lo), static_cast<float>(s.hi), s.levels);
-        const float a = s.a[0];
         for (std::size_t c = 0; c < s.a.size(); ++c) {
-            s.b[c] = static_cast<float>(a * s.lo + s.b[c]);
-            s.a[c] = static_cast<float>(a * s.step);
+            s.b[c] = static_cast<float>(s.a[c] * s.lo + s.b[c]);
+            s.a[c] = static_cast<float>(s.a[c] * s.step);
         }
         s.set_int(0, s.levels);
+    }
+
+    // Integers T with one scale per channel (a per-axis quantizer, a per-channel
+    // normalisation of grid data) feeding an array, whose rows share one input scale: when
+    // every a[c] is an integer multiple r[c] of the smallest |a|, the codes are scaled to
+    // r[c] T (a digital op before the array; more levels, exact). Otherwise the input is not
+    // representable exactly and the layer is refused (one line naming it).
+    // `refuse` false: return false instead (the caller then treats the input as real).
+    bool align_channel_scales(SymbolicValue& s, std::vector<TemplateOp>& ops, const Node& mvm, bool refuse) const {
+        float unit = 0.0f;
+        for (float a : s.a)
+            if (a != 0.0f && (unit == 0.0f || std::fabs(a) < unit)) unit = std::fabs(a);
+        std::vector<float> r(s.a.size(), 0.0f);
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        for (std::size_t c = 0; c < s.a.size() && unit > 0.0f; ++c) {
+            double q = 0.0;
+            if (s.a[c] != 0.0f && !integer_ratio(std::fabs(s.a[c]), unit, q)) {
+                if (!refuse) return false;
+                std::ostringstream os;
+                os << "its input has one scale per channel (e.g. a per-axis QuantizeLinear) and the array rows share "
+                      "one input scale: channel "
+                   << c << " has scale " << s.a[c] << ", not an integer multiple of the smallest, " << unit
+                   << "; quantize this activation per tensor, or with per-channel scales that are integer (e.g. "
+                      "power-of-two) multiples of one scale";
+                fail(mvm, os.str());
+            }
+            r[c] = static_cast<float>(s.a[c] < 0.0f ? -q : q);
+            lo = std::min({lo, r[c] * s.lo, r[c] * s.hi});
+            hi = std::max({hi, r[c] * s.lo, r[c] * s.hi});
+        }
+        if (unit == 0.0f) return true;  // every channel constant: nothing to drive
+        TemplateOp op = layout_op(TemplateOp::Kind::Affine, s);
+        op.a = r;
+        op.b.assign(s.a.size(), 0.0f);
+        s.set_int(lo, hi);
+        s.a.assign(s.a.size(), unit);
+        op.bits = domain_bits(s);
+        ops.push_back(std::move(op));
+        return true;
     }
 
     // Make the current value an integer-grid MVM input; the scale stays in `s.a`, any
@@ -504,8 +542,19 @@ private:
         // The data's own levels reach this layer unchanged (no quantizer of the model between).
         const bool raw = first_layer && ops.empty() && opt_.input.known();
         if (s.dom == Domain::Grid) {
-            if (s.common_scale()) grid_to_int(s, ops);
-            else materialize(s, ops);
+            // The data's own grid; per-channel scales (a per-channel normalisation) in
+            // integer ratios stay exact, others leave real values that are quantized below.
+            std::vector<TemplateOp> aligned = ops;
+            SymbolicValue g = s;
+            grid_to_int(g, aligned);
+            if (g.common_scale() || align_channel_scales(g, aligned, mvm, false)) {
+                s = g;
+                ops = std::move(aligned);
+            } else {
+                materialize(s, ops);
+            }
+        } else if (s.dom == Domain::Int && s.bounded() && !s.common_scale()) {
+            align_channel_scales(s, ops, mvm, true);  // the model's own per-channel grid
         }
         const std::string from = raw ? "data: " : "model: ";
         const std::string tail = raw ? ", from " + opt_.input.source : "";

@@ -526,6 +526,55 @@ TEST_CASE("a residual Add of operands on scales in an integer ratio stays on the
     CHECK_FALSE(none.inserted_before.empty());
 }
 
+TEST_CASE("per-channel activation scales feeding an array: integer ratios are aligned, others refused", "[compiler]") {
+    // fc0 -> per-channel QDQ (scale k[c] * s, codes 0..15) -> fc1, as a per-axis
+    // QuantizeLinear/DequantizeLinear lowers.
+    const float s = 0.125f;
+    auto build = [&](std::vector<float> k) {
+        Chain c(4);
+        Eigen::MatrixXi q(4, 4);
+        q << 1, -1, 1, 0, 0, 1, -1, 1, 1, 1, 0, -1, -1, 0, 1, 1;
+        c.dense("fc0", q, 0.5f);
+        std::vector<float> scale;
+        for (float f : k) scale.push_back(f * s);
+        Node div;
+        div.name = "q/div";
+        div.kind = OpKind::DivConst;
+        div.operand.value = tensor({4}, scale);
+        div.operand.broadcast = ConstOperand::Broadcast::PerChannel;
+        c.add(div, {4});
+        c.unary(OpKind::Round, "q/round", 4);
+        c.unary(OpKind::Clip, "q/sat", 4, 0.0f, 15.0f);
+        Node mul = div;
+        mul.name = "dq/mul";
+        mul.kind = OpKind::MulConst;
+        c.add(mul, {4});
+        c.dense("fc1", q, 0.5f);
+        AnalysisOptions bin;
+        bin.input = scan_input_domain(Batch::Ones(1, 4), "ones.npy");
+        std::vector<std::string> notes;
+        return analyse_layers(c.net, small_chip(64, 64, 1, 4), bin, notes);
+    };
+    // Scales s, 2s, 4s, s: codes scaled to 0..15, 0..30, 0..60, 0..15 on scale s.
+    const std::vector<LayerPlan> po2 = build({1, 2, 4, 1});
+    REQUIRE(po2.size() == 2);
+    CHECK(po2[1].input_from_model);
+    CHECK(po2[1].inserted_before.empty());
+    CHECK(po2[1].input_bits == 6);
+    CHECK(po2[1].input_origin.rfind("model: 61 levels", 0) == 0);
+    // 1.5 s is no integer multiple of s: refused, naming the layer and the channel.
+    try {
+        build({1, 1.5f, 1, 1});
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        const std::string m = e.what();
+        CHECK(m.find("fc1") != std::string::npos);
+        CHECK(m.find("one scale per channel") != std::string::npos);
+        CHECK(m.find("channel 1") != std::string::npos);
+        CHECK(m.find('\n') == std::string::npos);
+    }
+}
+
 TEST_CASE("a residual Add whose skip operand the chip never stored is refused naming the node", "[compiler]") {
     Chain c(4);
     Eigen::MatrixXi q = Eigen::MatrixXi::Ones(4, 4);

@@ -9,7 +9,7 @@ x.view(x.size(0), -1), residual adds (same scale, re-quantized, and on scales in
 ratio), normalised / {0,1} / {-1,+1} inputs, a trailing
 Softmax, weights stored as integer codes (DequantizeLinear of int8/uint8 initializers, as
 onnxruntime's quantize_static writes them), per-channel 4-bit weights, Tanh with signed
-levels, Clip before QuantizeLinear, per-channel activation QDQ (also with power-of-two scales feeding a convolution directly), opsets 13, 15 and 17, and
+levels, Clip before QuantizeLinear, Q -> DQ -> Q -> DQ chains, per-channel activation QDQ (also with power-of-two scales feeding a convolution directly), opsets 13, 15 and 17, and
 one float model without activation quantizers.  Each is trained briefly on
 standard MNIST (IDX files) and exported with a dynamic batch dimension; the script writes
 
@@ -672,6 +672,31 @@ class Po2ChannelActCnn(nn.Module):
         return F.linear(torch.flatten(x, 1), self.w3(self.fc.weight), self.fc.bias)
 
 
+class QdqChainMlp(nn.Module):
+    """QDQ chains as module boundaries export them (a DeQuantStub followed by the next
+    module's QuantStub on the same qparams): Q -> DQ -> Q -> DQ on the input and between the
+    layers, quint8 with zero points; per-tensor int8 weights."""
+    inputs = "f32"
+
+    def __init__(self):
+        super().__init__()
+        self.qin, self.qin2 = fq_act(), fq_act()
+        self.fc1, self.w1 = nn.Linear(784, 32), fq_weight_per_tensor()
+        self.qa, self.qa2 = fq_act(), fq_act()
+        self.fc2, self.w2 = nn.Linear(32, 10), fq_weight_per_tensor()
+
+    def forward(self, x):
+        x = self.qin2(self.qin(torch.flatten(x, 1)))
+        x = self.qa2(self.qa(F.linear(x, self.w1(self.fc1.weight), self.fc1.bias)))
+        return F.linear(x, self.w2(self.fc2.weight), self.fc2.bias)
+
+    def freeze_codes(self):
+        """The second quantizer of each chain takes the first one's qparams (one grid)."""
+        for a, b in ((self.qin, self.qin2), (self.qa, self.qa2)):
+            b.scale.copy_(a.scale)
+            b.zero_point.copy_(a.zero_point)
+
+
 # name -> (class, fully quantized: every MVM input and weight carries the model's grid)
 ZOO = {
     "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
@@ -692,6 +717,7 @@ ZOO = {
     "perchannel_act_cnn": (PerChannelActCnn, True),
     "residual_qdq_mlp": (ResidualQdqMlp, True),
     "po2_channel_act_cnn": (Po2ChannelActCnn, True),
+    "qdq_chain_mlp": (QdqChainMlp, True),
 }
 
 

@@ -284,6 +284,11 @@ private:
                 return;
             }
             case OpKind::Round: {
+                // Integers under an affine map with integer coefficients are integers already:
+                // a quantizer that re-reads the grid of the one before it (Q -> DQ -> Q -> DQ
+                // on the same scale, or on a scale that divides it) costs nothing, so the chain
+                // runs as one quantizer (the Clip that follows is an integer clip).
+                if (s.dom == Domain::Int && snap_integer_affine(s)) return;
                 materialize(s, ops);
                 // Integers from here on (bounds may still be infinite: a later Clip bounds them,
                 // as in QuantizeLinear -> Round -> Clip(qmin, qmax)).
@@ -415,6 +420,23 @@ private:
             }
             default: fail(n, "not supported by the compiler here");
         }
+    }
+
+    // True when a[c] T + b[c] rounds to the same integers as A[c] T + B[c] with A, B the
+    // nearest integers, for every T in the (bounded) range: float scale/zero-point
+    // arithmetic leaves e.g. (-z s) / s = -32.99999 where Round sees -33. Then a, b := A, B.
+    static bool snap_integer_affine(SymbolicValue& s) {
+        if (!s.bounded()) return false;
+        const double tmax = std::max(std::fabs(s.lo), std::fabs(s.hi));
+        for (std::size_t c = 0; c < s.a.size(); ++c) {
+            const double A = std::nearbyint(s.a[c]), B = std::nearbyint(s.b[c]);
+            if (std::fabs(s.a[c] - A) * tmax + std::fabs(s.b[c] - B) >= 0.25) return false;
+        }
+        for (std::size_t c = 0; c < s.a.size(); ++c) {
+            s.a[c] = static_cast<float>(std::nearbyint(s.a[c]));
+            s.b[c] = static_cast<float>(std::nearbyint(s.b[c]));
+        }
+        return true;
     }
 
     // big / small when it is a positive integer up to 2^16 (to float precision): r = 1 for

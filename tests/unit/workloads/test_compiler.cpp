@@ -575,6 +575,47 @@ TEST_CASE("per-channel activation scales feeding an array: integer ratios are al
     }
 }
 
+TEST_CASE("a QDQ chain (Q -> DQ -> Q -> DQ) runs as one quantizer; a coarser second one re-rounds", "[compiler]") {
+    // fc0 -> Q(s, zp 33) -> DQ -> Q(s2, zp 33) -> DQ -> fc1, lowered as the importer does
+    // (Div, Round, Add zp, Clip 0..255; Sub zp, Mul). s = 0.0127 is inexact in float, so
+    // (-33 s) / s is not exactly -33.
+    const float s = 0.0127f;
+    auto build = [&](float s2) {
+        Chain c(4);
+        Eigen::MatrixXi q(4, 4);
+        q << 1, -1, 1, 0, 0, 1, -1, 1, 1, 1, 0, -1, -1, 0, 1, 1;
+        c.dense("fc0", q, 0.5f);
+        for (float sc : {s, s2}) {
+            c.scalar(OpKind::DivConst, "q/div", sc, 4);
+            c.unary(OpKind::Round, "q/round", 4);
+            c.scalar(OpKind::AddConst, "q/zp", 33.0f, 4);
+            c.unary(OpKind::Clip, "q/sat", 4, 0.0f, 255.0f);
+            c.scalar(OpKind::SubConst, "dq/zp", 33.0f, 4);
+            c.scalar(OpKind::MulConst, "dq/mul", sc, 4);
+        }
+        c.dense("fc1", q, 0.5f);
+        AnalysisOptions bin;
+        bin.input = scan_input_domain(Batch::Ones(1, 4), "ones.npy");
+        std::vector<std::string> notes;
+        return analyse_layers(c.net, small_chip(64, 64, 1, 4), bin, notes);
+    };
+    auto rounds = [](const LayerPlan& lp) {
+        int n = 0;
+        for (const TemplateOp& op : lp.post)
+            n += op.kind == TemplateOp::Kind::Act && (op.act == ActKind::Round || op.act == ActKind::Quantize);
+        return n;
+    };
+    const std::vector<LayerPlan> same = build(s);
+    REQUIRE(same.size() == 2);
+    CHECK(rounds(same[0]) == 1);  // the second quantizer re-reads the first one's grid
+    CHECK(same[1].input_from_model);
+    CHECK(same[1].input_origin.rfind("model: 256 levels", 0) == 0);
+    // A second quantizer on twice the scale really re-quantizes: two roundings, 128 levels.
+    const std::vector<LayerPlan> coarse = build(2 * s);
+    CHECK(rounds(coarse[0]) == 2);
+    CHECK(coarse[1].input_from_model);
+}
+
 TEST_CASE("a residual Add whose skip operand the chip never stored is refused naming the node", "[compiler]") {
     Chain c(4);
     Eigen::MatrixXi q = Eigen::MatrixXi::Ones(4, 4);

@@ -358,6 +358,16 @@ struct Chain {
         n.clip.max = hi;
         add(n, {width});
     }
+    // QuantizeLinear(scale, zp) saturating at [lo, hi] -> DequantizeLinear, lowered as the
+    // importer does: Div, Round, [Add zp], Clip; [Sub zp], Mul.
+    void qdq(const std::string& name, float scale, float zp, float lo, float hi, int width) {
+        scalar(OpKind::DivConst, name + "/div", scale, width);
+        unary(OpKind::Round, name + "/round", width);
+        if (zp != 0.0f) scalar(OpKind::AddConst, name + "/zp", zp, width);
+        unary(OpKind::Clip, name + "/sat", width, lo, hi);
+        if (zp != 0.0f) scalar(OpKind::SubConst, name + "/dq_zp", zp, width);
+        scalar(OpKind::MulConst, name + "/mul", scale, width);
+    }
     void dense(const std::string& name, const Eigen::MatrixXi& q, float scale) {
         Node d;
         d.name = name;
@@ -376,12 +386,7 @@ TEST_CASE("zero-point inputs are offset-encoded with a per-column correction of 
     // QuantizeLinear(s, zp 3) -> saturate 0..15 -> DequantizeLinear, as the importer lowers it.
     const float s = 0.125f;
     Chain c(6);
-    c.scalar(OpKind::DivConst, "q/div", s, 6);
-    c.unary(OpKind::Round, "q/round", 6);
-    c.scalar(OpKind::AddConst, "q/zp", 3.0f, 6);
-    c.unary(OpKind::Clip, "q/sat", 6, 0.0f, 15.0f);
-    c.scalar(OpKind::SubConst, "dq/zp", 3.0f, 6);
-    c.scalar(OpKind::MulConst, "dq/mul", s, 6);
+    c.qdq("q", s, 3.0f, 0.0f, 15.0f, 6);
     std::mt19937 rng(3);
     std::uniform_int_distribution<int> q3(-3, 3);
     Eigen::MatrixXi q(4, 6);
@@ -410,10 +415,7 @@ TEST_CASE("inputs wider than the pulse-width DAC are sliced to it; inputs that f
     auto compile = [](int bits) {
         const float s = 0.125f;
         Chain c(6);
-        c.scalar(OpKind::DivConst, "q/div", s, 6);
-        c.unary(OpKind::Round, "q/round", 6);
-        c.unary(OpKind::Clip, "q/sat", 6, 0.0f, static_cast<float>((1 << bits) - 1));
-        c.scalar(OpKind::MulConst, "dq/mul", s, 6);
+        c.qdq("q", s, 0.0f, 0.0f, static_cast<float>((1 << bits) - 1), 6);
         Eigen::MatrixXi q(4, 6);
         q << 1, -1, 0, 1, 1, -1, 0, 1, 1, -1, 1, 0, -1, -1, 1, 1, 0, 1, 1, 0, -1, 1, 1, -1;
         c.dense("fc", q, 0.5f);
@@ -484,16 +486,10 @@ TEST_CASE("a residual Add of operands on scales in an integer ratio stays on the
         Eigen::MatrixXi q(4, 4);
         q << 1, -1, 1, 0, 0, 1, -1, 1, 1, 1, 0, -1, -1, 0, 1, 1;
         c.dense("fc0", q, 0.5f);
-        c.scalar(OpKind::DivConst, "q/div", s, 4);
-        c.unary(OpKind::Round, "q/round", 4);
-        c.unary(OpKind::Clip, "q/sat", 4, 0.0f, 15.0f);
-        c.scalar(OpKind::MulConst, "dq/mul", s, 4);
+        c.qdq("q", s, 0.0f, 0.0f, 15.0f, 4);
         const int h = c.v;
         c.dense("fc1", q, 0.5f);
-        c.scalar(OpKind::DivConst, "b/div", bs, 4);
-        c.unary(OpKind::Round, "b/round", 4);
-        c.unary(OpKind::Clip, "b/sat", 4, 0.0f, levels);
-        c.scalar(OpKind::MulConst, "b/mul", bs, 4);
+        c.qdq("b", bs, 0.0f, 0.0f, levels, 4);
         Node add;
         add.name = "skip_add";
         add.kind = OpKind::Add;
@@ -585,14 +581,8 @@ TEST_CASE("a QDQ chain (Q -> DQ -> Q -> DQ) runs as one quantizer; a coarser sec
         Eigen::MatrixXi q(4, 4);
         q << 1, -1, 1, 0, 0, 1, -1, 1, 1, 1, 0, -1, -1, 0, 1, 1;
         c.dense("fc0", q, 0.5f);
-        for (float sc : {s, s2}) {
-            c.scalar(OpKind::DivConst, "q/div", sc, 4);
-            c.unary(OpKind::Round, "q/round", 4);
-            c.scalar(OpKind::AddConst, "q/zp", 33.0f, 4);
-            c.unary(OpKind::Clip, "q/sat", 4, 0.0f, 255.0f);
-            c.scalar(OpKind::SubConst, "dq/zp", 33.0f, 4);
-            c.scalar(OpKind::MulConst, "dq/mul", sc, 4);
-        }
+        c.qdq("q1", s, 33.0f, 0.0f, 255.0f, 4);
+        c.qdq("q2", s2, 33.0f, 0.0f, 255.0f, 4);
         c.dense("fc1", q, 0.5f);
         AnalysisOptions bin;
         bin.input = scan_input_domain(Batch::Ones(1, 4), "ones.npy");

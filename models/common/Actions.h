@@ -41,7 +41,9 @@ namespace sotsim::action {
 //   category sense_amp:    sense_amp_compare, neuron_eval
 //   category write:        cell_write (per pulse: driver overhead), verify_read (per row),
 //                          physics energy "cell_write" (I^2 R t of the write path)
-//   category buffer:       buffer_read_byte, buffer_write_byte, gbuf_read_byte, gbuf_write_byte
+//   category buffer:       buffer_read_byte, buffer_write_byte, gbuf_read_byte, gbuf_write_byte,
+//                          instr_buffer_word (one 32-bit word of a tile's instruction buffer read
+//                          when an instruction issues, or written when the stream is fetched)
 //   category interconnect: bus_byte
 //   category digital:      digital_add, digital_mult, digital_compare, digital_act,
 //                          pe_add_bit (one bit of one addition in a PE adder tree, output
@@ -60,6 +62,7 @@ inline constexpr const char* kBufRead = "buffer_read_byte";
 inline constexpr const char* kBufWrite = "buffer_write_byte";
 inline constexpr const char* kGbufRead = "gbuf_read_byte";
 inline constexpr const char* kGbufWrite = "gbuf_write_byte";
+inline constexpr const char* kInstrWord = "instr_buffer_word";
 inline constexpr const char* kBusByte = "bus_byte";
 inline constexpr const char* kMeshLinkByte = "mesh_link_byte";   // per byte and mesh link crossed
 inline constexpr const char* kDigitalAdd = "digital_add";

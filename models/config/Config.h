@@ -161,6 +161,10 @@ struct TileConfig {
     int buffer_width_bytes = 8;          // bytes per port per cycle
     double clock = 200e6;                // Hz, controller / digital unit clock
     int digital_lanes = 32;              // parallel digital ops per cycle
+    // Instruction buffer the controller fetches its stream into from program memory, and
+    // 32-bit words it reads per cycle when issuing (33 = one InstrRecord per cycle).
+    double instruction_buffer_bytes = 8 * 1024.0;
+    int fetch_words_per_cycle = 33;
 };
 
 // The processing element of a tile: the adder tree beside the macros' converters that

@@ -33,6 +33,16 @@ public:
         params_.insert(params_.end(), v.begin(), v.end());
         return first;
     }
+    // A vector of bitwise-equal values (a per-tensor scale the compiler spread over the
+    // columns) is stored once: decoding repeats it, so the round trip stays exact.
+    static bool uniform(const std::vector<float>& v) {
+        for (const float& x : v)
+            if (std::memcmp(&x, &v.front(), sizeof x) != 0) return false;
+        return v.size() > 1;
+    }
+    std::uint32_t params_packed(const std::vector<float>& v, bool packed) {
+        return packed ? params(std::vector<float>{v.front()}) : params(v);
+    }
     std::vector<char> pool_;
     std::vector<float> params_;
 
@@ -50,15 +60,16 @@ InstrRecord encode_instr(const Instr& in, Writer& w) {
     InstrRecord r{};
     r.op = static_cast<std::uint8_t>(in.op);
     r.act = static_cast<std::uint8_t>(in.act);
-    r.flags = static_cast<std::uint8_t>((in.accumulate ? 1u : 0u) | (in.pool_max ? 2u : 0u));
+    const bool us = Writer::uniform(in.vscale), ub = Writer::uniform(in.vbias);
+    r.flags = static_cast<std::uint8_t>((in.accumulate ? 1u : 0u) | (in.pool_max ? 2u : 0u) | (us ? 4u : 0u) | (ub ? 8u : 0u));
     r.src = in.src, r.src2 = in.src2, r.dst = in.dst, r.macro = in.macro, r.block = in.block;
     r.r0 = in.r0, r.rows = in.rows, r.c0 = in.c0, r.cols = in.cols, r.src_c0 = in.src_c0;
     r.scale = in.scale, r.lo = in.lo, r.hi = in.hi;
     r.levels = in.levels, r.layer = in.layer, r.peer = in.peer;
     r.vscale_count = u32(in.vscale.size(), "an Affine scale vector");
-    r.vscale_first = in.vscale.empty() ? 0 : w.params(in.vscale);
+    r.vscale_first = in.vscale.empty() ? 0 : w.params_packed(in.vscale, us);
     r.vbias_count = u32(in.vbias.size(), "an Affine bias vector");
-    r.vbias_first = in.vbias.empty() ? 0 : w.params(in.vbias);
+    r.vbias_first = in.vbias.empty() ? 0 : w.params_packed(in.vbias, ub);
     const ConvGeom& g = in.geom;
     r.c = g.c, r.h = g.h, r.w = g.w, r.kh = g.kh, r.kw = g.kw, r.stride_h = g.stride_h, r.stride_w = g.stride_w;
     r.pad_t = g.pad_t, r.pad_l = g.pad_l, r.pad_b = g.pad_b, r.pad_r = g.pad_r;
@@ -124,9 +135,10 @@ Sections read_sections(const Reader& r) {
     if (r.size() < sizeof(Header)) throw ImageError(0, "truncated: " + std::to_string(r.size()) + " bytes, a header needs " + std::to_string(sizeof(Header)));
     Header h = r.at<Header>(0);
     if (h.magic != kMagic) throw ImageError(0, "not a sotsim program image (magic " + hex(h.magic) + ", expected " + hex(kMagic) + ")");
-    if (h.version_major != kVersionMajor)
+    if (h.version_major != kVersionMajor || h.version_minor > kVersionMinor)
         throw ImageError(4, "format version " + std::to_string(h.version_major) + "." + std::to_string(h.version_minor) +
-                                " is not supported (this sotsim reads " + std::to_string(kVersionMajor) + ".x)");
+                                " is not supported (this sotsim reads " + std::to_string(kVersionMajor) + ".0 to " +
+                                std::to_string(kVersionMajor) + "." + std::to_string(kVersionMinor) + ")");
     if (h.total_bytes != r.size())
         throw ImageError(12, "total_bytes says " + std::to_string(h.total_bytes) + " but the image has " + std::to_string(r.size()));
     const std::uint32_t sum = fnv1a(r.data(), r.size(), offsetof(Header, checksum));
@@ -303,18 +315,34 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target) {
 }
 
 Instr decode_instr(const InstrRecord& r, const float* params, std::size_t n_params) {
+    Instr in = decode_instr_fields(r);
+    in.vscale = param_range(params, n_params, r.vscale_first, stored_params(r, false), offsetof(InstrRecord, vscale_first));
+    in.vbias = param_range(params, n_params, r.vbias_first, stored_params(r, true), offsetof(InstrRecord, vbias_first));
+    expand_params(r, in);
+    return in;
+}
+
+std::uint32_t stored_params(const InstrRecord& r, bool bias) {
+    const std::uint32_t n = bias ? r.vbias_count : r.vscale_count;
+    return (r.flags & (bias ? 8u : 4u)) && n > 0 ? 1u : n;
+}
+
+void expand_params(const InstrRecord& r, Instr& in) {
+    if ((r.flags & 4u) && in.vscale.size() == 1) in.vscale.assign(r.vscale_count, in.vscale.front());
+    if ((r.flags & 8u) && in.vbias.size() == 1) in.vbias.assign(r.vbias_count, in.vbias.front());
+}
+
+Instr decode_instr_fields(const InstrRecord& r) {
     Instr in;
     in.op = checked_enum<OpCode>(r.op, static_cast<std::uint32_t>(OpCode::Receive), 0, "opcode");
     in.act = checked_enum<ActKind>(r.act, static_cast<std::uint32_t>(ActKind::Round), 1, "activation kind");
-    if ((r.flags & ~3u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
+    if ((r.flags & ~15u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
     in.accumulate = (r.flags & 1u) != 0;
     in.pool_max = (r.flags & 2u) != 0;
     in.src = r.src, in.src2 = r.src2, in.dst = r.dst, in.macro = r.macro, in.block = r.block;
     in.r0 = r.r0, in.rows = r.rows, in.c0 = r.c0, in.cols = r.cols, in.src_c0 = r.src_c0;
     in.scale = r.scale, in.lo = r.lo, in.hi = r.hi;
     in.levels = r.levels, in.layer = r.layer, in.peer = r.peer;
-    in.vscale = param_range(params, n_params, r.vscale_first, r.vscale_count, offsetof(InstrRecord, vscale_first));
-    in.vbias = param_range(params, n_params, r.vbias_first, r.vbias_count, offsetof(InstrRecord, vbias_first));
     ConvGeom& g = in.geom;
     g.c = r.c, g.h = r.h, g.w = r.w, g.kh = r.kh, g.kw = r.kw, g.stride_h = r.stride_h, g.stride_w = r.stride_w;
     g.pad_t = r.pad_t, g.pad_l = r.pad_l, g.pad_b = r.pad_b, g.pad_r = r.pad_r;
@@ -437,6 +465,8 @@ Layout layout(const std::uint8_t* data, std::size_t n) {
     Layout l;
     l.code_offset = S.s[kCode].offset;
     l.tables_bytes = S.s[kCode].offset + S.s[kCode].bytes;
+    l.params_offset = S.s[kParams].offset;
+    l.params_count = S.s[kParams].count;
     for (std::uint32_t i = 0; i < S.s[kStreams].count; ++i)
         l.streams.push_back(rd.at<StreamRecord>(S.s[kStreams].offset + i * sizeof(StreamRecord)));
     for (std::uint32_t i = 0; i < S.s[kBlocks].count; ++i) {

@@ -25,8 +25,8 @@ namespace sotsim::image {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the program image is stored little endian by memcpy");
 
 inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S' 'I' 'M' 'I'
-// 2.0: BlockRecord gained input_slice_bits (PWM input slicing).
-inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 0;
+// 2.0: BlockRecord gained input_slice_bits (PWM input slicing). 2.1: uniform-vector flags.
+inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 1;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -89,7 +89,9 @@ static_assert(sizeof(StreamRecord) == 16, "StreamRecord layout is documented");
 // One instruction: a fixed 33-word record (every Instr field, so any compiler's program
 // round-trips exactly). Per-column Affine parameters live in the parameter section.
 struct InstrRecord {
-    std::uint8_t op, act, flags, reserved;  // OpCode, ActKind, bit0 accumulate, bit1 pool_max
+    // OpCode, ActKind; flags bit0 accumulate, bit1 pool_max, bit2 / bit3 (1.1): vscale / vbias
+    // uniform -- one stored value stands for all `count` (bitwise equal) values
+    std::uint8_t op, act, flags, reserved;
     std::int32_t src, src2, dst, macro, block, r0, rows, c0, cols, src_c0;
     float scale, lo, hi;
     std::int32_t levels, layer, peer;
@@ -127,6 +129,7 @@ Program decode(const std::uint8_t* data, std::size_t n, Target* target = nullptr
 // Where things are in a valid image (decode() has checked it): for fetching from memory.
 struct Layout {
     std::uint32_t code_offset = 0;                   // first instruction record
+    std::uint32_t params_offset = 0, params_count = 0;  // f32 parameter section
     std::vector<StreamRecord> streams;               // per tile
     std::uint32_t tables_bytes = 0;                  // header .. end of code (before the weights)
     std::vector<std::uint32_t> block_offsets;        // weights of each block
@@ -141,6 +144,13 @@ std::uint64_t modelled_bytes(const Layout& l);
 
 // One instruction record <-> Instr (the parameter section supplies vscale / vbias).
 Instr decode_instr(const InstrRecord& r, const float* params, std::size_t n_params);
+// The record's own fields, checked; vscale / vbias left empty (a fetch unit reads their
+// parameter ranges separately). Throws ImageError with the offset inside the record.
+Instr decode_instr_fields(const InstrRecord& r);
+// Parameter words the record stores for vscale (bias false) or vbias: 1 for a uniform vector.
+std::uint32_t stored_params(const InstrRecord& r, bool bias);
+// Repeat a uniform vector's stored value to its count (after reading the stored words).
+void expand_params(const InstrRecord& r, Instr& in);
 
 std::uint32_t fnv1a(const std::uint8_t* data, std::size_t n, std::size_t skip_at = SIZE_MAX);
 

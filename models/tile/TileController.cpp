@@ -11,6 +11,7 @@
 #include "models/macro/MacroMap.h"
 #include "models/tile/DigitalOps.h"
 #include "models/tile/GlobalBuffer.h"
+#include "models/tile/ProgramImage.h"
 
 namespace sotsim {
 
@@ -169,11 +170,17 @@ void TileController::run_thread() {
         if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
         std::size_t pc = 0;
         step_ = 0;
+        current_op_ = OpCode::End;
+        bool fetched = false;
         try {
+            if (job_.code.count > 0 && !buffered(job_.code)) fill_buffer(job_.code);
             // A streamed program runs the stream once per sample (job_.steps of them).
             for (; step_ < static_cast<std::uint64_t>(std::max(1, job_.steps)); ++step_) {
-                for (pc = 0; pc < job_.code->size(); ++pc) {
-                    const Instr& in = (*job_.code)[pc];
+                for (pc = 0; pc < job_.code.count; ++pc) {
+                    fetched = false;
+                    const Instr& in = fetch(pc);
+                    fetched = true;
+                    current_op_ = in.op;
                     if (in.op == OpCode::End) break;
                     execute(in, pc);
                     ++instructions_;
@@ -181,10 +188,14 @@ void TileController::run_thread() {
                 }
                 close_layer_sample();
             }
+            // SETUP: have the RUN stream in the buffer before the first RUN.
+            if (job_.next.count > 0 && !buffered(job_.next)) {
+                pc = job_.code.count;
+                fill_buffer(job_.next);
+            }
         } catch (const std::exception& e) {
-            const auto& code = *job_.code;
             error_ = "tile " + std::to_string(tile_) + ", instruction " + std::to_string(pc) + " (" +
-                     (pc < code.size() ? op_name(code[pc].op) : "?") + ")" +
+                     (fetched ? op_name(current_op_) : "fetch") + ")" +
                      (job_.steps > 1 ? ", sample " + std::to_string(step_) : std::string()) + ": " + e.what();
             if (!aborted_) abort_peers();
         }
@@ -196,6 +207,101 @@ void TileController::run_thread() {
         if (job_.barrier) job_.barrier->leave();
         if (on_done_) on_done_(tile_);
     }
+}
+
+// ---- instruction fetch ------------------------------------------------------------------------
+void TileController::read_noc(std::uint64_t addr, void* data, std::size_t bytes, sc_time& t, const char* what) {
+    tlm::tlm_generic_payload rd;
+    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, addr, data, bytes);
+    rd.set_extension(new tlmx::LayerExtension(layer_));
+    transport(rd, t, -1, what);
+}
+
+void TileController::read_params(std::uint32_t first, std::uint32_t count, std::vector<float>& out, sc_time& t) {
+    out.assign(count, 0.0f);
+    if (count > 0) read_noc(job_.params_addr + 4ull * first, out.data(), 4ull * count, t, "parameter fetch");
+}
+
+bool TileController::buffered(const StreamRef& s) const {
+    return ibuf_valid_ && ibuf_image_ == job_.image_id && ibuf_stream_.addr == s.addr && ibuf_stream_.count == s.count;
+}
+
+void TileController::fill_buffer(const StreamRef& s) {
+    ibuf_valid_ = false;
+    ibuf_.clear();
+    constexpr std::size_t rec = sizeof(image::InstrRecord);
+    const double capacity = cfg_.tile.instruction_buffer_bytes;
+    if (static_cast<double>(s.count) * rec > capacity) return;  // fetched per instruction instead
+    std::vector<image::InstrRecord> recs(s.count);
+    sc_time t = now();
+    // Program loading, not any layer's work (the fill happens at SETUP or a run's start).
+    const int layer = layer_;
+    layer_ = -1;
+    struct Restore {
+        int& l;
+        int v;
+        ~Restore() { l = v; }
+    } restore{layer_, layer};
+    read_noc(s.addr, recs.data(), recs.size() * rec, t, "instruction fetch");
+    std::uint64_t words = 0;
+    for (std::size_t k = 0; k < recs.size(); ++k) {
+        const auto& r = recs[k];
+        Fetched f;
+        try {
+            f.in = image::decode_instr_fields(r);
+        } catch (const image::ImageError& e) {
+            throw std::runtime_error("instruction record at 0x" + [&] {
+                std::ostringstream os;
+                os << std::hex << s.addr + k * rec;
+                return os.str();
+            }() + ": " + e.what());
+        }
+        read_params(r.vscale_first, image::stored_params(r, false), f.in.vscale, t);
+        read_params(r.vbias_first, image::stored_params(r, true), f.in.vbias, t);
+        f.words = image::kInstrWords + image::stored_params(r, false) + image::stored_params(r, true);
+        image::expand_params(r, f.in);
+        words += f.words;
+        ibuf_.push_back(std::move(f));
+    }
+    set_now(t);
+    if (4.0 * static_cast<double>(words) > capacity) {  // the parameters do not fit beside the records
+        ibuf_.clear();
+        return;
+    }
+    actions_.add(layer_, action::kInstrWord, static_cast<double>(words));  // written into the buffer
+    ibuf_stream_ = s;
+    ibuf_image_ = job_.image_id;
+    ibuf_valid_ = true;
+}
+
+TileController::Fetched TileController::fetch_remote(std::uint64_t addr) {
+    image::InstrRecord r;
+    sc_time t = now();
+    read_noc(addr, &r, sizeof r, t, "instruction fetch");
+    Fetched f;
+    f.in = image::decode_instr_fields(r);
+    read_params(r.vscale_first, image::stored_params(r, false), f.in.vscale, t);
+    read_params(r.vbias_first, image::stored_params(r, true), f.in.vbias, t);
+    f.words = image::kInstrWords + image::stored_params(r, false) + image::stored_params(r, true);
+    image::expand_params(r, f.in);
+    ++remote_fetches_;
+    set_now(t);
+    return f;
+}
+
+const Instr& TileController::fetch(std::size_t pc) {
+    if (!buffered(job_.code)) {
+        remote_ = fetch_remote(job_.code.addr + pc * sizeof(image::InstrRecord));
+        return remote_.in;
+    }
+    const Fetched& f = ibuf_[pc];
+    actions_.add(layer_, action::kInstrWord, f.words);
+    fetch_words_ += f.words;
+    // The first fetch cycle is the instruction's issue cycle; a narrow port adds the rest.
+    const std::uint32_t per = static_cast<std::uint32_t>(cfg_.tile.fetch_words_per_cycle);
+    const std::uint32_t cycles = (f.words + per - 1) / per;
+    if (cycles > 1) set_now(now() + cycle_ * static_cast<double>(cycles - 1));
+    return f.in;
 }
 
 void TileController::execute(const Instr& in, std::size_t pc) {
@@ -605,6 +711,9 @@ std::vector<StatValue> TileController::stats() const {
     return {{"digital_busy_s", digital_.busy_time().to_seconds(), "s", "digital unit busy time"},
             {"instructions", static_cast<double>(instructions_), "1", "instructions executed"},
             {"mvm_dispatched", static_cast<double>(mvms_), "1", "MVM transactions sent to macros"},
+            {"fetch_words", static_cast<double>(fetch_words_), "1", "instruction-buffer words read when issuing"},
+            {"remote_fetches", static_cast<double>(remote_fetches_), "1",
+             "instructions fetched from program memory (stream larger than the instruction buffer)"},
             {"finish_time_s", finish_.to_seconds(), "s", "simulated time the last stream ended"}};
 }
 

@@ -1,6 +1,13 @@
 // TileController: executes one tile's instruction stream (models/tile/Program.h).
 //
 // Timing model (loosely timed, temporal decoupling with tlm_quantumkeeper):
+//  * Instructions are fetched from program memory (the program image's 33-word records,
+//    models/tile/ProgramImage.h) over the interconnect: a stream that fits
+//    tile.instruction_buffer_bytes is fetched once into the tile's instruction buffer (at
+//    SETUP for the RUN stream; again only after a new LOAD) and issued from there, each
+//    issue reading its words (instr_buffer_word each; ceil(words / fetch_words_per_cycle)
+//    cycles, the first of which is the issue cycle); a longer stream is fetched record by
+//    record from program memory on every pass (bus and program-memory time and energy).
 //  * The controller issues in order; each instruction costs one tile-clock issue cycle.
 //  * Mvm and Program are *dispatched*: the controller sends them to a macro with the
 //    operands' ready time as local offset and goes on without waiting, so consecutive
@@ -46,10 +53,22 @@
 
 namespace sotsim {
 
+// An instruction stream in program memory: `count` InstrRecords from interconnect address
+// `addr` (models/tile/ProgramImage.h).
+struct StreamRef {
+    std::uint64_t addr = 0;
+    std::uint32_t count = 0;
+};
+
 // Everything a tile needs to run one stream; owned by the accelerator for the whole run.
+// The instructions are fetched from program memory; `program` supplies the tensor and
+// block tables the chip decoded at LOAD.
 struct TileJob {
     const Program* program = nullptr;
-    const std::vector<Instr>* code = nullptr;
+    StreamRef code;                             // the stream to execute (count 0: none)
+    StreamRef next;                             // SETUP: the RUN stream, fetched into the buffer afterwards
+    std::uint64_t params_addr = 0;              // interconnect address of the image's parameter section
+    std::uint64_t image_id = 0;                 // changes with every LOAD: older buffered streams are stale
     int batch = 0;                              // samples B of this run
     int steps = 1;                              // streamed: the stream runs once per sample
     std::vector<std::uint64_t> tensor_addr;     // interconnect address of each global tensor
@@ -94,7 +113,9 @@ public:
     std::string component_kind() const override { return "tile"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
-    std::map<std::string, double> area_items() const override { return {{"digital_unit", 1}, {"tile_control", 1}}; }
+    std::map<std::string, double> area_items() const override {
+        return {{"digital_unit", 1}, {"tile_control", 1}, {"sram_byte", cfg_.tile.instruction_buffer_bytes}};  // + instruction buffer
+    }
     int power_group() const override { return tile_; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
     const std::map<int, std::pair<double, double>>* layer_spans() const override { return &spans_; }
@@ -105,6 +126,19 @@ public:
 
 private:
     void run_thread();
+    // ---- instruction fetch ----
+    struct Fetched {
+        Instr in;
+        std::uint32_t words = 0;          // record + parameter words
+    };
+    // Fetch `count` records at `addr` (+ their parameters) into the instruction buffer if
+    // they fit; otherwise leave it invalid (the stream is then fetched per instruction).
+    void fill_buffer(const StreamRef& s);
+    bool buffered(const StreamRef& s) const;
+    Fetched fetch_remote(std::uint64_t addr);   // one record over the interconnect, at now()
+    void read_params(std::uint32_t first, std::uint32_t count, std::vector<float>& out, sc_core::sc_time& t);
+    const Instr& fetch(std::size_t pc);
+    void read_noc(std::uint64_t addr, void* data, std::size_t bytes, sc_core::sc_time& t, const char* what);
     void execute(const Instr& in, std::size_t pc);
     void exec_mvm(const Instr& in);
     void exec_program(const Instr& in);
@@ -158,6 +192,13 @@ private:
     bool sample_started_ = false;
     void mark_input(const sc_core::sc_time& t0);
     std::uint64_t instructions_ = 0, mvms_ = 0;
+    std::vector<Fetched> ibuf_;           // decoded copy of the buffered stream
+    StreamRef ibuf_stream_;
+    std::uint64_t ibuf_image_ = 0;
+    bool ibuf_valid_ = false;
+    Fetched remote_;                      // the last instruction fetched from program memory
+    OpCode current_op_ = OpCode::End;
+    std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
     std::vector<float> xfer_;             // staging for transaction data
     ActivationInbox inbox_;
     std::vector<TileController*> peers_;

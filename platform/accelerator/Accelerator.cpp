@@ -81,6 +81,7 @@ void Accelerator::load_image(std::uint64_t bytes, int batch) {
                                  std::to_string(cfg_.chip.tiles) + " x " + std::to_string(cfg_.tile.macros));
     install(std::move(p), batch);
     layout_ = image::layout(progmem.data(), bytes);
+    ++image_id_;
     progmem.loaded(layout_);
     allocate_tensors();
 }
@@ -142,6 +143,8 @@ void Accelerator::allocate_tensors() {
     jobs_.assign(tiles.size(), TileJob{});
     for (auto& j : jobs_) {
         j.program = program_.get();
+        j.params_addr = kProgBase + layout_.params_offset;
+        j.image_id = image_id_;
         j.batch = batch_;
         j.tensor_addr = taddr;
         j.block_addr = baddr;
@@ -157,14 +160,26 @@ std::uint64_t Accelerator::tensor_address(int tensor) const {
 // ---- running ---------------------------------------------------------------------------------
 bool Accelerator::start(bool setup, const sc_time& offset) {
     if (busy_ || !program_) return false;
-    const auto& streams = setup ? program_->setup_code : program_->tile_code;
+    // Each tile's streams in program memory. SETUP runs the setup streams and has every tile
+    // with a RUN stream fetch it into its instruction buffer; RUN runs the RUN streams.
+    auto ref = [&](std::uint32_t first, std::uint32_t count) {
+        return StreamRef{kProgBase + layout_.code_offset + static_cast<std::uint64_t>(first) * sizeof(image::InstrRecord),
+                         count};
+    };
+    std::vector<TileJob*> starting;
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+        const image::StreamRecord s = i < layout_.streams.size() ? layout_.streams[i] : image::StreamRecord{0, 0, 0, 0};
+        TileJob& j = jobs_[i];
+        j.code = setup ? ref(s.setup_first, s.setup_count) : ref(s.code_first, s.code_count);
+        j.next = setup ? ref(s.code_first, s.code_count) : StreamRef{};
+        j.steps = (!setup && program_->streamed) ? batch_ : 1;
+        if (j.code.count > 0 || j.next.count > 0) starting.push_back(&j);
+    }
     busy_ = true;
     done_ = false;
     error_.clear();
     run_start_ = sc_time_stamp() + offset;
-    running_ = 0;
-    for (std::size_t i = 0; i < streams.size(); ++i)
-        if (!streams[i].empty()) ++running_;
+    running_ = static_cast<int>(starting.size());
     barrier_.reset(running_);
     ++runs_;
     if (running_ == 0) {
@@ -176,12 +191,8 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
         done_ev_.notify(offset);
         return true;
     }
-    for (std::size_t i = 0; i < streams.size(); ++i) {
-        if (streams[i].empty()) continue;
-        jobs_[i].code = &streams[i];
-        jobs_[i].steps = (!setup && program_->streamed) ? batch_ : 1;
-        tiles[i].start(jobs_[i], [this](int t) { tile_done(t); }, offset);
-    }
+    for (TileJob* j : starting)
+        tiles[static_cast<std::size_t>(j - jobs_.data())].start(*j, [this](int t) { tile_done(t); }, offset);
     return true;
 }
 

@@ -119,6 +119,7 @@ private:
     std::unique_ptr<Program> program_;   // decoded from the image in program memory
     image::Layout layout_;               // where its blocks and instructions are
     std::uint32_t image_size_ = 0;       // CSR IMAGE_SIZE
+    std::uint64_t image_id_ = 0;         // LOADs so far: tiles refetch streams of a new image
     int batch_ = 0;
     std::vector<TileJob> jobs_;
     TileBarrier barrier_;

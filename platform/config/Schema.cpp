@@ -288,6 +288,13 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(real("tile.clock", CFG(tile.clock), "Hz", gt0(), "Tile controller and digital unit clock."));
     s.push_back(integer("tile.digital_lanes", CFG(tile.digital_lanes), between(1, 65536),
         "Parallel digital operations per cycle."));
+    s.push_back(real("tile.instruction_buffer_bytes", CFG(tile.instruction_buffer_bytes), "B", ge0(),
+        "Tile instruction buffer: a stream (instruction records and their parameters) that fits is fetched from "
+        "program memory once per program and issued from here; a longer one is fetched from program memory "
+        "instruction by instruction, every pass."));
+    s.push_back(integer("tile.fetch_words_per_cycle", CFG(tile.fetch_words_per_cycle), between(1, 4096),
+        "32-bit words the controller reads from its instruction buffer per cycle; an instruction of w words "
+        "costs ceil(w / this) cycles to issue (33: one 33-word record per cycle)."));
     // ---- processing element -------------------------------------------------------------
     s.push_back(integer("pe.adders", CFG(pe.adders), between(1, 1 << 20),
         "Adders in a tile's processing-element adder tree (additions per tile-clock cycle)."));

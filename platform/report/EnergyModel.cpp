@@ -45,6 +45,7 @@ EnergyCategory category_of_action(const std::string& a) {
         {kCellWrite, EnergyCategory::Write},      {kVerifyRead, EnergyCategory::Write},
         {kBufRead, EnergyCategory::Buffer},       {kBufWrite, EnergyCategory::Buffer},
         {kGbufRead, EnergyCategory::Buffer},      {kGbufWrite, EnergyCategory::Buffer},
+        {kInstrWord, EnergyCategory::Buffer},
         {kBusByte, EnergyCategory::Interconnect}, {kMeshLinkByte, EnergyCategory::Interconnect},
         {kDigitalAdd, EnergyCategory::Digital},
         {kDigitalMult, EnergyCategory::Digital},  {kDigitalCompare, EnergyCategory::Digital},

@@ -227,12 +227,22 @@ TEST_CASE("chip: action counts of a hand-written program equal analytic counts",
     //   reads: x once (the PE broadcasts it to both macros), y once for accumulation, y by
     //   ReLU, r by Store
     CHECK(tile.buffer.actions().get(action::kBufRead) == Approx(x_bytes + y_bytes + y_bytes + y_bytes));
-    // Interconnect: weights of two blocks at 1 bit (setup), input load, output store.
+    // Instruction fetch: SETUP fetches the setup stream and then the RUN stream (33-word
+    // records, no parameters) from program memory into the instruction buffer; each issue
+    // reads its record from the buffer.
+    const double setup_n = static_cast<double>(p.setup_code[0].size()), run_n = static_cast<double>(p.tile_code[0].size());
+    const double fetch_bytes = 4.0 * 33 * (setup_n + run_n);
+    CHECK(tile.actions().get(action::kInstrWord) == Approx(2 * 33 * (setup_n + run_n)));  // written, then read
+    double fetch_words = -1;
+    for (const auto& st : tile.stats())
+        if (st.name == "fetch_words") fetch_words = st.value;
+    CHECK(fetch_words == Approx(33 * (setup_n + run_n)));
+    // Interconnect: weights of two blocks at 1 bit (setup), instructions, input load, output store.
     const double w_bytes = 2.0 * std::ceil(16.0 * lc / 8);
-    CHECK(acc.noc.actions().get(action::kBusByte) == Approx(w_bytes + x_bytes + y_bytes));
+    CHECK(acc.noc.actions().get(action::kBusByte) == Approx(w_bytes + fetch_bytes + x_bytes + y_bytes));
     CHECK(acc.gbuf.actions().get(action::kGbufRead) == Approx(x_bytes));
     CHECK(acc.gbuf.actions().get(action::kGbufWrite) == Approx(y_bytes));
-    CHECK(acc.progmem.actions().get(action::kGbufRead) == Approx(w_bytes));
+    CHECK(acc.progmem.actions().get(action::kGbufRead) == Approx(w_bytes + fetch_bytes));
     // Macros: one conversion per differential pair (or physical column) and vector, one MVM each.
     const double conv = B * phys::AnalogMacro::adc_conversions(cfg, 1, lc);
     CHECK(acc.macro(0, 0).actions().get(action::kAdc) == conv);
@@ -273,10 +283,13 @@ TEST_CASE("chip: a barrier releases every tile at the latest arrival", "[tlm][ch
     push(1, OpCode::Layer, -1, -1, 1);
     push(1, OpCode::Activation, s1, s0);
     acc.load_program(p, B);
+    acc.run_blocking(true);  // SETUP: the tiles fetch their streams into their instruction buffers
+    const double t0 = sc_time_stamp().to_seconds();
     acc.run_blocking(false);
 
-    const auto& sp0 = *acc.tiles[0].layer_spans();
-    const auto& sp1 = *acc.tiles[1].layer_spans();
+    std::map<int, std::pair<double, double>> sp0 = *acc.tiles[0].layer_spans(), sp1 = *acc.tiles[1].layer_spans();
+    for (auto* sp : {&sp0, &sp1})
+        for (auto& [l, s] : *sp) s = {s.first - t0, s.second - t0};
     // Tile 0's long activation: digital unit time (B*512 / lanes cycles) vs buffer ports.
     const double cyc = 1.0 / cfg.tile.clock;
     const double dig = std::ceil(B * 512.0 / cfg.tile.digital_lanes) * cyc;

@@ -49,7 +49,9 @@ Program sample_program() {
     aff.op = OpCode::Affine;
     aff.src = aff.dst = 3;
     aff.vscale = {1.5f, 2.5f, -3.0f};
-    aff.vbias = {0.25f};
+    aff.vbias = {0.25f, 0.25f, 0.25f};  // uniform: stored once
+    Instr aff2 = aff;
+    aff2.vscale = {0.0f, -0.0f};        // equal as numbers, not bitwise: stored as they are
     aff.act = ActKind::Quantize, aff.lo = -1.0f, aff.hi = 2.0f, aff.levels = 15;
     Instr pool;
     pool.op = OpCode::Pool;
@@ -64,7 +66,7 @@ Program sample_program() {
     Instr prog;
     prog.op = OpCode::Program;
     prog.block = 1, prog.macro = 2;
-    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool}, {}};
+    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool, aff2}, {}};
     p.setup_code = {{prog}};
     return p;
 }
@@ -87,8 +89,9 @@ void same_instr(const Instr& a, const Instr& b) {
     CHECK(a.lo == b.lo);
     CHECK(a.hi == b.hi);
     CHECK(a.levels == b.levels);
-    CHECK(a.vscale == b.vscale);
+    CHECK(a.vscale.size() == b.vscale.size());
     CHECK(a.vbias == b.vbias);
+    CHECK(std::memcmp(a.vscale.data(), b.vscale.data(), 4 * std::min(a.vscale.size(), b.vscale.size())) == 0);
     CHECK(std::memcmp(&a.geom, &b.geom, sizeof(ConvGeom)) == 0);
     CHECK(a.pool_max == b.pool_max);
     CHECK(a.layer == b.layer);
@@ -192,7 +195,13 @@ TEST_CASE("program image layout: documented records, 4 KiB aligned weights", "[i
     std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 1) * sizeof r, sizeof r);
     CHECK(r.op == static_cast<std::uint8_t>(OpCode::Mvm));
     CHECK(r.scale == -0.125f);
-    CHECK(l.tables_bytes == l.code_offset + 7 * sizeof r);  // 5 + 1 + 0 tile instructions, 1 setup
+    CHECK(l.tables_bytes == l.code_offset + 8 * sizeof r);  // 5 + 2 + 0 tile instructions, 1 setup
+    // Parameters: thresholds 2 x 2, aff 3 scales + 1 bias (uniform), aff2 2 scales + 1 bias.
+    CHECK(l.params_count == 4 + 4 + 3);
+    std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 2) * sizeof r, sizeof r);
+    CHECK((r.flags & 12u) == 8u);  // vbias uniform, vscale not
+    CHECK(image::stored_params(r, true) == 1);
+    CHECK(r.vbias_count == 3);
 }
 
 TEST_CASE("malformed program images are refused with the offset of the problem", "[image]") {
@@ -213,7 +222,10 @@ TEST_CASE("malformed program images are refused with the offset of the problem",
         auto img = good;
         const std::uint16_t v = image::kVersionMajor + 1;
         patch(img, 4, &v, 2);
-        CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version " + std::to_string(v) + ".0 is not supported"));
+        CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version " + std::to_string(v) + "." + std::to_string(image::kVersionMinor) + " is not supported"));
+        const std::uint16_t v1[2] = {image::kVersionMajor, 7};  // a later minor version may use fields this one requires zero
+        patch(img, 4, v1, 4);
+        CHECK_THAT(decode_error(img), Catch::Contains("format version 2.7 is not supported (this sotsim reads 2.0 to 2.1)"));
     }
     SECTION("corrupted contents fail the checksum") {
         auto img = good;

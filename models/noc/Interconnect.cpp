@@ -21,6 +21,8 @@ Interconnect::Interconnect(sc_module_name name, const ChipConfig& cfg)
       link_hop_(tlmx::cycles(cfg.link_hop_cycles, cfg.bus_clock)) {
     from_initiators.register_b_transport(this, &Interconnect::b_transport);
     from_initiators.register_transport_dbg(this, &Interconnect::transport_dbg);
+    from_initiators.register_get_direct_mem_ptr(this, &Interconnect::get_direct_mem_ptr);
+    to_targets.register_invalidate_direct_mem_ptr(this, &Interconnect::invalidate_direct_mem_ptr);
     if (cfg.interconnect == Topology::Mesh2d) {
         const int n = std::max(1, cfg.tiles);
         cols_ = cfg.mesh_cols > 0 ? cfg.mesh_cols : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
@@ -151,6 +153,37 @@ unsigned Interconnect::transport_dbg(int id, tlm::tlm_generic_payload& t) {
     const unsigned n = to_targets[r->target]->transport_dbg(t);
     t.set_address(addr);
     return n;
+}
+
+bool Interconnect::get_direct_mem_ptr(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& d) {
+    (void)id;
+    const std::uint64_t addr = t.get_address();
+    const Route* r = decode(addr, 1);
+    if (!r) {  // nothing mapped here: deny just this address
+        d.set_start_address(addr);
+        d.set_end_address(addr);
+        d.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+        return false;
+    }
+    t.set_address(addr - r->base);
+    const bool granted = to_targets[r->target]->get_direct_mem_ptr(t, d);
+    t.set_address(addr);
+    d.set_start_address(r->base + std::min<std::uint64_t>(d.get_start_address(), r->size - 1));
+    d.set_end_address(r->base + std::min<std::uint64_t>(d.get_end_address(), r->size - 1));
+    if (!granted) d.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+    if (granted) {
+        d.set_read_latency(d.get_read_latency() + hop_);
+        d.set_write_latency(d.get_write_latency() + hop_);
+    }
+    return granted;
+}
+
+void Interconnect::invalidate_direct_mem_ptr(int target, sc_dt::uint64 start, sc_dt::uint64 end) {
+    for (const Route& r : routes_) {
+        if (r.target != target || start >= r.size) continue;
+        const sc_dt::uint64 s = r.base + start, e = r.base + std::min<sc_dt::uint64>(end, r.size - 1);
+        for (unsigned i = 0; i < from_initiators.size(); ++i) from_initiators[i]->invalidate_direct_mem_ptr(s, e);
+    }
 }
 
 std::vector<StatValue> Interconnect::stats() const {

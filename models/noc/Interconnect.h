@@ -20,6 +20,9 @@
 //
 // Sockets: `from_initiators` (multi target: tiles, host port) and `to_targets` (multi
 // initiator). Targets are bound in order and placed in the address map with map_target().
+// DMI requests go to the target that holds the address (the granted range is translated
+// back to interconnect addresses and clipped to the target's window; one hop latency is
+// added); a target's invalidation is translated and passed to every initiator.
 #pragma once
 
 #include <systemc>
@@ -85,6 +88,8 @@ private:
     void end_of_elaboration() override;
     void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned transport_dbg(int id, tlm::tlm_generic_payload& t);
+    bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& d);
+    void invalidate_direct_mem_ptr(int target, sc_dt::uint64 start, sc_dt::uint64 end);
     const Route* decode(std::uint64_t addr, std::uint64_t len) const;
     void cross(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, int from, int to);
 

@@ -42,6 +42,8 @@ Accelerator::Accelerator(sc_module_name name, const Config& cfg)
     dont_initialize();
     host.register_b_transport(this, &Accelerator::b_transport);
     host.register_transport_dbg(this, &Accelerator::transport_dbg);
+    host.register_get_direct_mem_ptr(this, &Accelerator::get_direct_mem_ptr);
+    host_port_.register_invalidate_direct_mem_ptr(this, &Accelerator::invalidate_direct_mem_ptr);
 }
 
 void Accelerator::set_trace(TraceSink* sink) {
@@ -182,12 +184,10 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
     running_ = static_cast<int>(starting.size());
     barrier_.reset(running_);
     ++runs_;
+    progmem.set_locked(true);  // the program may not change under the run (DMI too)
     if (running_ == 0) {
-        busy_ = false;
-        done_ = true;
-        irq_status_ = true;
         run_end_ = run_start_;
-        update_irq();
+        finish_run();
         done_ev_.notify(offset);
         return true;
     }
@@ -202,12 +202,17 @@ void Accelerator::tile_done(int tile) {
     if (t.failed() && (error_.empty() || error_.find("stopped: another tile failed") != std::string::npos))
         error_ = t.error();
     if (--running_ > 0) return;
+    run_end_ = sc_time_stamp();
+    finish_run();
+    done_ev_.notify(SC_ZERO_TIME);
+}
+
+void Accelerator::finish_run() {
     busy_ = false;
     done_ = true;
     irq_status_ = true;
-    run_end_ = sc_time_stamp();
+    progmem.set_locked(false);
     update_irq();
-    done_ev_.notify(SC_ZERO_TIME);
 }
 
 // The line changes in the next delta cycle of the kernel time at which the CSR access or
@@ -337,6 +342,23 @@ unsigned Accelerator::transport_dbg(tlm::tlm_generic_payload& t) {
         return t.is_response_ok() ? 4u : 0u;
     }
     return host_port_->transport_dbg(t);
+}
+
+// DMI: plain memories only. Registers have side effects and the global buffer keeps its
+// tensors in the simulator's own layout (per tensor, column major), not as the host's
+// row-major float32 image, so both are denied; program memory is granted (ProgramMemory.h).
+bool Accelerator::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d) {
+    if (t.get_address() < kCsrBase + kCsrSize) {
+        d.set_start_address(kCsrBase);
+        d.set_end_address(kCsrBase + kCsrSize - 1);
+        d.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+        return false;
+    }
+    return host_port_->get_direct_mem_ptr(t, d);
+}
+
+void Accelerator::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+    if (host.size() > 0) host->invalidate_direct_mem_ptr(start, end);
 }
 
 std::vector<StatValue> Accelerator::stats() const {

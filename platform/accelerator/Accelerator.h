@@ -106,6 +106,9 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& t);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d);
+    void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+    void finish_run();
     void csr_access(tlm::tlm_generic_payload& t, const sc_core::sc_time& at);
     bool start(bool setup, const sc_core::sc_time& offset);
     void tile_done(int tile);

@@ -11,13 +11,51 @@ ProgramMemory::ProgramMemory(sc_module_name name, const ChipConfig& cfg, std::ui
     : sc_module(name), port("port"), cfg_(cfg), window_(window_bytes) {
     port.register_b_transport(this, &ProgramMemory::b_transport);
     port.register_transport_dbg(this, &ProgramMemory::transport_dbg);
+    port.register_get_direct_mem_ptr(this, &ProgramMemory::get_direct_mem_ptr);
+}
+
+void ProgramMemory::invalidate_dmi() {
+    if (!dmi_granted_) return;
+    dmi_granted_ = false;
+    port->invalidate_direct_mem_ptr(0, window_ - 1);
+}
+
+// Growing may move the storage: no granted pointer survives it.
+void ProgramMemory::grow(std::uint64_t bytes) {
+    if (bytes <= mem_.size()) return;
+    invalidate_dmi();
+    mem_.resize(bytes, 0);
+}
+
+void ProgramMemory::set_locked(bool locked) {
+    if (locked && !locked_) invalidate_dmi();  // read-write pointers must not outlive the unlock
+    locked_ = locked;
+}
+
+bool ProgramMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d) {
+    const std::uint64_t a = t.get_address();
+    if (a >= mem_.size()) {  // never written: nothing to point at
+        d.set_start_address(mem_.size());
+        d.set_end_address(window_ - 1);
+        d.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+        return false;
+    }
+    d.set_dmi_ptr(mem_.data());
+    d.set_start_address(0);
+    d.set_end_address(mem_.size() - 1);
+    d.set_granted_access(locked_ ? tlm::tlm_dmi::DMI_ACCESS_READ : tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
+    // One port access of gbuf_width_bytes per bus cycle.
+    d.set_read_latency(tlmx::cycles(1, cfg_.bus_clock));
+    d.set_write_latency(tlmx::cycles(1, cfg_.bus_clock));
+    dmi_granted_ = true;
+    return true;
 }
 
 void ProgramMemory::place(const std::vector<std::uint8_t>& image) {
     if (image.size() > window_)
         throw std::runtime_error("program image of " + std::to_string(image.size()) + " bytes exceeds program memory (" +
                                  std::to_string(window_) + " bytes)");
-    if (mem_.size() < image.size()) mem_.resize(image.size(), 0);
+    grow(image.size());
     std::copy(image.begin(), image.end(), mem_.begin());
 }
 
@@ -49,7 +87,7 @@ bool ProgramMemory::access(tlm::tlm_generic_payload& t, bool debug) {
             tlmx::command_error(t);
             return false;
         }
-        if (a + len > mem_.size()) mem_.resize(a + len, 0);
+        grow(a + len);
         std::memcpy(mem_.data() + a, t.get_data_ptr(), len);
     }
     tlmx::ok(t);

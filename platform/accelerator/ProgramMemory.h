@@ -37,6 +37,12 @@ public:
     // After a successful LOAD: where the blocks are (for the modelled width of weight reads
     // that carry no TrafficExtension) and how many bytes the area model stores.
     void loaded(const image::Layout& l);
+    // DMI (get_direct_mem_ptr): the written part of the memory, read-write, or read only
+    // while `locked` (a run is in progress: the program may not change under it). Locking,
+    // growing the memory (a write past its end, place()) invalidate every granted pointer.
+    // DMI accesses bypass the port calendar and the energy count, as a debugger's would;
+    // the chip's own tiles never use DMI.
+    void set_locked(bool locked);
 
     std::string component_kind() const override { return "program_memory"; }
     const ActionCounter& actions() const override { return actions_.total(); }
@@ -49,6 +55,10 @@ private:
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& t);
     bool access(tlm::tlm_generic_payload& t, bool debug);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d);
+    void invalidate_dmi();
+    void grow(std::uint64_t bytes);
+    bool locked_ = false, dmi_granted_ = false;
 
     const ChipConfig cfg_;  // held by value
     std::uint64_t window_;

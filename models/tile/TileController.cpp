@@ -291,6 +291,10 @@ TileController::Fetched TileController::fetch_remote(std::uint64_t addr) {
 
 const Instr& TileController::fetch(std::size_t pc) {
     if (!buffered(job_.code)) {
+        // Book the shared path at kernel time: a controller that fetches every instruction
+        // over the interconnect must not run a quantum ahead of the others there, or the
+        // order in which tiles happen to run would decide who waits (sim.quantum invariance).
+        if (qk_.get_local_time() > SC_ZERO_TIME) qk_.sync();
         remote_ = fetch_remote(job_.code.addr + pc * sizeof(image::InstrRecord));
         return remote_.in;
     }

@@ -378,9 +378,10 @@ TEST_CASE("chip: host drives setup and run through the host socket and waits on 
     CHECK(acc.last_run_end() > acc.last_run_start());
 }
 
-TEST_CASE("chip: a faulty program sets STATUS.ERROR with a message", "[tlm][chip]") {
-    Config cfg = small_config();
-    Accelerator acc("chip", cfg);
+namespace {
+
+// One Mvm on a macro that was never programmed: the chip must report it as an error.
+Program faulty_program() {
     Program p;
     p.tile_code.resize(1);
     const int x = add_tensor(p, "x", Location::Local, 0, 1, 16, 32);
@@ -391,15 +392,31 @@ TEST_CASE("chip: a faulty program sets STATUS.ERROR with a message", "[tlm][chip
     mvm.src = x;
     mvm.dst = y;
     p.tile_code[0].push_back(mvm);
-    acc.load_program(p, 2);
+    return p;
+}
+
+}  // namespace
+
+// The run part alone: under ASan this case reports a false positive (the exception unwinds
+// through SystemC's coroutine stacks; README, "asan"), so the load-time checks are a case
+// of their own that ASan does run.
+TEST_CASE("chip: a faulty program sets STATUS.ERROR with a message", "[tlm][chip]") {
+    Config cfg = small_config();
+    Accelerator acc("chip", cfg);
+    acc.load_program(faulty_program(), 2);
     CHECK_THROWS_WITH(acc.run_blocking(false), Catch::Contains("tile 0, instruction 0 (Mvm)") &&
                                                    Catch::Contains("no programmed block"));
     std::uint32_t v = 0;
     Access st(tlm::TLM_READ_COMMAND, hm::kStatus, &v, 4);
     REQUIRE(acc.host.get_base_export()->transport_dbg(st.t) == 4);
     CHECK(v == (hm::kStatusDone | hm::kStatusError));
+}
 
-    // Programs that do not fit the chip are rejected at load time.
+TEST_CASE("chip: programs that do not fit the chip are rejected at load time", "[tlm][chip]") {
+    Config cfg = small_config();
+    Accelerator acc("chip", cfg);
+    const Program p = faulty_program();
+    acc.load_program(p, 2);  // fits: the fault only shows when it runs
     Program big = p;
     big.tensors[0].width = 1 << 20;   // 4 MiB per sample > 64 KiB local buffer
     CHECK_THROWS_WITH(acc.load_program(big, 2), Catch::Contains("local buffer"));

@@ -14,7 +14,7 @@ po::options_description common_options(CommonOptions& o, bool with_out, bool wit
         ("set", po::value(&o.overrides)->composing()->value_name("KEY=VALUE"),
          "override a config value, typed by the schema; units allowed "
          "(--set device.r_p=2.5MOhm); repeatable")
-        ("seed", po::value(&o.seed)->value_name("N"), "random seed (overrides sim.seed)")
+        ("seed", nonempty_value(&o.seed, "--seed")->value_name("N"), "random seed (overrides sim.seed)")
         ("no-cache", po::bool_switch(&o.no_cache), "do not read or write the IR-drop cache (sim.cache=false)");
     if (with_out) d.add_options()("out,o", po::value(&o.out)->value_name("DIR"), "output directory (created)");
     if (with_quiet) d.add_options()("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
@@ -69,6 +69,12 @@ void print_command_help(const std::string& cmd, const std::string& usage,
     general.add_options()("help,h", "show this help");
     all.add(general);
     std::cout << "Usage: sotsim " << cmd << " " << usage << "\n\n" << wrapped << "\n" << all;  // groups open with a newline
+}
+
+po::typed_value<std::string>* nonempty_value(std::string* target, const std::string& flag) {
+    return po::value(target)->notifier([flag](const std::string& v) {
+        if (v.empty()) throw UsageError(flag + ": '' is empty (leave the option out for the default)");
+    });
 }
 
 std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text, std::uint64_t max) {

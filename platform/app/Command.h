@@ -42,6 +42,11 @@ po::variables_map parse_command(const std::string& cmd, const std::vector<std::s
 void print_command_help(const std::string& cmd, const std::string& usage,
                         const std::string& summary, const po::options_description& desc);
 
+// A string option for which "" means "not given" (--seed, --samples): an explicit empty
+// value (`--samples ""`, a shell variable that was never set) is a UsageError naming the
+// flag instead of silently meaning the default (the whole split, the config's seed).
+po::typed_value<std::string>* nonempty_value(std::string* target, const std::string& flag);
+
 // A count or seed given on the command line: decimal digits only (no sign, no spaces),
 // at most `max`. Throws UsageError naming the flag; "-5" is an error, not a default.
 std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text,

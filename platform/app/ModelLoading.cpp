@@ -14,7 +14,7 @@ po::options_description workload_options(WorkloadOptions& w, bool with_dataset) 
             ("dataset", po::value(&w.dataset)->value_name("D"), "mnist | fashion-mnist | PATH.npy")
             ("labels", po::value(&w.labels)->value_name("PATH.npy"), "labels for an .npy dataset")
             ("split", po::value(&w.split)->value_name("S"), "test | train | all (default test)")
-            ("samples", po::value(&w.samples)->value_name("N"), "first N samples of the split");
+            ("samples", nonempty_value(&w.samples, "--samples")->value_name("N"), "first N samples of the split");
     d.add_options()
         ("input-range", po::value(&w.input_range)->value_name("LO:HI"),
          "value range of the network input when the model has no input quantizer and no data is given "

@@ -15,6 +15,23 @@ out=$("$SOTSIM" validate -c $C --seed 18446744073709551615 2>&1)
 grep -q "seed: 18446744073709551615" <<<"$out" && pass "seed 2^64-1 accepted" || fail "seed 2^64-1: $out"
 expect_error "negative samples" "^sotsim: error: --samples: '-1' is not a non-negative decimal integer$" \
   "$SOTSIM" run -c $C -w $M --dataset mnist --samples -1 -o "$TMP/never"
+# An explicit empty value is not "not given" (the whole split, the config's seed).
+expect_error "empty --samples" "^sotsim: error: --samples: '' is empty \(leave the option out for the default\)$" \
+  "$SOTSIM" run -c $C -w $M --dataset mnist --samples "" -o "$TMP/never"
+expect_error "empty --seed" "^sotsim: error: --seed: '' is empty" "$SOTSIM" validate -c $C --seed ""
+# seeds 2^63 .. 2^64-1 are valid (sim.seed is unsigned 64-bit).
+out=$("$SOTSIM" validate -c $C --seed 9223372036854775808 2>&1)
+grep -q "seed: 9223372036854775808" <<<"$out" && pass "seed 2^63 accepted" || fail "seed 2^63: $out"
+# A newline in a --set value or key stays escaped on the one error line.
+expect_error "newline in a --set value" "^--set array.rows=1\\n2: error: 'array.rows' expects an integer, got '1\\n2'$" \
+  "$SOTSIM" validate -c $C --set $'array.rows=1\n2'
+expect_error "/dev/zero config" "^/dev/zero: error: is a device" timeout 20 "$SOTSIM" validate -c /dev/zero
+mkfifo "$TMP/fifo_sweep.yaml" "$TMP/fifo_labels.npy" "$TMP/fifo_w.csv"
+expect_error "FIFO sweep file" "fifo_sweep.yaml: error: cannot read sweep file: is a FIFO" timeout 20 "$SOTSIM" sweep "$TMP/fifo_sweep.yaml"
+expect_error "FIFO labels" "fifo_labels.npy: error: is a FIFO" timeout 20 \
+  "$SOTSIM" run -c $C -w $M --dataset tests/data/arrays/images_4x1x2x2.npy --labels "$TMP/fifo_labels.npy" -o "$TMP/never"
+expect_error "FIFO mvm weights" "fifo_w.csv: error: is a FIFO" timeout 20 \
+  "$SOTSIM" mvm -c $C --weights "$TMP/fifo_w.csv" --inputs "$TMP/fifo_w.csv"
 expect_error "too many samples, one prefix" "^sotsim: error: [^:]" \
   "$SOTSIM" run -c $C -w $M --dataset mnist --samples 100000 -o "$TMP/never"
 grep -q "error: error:" "$TMP/err" && fail "doubled prefix: $(cat "$TMP/err")" || pass "no doubled prefix"

@@ -23,7 +23,7 @@ expect_error "empty --seed" "^sotsim: error: --seed: '' is empty" "$SOTSIM" vali
 out=$("$SOTSIM" validate -c $C --seed 9223372036854775808 2>&1)
 grep -q "seed: 9223372036854775808" <<<"$out" && pass "seed 2^63 accepted" || fail "seed 2^63: $out"
 # A newline in a --set value or key stays escaped on the one error line.
-expect_error "newline in a --set value" "^--set array.rows=1\\n2: error: 'array.rows' expects an integer, got '1\\n2'$" \
+expect_error "newline in a --set value" "^--set array.rows=1\\\\n2: error: 'array.rows' expects an integer, got '1\\\\n2'$" \
   "$SOTSIM" validate -c $C --set $'array.rows=1\n2'
 expect_error "/dev/zero config" "^/dev/zero: error: is a device" timeout 20 "$SOTSIM" validate -c /dev/zero
 mkfifo "$TMP/fifo_sweep.yaml" "$TMP/fifo_labels.npy" "$TMP/fifo_w.csv"

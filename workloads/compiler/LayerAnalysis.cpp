@@ -29,7 +29,7 @@ bool is_affine(OpKind k) {
 int domain_bits(const SymbolicValue& s) {
     switch (s.dom) {
         case Domain::Signed: return 1;
-        case Domain::Int: return s.bounded() ? bits_for_levels(std::max(1, s.int_levels())) : 32;
+        case Domain::Int: return s.int_exact() ? bits_for_levels(std::max(1, s.int_levels())) : 32;
         case Domain::Grid: return bits_for_levels(std::max(1, s.levels));
         case Domain::Real: return 32;
     }
@@ -586,7 +586,7 @@ private:
             lp.input_bits = 1;
             lp.input_origin = from + "+-1 values" + tail;
             set_offsets(s, lp, 0.0);
-        } else if (s.dom == Domain::Int && s.bounded() && s.common_scale() && s.a[0] != 0.0f) {
+        } else if (s.dom == Domain::Int && s.int_exact() && s.common_scale() && s.a[0] != 0.0f) {
             offset_encode(s, ops, lp);
             lp.input_origin = from + std::to_string(s.int_levels() + 1) + " levels" + tail;
         } else {

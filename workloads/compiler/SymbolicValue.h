@@ -37,8 +37,14 @@ struct SymbolicValue {
     const std::vector<float>* values = nullptr;
 
     bool bounded() const { return std::isfinite(lo) && std::isfinite(hi); }
-    // Int: the number of steps between the bounds (drive levels of an offset encoding).
-    int int_levels() const { return bounded() ? static_cast<int>(std::nearbyint(hi - lo)) : 0; }
+    // Int bounds whose span float32 holds exactly (integers up to 2^24): only then are the
+    // integers drive levels. A wider span (a model constant of 3e31 found by fuzzing) is
+    // treated like an unbounded one, and the span is never cast to int.
+    static constexpr double kMaxExactIntSpan = 16777216.0;
+    bool int_exact() const { return bounded() && hi - lo <= kMaxExactIntSpan; }
+    // Int: the number of steps between the bounds (drive levels of an offset encoding); 0
+    // unless int_exact().
+    int int_levels() const { return int_exact() ? static_cast<int>(std::nearbyint(hi - lo)) : 0; }
     void set_int(double l, double h) {
         dom = Domain::Int;
         lo = l;

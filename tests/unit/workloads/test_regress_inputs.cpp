@@ -2,6 +2,8 @@
 // campaign found to crash, hang or be silently accepted (tests/data/regress, made by
 // tests/regress/make_onnx_reproducers.cpp and tests/data/regress/make_array_reproducers.py)
 // is now refused with one error line naming the file and the problem.
+#include "workloads/compiler/Compiler.h"
+#include "workloads/compiler/InputDomain.h"
 #include "workloads/data/ArrayFile.h"
 #include "workloads/data/IdxFile.h"
 #include "workloads/import/OnnxImporter.h"
@@ -94,6 +96,22 @@ TEST_CASE(".npy reads float16, int16, uint16 and big-endian arrays exactly", "[r
     CHECK(read_npy(regress("npy/i2_2.npy")).data == std::vector<double>{-32768, 123});
     CHECK(read_npy(regress("npy/u2_2.npy")).data == std::vector<double>{65535, 7});
     CHECK(read_npy(regress("npy/be_i4_2.npy")).data == std::vector<double>{-5, 70000});
+}
+
+TEST_CASE("fuzz finding: an integer activation range beyond float32's exact integers is requantized", "[regress][compile]") {
+    // Found by fuzz_onnx (UBSan: 3.04e+31 is outside the range of int in
+    // SymbolicValue::int_levels): a Clip/Round chain whose constants span 1e31 made the
+    // compiler cast the span to int. Such a range is no set of drive levels: the layer's
+    // input is quantized like any unquantized one, with a note.
+    const Network net = import_onnx(regress("fuzz/onnx/int_span_3e31.onnx"));
+    AnalysisOptions opt;
+    opt.input = parse_input_range("0:1");
+    const CompiledModel m = compile_network(net, sotsim::Config{}, opt);
+    bool noted = false;
+    for (const std::string& n : m.notes)
+        noted = noted || (n.find("layer '/fc/Gemm': input in [-1.01412e+31, 1]") != std::string::npos &&
+                          n.find("has no quantizer in the model; quantized to") != std::string::npos);
+    CHECK(noted);
 }
 
 TEST_CASE("IDX dimension products are checked against overflow, the limit and the data present", "[regress][idx]") {

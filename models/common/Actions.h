@@ -38,7 +38,8 @@ namespace sotsim::action {
 //                          dac_conversion (one multi-level input: a PWM pulse width per row)
 //   category adc:          adc_conversion, tdc_conversion (start/stop and latch, per conversion),
 //                          tdc_count (one counter increment)
-//   category sense_amp:    sense_amp_compare, neuron_eval
+//   category sense_amp:    sense_amp_compare, neuron_eval, analog_transfer (one block column's
+//                          charge onto the summing node of analog accumulation)
 //   category write:        cell_write (per pulse: driver overhead), verify_read (per row),
 //                          physics energy "cell_write" (I^2 R t of the write path)
 //   category buffer:       buffer_read_byte, buffer_write_byte, gbuf_read_byte, gbuf_write_byte,
@@ -56,6 +57,7 @@ inline constexpr const char* kTdc = "tdc_conversion";
 inline constexpr const char* kTdcCount = "tdc_count";
 inline constexpr const char* kSenseAmp = "sense_amp_compare";
 inline constexpr const char* kNeuron = "neuron_eval";
+inline constexpr const char* kAnalogTransfer = "analog_transfer";
 inline constexpr const char* kCellWrite = "cell_write";
 inline constexpr const char* kVerifyRead = "verify_read";
 inline constexpr const char* kBufRead = "buffer_read_byte";

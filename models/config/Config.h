@@ -124,6 +124,20 @@ struct TdcConfig {
     double t_full = 0.0;           // s, full scale; 0 = the column's nominal all-mismatch (maximum) delay
 };
 
+// How the partial sums of a layer whose K spans several row blocks are added.
+//  Digital: every block converts on its own, the PE adds the codes (models/pe).
+//  Analog:  the blocks' column signals (charge of I+ - I-, or current) are summed on one
+//           node of the PE before a single conversion by the last block's sense amp or
+//           SOT neuron; each block's transfer onto the node adds its own gain error and
+//           noise. The compiler uses it for sense-amp / neuron layers (current summation).
+enum class Accumulation { Digital, Analog };
+struct AccumulationConfig {
+    Accumulation mode = Accumulation::Digital;
+    double gain_sigma = 0.0;       // static relative gain error of one block column's transfer onto the node (sigma)
+    double noise = 0.0;            // sigma of the noise one transfer adds, in unit products (v_read dG of one digit)
+    double t_transfer = 1e-9;      // s, one block's charge transfer onto the summing node (per input vector)
+};
+
 struct NeuronConfig {
     double slope = 1.0;            // sigmoid steepness relative to the layer scale
     double noise = 0.0;            // output noise sigma (fraction of full swing)
@@ -142,6 +156,7 @@ struct PeripheryConfig {
     SenseAmpConfig sense_amp;
     TdcConfig tdc;
     NeuronConfig neuron;
+    AccumulationConfig accumulation;
     InputConfig input;
     double t_settle = 2e-9;        // s, row drive + column settle per input cycle
 };

@@ -63,4 +63,16 @@ struct BlockSpecExtension : tlm::tlm_extension<BlockSpecExtension> {
     }
 };
 
+// Analog accumulation across row blocks: the partial sums already on the PE's summing node
+// (batch x ACTIVE_COLS, float32 row-major, integer units), attached to the input-window
+// write that starts the MVM of a block whose spec says AnalogSum::Final. The macro adds
+// its own block's transfer to them before its single sense-amp / neuron decision. The
+// pointer must stay valid during b_transport.
+struct AnalogSumExtension : tlm::tlm_extension<AnalogSumExtension> {
+    const float* sums = nullptr;
+    explicit AnalogSumExtension(const float* s = nullptr) : sums(s) {}
+    tlm::tlm_extension_base* clone() const override { return new AnalogSumExtension(sums); }
+    void copy_from(const tlm::tlm_extension_base& e) override { sums = static_cast<const AnalogSumExtension&>(e).sums; }
+};
+
 }  // namespace sotsim::macro_map

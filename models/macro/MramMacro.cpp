@@ -223,10 +223,19 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     // depend on the chunking (read noise is drawn per vector, AnalogMacro.cpp).
     double latency = 0.0;
     last_y_.resize(batch, active_cols_);
+    // Analog accumulation: the summing node's partial sums (final block only).
+    const auto* sum_ext = t.get_extension<AnalogSumExtension>();
+    if ((spec.analog_sum == phys::AnalogSum::Final) != (sum_ext != nullptr && sum_ext->sums != nullptr) ||
+        (spec.analog_sum == phys::AnalogSum::Final && active_cols_ != spec.cols))
+        return tlmx::generic_error(t);
+    Eigen::MatrixXf node;
+    if (sum_ext && sum_ext->sums) node = Eigen::Map<const RowMajorF>(sum_ext->sums, batch, spec.cols);
     try {
         for (int at = 0; at < batch; at += kVectorsPerRead) {
             const int len = std::min(kVectorsPerRead, batch - at);
-            const phys::MvmResult r = analog_.mvm(x.middleRows(at, len), delta);
+            Eigen::MatrixXf chunk;
+            if (node.size()) chunk = node.middleRows(at, len);
+            const phys::MvmResult r = analog_.mvm(x.middleRows(at, len), delta, node.size() ? &chunk : nullptr);
             last_y_.middleRows(at, len) = r.y.leftCols(active_cols_);
             latency += r.latency_s;
         }

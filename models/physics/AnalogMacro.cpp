@@ -52,13 +52,24 @@ public:
         adc_->sample_mismatch(cfg_.array.cols, am);
         Rng so = Rng::derive(seed, id, "sense_amp_offset");
         sa_.sample_offsets(cfg_.array.cols, so);
+        // Analog accumulation: each output column's transfer onto the summing node has a
+        // static gain (coupling capacitor / mirror mismatch), 1 + N(0, gain_sigma).
+        Rng sg = Rng::derive(seed, id, "analog_sum_gain");
+        sum_gain_.assign(static_cast<size_t>(cfg_.array.cols), 1.0);
+        for (auto& g : sum_gain_) g = 1.0 + cfg_.periphery.accumulation.gain_sigma * sg.normal();
+        sum_noise_key_ = Rng::derive(seed, id, "analog_sum_noise").key();
     }
 
     ProgramResult program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
-    MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac);
+    MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in);
     Eigen::MatrixXi read_weights() const;
+    // Analog accumulation: this block's transfer onto the summing node (gain error and
+    // noise act on the analog part, the digital +-1 input correction stays exact).
+    void transfer_to_node(ActionCounter& ac, double& latency);
 
     Config cfg_;
+    std::vector<double> sum_gain_;
+    std::uint64_t sum_noise_key_ = 0;
     int id_;
     MtjDevice dev_;
     CellWriter writer_;
@@ -196,6 +207,9 @@ void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& s
     if (res && spec.input == InputEncoding::Pwm) bad("PWM inputs need current summation (charge integration)");
     if (xnor() && dev_.levels() != 2)
         bad("xnor_2t2mtj cells hold one bit per MTJ pair: they need a single-MTJ device (device.stack 1, two levels)");
+    if (spec.analog_sum != AnalogSum::None &&
+        (res || (spec.readout != ReadoutKind::SenseAmp && spec.readout != ReadoutKind::SigmoidNeuron)))
+        bad("analog accumulation across row blocks needs current summation and a sense_amp or sigmoid_neuron readout");
     if ((spec.readout == ReadoutKind::SenseAmp || spec.readout == ReadoutKind::SigmoidNeuron) &&
         static_cast<int>(spec.threshold.size()) != spec.cols && !spec.threshold.empty())
         bad("threshold needs one value per logical column");
@@ -316,7 +330,8 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     {
         std::uint64_t h = splitmix64_mix(static_cast<std::uint64_t>(rows) * 131 + static_cast<std::uint64_t>(spec.cols));
         h = splitmix64_mix(h ^ (static_cast<std::uint64_t>(spec.weight_bits) << 8 | static_cast<std::uint64_t>(spec.input_bits)));
-        h = splitmix64_mix(h ^ (static_cast<std::uint64_t>(spec.input) << 4 | static_cast<std::uint64_t>(spec.readout)));
+        h = splitmix64_mix(h ^ (static_cast<std::uint64_t>(spec.input) << 4 | static_cast<std::uint64_t>(spec.readout) |
+                                static_cast<std::uint64_t>(spec.analog_sum) << 12));
         for (Eigen::Index k = 0; k < w.size(); ++k) h = splitmix64_mix(h ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(w.data()[k])));
         block_key_ = h;
     }
@@ -748,14 +763,55 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     latency = batch * t_plane_total;
 }
 
-MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) {
+void AnalogMacroImpl::transfer_to_node(ActionCounter& ac, double& latency) {
+    const auto& acc = cfg_.periphery.accumulation;
+    const int batch = static_cast<int>(y_.rows()), ncols = spec_.cols;
+    ac.add(action::kAnalogTransfer, static_cast<double>(batch) * ncols);
+    latency += batch * acc.t_transfer;
+    if (cfg_.sim.ideal) return;
+    // The analog part is what the columns carry: with +-1 inputs y = a - sum_i w_i, and the
+    // column sums are a digital constant (exact).
+    const bool signed_in = spec_.input == InputEncoding::Signed;
+    for (int j = 0; j < ncols; ++j) {
+        const double corr = signed_in ? w_colsum_(j) : 0.0;
+        const double g = sum_gain_[static_cast<size_t>(j)];
+        for (int b = 0; b < batch; ++b) y_(b, j) = g * (y_(b, j) + corr) - corr;
+    }
+    if (acc.noise > 0.0)
+        for (int b = 0; b < batch; ++b) {
+            Rng nr = read_rng(sum_noise_key_, static_cast<std::uint64_t>(b), 0);   // this vector's transfer
+            for (int j = 0; j < ncols; ++j) y_(b, j) += acc.noise * nr.normal();
+        }
+}
+
+MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in) {
     if (!programmed_) throw std::logic_error("macro mvm: macro has not been programmed");
     check_inputs(x);
+    const bool final_sum = spec_.analog_sum == AnalogSum::Final;
+    if (final_sum != (analog_in != nullptr))
+        throw std::invalid_argument(final_sum ? "macro mvm: the final block of an analog accumulation needs the summing node's partial sums"
+                                              : "macro mvm: partial sums given to a block that does not end an analog accumulation");
+    if (analog_in && (analog_in->rows() != x.rows() || analog_in->cols() != spec_.cols))
+        throw std::invalid_argument("macro mvm: the summing node holds " + std::to_string(analog_in->rows()) + "x" +
+                                    std::to_string(analog_in->cols()) + " partial sums, expected " +
+                                    std::to_string(x.rows()) + "x" + std::to_string(spec_.cols));
     MvmResult r;
     begin_reads(block_key_, x.rows());
     estimate(x, ac, r.latency_s, true);
     Eigen::MatrixXd& y = y_;
     const int batch = static_cast<int>(x.rows()), ncols = spec_.cols;
+    if (spec_.analog_sum != AnalogSum::None) {
+        transfer_to_node(ac, r.latency_s);
+        if (spec_.analog_sum == AnalogSum::Partial) {
+            // No conversion here: the transferred value stays analog on the node. (The
+            // sense-amp / neuron time counted by estimate() is the final block's.)
+            const double t_dec = spec_.readout == ReadoutKind::SenseAmp ? sa_.time() : neuron_.time();
+            r.latency_s -= batch * t_dec;
+            r.y = (cfg_.sim.ideal ? y.array().round().matrix() : y).cast<float>();
+            return r;
+        }
+        y += analog_in->cast<double>();
+    }
     auto thr = [&](int j) { return spec_.threshold.empty() ? 0.0 : static_cast<double>(spec_.threshold[j]); };
     switch (spec_.readout) {
         case ReadoutKind::Adc:
@@ -811,7 +867,9 @@ AnalogMacro& AnalogMacro::operator=(AnalogMacro&&) noexcept = default;
 ProgramResult AnalogMacro::program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
     return impl_->program(w, spec, ac);
 }
-MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac) { return impl_->mvm(x, ac); }
+MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in) {
+    return impl_->mvm(x, ac, analog_in);
+}
 Eigen::MatrixXi AnalogMacro::read_weights() const { return impl_->read_weights(); }
 const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->last_currents_; }
 bool AnalogMacro::programmed() const { return impl_->programmed_; }

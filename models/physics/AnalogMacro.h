@@ -32,6 +32,15 @@
 
 namespace sotsim::phys {
 
+// Role of a block in analog accumulation across row blocks (periphery.accumulation):
+//  None:    the block converts its own partial sum (or is the whole K).
+//  Partial: no conversion: the block's column signals are transferred onto the PE's
+//           summing node; mvm() returns that transferred value in integer units
+//           (with the transfer's gain error and noise).
+//  Final:   the block's own transfer is added to the node's accumulated charge (the
+//           `analog_in` of mvm()) and the sum goes through its sense amp / SOT neuron once.
+enum class AnalogSum { None, Partial, Final };
+
 // What the compiler asks one macro to hold and how it will be driven.
 struct BlockSpec {
     int rows = 0;                     // logical rows used (<= array rows)
@@ -47,6 +56,7 @@ struct BlockSpec {
     ReadoutKind readout = ReadoutKind::Adc;
     std::vector<float> threshold;     // per logical column (SenseAmp / SigmoidNeuron), integer units
     float neuron_gain = 1.0f;         // SigmoidNeuron: gain in 1/(integer unit)
+    AnalogSum analog_sum = AnalogSum::None;  // Partial / Final: current summation, SenseAmp / SigmoidNeuron
 };
 
 struct ProgramResult {
@@ -79,7 +89,9 @@ public:
 
     // Batched analog MVM through the periphery. Counts row drives, conversions etc. and
     // adds the data-dependent array read energy ("array_read") into `ac`.
-    MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac);
+    // `analog_in` (Final blocks of analog accumulation only): batch x cols, the partial
+    // sums already on the summing node (the sum of the Partial blocks' mvm() outputs).
+    MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in = nullptr);
 
     // Logical weights as currently stored (what a verify read returns; includes errors).
     Eigen::MatrixXi read_weights() const;

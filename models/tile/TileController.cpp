@@ -422,7 +422,19 @@ void TileController::exec_mvm(const Instr& in) {
     xfer_.assign(static_cast<std::size_t>(n * spec.rows), 0.0f);
     Eigen::Map<RowMajorF>(xfer_.data(), n, spec.rows).leftCols(rows) = src.data.middleCols(in.r0, rows);
 
-    const sc_time t0 = max_t(now(), ready_[in.src]);
+    // Analog accumulation across row blocks: Partial blocks leave their column charge on the
+    // PE's summing node (dst), the Final block converts node + its own block once.
+    const phys::AnalogSum role = spec.analog_sum;
+    if (role != phys::AnalogSum::None && (cols != spec.cols || in.scale != 1.0f || !in_pe(in.dst)))
+        throw std::runtime_error("analog accumulation: an Mvm must cover the whole block, unscaled, into a PE tensor");
+    if (role == phys::AnalogSum::Final && !in.accumulate)
+        throw std::runtime_error("analog accumulation: the final block needs the partial sums already on the node");
+    using RowMajorNode = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMajorNode node;
+    if (role == phys::AnalogSum::Final) node = dst.data.middleCols(in.c0, cols);
+
+    sc_time t0 = max_t(now(), ready_[in.src]);
+    if (role == phys::AnalogSum::Final) t0 = max_t(t0, ready_[in.dst]);  // every partial is on the node
     // Input broadcast: the PE's macros share the input lines, so a slice already read for
     // the same data is driven again without another buffer read.
     sc_time t1;
@@ -446,6 +458,7 @@ void TileController::exec_mvm(const Instr& in) {
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
         tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data() + v0 * spec.rows, in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
+        if (node.size()) wr.set_extension(new macro_map::AnalogSumExtension(node.data() + v0 * spec.cols));
         transport(wr, t, m, "MVM input");
 
         tlm::tlm_generic_payload rd;
@@ -459,10 +472,19 @@ void TileController::exec_mvm(const Instr& in) {
     // Functional result and the digital post-processing (scale, accumulation).
     auto y = Eigen::Map<const RowMajorF>(out.data(), n, spec.cols).leftCols(cols);
     auto slice = dst.data.middleCols(in.c0, cols);
-    if (in.accumulate) slice += in.scale * y;
+    if (role == phys::AnalogSum::Final) slice = y;   // the node's sum went through the decision
+    else if (in.accumulate) slice += in.scale * y;
     else slice = in.scale * y;
 
     const double elems = static_cast<double>(n) * cols;
+    if (role != phys::AnalogSum::None) {
+        // Charge sharing on the node: no adder, no register traffic (the macro counted the
+        // transfer); the node is ready when this block's transfer (or decision) is done.
+        ready_[in.dst] = max_t(t, ready_[in.dst]);
+        finish_op(t);
+        set_now(now() + cycle_);  // dispatched
+        return;
+    }
     const bool reduce_in_pe = in_pe(in.dst);
     ActionCounter work;
     if (in.scale != 1.0f) work.add(action::kDigitalMult, elems);

@@ -254,6 +254,15 @@ std::vector<KeyInfo> build_schema() {
         "Delay at which the counter starts (code 0); 0 = the column's nominal all-match (minimum) delay. LSB = (t_full - t_start) / 2^bits, counter clock 2^bits / (t_full - t_start)."));
     s.push_back(real("periphery.tdc.t_full", CFG(periphery.tdc.t_full), "s", ge0(),
         "Delay at which the counter reaches full scale (and the conversion ends); 0 = the column's nominal all-mismatch (maximum) delay. Must fit the read frame 1 / macro.clock."));
+    s.push_back(choice<Accumulation>("periphery.accumulation.mode", CFG(periphery.accumulation.mode),
+        {{Accumulation::Digital, "digital"}, {Accumulation::Analog, "analog"}},
+        "How a layer whose K spans several row blocks adds their partial sums: digital (each block converts, the PE adds the codes) or analog (the blocks' column charges are summed on one node before a single sense-amp / SOT-neuron decision; current summation, sense_amp or sigmoid_neuron readout; the compiler falls back to digital otherwise)."));
+    s.push_back(real("periphery.accumulation.gain_sigma", CFG(periphery.accumulation.gain_sigma), "1", ge0(),
+        "Analog accumulation: static relative gain error of each block column's transfer onto the summing node (sigma, sampled once per macro)."));
+    s.push_back(real("periphery.accumulation.noise", CFG(periphery.accumulation.noise), "1", ge0(),
+        "Analog accumulation: noise sigma added by each block's transfer, in unit products (one digit's current v_read dG); the sum of B blocks carries sqrt(B) times it."));
+    s.push_back(real("periphery.accumulation.t_transfer", CFG(periphery.accumulation.t_transfer), "s", gt0(),
+        "Analog accumulation: time of one block's charge transfer onto the summing node, per input vector."));
     s.push_back(real("periphery.neuron.slope", CFG(periphery.neuron.slope), "1", gt0(),
         "Sigmoid steepness relative to the layer scale."));
     s.push_back(real("periphery.neuron.noise", CFG(periphery.neuron.noise), "1", between(0, 1),
@@ -468,7 +477,7 @@ std::string suggest(const std::string& path) {
 const std::vector<std::string>& known_actions() {
     static const std::vector<std::string> a = {
         action::kRowDrive, action::kDac, action::kAdc, action::kTdc, action::kTdcCount, action::kSenseAmp,
-        action::kNeuron, action::kCellWrite, action::kVerifyRead, action::kBufRead,
+        action::kNeuron, action::kAnalogTransfer, action::kCellWrite, action::kVerifyRead, action::kBufRead,
         action::kBufWrite, action::kGbufRead, action::kGbufWrite, action::kBusByte, action::kMeshLinkByte,
         action::kDigitalAdd, action::kDigitalMult, action::kDigitalCompare, action::kDigitalAct};
     return a;

@@ -42,6 +42,7 @@ EnergyCategory category_of_action(const std::string& a) {
         {kAdc, EnergyCategory::Adc},              {kTdc, EnergyCategory::Adc},
         {kTdcCount, EnergyCategory::Adc},
         {kSenseAmp, EnergyCategory::SenseAmp},    {kNeuron, EnergyCategory::SenseAmp},
+        {kAnalogTransfer, EnergyCategory::SenseAmp},
         {kCellWrite, EnergyCategory::Write},      {kVerifyRead, EnergyCategory::Write},
         {kBufRead, EnergyCategory::Buffer},       {kBufWrite, EnergyCategory::Buffer},
         {kGbufRead, EnergyCategory::Buffer},      {kGbufWrite, EnergyCategory::Buffer},

@@ -292,6 +292,9 @@ private:
         if (!lp.threshold.empty())
             b.spec.threshold.assign(lp.threshold.begin() + c0, lp.threshold.begin() + c0 + cols);
         b.spec.neuron_gain = lp.neuron_gain;
+        // Analog accumulation: the unit's last row block converts the summed charge once.
+        if (lp.analog_sum && row_blocks_[l] > 1)
+            b.spec.analog_sum = r + 1 == row_blocks_[l] ? phys::AnalogSum::Final : phys::AnalogSum::Partial;
         b.layer = l;
         b.tile = tile;
         b.macro = macro;
@@ -502,6 +505,7 @@ private:
         m.input = lp.input;
         m.input_cycles = input_cycles(lp);
         m.readout = lp.readout;
+        m.analog_sum = lp.analog_sum && rb > 1;
         m.row_blocks = rb;
         m.pe_bits = pe_bits;
         m.col_blocks = cb;
@@ -652,7 +656,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
         std::string name = l.name.size() > 17 ? l.name.substr(0, 17) : l.name;
         os << std::left << std::setw(18) << name << std::setw(6) << l.kind << std::right << std::setw(12) << kn.str()
            << std::setw(6) << l.p << std::setw(5) << l.weight_bits << std::setw(13) << input.str() << std::setw(11)
-           << readout_name(l.readout) << std::setw(10) << blocks.str() << std::setw(7) << (std::to_string(l.pe_bits) + "b")
+           << readout_name(l.readout) << std::setw(10) << blocks.str()
+           << std::setw(7) << (l.analog_sum ? std::string("analog") : std::to_string(l.pe_bits) + "b")
            << std::setw(6) << l.tiles << std::setw(7)
            << util.str() << std::setw(9) << l.rewrites_per_batch << std::setw(13) << l.macs_per_sample;
         if (m.pipelined) {
@@ -677,7 +682,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     os << "input: driver encoding / input bits, xN: N array reads per MVM (bit-serial bits, or slices of\n"
           "        periphery.input.bits for PWM inputs wider than the DAC, shift-added)\n";
     os << "pe.sum: width of the row-block partial-sum reduction in each tile's processing element\n"
-          "        (adder tree beside the converters; partial sums do not pass through tile SRAM)\n";
+          "        (adder tree beside the converters; partial sums do not pass through tile SRAM);\n"
+          "        analog: the row blocks' column charges are summed on the PE's node before one decision\n";
     for (const std::string& n : m.notes) os << "note: " << n << "\n";
     return os.str();
 }

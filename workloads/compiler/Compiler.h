@@ -49,6 +49,7 @@ struct LayerMapping {
     int input_cycles = 1;             // array reads per MVM (bit-serial bits, PWM slices)
     ReadoutKind readout = ReadoutKind::Adc;
     int row_blocks = 0, col_blocks = 0, blocks = 0;
+    bool analog_sum = false;             // row blocks summed as charge before one decision
     int pe_bits = 0;                     // width of the PE partial-sum reduction (adder tree)
     int tiles = 0;                    // tiles with work in this layer
     std::string stage;                // pipelined: the layer's tile group ("t0-t3"), empty otherwise

@@ -855,15 +855,28 @@ private:
         return t;
     }
 
-    // Sense amps / SOT neurons replace the ADC when the layer is one row block and its
-    // post ops are affine followed by Sign / Sigmoid: the affine folds into per-column
-    // thresholds (and a common gain). Returns the last node index consumed.
+    // Sense amps / SOT neurons replace the ADC when the layer's post ops are affine followed
+    // by Sign / Sigmoid: the affine folds into per-column thresholds (and a common gain).
+    // The layer must fit one row block, or its row blocks are summed as charge before the
+    // one decision (periphery.accumulation.mode analog, current summation): a comparator
+    // cannot add digital partial sums. Returns the last node index consumed.
     std::size_t fold_readout(LayerPlan& lp, std::size_t mvm_index, SymbolicValue& s) {
         const ReadoutKind want = cfg_.periphery.readout;
         lp.readout = want == ReadoutKind::Tdc ? ReadoutKind::Tdc : ReadoutKind::Adc;
         if (want != ReadoutKind::SenseAmp && want != ReadoutKind::SigmoidNeuron) return mvm_index;
         const int rows = phys::AnalogMacro::logical_rows(cfg_, lp.weight_bits);
-        if (lp.k > rows || lp.position_bias) return mvm_index;
+        if (lp.position_bias) return mvm_index;
+        const bool several = lp.k > rows;
+        if (several) {
+            const bool analog = cfg_.periphery.accumulation.mode == Accumulation::Analog &&
+                                cfg_.array.summation == Summation::Current;
+            if (!analog) {
+                notes_.push_back("layer '" + lp.name + "': K = " + std::to_string(lp.k) + " spans " +
+                                 std::to_string((lp.k + rows - 1) / rows) + " row blocks; ADC per block + digital "
+                                 "accumulation (periphery.accumulation.mode analog sums them before one decision)");
+                return mvm_index;
+            }
+        }
         std::size_t j = mvm_index + 1;
         SymbolicValue t = s;
         std::vector<TemplateOp> none;
@@ -898,6 +911,7 @@ private:
             else lp.threshold[c] = -t.b[c] / a;
         }
         lp.readout = sa ? ReadoutKind::SenseAmp : ReadoutKind::SigmoidNeuron;
+        lp.analog_sum = several;
         s.shape = net_.values[net_.nodes[j].output].shape;
         s.reset_affine();
         if (sa) { s.dom = Domain::Signed; s.lo = -1; s.hi = 1; }

@@ -67,6 +67,9 @@ struct LayerPlan {
     ReadoutKind readout = ReadoutKind::Adc;
     std::vector<float> threshold;   // per output column (SenseAmp / SigmoidNeuron)
     float neuron_gain = 1;
+    // Sense amp / neuron over several row blocks: the blocks' column charges are summed on
+    // the PE's node before one decision (periphery.accumulation.mode analog).
+    bool analog_sum = false;
     std::vector<TemplateOp> post;   // after the MVM (per column block)
     int out_width = 0;              // flat per-sample width of the layer output
     int out_positions = 1;          // positions of the output (CHW flatten factor)

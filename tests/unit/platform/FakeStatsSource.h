@@ -33,7 +33,7 @@ inline TechConfig test_tech() {
     TechConfig t;
     t.node = "test";
     t.energy = {{"row_drive", 2e-15},        {"dac_conversion", 3e-15},   {"adc_conversion", 50e-15},
-                {"tdc_conversion", 20e-15}, {"tdc_count", 1e-15},  {"sense_amp_compare", 5e-15}, {"neuron_eval", 7e-15},
+                {"tdc_conversion", 20e-15}, {"tdc_count", 1e-15},  {"sense_amp_compare", 5e-15}, {"neuron_eval", 7e-15}, {"analog_transfer", 1e-15},
                 {"cell_write", 100e-15},     {"verify_read", 30e-15},     {"buffer_read_byte", 1e-15},
                 {"buffer_write_byte", 1.5e-15}, {"gbuf_read_byte", 4e-15}, {"gbuf_write_byte", 5e-15},
                 {"bus_byte", 8e-15},         {"digital_add", 0.1e-15},    {"digital_mult", 0.5e-15},

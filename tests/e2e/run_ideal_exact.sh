@@ -3,7 +3,8 @@
 # hardware's predictions must equal, sample by sample, those of the quantized model the
 # compiler mapped (its software reference), for every shipped model and several presets
 # (binary / signed / bit-serial / PWM inputs, ADC / sense amp / TDC / SOT-neuron readouts,
-# padded convolutions, multi-bit weights).
+# padded convolutions, multi-bit and ternary weights, analog accumulation across row blocks:
+# carletti_sot reads its binary hidden layers by sense amps over summed row blocks).
 source "$(dirname "$0")/lib.bash"
 cd "$SRC"
 check() {  # preset model dataset samples
@@ -28,4 +29,5 @@ check myung_72macro cnn_w4_fashion fashion-mnist 100
 check myung_72macro vgg8_bnn_mnist mnist 40
 check carletti_sot cnn_w4_fashion fashion-mnist 50
 check nvm_program_verify mlp_bnn_mnist mnist 100
+check doevenspeck_sot doevenspeck_ternary_mnist mnist 200
 finish

@@ -236,7 +236,7 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target) {
         r.input = static_cast<std::uint32_t>(b.spec.input);
         r.input_bits = b.spec.input_bits;
         r.input_slice_bits = b.spec.input_slice_bits;
-        r.readout = static_cast<std::uint32_t>(b.spec.readout);
+        r.readout = static_cast<std::uint32_t>(b.spec.readout) | static_cast<std::uint32_t>(b.spec.analog_sum) << 8;
         r.neuron_gain = b.spec.neuron_gain;
         r.threshold_count = u32(b.spec.threshold.size(), "a threshold vector");
         r.threshold_first = b.spec.threshold.empty() ? 0 : w.params(b.spec.threshold);
@@ -397,7 +397,9 @@ Program decode(const std::uint8_t* data, std::size_t n, Target* target) {
             throw ImageError(at + 56, "block " + std::to_string(i) + ": input_slice_bits " + std::to_string(r.input_slice_bits) +
                                           " is outside 0..16");
         b.spec.input_slice_bits = r.input_slice_bits;
-        b.spec.readout = checked_enum<ReadoutKind>(r.readout, static_cast<std::uint32_t>(ReadoutKind::SigmoidNeuron), at + 32, "readout kind");
+        if (r.readout >> 16) throw ImageError(at + 32, "block " + std::to_string(i) + ": readout word " + hex(r.readout) + " has bits above 15 set");
+        b.spec.readout = checked_enum<ReadoutKind>(r.readout & 0xffu, static_cast<std::uint32_t>(ReadoutKind::SigmoidNeuron), at + 32, "readout kind");
+        b.spec.analog_sum = checked_enum<phys::AnalogSum>(r.readout >> 8, static_cast<std::uint32_t>(phys::AnalogSum::Final), at + 33, "analog-sum role");
         b.spec.neuron_gain = r.neuron_gain;
         try {
             b.spec.threshold = param_range(params.data(), params.size(), r.threshold_first, r.threshold_count, 0);

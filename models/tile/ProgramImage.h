@@ -26,7 +26,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the program image is s
 
 inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S' 'I' 'M' 'I'
 // 2.0: BlockRecord gained input_slice_bits (PWM input slicing). 2.1: uniform-vector flags.
-inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 1;
+// 2.2: BlockRecord.readout bits 8-15 carry the analog-accumulation role (older images read as none).
+inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 2;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -71,7 +72,7 @@ struct BlockRecord {
     std::int32_t layer, tile, macro, rows, cols, weight_bits;
     std::uint32_t input;            // InputEncoding
     std::int32_t input_bits;
-    std::uint32_t readout;          // ReadoutKind
+    std::uint32_t readout;          // bits 0-7 ReadoutKind, bits 8-15 AnalogSum role (2.2; 0 before)
     float neuron_gain;
     std::uint32_t threshold_first, threshold_count;  // float words in the parameter section
     std::uint32_t weights_offset, weights_bytes;     // int32 row-major rows x cols, image offset

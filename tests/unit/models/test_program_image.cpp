@@ -36,6 +36,7 @@ Program sample_program() {
         blk.spec.readout = b ? ReadoutKind::SigmoidNeuron : ReadoutKind::SenseAmp;
         blk.spec.threshold = {0.5f * b, -1.25f};
         blk.spec.neuron_gain = 0.75f;
+        blk.spec.analog_sum = b ? phys::AnalogSum::Final : phys::AnalogSum::Partial;
         blk.layer = b;
         blk.tile = b;
         blk.macro = 3 - b;
@@ -150,6 +151,7 @@ TEST_CASE("program image round-trips every field and is canonical", "[image]") {
         CHECK(q.blocks[b].spec.readout == p.blocks[b].spec.readout);
         CHECK(q.blocks[b].spec.threshold == p.blocks[b].spec.threshold);
         CHECK(q.blocks[b].spec.neuron_gain == p.blocks[b].spec.neuron_gain);
+        CHECK(q.blocks[b].spec.analog_sum == p.blocks[b].spec.analog_sum);
         CHECK(q.blocks[b].spec.input_bits == 4);
         CHECK(q.blocks[b].spec.input_slice_bits == p.blocks[b].spec.input_slice_bits);
         CHECK(q.blocks[b].spec.weight_bits == 3);

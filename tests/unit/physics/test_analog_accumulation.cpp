@@ -9,6 +9,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/Rng.h"
+#include "RandomPm1.h"
 
 using namespace sotsim;
 using namespace sotsim::phys;
@@ -17,19 +18,8 @@ namespace {
 
 constexpr int kRows = 64, kCols = 16, kBlocks = 3;
 
-Eigen::MatrixXi pm1(int rows, int cols, Rng& rng) {
-    Eigen::MatrixXi w(rows, cols);
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
-    return w;
-}
-
-Eigen::MatrixXf signed_inputs(int batch, int rows, Rng& rng) {
-    Eigen::MatrixXf x(batch, rows);
-    for (int b = 0; b < batch; ++b)
-        for (int i = 0; i < rows; ++i) x(b, i) = rng.uniform() < 0.5 ? 1.f : -1.f;
-    return x;
-}
+using testdata::pm1;
+using testdata::signed_inputs;
 
 // Current summation, differential pairs, nominal cells: the only error left is the transfer's.
 Config node_config(double gain_sigma, double noise) {

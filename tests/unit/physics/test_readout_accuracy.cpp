@@ -9,6 +9,7 @@
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/CellWriter.h"
 #include "models/physics/Rng.h"
+#include "RandomPm1.h"
 #include "models/physics/SwitchingModel.h"
 #include "models/physics/WeightLayout.h"
 
@@ -17,19 +18,8 @@ using namespace sotsim::phys;
 
 namespace {
 
-Eigen::MatrixXi pm1_weights(int rows, int cols, Rng& rng) {
-    Eigen::MatrixXi w(rows, cols);
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
-    return w;
-}
-
-Eigen::MatrixXf pm1_inputs(int batch, int rows, Rng& rng) {
-    Eigen::MatrixXf x(batch, rows);
-    for (int b = 0; b < batch; ++b)
-        for (int i = 0; i < rows; ++i) x(b, i) = rng.uniform() < 0.5 ? 1.f : -1.f;
-    return x;
-}
+constexpr auto pm1_weights = &testdata::pm1;
+constexpr auto pm1_inputs = &testdata::signed_inputs;
 
 // The myung-like binary operating point: 256 rows, 4-MTJ stacks, differential columns,
 // signed inputs, 6-bit single-ended ADC (each column over its baseline) with the design

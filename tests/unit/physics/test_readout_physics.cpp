@@ -9,6 +9,7 @@
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/MtjDevice.h"
 #include "models/physics/Rng.h"
+#include "RandomPm1.h"
 #include "models/physics/TimeToDigital.h"
 
 using namespace sotsim;
@@ -16,19 +17,8 @@ using namespace sotsim::phys;
 
 namespace {
 
-Eigen::MatrixXi pm1(int rows, int cols, Rng& rng) {
-    Eigen::MatrixXi w(rows, cols);
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
-    return w;
-}
-
-Eigen::MatrixXf signed_inputs(int batch, int rows, Rng& rng) {
-    Eigen::MatrixXf x(batch, rows);
-    for (int b = 0; b < batch; ++b)
-        for (int i = 0; i < rows; ++i) x(b, i) = rng.uniform() < 0.5 ? 1.f : -1.f;
-    return x;
-}
+using testdata::pm1;
+using testdata::signed_inputs;
 
 // jung-like column: 64 XNOR bit cells in series, 13 / 26 kOhm, no variation.
 Config xnor_config() {

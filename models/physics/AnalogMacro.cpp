@@ -36,7 +36,7 @@ public:
         write_rng_ = Rng::derive(seed, id, "write");
         noise_key_ = Rng::derive(seed, id, "read_noise").key();
         neuron_key_ = Rng::derive(seed, id, "neuron_noise").key();
-        calib_rng_ = Rng::derive(seed, id, "calibration_inputs");
+        calib_key_ = Rng::derive(seed, id, "calibration_inputs").key();
         // XNOR bit cells hold two MTJs: weight MTJs in columns [0, cols), their
         // complements in [cols, 2 cols).
         const int mtj_cols = xnor() ? 2 * cfg_.array.cols : cfg_.array.cols;
@@ -80,6 +80,7 @@ public:
     double macro_factor_ = 1.0;
     std::uint64_t d2d_key_ = 0;
     Rng write_rng_, calib_rng_;
+    std::uint64_t calib_key_ = 0;     // calibration-input stream of this macro, mixed with the block key
     // Read-time randomness (read noise, neuron noise) is counter-based, not one stream
     // consumed in call order: the draws of vector v (v-th vector ever read from the block
     // with content hash block_key_, so sample-major across batches) in input cycle k come
@@ -357,6 +358,13 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     r.cells = static_cast<std::int64_t>(rows) * pc;
     r.write_failures = failures;
 
+    // Range measurement and calibration of a block are a function of the block: programmed
+    // again (time-multiplexed layers reprogram once per batch), it is measured with the same
+    // vectors and noise draws, so results do not depend on how often that happens (--batch,
+    // sim.quantum). Fresh draws per reprogramming would make the batch size a model input.
+    calib_rng_ = Rng(splitmix64_mix(calib_key_ ^ block_key_));
+    block_reads_.erase(splitmix64_mix(block_key_ ^ 0xca11b7a7e0000000ull));
+    block_reads_.erase(splitmix64_mix(block_key_ ^ 0x7a49e5ea5e000000ull));
     const bool measurable = !cfg_.sim.ideal && cfg_.macro.calibration_vectors >= 2;
     if (measurable && current_mode() && spec.readout == ReadoutKind::Adc && cfg_.periphery.adc.range == AdcRange::Calibrated) {
         double lat = 0.0;

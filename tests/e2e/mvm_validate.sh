@@ -15,7 +15,7 @@ PYEOF
   --inputs "$TMP/x.npy" --ideal --no-periphery -o "$TMP/raw.json" || fail "raw mvm failed"
 # Weights mode, ideal: the codes are the exact integer dot products.
 "$SOTSIM" mvm -c configs/carletti_sot.yaml --set array.rows=64 --set array.cols=64 --set macro.weight_bits=1 \
-  --set periphery.input.encoding=signed --weights "$TMP/w.npy" --inputs "$TMP/xs.npy" --ideal --json >"$TMP/w.json" \
+  --set periphery.readout=adc --set periphery.input.encoding=signed --weights "$TMP/w.npy" --inputs "$TMP/xs.npy" --ideal --json >"$TMP/w.json" \
   || fail "weights mvm failed"
 # With IR drop on kOhm cells the currents must fall below the ideal ones.
 "$SOTSIM" mvm -c configs/carletti_sot.yaml --set array.rows=64 --set array.cols=64 --set array.ir_drop=exact \

@@ -32,7 +32,7 @@ PY
 # Tiles that fetch every instruction from program memory (a stream longer than the
 # instruction buffer) book the interconnect at kernel time: the same figures at any quantum.
 for q in 1e-9 1e-3; do
-  "$SOTSIM" run -c configs/myung_72macro.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist \
+  "$SOTSIM" run -c configs/carletti_sot.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist \
     --split test --samples 50 --batch 25 --set sim.quantum=$q --set tile.instruction_buffer_bytes=100 -q \
     -o "$TMP/remote$q" || fail "remote-fetch run at sim.quantum=$q failed"
 done

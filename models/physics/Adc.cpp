@@ -38,6 +38,15 @@ int Adc::code(double x, int col) const {
 }
 
 void Adc::quantize(Eigen::MatrixXd& x, int col0) const {
+    for (Eigen::Index c = 0; c < x.cols(); ++c) quantize_column(x.col(c).data(), x.rows(), static_cast<size_t>(col0 + c));
+}
+
+void Adc::quantize(Eigen::MatrixXd& x, const std::vector<int>& cols) const {
+    if (static_cast<Eigen::Index>(cols.size()) != x.cols()) throw std::logic_error("adc: one channel per column needed");
+    for (Eigen::Index c = 0; c < x.cols(); ++c) quantize_column(x.col(c).data(), x.rows(), static_cast<size_t>(cols[static_cast<size_t>(c)]));
+}
+
+void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {
     // Same arithmetic as code() + reconstruct(), with the per-column constants hoisted and
     // nearbyint() replaced by the 2^52 trick (identical under round-to-nearest-even for
     // 0 <= v < 2^52; outside that range the clamp decides alike), so the loop has no calls
@@ -45,20 +54,16 @@ void Adc::quantize(Eigen::MatrixXd& x, int col0) const {
     const double l = lsb(), span = hi_ - lo_, lo = lo_, inl4 = 4.0 * cfg_.inl;
     const double top = static_cast<double>(max_code());
     constexpr double kRound = 0x1.0p52;
-    for (Eigen::Index c = 0; c < x.cols(); ++c) {
-        const auto col = static_cast<size_t>(col0 + c);
-        const double g = col < gain_.size() ? gain_[col] : 1.0;
-        const double o = col < offset_.size() ? offset_[col] : 0.0;
-        double* p = x.col(c).data();
-        for (Eigen::Index b = 0; b < x.rows(); ++b) {
-            const double xv = p[b];
-            const double u = (xv - lo) / span;
-            const double uc = u < 0.0 ? 0.0 : (1.0 < u ? 1.0 : u);
-            const double v = g * (xv - lo) / l + o + inl4 * uc * (1.0 - uc);
-            const double r = v >= 0.0 ? (v + kRound) - kRound : 0.0;  // NaN -> 0
-            const double code = r >= top ? top : r;
-            p[b] = lo + code * l;
-        }
+    const double g = col < gain_.size() ? gain_[col] : 1.0;
+    const double o = col < offset_.size() ? offset_[col] : 0.0;
+    for (Eigen::Index b = 0; b < n; ++b) {
+        const double xv = p[b];
+        const double u = (xv - lo) / span;
+        const double uc = u < 0.0 ? 0.0 : (1.0 < u ? 1.0 : u);
+        const double v = g * (xv - lo) / l + o + inl4 * uc * (1.0 - uc);
+        const double r = v >= 0.0 ? (v + kRound) - kRound : 0.0;  // NaN -> 0
+        const double code = r >= top ? top : r;
+        p[b] = lo + code * l;
     }
 }
 

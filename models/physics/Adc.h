@@ -46,6 +46,8 @@ public:
     // Quantise a batch in place: x (batch x cols) -> reconstructed values; column k of x is
     // physical column col0 + k.
     void quantize(Eigen::MatrixXd& x, int col0 = 0) const;
+    // Same with column k of x converted by the channel of physical column cols[k].
+    void quantize(Eigen::MatrixXd& x, const std::vector<int>& cols) const;
 
     const AdcConfig& config() const { return cfg_; }
 
@@ -53,6 +55,8 @@ protected:
     AdcConfig cfg_;
 
 private:
+    void quantize_column(double* p, Eigen::Index n, size_t col) const;
+
     double lo_ = 0.0, hi_ = 1.0;
     std::vector<double> gain_, offset_;
 };

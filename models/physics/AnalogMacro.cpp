@@ -129,9 +129,11 @@ private:
     void check_inputs(const Eigen::MatrixXf& x) const;
     int slice_bits() const { return AnalogMacro::slice_bits(spec_); }
     int input_cycles() const { return AnalogMacro::input_cycles(spec_); }
-    // Row activity of input cycle k into plane_ (batch x rows; 0/1, or PWM duty in [0,1]);
-    // returns the place value of the cycle's result.
-    double fill_plane(int k);
+    // Row activity of input cycle k of x into planef_ (batch x rows; 0/1, or PWM duty in
+    // [0,1]; the GEMM operand, exact for 0/1 planes) and its row sums into in_sum_; into
+    // plane_ (double) too where a double consumer needs it (resistance summation,
+    // calibration capture, PWM). Returns the place value of the cycle's result.
+    double fill_plane(const Eigen::MatrixXf& x, int k);
     // True when the bit planes of bit-serial inputs may be summed before the array read:
     // ohmic (cached M) current summation with nothing non-linear or random per cycle (no
     // read noise, no ADC quantisation, no per-cycle calibration), so that
@@ -148,14 +150,30 @@ private:
     // [S | V] (CrossbarArray::units_into), then I = u (s + kappa n + sqrt(var) z) with z from
     // the vectors' own streams, in one pass over the batch.
     void read_currents(int k, bool pwm);
-    // read_ = u (outf_ + kappa n [+ sqrt(var) z]) from outf_ (and the variance / normals).
-    void currents_from_units(bool noisy);
+    // Differential ADC: the converter inputs I+ - I- of input cycle k into pair_ (batch x
+    // pairs, A), from one GEMM of the logical width (CrossbarArray::pair_units_into) and one
+    // normal per conversion (the pair's noise variance is the sum of its two columns').
+    void read_pair_currents(int k, bool pwm);
+    // Normals of input cycle k for `batch` vectors, nc per vector (row-major), each vector
+    // from its own stream.
+    void draw_normals(int k, Eigen::Index batch, Eigen::Index nc);
+    // dst = u (outf_ + kappa n [+ sqrt(var) z]) over the nc signal columns of outf_; the
+    // variance is outf_'s right half when it has 2 nc columns, else varf_.
+    void currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst);
+    // Differential ADC: record (keep) and convert pair_, then lay it out on the physical
+    // columns as the column signals s_ (I+ - I- on the + column, 0 on the - column).
+    void convert_pairs(double weight, bool keep, bool first);
+    // Range measurement: track the peak and end-code hits of converted values q.
+    void note_range(const Eigen::MatrixXd& q);
 
     // Per-call work buffers, kept between calls (resized only when the batch changes).
-    Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_;
+    Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_, pair_;
+    std::vector<int> pair_plus_, pair_minus_;   // differential ADC: physical columns of each pair
     Eigen::MatrixXf a2f_, varf_, planef_, outf_;
     std::vector<float> normalsf_;
     Eigen::VectorXd in_sum_;
+    Eigen::VectorXd row_drives_;      // column sums of the plane: drive (duty) per row over the batch
+    Eigen::VectorXf insf_;
     int digit_of_level(int lv) const;
     int level_step() const { return (dev_.levels() - 1) / (layout_->base() - 1); }
     bool current_mode() const { return cfg_.array.summation == Summation::Current; }
@@ -220,45 +238,69 @@ void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
     if (x.cols() != spec_.rows)
         throw std::invalid_argument("macro mvm: inputs have " + std::to_string(x.cols()) + " columns, block has " +
                                     std::to_string(spec_.rows) + " rows");
-    const double maxv = spec_.input == InputEncoding::Binary || spec_.input == InputEncoding::Signed
-                            ? 1.0
-                            : static_cast<double>((1 << spec_.input_bits) - 1);
+    const bool sign = spec_.input == InputEncoding::Signed;
+    const float maxv = spec_.input == InputEncoding::Binary || sign ? 1.0f : static_cast<float>((1 << spec_.input_bits) - 1);
+    auto ok = [sign, maxv](float v) {
+        if (sign) return (v == 1.0f) | (v == -1.0f);
+        // Range first (rejects NaN and inf too); a value out of range is replaced by 0.5 so
+        // the integrality test by truncation never converts it. No branches or library
+        // calls: the whole-batch test below vectorises.
+        const bool in = (v >= 0.0f) & (v <= maxv);
+        const float c = in ? v : 0.5f;
+        return in & (static_cast<float>(static_cast<int>(c)) == c);
+    };
+    // One vectorised pass: the summed distances to the domain (|x| - 1 for signed inputs;
+    // the fractional part plus the distance to [0, maxv] otherwise) are 0 exactly when every
+    // input is valid, and NaN or inf poison the sum. Only then is the bad input looked for.
+    const auto a = x.array();
+    const float err = sign ? (a.abs() - 1.0f).abs().sum() : ((a - a.floor()).abs() + (a - a.max(0.0f).min(maxv)).abs()).sum();
+    if (err == 0.0f) return;
+    // Name the first bad input in vector order.
     for (Eigen::Index b = 0; b < x.rows(); ++b)
-        for (Eigen::Index i = 0; i < x.cols(); ++i) {
-            const float v = x(b, i);
-            // Range first (rejects NaN and inf too), then integrality by truncation: no
-            // library call per element.
-            const bool ok = spec_.input == InputEncoding::Signed
-                                ? (v == 1.0f || v == -1.0f)
-                                : (v >= 0.0f && v <= maxv && static_cast<float>(static_cast<long>(v)) == v);
-            if (!ok)
-                throw std::invalid_argument("macro mvm: input " + std::to_string(v) + " at (" + std::to_string(b) + "," +
+        for (Eigen::Index i = 0; i < x.cols(); ++i)
+            if (!ok(x(b, i)))
+                throw std::invalid_argument("macro mvm: input " + std::to_string(x(b, i)) + " at (" + std::to_string(b) + "," +
                                             std::to_string(i) + ") is outside the input encoding's domain");
-        }
 }
 
-double AnalogMacroImpl::fill_plane(int k) {
+double AnalogMacroImpl::fill_plane(const Eigen::MatrixXf& x, int k) {
+    double weight = 1.0;
     switch (spec_.input) {
-        case InputEncoding::Binary: plane_ = xd_; return 1.0;
-        case InputEncoding::Signed: plane_ = (xd_.array() + 1.0) * 0.5; return 2.0;
+        case InputEncoding::Binary: planef_ = x; break;
+        case InputEncoding::Signed:
+            planef_ = (x.array() + 1.0f) * 0.5f;   // {-1,+1} -> {0,1} exactly
+            weight = 2.0;
+            break;
         case InputEncoding::BitSerial:
-            plane_ = xd_.unaryExpr([k](double v) { return static_cast<double>((static_cast<long>(v) >> k) & 1L); });
-            return std::ldexp(1.0, k);
+            planef_ = x.unaryExpr([k](float v) { return static_cast<float>((static_cast<int>(v) >> k) & 1); });
+            weight = std::ldexp(1.0, k);
+            break;
         case InputEncoding::Pwm: {
-            // Slice k of the input (all of it when it fits the DAC) as a duty in [0, 1].
+            // Slice k of the input (all of it when it fits the DAC) as a duty in [0, 1],
+            // formed in double (its row sums are the baseline's operand).
             const int sb = slice_bits(), shift = k * sb;
             const long mask = (1L << sb) - 1;
             const double slots = static_cast<double>(mask);
             if (input_cycles() == 1)
-                plane_ = xd_ / slots;
+                plane_ = x.cast<double>() / slots;
             else
-                plane_ = xd_.unaryExpr([shift, mask, slots](double v) {
+                plane_ = x.cast<double>().unaryExpr([shift, mask, slots](double v) {
                     return static_cast<double>((static_cast<long>(v) >> shift) & mask) / slots;
                 });
+            planef_ = plane_.cast<float>();
+            in_sum_ = plane_.rowwise().sum();
+            row_drives_ = plane_.colwise().sum().transpose();
             return std::ldexp(slots, shift);
         }
     }
-    return 1.0;
+    // Active rows per vector (the baseline's operand) and drives per row (the array-read
+    // energy's), summed in float: exact integer counts for 0/1 planes.
+    insf_.setZero(planef_.rows());
+    for (Eigen::Index i = 0; i < planef_.cols(); ++i) insf_ += planef_.col(i);
+    in_sum_ = insf_.cast<double>();
+    row_drives_ = planef_.colwise().sum().transpose().cast<double>();
+    if (!current_mode() || capture_) plane_ = planef_.cast<double>();
+    return weight;
 }
 
 bool AnalogMacroImpl::cycles_fusable() const {
@@ -343,12 +385,17 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     if (differential_adc()) {
         // Physical columns of a logical column: [digits of u+][digits of u-].
         const int d = layout_->digits();
+        pair_plus_.clear();
+        pair_minus_.clear();
         for (int j = 0; j < spec.cols; ++j)
             for (int k = 0; k < d; ++k) {
                 const int plus = j * layout_->per_logical() + k, minus = plus + d;
                 ideal_digits_.col(plus) = digits_.col(plus) - digits_.col(minus);
                 ideal_digits_.col(minus).setZero();
+                pair_plus_.push_back(plus);
+                pair_minus_.push_back(minus);
             }
+        array_->pack_pairs(pair_plus_, pair_minus_);
     }
     set_design_range();
 
@@ -531,8 +578,7 @@ void AnalogMacroImpl::column_signal() {
     if (current_mode()) {
         const double unit = cfg_.array.v_read * array_->g_step();
         if (differential_adc()) {
-            // convert_currents() left I+ - I- on the + columns and 0 on the - columns.
-            s_ = read_ / unit;
+            return;   // convert_pairs() wrote s_: I+ - I- on the + columns, 0 on the - columns
         } else if (ref >= 0) {
             s_ = (read_.colwise() - read_.col(ref)) / unit;
         } else {
@@ -556,42 +602,40 @@ void AnalogMacroImpl::column_signal() {
     }
 }
 
+void AnalogMacroImpl::note_range(const Eigen::MatrixXd& q) {
+    if (!range_capture_) return;
+    const double half = 0.5 * adc_->lsb();
+    range_peak_ = std::max(range_peak_, q.cwiseAbs().maxCoeff());
+    if ((q.array() >= adc_->hi() - half).any() || (adc_->lo() < 0.0 && (q.array() <= adc_->lo() + half).any()))
+        range_clipped_ = true;
+}
+
 void AnalogMacroImpl::convert_currents() {
-    const bool ideal = cfg_.sim.ideal;
-    auto note_range = [&](const Eigen::MatrixXd& q) {
-        if (!range_capture_) return;
-        const double half = 0.5 * adc_->lsb();
-        range_peak_ = std::max(range_peak_, q.cwiseAbs().maxCoeff());
-        if ((q.array() >= adc_->hi() - half).any() || (adc_->lo() < 0.0 && (q.array() <= adc_->lo() + half).any()))
-            range_clipped_ = true;
-    };
-    if (!differential_adc()) {
-        if (!ideal) adc_->quantize(read_, 0);
-        note_range(read_);
-        return;
-    }
-    // One differential conversion per pair: I+ - I- on the + column (the converter channel
-    // of the pair), nothing on the - column. The common baseline never reaches the ADC.
-    const int d = layout_->digits(), per = layout_->per_logical();
-    for (int j = 0; j < spec_.cols; ++j)
-        for (int k = 0; k < d; ++k) {
-            const int plus = j * per + k, minus = plus + d;
-            read_.col(plus) -= read_.col(minus);
-            read_.col(minus).setZero();
-        }
-    if (!ideal)
-        for (int j = 0; j < spec_.cols; ++j)
-            for (int k = 0; k < d; ++k) {
-                const int plus = j * per + k;
-                Eigen::MatrixXd col = read_.col(plus);
-                adc_->quantize(col, plus);
-                read_.col(plus) = col;
-            }
+    if (!cfg_.sim.ideal) adc_->quantize(read_, 0);
     note_range(read_);
 }
 
+void AnalogMacroImpl::convert_pairs(double weight, bool keep, bool first) {
+    const Eigen::Index batch = pair_.rows();
+    if (keep) {
+        if (first) last_currents_.setZero(batch, phys_cols_);
+        for (size_t p = 0; p < pair_plus_.size(); ++p) last_currents_.col(pair_plus_[p]) += weight * pair_.col(static_cast<Eigen::Index>(p));
+    }
+    if (!cfg_.sim.ideal) adc_->quantize(pair_, pair_plus_);
+    note_range(pair_);
+    // The column signals in digit units, straight from the converted pairs.
+    const double unit = array_->unit_current();
+    s_.setZero(batch, phys_cols_);
+    for (size_t p = 0; p < pair_plus_.size(); ++p) s_.col(pair_plus_[p]) = pair_.col(static_cast<Eigen::Index>(p)) / unit;
+}
+
+void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
+    normalsf_.resize(static_cast<size_t>(batch * nc));
+    for (Eigen::Index b = 0; b < batch; ++b)
+        read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
+}
+
 void AnalogMacroImpl::read_currents(int k, bool pwm) {
-    planef_ = plane_.cast<float>();
     const bool noisy = array_->has_read_noise();
     // A 0/1 plane is its own square: signal and variance come out of one GEMM.
     array_->units_into(planef_, noisy && !pwm, outf_);
@@ -600,33 +644,42 @@ void AnalogMacroImpl::read_currents(int k, bool pwm) {
             a2f_ = planef_.array().square();
             array_->variance_units_into(a2f_, varf_);
         }
-        // One stream per (vector, cycle): a row of normals, stored row-major.
-        const Eigen::Index batch = planef_.rows(), nc = array_->cols();
-        normalsf_.resize(static_cast<size_t>(batch * nc));
-        for (Eigen::Index b = 0; b < batch; ++b)
-            read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
+        draw_normals(k, planef_.rows(), array_->cols());
     }
-    currents_from_units(noisy);
+    currents_from_units(noisy, array_->cols(), array_->kappa(), read_);
 }
 
-void AnalogMacroImpl::currents_from_units(bool noisy) {
-    const Eigen::Index batch = outf_.rows(), nc = array_->cols();
-    const double u = array_->unit_current(), kappa = array_->kappa();
-    read_.resize(batch, nc);
+void AnalogMacroImpl::read_pair_currents(int k, bool pwm) {
+    const bool noisy = array_->has_read_noise();
+    array_->pair_units_into(planef_, noisy && !pwm, outf_);
+    if (noisy) {
+        if (pwm) {
+            a2f_ = planef_.array().square();
+            array_->pair_variance_units_into(a2f_, varf_);
+        }
+        draw_normals(k, planef_.rows(), array_->pairs());
+    }
+    currents_from_units(noisy, array_->pairs(), 0.0, pair_);
+}
+
+void AnalogMacroImpl::currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst) {
+    const Eigen::Index batch = outf_.rows();
+    const double u = array_->unit_current();
+    dst.resize(batch, nc);
     const bool var_in_out = outf_.cols() == 2 * nc;   // [S | V] from one GEMM
     for (Eigen::Index j = 0; j < nc; ++j) {
         const float* sig = outf_.col(j).data();
-        double* dst = read_.col(j).data();
+        double* out = dst.col(j).data();
         const double* n = in_sum_.data();
         if (noisy) {
             const float* var = var_in_out ? outf_.col(nc + j).data() : varf_.col(j).data();
             const float* z = normalsf_.data() + j;
             for (Eigen::Index b = 0; b < batch; ++b) {
                 const float sd = std::sqrt(std::max(var[b], 0.0f));
-                dst[b] = u * (static_cast<double>(sig[b] + sd * z[b * nc]) + kappa * n[b]);
+                out[b] = u * (static_cast<double>(sig[b] + sd * z[b * nc]) + kappa * n[b]);
             }
         } else {
-            for (Eigen::Index b = 0; b < batch; ++b) dst[b] = u * (static_cast<double>(sig[b]) + kappa * n[b]);
+            for (Eigen::Index b = 0; b < batch; ++b) out[b] = u * (static_cast<double>(sig[b]) + kappa * n[b]);
         }
     }
 }
@@ -654,12 +707,11 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
 
 
     y_.setZero(batch, ncols);
-    xd_ = x.cast<double>();
+    if (fused) xd_ = x.cast<double>();
     double t_plane_total = 0.0;
     for (int k = 0; k < cycles; ++k) {
-        const double weight = fill_plane(k);
-        in_sum_ = plane_.rowwise().sum();
-        const double driven = static_cast<double>((plane_.array() != 0.0).count());
+        const double weight = fill_plane(x, k);
+        const double driven = pwm ? static_cast<double>((planef_.array() != 0.0f).count()) : row_drives_.sum();
         ac.add(action::kRowDrive, driven);
         // A PWM input is one pulse-width (DAC) conversion per non-zero slice, row and vector.
         if (pwm) ac.add(action::kDac, driven);
@@ -667,10 +719,14 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
         if (current_mode()) {
             // Data-dependent array energy: sum V^2 G t over the window each row is driven.
             const double t_on = pwm ? pwm_window : per.t_settle;
-            ac.add_energy(action::kArrayReadEnergy, v * v * t_on * (plane_ * row_g).sum());
+            // sum_b sum_i a_bi G_i = sum_i G_i (sum_b a_bi).
+            ac.add_energy(action::kArrayReadEnergy, v * v * t_on * row_g.dot(row_drives_));
             if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * conversions());
             if (fused) continue;  // the read itself happens once, below
-            read_currents(k, pwm);
+            if (differential_adc())
+                read_pair_currents(k, pwm);
+            else
+                read_currents(k, pwm);
         } else {
             // Each read charges and discharges every column capacitance once.
             ac.add_energy(action::kArrayReadEnergy, static_cast<double>(batch) * phys_cols_ * c_col * v * v);
@@ -693,7 +749,9 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             read_.array() += (a_scale * varf_.cast<double>().array()).sqrt() *
                              Eigen::Map<const RowArray>(normalsf_.data(), read_.rows(), nc).cast<double>();
         }
-        if (current_mode()) {
+        if (current_mode() && differential_adc()) {
+            convert_pairs(weight, keep_currents, k == 0);
+        } else if (current_mode()) {
             if (keep_currents) {
                 if (k == 0)
                     last_currents_ = weight * read_;
@@ -741,18 +799,32 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
         // One read of the whole integer inputs: sum_k 2^k B_k = X, sum_k 2^k n_k = sum_i x_i.
         // In float (units_into) while the integer sums fit the 24-bit mantissa, else in double.
         const double max_sum = std::ldexp(1.0, spec_.input_bits) * spec_.rows * (layout_->base() - 1);
-        if (max_sum < 0x1.0p24) {
-            planef_ = x;
-            array_->units_into(planef_, false, outf_);
-            in_sum_ = xd_.rowwise().sum();
-            currents_from_units(false);
-        } else {
-            vin_.noalias() = v * xd_;
-            array_->currents_into(vin_, read_);
-        }
-        if (keep_currents) last_currents_ = read_;
+        const bool in_float = max_sum < 0x1.0p24;
         in_sum_ = xd_.rowwise().sum();
-        if (spec_.readout == ReadoutKind::Adc) convert_currents();  // ideal: the pair difference only
+        if (in_float) planef_ = x;
+        if (differential_adc()) {
+            if (in_float) {
+                array_->pair_units_into(planef_, false, outf_);
+                currents_from_units(false, array_->pairs(), 0.0, pair_);
+            } else {
+                vin_.noalias() = v * xd_;
+                array_->currents_into(vin_, read_);
+                pair_.resize(read_.rows(), static_cast<Eigen::Index>(pair_plus_.size()));
+                for (size_t p = 0; p < pair_plus_.size(); ++p)
+                    pair_.col(static_cast<Eigen::Index>(p)) = read_.col(pair_plus_[p]) - read_.col(pair_minus_[p]);
+            }
+            convert_pairs(1.0, keep_currents, true);   // ideal: no quantisation
+        } else {
+            if (in_float) {
+                array_->units_into(planef_, false, outf_);
+                currents_from_units(false, array_->cols(), array_->kappa(), read_);
+            } else {
+                vin_.noalias() = v * xd_;
+                array_->currents_into(vin_, read_);
+            }
+            if (keep_currents) last_currents_ = read_;
+            if (spec_.readout == ReadoutKind::Adc) convert_currents();
+        }
         column_signal();
         layout_->combine_into(s_, in_sum_, ncols, y_plane_);
         y_ += y_plane_;

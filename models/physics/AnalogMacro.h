@@ -98,7 +98,9 @@ public:
 
     // Physical column signals of the last mvm() (batch x physical columns): current
     // summation -> column currents in A (bit-serial: sum_p 2^p I_p, PWM: charge / slot
-    // time); resistance summation -> v_read / R_column. Empty before the first mvm().
+    // time); resistance summation -> v_read / R_column. A differential ADC readout never
+    // reads the two columns of a pair apart: its converter input I+ - I- is on the + column
+    // and 0 on the - column. Empty before the first mvm().
     const Eigen::MatrixXd& last_column_currents() const;
 
     // Input range (lo, hi) of the column ADC for the programmed block, A: from the design

@@ -87,6 +87,22 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
         sv_units_.resize(0, 0);
     }
     row_g_ = g_.rowwise().sum();
+    pair_units_.resize(0, 0);
+}
+
+void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus) {
+    if (plus.size() != minus.size() || sv_units_.size() == 0)
+        throw std::logic_error("array: pack_pairs needs a built current-summation block and one minus per plus column");
+    const Eigen::Index np = static_cast<Eigen::Index>(plus.size()), c = cols();
+    pair_units_.resize(rows(), 2 * np);
+    const double s2 = 1.0 / (g_step_ * g_step_);
+    for (Eigen::Index p = 0; p < np; ++p) {
+        const Eigen::Index a = plus[static_cast<size_t>(p)], b = minus[static_cast<size_t>(p)];
+        if (a < 0 || b < 0 || a >= c || b >= c) throw std::logic_error("array: pack_pairs column out of range");
+        // The difference in double, then rounded once: exact integers stay exact.
+        pair_units_.col(p) = ((mt_.col(a) - mt_.col(b)) / g_step_).cast<float>();
+        pair_units_.col(np + p) = ((sigma2_.col(a) + sigma2_.col(b)) * s2).cast<float>();
+    }
 }
 
 void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells) {

@@ -92,6 +92,20 @@ public:
     void variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
         var.noalias() = a2 * sv_units_.rightCols(sv_units_.cols() - cols());
     }
+    // Differential pairs converted as I+ - I- (one conversion per pair): the converter never
+    // sees the columns apart, so the read is one GEMM of the logical width on
+    //   D = S+ - S- = (M+ - M-)^T / dG   (the baselines cancel exactly: no kappa n term),
+    //   W = V+ + V-                      (the two columns' read noise is independent),
+    // packed once after build by pack_pairs(plus, minus) (physical column indices). Half the
+    // columns of units_into, and D is exact small integers for digit-linear cells.
+    void pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus);
+    int pairs() const { return static_cast<int>(pair_units_.cols() / 2); }
+    void pair_units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
+        out.noalias() = b * (with_variance ? pair_units_ : pair_units_.leftCols(pairs()));
+    }
+    void pair_variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
+        var.noalias() = a2 * pair_units_.rightCols(pairs());
+    }
     double unit_current() const { return cfg_.array.v_read * g_step_; }   // u (A per digit)
     double kappa() const { return g_lo_ / g_step_; }
     // Row sums of G (rows), for the data-dependent array-read energy; cached at build.
@@ -118,6 +132,7 @@ private:
     Eigen::MatrixXf sigma2f_;         // sigma2_ in float (variance GEMM)
     Eigen::RowVectorXf noise_base_;   // XNOR: variance of the complements (selected by 0)
     Eigen::MatrixXf sv_units_;        // [S | V] in digit units (current summation), see units_into
+    Eigen::MatrixXf pair_units_;      // [D | W] of the differential pairs, see pack_pairs
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
 };
 

@@ -213,9 +213,7 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     const int batch = static_cast<int>(len / vec_bytes);
     const auto& spec = analog_.spec();
     using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(batch, spec.rows);
-    x.leftCols(active_rows_) =
-        Eigen::Map<const RowMajorF>(reinterpret_cast<const float*>(t.get_data_ptr()), batch, active_rows_);
+    const float* in = reinterpret_cast<const float*>(t.get_data_ptr());
     ActionCounter delta;
     // The physics core keeps work buffers sized to its largest call, so a batch is read in
     // chunks of at most kVectorsPerRead vectors: host memory per macro stays bounded
@@ -233,9 +231,13 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     try {
         for (int at = 0; at < batch; at += kVectorsPerRead) {
             const int len = std::min(kVectorsPerRead, batch - at);
+            // The chunk's vectors, zero padded to the block's rows, straight from the burst.
+            x_chunk_.resize(len, spec.rows);
+            x_chunk_.rightCols(spec.rows - active_rows_).setZero();
+            x_chunk_.leftCols(active_rows_) = Eigen::Map<const RowMajorF>(in + static_cast<std::ptrdiff_t>(at) * active_rows_, len, active_rows_);
             Eigen::MatrixXf chunk;
             if (node.size()) chunk = node.middleRows(at, len);
-            const phys::MvmResult r = analog_.mvm(x.middleRows(at, len), delta, node.size() ? &chunk : nullptr);
+            const phys::MvmResult r = analog_.mvm(x_chunk_, delta, node.size() ? &chunk : nullptr);
             last_y_.middleRows(at, len) = r.y.leftCols(active_cols_);
             latency += r.latency_s;
         }
@@ -262,9 +264,7 @@ void MramMacro::output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     if (off % 4 != 0 || len % 4 != 0) return tlmx::burst_error(t);
     const std::uint64_t n = static_cast<std::uint64_t>(last_y_.rows()) * last_y_.cols();
     if (off / 4 + len / 4 > n) return tlmx::address_error(t);
-    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const RowMajorF y = last_y_;
-    std::memcpy(t.get_data_ptr(), y.data() + off / 4, len);
+    std::memcpy(t.get_data_ptr(), last_y_.data() + off / 4, len);
     // Output registers are read after the MVM that produced them: queue behind it.
     if (delay) occupy(*delay, cycle_);
     tlmx::ok(t);

@@ -74,7 +74,10 @@ private:
     sc_core::sc_time cycle_;
 
     int active_rows_ = 0, active_cols_ = 0;
-    Eigen::MatrixXf last_y_;             // batch x active_cols of the last MVM
+    // batch x active_cols of the last MVM, row-major: the output window's byte order, so a
+    // read burst is one copy.
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> last_y_;
+    Eigen::MatrixXf x_chunk_;            // input chunk of input_write (reused between calls)
     static constexpr int kVectorsPerRead = 256;   // vectors per physics call (bounds its buffers)
     int last_batch_ = 0;
     bool error_flag_ = false;

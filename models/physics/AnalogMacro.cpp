@@ -167,7 +167,7 @@ private:
     void note_range(const Eigen::MatrixXd& q);
 
     // Per-call work buffers, kept between calls (resized only when the batch changes).
-    Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_, pair_;
+    Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_, pair_, delay_;
     std::vector<int> pair_plus_, pair_minus_;   // differential ADC: physical columns of each pair
     Eigen::MatrixXf a2f_, varf_, planef_, outf_;
     std::vector<float> normalsf_;
@@ -768,14 +768,9 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             }
             // Time domain: delay t = R_col C_col over the counter window. The counter
             // increments `code` times (its dynamic energy); ideal mode keeps the exact delay.
-            double counts = 0.0;
-            double* r = read_.data();
-            for (Eigen::Index e = 0; e < read_.size(); ++e) {
-                const int code = tdc_.code(r[e] * c_col);
-                counts += code;
-                if (!ideal) r[e] = tdc_.reconstruct(code) / c_col;
-            }
-            ac.add(action::kTdcCount, counts);
+            delay_ = read_ * c_col;
+            ac.add(action::kTdcCount, tdc_.convert_delays(delay_.data(), delay_.size()));
+            if (!ideal) read_ = delay_ / c_col;
         }
         column_signal();
         if (capture_) {

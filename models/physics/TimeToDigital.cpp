@@ -38,4 +38,18 @@ int TimeToDigital::code(double t) const {
     return v >= max_code() ? max_code() : static_cast<int>(v);
 }
 
+double TimeToDigital::convert_delays(double* t, std::ptrdiff_t n) const {
+    const double l = lsb(), t0 = t_start_, top = static_cast<double>(max_code());
+    constexpr double kRound = 0x1.0p52;
+    long long counts = 0;   // integer sum: exact and vectorisable
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+        const double v = (t[i] - t0) / l;
+        const double q = v >= 0.0 ? (v + kRound) - kRound : 0.0;   // NaN -> 0
+        const double code = q >= top ? top : q;
+        counts += static_cast<long long>(code);
+        t[i] = t0 + code * l;
+    }
+    return static_cast<double>(counts);
+}
+
 }  // namespace sotsim::phys

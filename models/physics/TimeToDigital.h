@@ -16,6 +16,8 @@
 // increments `code` times, which is what its dynamic energy follows (tdc_count).
 #pragma once
 
+#include <cstddef>
+
 #include "models/config/Config.h"
 
 namespace sotsim::phys {
@@ -45,6 +47,12 @@ public:
     double lsb() const { return window() / (max_code() + 1.0); }
     double clock() const { return (max_code() + 1.0) / window(); }
     int code(double t) const;
+    // t[i] <- reconstruct(code(t[i])) for n delays in place; returns the sum of the codes
+    // (the counter's increments). Same codes as code() (nearbyint replaced by the 2^52
+    // round-to-nearest-even trick, identical on the clamped range), without calls: the loop
+    // vectorises. Takes delays, not resistances: a multiply fused into the subtraction
+    // would move the exact ties of a digit-linear column to the other code.
+    double convert_delays(double* t, std::ptrdiff_t n) const;
     double reconstruct(int code) const { return t_start_ + code * lsb(); }
     // Time of one conversion: the counter has stopped by t_full whatever the delay.
     double conversion_time() const { return t_full_; }

@@ -157,17 +157,22 @@ Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& sr
     require(dst.rows() == static_cast<Eigen::Index>(batch) * P && dst.cols() == K,
             "Im2col: destination is " + shape(dst) + ", expected " + std::to_string(batch * P) + "x" + std::to_string(K));
     Reader rd{src, g, pm};
-    for (int b = 0; b < batch; ++b)
-        for (int oy = 0; oy < oh; ++oy)
-            for (int ox = 0; ox < ow; ++ox) {
-                const Eigen::Index row = static_cast<Eigen::Index>(b) * P + oy * ow + ox;
-                for (int c = 0; c < g.c; ++c)
-                    for (int i = 0; i < g.kh; ++i)
-                        for (int j = 0; j < g.kw; ++j) {
-                            const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
+    // Column by column (dst is column-major): every write is sequential, not a stride of
+    // batch x positions per element.
+    for (int c = 0; c < g.c; ++c)
+        for (int i = 0; i < g.kh; ++i)
+            for (int j = 0; j < g.kw; ++j) {
+                float* col = dst.col((static_cast<Eigen::Index>(c) * g.kh + i) * g.kw + j).data();
+                for (int b = 0; b < batch; ++b)
+                    for (int oy = 0; oy < oh; ++oy) {
+                        const int y = oy * g.stride_h - g.pad_t + i;
+                        float* out = col + static_cast<Eigen::Index>(b) * P + static_cast<Eigen::Index>(oy) * ow;
+                        for (int ox = 0; ox < ow; ++ox) {
+                            const int x = ox * g.stride_w - g.pad_l + j;
                             const bool in = y >= 0 && y < g.h && x >= 0 && x < g.w;
-                            dst(row, (static_cast<Eigen::Index>(c) * g.kh + i) * g.kw + j) = in ? rd.at(b, c, y, x) : g.pad_value;
+                            out[ox] = in ? rd.at(b, c, y, x) : g.pad_value;
                         }
+                    }
             }
     Work w;
     w.elements = static_cast<double>(dst.size());  // element moves; no arithmetic

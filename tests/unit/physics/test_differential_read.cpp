@@ -63,7 +63,6 @@ TEST_CASE("Differential pair read: analytic mean and noise variance, same as rea
     Eigen::RowVectorXf b(rows);
     for (int i = 0; i < rows; ++i) b(i) = i % 2 == 0 ? 1.0f : 0.0f;
     const Eigen::MatrixXf x = b.replicate(batch, 1);
-    const double n_on = b.sum();
 
     const Config c0 = pair_config(0.0, AdcInput::Differential);
     const double v = c0.array.v_read, gp = 1.0 / c0.device.r_p, gap = 1.0 / (c0.device.r_p * (1.0 + c0.device.tmr));

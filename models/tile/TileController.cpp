@@ -418,9 +418,21 @@ void TileController::exec_mvm(const Instr& in) {
                                  " columns) or the block (" + std::to_string(spec.cols) + " columns)");
     if (dst.data.rows() != n) throw std::runtime_error("source and destination row counts differ");
 
-    // Stage the input batch (zero padded to the block's rows).
-    xfer_.assign(static_cast<std::size_t>(n * spec.rows), 0.0f);
-    Eigen::Map<RowMajorF>(xfer_.data(), n, spec.rows).leftCols(rows) = src.data.middleCols(in.r0, rows);
+    // Stage the input batch (zero padded to the block's rows): a transpose of the
+    // column-major slice into the row-major burst, in blocks of kTile vectors so both sides
+    // stay in cache (an element-wise transpose strides through n x rows floats).
+    xfer_.resize(static_cast<std::size_t>(n * spec.rows));
+    constexpr Eigen::Index kTile = 64;
+    for (Eigen::Index b0 = 0; b0 < n; b0 += kTile) {
+        const Eigen::Index nb = std::min(kTile, n - b0);
+        float* d0 = xfer_.data() + b0 * spec.rows;
+        for (int c = 0; c < rows; ++c) {
+            const float* s = src.data.col(in.r0 + c).data() + b0;
+            float* d = d0 + c;
+            for (Eigen::Index i = 0; i < nb; ++i) d[i * spec.rows] = s[i];
+        }
+        for (Eigen::Index i = 0; i < nb; ++i) std::fill(d0 + i * spec.rows + rows, d0 + (i + 1) * spec.rows, 0.0f);
+    }
 
     // Analog accumulation across row blocks: Partial blocks leave their column charge on the
     // PE's summing node (dst), the Final block converts node + its own block once.
@@ -469,12 +481,24 @@ void TileController::exec_mvm(const Instr& in) {
     }
     ++mvms_;
 
-    // Functional result and the digital post-processing (scale, accumulation).
-    auto y = Eigen::Map<const RowMajorF>(out.data(), n, spec.cols).leftCols(cols);
-    auto slice = dst.data.middleCols(in.c0, cols);
-    if (role == phys::AnalogSum::Final) slice = y;   // the node's sum went through the decision
-    else if (in.accumulate) slice += in.scale * y;
-    else slice = in.scale * y;
+    // Functional result and the digital post-processing (scale, accumulation): the
+    // row-major output burst back into the column-major destination, blocked like the input.
+    // A Final analog-accumulation block overwrites: the node's sum went through the decision.
+    const bool final_sum = role == phys::AnalogSum::Final;
+    const bool accumulate = in.accumulate && !final_sum;
+    const float scale = final_sum ? 1.0f : in.scale;
+    for (Eigen::Index b0 = 0; b0 < n; b0 += kTile) {
+        const Eigen::Index nb = std::min(kTile, n - b0);
+        const float* s0 = out.data() + b0 * spec.cols;
+        for (int c = 0; c < cols; ++c) {
+            float* d = dst.data.col(in.c0 + c).data() + b0;
+            const float* s = s0 + c;
+            if (accumulate)
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] += scale * s[i * spec.cols];
+            else
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] = scale * s[i * spec.cols];
+        }
+    }
 
     const double elems = static_cast<double>(n) * cols;
     if (role != phys::AnalogSum::None) {

@@ -146,14 +146,13 @@ private:
     // decision; counts actions and returns the batch latency.
     void estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
 
-    // Current-summation read of input cycle k into read_ (A): one float GEMM of plane_ with
-    // [S | V] (CrossbarArray::units_into), then I = u (s + kappa n + sqrt(var) z) with z from
-    // the vectors' own streams, in one pass over the batch.
-    void read_currents(int k, bool pwm);
-    // Differential ADC: the converter inputs I+ - I- of input cycle k into pair_ (batch x
-    // pairs, A), from one GEMM of the logical width (CrossbarArray::pair_units_into) and one
-    // normal per conversion (the pair's noise variance is the sum of its two columns').
-    void read_pair_currents(int k, bool pwm);
+    // Current-summation read of input cycle k: one float GEMM of planef_ with [S | V]
+    // (CrossbarArray::units_into), then I = u (s + kappa n + sqrt(var) z) with z from the
+    // vectors' own streams, in one pass over the batch, into read_ (A). With `pairs`
+    // (differential ADC) the converter inputs I+ - I- into pair_ (batch x pairs) instead,
+    // from one GEMM of the logical width (CrossbarArray::pair_units_into, no baseline) and
+    // one normal per conversion (the pair's noise variance is the sum of its two columns').
+    void read_currents(int k, bool pwm, bool pairs);
     // Normals of input cycle k for `batch` vectors, nc per vector (row-major), each vector
     // from its own stream.
     void draw_normals(int k, Eigen::Index batch, Eigen::Index nc);
@@ -635,31 +634,25 @@ void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
         read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
 }
 
-void AnalogMacroImpl::read_currents(int k, bool pwm) {
+void AnalogMacroImpl::read_currents(int k, bool pwm, bool pairs) {
     const bool noisy = array_->has_read_noise();
+    const Eigen::Index nc = pairs ? array_->pairs() : array_->cols();
     // A 0/1 plane is its own square: signal and variance come out of one GEMM.
-    array_->units_into(planef_, noisy && !pwm, outf_);
+    if (pairs)
+        array_->pair_units_into(planef_, noisy && !pwm, outf_);
+    else
+        array_->units_into(planef_, noisy && !pwm, outf_);
     if (noisy) {
         if (pwm) {
             a2f_ = planef_.array().square();
-            array_->variance_units_into(a2f_, varf_);
+            if (pairs)
+                array_->pair_variance_units_into(a2f_, varf_);
+            else
+                array_->variance_units_into(a2f_, varf_);
         }
-        draw_normals(k, planef_.rows(), array_->cols());
+        draw_normals(k, planef_.rows(), nc);
     }
-    currents_from_units(noisy, array_->cols(), array_->kappa(), read_);
-}
-
-void AnalogMacroImpl::read_pair_currents(int k, bool pwm) {
-    const bool noisy = array_->has_read_noise();
-    array_->pair_units_into(planef_, noisy && !pwm, outf_);
-    if (noisy) {
-        if (pwm) {
-            a2f_ = planef_.array().square();
-            array_->pair_variance_units_into(a2f_, varf_);
-        }
-        draw_normals(k, planef_.rows(), array_->pairs());
-    }
-    currents_from_units(noisy, array_->pairs(), 0.0, pair_);
+    currents_from_units(noisy, nc, pairs ? 0.0 : array_->kappa(), pairs ? pair_ : read_);
 }
 
 void AnalogMacroImpl::currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst) {
@@ -723,10 +716,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             ac.add_energy(action::kArrayReadEnergy, v * v * t_on * row_g.dot(row_drives_));
             if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * conversions());
             if (fused) continue;  // the read itself happens once, below
-            if (differential_adc())
-                read_pair_currents(k, pwm);
-            else
-                read_currents(k, pwm);
+            read_currents(k, pwm, differential_adc());
         } else {
             // Each read charges and discharges every column capacitance once.
             ac.add_energy(action::kArrayReadEnergy, static_cast<double>(batch) * phys_cols_ * c_col * v * v);

@@ -86,8 +86,13 @@ public:
     // converter steps it is read through; no baseline cancellation happens in float.
     // units_into computes [B S | B V] in one GEMM when `with_variance` (binary planes, whose
     // square is themselves), else B S; variance_units_into computes A2 V for other planes.
+    // (Two products, not one over `cond ? matrix : block`: that expression's common type is a
+    // matrix, i.e. a copy of the whole operand per call.)
     void units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
-        out.noalias() = b * (with_variance ? sv_units_ : sv_units_.leftCols(cols()));
+        if (with_variance)
+            out.noalias() = b * sv_units_;
+        else
+            out.noalias() = b * sv_units_.leftCols(cols());
     }
     void variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
         var.noalias() = a2 * sv_units_.rightCols(sv_units_.cols() - cols());
@@ -101,7 +106,10 @@ public:
     void pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus);
     int pairs() const { return static_cast<int>(pair_units_.cols() / 2); }
     void pair_units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
-        out.noalias() = b * (with_variance ? pair_units_ : pair_units_.leftCols(pairs()));
+        if (with_variance)
+            out.noalias() = b * pair_units_;
+        else
+            out.noalias() = b * pair_units_.leftCols(pairs());
     }
     void pair_variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
         var.noalias() = a2 * pair_units_.rightCols(pairs());

@@ -217,7 +217,8 @@ void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& s
         bad("weights are " + std::to_string(w.rows()) + "x" + std::to_string(w.cols()) + " but the block spec says " +
             std::to_string(spec.rows) + "x" + std::to_string(spec.cols));
     if (spec.rows > cfg_.array.rows) bad("block has " + std::to_string(spec.rows) + " rows, array only " + std::to_string(cfg_.array.rows));
-    if (spec.input_bits < 1 || spec.input_bits > 16) bad("input_bits must be in 1..16");
+    if (spec.input_bits < 1 || spec.input_bits > kMaxInputBits)
+        bad("input_bits must be in 1.." + std::to_string(kMaxInputBits));
     if (spec.input_slice_bits < 0) bad("input_slice_bits must be >= 0");
     const bool res = cfg_.array.summation == Summation::Resistance;
     if (res && spec.readout != ReadoutKind::Tdc) bad("resistance summation is read by the time-to-digital converter (readout tdc)");

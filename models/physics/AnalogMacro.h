@@ -41,6 +41,9 @@ namespace sotsim::phys {
 //           `analog_in` of mvm()) and the sum goes through its sense amp / SOT neuron once.
 enum class AnalogSum { None, Partial, Final };
 
+// Widest integer input a block can be driven with (bit-serial bits / PWM slices of it).
+inline constexpr int kMaxInputBits = 16;
+
 // What the compiler asks one macro to hold and how it will be driven.
 struct BlockSpec {
     int rows = 0;                     // logical rows used (<= array rows)

@@ -696,6 +696,10 @@ private:
         if (lp.input == InputEncoding::Signed && s.dom == Domain::Signed) return;
         const int L = std::max(1, s.int_levels());
         lp.input_bits = bits_for_levels(L);
+        if (lp.input_bits > phys::kMaxInputBits)
+            fail(mvm, "its inputs take " + std::to_string(L + 1) + " levels (" + std::to_string(lp.input_bits) +
+                          " bits); the macros drive inputs of at most " + std::to_string(phys::kMaxInputBits) +
+                          " bits (quantize this activation to fewer levels)");
         const int dac = cfg_.periphery.input.bits;
         if (L == 1) {
             lp.input = InputEncoding::Binary;

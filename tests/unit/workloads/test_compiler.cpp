@@ -558,6 +558,14 @@ TEST_CASE("per-channel activation scales feeding an array: integer ratios are al
     CHECK(po2[1].inserted_before.empty());
     CHECK(po2[1].input_bits == 6);
     CHECK(po2[1].input_origin.rfind("model: 61 levels", 0) == 0);
+    // 2^13 s: exact but 15 x 8193 + 1 levels, more than a macro drives: refused at compile time.
+    try {
+        build({1, 8192, 1, 1});
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()).find("fc1") != std::string::npos);
+        CHECK(std::string(e.what()).find("at most 16 bits") != std::string::npos);
+    }
     // 1.5 s is no integer multiple of s: refused, naming the layer and the channel.
     try {
         build({1, 1.5f, 1, 1});

@@ -1,6 +1,7 @@
 #include "models/physics/IrDropSchur.h"
 
 #include <algorithm>
+#include <cmath>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -192,7 +193,9 @@ private:
     // n - e nodes, into out.s (lower triangle valid).
     void eliminate(Mat& k, int e, Box& out) const {
         const int n = static_cast<int>(k.rows()), nk = n - e;
-        if (e > 0) {
+        if (e > 0 && n <= kSmallFront) {
+            if (!eliminate_small(k.data(), n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
+        } else if (e > 0) {
             // Every eliminated node reaches the boundary through wires (row chains run to the
             // left edge, column chains to the bottom edge), so k(elim, elim) is SPD.
             Eigen::Ref<Eigen::MatrixXd> kee = k.topLeftCorner(e, e);
@@ -205,6 +208,51 @@ private:
         }
         out.s.resize(nk, nk);
         for (int j = 0; j < nk; ++j) out.s.col(j).tail(nk - j) = k.col(e + j).tail(nk - j);
+    }
+
+    // Fronts up to this order are reduced by eliminate_small (Eigen's blocked LLT / TRSM /
+    // SYRK pay their dispatch and packing on every one of the many small boxes). Measured
+    // at 256 x 256 (paired, one thread): 96 -> 0.92, 200 -> 0.89-0.92, 400 -> 0.97-0.98 of
+    // the all-Eigen time (docs/performance.md).
+    static constexpr int kSmallFront = 200;
+
+    // Right-looking Cholesky of the first e columns of the n x n lower triangle a (column
+    // major, leading dimension n), applied to the trailing n - e columns as the Schur update,
+    // in panels of up to 4 columns: each trailing column is read and written once per panel
+    // (a rank-4 update), and a panel whose multipliers of that column are all zero is skipped,
+    // which is most of them in a leaf (its nodal matrix is a sparse grid stencil) and in the
+    // cross blocks between the two children of a merge. Same operations in the same order
+    // whatever the thread count. Returns false if a pivot is not positive.
+    static bool eliminate_small(double* a, int n, int e) {
+        for (int c0 = 0; c0 < e; c0 += 4) {
+            const int b = std::min(4, e - c0);
+            // Factor the panel's columns against each other.
+            for (int c = c0; c < c0 + b; ++c) {
+                double* col = a + static_cast<size_t>(c) * n;
+                if (!(col[c] > 0.0)) return false;
+                const double s = 1.0 / std::sqrt(col[c]);
+                col[c] *= s;
+                for (int r = c + 1; r < n; ++r) col[r] *= s;
+                for (int j = c + 1; j < c0 + b; ++j) {
+                    const double l = col[j];
+                    if (l == 0.0) continue;
+                    double* dj = a + static_cast<size_t>(j) * n;
+                    for (int r = j; r < n; ++r) dj[r] -= l * col[r];
+                }
+            }
+            // Rank-b update of every later column j (rows j .. n-1).
+            const double* p0 = a + static_cast<size_t>(c0) * n;
+            const double* p1 = b > 1 ? p0 + n : p0;
+            const double* p2 = b > 2 ? p0 + 2 * n : p0;
+            const double* p3 = b > 3 ? p0 + 3 * n : p0;
+            for (int j = c0 + b; j < n; ++j) {
+                const double l0 = p0[j], l1 = b > 1 ? p1[j] : 0.0, l2 = b > 2 ? p2[j] : 0.0, l3 = b > 3 ? p3[j] : 0.0;
+                if (l0 == 0.0 && l1 == 0.0 && l2 == 0.0 && l3 == 0.0) continue;
+                double* dj = a + static_cast<size_t>(j) * n;
+                for (int r = j; r < n; ++r) dj[r] -= l0 * p0[r] + l1 * p1[r] + l2 * p2[r] + l3 * p3[r];
+            }
+        }
+        return true;
     }
 
     const Eigen::MatrixXd& g_;

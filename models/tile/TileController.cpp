@@ -113,6 +113,14 @@ void TileController::start(const TileJob& job, std::function<void(int)> on_done,
 void TileController::set_now(const sc_time& t) { qk_.set(t - sc_time_stamp()); }
 
 void TileController::transport(tlm::tlm_generic_payload& t, sc_time& abs, int macro, const char* what) {
+    // Shared resources (interconnect, global buffer, program memory) are booked at kernel
+    // time: a controller a quantum ahead in local time would otherwise book the bus before
+    // another tile's earlier request, and a first-fit calendar cannot always give that
+    // request the gap in front (a weight block's transfer is longer than the gaps), so who
+    // waited would depend on sim.quantum and process order. Synchronised, every tile books
+    // in simulated-time order; the tile's own macros, PE, buffer and digital unit stay
+    // decoupled (only this thread books them).
+    if (macro < 0 && qk_.get_local_time() > SC_ZERO_TIME) qk_.sync();
     sc_time d = delay_from(abs);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (macro >= 0) to_macros[static_cast<unsigned>(macro)]->b_transport(t, d);
@@ -290,11 +298,7 @@ TileController::Fetched TileController::fetch_remote(std::uint64_t addr) {
 }
 
 const Instr& TileController::fetch(std::size_t pc) {
-    if (!buffered(job_.code)) {
-        // Book the shared path at kernel time: a controller that fetches every instruction
-        // over the interconnect must not run a quantum ahead of the others there, or the
-        // order in which tiles happen to run would decide who waits (sim.quantum invariance).
-        if (qk_.get_local_time() > SC_ZERO_TIME) qk_.sync();
+    if (!buffered(job_.code)) {  // over the interconnect, booked at kernel time (transport)
         remote_ = fetch_remote(job_.code.addr + pc * sizeof(image::InstrRecord));
         return remote_.in;
     }

@@ -47,7 +47,8 @@ public:
         return t;
     }
 
-    Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) {
+    // `layer`: the network layer the work belongs to (-1: none), for per-layer busy time.
+    Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer = -1) {
         prune();
         Grant g;
         g.arrival = arrival;
@@ -55,6 +56,7 @@ public:
         g.end = g.start + duration;
         if (duration > sc_core::SC_ZERO_TIME) insert(g.start, g.end);
         busy_time_ += duration;
+        layer_busy_[layer] += duration;
         ++grants_;
         if (g.start > arrival) wait_time_ += g.start - arrival;
         if (g.end > last_end_) last_end_ = g.end;
@@ -64,6 +66,14 @@ public:
     // End of the latest reservation made so far.
     const sc_core::sc_time& busy_until() const { return last_end_; }
     const sc_core::sc_time& busy_time() const { return busy_time_; }
+    // Busy time per layer (key -1: work outside any layer); sums to busy_time().
+    const std::map<int, sc_core::sc_time>& layer_busy() const { return layer_busy_; }
+    // Per layer in seconds, divided by `units` (a bank of identical ports: its mean port).
+    std::map<int, double> layer_busy_s(double units = 1.0) const {
+        std::map<int, double> out;
+        for (const auto& [l, t] : layer_busy_) out[l] = t.to_seconds() / units;
+        return out;
+    }
     // Total time requests spent queued behind other reservations.
     const sc_core::sc_time& wait_time() const { return wait_time_; }
     std::uint64_t grants() const { return grants_; }
@@ -100,6 +110,7 @@ private:
     std::map<sc_core::sc_time, sc_core::sc_time> busy_;   // start -> end, disjoint
     sc_core::sc_time last_end_ = sc_core::SC_ZERO_TIME;
     sc_core::sc_time busy_time_ = sc_core::SC_ZERO_TIME;
+    std::map<int, sc_core::sc_time> layer_busy_;
     sc_core::sc_time wait_time_ = sc_core::SC_ZERO_TIME;
     std::uint64_t grants_ = 0;
 };
@@ -109,7 +120,7 @@ private:
 class PortBank {
 public:
     explicit PortBank(int ports = 1) : ports_(ports > 0 ? ports : 1) {}
-    BusyResource::Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) {
+    BusyResource::Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer = -1) {
         std::size_t best = 0;
         sc_core::sc_time best_start = ports_[0].earliest_start(arrival, duration);
         for (std::size_t i = 1; i < ports_.size() && best_start > arrival; ++i) {
@@ -119,7 +130,7 @@ public:
                 best_start = s;
             }
         }
-        return ports_[best].reserve(arrival, duration);
+        return ports_[best].reserve(arrival, duration, layer);
     }
     sc_core::sc_time busy_time() const {
         sc_core::sc_time s = sc_core::SC_ZERO_TIME;
@@ -130,6 +141,13 @@ public:
         sc_core::sc_time s = sc_core::SC_ZERO_TIME;
         for (const auto& p : ports_) s += p.wait_time();
         return s;
+    }
+    // Per layer, the mean port's busy time in seconds (fraction of the bank's capacity).
+    std::map<int, double> layer_busy_s() const {
+        std::map<int, double> out;
+        for (const auto& p : ports_)
+            for (const auto& [l, s] : p.layer_busy_s(static_cast<double>(ports_.size()))) out[l] += s;
+        return out;
     }
     int size() const { return static_cast<int>(ports_.size()); }
 

@@ -38,6 +38,11 @@ public:
     // component, number of samples), seconds (tile controllers; in a layer-by-layer program
     // all samples of a run pass together and count as one).
     virtual const std::map<int, std::pair<double, double>>* layer_sample_times() const { return nullptr; }
+    // Per layer: the time this component's resource was occupied by the layer's work,
+    // seconds (a bank of n ports: summed over ports / n; a mesh: its busiest link; key -1:
+    // work outside any layer). Empty when the component has no timed resource. The report
+    // names each layer's busiest resource from it (an observer: nothing here changes timing).
+    virtual std::map<int, double> layer_busy_s() const { return {}; }
 };
 
 // Area / leakage component keys (tech.area in m^2 per instance, tech.leakage in W per

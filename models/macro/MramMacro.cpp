@@ -78,9 +78,9 @@ void MramMacro::access(tlm::tlm_generic_payload& t, sc_time* delay) {
     tlmx::address_error(t);
 }
 
-BusyResource::Grant MramMacro::occupy(sc_time& delay, const sc_time& duration) {
+BusyResource::Grant MramMacro::occupy(sc_time& delay, const sc_time& duration, int layer) {
     const sc_time arrival = sc_time_stamp() + delay;
-    auto g = busy_.reserve(arrival, duration);
+    auto g = busy_.reserve(arrival, duration, layer);
     delay = g.end - sc_time_stamp();
     return g;
 }
@@ -170,7 +170,7 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
     last_batch_ = 0;
     last_write_failures_ = r.write_failures;
     if (delay) {
-        auto g = occupy(*delay, tlmx::seconds(r.time_s));
+        auto g = occupy(*delay, tlmx::seconds(r.time_s), tlmx::layer_of(t));
         ++programs_;
         pulses_ += r.pulses;
         write_failures_ += r.write_failures;
@@ -197,7 +197,7 @@ void MramMacro::weight_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
         const double rows = static_cast<double>(last_row - first_row + 1);
         ActionCounter delta;
         delta.add(action::kVerifyRead, rows);
-        auto g = occupy(*delay, tlmx::seconds(rows * config_.periphery.t_settle));
+        auto g = occupy(*delay, tlmx::seconds(rows * config_.periphery.t_settle), tlmx::layer_of(t));
         account(tlmx::layer_of(t), delta, g);
     }
     tlmx::ok(t);
@@ -248,7 +248,7 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     last_batch_ = batch;
     ++mvm_count_;
     vectors_ += static_cast<std::uint64_t>(batch);
-    auto g = occupy(*delay, tlmx::seconds(latency));
+    auto g = occupy(*delay, tlmx::seconds(latency), tlmx::layer_of(t));
     account(tlmx::layer_of(t), delta, g);
     tr_busy_.record(g.start, 1);
     tr_adc_.record(g.start, active_readout_units());
@@ -266,7 +266,7 @@ void MramMacro::output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     if (off / 4 + len / 4 > n) return tlmx::address_error(t);
     std::memcpy(t.get_data_ptr(), last_y_.data() + off / 4, len);
     // Output registers are read after the MVM that produced them: queue behind it.
-    if (delay) occupy(*delay, cycle_);
+    if (delay) occupy(*delay, cycle_, tlmx::layer_of(t));
     tlmx::ok(t);
 }
 

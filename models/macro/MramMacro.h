@@ -44,6 +44,7 @@ public:
     std::string component_kind() const override { return "macro"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    std::map<int, double> layer_busy_s() const override { return busy_.layer_busy_s(); }
     std::map<std::string, double> area_items() const override;
     int power_group() const override { return power_group_; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
@@ -64,7 +65,7 @@ private:
     int readout_units() const;           // ADCs / sense amps / TDCs / neurons of this macro
     int active_readout_units() const;    // of those, used by the programmed block
     // Reserve the macro for `duration` from the request's arrival; annotate delay.
-    BusyResource::Grant occupy(sc_core::sc_time& delay, const sc_core::sc_time& duration);
+    BusyResource::Grant occupy(sc_core::sc_time& delay, const sc_core::sc_time& duration, int layer);
     void account(int layer, const ActionCounter& delta, const BusyResource::Grant& g);
 
     const Config config_;  // held by value: the module outlives whoever built it

@@ -1,5 +1,6 @@
 #include "models/noc/Interconnect.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -106,7 +107,7 @@ void Interconnect::cross_mesh(tlm::tlm_generic_payload& t, sc_time& delay, int f
     const std::vector<int> path = route(from, to);
     for (int li : path) {
         Link& l = links_[static_cast<std::size_t>(li)];
-        const auto g = l.busy.reserve(head, occ);
+        const auto g = l.busy.reserve(head, occ, tlmx::layer_of(t));
         l.trace.record(g.start, 1);
         l.trace.record(g.end, 0);
         head = g.start + link_hop_;
@@ -121,7 +122,7 @@ void Interconnect::cross_mesh(tlm::tlm_generic_payload& t, sc_time& delay, int f
 void Interconnect::cross(tlm::tlm_generic_payload& t, sc_time& delay, int from, int to) {
     if (!links_.empty()) return cross_mesh(t, delay, from, to);
     const std::uint64_t bytes = tlmx::modelled_bytes(t);
-    auto g = path_.reserve(sc_time_stamp() + delay, occupancy(bytes));
+    auto g = path_.reserve(sc_time_stamp() + delay, occupancy(bytes), tlmx::layer_of(t));
     delay = g.end + hop_ - sc_time_stamp();
     actions_.add(tlmx::layer_of(t), action::kBusByte, static_cast<double>(bytes));
     tr_occupancy_.record(g.start, 1);
@@ -202,6 +203,14 @@ std::vector<StatValue> Interconnect::stats() const {
             {"link_busy_total_s", total.to_seconds(), "s", "busy time summed over all mesh links"},
             {"queue_wait_s", wait.to_seconds(), "s", "time transfers waited for mesh links"},
             {"transactions", static_cast<double>(transactions_), "1", "routed transactions"}};
+}
+
+std::map<int, double> Interconnect::layer_busy_s() const {
+    if (links_.empty()) return path_.layer_busy_s();
+    std::map<int, double> busiest;  // per layer, the link it occupied longest
+    for (const auto& l : links_)
+        for (const auto& [layer, s] : l.busy.layer_busy_s()) busiest[layer] = std::max(busiest[layer], s);
+    return busiest;
 }
 
 std::map<std::string, double> Interconnect::area_items() const {

@@ -64,6 +64,8 @@ public:
     std::string component_kind() const override { return "interconnect"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    // Bus: the shared path; mesh: per layer, the link that layer occupied longest.
+    std::map<int, double> layer_busy_s() const override;
     // One router port per initiator and per target binding.
     std::map<std::string, double> area_items() const override;
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }

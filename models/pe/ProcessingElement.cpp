@@ -23,7 +23,7 @@ void ProcessingElement::set_trace(TraceSink* sink) {
 
 sc_time ProcessingElement::reduce(const sc_time& arrival, double values, int bits, int layer) {
     if (values <= 0) return arrival;
-    const auto g = tree_.reserve(arrival, cycle_ * std::ceil(values / pe_.adders));
+    const auto g = tree_.reserve(arrival, cycle_ * std::ceil(values / pe_.adders), layer);
     ActionCounter delta;
     delta.add(action::kPeAddBit, values * bits);
     actions_.merge(layer, delta);

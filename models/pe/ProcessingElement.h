@@ -45,6 +45,7 @@ public:
     std::string component_kind() const override { return "pe"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    std::map<int, double> layer_busy_s() const override { return tree_.layer_busy_s(); }
     // Adders and output registers at the built width (one register per column of each
     // macro: a PE can hold as many column blocks as it has macros).
     std::map<std::string, double> area_items() const override;

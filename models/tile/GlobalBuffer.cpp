@@ -103,7 +103,8 @@ void GlobalBuffer::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
     if (bytes == 0) return;
     const std::uint64_t w = static_cast<std::uint64_t>(cfg_.gbuf_width_bytes);
     const sc_time arrival = sc_time_stamp() + delay;
-    auto g = port_busy_.reserve(arrival, tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.bus_clock));
+    auto g = port_busy_.reserve(arrival, tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.bus_clock),
+                                tlmx::layer_of(t));
     delay = g.end - sc_time_stamp();
     ActionCounter delta;
     delta.add(t.is_read() ? action::kGbufRead : action::kGbufWrite, static_cast<double>(bytes));

@@ -55,6 +55,7 @@ public:
     std::string component_kind() const override { return "global_buffer"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    std::map<int, double> layer_busy_s() const override { return port_busy_.layer_busy_s(); }
     std::map<std::string, double> area_items() const override { return {{"sram_byte", cfg_.global_buffer_bytes}}; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
 

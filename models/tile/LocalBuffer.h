@@ -31,6 +31,7 @@ public:
     std::string component_kind() const override { return "local_buffer"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    std::map<int, double> layer_busy_s() const override { return ports_.layer_busy_s(); }
     std::map<std::string, double> area_items() const override { return {{"sram_byte", cfg_.buffer_bytes}}; }
     int power_group() const override { return tile_; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }

@@ -521,7 +521,7 @@ void TileController::exec_mvm(const Instr& in) {
     for (const auto& [k, v] : work.count) ops += v;
 
     const sc_time t4 = max_t(t, max_t(ready_[in.dst], read_done_[in.dst]));
-    const auto g = digital_.reserve(t4, cycle_ * std::ceil(ops / cfg_.tile.digital_lanes));
+    const auto g = digital_.reserve(t4, cycle_ * std::ceil(ops / cfg_.tile.digital_lanes), layer_);
     sc_time end = g.end;
     if (reduce_in_pe) {
         // Every partial sum goes through one adder of the tree into its output register.
@@ -749,7 +749,7 @@ void TileController::exec_digital(const Instr& in) {
         wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(w.elements), dst.bits);
         rbytes += wbytes;
     }
-    const auto g = digital_.reserve(t0, cycle_ * std::ceil(w.ops() / cfg_.tile.digital_lanes));
+    const auto g = digital_.reserve(t0, cycle_ * std::ceil(w.ops() / cfg_.tile.digital_lanes), layer_);
     const sc_time tr = buffer.read(t0, rbytes, layer_);
     const sc_time tw = buffer.write(t0, wbytes, layer_);
     const sc_time end = max_t(g.end, max_t(tr, tw));

@@ -113,6 +113,8 @@ public:
     std::string component_kind() const override { return "tile"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    // The tile's own timed resource is its digital unit (macros, PE and buffer report theirs).
+    std::map<int, double> layer_busy_s() const override { return digital_.layer_busy_s(); }
     std::map<std::string, double> area_items() const override {
         return {{"digital_unit", 1}, {"tile_control", 1}, {"sram_byte", cfg_.tile.instruction_buffer_bytes}};  // + instruction buffer
     }

@@ -106,7 +106,8 @@ void ProgramMemory::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
             bytes = tlmx::bytes_at(t.get_data_length() / 4, weight_bits_[static_cast<std::size_t>(it - offsets_.begin() - 1)]);
     }
     const std::uint64_t w = static_cast<std::uint64_t>(cfg_.gbuf_width_bytes);
-    auto g = port_busy_.reserve(sc_time_stamp() + delay, tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.bus_clock));
+    auto g = port_busy_.reserve(sc_time_stamp() + delay, tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.bus_clock),
+                                tlmx::layer_of(t));
     delay = g.end - sc_time_stamp();
     actions_.add(tlmx::layer_of(t), t.is_read() ? action::kGbufRead : action::kGbufWrite, static_cast<double>(bytes));
 }

@@ -47,6 +47,7 @@ public:
     std::string component_kind() const override { return "program_memory"; }
     const ActionCounter& actions() const override { return actions_.total(); }
     std::vector<StatValue> stats() const override;
+    std::map<int, double> layer_busy_s() const override { return port_busy_.layer_busy_s(); }
     // Storage for the weights at their modelled precision plus instructions and tables.
     std::map<std::string, double> area_items() const override { return {{"sram_byte", static_cast<double>(modelled_bytes_)}}; }
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }

@@ -35,8 +35,10 @@ void add_totals(Collection& col, const ComponentEntry& e) {
         if (it == col.layer_spans.end()) col.layer_spans[layer] = span;
         else it->second = {std::min(it->second.first, span.first), std::max(it->second.second, span.second)};
     }
-    for (const auto& [layer, st] : e.layer_sample_times)
+    for (const auto& [layer, st] : e.layer_sample_times) {
         if (st.second > 0) col.layer_sample_latency[layer] = std::max(col.layer_sample_latency[layer], st.first / st.second);
+        col.layer_active_s[layer] = std::max(col.layer_active_s[layer], st.first);
+    }
 }
 
 ActionCounter minus(const ActionCounter& a, const ActionCounter& b) {
@@ -63,6 +65,7 @@ Collection collect_named(const std::vector<std::pair<std::string, const StatsSou
         if (const auto* la = src->layer_actions()) e.layer_actions = *la;
         if (const auto* ls = src->layer_spans()) e.layer_spans = *ls;
         if (const auto* st = src->layer_sample_times()) e.layer_sample_times = *st;
+        e.layer_busy_s = src->layer_busy_s();
         add_totals(col, e);
         col.components.push_back(std::move(e));
     }
@@ -93,6 +96,10 @@ Collection difference(const Collection& end, const Collection& start) {
             for (auto& [layer, st] : d.layer_sample_times) {
                 auto it = s->layer_sample_times.find(layer);
                 if (it != s->layer_sample_times.end()) st = {st.first - it->second.first, st.second - it->second.second};
+            }
+            for (auto& [layer, b] : d.layer_busy_s) {
+                auto it = s->layer_busy_s.find(layer);
+                if (it != s->layer_busy_s.end()) b -= it->second;
             }
         }
         add_totals(out, d);

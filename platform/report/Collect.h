@@ -23,6 +23,7 @@ struct ComponentEntry {
     std::map<int, ActionCounter> layer_actions;                 // empty when not tracked
     std::map<int, std::pair<double, double>> layer_spans;       // [start, end) s
     std::map<int, std::pair<double, double>> layer_sample_times; // (sum of per-sample times s, samples)
+    std::map<int, double> layer_busy_s;                         // StatsSource::layer_busy_s()
 
     // Value of the stat called `stat`, or `fallback` when the component has none.
     double stat(const std::string& stat, double fallback = 0.0) const;
@@ -37,6 +38,9 @@ struct Collection {
     // Per layer, the mean time one sample spends in it: the largest mean over the
     // components (the tiles of a layer work on a sample in parallel), seconds.
     std::map<int, double> layer_sample_latency;
+    // Per layer, the time it was active: the largest sum of per-sample (pipelined) or
+    // per-run (layer by layer) times over the components, seconds.
+    std::map<int, double> layer_active_s;
 
     const ComponentEntry* find(const std::string& name) const;
     // Components of one kind ("macro", "tile", ...), in tree order.
@@ -50,8 +54,8 @@ Collection collect_named(const std::vector<std::pair<std::string, const StatsSou
 Collection collect(const std::vector<const StatsSource*>& sources);
 
 // Per-component difference `end - start` of actions and layer actions (components matched
-// by name; a component missing from `start` counts from zero). Stats, area items and spans
-// are taken from `end`. Used to separate the inference phase from weight programming.
+// by name; a component missing from `start` counts from zero), also of per-layer sample
+// times and busy times. Stats, area items and spans are taken from `end`. Used to separate the inference phase from weight programming.
 Collection difference(const Collection& end, const Collection& start);
 
 }  // namespace sotsim::report

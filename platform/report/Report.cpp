@@ -196,6 +196,7 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
         // is the interval at which the stage delivers (the slowest stage's time in steady
         // state, plus the fill of each run). Layer by layer it is the layer's share per sample.
         l.stage_time_s = info.samples > 0 ? l.latency_s / info.samples : kNaN;
+        busiest_resource(l);
         fig_.layers.push_back(std::move(l));
     }
     for (EnergyCategory c : all_categories()) {
@@ -206,6 +207,22 @@ Report::Report(const Config& cfg, const Collection& end, const RunInfo& info)
         // Rounding of the two sums is not energy: below 1e-9 of the category it is zero.
         fig_.outside_layers[c] = std::fabs(rest) <= 1e-9 * std::fabs(fig_.energy[c]) ? 0.0 : rest;
     }
+}
+
+// The layer's busiest resource: the component whose timed resource the layer occupied
+// longest (tree order breaks ties), over the layer's stage window.
+void Report::busiest_resource(LayerFigures& l) const {
+    for (const auto& c : inference_.components) {
+        auto it = c.layer_busy_s.find(l.index);
+        if (it == c.layer_busy_s.end() || !(it->second > l.busiest_busy_s)) continue;
+        l.busiest_resource = c.name;
+        l.busiest_busy_s = it->second;
+    }
+    if (l.busiest_resource.empty()) return;
+    double window = l.latency_s;
+    if (auto it = inference_.layer_active_s.find(l.index); it != inference_.layer_active_s.end() && it->second > 0)
+        window = std::min(window, it->second);
+    l.busiest_busy_fraction = window > 0 ? l.busiest_busy_s / window : kNaN;
 }
 
 Json Report::json() const {
@@ -318,6 +335,11 @@ Json Report::json() const {
         o["latency_s"] = l.latency_s;
         o["sample_latency_s"] = l.sample_latency_s;
         o["stage_time_s"] = l.stage_time_s;
+        Json& b = o["busiest_resource"];
+        b = Json::object();
+        b["name"] = l.busiest_resource;
+        b["busy_s"] = l.busiest_busy_s;
+        b["busy_fraction"] = l.busiest_busy_fraction;
         o["energy_J"] = l.energy.total_J();
         o["energy_breakdown_J"] = breakdown_json(l.energy);
         o["mvms"] = l.mvms;
@@ -337,12 +359,14 @@ Json Report::json() const {
 
 std::string Report::layers_csv() const {
     std::ostringstream os;
-    os << "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs\n";
+    os << "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs,busiest_resource,"
+          "busiest_busy_fraction\n";
     for (const auto& l : fig_.layers)
         os << l.index << ',' << csv_field(l.name) << ',' << csv_field(l.kind) << ',' << csv_number(l.latency_s)
            << ',' << csv_number(l.sample_latency_s) << ',' << csv_number(l.stage_time_s)
            << ',' << csv_number(l.energy.total_J()) << ',' << csv_number(l.mvms) << ',' << l.rewrites << ','
-           << csv_number(l.macs) << '\n';
+           << csv_number(l.macs) << ',' << csv_field(l.busiest_resource) << ',' << csv_number(l.busiest_busy_fraction)
+           << '\n';
     return os.str();
 }
 

@@ -6,6 +6,7 @@
 // appear as null in JSON and "n/a" in the summary. Field meanings: docs/outputs.md.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,6 +33,13 @@ struct LayerFigures {
     double macs_per_sample = 0.0;
     int blocks = 0, weight_bits = 1, input_bits = 1;
     std::string weight_precision, input_precision;  // "model: ..." or "inserted: ..."
+    // The resource the layer occupied longest (component name; a tile's own resource is its
+    // digital unit), its busy time and that time over the layer's stage window: the span
+    // when samples stream (pipelined), the time the layer was active when it runs layer by
+    // layer (min of the two). Empty / NaN when no resource reported time for the layer.
+    std::string busiest_resource;
+    double busiest_busy_s = 0.0;
+    double busiest_busy_fraction = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct ComponentFigures {
@@ -101,6 +109,7 @@ public:
     void write(const std::string& out_dir) const;
 
 private:
+    void busiest_resource(LayerFigures& l) const;
     Config cfg_;
     RunInfo info_;
     Collection inference_;

@@ -33,6 +33,20 @@ rows = list(csv.DictReader(open(d + "/layers.csv")))
 assert len(rows) == 2, f"{len(rows)} layers in layers.csv, expected 2"
 macs = sum(float(x["macs"]) for x in rows)
 assert abs(macs - 200 * (784 * 256 + 256 * 10)) < 1, macs
+# Each layer names its busiest resource: a component of the report's tree, busy a fraction
+# in (0, 1] of the layer's stage window, the same in layers.csv and report.json.
+def node(path):
+    parts = path.split(".")
+    n = r["components"][parts[0]]
+    for p in parts[1:]:
+        n = n["children"][p]
+    return n
+for row, lj in zip(rows, r["layers"]):
+    b = lj["busiest_resource"]
+    assert row["busiest_resource"] == b["name"] and b["name"], (row, b)
+    node(b["name"])  # KeyError if the name is not a component
+    f = float(row["busiest_busy_fraction"])
+    assert 0 < f <= 1 + 1e-9 and abs(f - b["busy_fraction"]) <= 1e-9 * f, (f, b)
 # The data is traceable: dataset, split, sample count and the hashes of the files read
 # (checked against Python's hashlib, not against sotsim's own SHA-256).
 import hashlib, os
@@ -43,7 +57,7 @@ assert names == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], names
 for f in ds["files"]:
     h = hashlib.sha256(open(f["path"], "rb").read()).hexdigest()
     assert f["sha256"] == h, (f, h)
-print("ok: report.json schema, breakdown = total, accuracy, layers.csv, dataset hashes")
+print("ok: report.json schema, breakdown = total, accuracy, layers.csv, busiest resources, dataset hashes")
 PYEOF
 if command -v vcd2fst >/dev/null; then
   vcd2fst "$TMP/a/trace.vcd" "$TMP/a/trace.fst" >/dev/null 2>&1 && [[ -s "$TMP/a/trace.fst" ]] \

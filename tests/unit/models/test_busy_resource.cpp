@@ -84,3 +84,25 @@ TEST_CASE("A port bank serves as many simultaneous requests as it has ports") {
     CHECK(c.reserve(ns(60), ns(30)).start == ns(60));  // port 1
     CHECK(c.wait_time() == sc_core::SC_ZERO_TIME);
 }
+
+TEST_CASE("Busy time is kept per layer and sums to the total; a port bank reports its mean port") {
+    BusyResource r;
+    r.reserve(ns(0), ns(10), 0);
+    r.reserve(ns(0), ns(30), 1);   // queued behind layer 0: waiting is not busy time
+    r.reserve(ns(5), ns(5));       // no layer
+    const auto per = r.layer_busy_s();
+    REQUIRE(per.size() == 3);
+    CHECK(per.at(0) == Approx(10e-9));
+    CHECK(per.at(1) == Approx(30e-9));
+    CHECK(per.at(-1) == Approx(5e-9));
+    CHECK(per.at(0) + per.at(1) + per.at(-1) == Approx(r.busy_time().to_seconds()));
+    CHECK(r.layer_busy_s(2.0).at(1) == Approx(15e-9));
+
+    PortBank bank(2);
+    bank.reserve(ns(0), ns(10), 3);
+    bank.reserve(ns(0), ns(10), 3);   // the second port, simultaneous
+    bank.reserve(ns(0), ns(20), 4);
+    const auto b = bank.layer_busy_s();
+    CHECK(b.at(3) == Approx(10e-9));  // 20 ns of port time over 2 ports: one port's full 10 ns
+    CHECK(b.at(4) == Approx(10e-9));
+}

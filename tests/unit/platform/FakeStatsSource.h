@@ -15,6 +15,8 @@ public:
     int group = -1;
     std::map<int, ActionCounter> layers;
     std::map<int, std::pair<double, double>> spans;
+    std::map<int, std::pair<double, double>> sample_times;
+    std::map<int, double> busy;  // per-layer busy time, s
     bool track_layers = false;
 
     std::string component_kind() const override { return kind; }
@@ -26,6 +28,10 @@ public:
     const std::map<int, std::pair<double, double>>* layer_spans() const override {
         return track_layers ? &spans : nullptr;
     }
+    const std::map<int, std::pair<double, double>>* layer_sample_times() const override {
+        return track_layers ? &sample_times : nullptr;
+    }
+    std::map<int, double> layer_busy_s() const override { return busy; }
 };
 
 // A small technology table with distinct, round-ish numbers so hand computations are easy.

@@ -45,6 +45,7 @@ struct SmallChip {
         m0.ac.add_energy("cell_write", 2e-12);
         m0.st = {{"busy_time_s", 1e-6, "s", "busy"}};
         m1.st = {{"busy_time_s", 0.0, "s", "busy"}};
+        m0.busy[0] = 1e-6;  // programming fc1's block: not inference time
         after_programming = snapshot();
 
         // Inference phase.
@@ -64,6 +65,11 @@ struct SmallChip {
         tile.ac.add("digital_add", 900);
         tile.layers[0].add("buffer_read_byte", 3000);
         tile.layers[1].add("buffer_read_byte", 1000);
+        // Per-layer busy times of the inference phase (m0 after programming: 1 us + 3 us).
+        m0.busy[0] = 1e-6 + 3e-6;
+        m1.busy[1] = 2e-6;
+        tile.busy[0] = 1e-6;
+        noc.busy[1] = 4e-6;
         tile.spans[0] = {1e-6, 6e-6};
         tile.spans[1] = {6e-6, 11e-6};
         noc.ac.add("bus_byte", 512);
@@ -287,14 +293,16 @@ TEST_CASE("report: layers.csv has one row per layer with the documented columns"
     std::istringstream csv(r.layers_csv());
     std::string line;
     std::getline(csv, line);
-    CHECK(line == "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs");
+    CHECK(line == "index,name,kind,latency_s,sample_latency_s,stage_time_s,energy_J,mvms,rewrites,macs,"
+                  "busiest_resource,busiest_busy_fraction");
     std::getline(csv, line);
     EnergyModel em(c.cfg.tech);
     ActionCounter l0;
     l0.merge(c.m0.layers[0]);
     l0.merge(c.tile.layers[0]);
     // No sample times from this hand-built chip; the stage time is the span per sample.
-    CHECK(line == "0,fc1,dense,5e-06," + format_number(0.0) + "," + format_number(5e-06 / 10) + "," + format_number(em.energy_J(l0)) + ",10,0," + format_number(256.0 * 128 * 10));
+    CHECK(line == "0,fc1,dense,5e-06," + format_number(0.0) + "," + format_number(5e-06 / 10) + "," + format_number(em.energy_J(l0)) + ",10,0," + format_number(256.0 * 128 * 10) +
+                  ",chip.tile0.macro0," + format_number(3e-6 / 5e-6));
     std::getline(csv, line);
     CHECK(line.rfind("1,\"fc2, \"\"out\"\"\",dense,", 0) == 0);   // CSV quoting of the name
     CHECK(!std::getline(csv, line));
@@ -388,4 +396,31 @@ TEST_CASE("report: failures leave no files (bad dir, missing tech entry, throwin
     CHECK_THROWS(write_files_atomic({{(base / "a.txt").string(), "a"}, {(base / "nodir" / "b.txt").string(), "b"}}));
     CHECK(!fs::exists(base / "a.txt"));
     fs::remove_all(base);
+}
+
+TEST_CASE("report: each layer names its busiest resource and its busy fraction of the stage", "[report]") {
+    SmallChip c;
+    {
+        Report r(c.cfg, c.snapshot(), c.info);
+        const auto& l = r.figures().layers;
+        REQUIRE(l.size() == 2);
+        // fc1: macro0 3 us (its 1 us of programming is not inference) beats the tile's 1 us;
+        // no sample times, so the window is the layer's 5 us span.
+        CHECK(l[0].busiest_resource == "chip.tile0.macro0");
+        CHECK(l[0].busiest_busy_s == Approx(3e-6));
+        CHECK(l[0].busiest_busy_fraction == Approx(0.6));
+        // fc2: the interconnect 4 us beats macro1 2 us.
+        CHECK(l[1].busiest_resource == "chip.noc");
+        CHECK(l[1].busiest_busy_fraction == Approx(0.8));
+        const Json j = r.json();
+        CHECK(j.at("layers").at(1).at("busiest_resource").at("name").get<std::string>() == "chip.noc");
+        CHECK(j.at("layers").at(1).at("busiest_resource").at("busy_fraction").get<double>() == Approx(0.8));
+    }
+    // Layer by layer the layer is active only part of its span: the window is the time it
+    // was active (the tile's per-run sum, 4.5 us of fc2's 5 us span).
+    c.tile.sample_times[1] = {4.5e-6, 2};
+    c.noc.busy[1] = 1.5e-6;
+    Report r(c.cfg, c.snapshot(), c.info);
+    CHECK(r.figures().layers[1].busiest_resource == "chip.tile0.macro1");
+    CHECK(r.figures().layers[1].busiest_busy_fraction == Approx(2e-6 / 4.5e-6));
 }

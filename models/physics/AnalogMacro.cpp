@@ -10,6 +10,7 @@
 #include "models/physics/Calibration.h"
 #include "models/physics/CellWriter.h"
 #include "models/physics/CrossbarArray.h"
+#include "models/physics/CycleTime.h"
 #include "models/physics/MtjDevice.h"
 #include "models/physics/Periphery.h"
 #include "models/physics/Rng.h"
@@ -693,11 +694,10 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const bool fused = cycles_fusable();
 
     // Time of one input cycle.
-    double t_cycle = per.t_settle + pwm_window;
-    if (spec_.readout == ReadoutKind::Adc)
-        t_cycle += serial_conversions(cfg_, conversions()) * adc_->conversion_time();
-    else if (spec_.readout == ReadoutKind::Tdc)
-        t_cycle += tdc_.conversion_time();
+    const double t_conv = spec_.readout == ReadoutKind::Adc   ? adc_->conversion_time()
+                          : spec_.readout == ReadoutKind::Tdc ? tdc_.conversion_time()
+                                                              : 0.0;
+    const double t_cycle = input_cycle_time(cfg_, spec_, conversions(), t_conv);
 
 
     y_.setZero(batch, ncols);

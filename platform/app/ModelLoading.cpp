@@ -22,7 +22,10 @@ po::options_description workload_options(WorkloadOptions& w, bool with_dataset) 
         ("calibration-samples", po::value(&w.calibration_samples)->value_name("N"),
          "first N samples calibrate the range of activations the model leaves unquantized (default 256)")
         ("strict", po::bool_switch(&w.strict),
-         "refuse to approximate the model: inserted quantization and post-training-quantized weights are errors");
+         "refuse to approximate the model: inserted quantization and post-training-quantized weights are errors")
+        ("wide-inputs", po::value(&w.wide_inputs)->value_name("MODE"),
+         "inputs with more bits than a pulse-width DAC: slice (DAC-wide pulses, shift-added), bit_serial "
+         "(1-bit planes) or auto (default: the shorter estimated array time per input vector, per layer)");
     d.add_options()("ideal", po::bool_switch(&w.ideal),
                     "turn every analog non-ideality off (variation, noise, IR drop, readout error); "
                     "timing and energy stay");
@@ -49,6 +52,10 @@ Loaded load_all(const CommonOptions& o, const WorkloadOptions& w, bool need_data
     if (w.calibration_samples < 0) throw UsageError("--calibration-samples must not be negative");
     workloads::AnalysisOptions ao;
     ao.strict = w.strict;
+    if (w.wide_inputs == "auto") ao.wide_inputs = workloads::WideInputs::Auto;
+    else if (w.wide_inputs == "slice") ao.wide_inputs = workloads::WideInputs::Slice;
+    else if (w.wide_inputs == "bit_serial") ao.wide_inputs = workloads::WideInputs::BitSerial;
+    else throw UsageError("--wide-inputs must be auto, slice or bit_serial (got '" + w.wide_inputs + "')");
     if (!w.input_range.empty()) {
         try {
             ao.input = workloads::parse_input_range(w.input_range);

@@ -18,6 +18,7 @@ struct WorkloadOptions {
     std::string input_range;        // LO:HI, the network input domain when the data does not say
     int calibration_samples = 256;  // samples that calibrate activations the model leaves float
     bool strict = false;            // refuse every approximation of the model
+    std::string wide_inputs = "auto";  // auto | slice | bit_serial (inputs wider than a PWM DAC)
 };
 
 po::options_description workload_options(WorkloadOptions& w, bool with_dataset = true);

@@ -62,6 +62,9 @@ def style(x, kind):
         return (x > 0.5).astype(np.uint8)
     if kind == "pm1":     # thresholded pixels {-1,+1}, int8
         return np.where(x > 0.5, 1, -1).astype(np.int8)
+    if kind == "rgb":     # three channels [N,3,28,28] on the pixel grid k/255: x, 1 - x, x
+        k = np.rint(x.reshape(-1, 1, 28, 28) * 255.0)   # (255 - k) / 255 exactly as k / 255 is
+        return (np.concatenate([k, 255.0 - k, k], axis=1) / 255.0).astype(np.float32)
     raise ValueError(kind)
 
 
@@ -697,6 +700,29 @@ class QdqChainMlp(nn.Module):
             b.zero_point.copy_(a.zero_point)
 
 
+class RgbNormalizeCnn(nn.Module):
+    """A three-channel image model with torchvision's ImageNet Normalize in the graph
+    (Sub/Div by per-channel constants: std 0.229/0.224/0.225, scales in no integer ratio)
+    straight into a QAT convolution (per-channel int8 weights, no input quantizer), then a
+    quint8 ReLU; the input is MNIST as x, 1 - x, x on the pixel grid."""
+    inputs = "rgb"
+    MEAN = (0.485, 0.456, 0.406)
+    STD = (0.229, 0.224, 0.225)
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(self.MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(self.STD).view(1, 3, 1, 1))
+        self.c1, self.w1 = nn.Conv2d(3, 8, 3, stride=2), fq_weight_per_channel()
+        self.q1 = fq_act()
+        self.fc, self.w2 = nn.Linear(8 * 13 * 13, 10), fq_weight_per_channel()
+
+    def forward(self, x):
+        x = (x - self.mean) / self.std
+        x = self.q1(F.relu(F.conv2d(x, self.w1(self.c1.weight), self.c1.bias, stride=2)))
+        return F.linear(torch.flatten(x, 1), self.w2(self.fc.weight), self.fc.bias)
+
+
 # name -> (class, fully quantized: every MVM input and weight carries the model's grid)
 ZOO = {
     "qat8_perchannel_mlp": (Qat8PerChannelMlp, True),
@@ -718,6 +744,7 @@ ZOO = {
     "residual_qdq_mlp": (ResidualQdqMlp, True),
     "po2_channel_act_cnn": (Po2ChannelActCnn, True),
     "qdq_chain_mlp": (QdqChainMlp, True),
+    "rgb_normalize_cnn": (RgbNormalizeCnn, True),
 }
 
 
@@ -777,7 +804,7 @@ def main():
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT, exist_ok=True)
     data = mnist()
-    for kind in ("f32", "norm", "bin", "pm1"):
+    for kind in ("f32", "norm", "bin", "pm1", "rgb"):
         np.save(os.path.join(OUT, "x_%s.npy" % kind), style(data[2], kind))
     np.save(os.path.join(OUT, "labels.npy"), data[3])
     names = [args.only] if args.only else list(ZOO)

@@ -64,5 +64,19 @@ expect_error "float activation under --strict" "float_relu_mlp.onnx: error: .*fc
   "$SOTSIM" run -c $C -w $Z/float_relu_mlp.onnx --dataset $Z/x_f32.npy --labels $Z/labels.npy --strict -o "$TMP/never"
 expect_error "unsupported op" "bad_unsupported_op.onnx: error: node .* is not supported" \
   "$SOTSIM" run -c $C -w tests/data/onnx/bad_unsupported_op.onnx --dataset $Z/x_f32.npy --labels $Z/labels.npy -o "$TMP/never"
+expect_error "bad --wide-inputs" "--wide-inputs must be auto, slice or bit_serial" \
+  "$SOTSIM" run -c $C -w $Z/qat8_zeropoint_cnn.onnx --dataset $Z/x_norm.npy --labels $Z/labels.npy --wide-inputs fast -o "$TMP/never"
+# Inputs wider than the DAC: the compiler's choice (auto) is noted with both estimates, and
+# --wide-inputs bit_serial forces one-bit planes; both exact (same predictions).
+for m in auto bit_serial; do
+  "$SOTSIM" run -c $C -w $Z/qat8_zeropoint_cnn.onnx --dataset $Z/x_norm.npy --labels $Z/labels.npy --ideal \
+    --wide-inputs $m -o "$TMP/wide-$m" >"$TMP/wide-$m.txt" 2>&1 || fail "--wide-inputs $m: run failed"
+done
+if grep -q "rather than" "$TMP/wide-auto.txt" && grep -q '"input_precision": "model: 256 levels; driven bit-serially' "$TMP/wide-bit_serial/report.json" &&
+   cmp -s <(cut -d, -f1-5 "$TMP/wide-auto/predictions.csv") <(cut -d, -f1-5 "$TMP/wide-bit_serial/predictions.csv"); then
+  pass "wide inputs: auto choice noted with both estimates, bit_serial forced, same predictions"
+else
+  fail "wide inputs: $(grep -h "rather than" "$TMP"/wide-*.txt | head -c 400)"
+fi
 [[ -e "$TMP/never" ]] && fail "a refused run left output" || pass "refused runs leave no output"
 finish

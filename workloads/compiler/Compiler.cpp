@@ -130,7 +130,15 @@ private:
                                                                "x" + std::to_string(cfg_.array.cols) + " array");
             rows_per_block_.push_back(R);
             cols_per_block_.push_back(C);
-            row_blocks_.push_back(ceil_div(lp.k, R));
+            // Row blocks: R rows each, within each row group (channels of one input scale;
+            // the group's partial sums are scaled in the PE by its ratio).
+            std::vector<LayerPlan::RowGroup> segs;
+            const std::vector<LayerPlan::RowGroup> groups =
+                lp.row_groups.empty() ? std::vector<LayerPlan::RowGroup>{{0, lp.k, 1.0f}} : lp.row_groups;
+            for (const LayerPlan::RowGroup& g : groups)
+                for (int r0 = g.r0; r0 < g.r0 + g.rows; r0 += R) segs.push_back({r0, std::min(R, g.r0 + g.rows - r0), g.scale});
+            row_blocks_.push_back(static_cast<int>(segs.size()));
+            row_segs_.push_back(std::move(segs));
             col_blocks_.push_back(ceil_div(lp.n, C));
         }
     }
@@ -277,8 +285,8 @@ private:
 
     WeightBlock make_block(int l, int u, int r, int tile, int macro) const {
         const LayerPlan& lp = plans_[l];
-        const int R = rows_per_block_[l], C = cols_per_block_[l];
-        const int r0 = r * R, rows = std::min(R, lp.k - r0);
+        const int C = cols_per_block_[l];
+        const int r0 = row_segs_[l][r].r0, rows = row_segs_[l][r].rows;
         const int c0 = u * C, cols = std::min(C, lp.n - c0);
         WeightBlock b;
         b.w = lp.q.block(c0, r0, cols, rows).transpose();
@@ -414,8 +422,9 @@ private:
                 in.op = OpCode::Mvm;
                 in.macro = macro;
                 in.src = src;
-                in.r0 = r * R;
-                in.rows = std::min(R, lp.k - r * R);
+                in.r0 = row_segs_[l][r].r0;
+                in.rows = row_segs_[l][r].rows;
+                in.scale = row_segs_[l][r].scale;
                 in.dst = acc[ui];
                 in.c0 = 0;
                 in.cols = std::min(C, lp.n - u * C);
@@ -521,7 +530,7 @@ private:
         double used = 0;
         for (int u = 0; u < cb; ++u)
             for (int r = 0; r < rb; ++r) {
-                const int rows = std::min(R, lp.k - r * R), cols = std::min(C, lp.n - u * C);
+                const int rows = row_segs_[l][r].rows, cols = std::min(C, lp.n - u * C);
                 used += static_cast<double>(rows) * phys::AnalogMacro::physical_cols(cfg_, lp.weight_bits, cols);
             }
         m.utilization = used / (cells_per_macro * m.blocks);
@@ -539,6 +548,7 @@ private:
     Program& prog_;
     PlacementPlan plan_;
     std::vector<int> rows_per_block_, cols_per_block_, row_blocks_, col_blocks_;
+    std::vector<std::vector<LayerPlan::RowGroup>> row_segs_;  // [layer] row block -> rows, PE scale
     std::vector<int> layer_out_;  // global output tensor of every layer emitted so far
     bool streamed_ = false;       // pipelined program (Program::streamed)
     std::vector<std::map<int, int>> stage_in_;  // [layer] tile -> its local input tensor

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
 #include "models/physics/AnalogMacro.h"
+#include "models/physics/CycleTime.h"
 #include "workloads/compiler/WeightQuantizer.h"
 #include "workloads/import/FloatEvaluator.h"
 #include "workloads/import/WorkloadError.h"
@@ -80,6 +82,7 @@ public:
             ops.clear();
             build_mvm(lp, n, s);
             i = fold_readout(lp, i, s);
+            choose_wide_inputs(lp, n);
             plans.push_back(std::move(lp));
         }
         if (plans.empty())
@@ -553,6 +556,58 @@ private:
         return true;
     }
 
+    // Integers T with one scale per channel in no integer ratio (torchvision's Normalize with
+    // a std per channel, per-axis activation scales): no single input grid holds them, but
+    // the rows of one channel share its scale. The layer's rows are grouped by channel, each
+    // group's partial sums are scaled by ratio[c] = a[c] / unit in the PE before the groups
+    // are added (exact: integer sums, one digital multiply per group). Channel c's value
+    // a[c] T + b[c] = ratio[c] * (unit T + b[c] / ratio[c]): the common scale `unit` and the
+    // per-channel offsets then go through the usual encodings. False when a channel's scale
+    // is zero (nothing to group; the caller falls back).
+    bool group_channel_scales(SymbolicValue& s, LayerPlan& lp, const Node& mvm) const {
+        float unit = 0.0f;
+        for (float a : s.a) {
+            if (a == 0.0f || !std::isfinite(a)) return false;
+            if (unit == 0.0f || std::fabs(a) < unit) unit = std::fabs(a);
+        }
+        if (unit == 0.0f || !s.bounded()) return false;
+        lp.channel_ratio.resize(s.a.size());
+        for (std::size_t c = 0; c < s.a.size(); ++c) {
+            lp.channel_ratio[c] = s.a[c] / unit;
+            s.b[c] /= lp.channel_ratio[c];
+            s.a[c] = unit;
+        }
+        std::size_t runs = 1;
+        for (std::size_t c = 1; c < s.a.size(); ++c) runs += lp.channel_ratio[c] != lp.channel_ratio[c - 1];
+        notes_.push_back("layer '" + mvm.name + "': its input has " + std::to_string(s.a.size()) +
+                         " channel scales in no integer ratio; rows grouped into " + std::to_string(runs) +
+                         " channel run(s), each scaled in the PE before the sum (exact)");
+        return true;
+    }
+
+    static std::string row_groups_note(const LayerPlan& lp) {
+        if (lp.channel_ratio.empty()) return "";
+        return "; one scale per input channel: rows grouped by channel, scaled in the PE";
+    }
+
+    // The row groups of a layer with channel ratios, once K is known: channel c holds rows
+    // [c * K / C, (c + 1) * K / C) (CHW flatten, im2col channel-major), and consecutive
+    // channels with one ratio form one group.
+    static void set_row_groups(LayerPlan& lp) {
+        lp.row_groups.clear();
+        if (lp.channel_ratio.empty()) return;
+        const int C = static_cast<int>(lp.channel_ratio.size());
+        if (C <= 0 || lp.k % C != 0)
+            throw std::logic_error("row groups: " + std::to_string(lp.k) + " rows over " + std::to_string(C) + " channels");
+        const int per = lp.k / C;
+        for (int c = 0; c < C; ++c) {
+            if (!lp.row_groups.empty() && lp.row_groups.back().scale == lp.channel_ratio[c])
+                lp.row_groups.back().rows += per;
+            else
+                lp.row_groups.push_back({c * per, per, lp.channel_ratio[c]});
+        }
+    }
+
     // Make the current value an integer-grid MVM input; the scale stays in `s.a`, any
     // offset goes to `lp.in_offset` (digital correction per column after the MVM).
     void make_mvm_input(SymbolicValue& s, std::vector<TemplateOp>& ops, LayerPlan& lp, const Node& mvm,
@@ -569,17 +624,21 @@ private:
             std::vector<TemplateOp> aligned = ops;
             SymbolicValue g = s;
             grid_to_int(g, aligned);
-            if (g.common_scale() || align_channel_scales(g, aligned, mvm, false)) {
+            // Scales in no integer ratio: the rows are grouped by channel (exact).
+            if (g.common_scale() || align_channel_scales(g, aligned, mvm, false) || group_channel_scales(g, lp, mvm)) {
                 s = g;
                 ops = std::move(aligned);
             } else {
                 materialize(s, ops);
             }
         } else if (s.dom == Domain::Int && s.bounded() && !s.common_scale()) {
-            align_channel_scales(s, ops, mvm, true);  // the model's own per-channel grid
+            // The model's own per-channel grid: one input grid when the scales are in integer
+            // ratios, else rows grouped by channel scale.
+            if (!align_channel_scales(s, ops, mvm, false) && !group_channel_scales(s, lp, mvm))
+                align_channel_scales(s, ops, mvm, true);  // refused, naming the channel
         }
         const std::string from = raw ? "data: " : "model: ";
-        const std::string tail = raw ? ", from " + opt_.input.source : "";
+        const std::string tail = (raw ? ", from " + opt_.input.source : "") + row_groups_note(lp);
         lp.in_offset.clear();
         if (s.dom == Domain::Signed && s.common_scale() && s.a[0] > 0.0f) {
             lp.input = InputEncoding::Signed;
@@ -597,8 +656,10 @@ private:
         // What the chip stores as this layer's input (the previous layer's output tensor):
         // value = a * D + a * in_offset[c]. A later residual Add may read it.
         SymbolicValue stored = s;
-        for (std::size_t c = 0; c < stored.b.size(); ++c)
-            stored.b[c] = lp.in_offset.empty() ? 0.0f : static_cast<float>(s.a[c] * lp.in_offset[c]);
+        for (std::size_t c = 0; c < stored.b.size(); ++c) {
+            if (!lp.channel_ratio.empty()) stored.a[c] *= lp.channel_ratio[c];
+            stored.b[c] = lp.in_offset.empty() ? 0.0f : static_cast<float>(stored.a[c] * lp.in_offset[c]);
+        }
         stored_[mvm.inputs.at(0)] = {static_cast<int>(layer_count_) - 1, stored};
         ++layer_count_;
     }
@@ -705,15 +766,7 @@ private:
             lp.input = InputEncoding::Binary;
         } else if (cfg_.periphery.input.encoding == InputEncoding::Pwm && dac > 1) {
             lp.input = InputEncoding::Pwm;
-            if (lp.input_bits > dac) {
-                lp.input_slice_bits = dac;
-                const int slices = (lp.input_bits + dac - 1) / dac;
-                const std::string how = std::to_string(slices) + " slices of " + std::to_string(dac) + " bits";
-                notes_.push_back("layer '" + mvm.name + "': " + std::to_string(lp.input_bits) + "-bit inputs on a " +
-                                 std::to_string(dac) + "-bit pulse-width DAC: driven as " + how + " over " +
-                                 std::to_string(slices) + " cycles, shift-added (exact)");
-                lp.input_origin += "; driven as " + how + " (input slicing)";
-            }
+            if (lp.input_bits > dac) lp.input_slice_bits = dac;  // or bit-serial: choose_wide_inputs
         } else {
             lp.input = InputEncoding::BitSerial;
             if (lp.input_bits > dac) {
@@ -722,6 +775,56 @@ private:
                                  std::to_string(lp.input_bits) + " cycles (exact)");
                 lp.input_origin += "; driven bit-serially over " + std::to_string(lp.input_bits) + " cycles";
             }
+        }
+    }
+
+    // PWM inputs wider than the DAC, once the layer's blocks are known: DAC-wide slices
+    // (ceil(bits / DAC bits) pulses, shift-added) or 1-bit planes (bits cycles, no pulse
+    // window), both exact. --wide-inputs says which; auto takes the shorter
+    // estimated array time per input vector of the layer's widest block (input cycles x
+    // phys::planned_input_cycle_time: settle, pulse window, the readout's conversions), a
+    // tie keeping the slices (fewer conversions). The note gives both estimates.
+    void choose_wide_inputs(LayerPlan& lp, const Node& mvm) {
+        if (lp.input != InputEncoding::Pwm || lp.input_slice_bits == 0) return;
+        phys::BlockSpec sliced;
+        sliced.rows = std::min(lp.k, phys::AnalogMacro::logical_rows(cfg_, lp.weight_bits));
+        sliced.cols = std::min(lp.n, phys::AnalogMacro::logical_cols(cfg_, lp.weight_bits));
+        sliced.weight_bits = lp.weight_bits;
+        sliced.input_bits = lp.input_bits;
+        sliced.readout = lp.readout;
+        sliced.input = InputEncoding::Pwm;
+        sliced.input_slice_bits = lp.input_slice_bits;
+        phys::BlockSpec serial = sliced;
+        serial.input = InputEncoding::BitSerial;
+        serial.input_slice_bits = 0;
+        const int n_slice = phys::AnalogMacro::input_cycles(sliced), n_serial = phys::AnalogMacro::input_cycles(serial);
+        const double t_slice = n_slice * phys::planned_input_cycle_time(cfg_, sliced);
+        const double t_serial = n_serial * phys::planned_input_cycle_time(cfg_, serial);
+        const WideInputs want = opt_.wide_inputs;
+        const bool bit_serial = want == WideInputs::BitSerial || (want == WideInputs::Auto && t_serial < t_slice);
+        auto ns = [](double t) {
+            std::ostringstream o;
+            o << std::setprecision(3) << t * 1e9 << " ns";
+            return o.str();
+        };
+        const std::string slices = std::to_string(n_slice) + " slices of " + std::to_string(lp.input_slice_bits) + " bits";
+        const std::string planes = "bit-serially over " + std::to_string(n_serial) + " cycles";
+        const std::string why = want == WideInputs::Auto        ? "--wide-inputs auto: the shorter estimated array time"
+                                : want == WideInputs::Slice ? "--wide-inputs slice"
+                                                            : "--wide-inputs bit_serial";
+        std::ostringstream note;
+        note << "layer '" << mvm.name << "': " << lp.input_bits << "-bit inputs on a " << lp.input_slice_bits
+             << "-bit pulse-width DAC: driven " << (bit_serial ? planes : "as " + slices + ", shift-added") << " ("
+             << ns(bit_serial ? t_serial : t_slice) << " per vector) rather than "
+             << (bit_serial ? "as " + slices : planes) << " (" << ns(bit_serial ? t_slice : t_serial) << "); " << why
+             << " (exact either way)";
+        notes_.push_back(note.str());
+        if (bit_serial) {
+            lp.input = InputEncoding::BitSerial;
+            lp.input_slice_bits = 0;
+            lp.input_origin += "; driven " + planes + " (chosen over " + slices + ")";
+        } else {
+            lp.input_origin += "; driven as " + slices + " (input slicing)";
         }
     }
 
@@ -794,6 +897,7 @@ private:
             lp.position_bias = true;
         }
         if (!lp.in_offset.empty()) lp.position_bias = true;
+        set_row_groups(lp);
         // Output state: y = (sx * s_w[c]) * acc + bias, per output channel. The accumulator
         // holds integers unless a fractional offset correction is added to it.
         s.shape = net_.values[n.output].shape;
@@ -814,7 +918,7 @@ private:
                 integral = op.table.data()[i] == std::nearbyint(op.table.data()[i]);
             lp.post.push_back(std::move(op));
         }
-        if (integral && qw.on_grid) s.set_int(s.lo, s.hi);
+        if (integral && qw.on_grid && lp.channel_ratio.empty()) s.set_int(s.lo, s.hi);
     }
 
     static std::string weight_origin(const QuantizedWeights& qw, const WeightCodes& codes) {
@@ -828,6 +932,10 @@ private:
         return s;
     }
 
+    static double ratio(const LayerPlan& lp, int c) {
+        return lp.channel_ratio.empty() ? 1.0 : static_cast<double>(lp.channel_ratio.at(static_cast<std::size_t>(c)));
+    }
+
     // Per output position and column, in accumulator units: what the driven codes leave out.
     // +-1 inputs: padded rows were driven as -1, so add back sum of their weights. Offset
     // encoding: the value is a * (D + off), so add off * (sum of weights over the rows that
@@ -836,8 +944,10 @@ private:
         Eigen::MatrixXf t = Eigen::MatrixXf::Zero(lp.p, lp.n);
         const bool offsets = !lp.in_offset.empty();
         if (!lp.conv) {
-            for (int k = 0; k < lp.k; ++k)
-                if (offsets) t.row(0) += static_cast<float>(lp.in_offset[k]) * lp.q.col(k).cast<float>().transpose();
+            const int per = lp.in_offset.empty() ? 1 : lp.k / static_cast<int>(lp.in_offset.size());
+            for (int k = 0; k < lp.k && offsets; ++k)
+                t.row(0) += static_cast<float>(lp.in_offset[k / per] * ratio(lp, k / per)) *
+                            lp.q.col(k).cast<float>().transpose();
             return t;
         }
         const ConvGeom& g = lp.geom;
@@ -853,7 +963,7 @@ private:
                             const int kidx = (c * g.kh + i) * g.kw + j;
                             float f = 0.0f;
                             if (!inside && pm_pad) f = 1.0f;
-                            if (inside && offsets) f = static_cast<float>(lp.in_offset[c]);
+                            if (inside && offsets) f = static_cast<float>(lp.in_offset[c] * ratio(lp, c));
                             if (f != 0.0f) t.row(oy * ow + ox) += f * lp.q.col(kidx).cast<float>().transpose();
                         }
         return t;
@@ -869,7 +979,7 @@ private:
         lp.readout = want == ReadoutKind::Tdc ? ReadoutKind::Tdc : ReadoutKind::Adc;
         if (want != ReadoutKind::SenseAmp && want != ReadoutKind::SigmoidNeuron) return mvm_index;
         const int rows = phys::AnalogMacro::logical_rows(cfg_, lp.weight_bits);
-        if (lp.position_bias) return mvm_index;
+        if (lp.position_bias || !lp.channel_ratio.empty()) return mvm_index;  // digital corrections / group scales
         const bool several = lp.k > rows;
         if (several) {
             const bool analog = cfg_.periphery.accumulation.mode == Accumulation::Analog &&

@@ -62,6 +62,17 @@ struct LayerPlan {
     // Offset encoding: the MVM drives D = code - base >= 0 and the layer input is
     // scale * (D + in_offset[channel]); the offsets come back per column through PositionBias.
     std::vector<double> in_offset;  // per input channel (empty: none)
+    // Input channels whose scales are in no integer ratio (a per-channel normalisation,
+    // per-axis activation scales): channel c's value is ratio[c] * (scale * (D + offset)).
+    // The rows are grouped by runs of channels with one ratio; each group is its own row
+    // block(s) and its partial sums are scaled by the ratio in the PE before they are added
+    // (Mvm scale). Empty: every channel has the layer's one scale.
+    std::vector<float> channel_ratio;
+    struct RowGroup {
+        int r0 = 0, rows = 0;
+        float scale = 1.0f;
+    };
+    std::vector<RowGroup> row_groups;  // set with channel_ratio (empty: one group, scale 1)
     bool input_from_model = true;   // false: the compiler inserted the input quantization
     std::string input_origin;       // how the input precision was decided (report)
     ReadoutKind readout = ReadoutKind::Adc;

@@ -412,7 +412,7 @@ TEST_CASE("zero-point inputs are offset-encoded with a per-column correction of 
 
 TEST_CASE("inputs wider than the pulse-width DAC are sliced to it; inputs that fit are not", "[compiler]") {
     // QuantizeLinear(s) -> saturate 0..2^bits-1 -> DequantizeLinear on a 4-bit PWM chip.
-    auto compile = [](int bits) {
+    auto compile = [](int bits, WideInputs wide = WideInputs::Slice, double clock = 0, double t_conv = 0) {
         const float s = 0.125f;
         Chain c(6);
         c.qdq("q", s, 0.0f, 0.0f, static_cast<float>((1 << bits) - 1), 6);
@@ -422,7 +422,11 @@ TEST_CASE("inputs wider than the pulse-width DAC are sliced to it; inputs that f
         Config cfg = small_chip(64, 64, 1, 1);
         cfg.periphery.input.encoding = InputEncoding::Pwm;
         cfg.periphery.input.bits = 4;
-        return compile_network(c.net, cfg, AnalysisOptions{});
+        if (clock > 0) cfg.macro.clock = clock;
+        if (t_conv > 0) cfg.periphery.adc.t_conv = t_conv;
+        AnalysisOptions opt;
+        opt.wide_inputs = wide;
+        return compile_network(c.net, cfg, opt);
     };
     const CompiledModel wide = compile(8);
     REQUIRE(wide.layers.size() == 1);
@@ -444,6 +448,26 @@ TEST_CASE("inputs wider than the pulse-width DAC are sliced to it; inputs that f
     CHECK(fits.layers[0].input_cycles == 1);
     CHECK(fits.program.blocks[0].spec.input_slice_bits == 0);
     for (const std::string& n : fits.notes) CHECK(n.find("slices") == std::string::npos);
+    // --wide-inputs bit_serial: 8 one-bit planes instead.
+    const CompiledModel planes = compile(8, WideInputs::BitSerial);
+    CHECK(planes.layers[0].input == InputEncoding::BitSerial);
+    CHECK(planes.layers[0].input_cycles == 8);
+    CHECK(planes.program.blocks[0].spec.input_slice_bits == 0);
+    // auto: the shorter array time per vector, cycles x (settle + pulse window + conversions).
+    // A 1 GHz clock (15 ns pulse) and 50 ns conversions: 2 x (2 + 15 + 50 k) ns < 8 x (2 + 50 k).
+    const CompiledModel fast_dac = compile(8, WideInputs::Auto, 1e9, 50e-9);
+    CHECK(fast_dac.layers[0].input == InputEncoding::Pwm);
+    CHECK(fast_dac.layers[0].input_cycles == 2);
+    // A 100 MHz clock (150 ns pulse) and 1 ns conversions: 8 x (2 + k) ns < 2 x (2 + 150 + k).
+    const CompiledModel slow_dac = compile(8, WideInputs::Auto, 1e8, 1e-9);
+    CHECK(slow_dac.layers[0].input == InputEncoding::BitSerial);
+    CHECK(slow_dac.layers[0].input_cycles == 8);
+    bool both = false;
+    for (const std::string& n : slow_dac.notes)
+        both = both || (n.find("bit-serially over 8 cycles") != std::string::npos &&
+                        n.find("rather than as 2 slices of 4 bits") != std::string::npos);
+    CHECK(both);
+    CHECK(slow_dac.layers[0].input_origin.find("chosen over 2 slices of 4 bits") != std::string::npos);
 }
 
 TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 stays binary", "[compiler]") {
@@ -522,7 +546,7 @@ TEST_CASE("a residual Add of operands on scales in an integer ratio stays on the
     CHECK_FALSE(none.inserted_before.empty());
 }
 
-TEST_CASE("per-channel activation scales feeding an array: integer ratios are aligned, others refused", "[compiler]") {
+TEST_CASE("per-channel activation scales feeding an array: integer ratios are aligned, others grouped by row", "[compiler]") {
     // fc0 -> per-channel QDQ (scale k[c] * s, codes 0..15) -> fc1, as a per-axis
     // QuantizeLinear/DequantizeLinear lowers.
     const float s = 0.125f;
@@ -566,17 +590,27 @@ TEST_CASE("per-channel activation scales feeding an array: integer ratios are al
         CHECK(std::string(e.what()).find("fc1") != std::string::npos);
         CHECK(std::string(e.what()).find("at most 16 bits") != std::string::npos);
     }
-    // 1.5 s is no integer multiple of s: refused, naming the layer and the channel.
-    try {
-        build({1, 1.5f, 1, 1});
-        FAIL("expected a WorkloadError");
-    } catch (const WorkloadError& e) {
-        const std::string m = e.what();
-        CHECK(m.find("fc1") != std::string::npos);
-        CHECK(m.find("one scale per channel") != std::string::npos);
-        CHECK(m.find("channel 1") != std::string::npos);
-        CHECK(m.find('\n') == std::string::npos);
-    }
+    // 1.5 s is no integer multiple of s: no single input grid holds the codes; the rows are
+    // grouped by channel scale (runs {0}, {1}, {2,3}) and the 1.5 s group's partial sums are
+    // scaled by 1.5 in the PE. Nothing re-quantized: the codes stay 0..15 (4 bits).
+    const std::vector<LayerPlan> grouped = build({1, 1.5f, 1, 1});
+    REQUIRE(grouped.size() == 2);
+    const LayerPlan& g = grouped[1];
+    CHECK(g.input_from_model);
+    CHECK(g.inserted_before.empty());
+    CHECK(g.input_bits == 4);
+    REQUIRE(g.channel_ratio == std::vector<float>{1.0f, 1.5f, 1.0f, 1.0f});
+    REQUIRE(g.row_groups.size() == 3);
+    CHECK(g.row_groups[0].r0 == 0);
+    CHECK(g.row_groups[0].rows == 1);
+    CHECK(g.row_groups[1].r0 == 1);
+    CHECK(g.row_groups[1].scale == 1.5f);
+    CHECK(g.row_groups[2].r0 == 2);
+    CHECK(g.row_groups[2].rows == 2);
+    CHECK(g.row_groups[2].scale == 1.0f);
+    CHECK(g.input_origin.find("rows grouped by channel") != std::string::npos);
+    // The unit of the common scale is the smallest channel scale (s times fc0's scale chain).
+    CHECK(grouped[0].channel_ratio.empty());
 }
 
 TEST_CASE("a QDQ chain (Q -> DQ -> Q -> DQ) runs as one quantizer; a coarser second one re-rounds", "[compiler]") {

@@ -20,6 +20,7 @@ MramMacro::MramMacro(sc_module_name name, const Config& config, int macro_id, in
       cycle_(tlmx::cycles(1, config.macro.clock)) {
     cfg.register_b_transport(this, &MramMacro::b_transport);
     cfg.register_transport_dbg(this, &MramMacro::transport_dbg);
+    declare_csrs();
 }
 
 void MramMacro::set_trace(TraceSink* sink) {
@@ -91,56 +92,54 @@ void MramMacro::account(int layer, const ActionCounter& delta, const BusyResourc
 }
 
 // ---- CSRs -----------------------------------------------------------------------------
-std::uint32_t MramMacro::csr_value(std::uint32_t reg, const sc_time& now) const {
-    const bool prog = analog_.programmed();
-    switch (reg) {
-        case kId: return kIdValue;
-        case kRows: return static_cast<std::uint32_t>(config_.array.rows);
-        case kCols: return static_cast<std::uint32_t>(config_.array.cols);
-        case kActiveRows: return static_cast<std::uint32_t>(active_rows_);
-        case kActiveCols: return static_cast<std::uint32_t>(active_cols_);
-        case kInputBits: return prog ? static_cast<std::uint32_t>(analog_.spec().input_bits) : 0u;
-        case kReadout: return prog ? static_cast<std::uint32_t>(analog_.spec().readout) : 0u;
-        case kBatch: return static_cast<std::uint32_t>(last_batch_);
-        case kStatus:
-            return (prog ? kStatusProgrammed : 0u) | (busy_.busy_at(now) ? kStatusBusy : 0u) |
-                   (error_flag_ ? kStatusError : 0u);
-        case kWriteFailures: return static_cast<std::uint32_t>(last_write_failures_);
-        case kErrorCount: return static_cast<std::uint32_t>(error_count_);
-        case kMvmCount: return static_cast<std::uint32_t>(mvm_count_);
-        case kControl: return 0u;
-        default: return 0xFFFFFFFFu;  // marker: no such register
-    }
+// The register file of models/macro/MacroMap.h as a CsrTable (decode and responses there).
+void MramMacro::declare_csrs() {
+    using tlmx::CsrAccess;
+    auto u32 = [](auto v) { return static_cast<std::uint32_t>(v); };
+    auto value = [](auto f) { return [f](const sc_time&) { return static_cast<std::uint32_t>(f()); }; };
+    // ACTIVE_ROWS / ACTIVE_COLS: 1..the programmed block's rows / cols.
+    auto active = [this](int* field, bool rows) {
+        return [this, field, rows](std::uint32_t v, const sc_time&) {
+            if (!analog_.programmed()) return false;
+            const int limit = rows ? analog_.spec().rows : analog_.spec().cols;
+            if (v < 1 || static_cast<int>(v) > limit) return false;
+            *field = static_cast<int>(v);
+            return true;
+        };
+    };
+    csr_.add({"ID", kId, CsrAccess::RO, kIdValue, {}, {}})
+        .add({"ROWS", kRows, CsrAccess::RO, u32(config_.array.rows), {}, {}})
+        .add({"COLS", kCols, CsrAccess::RO, u32(config_.array.cols), {}, {}})
+        .add({"ACTIVE_ROWS", kActiveRows, CsrAccess::RW, 0, value([this] { return active_rows_; }),
+              active(&active_rows_, true)})
+        .add({"ACTIVE_COLS", kActiveCols, CsrAccess::RW, 0, value([this] { return active_cols_; }),
+              active(&active_cols_, false)})
+        .add({"INPUT_BITS", kInputBits, CsrAccess::RO, 0,
+              value([this] { return analog_.programmed() ? analog_.spec().input_bits : 0; }), {}})
+        .add({"READOUT", kReadout, CsrAccess::RO, 0,
+              value([this] { return analog_.programmed() ? static_cast<int>(analog_.spec().readout) : 0; }), {}})
+        .add({"BATCH", kBatch, CsrAccess::RO, 0, value([this] { return last_batch_; }), {}})
+        .add({"STATUS", kStatus, CsrAccess::RO, 0,
+              [this](const sc_time& now) {
+                  return (analog_.programmed() ? kStatusProgrammed : 0u) | (busy_.busy_at(now) ? kStatusBusy : 0u) |
+                         (error_flag_ ? kStatusError : 0u);
+              },
+              {}})
+        .add({"WRITE_FAILURES", kWriteFailures, CsrAccess::RO, 0, value([this] { return last_write_failures_; }), {}})
+        .add({"ERROR_COUNT", kErrorCount, CsrAccess::RO, 0, value([this] { return error_count_; }), {}})
+        .add({"MVM_COUNT", kMvmCount, CsrAccess::RO, 0, value([this] { return mvm_count_; }), {}})  // low 32 bits
+        .add({"CONTROL", kControl, CsrAccess::WO, 0, {}, [this](std::uint32_t v, const sc_time&) {
+                  if (v & 1u) {
+                      error_count_ = 0;
+                      error_flag_ = false;
+                  }
+                  return true;
+              }});
 }
 
 void MramMacro::csr_access(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
-    if (t.get_data_length() != 4) return tlmx::burst_error(t);
-    if (off % 4 != 0 || off > kControl) return tlmx::address_error(t);
-    const auto reg = static_cast<std::uint32_t>(off);
-    const sc_time now = sc_time_stamp() + (delay ? *delay : SC_ZERO_TIME);
-    std::uint32_t v = 0;
-    if (t.is_read()) {
-        if (reg == kControl) return tlmx::command_error(t);  // write-only
-        v = csr_value(reg, now);
-        std::memcpy(t.get_data_ptr(), &v, 4);
-    } else {
-        std::memcpy(&v, t.get_data_ptr(), 4);
-        if (reg == kActiveRows || reg == kActiveCols) {
-            if (!analog_.programmed()) return tlmx::generic_error(t);
-            const int limit = reg == kActiveRows ? analog_.spec().rows : analog_.spec().cols;
-            if (v < 1 || static_cast<int>(v) > limit) return tlmx::generic_error(t);
-            (reg == kActiveRows ? active_rows_ : active_cols_) = static_cast<int>(v);
-        } else if (reg == kControl) {
-            if (v & 1u) {
-                error_count_ = 0;
-                error_flag_ = false;
-            }
-        } else {
-            return tlmx::command_error(t);  // read-only register
-        }
-    }
-    if (delay) *delay += cycle_;  // register access: one control-clock cycle, not queued
-    tlmx::ok(t);
+    csr_.access(t, off, sc_time_stamp() + (delay ? *delay : SC_ZERO_TIME), delay == nullptr);
+    if (delay && t.is_response_ok()) *delay += cycle_;  // register access: one control-clock cycle, not queued
 }
 
 // ---- weight window ----------------------------------------------------------------------

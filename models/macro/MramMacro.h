@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "models/common/BusyResource.h"
+#include "models/common/CsrTable.h"
 #include "models/common/Stats.h"
 #include "models/common/Trace.h"
 #include "models/config/Config.h"
@@ -61,7 +62,7 @@ private:
     void input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
     void output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_core::sc_time* delay);
 
-    std::uint32_t csr_value(std::uint32_t reg, const sc_core::sc_time& now) const;
+    void declare_csrs();                 // the MacroMap.h registers into csr_
     int readout_units() const;           // ADCs / sense amps / TDCs / neurons of this macro
     int active_readout_units() const;    // of those, used by the programmed block
     // Reserve the macro for `duration` from the request's arrival; annotate delay.
@@ -86,6 +87,7 @@ private:
     std::int64_t pulses_ = 0, last_write_failures_ = 0, write_failures_ = 0;
 
     BusyResource busy_;
+    tlmx::CsrTable csr_;                 // refers to this object's members: not copyable
     LayeredActions actions_;
     TraceSink* sink_ = nullptr;
     TraceChannel tr_busy_, tr_mvm_count_, tr_adc_;

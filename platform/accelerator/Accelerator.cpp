@@ -44,6 +44,7 @@ Accelerator::Accelerator(sc_module_name name, const Config& cfg)
     host.register_transport_dbg(this, &Accelerator::transport_dbg);
     host.register_get_direct_mem_ptr(this, &Accelerator::get_direct_mem_ptr);
     host_port_.register_invalidate_direct_mem_ptr(this, &Accelerator::invalidate_direct_mem_ptr);
+    declare_csrs();
 }
 
 void Accelerator::set_trace(TraceSink* sink) {
@@ -240,82 +241,80 @@ sc_time Accelerator::run_blocking(bool setup) {
 }
 
 // ---- host socket -------------------------------------------------------------------------------
-void Accelerator::csr_access(tlm::tlm_generic_payload& t, const sc_time& at) {
-    const std::uint64_t off = t.get_address() - kCsrBase;
-    if (t.get_data_length() != 4) return tlmx::burst_error(t);
-    if (off % 4 != 0 || off > kLastCsr) return tlmx::address_error(t);
-    const auto reg = static_cast<std::uint32_t>(off);
-    std::uint32_t v = 0;
-    if (t.is_read()) {
-        auto addr_of = [&](int id) -> std::uint32_t {
-            return program_ && id >= 0 ? static_cast<std::uint32_t>(tensor_address(id)) : 0u;
-        };
-        switch (reg) {
-            case kId: v = kIdValue; break;
-            case kVersion: v = kVersionValue; break;
-            case kControl: return tlmx::command_error(t);
-            case kStatus:
-                v = (busy_ ? kStatusBusy : 0u) | (done_ ? kStatusDone : 0u) | (failed() ? kStatusError : 0u);
-                break;
-            case kIrqEnable: v = irq_enable_ ? 1u : 0u; break;
-            case kIrqStatus: v = irq_status_ ? 1u : 0u; break;
-            case kBatch: v = static_cast<std::uint32_t>(batch_); break;
-            case kTiles: v = static_cast<std::uint32_t>(cfg_.chip.tiles); break;
-            case kMacros: v = static_cast<std::uint32_t>(cfg_.total_macros()); break;
-            case kInputAddr: v = program_ ? addr_of(program_->input_tensor) : 0u; break;
-            case kOutputAddr: v = program_ ? addr_of(program_->output_tensor) : 0u; break;
-            case kInputWidth: v = program_ ? static_cast<std::uint32_t>(program_->input_width) : 0u; break;
-            case kOutputWidth: v = program_ ? static_cast<std::uint32_t>(program_->output_width) : 0u; break;
-            case kImageSize: v = image_size_; break;
-            default: return tlmx::address_error(t);
+// The CSRs of HostMap.h as a CsrTable (models/common/CsrTable.h: decode and responses there).
+void Accelerator::declare_csrs() {
+    using tlmx::CsrAccess;
+    auto value = [](auto f) { return [f](const sc_time&) { return static_cast<std::uint32_t>(f()); }; };
+    auto addr_of = [this](int id) -> std::uint32_t {
+        return program_ && id >= 0 ? static_cast<std::uint32_t>(tensor_address(id)) : 0u;
+    };
+    csr_.add({"ID", kId, CsrAccess::RO, kIdValue, {}, {}})
+        .add({"VERSION", kVersion, CsrAccess::RO, kVersionValue, {}, {}})
+        .add({"CONTROL", kControl, CsrAccess::WO, 0, {},
+              [this](std::uint32_t v, const sc_time& at) { return control(v, at); }})
+        .add({"STATUS", kStatus, CsrAccess::RO, 0, value([this] {
+                  return (busy_ ? kStatusBusy : 0u) | (done_ ? kStatusDone : 0u) | (failed() ? kStatusError : 0u);
+              }), {}})
+        .add({"IRQ_ENABLE", kIrqEnable, CsrAccess::RW, 0, value([this] { return irq_enable_ ? 1 : 0; }),
+              [this](std::uint32_t v, const sc_time&) {
+                  irq_enable_ = (v & 1u) != 0;
+                  update_irq();
+                  return true;
+              }})
+        .add({"IRQ_STATUS", kIrqStatus, CsrAccess::RW, 0, value([this] { return irq_status_ ? 1 : 0; }),
+              [this](std::uint32_t v, const sc_time&) {  // write 1 to clear
+                  if (v & 1u) irq_status_ = false;
+                  update_irq();
+                  return true;
+              }})
+        .add({"BATCH", kBatch, CsrAccess::RW, 0, value([this] { return batch_; }),
+              [this](std::uint32_t v, const sc_time&) {
+                  try {
+                      set_batch(static_cast<int>(v));
+                      return true;
+                  } catch (const std::exception& e) {
+                      error_ = e.what();  // STATUS.ERROR says why
+                      return false;
+                  }
+              }})
+        .add({"TILES", kTiles, CsrAccess::RO, static_cast<std::uint32_t>(cfg_.chip.tiles), {}, {}})
+        .add({"MACROS", kMacros, CsrAccess::RO, static_cast<std::uint32_t>(cfg_.total_macros()), {}, {}})
+        .add({"INPUT_ADDR", kInputAddr, CsrAccess::RO, 0,
+              value([this, addr_of] { return program_ ? addr_of(program_->input_tensor) : 0u; }), {}})
+        .add({"OUTPUT_ADDR", kOutputAddr, CsrAccess::RO, 0,
+              value([this, addr_of] { return program_ ? addr_of(program_->output_tensor) : 0u; }), {}})
+        .add({"INPUT_WIDTH", kInputWidth, CsrAccess::RO, 0,
+              value([this] { return program_ ? program_->input_width : 0; }), {}})
+        .add({"OUTPUT_WIDTH", kOutputWidth, CsrAccess::RO, 0,
+              value([this] { return program_ ? program_->output_width : 0; }), {}})
+        .add({"IMAGE_SIZE", kImageSize, CsrAccess::RW, 0, value([this] { return image_size_; }),
+              [this](std::uint32_t v, const sc_time&) {
+                  if (busy_) return false;
+                  image_size_ = v;
+                  return true;
+              }});
+}
+
+// CONTROL: at most one of RUN, SETUP, LOAD per write; CLEAR may come with any. False: the
+// write is refused (generic error): busy, no program, or an image LOAD rejected.
+bool Accelerator::control(std::uint32_t v, const sc_time& at) {
+    if (v & kCtrlClear) {
+        done_ = false;
+        error_.clear();
+    }
+    if (((v & kCtrlRun) != 0) + ((v & kCtrlSetup) != 0) + ((v & kCtrlLoad) != 0) > 1) return false;
+    if (v & kCtrlLoad) {
+        if (busy_) return false;
+        try {
+            load_image(image_size_, std::max(1, batch_));
+        } catch (const std::exception& e) {
+            error_ = e.what();  // STATUS.ERROR; a malformed image keeps the previous program
+            return false;
         }
-        std::memcpy(t.get_data_ptr(), &v, 4);
-        return tlmx::ok(t);
     }
-    std::memcpy(&v, t.get_data_ptr(), 4);
-    switch (reg) {
-        case kControl:
-            if (v & kCtrlClear) {
-                done_ = false;
-                error_.clear();
-            }
-            if (((v & kCtrlRun) != 0) + ((v & kCtrlSetup) != 0) + ((v & kCtrlLoad) != 0) > 1)
-                return tlmx::generic_error(t);
-            if (v & kCtrlLoad) {
-                if (busy_) return tlmx::generic_error(t);
-                try {
-                    load_image(image_size_, std::max(1, batch_));
-                } catch (const std::exception& e) {
-                    error_ = e.what();  // STATUS.ERROR; a malformed image keeps the previous program
-                    return tlmx::generic_error(t);
-                }
-            }
-            if ((v & (kCtrlRun | kCtrlSetup)) && !start((v & kCtrlSetup) != 0, at - sc_time_stamp()))
-                return tlmx::generic_error(t);  // busy or no program
-            break;
-        case kIrqEnable:
-            irq_enable_ = (v & 1u) != 0;
-            update_irq();
-            break;
-        case kIrqStatus:
-            if (v & 1u) irq_status_ = false;
-            update_irq();
-            break;
-        case kImageSize:
-            if (busy_) return tlmx::generic_error(t);
-            image_size_ = v;
-            break;
-        case kBatch:
-            try {
-                set_batch(static_cast<int>(v));
-            } catch (const std::exception& e) {
-                error_ = e.what();  // STATUS.ERROR says why
-                return tlmx::generic_error(t);
-            }
-            break;
-        default: return tlmx::command_error(t);  // read-only register
-    }
-    tlmx::ok(t);
+    if ((v & (kCtrlRun | kCtrlSetup)) && !start((v & kCtrlSetup) != 0, at - sc_time_stamp()))
+        return false;  // busy or no program
+    return true;
 }
 
 void Accelerator::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
@@ -323,7 +322,7 @@ void Accelerator::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
     if (t.get_address() < kCsrBase + kCsrSize) {
         if (!tlmx::plain_access(t)) return;
         delay += tlmx::cycles(1, cfg_.chip.bus_clock);
-        return csr_access(t, sc_time_stamp() + delay);
+        return csr_.access(t, t.get_address() - kCsrBase, sc_time_stamp() + delay, /*debug=*/false);
     }
     // The program may not change under a running stream.
     if (busy_ && t.is_write() && t.get_address() >= kProgBase && t.get_address() < kProgBase + kProgSize)
@@ -333,12 +332,9 @@ void Accelerator::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
 
 unsigned Accelerator::transport_dbg(tlm::tlm_generic_payload& t) {
     if (t.get_address() < kCsrBase + kCsrSize) {
-        if (t.is_write()) {
-            tlmx::command_error(t);  // debug accesses never start runs or change state
-            return 0;
-        }
+        // Debug reads through the same decode; debug writes are refused (never start runs or change state).
         if (!tlmx::plain_access(t, true)) return 0;
-        csr_access(t, sc_time_stamp());
+        csr_.access(t, t.get_address() - kCsrBase, sc_time_stamp(), /*debug=*/true);
         return t.is_response_ok() ? 4u : 0u;
     }
     return host_port_->transport_dbg(t);

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/CsrTable.h"
 #include "models/common/Stats.h"
 #include "models/config/Config.h"
 #include "models/noc/Interconnect.h"
@@ -109,7 +110,8 @@ private:
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void finish_run();
-    void csr_access(tlm::tlm_generic_payload& t, const sc_core::sc_time& at);
+    void declare_csrs();                                   // the HostMap.h registers into csr_
+    bool control(std::uint32_t value, const sc_core::sc_time& at);  // a CONTROL write
     bool start(bool setup, const sc_core::sc_time& offset);
     void tile_done(int tile);
     void update_irq();
@@ -135,6 +137,7 @@ private:
     sc_core::sc_event done_ev_, irq_ev_;
     bool irq_line_ = false;
     ActionCounter no_actions_;
+    tlmx::CsrTable csr_;                 // refers to this object's members
 };
 
 }  // namespace sotsim

@@ -29,7 +29,6 @@ inline constexpr std::uint32_t kOutputAddr = 0x28;  // RO host address of the ou
 inline constexpr std::uint32_t kInputWidth = 0x2C;  // RO
 inline constexpr std::uint32_t kOutputWidth = 0x30; // RO
 inline constexpr std::uint32_t kImageSize = 0x34;   // RW bytes of the program image at kProgBase (CONTROL.LOAD reads them)
-inline constexpr std::uint32_t kLastCsr = kImageSize;
 
 inline constexpr std::uint32_t kIdValue = 0x534F5453;
 inline constexpr std::uint32_t kCtrlRun = 1u << 0, kCtrlSetup = 1u << 1, kCtrlClear = 1u << 2, kCtrlLoad = 1u << 3;

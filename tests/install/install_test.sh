@@ -77,7 +77,7 @@ fi
 # examples/vp against the installed package: a CPU, a bus, DRAM and the chip at 0x4000_0000 run a
 # pre-compiled image; its predictions must equal `sotsim run --image` on the same image, preset,
 # seed and digits (the example runs 7 digits per run, sotsim run 1 then sim.batch: batch-independent);
-# 100 digits (about 25 s of the test's time on a loaded 2-core machine).
+# 100 digits: in the 1 min 53 s of the whole script measured on the loaded machine (20 digits: 1 min 50 s).
 VP_N="${SOTSIM_VP_DIGITS:-100}"
 M="$TMP/moved"
 VPD="$TMP/vp-run"

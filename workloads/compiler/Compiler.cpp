@@ -63,6 +63,16 @@ public:
         prog_.output_tensor = gin;
         prog_.output_width = plans_.back().out_width;
         for (auto& code : prog_.tile_code) {
+            // A tile with no work in any layer (only the layer markers and chip-wide barriers
+            // every tile gets) has no stream: the chip does not start it, so it fetches and
+            // issues nothing, and the barriers count the tiles that run.
+            const bool idle = std::all_of(code.begin(), code.end(), [](const Instr& in) {
+                return in.op == OpCode::Layer || in.op == OpCode::Barrier;
+            });
+            if (idle) {
+                code.clear();
+                continue;
+            }
             Instr end;
             end.op = OpCode::End;
             code.push_back(end);

@@ -670,3 +670,33 @@ TEST_CASE("a residual Add whose skip operand the chip never stored is refused na
         CHECK(std::string(e.what()).find("residual operand") != std::string::npos);
     }
 }
+
+TEST_CASE("tiles with no work get no stream: not started, nothing fetched; the rest end with End", "[compiler]") {
+    // 100-40-10 on 32x32 arrays needs 4 x 2 + 2 x 1 = 10 blocks; 16 tiles of 8 macros leave
+    // tiles without any block in both dataflows.
+    const Network net = binary_mlp(100, 40, 10, 1);
+    for (Dataflow df : {Dataflow::LayerByLayer, Dataflow::Pipelined}) {
+        Config cfg = small_chip(32, 32, 16, 8);
+        cfg.chip.dataflow = df;
+        const CompiledModel m = compile_network(net, cfg, pixels());
+        std::set<int> with_blocks;
+        for (const WeightBlock& b : m.program.blocks) with_blocks.insert(b.tile);
+        REQUIRE(with_blocks.size() < 16u);
+        int barriers = -1;
+        for (int t = 0; t < 16; ++t) {
+            const auto& code = m.program.tile_code[static_cast<std::size_t>(t)];
+            if (!with_blocks.count(t) && code.empty()) continue;  // idle: no stream at all
+            REQUIRE(!code.empty());
+            CHECK(code.back().op == OpCode::End);
+            // Layer by layer, the tiles that run all meet at the same barriers.
+            int b = 0;
+            for (const Instr& in : code) b += in.op == OpCode::Barrier;
+            if (barriers < 0) barriers = b;
+            CHECK(b == barriers);
+        }
+        // Every tile without blocks is idle (this network has no block-free work such as a pool).
+        for (int t = 0; t < 16; ++t)
+            if (!with_blocks.count(t)) CHECK(m.program.tile_code[static_cast<std::size_t>(t)].empty());
+        CHECK(barriers == (df == Dataflow::LayerByLayer ? 2 : 0));
+    }
+}

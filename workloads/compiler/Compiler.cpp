@@ -138,7 +138,6 @@ private:
                 throw WorkloadError(out_.quantized.source, "layer '" + lp.name + "': " + std::to_string(lp.weight_bits) +
                                                                "-bit weights do not fit a " + std::to_string(cfg_.array.rows) +
                                                                "x" + std::to_string(cfg_.array.cols) + " array");
-            rows_per_block_.push_back(R);
             cols_per_block_.push_back(C);
             // Row blocks: R rows each, within each row group (channels of one input scale;
             // the group's partial sums are scaled in the PE by its ratio).
@@ -327,7 +326,7 @@ private:
     void emit_layer(int l, int gin, int gout) {
         const LayerPlan& lp = plans_[l];
         const int T = cfg_.chip.tiles, M = cfg_.tile.macros;
-        const int R = rows_per_block_[l], C = cols_per_block_[l];
+        const int C = cols_per_block_[l];
         const int rb = row_blocks_[l], cb = col_blocks_[l];
         LayerInfo info;
         info.name = lp.name;
@@ -557,7 +556,7 @@ private:
     CompiledModel& out_;
     Program& prog_;
     PlacementPlan plan_;
-    std::vector<int> rows_per_block_, cols_per_block_, row_blocks_, col_blocks_;
+    std::vector<int> cols_per_block_, row_blocks_, col_blocks_;
     std::vector<std::vector<LayerPlan::RowGroup>> row_segs_;  // [layer] row block -> rows, PE scale
     std::vector<int> layer_out_;  // global output tensor of every layer emitted so far
     bool streamed_ = false;       // pipelined program (Program::streamed)

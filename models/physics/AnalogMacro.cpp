@@ -328,6 +328,8 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
     layout_ = std::move(layout);
     phys_cols_ = pc;
     const int rows = spec.rows;
+    // Time-domain readout: the counter window of this block's K rows (design data).
+    if (!current_mode()) tdc_ = TimeToDigital::for_block(cfg_, rows);
 
     // Digits -> target device levels. XNOR: the weight MTJ is P for digit 1 (an input bit 1
     // matches it), the complement P for digit 0.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "models/physics/MtjDevice.h"
 
@@ -17,17 +18,21 @@ TimeToDigital::TimeToDigital(const TdcConfig& c, const DelayRange& nominal) : bi
 
 TimeToDigital TimeToDigital::from_config(const Config& cfg) { return TimeToDigital(cfg.periphery.tdc, nominal_delays(cfg)); }
 
-DelayRange TimeToDigital::nominal_delays(const Config& cfg) {
+DelayRange TimeToDigital::nominal_delays(const Config& cfg, int active_rows) {
+    if (active_rows < 1 || active_rows > cfg.array.rows)
+        throw std::invalid_argument("tdc: a block uses 1.." + std::to_string(cfg.array.rows) + " rows, not " + std::to_string(active_rows));
     const MtjDevice dev(cfg.device);
-    const double n = cfg.array.rows, c = column_capacitance(cfg);
+    const double k = active_rows, idle = cfg.array.rows - active_rows, c = column_capacitance(cfg);
     const double r_lo = dev.level_resistance0(0), r_hi = dev.level_resistance0(dev.levels() - 1);
     DelayRange d;
     if (cfg.array.cell == CellKind::Xnor2T2Mtj) {
-        d.t_min = n * (r_lo + cfg.device.r_access) * c;
-        d.t_max = n * (r_hi + cfg.device.r_access) * c;
+        const double r_match = r_lo + cfg.device.r_access;
+        d.t_min = (idle + k) * r_match * c;
+        d.t_max = (idle * r_match + k * (r_hi + cfg.device.r_access)) * c;
     } else {
-        d.t_min = n * std::min(cfg.array.r_bypass, r_lo) * c;
-        d.t_max = n * std::max(cfg.array.r_bypass, r_hi) * c;
+        const double r_idle = idle * cfg.array.r_bypass;
+        d.t_min = (r_idle + k * std::min(cfg.array.r_bypass, r_lo)) * c;
+        d.t_max = (r_idle + k * std::max(cfg.array.r_bypass, r_hi)) * c;
     }
     return d;
 }

@@ -8,10 +8,15 @@
 // (the counter's clock phase is offset by half a count, so code k covers t_start + k LSB
 // +- LSB/2 and signals on the count grid, such as integer mismatch counts of ideal cells,
 // reconstruct exactly; the top half count of the window clips to the last code).
-// By default the window is the column's nominal delay range (design knowledge, never the
-// sampled cells): t_start = the all-match (minimum) delay, t_full = the all-mismatch
-// (maximum) delay, so more bits always mean finer counts over the same signal range, as in
-// jung's 4-bit counter over 13 - 29 ns. `periphery.tdc.t_start` / `t_full` set it explicitly.
+// By default the window is the nominal delay range of the block's column (design knowledge,
+// never the sampled cells): t_start = the all-match (minimum) delay, t_full = the
+// all-mismatch (maximum) delay of the K rows the block actually uses, the array's other
+// N - K rows adding their constant matched (XNOR) or bypass delay to both ends. So more bits
+// always mean finer counts over the same signal range, as in jung's 4-bit counter over
+// 13 - 29 ns, and a block using 9 of 64 rows spreads its 9 mismatches over all 2^bits
+// codes instead of ~2 of them. The compiler knows K (BlockSpec.rows), so the window is
+// set when the block is programmed. `periphery.tdc.t_start` / `t_full` set one fixed
+// window for every block instead.
 // A conversion ends at t_full at the latest (the read frame must hold it); the counter
 // increments `code` times, which is what its dynamic energy follows (tdc_count).
 #pragma once
@@ -33,9 +38,18 @@ public:
     TimeToDigital(const TdcConfig& c, const DelayRange& nominal);
     // Window from the config's explicit times or the nominal column delays of `cfg`.
     static TimeToDigital from_config(const Config& cfg);
-    // Nominal column delays: OneT1Mtj from N * (r_bypass min R_P) to N * R_top; Xnor2T2Mtj
-    // from N * (R_P + r_access) to N * (R_AP + r_access) (N = array.rows).
-    static DelayRange nominal_delays(const Config& cfg);
+    // Window of a block using `active_rows` (K) of the column's N = array.rows rows: the
+    // explicit t_start / t_full where set, else nominal_delays(cfg, K).
+    static TimeToDigital for_block(const Config& cfg, int active_rows) {
+        return TimeToDigital(cfg.periphery.tdc, nominal_delays(cfg, active_rows));
+    }
+    // Nominal delays of a column whose block uses K rows (the N - K others are driven to
+    // match, XNOR, or bypassed, OneT1Mtj): OneT1Mtj from ((N - K) r_bypass + K (r_bypass min
+    // R_P)) C to ((N - K) r_bypass + K (r_bypass max R_top)) C; Xnor2T2Mtj from
+    // N (R_P + r_access) C to ((N - K)(R_P + r_access) + K (R_AP + r_access)) C.
+    static DelayRange nominal_delays(const Config& cfg, int active_rows);
+    // The whole column (K = N).
+    static DelayRange nominal_delays(const Config& cfg) { return nominal_delays(cfg, cfg.array.rows); }
     // Sensing capacitance of one column, F.
     static double column_capacitance(const Config& cfg) { return cfg.array.rows * cfg.array.c_cell; }
 

@@ -251,9 +251,9 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(integer("periphery.tdc.bits", CFG(periphery.tdc.bits), between(1, 16),
         "Time-to-digital counter bits."));
     s.push_back(real("periphery.tdc.t_start", CFG(periphery.tdc.t_start), "s", ge0(),
-        "Delay at which the counter starts (code 0); 0 = the column's nominal all-match (minimum) delay. LSB = (t_full - t_start) / 2^bits, counter clock 2^bits / (t_full - t_start)."));
+        "Delay at which the counter starts (code 0); 0 = the nominal all-match (minimum) delay of each block's column over the rows the block uses. LSB = (t_full - t_start) / 2^bits, counter clock 2^bits / (t_full - t_start)."));
     s.push_back(real("periphery.tdc.t_full", CFG(periphery.tdc.t_full), "s", ge0(),
-        "Delay at which the counter reaches full scale (and the conversion ends); 0 = the column's nominal all-mismatch (maximum) delay. Must fit the read frame 1 / macro.clock."));
+        "Delay at which the counter reaches full scale (and the conversion ends); 0 = the nominal all-mismatch (maximum) delay of each block's column over the rows the block uses. Must fit the read frame 1 / macro.clock."));
     s.push_back(choice<Accumulation>("periphery.accumulation.mode", CFG(periphery.accumulation.mode),
         {{Accumulation::Digital, "digital"}, {Accumulation::Analog, "analog"}},
         "How a layer whose K spans several row blocks adds their partial sums: digital (each block converts, the PE adds the codes) or analog (the blocks' column charges are summed on one node before a single sense-amp / SOT-neuron decision; current summation, sense_amp or sigmoid_neuron readout; the compiler falls back to digital otherwise)."));

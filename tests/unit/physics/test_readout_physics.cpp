@@ -113,6 +113,73 @@ TEST_CASE("TDC window derived from the nominal all-match and all-mismatch delays
     CHECK(t.t_full() == 29e-9);
 }
 
+TEST_CASE("TDC window of a block follows the rows it uses (design data), explicit window honoured", "[physics][tdc]") {
+    Config c = xnor_config();
+    c.device.r_access = 1e3;
+    const double cc = 64 * 0.244e-15;
+    // K = 9 of 64 rows: the 55 idle rows match (R_P + r_access) at both ends of the window.
+    const DelayRange d9 = TimeToDigital::nominal_delays(c, 9);
+    CHECK(d9.t_min == Approx(64 * 14e3 * cc));
+    CHECK(d9.t_max == Approx((55 * 14e3 + 9 * 27e3) * cc));
+    const TimeToDigital t9 = TimeToDigital::for_block(c, 9);
+    CHECK(t9.lsb() == Approx(9 * 13e3 * cc / 16));  // 9 mismatches over 16 codes
+    CHECK_THROWS(TimeToDigital::nominal_delays(c, 0));
+    CHECK_THROWS(TimeToDigital::nominal_delays(c, 65));
+    // Bypass cells: idle rows bypassed (500 Ohm), active rows between bypass and R_AP.
+    c.array.cell = CellKind::OneT1Mtj;
+    c.array.r_bypass = 500.0;
+    const DelayRange b9 = TimeToDigital::nominal_delays(c, 9);
+    CHECK(b9.t_min == Approx(64 * 500.0 * cc));
+    CHECK(b9.t_max == Approx((55 * 500.0 + 9 * 26e3) * cc));
+    // An explicit window is one fixed counter for every block.
+    c.periphery.tdc.t_start = 13e-9;
+    c.periphery.tdc.t_full = 29e-9;
+    const TimeToDigital fixed = TimeToDigital::for_block(c, 9);
+    CHECK(fixed.t_start() == 13e-9);
+    CHECK(fixed.t_full() == 29e-9);
+}
+
+TEST_CASE("XNOR 9-row block with a 4-bit counter: the block window's quantisation, not the column's", "[physics][xnor][tdc]") {
+    // A 3x3 conv block (K = 9) on a 64-row column. Over the block's own window one count is
+    // 9/16 mismatch; over the whole column's window 4 mismatches (the 9-row sums then use
+    // ~3 of the 16 codes). Expectation for each: the analytic counter transfer of the
+    // mismatch count m, y = K - 2 m.
+    Rng rng = Rng::derive(43, 0, "xnor_k9");
+    const int k = 9;
+    const BlockSpec s = tdc_spec(k, 64);
+    const Eigen::MatrixXi w = pm1(k, 64, rng);
+    const Eigen::MatrixXf x = signed_inputs(256, k, rng);
+    const Eigen::MatrixXd ideal = x.cast<double>() * w.cast<double>();
+    const double cc = TimeToDigital::column_capacitance(xnor_config());
+    auto run = [&](const Config& c, const TimeToDigital& tdc) {
+        AnalogMacro m(c, 0);
+        ActionCounter ac;
+        REQUIRE(m.program(w, s, ac).write_failures == 0);
+        const Eigen::MatrixXd y = m.mvm(x, ac).y.cast<double>();
+        Eigen::MatrixXd expect(x.rows(), 64);
+        for (int b = 0; b < x.rows(); ++b)
+            for (int j = 0; j < 64; ++j) {
+                int mism = 0;
+                for (int i = 0; i < k; ++i) mism += (x(b, i) > 0) != (w(i, j) > 0);
+                const double t = (64 * 13e3 + mism * 13e3) * cc;
+                const double m_hat = (tdc.reconstruct(tdc.code(t)) / cc - 64 * 13e3) / 13e3;
+                expect(b, j) = k - 2 * m_hat;
+            }
+        CHECK(rms(y, expect) < 1e-6);
+        return rms(y, ideal);
+    };
+    const Config blk = xnor_config();
+    const double e_block = run(blk, TimeToDigital::for_block(blk, k));
+    Config col = blk;  // the whole column's window set explicitly
+    const DelayRange full = TimeToDigital::nominal_delays(col);
+    col.periphery.tdc.t_start = full.t_min;
+    col.periphery.tdc.t_full = full.t_max;
+    const double e_col = run(col, TimeToDigital::from_config(col));
+    // Uniform quantisers of steps 2 x 9/16 and 2 x 4 in y units.
+    CHECK(e_block == Approx(2.0 * 9.0 / 16.0 / std::sqrt(12.0)).epsilon(0.35));
+    CHECK(e_col > 4.0 * e_block);
+}
+
 TEST_CASE("XNOR bit cell: the column reads the mismatch count; ideal sums are exact", "[physics][xnor]") {
     Rng rng = Rng::derive(41, 0, "xnor");
     for (InputEncoding in : {InputEncoding::Signed, InputEncoding::Binary, InputEncoding::BitSerial}) {

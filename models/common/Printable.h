@@ -11,7 +11,8 @@ inline std::string printable(const std::string& text) {
     static const char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(text.size());
-    for (unsigned char c : text) {
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);   // bytes >= 0x80 pass through
         if (c == '\n') {
             out += "\\n";
         } else if (c == '\r') {

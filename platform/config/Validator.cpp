@@ -128,9 +128,12 @@ private:
                 });
                 std::uint64_t x = 0;
                 bool overflow = false;
-                for (char c : t) {
-                    if (x > (std::numeric_limits<std::uint64_t>::max() - (c - '0')) / 10) overflow = true;
-                    x = x * 10 + static_cast<std::uint64_t>(c - '0');
+                // Digits only: a non-digit would otherwise enter the overflow test as a
+                // negative digit value (found by the ubsan preset's integer checks).
+                if (digits) for (char c : t) {
+                    const auto d = static_cast<std::uint64_t>(c - '0');
+                    if (x > (std::numeric_limits<std::uint64_t>::max() - d) / 10) { overflow = true; break; }
+                    x = x * 10 + d;
                 }
                 if (!digits || overflow)
                     fail(v.mark, quote(path) + " expects a non-negative 64-bit integer, got " + quote(t));

@@ -35,7 +35,7 @@ public:
             if (len_ == 64) { block(buf_); len_ = 0; }
         }
         for (; n >= 64; n -= 64, p += 64) block(p);
-        while (n--) buf_[len_++] = *p++;
+        for (; n > 0; --n) buf_[len_++] = *p++;
     }
     std::string hex() {
         std::uint64_t bits = bits_;

@@ -92,7 +92,9 @@ void same_instr(const Instr& a, const Instr& b) {
     CHECK(a.levels == b.levels);
     CHECK(a.vscale.size() == b.vscale.size());
     CHECK(a.vbias == b.vbias);
-    CHECK(std::memcmp(a.vscale.data(), b.vscale.data(), 4 * std::min(a.vscale.size(), b.vscale.size())) == 0);
+    // Bitwise (NaN-safe) comparison; memcmp on an empty vector's null data() is undefined.
+    if (!a.vscale.empty() && !b.vscale.empty())
+        CHECK(std::memcmp(a.vscale.data(), b.vscale.data(), 4 * std::min(a.vscale.size(), b.vscale.size())) == 0);
     CHECK(std::memcmp(&a.geom, &b.geom, sizeof(ConvGeom)) == 0);
     CHECK(a.pool_max == b.pool_max);
     CHECK(a.layer == b.layer);

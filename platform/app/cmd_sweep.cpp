@@ -114,11 +114,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
 
     sweep::SweepOptions so;
     if (!dir_arg.empty()) out = dir_arg;
-    if (out.empty()) {
-        std::string stem = file.substr(file.find_last_of('/') + 1);
-        stem = stem.substr(0, stem.find_last_of('.'));
-        out = "out/sweep-" + stem;
-    }
+    if (out.empty()) out = "out/sweep-" + sweep::file_stem(file);
     if (sweep::path_exists(out) && !sweep::is_directory(out))
         throw UsageError("sweep: -o " + out + ": is a file, not a directory (-o names the sweep's output directory)");
     so.out_dir = out;

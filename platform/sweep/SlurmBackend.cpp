@@ -45,11 +45,6 @@ std::string message_of(const CommandResult& r) {
     return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
-std::string stem_of(const std::string& file) {
-    std::string stem = file.substr(file.find_last_of('/') + 1);
-    const auto dot = stem.find_last_of('.');
-    return dot == std::string::npos || dot == 0 ? stem : stem.substr(0, dot);
-}
 
 struct Submission {
     int number = 0;
@@ -221,7 +216,7 @@ SlurmSubmission submit_slurm(const SweepSpec& spec, const SweepOptions& options,
         }
         const std::string k = std::to_string(sub.number);
         const std::string tasks_file = slurm_dir + "/submit-" + k + ".tasks";
-        const std::string name = "sotsim-" + stem_of(spec.file);
+        const std::string name = "sotsim-" + file_stem(spec.file);
         sub.script = slurm_dir + "/submit-" + k + ".sh";
         const std::string collect_script = slurm_dir + "/collect-" + k + ".sh";
         write_file_atomic(tasks_file, tasks);

@@ -71,4 +71,12 @@ std::string first_line(const std::string& path) {
     return line;
 }
 
+std::string file_stem(const std::string& path) {
+    // No 'find_last_of + 1' on npos: the wrap to 0 is defined but trips the ubsan preset.
+    const auto slash = path.find_last_of('/');
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    const auto dot = name.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
 }  // namespace sotsim::sweep

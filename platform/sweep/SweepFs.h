@@ -19,5 +19,7 @@ void remove_tree(const std::string& path);
 std::string read_text(const std::string& path);
 // First line of a file (without the newline); "" if missing.
 std::string first_line(const std::string& path);
+// The file name without folders and without its last extension ("a/b.yaml" -> "b").
+std::string file_stem(const std::string& path);
 
 }  // namespace sotsim::sweep

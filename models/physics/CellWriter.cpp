@@ -1,10 +1,18 @@
 #include "models/physics/CellWriter.h"
 
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 namespace sotsim::phys {
 
-CellWriter::CellWriter(const Config& cfg) : cfg_(cfg), dev_(cfg.device), sw_(cfg.device) {}
+CellWriter::CellWriter(const Config& cfg) : cfg_(cfg), dev_(cfg.device), sw_(cfg.device) {
+    for (int lv = 0; lv < dev_.levels(); ++lv) {
+        const double r_cell = dev_.cell_resistance(dev_.nominal(lv), 0.0);
+        level_energy_.push_back(sw_.pulse_energy(r_cell));
+        level_wer_.push_back(sw_.pulse_wer(r_cell));
+    }
+}
 
 WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::MatrixXi& target, Rng& rng) const {
     WriteOutcome o;
@@ -20,10 +28,13 @@ WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::Matr
     // it switched. The STT current and energy depend on the cell's present resistance.
     auto pulse = [&](int i, int j) {
         const int lv = o.levels(i, j);
-        const double r_cell = dev_.cell_resistance(dev_.nominal(lv), 0.0);
+        const auto k = static_cast<std::size_t>(lv);
+        if (k >= level_wer_.size())
+            throw std::runtime_error("cell level " + std::to_string(lv) + " outside the device's " +
+                                     std::to_string(level_wer_.size()) + " levels");
         ++o.pulses;
-        o.energy_J += sw_.pulse_energy(r_cell);
-        const bool ok = ideal || rng.uniform() >= sw_.pulse_wer(r_cell);
+        o.energy_J += level_energy_[k];
+        const bool ok = ideal || rng.uniform() >= level_wer_[k];
         if (ok) o.levels(i, j) += target(i, j) > lv ? 1 : -1;
         return ok;
     };

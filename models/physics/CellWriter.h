@@ -13,6 +13,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <vector>
 
 #include "models/common/Actions.h"
 #include "models/config/Config.h"
@@ -40,6 +41,10 @@ private:
     Config cfg_;
     MtjDevice dev_;
     SwitchingModel sw_;
+    // A pulse's energy and write error rate depend only on the level the cell is at (its
+    // nominal resistance): evaluated once per level here, not per pulse (exp/expm1 of the
+    // switching model), the same doubles the per-pulse evaluation gives.
+    std::vector<double> level_energy_, level_wer_;
 };
 
 }  // namespace sotsim::phys

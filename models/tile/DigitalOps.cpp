@@ -14,10 +14,10 @@ namespace {
 void require(bool ok, const std::string& what) {
     if (!ok) throw std::runtime_error(what);
 }
-std::string shape(const Eigen::MatrixXf& m) {
+std::string shape(CRef m) {
     return std::to_string(m.rows()) + "x" + std::to_string(m.cols());
 }
-void same_shape(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, const char* op) {
+void same_shape(CRef a, CRef b, const char* op) {
     require(a.rows() == b.rows() && a.cols() == b.cols(),
             std::string(op) + ": operand shapes differ (" + shape(a) + " vs " + shape(b) + ")");
 }
@@ -47,7 +47,7 @@ float activate(const Instr& in, float x) {
     return x;
 }
 
-Work activation(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+Work activation(const Instr& in, CRef src, Ref dst) {
     same_shape(src, dst, "Activation");
     if (in.act == ActKind::Clip || in.act == ActKind::Quantize)
         require(in.hi > in.lo, "Activation: range hi must exceed lo");
@@ -73,7 +73,7 @@ Work activation(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& ds
     return w;
 }
 
-Work position_bias(const Instr& in, int batch, Eigen::MatrixXf& dst) {
+Work position_bias(const Instr& in, int batch, Ref dst) {
     const int P = in.rows, C = in.cols;
     require(P > 0 && C > 0, "PositionBias: rows and cols must be positive");
     require(dst.rows() == static_cast<Eigen::Index>(batch) * P,
@@ -90,25 +90,23 @@ Work position_bias(const Instr& in, int batch, Eigen::MatrixXf& dst) {
     return w;
 }
 
-Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+Work affine(const Instr& in, CRef src, Ref dst) {
     same_shape(src, dst, "Affine");
     const auto cols = src.cols();
     require(in.vscale.empty() || static_cast<Eigen::Index>(in.vscale.size()) == cols,
             "Affine: vscale has " + std::to_string(in.vscale.size()) + " entries for " + std::to_string(cols) + " columns");
     require(in.vbias.empty() || static_cast<Eigen::Index>(in.vbias.size()) == cols,
             "Affine: vbias has " + std::to_string(in.vbias.size()) + " entries for " + std::to_string(cols) + " columns");
-    Eigen::MatrixXf out = src;
+    // In place in dst (no temporary tensor): the same two roundings (scale, then bias) as
+    // an intermediate would have, then the activation.
+    if (dst.data() != src.data()) dst = src;
     if (!in.vscale.empty())
-        out *= Eigen::Map<const Eigen::VectorXf>(in.vscale.data(), cols).asDiagonal();
+        dst *= Eigen::Map<const Eigen::VectorXf>(in.vscale.data(), cols).asDiagonal();
     if (!in.vbias.empty())
-        out.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(in.vbias.data(), cols);
+        dst.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(in.vbias.data(), cols);
     Work w;
-    if (in.act != ActKind::None) {
-        // Fused affine + activation: one streaming pass, no intermediate tensor in the buffer.
-        w = activation(in, out, dst);
-    } else {
-        dst = std::move(out);
-    }
+    // Fused affine + activation: one streaming pass, no intermediate tensor in the buffer.
+    if (in.act != ActKind::None) w = activation(in, dst, dst);
     const double n = static_cast<double>(src.size());
     w.elements = n;
     if (!in.vscale.empty()) w.actions.add(action::kDigitalMult, n);
@@ -116,7 +114,7 @@ Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
     return w;
 }
 
-Work add(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& dst) {
+Work add(CRef a, CRef b, Ref dst) {
     same_shape(a, b, "Add");
     same_shape(a, dst, "Add");
     dst = a + b;
@@ -129,7 +127,7 @@ Work add(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& ds
 namespace {
 // Value of channel c at (y, x) of sample b in either layout.
 struct Reader {
-    const Eigen::MatrixXf& m;
+    CRef m;
     const ConvGeom& g;
     bool position_major;
     float at(int b, int c, int y, int x) const {
@@ -137,7 +135,7 @@ struct Reader {
         return m(b, (static_cast<Eigen::Index>(c) * g.h + y) * g.w + x);
     }
 };
-bool layout_of(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, const char* op) {
+bool layout_of(const ConvGeom& g, int batch, int src_rps, CRef src, const char* op) {
     require(g.c > 0 && g.h > 0 && g.w > 0 && g.kh > 0 && g.kw > 0 && g.stride_h > 0 && g.stride_w > 0 &&
                 g.out_h() > 0 && g.out_w() > 0,
             std::string(op) + ": invalid geometry");
@@ -150,7 +148,7 @@ bool layout_of(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf&
 }
 }  // namespace
 
-Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
     const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
     const int oh = g.out_h(), ow = g.out_w(), P = oh * ow;
     const Eigen::Index K = static_cast<Eigen::Index>(g.c) * g.kh * g.kw;
@@ -179,7 +177,7 @@ Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& sr
     return w;
 }
 
-Work pool(const ConvGeom& g, bool max, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst) {
     const bool pm = layout_of(g, batch, src_rps, src, "Pool");
     const int oh = g.out_h(), ow = g.out_w();
     if (pm)
@@ -221,7 +219,7 @@ Work pool(const ConvGeom& g, bool max, int batch, int src_rps, const Eigen::Matr
     return w;
 }
 
-Work copy(int batch, int src_rps, int dst_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst) {
+Work copy(int batch, int src_rps, int dst_rps, CRef src, Ref dst) {
     Work w;
     w.elements = static_cast<double>(src.size());
     if (src.rows() == dst.rows() && src.cols() == dst.cols()) {

@@ -11,6 +11,10 @@
 
 namespace sotsim::digital {
 
+// Tensors are passed as views: an Eigen::MatrixXf or the tile buffer's mapped storage.
+using CRef = const Eigen::Ref<const Eigen::MatrixXf>&;
+using Ref = Eigen::Ref<Eigen::MatrixXf>;
+
 // Actions of one kernel call (digital_add / _mult / _compare / _act) plus the number of
 // element moves the unit performs (for time: elements / lanes cycles).
 struct Work {
@@ -21,16 +25,16 @@ struct Work {
 
 float activate(const Instr& in, float x);
 // dst = act(src); counts per element (see Program.h, ActKind).
-Work activation(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+Work activation(const Instr& in, CRef src, Ref dst);
 // dst[s*rows + p, c0 + c] += vbias[p*cols + c] for every sample s (Program.h PositionBias).
-Work position_bias(const Instr& in, int batch, Eigen::MatrixXf& dst);
-Work affine(const Instr& in, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
-Work add(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& dst);
+Work position_bias(const Instr& in, int batch, Ref dst);
+Work affine(const Instr& in, CRef src, Ref dst);
+Work add(CRef a, CRef b, Ref dst);
 // src_rps: rows per sample of src (1 = flat CHW, h*w = position-major).
-Work im2col(const ConvGeom& g, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
-Work pool(const ConvGeom& g, bool max, int batch, int src_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst);
+Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst);
 // Layout change between position-major (rps P, width C) and flat CHW (rps 1, width C*P),
 // or a plain copy when both tensors have the same shape.
-Work copy(int batch, int src_rps, int dst_rps, const Eigen::MatrixXf& src, Eigen::MatrixXf& dst);
+Work copy(int batch, int src_rps, int dst_rps, CRef src, Ref dst);
 
 }  // namespace sotsim::digital

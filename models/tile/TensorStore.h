@@ -1,11 +1,20 @@
 // Functional storage of tensors by id (Program.h: a tensor is a B*rows_per_sample x width
 // float matrix) together with the *modelled* size of each tensor at its precision `bits`.
 // Buffers use the modelled size for capacity checks and traffic accounting.
+// A tensor's memory outlives clear() and re-allocation: a new batch size reuses it when it
+// fits (the host changes the batch between runs: 1 sample, full batches, the remainder), so
+// a run touches each tensor's pages once instead of faulting in freshly mapped zero pages
+// for every batch size. Re-allocated tensors are zeroed as before.
 #pragma once
 
 #include <Eigen/Dense>
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <new>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -13,14 +22,17 @@ namespace sotsim {
 
 class TensorStore {
 public:
+    // Column-major view of the tensor's storage, aligned like an Eigen::MatrixXf's.
+    using Data = Eigen::Map<Eigen::MatrixXf, Eigen::AlignedMax>;
     struct Entry {
-        Eigen::MatrixXf data;
+        Data data{nullptr, 0, 0};
         int bits = 32;
         std::uint64_t modelled_bytes = 0;
     };
 
-    // Allocate (or re-allocate, zeroed) tensor `id`. Throws when the modelled bytes of all
-    // tensors would exceed `capacity_bytes` (a program that does not fit the SRAM).
+    // Allocate (or re-allocate, zeroed) tensor `id`; other tensors' views stay valid. Throws
+    // when the modelled bytes of all tensors would exceed `capacity_bytes` (a program that
+    // does not fit the SRAM).
     void allocate(int id, int rows, int cols, int bits, double capacity_bytes, const std::string& what) {
         const std::uint64_t bytes = (static_cast<std::uint64_t>(rows) * cols * bits + 7) / 8;
         std::uint64_t used = used_bytes_;
@@ -31,7 +43,14 @@ public:
                                      std::to_string(used + bytes) + " bytes in total, capacity is " +
                                      std::to_string(static_cast<std::uint64_t>(capacity_bytes)) + " bytes");
         Entry& e = tensors_[id];
-        e.data = Eigen::MatrixXf::Zero(rows, cols);
+        const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+        Memory& m = memory_[id];
+        if (m.capacity < n) {
+            m.ptr.reset(static_cast<float*>(Eigen::internal::aligned_malloc(n * sizeof(float))));
+            m.capacity = n;
+        }
+        std::fill(m.ptr.get(), m.ptr.get() + n, 0.0f);
+        new (&e.data) Data(m.ptr.get(), rows, cols);  // rebind the view (Eigen's documented idiom)
         e.bits = bits;
         e.modelled_bytes = bytes;
         used_bytes_ = used + bytes;
@@ -44,13 +63,27 @@ public:
     }
     const Entry& at(int id) const { return const_cast<TensorStore*>(this)->at(id); }
     std::uint64_t used_bytes() const { return used_bytes_; }
+    // Forget every tensor (their memory is kept for the next allocations).
     void clear() {
         tensors_.clear();
         used_bytes_ = 0;
     }
+    // Free the memory of ids that are not allocated now (a new program's other tensors).
+    void release_unused() {
+        for (auto it = memory_.begin(); it != memory_.end();)
+            it = tensors_.count(it->first) ? std::next(it) : memory_.erase(it);
+    }
 
 private:
+    struct Free {
+        void operator()(float* p) const { Eigen::internal::aligned_free(p); }
+    };
+    struct Memory {
+        std::unique_ptr<float, Free> ptr;
+        std::size_t capacity = 0;  // floats
+    };
     std::map<int, Entry> tensors_;
+    std::map<int, Memory> memory_;
     std::uint64_t used_bytes_ = 0;
 };
 

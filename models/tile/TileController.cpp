@@ -96,6 +96,7 @@ void TileController::prepare(const Program& p, int batch) {
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
                                 std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
     }
+    buffer.store().release_unused();
     // Macros keep their weights when only the batch changes (the host resizes the batch
     // between runs); a fresh tile starts with every macro unprogrammed.
     if (macro_block_.size() != static_cast<std::size_t>(cfg_.tile.macros))
@@ -400,6 +401,44 @@ void TileController::exec_program(const Instr& in) {
     set_now(now() + cycle_);  // dispatched: the controller only pays the issue cycle
 }
 
+// Stage vectors [v0, v0 + nv) of the input slice (columns [r0, r0 + rows) of the
+// column-major source) into the row-major burst xfer_, zero padded to the block's `stride`
+// rows: a transpose in blocks of kTile vectors so both sides stay in cache.
+void TileController::stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0,
+                                 Eigen::Index nv) {
+    constexpr Eigen::Index kTile = 64;
+    for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
+        const Eigen::Index nb = std::min(kTile, nv - b0);
+        float* d0 = xfer_.data() + b0 * stride;
+        for (int c = 0; c < rows; ++c) {
+            const float* s = src.col(r0 + c).data() + v0 + b0;
+            float* d = d0 + c;
+            for (Eigen::Index i = 0; i < nb; ++i) d[i * stride] = s[i];
+        }
+        for (Eigen::Index i = 0; i < nb; ++i) std::fill(d0 + i * stride + rows, d0 + (i + 1) * stride, 0.0f);
+    }
+}
+
+// The row-major output burst out_ (nv vectors of `stride` columns) into rows [v0, v0 + nv),
+// columns [c0, c0 + cols) of the column-major destination, scaled, accumulated or not;
+// blocked like the input.
+void TileController::scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0,
+                                    Eigen::Index nv, float scale, bool accumulate) {
+    constexpr Eigen::Index kTile = 64;
+    for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
+        const Eigen::Index nb = std::min(kTile, nv - b0);
+        const float* s0 = out_.data() + b0 * stride;
+        for (int c = 0; c < cols; ++c) {
+            float* d = dst.col(c0 + c).data() + v0 + b0;
+            const float* s = s0 + c;
+            if (accumulate)
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] += scale * s[i * stride];
+            else
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] = scale * s[i * stride];
+        }
+    }
+}
+
 void TileController::exec_mvm(const Instr& in) {
     const int m = in.macro;
     if (m < 0 || static_cast<unsigned>(m) >= to_macros.size())
@@ -421,22 +460,7 @@ void TileController::exec_mvm(const Instr& in) {
                                  ") does not fit the destination (" + std::to_string(dst.data.cols()) +
                                  " columns) or the block (" + std::to_string(spec.cols) + " columns)");
     if (dst.data.rows() != n) throw std::runtime_error("source and destination row counts differ");
-
-    // Stage the input batch (zero padded to the block's rows): a transpose of the
-    // column-major slice into the row-major burst, in blocks of kTile vectors so both sides
-    // stay in cache (an element-wise transpose strides through n x rows floats).
-    xfer_.resize(static_cast<std::size_t>(n * spec.rows));
-    constexpr Eigen::Index kTile = 64;
-    for (Eigen::Index b0 = 0; b0 < n; b0 += kTile) {
-        const Eigen::Index nb = std::min(kTile, n - b0);
-        float* d0 = xfer_.data() + b0 * spec.rows;
-        for (int c = 0; c < rows; ++c) {
-            const float* s = src.data.col(in.r0 + c).data() + b0;
-            float* d = d0 + c;
-            for (Eigen::Index i = 0; i < nb; ++i) d[i * spec.rows] = s[i];
-        }
-        for (Eigen::Index i = 0; i < nb; ++i) std::fill(d0 + i * spec.rows + rows, d0 + (i + 1) * spec.rows, 0.0f);
-    }
+    if (in.src == in.dst) throw std::runtime_error("an Mvm cannot write its own source tensor");
 
     // Analog accumulation across row blocks: Partial blocks leave their column charge on the
     // PE's summing node (dst), the Final block converts node + its own block once.
@@ -445,9 +469,6 @@ void TileController::exec_mvm(const Instr& in) {
         throw std::runtime_error("analog accumulation: an Mvm must cover the whole block, unscaled, into a PE tensor");
     if (role == phys::AnalogSum::Final && !in.accumulate)
         throw std::runtime_error("analog accumulation: the final block needs the partial sums already on the node");
-    using RowMajorNode = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    RowMajorNode node;
-    if (role == phys::AnalogSum::Final) node = dst.data.middleCols(in.c0, cols);
 
     sc_time t0 = max_t(now(), ready_[in.src]);
     if (role == phys::AnalogSum::Final) t0 = max_t(t0, ready_[in.dst]);  // every partial is on the node
@@ -462,47 +483,42 @@ void TileController::exec_mvm(const Instr& in) {
     read_done_[in.src] = max_t(read_done_[in.src], t1);
 
     // The macro's input and output windows bound one burst: long batches (im2col rows of a
-    // whole batch) go as several back-to-back bursts to the same macro.
+    // whole batch) go as several back-to-back bursts to the same macro. Each burst is staged,
+    // sent, read back and scattered into dst before the next (reused buffers of one burst,
+    // not the whole batch): every burst touches rows [v0, v0 + nv) of src and dst only.
     const Eigen::Index per_burst = std::max<Eigen::Index>(
         1, static_cast<Eigen::Index>(std::min(macro_map::kInputSize / (4ull * spec.rows),
                                               macro_map::kOutputSize / (4ull * spec.cols))));
-    std::vector<float> out(static_cast<std::size_t>(n * spec.cols));
+    const bool final_sum = role == phys::AnalogSum::Final;
+    const bool accumulate = in.accumulate && !final_sum;
+    // A Final analog-accumulation block overwrites: the node's sum went through the decision.
+    const float scale = final_sum ? 1.0f : in.scale;
+    const Eigen::Index burst_cap = std::min(per_burst, n);
+    xfer_.resize(static_cast<std::size_t>(burst_cap * spec.rows));
+    out_.resize(static_cast<std::size_t>(burst_cap * spec.cols));
+    if (final_sum) node_.resize(static_cast<std::size_t>(burst_cap * spec.cols));
     sc_time t = t1;
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
+        stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
+        if (final_sum)  // the node's partial sums of these vectors, row-major like the burst
+            Eigen::Map<RowMajorF>(node_.data(), nv, cols) = dst.data.block(v0, in.c0, nv, cols);
         tlm::tlm_generic_payload wr;
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data() + v0 * spec.rows, in_bytes);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data(), in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
-        if (node.size()) wr.set_extension(new macro_map::AnalogSumExtension(node.data() + v0 * spec.cols));
+        if (final_sum) wr.set_extension(new macro_map::AnalogSumExtension(node_.data()));
         transport(wr, t, m, "MVM input");
 
         tlm::tlm_generic_payload rd;
         const unsigned out_bytes = static_cast<unsigned>(nv * spec.cols * 4);
-        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, out.data() + v0 * spec.cols, out_bytes);
+        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, out_.data(), out_bytes);
         rd.set_extension(new tlmx::LayerExtension(layer_));
         transport(rd, t, m, "MVM output");
+        // Functional result and the digital post-processing (scale, accumulation).
+        scatter_output(dst.data, in.c0, cols, spec.cols, v0, nv, scale, accumulate);
     }
     ++mvms_;
-
-    // Functional result and the digital post-processing (scale, accumulation): the
-    // row-major output burst back into the column-major destination, blocked like the input.
-    // A Final analog-accumulation block overwrites: the node's sum went through the decision.
-    const bool final_sum = role == phys::AnalogSum::Final;
-    const bool accumulate = in.accumulate && !final_sum;
-    const float scale = final_sum ? 1.0f : in.scale;
-    for (Eigen::Index b0 = 0; b0 < n; b0 += kTile) {
-        const Eigen::Index nb = std::min(kTile, n - b0);
-        const float* s0 = out.data() + b0 * spec.cols;
-        for (int c = 0; c < cols; ++c) {
-            float* d = dst.data.col(in.c0 + c).data() + b0;
-            const float* s = s0 + c;
-            if (accumulate)
-                for (Eigen::Index i = 0; i < nb; ++i) d[i] += scale * s[i * spec.cols];
-            else
-                for (Eigen::Index i = 0; i < nb; ++i) d[i] = scale * s[i * spec.cols];
-        }
-    }
 
     const double elems = static_cast<double>(n) * cols;
     if (role != phys::AnalogSum::None) {

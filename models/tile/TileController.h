@@ -143,6 +143,9 @@ private:
     void read_noc(std::uint64_t addr, void* data, std::size_t bytes, sc_core::sc_time& t, const char* what);
     void execute(const Instr& in, std::size_t pc);
     void exec_mvm(const Instr& in);
+    void stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0, Eigen::Index nv);
+    void scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0, Eigen::Index nv,
+                        float scale, bool accumulate);
     void exec_program(const Instr& in);
     void exec_load(const Instr& in);
     void exec_store(const Instr& in);
@@ -201,7 +204,8 @@ private:
     Fetched remote_;                      // the last instruction fetched from program memory
     OpCode current_op_ = OpCode::End;
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
-    std::vector<float> xfer_;             // staging for transaction data
+    std::vector<float> xfer_;             // staging for transaction data (an Mvm: one input burst)
+    std::vector<float> out_, node_;       // an Mvm's output burst and its analog-sum node values
     ActivationInbox inbox_;
     std::vector<TileController*> peers_;
     std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;

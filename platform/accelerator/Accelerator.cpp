@@ -136,6 +136,7 @@ void Accelerator::allocate_tensors() {
         if (d.where != Location::Global) continue;
         taddr[i] = kGbufBase + gbuf.allocate(static_cast<int>(i), batch_ * d.rows_per_sample, d.width, d.bits, batch_);
     }
+    gbuf.store().release_unused();
     if (gbuf.window_bytes() > kGbufSize)
         throw std::runtime_error("global tensors need " + std::to_string(gbuf.window_bytes()) +
                                  " bytes of host window, more than the 256 MiB map");

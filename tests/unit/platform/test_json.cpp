@@ -1,10 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
 #include <limits>
 
 #include "platform/report/Hash.h"
 #include "platform/report/Json.h"
+#include "platform/report/Sha256Blocks.h"
 
 using sotsim::report::Json;
 
@@ -95,4 +99,21 @@ TEST_CASE("hash: SHA-256 matches FIPS 180-4 test vectors", "[report][hash]") {
     CHECK(sha256_hex(std::string(1000000, 'a')) ==
           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     CHECK_THROWS_WITH(sotsim::report::sha256_file("/nonexistent/model.onnx"), Catch::Contains("model.onnx"));
+}
+
+TEST_CASE("hash: the SHA-extension compression equals the portable one", "[report][hash]") {
+    using namespace sotsim::report;
+    std::mt19937 gen(13);
+    std::vector<unsigned char> data(64 * 97);
+    for (auto& c : data) c = static_cast<unsigned char>(gen());
+    for (std::size_t blocks : {std::size_t{1}, std::size_t{2}, std::size_t{97}}) {
+        std::uint32_t a[8], b[8];
+        for (int i = 0; i < 8; ++i) a[i] = b[i] = static_cast<std::uint32_t>(gen());
+        sha256_blocks_portable(a, data.data(), blocks);
+        if (!sha256_blocks_ni(b, data.data(), blocks)) {
+            WARN("host has no SHA extensions: only the portable path is checked");
+            return;
+        }
+        for (int i = 0; i < 8; ++i) CHECK(a[i] == b[i]);
+    }
 }

@@ -158,7 +158,7 @@ private:
     // from its own stream.
     void draw_normals(int k, Eigen::Index batch, Eigen::Index nc);
     // dst = u (outf_ + kappa n [+ sqrt(var) z]) over the nc signal columns of outf_; the
-    // variance is outf_'s right half when it has 2 nc columns, else varf_.
+    // variance is outf_'s right half when it has 2 nc columns, else pvarf_.
     void currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst);
     // Differential ADC: record (keep) and convert pair_, then lay it out on the physical
     // columns as the column signals s_ (I+ - I- on the + column, 0 on the - column).
@@ -169,7 +169,9 @@ private:
     // Per-call work buffers, kept between calls (resized only when the batch changes).
     Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_, pair_, delay_;
     std::vector<int> pair_plus_, pair_minus_;   // differential ADC: physical columns of each pair
-    Eigen::MatrixXf a2f_, varf_, planef_, outf_;
+    bool pairs_cover_ = false;                  // every physical column is in a pair
+    Eigen::MatrixXf a2f_, varf_, planef_;
+    RowMatrixXf outf_, pvarf_;        // unit reads (row-major: one vector per row) and PWM variances
     std::vector<float> normalsf_;
     Eigen::VectorXd in_sum_;
     Eigen::VectorXd row_drives_;      // column sums of the plane: drive (duty) per row over the batch
@@ -399,6 +401,7 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
                 pair_minus_.push_back(minus);
             }
         array_->pack_pairs(pair_plus_, pair_minus_);
+        pairs_cover_ = 2 * static_cast<int>(pair_plus_.size()) == pc;
     }
     set_design_range();
 
@@ -621,15 +624,29 @@ void AnalogMacroImpl::convert_currents() {
 void AnalogMacroImpl::convert_pairs(double weight, bool keep, bool first) {
     const Eigen::Index batch = pair_.rows();
     if (keep) {
-        if (first) last_currents_.setZero(batch, phys_cols_);
-        for (size_t p = 0; p < pair_plus_.size(); ++p) last_currents_.col(pair_plus_[p]) += weight * pair_.col(static_cast<Eigen::Index>(p));
+        // The first cycle writes every column once (I+ - I- on the + column, 0 on the -).
+        if (first) last_currents_.resize(batch, phys_cols_);
+        if (first && !pairs_cover_) last_currents_.setZero();
+        for (size_t p = 0; p < pair_plus_.size(); ++p) {
+            const auto pc = pair_.col(static_cast<Eigen::Index>(p));
+            if (first) {
+                last_currents_.col(pair_plus_[p]) = weight * pc;
+                last_currents_.col(pair_minus_[p]).setZero();
+            } else {
+                last_currents_.col(pair_plus_[p]) += weight * pc;
+            }
+        }
     }
     if (!cfg_.sim.ideal) adc_->quantize(pair_, pair_plus_);
     note_range(pair_);
     // The column signals in digit units, straight from the converted pairs.
     const double unit = array_->unit_current();
-    s_.setZero(batch, phys_cols_);
-    for (size_t p = 0; p < pair_plus_.size(); ++p) s_.col(pair_plus_[p]) = pair_.col(static_cast<Eigen::Index>(p)) / unit;
+    s_.resize(batch, phys_cols_);
+    if (!pairs_cover_) s_.setZero();
+    for (size_t p = 0; p < pair_plus_.size(); ++p) {
+        s_.col(pair_plus_[p]) = pair_.col(static_cast<Eigen::Index>(p)) / unit;
+        s_.col(pair_minus_[p]).setZero();
+    }
 }
 
 void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
@@ -641,18 +658,23 @@ void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
 void AnalogMacroImpl::read_currents(int k, bool pwm, bool pairs) {
     const bool noisy = array_->has_read_noise();
     const Eigen::Index nc = pairs ? array_->pairs() : array_->cols();
-    // A 0/1 plane is its own square: signal and variance come out of one GEMM.
-    if (pairs)
-        array_->pair_units_into(planef_, noisy && !pwm, outf_);
+    // A 0/1 plane is its own square: signal and variance come out of one pass over the rows
+    // each vector drives (PlaneProduct); PWM duties go through a GEMM and their squares.
+    if (pwm && pairs)
+        array_->pair_units_into(planef_, false, outf_);
+    else if (pwm)
+        array_->units_into(planef_, false, outf_);
+    else if (pairs)
+        array_->binary_pair_units_into(planef_, noisy, outf_);
     else
-        array_->units_into(planef_, noisy && !pwm, outf_);
+        array_->binary_units_into(planef_, noisy, outf_);
     if (noisy) {
         if (pwm) {
             a2f_ = planef_.array().square();
             if (pairs)
-                array_->pair_variance_units_into(a2f_, varf_);
+                array_->pair_variance_units_into(a2f_, pvarf_);
             else
-                array_->variance_units_into(a2f_, varf_);
+                array_->variance_units_into(a2f_, pvarf_);
         }
         draw_normals(k, planef_.rows(), nc);
     }
@@ -660,23 +682,31 @@ void AnalogMacroImpl::read_currents(int k, bool pwm, bool pairs) {
 }
 
 void AnalogMacroImpl::currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst) {
-    const Eigen::Index batch = outf_.rows();
+    const Eigen::Index batch = outf_.rows(), ld = outf_.cols();
     const double u = array_->unit_current();
     dst.resize(batch, nc);
-    const bool var_in_out = outf_.cols() == 2 * nc;   // [S | V] from one GEMM
-    for (Eigen::Index j = 0; j < nc; ++j) {
-        const float* sig = outf_.col(j).data();
-        double* out = dst.col(j).data();
-        const double* n = in_sum_.data();
-        if (noisy) {
-            const float* var = var_in_out ? outf_.col(nc + j).data() : varf_.col(j).data();
-            const float* z = normalsf_.data() + j;
-            for (Eigen::Index b = 0; b < batch; ++b) {
-                const float sd = std::sqrt(std::max(var[b], 0.0f));
-                out[b] = u * (static_cast<double>(sig[b] + sd * z[b * nc]) + kappa * n[b]);
+    const bool var_in_out = ld == 2 * nc;   // [S | V] from one pass
+    // The unit reads and the normals are rows (one per vector), dst is column-major: blocks
+    // of 16 vectors, so each column's 16 outputs are one contiguous store.
+    constexpr Eigen::Index kBlock = 16;
+    for (Eigen::Index b0 = 0; b0 < batch; b0 += kBlock) {
+        const Eigen::Index nb = std::min(kBlock, batch - b0);
+        double base[kBlock];
+        for (Eigen::Index k = 0; k < nb; ++k) base[k] = kappa * in_sum_(b0 + k);
+        for (Eigen::Index j = 0; j < nc; ++j) {
+            double* out = dst.col(j).data() + b0;
+            const float* sig = outf_.data() + b0 * ld + j;
+            if (noisy) {
+                const float* var = var_in_out ? sig + nc : pvarf_.data() + b0 * nc + j;
+                const Eigen::Index vld = var_in_out ? ld : nc;
+                const float* z = normalsf_.data() + b0 * nc + j;
+                for (Eigen::Index k = 0; k < nb; ++k) {
+                    const float sd = std::sqrt(std::max(var[k * vld], 0.0f));
+                    out[k] = u * (static_cast<double>(sig[k * ld] + sd * z[k * nc]) + base[k]);
+                }
+            } else {
+                for (Eigen::Index k = 0; k < nb; ++k) out[k] = u * (static_cast<double>(sig[k * ld]) + base[k]);
             }
-        } else {
-            for (Eigen::Index b = 0; b < batch; ++b) out[b] = u * (static_cast<double>(sig[b]) + kappa * n[b]);
         }
     }
 }

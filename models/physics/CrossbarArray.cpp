@@ -83,11 +83,14 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
         sv_units_.resize(rows, 2 * cols);
         sv_units_.leftCols(cols) = (mt_.array() / g_step_ - kappa()).cast<float>();
         sv_units_.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
+        sv_plane_.pack(sv_units_.leftCols(cols), sv_units_.rightCols(cols));
     } else {
         sv_units_.resize(0, 0);
+        sv_plane_ = PlaneProduct();
     }
     row_g_ = g_.rowwise().sum();
     pair_units_.resize(0, 0);
+    pair_plane_ = PlaneProduct();
 }
 
 void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus) {
@@ -103,6 +106,7 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
         pair_units_.col(p) = ((mt_.col(a) - mt_.col(b)) / g_step_).cast<float>();
         pair_units_.col(np + p) = ((sigma2_.col(a) + sigma2_.col(b)) * s2).cast<float>();
     }
+    pair_plane_.pack(pair_units_.leftCols(np), pair_units_.rightCols(np));
 }
 
 void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells) {

@@ -20,6 +20,7 @@
 
 #include "models/config/Config.h"
 #include "models/physics/MtjDevice.h"
+#include "models/physics/PlaneProduct.h"
 #include "models/physics/Rng.h"
 
 namespace sotsim::phys {
@@ -88,13 +89,18 @@ public:
     // square is themselves), else B S; variance_units_into computes A2 V for other planes.
     // (Two products, not one over `cond ? matrix : block`: that expression's common type is a
     // matrix, i.e. a copy of the whole operand per call.)
-    void units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
+    void units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
         if (with_variance)
             out.noalias() = b * sv_units_;
         else
             out.noalias() = b * sv_units_.leftCols(cols());
     }
-    void variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
+    // The same read for a 0/1 plane (binary, signed or one bit plane): each vector sums the
+    // rows it drives from the operand packed at build (PlaneProduct), in row order.
+    void binary_units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
+        sv_plane_.multiply(b, true, with_variance, out);
+    }
+    void variance_units_into(const Eigen::MatrixXf& a2, RowMatrixXf& var) const {
         var.noalias() = a2 * sv_units_.rightCols(sv_units_.cols() - cols());
     }
     // Differential pairs converted as I+ - I- (one conversion per pair): the converter never
@@ -105,13 +111,16 @@ public:
     // columns of units_into, and D is exact small integers for digit-linear cells.
     void pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus);
     int pairs() const { return static_cast<int>(pair_units_.cols() / 2); }
-    void pair_units_into(const Eigen::MatrixXf& b, bool with_variance, Eigen::MatrixXf& out) const {
+    void pair_units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
         if (with_variance)
             out.noalias() = b * pair_units_;
         else
             out.noalias() = b * pair_units_.leftCols(pairs());
     }
-    void pair_variance_units_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
+    void binary_pair_units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
+        pair_plane_.multiply(b, true, with_variance, out);
+    }
+    void pair_variance_units_into(const Eigen::MatrixXf& a2, RowMatrixXf& var) const {
         var.noalias() = a2 * pair_units_.rightCols(pairs());
     }
     double unit_current() const { return cfg_.array.v_read * g_step_; }   // u (A per digit)
@@ -141,6 +150,7 @@ private:
     Eigen::RowVectorXf noise_base_;   // XNOR: variance of the complements (selected by 0)
     Eigen::MatrixXf sv_units_;        // [S | V] in digit units (current summation), see units_into
     Eigen::MatrixXf pair_units_;      // [D | W] of the differential pairs, see pack_pairs
+    PlaneProduct sv_plane_, pair_plane_;   // the same operands packed for 0/1 planes
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
 };
 

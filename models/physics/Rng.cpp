@@ -87,7 +87,10 @@ inline float log_f(float x) {
     std::memcpy(&m, &bits, sizeof m);
     const bool small = m < 0.70710678f;
     e -= small ? 1 : 0;
-    m = small ? m + m - 1.0f : m - 1.0f;
+    // (m + m) - 1 or (m + 0) - 1: the same values as a branch, written as a select of the
+    // addend so the fill loop vectorises (a conditional add is not if-converted under
+    // trapping math).
+    m = (m + (small ? m : 0.0f)) - 1.0f;
     const float z = m * m;
     float p = 7.0376836292e-2f;
     p = p * m - 1.1514610310e-1f;

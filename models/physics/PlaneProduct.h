@@ -1,0 +1,50 @@
+// Product of a 0/1 activity plane with a constant float operand, packed once.
+//
+// The MVM kernel's array read is Y = B U with B (batch x rows) a plane of 0/1 row activities
+// and U (rows x cols) the programmed cells in digit units, fixed between programmings. A
+// general GEMM re-packs U on every call and multiplies by every zero; here U is packed once
+// into column panels (kPanel columns, row-major inside a panel, zero-padded) and each
+// vector's result is the sum of the rows it drives: y_b = sum over active i, in increasing
+// i, of U(i, :), in float. That order is fixed per vector, so a vector's result does not
+// depend on the batch it is read in, and is the same as a row-ordered multiply-add with
+// the 0/1 factors (adding 0 * U(i, :) is exact). Integer-valued U (digit-linear cells)
+// gives exact integer sums below 2^24.
+//
+// Portable: the inner loop uses Eigen's packet type of the build's ISA (SSE, AVX or
+// AVX-512), so the panel is 32 floats = 8, 4 or 2 packets.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include "models/physics/IsaGuard.h"
+#include <cstdint>
+#include <vector>
+
+namespace sotsim::phys {
+
+using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class PlaneProduct {
+public:
+    static constexpr int kPanel = 16;   // columns per panel: 64 bytes per row, 16 KB for 256 rows (half of L1)
+
+    // Pack U = [L | R] (rows x (l + r)), each part starting a panel of its own, so either
+    // part can be read alone. Replaces any earlier operand.
+    void pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& right);
+    Eigen::Index rows() const { return rows_; }
+    bool empty() const { return rows_ == 0; }
+
+    // out (batch x cols, row-major) = B [L | R], B L or B R (as selected) for a plane B
+    // (batch x rows) whose entries are exactly 0 or 1 (the caller guarantees it; the row
+    // selection reads the entries as integers).
+    void multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const;
+
+private:
+    Eigen::Index rows_ = 0, lcols_ = 0, rcols_ = 0, lpanels_ = 0, rpanels_ = 0;
+    std::vector<float, Eigen::aligned_allocator<float>> packed_;   // panels_ x rows_ x kPanel
+    // Per-call scratch (kept between calls): active-row offsets of every vector, and counts.
+    mutable std::vector<std::int32_t> active_;
+    mutable std::vector<std::int32_t> count_;
+};
+
+}  // namespace sotsim::phys

@@ -1,0 +1,112 @@
+// PlaneProduct (the MVM kernel's 0/1-plane read on a pre-packed operand) against a
+// row-ordered float sum written out here, a double product, and itself across batch splits.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "models/physics/PlaneProduct.h"
+#include "models/physics/Rng.h"
+
+using sotsim::phys::PlaneProduct;
+using sotsim::phys::Rng;
+
+namespace {
+
+Eigen::MatrixXf random_plane(Eigen::Index batch, Eigen::Index rows, double density, Rng& rng) {
+    Eigen::MatrixXf b(batch, rows);
+    for (Eigen::Index v = 0; v < batch; ++v)
+        for (Eigen::Index i = 0; i < rows; ++i) b(v, i) = rng.uniform() < density ? 1.0f : 0.0f;
+    return b;
+}
+
+Eigen::MatrixXf random_operand(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+    Eigen::MatrixXf u(rows, cols);
+    for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = 0; i < rows; ++i) u(i, j) = static_cast<float>(4.0 * rng.normal());
+    return u;
+}
+
+// y(v, c) = sum over active i in increasing order, in float: the documented order.
+float ordered_sum(const Eigen::MatrixXf& b, const Eigen::MatrixXf& u, Eigen::Index v, Eigen::Index c) {
+    float s = 0.0f;
+    for (Eigen::Index i = 0; i < b.cols(); ++i)
+        if (b(v, i) != 0.0f) s += u(i, c);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("plane product equals the row-ordered float sum, part by part", "[physics][kernel]") {
+    Rng rng = Rng::derive(5, 0, "plane_product_test");
+    // Shapes off the panel grid on purpose (37 and 70 columns; 7, 1 and 0 vectors left after
+    // the joint groups).
+    for (const auto& [rows, lc, rc] : {std::tuple<int, int, int>{256, 128, 128}, {61, 37, 70}, {1, 3, 1}, {300, 32, 0}}) {
+        const Eigen::MatrixXf l = random_operand(rows, lc, rng), r = random_operand(rows, rc, rng);
+        PlaneProduct pp;
+        pp.pack(l, r);
+        for (const Eigen::Index batch : {Eigen::Index{1}, Eigen::Index{7}, Eigen::Index{64}}) {
+            for (const double density : {0.0, 0.2, 0.5, 1.0}) {
+                const Eigen::MatrixXf b = random_plane(batch, rows, density, rng);
+                sotsim::phys::RowMatrixXf both, left, right;
+                pp.multiply(b, true, true, both);
+                pp.multiply(b, true, false, left);
+                pp.multiply(b, false, true, right);
+                REQUIRE(both.rows() == batch);
+                REQUIRE(both.cols() == lc + rc);
+                REQUIRE(left.cols() == lc);
+                REQUIRE(right.cols() == rc);
+                for (Eigen::Index v = 0; v < batch; ++v) {
+                    for (Eigen::Index c = 0; c < lc; ++c) {
+                        REQUIRE(both(v, c) == ordered_sum(b, l, v, c));
+                        REQUIRE(left(v, c) == both(v, c));
+                    }
+                    for (Eigen::Index c = 0; c < rc; ++c) {
+                        REQUIRE(both(v, lc + c) == ordered_sum(b, r, v, c));
+                        REQUIRE(right(v, c) == both(v, lc + c));
+                    }
+                }
+                // And within float rounding of the double product.
+                const Eigen::MatrixXd ref = b.cast<double>() * l.cast<double>();
+                if (lc) REQUIRE((left.cast<double>() - ref).cwiseAbs().maxCoeff() <= 1e-5 * (1.0 + ref.cwiseAbs().maxCoeff()));
+            }
+        }
+    }
+}
+
+TEST_CASE("plane product: a vector's result does not depend on its batch", "[physics][kernel]") {
+    Rng rng = Rng::derive(6, 0, "plane_product_batch");
+    const Eigen::MatrixXf l = random_operand(256, 128, rng), r = random_operand(256, 128, rng);
+    PlaneProduct pp;
+    pp.pack(l, r);
+    const Eigen::MatrixXf b = random_plane(67, 256, 0.5, rng);
+    sotsim::phys::RowMatrixXf all, part;
+    pp.multiply(b, true, true, all);
+    for (const Eigen::Index start : {Eigen::Index{0}, Eigen::Index{3}, Eigen::Index{66}}) {
+        for (const Eigen::Index n : {Eigen::Index{1}, Eigen::Index{2}, Eigen::Index{5}}) {
+            if (start + n > b.rows()) continue;
+            pp.multiply(b.middleRows(start, n), true, true, part);
+            REQUIRE(part == all.middleRows(start, n));
+        }
+    }
+}
+
+TEST_CASE("plane product: integer operands give exact integer sums", "[physics][kernel]") {
+    Rng rng = Rng::derive(7, 0, "plane_product_exact");
+    Eigen::MatrixXf u(256, 64);
+    for (Eigen::Index j = 0; j < u.cols(); ++j)
+        for (Eigen::Index i = 0; i < u.rows(); ++i) u(i, j) = static_cast<float>(static_cast<int>(rng.uniform() * 31.0) - 15);
+    PlaneProduct pp;
+    pp.pack(u, Eigen::MatrixXf(256, 0));
+    const Eigen::MatrixXf b = random_plane(33, 256, 0.6, rng);
+    sotsim::phys::RowMatrixXf y;
+    pp.multiply(b, true, false, y);
+    const Eigen::MatrixXd exact = b.cast<double>() * u.cast<double>();
+    REQUIRE(y.cast<double>() == exact);
+}
+
+TEST_CASE("plane product refuses a plane of another width", "[physics][kernel]") {
+    PlaneProduct pp;
+    pp.pack(Eigen::MatrixXf::Ones(8, 4), Eigen::MatrixXf::Ones(8, 4));
+    sotsim::phys::RowMatrixXf y;
+    REQUIRE_THROWS_AS(pp.multiply(Eigen::MatrixXf::Ones(2, 9), true, true, y), std::logic_error);
+}

@@ -10,13 +10,47 @@
 namespace sotsim::phys {
 namespace {
 
-// A rectangle of cells [i0, i1) x [j0, j1) reduced to its boundary nodes: `s` is the Schur
-// complement of the rectangle's nodal matrix (its own cells and inner wire segments, plus
-// the driver and sense segments it contains) onto `nodes` (global node ids).
+// Sides of a rectangle [i0, i1) x [j0, j1) of cells, as node lists: L the row nodes
+// (i, j0 - 1), or the driven row ends (i, 0) when j0 = 0; T the column nodes (i0 - 1, j)
+// (only if i0 > 0: the column tops are open); R the row nodes (i, j1 - 1) (only if j1 < cols:
+// the row right ends are open); B the column nodes (i1 - 1, j) (the sensed column ends when
+// i1 = rows). Each list runs in array order (i for L and R, j for T and B).
+enum Side { kL = 0, kT = 1, kR = 2, kB = 3 };
+// A side's key is the depth of the split that made it (>= 0; the deeper the split, the
+// sooner its merge eliminates the side), or one of these.
+constexpr int kAbsent = -1000, kDriven = -1, kSense = -2;
+
+// A rectangle reduced to its boundary nodes: `s` is the Schur complement of the rectangle's
+// nodal matrix (its own cells and inner wire segments, plus the driver and sense segments it
+// contains) onto its sides, listed side after side in decreasing key order (the side the next
+// merge eliminates first, the driven then the sensed ends last). With that order every merge
+// maps each child's list onto runs of the parent's list in increasing order, so the
+// children's matrices are added with contiguous column segments and no index tables, and the
+// parent's list is the same kind of list again.
 struct Box {
-    int i0, i1, j0, j1;
-    std::vector<int> nodes;
-    Eigen::MatrixXd s;   // lower triangle valid (the upper one is stale)
+    int i0 = 0, i1 = 0, j0 = 0, j1 = 0;
+    int key[4] = {kAbsent, kAbsent, kAbsent, kAbsent};
+    int list[4] = {0, 0, 0, 0};   // sides in list order
+    int nsides = 0;
+    int off[4] = {0, 0, 0, 0};    // where each side starts in the list
+    int n = 0;                    // boundary nodes
+    std::vector<double> buf;      // storage of s
+    const double* s = nullptr;    // n x n, leading dimension ld; lower triangle valid
+    Eigen::Index ld = 0;
+
+    int len(int side) const { return side == kL || side == kR ? i1 - i0 : j1 - j0; }
+    // Orders the present sides by key and sets off / n.
+    void layout() {
+        nsides = 0;
+        for (int x = 0; x < 4; ++x)
+            if (key[x] != kAbsent) list[nsides++] = x;
+        std::sort(list, list + nsides, [&](int a, int b) { return key[a] > key[b]; });
+        n = 0;
+        for (int q = 0; q < nsides; ++q) {
+            off[list[q]] = n;
+            n += len(list[q]);
+        }
+    }
 };
 
 class SchurReducer {
@@ -25,70 +59,105 @@ public:
         : g_(g), gr_(g_row), gc_(g_col), rows_(static_cast<int>(g.rows())), cols_(static_cast<int>(g.cols())),
           pos_(static_cast<size_t>(2) * rows_ * cols_, -1) {}
 
-    // `threads` > 1: the two halves of a split are independent and reduce concurrently
-    // (the second in a reducer of its own, for its own scratch). Every box is computed by
-    // the same operations in the same order whatever the thread count, so M is bitwise
-    // identical for any `threads`.
-    Box reduce(int i0, int i1, int j0, int j1, int threads = 1) {
-        const int h = i1 - i0, w = j1 - j0;
-        if (h * w <= kLeafCells) return leaf(i0, i1, j0, j1);
-        int a0 = i0, a1 = i1, b0 = j0, b1 = j1;   // first half [a0,a1) x [b0,b1)
-        int c0 = i0, c1 = i1, d0 = j0, d1 = j1;   // second half
-        if (h >= w) {
-            a1 = c0 = i0 + h / 2;
-        } else {
-            b1 = d0 = j0 + w / 2;
-        }
-        if (threads > 1 && h * w >= kParallelCells) {
-            const int ta = threads / 2, tb = threads - ta;
-            auto second = std::async(std::launch::async, [&, tb] {
-                SchurReducer other(g_, gr_, gc_);
-                return other.reduce(c0, c1, d0, d1, tb);
-            });
-            Box a = reduce(a0, a1, b0, b1, ta);
-            Box b = second.get();
-            return merge(a, b);
-        }
-        Box a = reduce(a0, a1, b0, b1);
-        Box b = reduce(c0, c1, d0, d1);
-        return merge(a, b);
+    // The whole array: its sides are the driven row ends and the sensed column ends.
+    Box reduce_array(int threads) {
+        Box top;
+        top.i1 = rows_;
+        top.j1 = cols_;
+        top.key[kL] = kDriven;
+        top.key[kB] = kSense;
+        return reduce(top, 0, threads);
     }
 
     int row_node(int i, int j) const { return 2 * (i * cols_ + j); }
     int col_node(int i, int j) const { return 2 * (i * cols_ + j) + 1; }
 
 private:
+    // `frame`: the rectangle and its side keys; `depth` the key its split gives the new sides.
+    // `threads` > 1: the two halves of a split are independent and reduce concurrently (the
+    // second in a reducer of its own, for its own scratch). Every box is computed by the same
+    // operations in the same order whatever the thread count, so M is bitwise identical for
+    // any `threads`.
+    Box reduce(const Box& frame, int depth, int threads = 1) {
+        const int h = frame.i1 - frame.i0, w = frame.j1 - frame.j0;
+        if (h * w <= kLeafCells) return leaf(frame);
+        Box a = frame, b = frame;   // first (top or left) and second half
+        a.buf.clear();
+        b.buf.clear();
+        const bool vertical = h >= w;   // split the rows: a on top of b
+        if (vertical) {
+            a.i1 = b.i0 = frame.i0 + h / 2;
+            a.key[kB] = b.key[kT] = depth;
+        } else {
+            a.j1 = b.j0 = frame.j0 + w / 2;
+            a.key[kR] = b.key[kL] = depth;
+        }
+        // Splits halve sides of >= 5 cells, so no half is one column wide unless the array
+        // is, and the driven ends (i, 0) are never also a right side.
+        if (a.j0 == 0 && a.j1 == 1 && cols_ > 1) throw std::logic_error("IR drop: one-column box inside the array");
+        if (threads > 1 && h * w >= kParallelCells) {
+            const int ta = threads / 2, tb = threads - ta;
+            auto second = std::async(std::launch::async, [&, tb] {
+                SchurReducer other(g_, gr_, gc_);
+                return other.reduce(b, depth + 1, tb);
+            });
+            Box ra = reduce(a, depth + 1, ta);
+            Box rb = second.get();
+            return merge(frame, vertical, ra, rb);
+        }
+        Box ra = reduce(a, depth + 1);
+        Box rb = reduce(b, depth + 1);
+        return merge(frame, vertical, ra, rb);
+    }
+
     // Small leaves keep the dense leaf factorisation cheap ((2 h w)^3 / 3 flops) while
     // amortising per-box bookkeeping.
     static constexpr int kLeafCells = 16;
     // Below this many cells a thread costs more than the box.
     static constexpr int kParallelCells = 64 * 64;
 
-    // Each rectangle owns its cells, its inner wire segments, and the row segments entering
-    // it from the left and column segments entering from the top (driver and sense segments
-    // are stamped to ground). Its boundary nodes are the far ends of those entering segments
-    // (left neighbours (i, j0-1), top neighbours (i0-1, j)), its own right-edge row nodes and
-    // bottom-edge column nodes, and the driven row ends (i, 0). So the right boundary of a
-    // left rectangle *is* the left boundary of its right neighbour: a merge eliminates one
-    // shared node per crossing segment (classical nested dissection) instead of both ends.
-    // Open ends (j = cols-1, i = 0) are interior.
-    bool on_boundary(int node, int i0, int i1, int j0, int j1) const {
-        const int k = node / 2, i = k / cols_, j = k % cols_;
-        if (node % 2 == 0) return j == j0 - 1 || (j == 0 && j0 == 0) || (j == j1 - 1 && j1 < cols_);
-        return i == i0 - 1 || i == i1 - 1;
+    // Node t of side x of box b.
+    int side_node(const Box& b, int x, int t) const {
+        switch (x) {
+            case kL: return row_node(b.i0 + t, b.j0 == 0 ? 0 : b.j0 - 1);
+            case kT: return col_node(b.i0 - 1, b.j0 + t);
+            case kR: return row_node(b.i0 + t, b.j1 - 1);
+            default: return col_node(b.i1 - 1, b.j0 + t);
+        }
     }
 
     using Mat = Eigen::Map<Eigen::MatrixXd>;
 
-    // An n x n nodal matrix with a zeroed lower triangle (the only one used) in the
-    // reducer's scratch, reused by every box: no allocation, page faults or fresh-page
-    // zeroing per merge.
-    Mat workspace(int n) {
+    // An n x n nodal matrix with a zeroed lower triangle (the only one used), in a buffer
+    // from the reducer's pool (reused by later boxes: no allocation, page faults or
+    // fresh-page zeroing per merge); `buf` receives the storage.
+    Mat workspace(int n, std::vector<double>& buf) {
         const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n);
-        if (scratch_.size() < need) scratch_.resize(need);
-        Mat k(scratch_.data(), n, n);
+        // The smallest pooled buffer that fits, else the largest one (grown).
+        int best = -1;
+        for (int q = 0; q < static_cast<int>(pool_.size()); ++q) {
+            const size_t have = pool_[static_cast<size_t>(q)].size();
+            if (best < 0) {
+                best = q;
+                continue;
+            }
+            const size_t cur = pool_[static_cast<size_t>(best)].size();
+            if (cur >= need ? (have >= need && have < cur) : have > cur) best = q;
+        }
+        if (best >= 0) {
+            buf = std::move(pool_[static_cast<size_t>(best)]);
+            pool_[static_cast<size_t>(best)] = std::move(pool_.back());
+            pool_.pop_back();
+        }
+        if (buf.size() < need) buf.resize(need);
+        Mat k(buf.data(), n, n);
         for (int j = 0; j < n; ++j) k.col(j).tail(n - j).setZero();
         return k;
+    }
+    void release(Box& b) {
+        if (!b.buf.empty()) pool_.push_back(std::move(b.buf));
+        b.buf = {};
+        b.s = nullptr;
     }
 
     // A conductance between local nodes a and b (b < 0: to a fixed-voltage node), lower
@@ -101,21 +170,44 @@ private:
         }
     }
 
-    Box leaf(int i0, int i1, int j0, int j1) {
-        std::vector<int> nodes;
-        for (int i = i0; i < i1; ++i)
-            for (int j = j0; j < j1; ++j) {
-                nodes.push_back(row_node(i, j));
-                nodes.push_back(col_node(i, j));
+    // The kept block of the reduced workspace becomes the box's matrix (no copy).
+    static void keep(Box& out, std::vector<double>& buf, int n, int e) {
+        out.buf = std::move(buf);
+        out.ld = n;
+        out.s = out.buf.data() + static_cast<size_t>(e) * static_cast<size_t>(n + 1);
+    }
+
+    Box leaf(const Box& frame) {
+        Box out = frame;
+        out.buf.clear();
+        out.layout();
+        const int i0 = out.i0, i1 = out.i1, j0 = out.j0, j1 = out.j1;
+        // Own nodes (a row and a column node per cell) not on a side are eliminated here.
+        const int own_on_sides = (j0 == 0 ? i1 - i0 : 0) + (out.key[kR] != kAbsent ? i1 - i0 : 0) + (j1 - j0);
+        const int e = 2 * (i1 - i0) * (j1 - j0) - own_on_sides, n = e + out.n;
+        std::vector<int>& touched = touched_;
+        touched.clear();
+        for (int q = 0; q < out.nsides; ++q) {
+            const int x = out.list[q];
+            for (int t = 0; t < out.len(x); ++t) {
+                const int node = side_node(out, x, t);
+                pos_[static_cast<size_t>(node)] = e + out.off[x] + t;
+                touched.push_back(node);
             }
-        if (j0 > 0)
-            for (int i = i0; i < i1; ++i) nodes.push_back(row_node(i, j0 - 1));
-        if (i0 > 0)
-            for (int j = j0; j < j1; ++j) nodes.push_back(col_node(i0 - 1, j));
-        Box out{i0, i1, j0, j1, {}, {}};
-        const int e = order(nodes, out);
-        const int n = static_cast<int>(nodes.size());
-        Mat k = workspace(n);
+        }
+        int next = 0;
+        for (int i = i0; i < i1; ++i)
+            for (int j = j0; j < j1; ++j)
+                for (int node : {row_node(i, j), col_node(i, j)}) {
+                    int& p = pos_[static_cast<size_t>(node)];
+                    if (p < 0) {
+                        p = next++;
+                        touched.push_back(node);
+                    }
+                }
+        if (next != e) throw std::logic_error("IR drop: leaf node count");
+        std::vector<double> buf;
+        Mat k = workspace(n, buf);
         for (int i = i0; i < i1; ++i)
             for (int j = j0; j < j1; ++j) {
                 const int r = pos_[row_node(i, j)], c = pos_[col_node(i, j)];
@@ -124,74 +216,67 @@ private:
                 if (i > 0) stamp(k, c, pos_[col_node(i - 1, j)], gc_);      // top segment
                 if (i == rows_ - 1) stamp(k, c, -1, gc_);                    // sense segment
             }
-        for (int p = 0; p < n; ++p) pos_[static_cast<size_t>(nodes[p])] = -1;
-        eliminate(k, e, out);
+        for (int node : touched) pos_[static_cast<size_t>(node)] = -1;
+        eliminate(k, e);
+        keep(out, buf, n, e);
         return out;
     }
 
-    // Merge a (top or left) and b (bottom or right); their shared nodes add up.
-    Box merge(const Box& a, const Box& b) {
-        std::vector<int> nodes = a.nodes;
-        for (int node : a.nodes) pos_[static_cast<size_t>(node)] = 0;   // listed
-        for (int node : b.nodes) {
-            int& p = pos_[static_cast<size_t>(node)];
-            if (p < 0) {
-                p = 0;   // marks "listed"; order() assigns the real position
-                nodes.push_back(node);
+    // A run of a child's list and where it lands in the parent's front.
+    struct Run { int src, dst, len; };
+
+    // Merge a (top or left) and b (bottom or right) of `frame`: their shared side (a's B and
+    // b's T, or a's R and b's L) is eliminated; it comes first in both lists, in the same
+    // order, and becomes the front's first e nodes.
+    Box merge(const Box& frame, bool vertical, Box& a, Box& b) {
+        Box out = frame;
+        out.buf.clear();
+        out.layout();
+        const int e = vertical ? a.len(kB) : a.len(kR), n = e + out.n;
+        std::vector<double> buf;
+        Mat k = workspace(n, buf);
+        for (Box* c : {&a, &b}) {
+            const bool second = c == &b;
+            const int sep = vertical ? (second ? kT : kB) : (second ? kL : kR);
+            Run runs[4];
+            for (int q = 0; q < c->nsides; ++q) {
+                const int x = c->list[q];
+                const bool shared = vertical ? (x == kL || x == kR) : (x == kT || x == kB);
+                const int dst = x == sep ? 0 : e + out.off[x] + (second && shared ? a.len(x) : 0);
+                runs[q] = Run{c->off[x], dst, c->len(x)};
+                if (q > 0 && runs[q - 1].dst + runs[q - 1].len > dst)
+                    throw std::logic_error("IR drop: child sides out of order");
             }
+            if (c->list[0] != sep) throw std::logic_error("IR drop: shared side not first");
+            scatter_add(k, *c, runs, c->nsides);
+            release(*c);
         }
-        Box out{std::min(a.i0, b.i0), std::max(a.i1, b.i1), std::min(a.j0, b.j0), std::max(a.j1, b.j1), {}, {}};
-        const int e = order(nodes, out);
-        const int n = static_cast<int>(nodes.size());
-        Mat k = workspace(n);
-        scatter_add(k, a);
-        scatter_add(k, b);
-        for (int p = 0; p < n; ++p) pos_[static_cast<size_t>(nodes[p])] = -1;
-        eliminate(k, e, out);
+        eliminate(k, e);
+        keep(out, buf, n, e);
         return out;
     }
 
-    // Positions in elimination order: the nodes interior to `out` first (0 .. e-1), then its
-    // boundary nodes (kept, in list order, into out.nodes). Sets pos_; returns e. With this
-    // order the eliminated block, the coupling block and the kept block of the nodal matrix
-    // are contiguous, so the reduction runs in place without gathers.
-    int order(const std::vector<int>& nodes, Box& out) {
-        int e = 0;
-        for (int node : nodes)
-            if (!on_boundary(node, out.i0, out.i1, out.j0, out.j1)) pos_[static_cast<size_t>(node)] = e++;
-        int kpos = e;
-        out.nodes.reserve(nodes.size() - static_cast<size_t>(e));
-        for (int node : nodes)
-            if (on_boundary(node, out.i0, out.i1, out.j0, out.j1)) {
-                pos_[static_cast<size_t>(node)] = kpos++;
-                out.nodes.push_back(node);
-            }
-        return e;
-    }
-
-    // k(pos(u), pos(v)) += c.s(u, v) over the nodes of child c. Both hold only their lower
-    // triangle (the elimination reads and writes nothing else): each source entry below the
-    // diagonal is read once, contiguously, and lands on the lower one of its two mirror
-    // positions in k.
-    void scatter_add(Mat& k, const Box& c) const {
-        const int m = static_cast<int>(c.nodes.size());
-        std::vector<int> at(static_cast<size_t>(m));
-        for (int q = 0; q < m; ++q) at[static_cast<size_t>(q)] = pos_[static_cast<size_t>(c.nodes[q])];
+    // k(dst(u), dst(v)) += c.s(u, v) over the lower triangle of child c: the runs map its
+    // list in increasing order, so each source column is added in contiguous segments onto
+    // the lower triangle of k.
+    static void scatter_add(Mat& k, const Box& c, const Run* runs, int nruns) {
         double* dst = k.data();
         const Eigen::Index ld = k.rows();
-        for (int q = 0; q < m; ++q) {
-            const Eigen::Index cq = at[static_cast<size_t>(q)];
-            const double* src = c.s.col(q).data();
-            for (int p = q; p < m; ++p) {
-                const Eigen::Index rp = at[static_cast<size_t>(p)];
-                dst[rp >= cq ? rp + cq * ld : cq + rp * ld] += src[p];
+        for (int u = 0; u < nruns; ++u)
+            for (int t = 0; t < runs[u].len; ++t) {
+                const double* src = c.s + static_cast<Eigen::Index>(runs[u].src + t) * c.ld;
+                double* col = dst + static_cast<Eigen::Index>(runs[u].dst + t) * ld;
+                add(col + runs[u].dst + t, src + runs[u].src + t, runs[u].len - t);
+                for (int v = u + 1; v < nruns; ++v) add(col + runs[v].dst, src + runs[v].src, runs[v].len);
             }
-        }
+    }
+    static void add(double* __restrict y, const double* __restrict x, int len) {
+        for (int r = 0; r < len; ++r) y[r] += x[r];
     }
 
     // Schur complement of k (elimination order, lower triangle valid) onto its last
-    // n - e nodes, into out.s (lower triangle valid).
-    void eliminate(Mat& k, int e, Box& out) const {
+    // n - e nodes, in place (the trailing block's lower triangle).
+    static void eliminate(Mat& k, int e) {
         const int n = static_cast<int>(k.rows()), nk = n - e;
         if (e > 0 && n <= kSmallFront) {
             if (!eliminate_small(k.data(), n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
@@ -206,8 +291,6 @@ private:
             llt.matrixU().solveInPlace<Eigen::OnTheRight>(x);   // X^T = K_ke L^-T
             k.bottomRightCorner(nk, nk).selfadjointView<Eigen::Lower>().rankUpdate(x, -1.0);
         }
-        out.s.resize(nk, nk);
-        for (int j = 0; j < nk; ++j) out.s.col(j).tail(nk - j) = k.col(e + j).tail(nk - j);
     }
 
     // Fronts up to this order are reduced by eliminate_small (Eigen's blocked LLT / TRSM /
@@ -258,8 +341,9 @@ private:
     const Eigen::MatrixXd& g_;
     double gr_, gc_;
     int rows_, cols_;
-    std::vector<int> pos_;   // global node -> local index during a merge (-1 otherwise)
-    std::vector<double> scratch_;   // workspace() storage
+    std::vector<int> pos_;       // global node -> local index while a leaf is built (-1 otherwise)
+    std::vector<int> touched_;   // nodes whose pos_ a leaf set
+    std::vector<std::vector<double>> pool_;   // workspace buffers of consumed boxes
 };
 
 }  // namespace
@@ -271,24 +355,20 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
     if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
     SchurReducer red(g, g_row, g_col);
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    Box top = red.reduce(0, rows, 0, cols, threads);
-    top.s.triangularView<Eigen::StrictlyUpper>() = top.s.transpose();   // boxes keep the lower triangle
-    // top.s x = b on the driven row ends d and sensed column ends s, b_d = g_row V, b_s = 0.
-    // Eliminating s first: T = S_dd - S_ds S_ss^-1 S_sd, x_d = g_row T^-1 V and
-    // x_s = -S_ss^-1 S_sd x_d, so M = -g_col g_row S_ss^-1 S_sd T^-1 (~6 N^3 flops instead of
-    // ~11 N^3 for solving the full (R+C) system with R right-hand sides).
-    std::vector<int> drive(static_cast<size_t>(rows), -1), sense(static_cast<size_t>(cols), -1);
-    for (int p = 0; p < static_cast<int>(top.nodes.size()); ++p) {
-        const int node = top.nodes[p], k = node / 2, i = k / cols, j = k % cols;
-        if (node % 2 == 0 && j == 0) drive[static_cast<size_t>(i)] = p;
-        else if (node % 2 == 1 && i == rows - 1) sense[static_cast<size_t>(j)] = p;
-        else throw std::logic_error("IR drop: unexpected node left after reduction");
-    }
-    Eigen::LLT<Eigen::MatrixXd> ls(top.s(sense, sense));
+    const Box top = red.reduce_array(threads);
+    // The array's list: the driven row ends d (i = 0 .. rows-1), then the sensed column ends s.
+    // top.s x = b on them, b_d = g_row V, b_s = 0. Eliminating s first:
+    // T = S_dd - S_ds S_ss^-1 S_sd, x_d = g_row T^-1 V and x_s = -S_ss^-1 S_sd x_d, so
+    // M = -g_col g_row S_ss^-1 S_sd T^-1 (~6 N^3 flops instead of ~11 N^3 for solving the full
+    // (R+C) system with R right-hand sides). Every block read is in the lower triangle.
+    if (top.nsides != 2 || top.list[0] != kL || top.list[1] != kB || top.n != rows + cols)
+        throw std::logic_error("IR drop: unexpected nodes left after reduction");
+    const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> s(top.s, top.n, top.n, Eigen::OuterStride<>(top.ld));
+    Eigen::LLT<Eigen::MatrixXd> ls(s.bottomRightCorner(cols, cols));
     if (ls.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
-    Eigen::MatrixXd w = top.s(sense, drive);   // -> L_s^-1 S_sd
+    Eigen::MatrixXd w = s.bottomLeftCorner(cols, rows);   // -> L_s^-1 S_sd
     ls.matrixL().solveInPlace(w);
-    Eigen::MatrixXd t = top.s(drive, drive);
+    Eigen::MatrixXd t = s.topLeftCorner(rows, rows);
     t.selfadjointView<Eigen::Lower>().rankUpdate(w.transpose(), -1.0);
     Eigen::LLT<Eigen::MatrixXd> lt(t);   // reads the lower triangle only
     if (lt.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");

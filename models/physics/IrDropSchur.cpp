@@ -1,5 +1,7 @@
 #include "models/physics/IrDropSchur.h"
 
+#include "models/physics/SchurKernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <future>
@@ -128,34 +130,30 @@ private:
 
     using Mat = Eigen::Map<Eigen::MatrixXd>;
 
-    // An n x n nodal matrix with a zeroed lower triangle (the only one used), in a buffer
-    // from the reducer's pool (reused by later boxes: no allocation, page faults or
-    // fresh-page zeroing per merge); `buf` receives the storage.
-    Mat workspace(int n, std::vector<double>& buf) {
+    // An n x n matrix in a buffer from the reducer's pool (reused by later boxes: no
+    // allocation, page faults or fresh-page zeroing per merge); `buf` receives the storage.
+    // `zero`: all of it zeroed (one pass), else uninitialised.
+    Mat workspace(int n, std::vector<double>& buf, bool zero) {
         const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n);
-        // The smallest pooled buffer that fits, else the largest one (grown).
-        int best = -1;
-        for (int q = 0; q < static_cast<int>(pool_.size()); ++q) {
-            const size_t have = pool_[static_cast<size_t>(q)].size();
-            if (best < 0) {
-                best = q;
-                continue;
-            }
-            const size_t cur = pool_[static_cast<size_t>(best)].size();
-            if (cur >= need ? (have >= need && have < cur) : have > cur) best = q;
+        // Buffers are pooled by power-of-two size class: O(1) reuse, at most 2x the need.
+        int cls = 0;
+        while ((static_cast<size_t>(1) << cls) < need) ++cls;
+        auto& free = pool_[static_cast<size_t>(cls)];
+        if (!free.empty()) {
+            buf = std::move(free.back());
+            free.pop_back();
+        } else {
+            buf.assign(static_cast<size_t>(1) << cls, 0.0);
         }
-        if (best >= 0) {
-            buf = std::move(pool_[static_cast<size_t>(best)]);
-            pool_[static_cast<size_t>(best)] = std::move(pool_.back());
-            pool_.pop_back();
-        }
-        if (buf.size() < need) buf.resize(need);
-        Mat k(buf.data(), n, n);
-        for (int j = 0; j < n; ++j) k.col(j).tail(n - j).setZero();
-        return k;
+        if (zero) std::fill_n(buf.data(), need, 0.0);
+        return Mat(buf.data(), n, n);
     }
     void release(Box& b) {
-        if (!b.buf.empty()) pool_.push_back(std::move(b.buf));
+        if (!b.buf.empty()) {
+            int cls = 0;
+            while ((static_cast<size_t>(1) << cls) < b.buf.size()) ++cls;
+            pool_[static_cast<size_t>(cls)].push_back(std::move(b.buf));
+        }
         b.buf = {};
         b.s = nullptr;
     }
@@ -207,7 +205,7 @@ private:
                 }
         if (next != e) throw std::logic_error("IR drop: leaf node count");
         std::vector<double> buf;
-        Mat k = workspace(n, buf);
+        Mat k = workspace(n, buf, true);
         for (int i = i0; i < i1; ++i)
             for (int j = j0; j < j1; ++j) {
                 const int r = pos_[row_node(i, j)], c = pos_[col_node(i, j)];
@@ -217,7 +215,7 @@ private:
                 if (i == rows_ - 1) stamp(k, c, -1, gc_);                    // sense segment
             }
         for (int node : touched) pos_[static_cast<size_t>(node)] = -1;
-        eliminate(k, e);
+        eliminate(k, e, true);
         keep(out, buf, n, e);
         return out;
     }
@@ -233,27 +231,61 @@ private:
         out.buf.clear();
         out.layout();
         const int e = vertical ? a.len(kB) : a.len(kR), n = e + out.n;
-        std::vector<double> buf;
-        Mat k = workspace(n, buf);
-        for (Box* c : {&a, &b}) {
-            const bool second = c == &b;
-            const int sep = vertical ? (second ? kT : kB) : (second ? kL : kR);
-            Run runs[4];
-            for (int q = 0; q < c->nsides; ++q) {
-                const int x = c->list[q];
+        Run runs[2][4];
+        for (int ci = 0; ci < 2; ++ci) {
+            const Box& c = ci == 0 ? a : b;
+            const int sep = vertical ? (ci == 1 ? kT : kB) : (ci == 1 ? kL : kR);
+            if (c.list[0] != sep) throw std::logic_error("IR drop: shared side not first");
+            for (int q = 0; q < c.nsides; ++q) {
+                const int x = c.list[q];
                 const bool shared = vertical ? (x == kL || x == kR) : (x == kT || x == kB);
-                const int dst = x == sep ? 0 : e + out.off[x] + (second && shared ? a.len(x) : 0);
-                runs[q] = Run{c->off[x], dst, c->len(x)};
-                if (q > 0 && runs[q - 1].dst + runs[q - 1].len > dst)
+                const int dst = x == sep ? 0 : e + out.off[x] + (ci == 1 && shared ? a.len(x) : 0);
+                runs[ci][q] = Run{c.off[x], dst, c.len(x)};
+                if (q > 0 && runs[ci][q - 1].dst + runs[ci][q - 1].len > dst)
                     throw std::logic_error("IR drop: child sides out of order");
             }
-            if (c->list[0] != sep) throw std::logic_error("IR drop: shared side not first");
-            scatter_add(k, *c, runs, c->nsides);
-            release(*c);
         }
-        eliminate(k, e);
+        std::vector<double> buf;
+        Mat k = workspace(n, buf, false);
+        scatter_first(k, a, runs[0], a.nsides);
+        release(a);
+        scatter_add(k, b, runs[1], b.nsides);
+        release(b);
+        eliminate(k, e, false);
         keep(out, buf, n, e);
         return out;
+    }
+
+    // The lower triangle of k := child c's entries at their runs (as scatter_add below), zero
+    // elsewhere: the first child's pass also initialises the front.
+    static void scatter_first(Mat& k, const Box& c, const Run* runs, int nruns) {
+        double* dst = k.data();
+        const int n = static_cast<int>(k.rows());
+        int u = 0;
+        for (int j = 0; j < n; ++j) {
+            double* col = dst + static_cast<Eigen::Index>(j) * n;
+            while (u < nruns && runs[u].dst + runs[u].len <= j) ++u;
+            if (u == nruns || j < runs[u].dst) {
+                fill_zero(col + j, n - j);
+                continue;
+            }
+            const int t = j - runs[u].dst;
+            const double* src = c.s + static_cast<Eigen::Index>(runs[u].src + t) * c.ld;
+            copy(col + j, src + runs[u].src + t, runs[u].len - t);
+            int p = runs[u].dst + runs[u].len;
+            for (int v = u + 1; v < nruns; ++v) {
+                fill_zero(col + p, runs[v].dst - p);
+                copy(col + runs[v].dst, src + runs[v].src, runs[v].len);
+                p = runs[v].dst + runs[v].len;
+            }
+            fill_zero(col + p, n - p);
+        }
+    }
+    static void copy(double* __restrict y, const double* __restrict x, int len) {
+        for (int r = 0; r < len; ++r) y[r] = x[r];
+    }
+    static void fill_zero(double* y, int len) {
+        for (int r = 0; r < len; ++r) y[r] = 0.0;
     }
 
     // k(dst(u), dst(v)) += c.s(u, v) over the lower triangle of child c: the runs map its
@@ -276,10 +308,12 @@ private:
 
     // Schur complement of k (elimination order, lower triangle valid) onto its last
     // n - e nodes, in place (the trailing block's lower triangle).
-    static void eliminate(Mat& k, int e) {
+    // `leaf`: the front is still a sparse stencil (most panels skip most columns).
+    static void eliminate(Mat& k, int e, bool leaf) {
         const int n = static_cast<int>(k.rows()), nk = n - e;
         if (e > 0 && n <= kSmallFront) {
-            if (!eliminate_small(k.data(), n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
+            const bool ok = leaf ? schur_panels(k.data(), n, e, n) : schur_dense(k.data(), n, e);
+            if (!ok) throw std::runtime_error("IR drop: Schur block not positive definite");
         } else if (e > 0) {
             // Every eliminated node reaches the boundary through wires (row chains run to the
             // left edge, column chains to the bottom edge), so k(elim, elim) is SPD.
@@ -299,51 +333,12 @@ private:
     // the all-Eigen time (docs/performance.md).
     static constexpr int kSmallFront = 200;
 
-    // Right-looking Cholesky of the first e columns of the n x n lower triangle a (column
-    // major, leading dimension n), applied to the trailing n - e columns as the Schur update,
-    // in panels of up to 4 columns: each trailing column is read and written once per panel
-    // (a rank-4 update), and a panel whose multipliers of that column are all zero is skipped,
-    // which is most of them in a leaf (its nodal matrix is a sparse grid stencil) and in the
-    // cross blocks between the two children of a merge. Same operations in the same order
-    // whatever the thread count. Returns false if a pivot is not positive.
-    static bool eliminate_small(double* a, int n, int e) {
-        for (int c0 = 0; c0 < e; c0 += 4) {
-            const int b = std::min(4, e - c0);
-            // Factor the panel's columns against each other.
-            for (int c = c0; c < c0 + b; ++c) {
-                double* col = a + static_cast<size_t>(c) * n;
-                if (!(col[c] > 0.0)) return false;
-                const double s = 1.0 / std::sqrt(col[c]);
-                col[c] *= s;
-                for (int r = c + 1; r < n; ++r) col[r] *= s;
-                for (int j = c + 1; j < c0 + b; ++j) {
-                    const double l = col[j];
-                    if (l == 0.0) continue;
-                    double* dj = a + static_cast<size_t>(j) * n;
-                    for (int r = j; r < n; ++r) dj[r] -= l * col[r];
-                }
-            }
-            // Rank-b update of every later column j (rows j .. n-1).
-            const double* p0 = a + static_cast<size_t>(c0) * n;
-            const double* p1 = b > 1 ? p0 + n : p0;
-            const double* p2 = b > 2 ? p0 + 2 * n : p0;
-            const double* p3 = b > 3 ? p0 + 3 * n : p0;
-            for (int j = c0 + b; j < n; ++j) {
-                const double l0 = p0[j], l1 = b > 1 ? p1[j] : 0.0, l2 = b > 2 ? p2[j] : 0.0, l3 = b > 3 ? p3[j] : 0.0;
-                if (l0 == 0.0 && l1 == 0.0 && l2 == 0.0 && l3 == 0.0) continue;
-                double* dj = a + static_cast<size_t>(j) * n;
-                for (int r = j; r < n; ++r) dj[r] -= l0 * p0[r] + l1 * p1[r] + l2 * p2[r] + l3 * p3[r];
-            }
-        }
-        return true;
-    }
-
     const Eigen::MatrixXd& g_;
     double gr_, gc_;
     int rows_, cols_;
     std::vector<int> pos_;       // global node -> local index while a leaf is built (-1 otherwise)
     std::vector<int> touched_;   // nodes whose pos_ a leaf set
-    std::vector<std::vector<double>> pool_;   // workspace buffers of consumed boxes
+    std::vector<std::vector<double>> pool_[64];   // workspace buffers of consumed boxes, by size class
 };
 
 }  // namespace

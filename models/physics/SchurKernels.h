@@ -1,0 +1,31 @@
+// Dense kernels of the IR-drop Schur reduction (IrDropSchur.cpp) for fronts too small for
+// Eigen's blocked LLT / TRSM / SYRK to pay their dispatch and packing. A front is an n x n
+// column-major matrix (leading dimension n) of which only the lower triangle is read or
+// written; its first e nodes are eliminated, leaving the Schur complement in the trailing
+// (n - e) x (n - e) lower triangle. Every operation runs in a fixed order (no dependence on
+// threads or on where the matrix lives), so results are bitwise reproducible.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
+
+namespace sotsim::phys {
+
+// Right-looking Cholesky of the first e columns in panels of 4 (a rank-4 update reads and
+// writes each later column once per panel), applied to every later column j < jend (rows
+// j .. n-1); a panel whose multipliers of a column are all zero is skipped (most of them in a
+// front that is still a sparse grid stencil, i.e. a leaf). jend = n: the whole Schur update.
+// Returns false if a pivot is not positive.
+bool schur_panels(double* a, int n, int e, int jend);
+
+// C -= X X^T on the lower triangle of the m x m matrix C (leading dimension ldc), X m x k
+// (leading dimension ldx), by register tiles of two vector packets x 4 columns accumulated
+// over the whole depth k (C is read and written once).
+void syrk_sub_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, int m, int k);
+
+// Schur complement of a dense front onto its last n - e nodes: schur_panels on the
+// eliminated columns, then syrk_sub_lower for the kept block. False if not positive definite.
+bool schur_dense(double* a, int n, int e);
+
+}  // namespace sotsim::phys

@@ -327,10 +327,11 @@ private:
         }
     }
 
-    // Fronts up to this order are reduced by eliminate_small (Eigen's blocked LLT / TRSM /
-    // SYRK pay their dispatch and packing on every one of the many small boxes). Measured
-    // at 256 x 256 (paired, one thread): 96 -> 0.92, 200 -> 0.89-0.92, 400 -> 0.97-0.98 of
-    // the all-Eigen time (docs/performance.md).
+    // Fronts up to this order are reduced by the panel kernels of SchurKernels.h (Eigen's
+    // blocked LLT / TRSM pay their dispatch and packing on every one of the many small
+    // boxes). Measured at 256 x 256 (paired, one thread) with the earlier all-panel kernel:
+    // 96 -> 0.92, 200 -> 0.89-0.92, 400 -> 0.97-0.98 of the all-Eigen time; with the side-
+    // ordered fronts 400 and "every front" were within the noise of 200 (docs/performance.md).
     static constexpr int kSmallFront = 200;
 
     const Eigen::MatrixXd& g_;

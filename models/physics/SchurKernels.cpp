@@ -38,61 +38,6 @@ bool schur_panels(double* a, int n, int e, int jend) {
     return true;
 }
 
-void syrk_sub_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, int m, int k) {
-    using namespace Eigen::internal;
-    using P = packet_traits<double>::type;
-    constexpr int w = static_cast<int>(sizeof(P) / sizeof(double));   // 2 SSE2, 4 AVX, 8 AVX-512
-    constexpr int tr = 2 * w;                       // rows per register tile
-    // One entry by a dot product (diagonal blocks and edges).
-    auto one = [&](int r, int j) {
-        double s = 0.0;
-        for (int q = 0; q < k; ++q) s += x[r + q * ldx] * x[j + q * ldx];
-        c[r + j * ldc] -= s;
-    };
-    int j = 0;
-    for (; j + 4 <= m; j += 4) {
-        for (int jj = 0; jj < 4; ++jj)
-            for (int r = j + jj; r < j + 4; ++r) one(r, j + jj);
-        int r = j + 4;
-        for (; r + tr <= m; r += tr) {
-            P c00 = pset1<P>(0.0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-            const double* xr = x + r;
-            const double* xj = x + j;
-            for (int q = 0; q < k; ++q, xr += ldx, xj += ldx) {
-                const P a0 = ploadu<P>(xr), a1 = ploadu<P>(xr + w);
-                P b = pset1<P>(xj[0]);
-                c00 = pmadd(a0, b, c00);
-                c10 = pmadd(a1, b, c10);
-                b = pset1<P>(xj[1]);
-                c01 = pmadd(a0, b, c01);
-                c11 = pmadd(a1, b, c11);
-                b = pset1<P>(xj[2]);
-                c02 = pmadd(a0, b, c02);
-                c12 = pmadd(a1, b, c12);
-                b = pset1<P>(xj[3]);
-                c03 = pmadd(a0, b, c03);
-                c13 = pmadd(a1, b, c13);
-            }
-            double* cc = c + r + j * ldc;
-            pstoreu(cc, psub(ploadu<P>(cc), c00));
-            pstoreu(cc + w, psub(ploadu<P>(cc + w), c10));
-            cc += ldc;
-            pstoreu(cc, psub(ploadu<P>(cc), c01));
-            pstoreu(cc + w, psub(ploadu<P>(cc + w), c11));
-            cc += ldc;
-            pstoreu(cc, psub(ploadu<P>(cc), c02));
-            pstoreu(cc + w, psub(ploadu<P>(cc + w), c12));
-            cc += ldc;
-            pstoreu(cc, psub(ploadu<P>(cc), c03));
-            pstoreu(cc + w, psub(ploadu<P>(cc + w), c13));
-        }
-        for (; r < m; ++r)
-            for (int jj = 0; jj < 4; ++jj) one(r, j + jj);
-    }
-    for (; j < m; ++j)
-        for (int r = j; r < m; ++r) one(r, j);
-}
-
 bool schur_dense(double* a, int n, int e) {
     if (!schur_panels(a, n, e, e)) return false;
     const size_t off = static_cast<size_t>(e);

@@ -1,5 +1,5 @@
 // Dense kernels of the IR-drop Schur reduction (IrDropSchur.cpp) for fronts too small for
-// Eigen's blocked LLT / TRSM / SYRK to pay their dispatch and packing. A front is an n x n
+// Eigen's blocked LLT / TRSM to pay their dispatch and packing. A front is an n x n
 // column-major matrix (leading dimension n) of which only the lower triangle is read or
 // written; its first e nodes are eliminated, leaving the Schur complement in the trailing
 // (n - e) x (n - e) lower triangle. Every operation runs in a fixed order (no dependence on
@@ -19,13 +19,11 @@ namespace sotsim::phys {
 // Returns false if a pivot is not positive.
 bool schur_panels(double* a, int n, int e, int jend);
 
-// C -= X X^T on the lower triangle of the m x m matrix C (leading dimension ldc), X m x k
-// (leading dimension ldx), by register tiles of two vector packets x 4 columns accumulated
-// over the whole depth k (C is read and written once).
-void syrk_sub_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, int m, int k);
-
-// Schur complement of a dense front onto its last n - e nodes: schur_panels on the
-// eliminated columns, then syrk_sub_lower for the kept block. False if not positive definite.
+// Schur complement of a dense front (a merge: its eliminated columns are dense) onto its
+// last n - e nodes: schur_panels on the eliminated columns (the factor L and X = L^-1 K_ek in
+// place), then the kept block -= X^T X by Eigen's rank update (its packed GEMM kernel was
+// faster than an own unpacked register-tiled kernel at every size measured, 24 x 8 to
+// 512 x 256). False if not positive definite.
 bool schur_dense(double* a, int n, int e);
 
 }  // namespace sotsim::phys

@@ -17,6 +17,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <vector>
 
 namespace sotsim::tlmx {
 
@@ -81,6 +82,17 @@ struct TrafficExtension : tlm::tlm_extension<TrafficExtension> {
     void copy_from(const tlm::tlm_extension_base& e) override {
         bytes = static_cast<const TrafficExtension&>(e).bytes;
     }
+};
+
+// A multicast read (a tile controller's multicast Load): the interconnect delivers the
+// target's answer to every initiator in `initiators` in one transfer (bus: one occupancy
+// of the shared path; mesh: the union of the XY routes, each link once) and writes each
+// destination's absolute arrival time into `arrival` (same order).
+struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
+    std::vector<int> initiators;
+    std::vector<sc_core::sc_time> arrival;
+    tlm::tlm_extension_base* clone() const override { return new MulticastExtension(*this); }
+    void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const MulticastExtension&>(e); }
 };
 
 inline int layer_of(const tlm::tlm_generic_payload& t) {

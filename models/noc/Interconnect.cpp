@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace sotsim {
@@ -139,7 +140,57 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& t, sc_time& del
     t.set_address(addr - r->base);
     to_targets[r->target]->b_transport(t, delay);
     t.set_address(addr);
-    if (t.is_read() && t.is_response_ok()) cross(t, delay, dst, src);
+    if (!t.is_read() || !t.is_response_ok()) return;
+    if (auto* mc = t.get_extension<tlmx::MulticastExtension>()) return cross_multicast(t, delay, dst, *mc);
+    cross(t, delay, dst, src);
+}
+
+// A read answered once and delivered to several initiators. Bus: the shared path carries
+// the data once (one occupancy, bus_byte per byte once) and every receiver takes it off the
+// path. Mesh: the data follows the union of the XY routes from the target's router (a
+// multicast tree, as a NoC with tree-based multicast forks it at the routers where the
+// routes part); each link of the tree is reserved and counted once, a branch starts when
+// the link before it passed the head on.
+void Interconnect::cross_multicast(tlm::tlm_generic_payload& t, sc_time& delay, int from,
+                                   tlmx::MulticastExtension& mc) {
+    const std::uint64_t bytes = tlmx::modelled_bytes(t);
+    const int layer = tlmx::layer_of(t);
+    mc.arrival.assign(mc.initiators.size(), SC_ZERO_TIME);
+    sc_time last = sc_time_stamp() + delay;
+    if (links_.empty()) {
+        const auto g = path_.reserve(sc_time_stamp() + delay, occupancy(bytes), layer);
+        actions_.add(layer, action::kBusByte, static_cast<double>(bytes));
+        tr_occupancy_.record(g.start, 1);
+        tr_occupancy_.record(g.end, 0);
+        for (auto& a : mc.arrival) a = g.end + hop_;
+        delay = g.end + hop_ - sc_time_stamp();
+        return;
+    }
+    const std::uint64_t w = static_cast<std::uint64_t>(cfg_.link_width_bits);
+    const sc_time occ = cycle_ * static_cast<double>((bytes * 8 + w - 1) / w);
+    std::map<int, std::pair<sc_time, sc_time>> tree;  // link -> (head, tail) after crossing it
+    std::size_t links = 0;
+    for (std::size_t i = 0; i < mc.initiators.size(); ++i) {
+        sc_time head = sc_time_stamp() + delay + link_hop_;
+        sc_time tail = head + occ;
+        for (int li : route(from, node_of_initiator(mc.initiators[i]))) {
+            auto it = tree.find(li);
+            if (it == tree.end()) {
+                Link& l = links_[static_cast<std::size_t>(li)];
+                const auto g = l.busy.reserve(head, occ, layer);
+                l.trace.record(g.start, 1);
+                l.trace.record(g.end, 0);
+                it = tree.emplace(li, std::make_pair(g.start + link_hop_, g.end + link_hop_)).first;
+                ++links;
+            }
+            head = it->second.first;
+            tail = it->second.second;
+        }
+        mc.arrival[i] = tail;
+        last = std::max(last, tail);
+    }
+    delay = last - sc_time_stamp();
+    actions_.add(layer, action::kMeshLinkByte, static_cast<double>(bytes * links));
 }
 
 unsigned Interconnect::transport_dbg(int id, tlm::tlm_generic_payload& t) {

@@ -16,7 +16,9 @@
 //    mesh_link_byte per byte and link crossed.
 //
 // Write data crosses before the target is called, read data after it answered; actions
-// are attributed to the transaction's layer.
+// are attributed to the transaction's layer. A read carrying a tlmx::MulticastExtension is
+// delivered to every initiator it lists in one transfer (bus: one occupancy; mesh: the
+// union of the XY routes, each link once) with each one's arrival time.
 //
 // Sockets: `from_initiators` (multi target: tiles, host port) and `to_targets` (multi
 // initiator). Targets are bound in order and placed in the address map with map_target().
@@ -35,6 +37,7 @@
 
 #include "models/common/BusyResource.h"
 #include "models/common/Stats.h"
+#include "models/common/TlmUtil.h"
 #include "models/common/Trace.h"
 #include "models/config/Config.h"
 
@@ -86,6 +89,7 @@ private:
     // Links of the XY route from node a to node b, in order.
     std::vector<int> route(int a, int b) const;
     void cross_mesh(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, int from, int to);
+    void cross_multicast(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, int from, tlmx::MulticastExtension& mc);
     int link_index(int node, int dir) const { return node * 4 + dir; }  // dir: 0 E, 1 W, 2 N, 3 S
     void end_of_elaboration() override;
     void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);

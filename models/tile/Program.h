@@ -93,7 +93,8 @@ struct Instr {
     ConvGeom geom;                       // Im2col / Pool geometry
     bool pool_max = true;                // Pool: max or average
     int layer = -1;                      // Layer: network layer index
-    int peer = -1;                       // Send: receiving tile; Receive: sending tile
+    int peer = -1;                       // Send: receiving tile; Receive: sending tile; multicast Load: group
+    bool multicast = false;              // Load: one global read delivered to `levels` tiles (group `peer`)
 };
 
 struct WeightBlock {
@@ -132,6 +133,12 @@ struct Program {
 // Execution semantics of the TileController (models/tile/TileController.h), for compilers:
 //  * Load/Store: `cols == 0` means the whole width of the source (Load: the global tensor,
 //    Store: the local one). Row counts (B*rows_per_sample) of both tensors must agree.
+//  * Multicast Load (`multicast`): the `levels` tiles of group `peer` each issue a Load of
+//    the same global slice (src, src_c0, cols) into their own local tensor; the chip reads
+//    the global buffer once, when the last member is ready, the interconnect carries the
+//    data once to all of them (bus: one transfer; mesh: a tree of the XY routes) and each
+//    member writes its local buffer. Every member of a group has the same number of
+//    multicast Loads of that group, in the same order.
 //  * Mvm: `rows == 0` / `cols == 0` mean the block's rows / cols; inputs beyond `rows` are
 //    driven as 0. The macro must hold a block (Program instruction or setup_code earlier
 //    on this tile). dst slice (+)= scale * y, where y follows AnalogMacro's value domain.

@@ -61,7 +61,8 @@ InstrRecord encode_instr(const Instr& in, Writer& w) {
     r.op = static_cast<std::uint8_t>(in.op);
     r.act = static_cast<std::uint8_t>(in.act);
     const bool us = Writer::uniform(in.vscale), ub = Writer::uniform(in.vbias);
-    r.flags = static_cast<std::uint8_t>((in.accumulate ? 1u : 0u) | (in.pool_max ? 2u : 0u) | (us ? 4u : 0u) | (ub ? 8u : 0u));
+    r.flags = static_cast<std::uint8_t>((in.accumulate ? 1u : 0u) | (in.pool_max ? 2u : 0u) | (us ? 4u : 0u) | (ub ? 8u : 0u) |
+                                       (in.multicast ? 16u : 0u));
     r.src = in.src, r.src2 = in.src2, r.dst = in.dst, r.macro = in.macro, r.block = in.block;
     r.r0 = in.r0, r.rows = in.rows, r.c0 = in.c0, r.cols = in.cols, r.src_c0 = in.src_c0;
     r.scale = in.scale, r.lo = in.lo, r.hi = in.hi;
@@ -336,9 +337,11 @@ Instr decode_instr_fields(const InstrRecord& r) {
     Instr in;
     in.op = checked_enum<OpCode>(r.op, static_cast<std::uint32_t>(OpCode::Receive), 0, "opcode");
     in.act = checked_enum<ActKind>(r.act, static_cast<std::uint32_t>(ActKind::Round), 1, "activation kind");
-    if ((r.flags & ~15u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
+    if ((r.flags & ~31u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
     in.accumulate = (r.flags & 1u) != 0;
     in.pool_max = (r.flags & 2u) != 0;
+    in.multicast = (r.flags & 16u) != 0;
+    if (in.multicast && in.op != OpCode::Load) throw ImageError(2, "the multicast flag is only defined for Load");
     in.src = r.src, in.src2 = r.src2, in.dst = r.dst, in.macro = r.macro, in.block = r.block;
     in.r0 = r.r0, in.rows = r.rows, in.c0 = r.c0, in.cols = r.cols, in.src_c0 = r.src_c0;
     in.scale = r.scale, in.lo = r.lo, in.hi = r.hi;

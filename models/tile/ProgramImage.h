@@ -27,7 +27,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the program image is s
 inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S' 'I' 'M' 'I'
 // 2.0: BlockRecord gained input_slice_bits (PWM input slicing). 2.1: uniform-vector flags.
 // 2.2: BlockRecord.readout bits 8-15 carry the analog-accumulation role (older images read as none).
-inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 2;
+// 2.3: InstrRecord.flags bit 4, multicast Load (group in `peer`, member count in `levels`).
+inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 3;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -91,7 +92,8 @@ static_assert(sizeof(StreamRecord) == 16, "StreamRecord layout is documented");
 // round-trips exactly). Per-column Affine parameters live in the parameter section.
 struct InstrRecord {
     // OpCode, ActKind; flags bit0 accumulate, bit1 pool_max, bit2 / bit3 (1.1): vscale / vbias
-    // uniform -- one stored value stands for all `count` (bitwise equal) values
+    // uniform -- one stored value stands for all `count` (bitwise equal) values; bit4 (2.3):
+    // multicast Load
     std::uint8_t op, act, flags, reserved;
     std::int32_t src, src2, dst, macro, block, r0, rows, c0, cols, src_c0;
     float scale, lo, hi;

@@ -179,6 +179,7 @@ void TileController::run_thread() {
         if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
         std::size_t pc = 0;
         step_ = 0;
+        multicast_seen_.clear();
         current_op_ = OpCode::End;
         bool fetched = false;
         try {
@@ -214,6 +215,7 @@ void TileController::run_thread() {
         qk_.sync();
         finish_ = sc_time_stamp();
         if (job_.barrier) job_.barrier->leave();
+        if (job_.multicast) job_.multicast->leave();
         if (on_done_) on_done_(tile_);
     }
 }
@@ -567,6 +569,7 @@ void TileController::exec_load(const Instr& in) {
     if (in.src_c0 < 0 || in.src_c0 + cols > sd.width || in.c0 < 0 || in.c0 + cols > dst.data.cols())
         throw std::runtime_error("Load: column slice out of range");
     const sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
+    if (in.multicast) return exec_multicast_load(in, sd, dst, cols, row0, nrows, t0);
     mark_input(t0);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     tlm::tlm_generic_payload rd;
@@ -580,6 +583,66 @@ void TileController::exec_load(const Instr& in) {
     const sc_time tw = buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
     dst.data.middleCols(in.c0, cols) = Eigen::Map<const RowMajorF>(xfer_.data(), rows, cols);
     const sc_time end = max_t(t, tw);
+    ready_[in.dst] = end;
+    finish_op(end);
+    set_now(end);
+}
+
+// One global read for the whole group (MulticastHub): the member that completes the group
+// reads at the latest ready time of all members with the members as the interconnect's
+// destinations; each member then writes its own copy into its local buffer as it arrives.
+void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, TensorStore::Entry& dst, int cols,
+                                         int row0, int nrows, const sc_time& t0) {
+    MulticastHub* hub = job_.multicast;
+    if (hub == nullptr) throw std::runtime_error("multicast Load: the chip has no multicast hub");
+    if (in.peer < 0 || in.levels < 1 || in.levels > static_cast<int>(peers_.size()))
+        throw std::runtime_error("multicast Load: group " + std::to_string(in.peer) + " of " +
+                                 std::to_string(in.levels) + " tiles is not valid on a chip of " +
+                                 std::to_string(peers_.size()) + " tiles");
+    const MulticastHub::Key key{in.peer, multicast_seen_[in.peer]++};
+    // Join at kernel time: the group's start is the latest ready time, whoever joins last.
+    set_now(t0);
+    qk_.sync();
+    MulticastHub::Transfer& x = hub->join(key, tile_, t0);
+    if (static_cast<int>(x.tiles.size()) > in.levels)
+        throw std::runtime_error("multicast Load: group " + std::to_string(in.peer) + " has more than " +
+                                 std::to_string(in.levels) + " members");
+    if (static_cast<int>(x.tiles.size()) == in.levels) {
+        const sc_time start = x.start;
+        std::vector<float> data(static_cast<std::size_t>(nrows) * cols);
+        tlm::tlm_generic_payload rd;
+        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), data.data(),
+                      static_cast<unsigned>(data.size() * 4));
+        rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows));
+        rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(data.size(), sd.bits)));
+        rd.set_extension(new tlmx::LayerExtension(layer_));
+        auto* mc = new tlmx::MulticastExtension;
+        mc->initiators = x.tiles;  // tile i is interconnect initiator i
+        rd.set_extension(mc);
+        set_now(start);
+        sc_time t = start;
+        transport(rd, t, -1, "multicast Load");
+        MulticastHub::Transfer& done = hub->at(key);  // transport may have waited: look it up again
+        done.data = std::move(data);
+        for (std::size_t i = 0; i < done.tiles.size(); ++i) done.arrival[done.tiles[i]] = mc->arrival.at(i);
+        hub->deliver(key);
+    }
+    while (!hub->delivered(key)) {
+        // The members that joined still run; fewer running tiles than members: nobody else comes.
+        if (hub->running() < in.levels)
+            throw std::runtime_error("multicast Load: group " + std::to_string(in.peer) + " can never complete (" +
+                                     std::to_string(hub->at(key).tiles.size()) + " of " + std::to_string(in.levels) +
+                                     " members joined, the other tiles ended)");
+        wait_for(hub->event());
+    }
+    MulticastHub::Transfer& x2 = hub->at(key);
+    const sc_time start = x2.start, arrival = x2.arrival.at(tile_);
+    mark_input(start);
+    const sc_time tw = buffer.write(start, tlmx::bytes_at(x2.data.size(), dst.bits), layer_);
+    dst.data.middleCols(in.c0, cols) = Eigen::Map<const RowMajorF>(x2.data.data(), nrows, cols);
+    hub->taken(key);
+    ++multicast_loads_;
+    const sc_time end = max_t(arrival, tw);
     ready_[in.dst] = end;
     finish_op(end);
     set_now(end);
@@ -629,6 +692,7 @@ void TileController::abort_peers() {
         p->aborted_ = true;
         p->inbox_.wake();
     }
+    if (job_.multicast) job_.multicast->wake();
 }
 
 void TileController::wait_for(const sc_event& ev) {
@@ -782,6 +846,8 @@ std::vector<StatValue> TileController::stats() const {
             {"instructions", static_cast<double>(instructions_), "1", "instructions executed"},
             {"mvm_dispatched", static_cast<double>(mvms_), "1", "MVM transactions sent to macros"},
             {"fetch_words", static_cast<double>(fetch_words_), "1", "instruction-buffer words read when issuing"},
+            {"multicast_loads", static_cast<double>(multicast_loads_), "1",
+             "multicast Loads received (one global read served the whole group)"},
             {"remote_fetches", static_cast<double>(remote_fetches_), "1",
              "instructions fetched from program memory (stream larger than the instruction buffer)"},
             {"finish_time_s", finish_.to_seconds(), "s", "simulated time the last stream ended"}};

@@ -19,7 +19,8 @@
 //  * Digital ops (Affine, Activation, Pool, Add, Copy, Im2col, Mvm accumulation) run on
 //    one digital unit of `digital_lanes` ops per cycle as a streaming pipeline with the
 //    local buffer ports: an op takes as long as its slowest stage.
-//  * Load/Store move data over the interconnect (blocking, like a simple DMA).
+//  * Load/Store move data over the interconnect (blocking, like a simple DMA); a multicast
+//    Load meets the other tiles of its group in a MulticastHub and one global read serves all.
 //  * Barrier / End join everything outstanding and synchronise with the kernel.
 //  * Pipelined programs (Program::streamed) run the stream once per sample; Send /
 //    Receive move activations to and from other tiles' inboxes (models/tile/Inbox.h): a
@@ -48,6 +49,7 @@
 #include "models/pe/ProcessingElement.h"
 #include "models/tile/Inbox.h"
 #include "models/tile/LocalBuffer.h"
+#include "models/tile/MulticastHub.h"
 #include "models/tile/Program.h"
 #include "models/tile/TileBarrier.h"
 
@@ -74,6 +76,7 @@ struct TileJob {
     std::vector<std::uint64_t> tensor_addr;     // interconnect address of each global tensor
     std::vector<std::uint64_t> block_addr;      // interconnect address of each block's int32 weights
     TileBarrier* barrier = nullptr;
+    MulticastHub* multicast = nullptr;          // rendezvous of multicast Loads (shared by the tiles)
 };
 
 class TileController : public sc_core::sc_module, public StatsSource {
@@ -148,6 +151,8 @@ private:
                         float scale, bool accumulate);
     void exec_program(const Instr& in);
     void exec_load(const Instr& in);
+    void exec_multicast_load(const Instr& in, const TensorDecl& sd, TensorStore::Entry& dst, int cols, int row0,
+                             int nrows, const sc_core::sc_time& t0);
     void exec_store(const Instr& in);
     void exec_digital(const Instr& in);
     void exec_send(const Instr& in);
@@ -210,6 +215,8 @@ private:
     std::vector<TileController*> peers_;
     std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;
     std::uint64_t step_ = 0;              // sample of a streamed run
+    std::map<int, std::uint64_t> multicast_seen_;  // multicast Loads issued per group in this run
+    std::uint64_t multicast_loads_ = 0;
     // A tile that fails stops the others: whoever waits on a Send or Receive gives up.
     bool aborted_ = false;
     void abort_peers();

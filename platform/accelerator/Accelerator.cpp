@@ -153,6 +153,7 @@ void Accelerator::allocate_tensors() {
         j.tensor_addr = taddr;
         j.block_addr = baddr;
         j.barrier = &barrier_;
+        j.multicast = &multicast_;
     }
 }
 
@@ -185,6 +186,7 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
     run_start_ = sc_time_stamp() + offset;
     running_ = static_cast<int>(starting.size());
     barrier_.reset(running_);
+    multicast_.reset(running_);
     ++runs_;
     progmem.set_locked(true);  // the program may not change under the run (DMI too)
     if (running_ == 0) {

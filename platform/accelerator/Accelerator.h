@@ -41,6 +41,7 @@
 #include "models/noc/Interconnect.h"
 #include "models/tile/GlobalBuffer.h"
 #include "models/tile/Program.h"
+#include "models/tile/MulticastHub.h"
 #include "models/tile/TileBarrier.h"
 #include "models/tile/TileController.h"
 #include "platform/accelerator/HostMap.h"
@@ -128,6 +129,7 @@ private:
     int batch_ = 0;
     std::vector<TileJob> jobs_;
     TileBarrier barrier_;
+    MulticastHub multicast_;
     int running_ = 0;
     bool busy_ = false, done_ = false;
     bool irq_enable_ = false, irq_status_ = false;

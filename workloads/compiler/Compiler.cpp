@@ -351,6 +351,7 @@ private:
                                                            std::to_string(cfg_.pe.accumulator_bits));
 
         std::set<int> tiles_used;
+        std::vector<std::pair<int, std::size_t>> input_loads;  // (tile, index in its code)
         for (int t = 0; t < T; ++t) {
             // Pipelined: only the layer's own stage tiles run it.
             if (streamed_ && std::find(plan_.stage_tiles[l].begin(), plan_.stage_tiles[l].end(), t) ==
@@ -362,6 +363,46 @@ private:
             prog_.tile_code[t].push_back(li);
         }
         int rewrites = 0;
+        // Layer by layer, the first layer's input ops (e.g. binarizing the pixels) run once:
+        // on the layer's first tile, whose result goes to the global buffer and from there to
+        // every tile of the layer (one multicast Load), instead of each tile loading the raw
+        // input and running the same ops on it. Only when the ops shrink the data (fewer
+        // bits) and keep it flat; a pipelined program streams it through its first stage.
+        std::set<int> layer_tiles;
+        for (int u = 0; u < cb; ++u) layer_tiles.insert(plan_.units[l][u].tile);
+        int shared_in = -1, pre_tile = -1, pre_local = -1;
+        if (!streamed_ && l == 0 && !lp.pre.empty() && layer_tiles.size() > 1 && lp.pre.back().bits < 8 &&
+            (!lp.pre.back().pos_major || lp.pre.back().positions <= 1)) {
+            pre_tile = *layer_tiles.begin();
+            auto& code = prog_.tile_code[static_cast<std::size_t>(pre_tile)];
+            const std::string pfx = "t" + std::to_string(pre_tile) + "." + lp.name;
+            const int raw = tensor(pfx + ".in", Location::Local, pre_tile, 1, prog_.input_width, 8);
+            Instr ld;
+            ld.op = OpCode::Load;
+            ld.src = gin;
+            ld.dst = raw;
+            ld.cols = prog_.input_width;
+            code.push_back(ld);
+            const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
+            pre_local = instantiate(code, pre_tile, pfx + ".pre", lp.pre, raw, 0, ch, false, prog_.input_width / ch,
+                                    /*full=*/true);
+            const TensorDecl pd = prog_.tensors[static_cast<std::size_t>(pre_local)];
+            shared_in = global(lp.name + ".in", pd.width, pd.bits);
+            Instr st;
+            st.op = OpCode::Store;
+            st.src = pre_local;
+            st.dst = shared_in;
+            st.cols = pd.width;
+            code.push_back(st);
+            for (int t = 0; t < T; ++t) {  // the other tiles load it once it is stored
+                Instr b;
+                b.op = OpCode::Barrier;
+                prog_.tile_code[static_cast<std::size_t>(t)].push_back(b);
+            }
+            out_.notes.push_back("layer '" + lp.name + "': the input ops run once on tile " + std::to_string(pre_tile) +
+                                 " and their " + std::to_string(pd.bits) + "-bit result is multicast to the layer's " +
+                                 std::to_string(layer_tiles.size()) + " tiles");
+        }
         for (int t = 0; t < T; ++t) {
             std::vector<int> units;
             for (int u = 0; u < cb; ++u)
@@ -372,7 +413,19 @@ private:
             const std::string pfx = "t" + std::to_string(t) + "." + lp.name;
             int lin = -1;
             const int in_width = l == 0 ? prog_.input_width : plans_[l - 1].out_width;
-            if (streamed_ && l > 0) {
+            if (t == pre_tile) {
+                lin = pre_local;  // the input ops ran here: their result is already local
+            } else if (shared_in >= 0) {
+                const TensorDecl sd = prog_.tensors[static_cast<std::size_t>(shared_in)];  // tensor() grows the table
+                lin = tensor(pfx + ".in", Location::Local, t, 1, sd.width, sd.bits);
+                Instr ld;
+                ld.op = OpCode::Load;
+                ld.src = shared_in;
+                ld.dst = lin;
+                ld.cols = sd.width;
+                input_loads.emplace_back(t, code.size());
+                code.push_back(ld);
+            } else if (streamed_ && l > 0) {
                 // Every unit of the previous stage sends its output slice here.
                 lin = stage_in_[l].at(t);
                 const LayerPlan& prev = plans_[l - 1];
@@ -398,10 +451,11 @@ private:
                 ld.src_c0 = 0;
                 ld.c0 = 0;
                 ld.cols = in_width;
+                input_loads.emplace_back(t, code.size());
                 code.push_back(ld);
             }
             int src = lin;
-            if (l == 0) {
+            if (l == 0 && shared_in < 0) {
                 const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
                 const int pos = in_width / ch;
                 src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos, /*full=*/true);
@@ -498,6 +552,16 @@ private:
                 code.push_back(st);
             }
         }
+        // Every tile of the layer loads the same input: one multicast read serves them all.
+        if (input_loads.size() > 1) {
+            for (const auto& [t, i] : input_loads) {
+                Instr& ld = prog_.tile_code[static_cast<std::size_t>(t)][i];
+                ld.multicast = true;
+                ld.peer = multicast_groups_;
+                ld.levels = static_cast<int>(input_loads.size());
+            }
+            ++multicast_groups_;
+        }
         for (int t = 0; t < T && !streamed_; ++t) {
             Instr b;
             b.op = OpCode::Barrier;
@@ -560,6 +624,7 @@ private:
     std::vector<std::vector<LayerPlan::RowGroup>> row_segs_;  // [layer] row block -> rows, PE scale
     std::vector<int> layer_out_;  // global output tensor of every layer emitted so far
     bool streamed_ = false;       // pipelined program (Program::streamed)
+    int multicast_groups_ = 0;    // multicast Load groups emitted so far
     std::vector<std::map<int, int>> stage_in_;  // [layer] tile -> its local input tensor
     std::vector<double> unit_ops_;              // [layer] stage work per unit and sample
 };

@@ -67,7 +67,10 @@ Program sample_program() {
     Instr prog;
     prog.op = OpCode::Program;
     prog.block = 1, prog.macro = 2;
-    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool, aff2}, {}};
+    Instr mload;  // 2.3: multicast Load, group 4 of 2 tiles
+    mload.op = OpCode::Load;
+    mload.src = 0, mload.dst = 3, mload.cols = 5, mload.multicast = true, mload.peer = 4, mload.levels = 2;
+    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool, aff2}, {mload}};
     p.setup_code = {{prog}};
     return p;
 }
@@ -99,6 +102,7 @@ void same_instr(const Instr& a, const Instr& b) {
     CHECK(a.pool_max == b.pool_max);
     CHECK(a.layer == b.layer);
     CHECK(a.peer == b.peer);
+    CHECK(a.multicast == b.multicast);
 }
 
 // Patch a field and restore a valid checksum, so the decoder's field checks are reached.
@@ -199,13 +203,19 @@ TEST_CASE("program image layout: documented records, 4 KiB aligned weights", "[i
     std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 1) * sizeof r, sizeof r);
     CHECK(r.op == static_cast<std::uint8_t>(OpCode::Mvm));
     CHECK(r.scale == -0.125f);
-    CHECK(l.tables_bytes == l.code_offset + 8 * sizeof r);  // 5 + 2 + 0 tile instructions, 1 setup
+    CHECK(l.tables_bytes == l.code_offset + 9 * sizeof r);  // 5 + 2 + 1 tile instructions, 1 setup
     // Parameters: thresholds 2 x 2, aff 3 scales + 1 bias (uniform), aff2 2 scales + 1 bias.
     CHECK(l.params_count == 4 + 4 + 3);
     std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 2) * sizeof r, sizeof r);
     CHECK((r.flags & 12u) == 8u);  // vbias uniform, vscale not
     CHECK(image::stored_params(r, true) == 1);
     CHECK(r.vbias_count == 3);
+    // Tile 2's multicast Load: flags bit 4, group in peer, member count in levels.
+    std::memcpy(&r, img.data() + l.code_offset + l.streams[2].code_first * sizeof r, sizeof r);
+    CHECK(r.op == static_cast<std::uint8_t>(OpCode::Load));
+    CHECK((r.flags & 16u) == 16u);  // (bit 1 is pool_max, true by default)
+    CHECK(r.peer == 4);
+    CHECK(r.levels == 2);
 }
 
 TEST_CASE("malformed program images are refused with the offset of the problem", "[image]") {
@@ -244,6 +254,14 @@ TEST_CASE("malformed program images are refused with the offset of the problem",
         std::ostringstream at;
         at << "offset 0x" << std::hex << l.code_offset + sizeof(image::InstrRecord) << ": instruction 1: opcode 99";
         CHECK_THAT(decode_error(img), Catch::Contains(at.str()));
+    }
+    SECTION("the multicast flag on anything but a Load") {
+        auto img = good;
+        const image::Layout l = image::layout(good.data(), good.size());
+        const std::size_t at = l.code_offset + sizeof(image::InstrRecord) + offsetof(image::InstrRecord, flags);  // the Mvm
+        const std::uint8_t flags = 1u | 16u;
+        patch(img, at, &flags, 1);
+        CHECK_THAT(decode_error(img), Catch::Contains("the multicast flag is only defined for Load"));
     }
     SECTION("parameters outside the parameter section") {
         auto img = good;

@@ -2,6 +2,7 @@
 // correction and the quantized reference network.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
 
 #include <cmath>
@@ -105,6 +106,14 @@ int count_ops(const Program& p, OpCode op) {
     return n;
 }
 
+// Layer by layer, a first layer on several tiles runs its input ops once and stores the
+// result as the global tensor "<layer>.in" (one more barrier before the tiles load it).
+bool shared_input_ops(const CompiledModel& m) {
+    for (const TensorDecl& d : m.program.tensors)
+        if (d.where == Location::Global && d.name == m.layers.at(0).name + ".in") return true;
+    return false;
+}
+
 // What `sotsim run` scans from MNIST-style data: pixels k/255.
 AnalysisOptions pixels() {
     AnalysisOptions o;
@@ -192,11 +201,12 @@ TEST_CASE("tiling counts blocks from the array geometry and the MACs add up", "[
     // Resident: programs only in the setup streams, one Mvm per block per run.
     CHECK(count_ops(m.program, OpCode::Program) == 0);
     CHECK(count_ops(m.program, OpCode::Mvm) == static_cast<int>(m.program.blocks.size()));
-    // Every tile synchronises once per layer.
+    // Every tile synchronises once per layer, and once more after the shared input ops.
+    CHECK(shared_input_ops(m));  // fc1's two column blocks are on two tiles
     for (const auto& code : m.program.tile_code) {
         int barriers = 0;
         for (const Instr& in : code) barriers += in.op == OpCode::Barrier;
-        CHECK(barriers == 2);
+        CHECK(barriers == 3);
     }
 }
 
@@ -697,6 +707,55 @@ TEST_CASE("tiles with no work get no stream: not started, nothing fetched; the r
         // Every tile without blocks is idle (this network has no block-free work such as a pool).
         for (int t = 0; t < 16; ++t)
             if (!with_blocks.count(t)) CHECK(m.program.tile_code[static_cast<std::size_t>(t)].empty());
-        CHECK(barriers == (df == Dataflow::LayerByLayer ? 2 : 0));
+        CHECK(barriers == (df == Dataflow::LayerByLayer ? 2 + (shared_input_ops(m) ? 1 : 0) : 0));
+    }
+}
+
+TEST_CASE("tiles that load the same layer input share one multicast Load group", "[compiler][multicast]") {
+    // 100-100-10 on 32 x 32 arrays: fc1's four column blocks (4 row blocks each) land on
+    // different tiles, which all need the whole input.
+    const Network net = binary_mlp(100, 100, 10, 1);
+    for (Dataflow df : {Dataflow::LayerByLayer, Dataflow::Pipelined}) {
+        Config cfg = small_chip(32, 32, 16, 8);
+        cfg.chip.dataflow = df;
+        const CompiledModel m = compile_network(net, cfg, pixels());
+        const Program& p = m.program;
+        // Per global source tensor: the tiles loading it and the group ids their Loads carry.
+        std::map<int, std::vector<const Instr*>> loads;
+        for (const auto& code : p.tile_code)
+            for (const Instr& in : code)
+                if (in.op == OpCode::Load) loads[in.src].push_back(&in);
+        REQUIRE(loads.count(p.input_tensor) == 1);
+        // Layer by layer the input ops run once, on one tile, and their (1- or 2-bit) result
+        // is what the layer's tiles share; pipelined, the first stage's tiles share the input.
+        const bool shared = shared_input_ops(m);
+        CHECK(shared == (df == Dataflow::LayerByLayer));
+        int fc1_in = p.input_tensor;
+        if (shared) {
+            CHECK(loads.at(p.input_tensor).size() == 1);
+            for (std::size_t i = 0; i < p.tensors.size(); ++i)
+                if (p.tensors[i].name == m.layers[0].name + ".in") fc1_in = static_cast<int>(i);
+            CHECK(p.tensors[static_cast<std::size_t>(fc1_in)].bits < 8);
+        }
+        std::set<int> groups;
+        for (const auto& [src, ls] : loads) {
+            INFO("dataflow " << static_cast<int>(df) << ", tensor " << p.tensors[static_cast<std::size_t>(src)].name);
+            if (ls.size() == 1) {  // one loader: a plain Load
+                CHECK_FALSE(ls[0]->multicast);
+                continue;
+            }
+            for (const Instr* in : ls) {
+                CHECK(in->multicast);
+                CHECK(in->peer == ls[0]->peer);
+                CHECK(in->levels == static_cast<int>(ls.size()));
+                CHECK(in->src_c0 == ls[0]->src_c0);
+                CHECK(in->cols == ls[0]->cols);
+            }
+            CHECK(groups.insert(ls[0]->peer).second);  // a group id per tensor
+        }
+        // The input layer spans several tiles in both dataflows, so at least its input is multicast.
+        REQUIRE(loads.count(fc1_in) == 1);
+        CHECK(loads.at(fc1_in).size() >= 2u);
+        CHECK(!groups.empty());
     }
 }

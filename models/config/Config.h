@@ -138,10 +138,29 @@ struct AccumulationConfig {
     double t_transfer = 1e-9;      // s, one block's charge transfer onto the summing node (per input vector)
 };
 
+// Analog neuron readout. `model` picks the transfer (models/physics/NeuronTransfer.h):
+//  logistic: y = 1 / (1 + exp(-gain slope (x - thr))), the ideal sigmoid of the column sum;
+//  imac:     the IMAC-Sim circuit (zand group): differential amplifier of voltage gain
+//            amp_gain on the column pair's line voltages, then an inverter with input
+//            resistor r_in (R_P MTJ), feedback resistor r_fb (R_AP MTJ) and a series bias
+//            source, supplied from 0 / vdd; square-law (SPICE level 1) MOSFETs; y = V_out / vdd.
 struct NeuronConfig {
+    std::string model = "logistic";  // registry name: logistic | imac
     double slope = 1.0;            // sigmoid steepness relative to the layer scale
     double noise = 0.0;            // output noise sigma (fraction of full swing)
     double t_eval = 2e-9;          // s per evaluation
+    // imac circuit
+    double amp_gain = 0.0;         // differential amplifier voltage gain; 0 = mapped from the layer's gain (compiler)
+    double amp_swing = 0.8;        // V, amplifier output limit +-amp_swing
+    double vdd = 0.8;              // V, inverter supply (rails 0 and vdd)
+    double bias = -0.4;            // V, series source V(amp out) - V(divider input)
+    double r_in = 8.5e3;           // Ohm, input resistor (R_P MTJ)
+    double r_fb = 25.5e3;          // Ohm, feedback resistor (R_AP MTJ)
+    double vth_n = 0.25;           // V, NMOS threshold
+    double vth_p = 0.25;           // V, PMOS threshold magnitude
+    double beta_n = 3.3e-3;        // A/V^2, NMOS KP W / L
+    double beta_p = 3.3e-3;        // A/V^2, PMOS KP W / L
+    double lambda = 0.3;           // 1/V, channel-length modulation (both devices)
 };
 
 struct InputConfig {

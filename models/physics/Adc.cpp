@@ -67,24 +67,6 @@ void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {
     }
 }
 
-void AdcRegistry::add(const std::string& name, Factory f) { factories_[name] = std::move(f); }
-
-std::vector<std::string> AdcRegistry::names() const {
-    std::vector<std::string> n;
-    for (const auto& kv : factories_) n.push_back(kv.first);
-    return n;
-}
-
-std::unique_ptr<Adc> AdcRegistry::create(const AdcConfig& c) const {
-    auto it = factories_.find(c.kind);
-    if (it == factories_.end()) {
-        std::string known;
-        for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-        throw std::invalid_argument("adc: unknown kind '" + c.kind + "' (known: " + known + ")");
-    }
-    return it->second(c);
-}
-
 void register_all(AdcRegistry& r) {
     r.add("sar", [](const AdcConfig& c) { return std::make_unique<SarAdc>(c); });
     r.add("flash", [](const AdcConfig& c) { return std::make_unique<FlashAdc>(c); });

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "models/config/Config.h"
+#include "models/physics/Registry.h"
 #include "models/physics/Rng.h"
 
 namespace sotsim::phys {
@@ -95,21 +96,15 @@ inline int serial_conversions(const Config& cfg, int conversions) {
     return (conversions + n - 1) / n;
 }
 
-// Name -> factory. Filled explicitly by register_all() (no static self-registration).
-class AdcRegistry {
+// Name -> factory (models/physics/Registry.h), filled explicitly by register_all().
+class AdcRegistry : public Registry<Adc, AdcConfig> {
 public:
-    using Factory = std::function<std::unique_ptr<Adc>(const AdcConfig&)>;
-    void add(const std::string& name, Factory f);
-    bool has(const std::string& name) const { return factories_.count(name) != 0; }
-    std::vector<std::string> names() const;
-    // Throws std::invalid_argument naming the known kinds if `c.kind` is unknown.
-    std::unique_ptr<Adc> create(const AdcConfig& c) const;
+    AdcRegistry() : Registry("adc") {}
+    using Registry::create;
+    std::unique_ptr<Adc> create(const AdcConfig& c) const { return create(c.kind, c); }
 
     // Registry with the built-in kinds sar, flash, ramp.
     static const AdcRegistry& builtin();
-
-private:
-    std::map<std::string, Factory> factories_;
 };
 
 void register_all(AdcRegistry& r);

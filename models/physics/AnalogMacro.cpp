@@ -372,6 +372,10 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         }
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
     array_->build(eff, d2d_key_, macro_factor_);
+    // Analog neurons: the layer's gain and the line voltage of one unit over these rows
+    // (nominal design data, as the compiler's amplifier mapping).
+    if (spec.readout == ReadoutKind::SigmoidNeuron)
+        neuron_.configure(spec.neuron_gain, line_volts_per_unit(cfg_.array.v_read, array_->g_lo(), array_->g_step(), rows));
 
     w_colsum_ = w.cast<double>().colwise().sum().transpose();
     programmed_ = true;
@@ -934,7 +938,7 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, cons
                 Rng nr = read_rng(neuron_key_, static_cast<std::uint64_t>(b), 0);   // this vector's neurons
                 for (int j = 0; j < ncols; ++j) {
                     const double val = cfg_.sim.ideal ? std::nearbyint(y(b, j)) : y(b, j);
-                    y(b, j) = neuron_.eval(val, thr(j), spec_.neuron_gain, cfg_.sim.ideal ? nullptr : &nr);
+                    y(b, j) = neuron_.eval(val, thr(j), cfg_.sim.ideal ? nullptr : &nr);
                 }
             }
             ac.add(action::kNeuron, static_cast<double>(batch) * ncols);

@@ -16,7 +16,8 @@
 //  outputs Y (batch x cols, float):
 //     Adc / Tdc readout: digital estimate of X*W in integer units (exact when ideal);
 //     SenseAmp:          +1 if X*W >= threshold(col) else -1;
-//     SigmoidNeuron:     1 / (1 + exp(-gain * (X*W - threshold(col)))), in (0,1).
+//     SigmoidNeuron:     periphery.neuron.model transfer of X*W - threshold(col), in [0,1]
+//                        (logistic: 1 / (1 + exp(-gain (X*W - threshold))); imac: the IMAC-Sim circuit).
 #pragma once
 
 #include <Eigen/Dense>

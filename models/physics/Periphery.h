@@ -2,10 +2,13 @@
 // neuron (the time-to-digital converter is in TimeToDigital.h).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "models/config/Config.h"
+#include "models/physics/NeuronTransfer.h"
 #include "models/physics/Rng.h"
 
 namespace sotsim::phys {
@@ -31,22 +34,25 @@ private:
     std::vector<double> offset_;
 };
 
-// SOT-MRAM sigmoid neuron (Zand et al.): the free layer's switching probability under a
-// column-current bias gives y = 1 / (1 + exp(-gain (x - thr))), read as an analog level
-// with additive Gaussian noise of sigma `noise` (fraction of the full swing), clipped to
-// [0, 1]. No ADC.
+// Analog sigmoid neuron (zand): the transfer periphery.neuron.model (NeuronTransfer.h) of
+// u = x - thr, read as an analog level with additive Gaussian noise of sigma `noise`
+// (fraction of the full swing), clipped to [0, 1]. No ADC. configure() sets the block's
+// gain and line voltage per unit when the macro is programmed.
 class SigmoidNeuron {
 public:
-    explicit SigmoidNeuron(const NeuronConfig& c) : cfg_(c) {}
-    double eval(double x, double thr, double gain, Rng* rng) const {
-        double y = 1.0 / (1.0 + std::exp(-gain * cfg_.slope * (x - thr)));
+    explicit SigmoidNeuron(const NeuronConfig& c) : cfg_(c), transfer_(NeuronRegistry::builtin().create(c)) {}
+    void configure(double gain, double v_unit) { transfer_->configure({gain * cfg_.slope, v_unit}); }
+    double eval(double x, double thr, Rng* rng) const {
+        double y = transfer_->y(x - thr);
         if (rng && cfg_.noise > 0.0) y = std::min(1.0, std::max(0.0, y + cfg_.noise * rng->normal()));
         return y;
     }
     double time() const { return cfg_.t_eval; }
+    const NeuronTransfer& transfer() const { return *transfer_; }
 
 private:
     NeuronConfig cfg_;
+    std::unique_ptr<NeuronTransfer> transfer_;
 };
 
 }  // namespace sotsim::phys

@@ -5,6 +5,7 @@
 
 #include "models/physics/Adc.h"
 #include "models/physics/IsaGuard.h"
+#include "models/physics/NeuronTransfer.h"
 #include "platform/app/Command.h"
 #include "platform/config/Schema.h"
 #include "platform/report/FigureUnits.h"
@@ -39,6 +40,8 @@ int cmd_info(const std::vector<std::string>& args) {
               << "vector ISA:       " << isa_guard::library_isa() << " (CMake SOTSIM_ARCH)\n"
               << "ADC kinds:        ";
     for (const std::string& n : phys::AdcRegistry::builtin().names()) std::cout << n << " ";
+    std::cout << "\nneuron models:    ";
+    for (const std::string& n : phys::NeuronRegistry::builtin().names()) std::cout << n << " ";
     std::cout << "\nreadouts:         adc sense_amp tdc sigmoid_neuron\n"
                  "summation modes:  current resistance\n"
                  "weight encodings: differential reference offset (multi-bit: bit_slice multi_level)\n"

@@ -263,6 +263,30 @@ std::vector<KeyInfo> build_schema() {
         "Analog accumulation: noise sigma added by each block's transfer, in unit products (one digit's current v_read dG); the sum of B blocks carries sqrt(B) times it."));
     s.push_back(real("periphery.accumulation.t_transfer", CFG(periphery.accumulation.t_transfer), "s", gt0(),
         "Analog accumulation: time of one block's charge transfer onto the summing node, per input vector."));
+    s.push_back(string_choice("periphery.neuron.model", CFG(periphery.neuron.model), {"logistic", "imac"},
+        "Analog neuron transfer: logistic (ideal 1 / (1 + exp(-g slope (x - thr))) of the column sum) or imac (the IMAC-Sim circuit: differential amplifier on the pair's line voltages, then a CMOS inverter with R_in / R_fb MTJ divider and series bias, square-law transistors; y = V_out / vdd)."));
+    s.push_back(real("periphery.neuron.amp_gain", CFG(periphery.neuron.amp_gain), "1", ge0(),
+        "imac: differential amplifier voltage gain; 0 = chosen by the compiler so the circuit's slope at the bias point equals the layer's logistic slope g / 4 (a fixed gain is used as given and its slope mismatch noted)."));
+    s.push_back(real("periphery.neuron.amp_swing", CFG(periphery.neuron.amp_swing), "V", gt0(),
+        "imac: amplifier output limit, +-amp_swing."));
+    s.push_back(real("periphery.neuron.vdd", CFG(periphery.neuron.vdd), "V", gt0(),
+        "imac: inverter supply (rails 0 and vdd); the output is normalised by it."));
+    s.push_back(real("periphery.neuron.bias", CFG(periphery.neuron.bias), "V", between(-10, 10),
+        "imac: series bias source between amplifier output and divider, V(amp) - V(divider input)."));
+    s.push_back(real("periphery.neuron.r_in", CFG(periphery.neuron.r_in), "Ohm", gt0(),
+        "imac: input resistor of the inverter stage (R_P MTJ)."));
+    s.push_back(real("periphery.neuron.r_fb", CFG(periphery.neuron.r_fb), "Ohm", gt0(),
+        "imac: feedback resistor from output to inverter gate (R_AP MTJ)."));
+    s.push_back(real("periphery.neuron.vth_n", CFG(periphery.neuron.vth_n), "V", ge0(),
+        "imac: NMOS threshold voltage (level-1 square law)."));
+    s.push_back(real("periphery.neuron.vth_p", CFG(periphery.neuron.vth_p), "V", ge0(),
+        "imac: PMOS threshold voltage magnitude."));
+    s.push_back(real("periphery.neuron.beta_n", CFG(periphery.neuron.beta_n), "A/V^2", gt0(),
+        "imac: NMOS transconductance factor KP W / L."));
+    s.push_back(real("periphery.neuron.beta_p", CFG(periphery.neuron.beta_p), "A/V^2", gt0(),
+        "imac: PMOS transconductance factor KP W / L."));
+    s.push_back(real("periphery.neuron.lambda", CFG(periphery.neuron.lambda), "V^-1", ge0(),
+        "imac: channel-length modulation of both transistors."));
     s.push_back(real("periphery.neuron.slope", CFG(periphery.neuron.slope), "1", gt0(),
         "Sigmoid steepness relative to the layer scale."));
     s.push_back(real("periphery.neuron.noise", CFG(periphery.neuron.noise), "1", between(0, 1),

@@ -21,6 +21,8 @@ expect_error "include cycle" "cycle" "$SOTSIM" validate -c tests/data/configs/cy
 expect_error "empty config" "empty.yaml" "$SOTSIM" validate -c tests/data/configs/empty.yaml
 expect_error "bad --set key" "did you mean 'device.r_p'" "$SOTSIM" validate -c $C --set device.r_pp=1
 expect_error "bad --set unit" "device.r_p" "$SOTSIM" validate -c $C --set device.r_p=3ns
+expect_error "bad neuron model" "periphery.neuron.model" "$SOTSIM" validate -c configs/zand_mlp.yaml --set periphery.neuron.model=tanh
+expect_error "bad neuron resistor" "periphery.neuron.r_in" "$SOTSIM" validate -c configs/zand_mlp.yaml --set periphery.neuron.r_in=-1kOhm
 expect_error "onnx missing" "nope.onnx" "$SOTSIM" compile -c $C -w nope.onnx
 expect_error "onnx truncated" "bad_truncated.onnx: error:" "$SOTSIM" compile -c $C -w tests/data/onnx/bad_truncated.onnx
 expect_error "onnx garbage" "bad_garbage.onnx: error:" "$SOTSIM" compile -c $C -w tests/data/onnx/bad_garbage.onnx

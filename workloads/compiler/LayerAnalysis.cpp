@@ -8,6 +8,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/CycleTime.h"
+#include "models/physics/NeuronTransfer.h"
 #include "workloads/compiler/WeightQuantizer.h"
 #include "workloads/import/FloatEvaluator.h"
 #include "workloads/import/WorkloadError.h"
@@ -1008,6 +1009,7 @@ private:
                     return mvm_index;
                 }
             lp.neuron_gain = g0;
+            if (cfg_.periphery.neuron.model == "imac") note_imac_mapping(lp, std::min(lp.k, rows));
         }
         if (sa && zero_possible(t)) {
             // A comparator outputs +-1, but Sign(0) = 0: the digital Sign keeps the 0 level.
@@ -1031,6 +1033,22 @@ private:
         if (sa) { s.dom = Domain::Signed; s.lo = -1; s.hi = 1; }
         else { s.dom = Domain::Real; s.lo = 0; s.hi = 1; }
         return j;
+    }
+
+    // The IMAC neuron realises the layer's gain through its amplifier (periphery.neuron.amp_gain
+    // 0: mapped so the slope at the bias point is the logistic's g / 4); the note states the
+    // gain, and for a fixed gain the slope mismatch, and the circuit's offset from y = 0.5.
+    void note_imac_mapping(const LayerPlan& lp, int rows) {
+        const auto& nc = cfg_.periphery.neuron;
+        const double g = lp.neuron_gain * nc.slope;
+        const phys::NeuronMapping m = phys::map_imac_neuron(nc, {g, phys::line_volts_per_unit(cfg_, rows)});
+        std::ostringstream o;
+        o.precision(3);
+        o << "layer '" << lp.name << "': IMAC neuron, amplifier gain " << m.amp_gain
+          << (m.fixed ? " (fixed)" : " (mapped)") << " for logistic gain " << g << "/unit over " << rows
+          << " rows: slope at the bias point " << m.circuit_slope << " vs " << m.model_slope << "/unit (ratio "
+          << m.circuit_slope / m.model_slope << "), y(0) " << m.y0 << ", y = 0.5 at " << m.offset_units << " units";
+        notes_.push_back(o.str());
     }
 
     const Network& net_;

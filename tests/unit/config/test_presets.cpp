@@ -113,6 +113,13 @@ TEST_CASE("carletti, jung, zand and program-verify presets", "[presets]") {
     CHECK(zand.periphery.readout == sotsim::ReadoutKind::SigmoidNeuron);
     CHECK(zand.macro.weight_bits == 1);
     CHECK(zand.array.rows >= 784);   // single-cycle: a whole 784-input dot product per column
+    // The IMAC-Sim neuron circuit (spice/neuron.sp): 8488 / 25465 Ohm divider MTJs, -0.4 V bias.
+    CHECK(zand.periphery.neuron.model == "imac");
+    CHECK(zand.periphery.neuron.r_in == Approx(8488).epsilon(2e-3));
+    CHECK(zand.periphery.neuron.r_fb == Approx(25465).epsilon(2e-3));
+    CHECK(zand.periphery.neuron.bias == Approx(-0.4));
+    CHECK(zand.periphery.neuron.beta_n == Approx(3.3e-3));
+    CHECK(zand.periphery.neuron.lambda == Approx(0.3));
     check_complete_tech(zand);
 
     auto nvm = load_config(configs("nvm_program_verify.yaml"));

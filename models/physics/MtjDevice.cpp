@@ -24,6 +24,13 @@ MtjDevice::MtjDevice(const DeviceConfig& d) : d_(d) {
         if (d.stack < 1) throw std::invalid_argument("device: stack must be >= 1");
         levels_ = d.stack + 1;
     }
+    p_dist_ = Rng::LogNormal::of(r_p_, d_.sigma_p);
+    ap_dist_ = Rng::LogNormal::of(r_ap0(), d_.sigma_ap);
+    if (explicit_levels())
+        for (int k = 0; k < levels_; ++k) {
+            const double f = levels_ > 1 ? static_cast<double>(k) / (levels_ - 1) : 0.0;
+            level_dist_.push_back(Rng::LogNormal::of(d_.level_resistances[k], d_.sigma_p + f * (d_.sigma_ap - d_.sigma_p)));
+        }
 }
 
 double MtjDevice::tmr_at(double v_mtj) const {
@@ -54,17 +61,15 @@ CellSample MtjDevice::sample(int k, Rng& rng, double macro_factor) const {
     if (k < 0 || k >= levels_) throw std::out_of_range("device: level " + std::to_string(k) + " out of range");
     CellSample s;
     if (explicit_levels()) {
-        const double f = levels_ > 1 ? static_cast<double>(k) / (levels_ - 1) : 0.0;
-        const double cv = d_.sigma_p + f * (d_.sigma_ap - d_.sigma_p);
-        s.r_p_part = macro_factor * rng.lognormal_mean_cv(d_.level_resistances[k], cv);
+        s.r_p_part = macro_factor * rng.lognormal(level_dist_[static_cast<std::size_t>(k)]);
         return s;
     }
     s.n_ap = k;
     for (int m = 0; m < d_.stack; ++m) {
         if (m < k)
-            s.r_ap_part += macro_factor * rng.lognormal_mean_cv(r_ap0(), d_.sigma_ap);
+            s.r_ap_part += macro_factor * rng.lognormal(ap_dist_);
         else
-            s.r_p_part += macro_factor * rng.lognormal_mean_cv(r_p_, d_.sigma_p);
+            s.r_p_part += macro_factor * rng.lognormal(p_dist_);
     }
     return s;
 }

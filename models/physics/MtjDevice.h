@@ -58,6 +58,9 @@ private:
     DeviceConfig d_;
     double r_p_ = 0.0;
     int levels_ = 2;
+    // d2d distributions of sample(): one P and one AP MTJ, or one per explicit level.
+    Rng::LogNormal p_dist_, ap_dist_;
+    std::vector<Rng::LogNormal> level_dist_;
 };
 
 }  // namespace sotsim::phys

@@ -152,12 +152,20 @@ void Rng::fill_normal_f(float* out, std::size_t n) {
     }
 }
 
-double Rng::lognormal_mean_cv(double mean, double cv) {
-    if (cv <= 0.0) return mean;
+Rng::LogNormal Rng::LogNormal::of(double mean, double cv) {
+    LogNormal p;
+    p.mean = mean;
+    if (cv <= 0.0) return p;
     // For ln x ~ N(mu, s^2): E[x] = exp(mu + s^2/2), cv^2 = exp(s^2) - 1.
     const double s2 = std::log1p(cv * cv);
-    const double mu = std::log(mean) - 0.5 * s2;
-    return std::exp(mu + std::sqrt(s2) * normal());
+    p.mu = std::log(mean) - 0.5 * s2;
+    p.sigma = std::sqrt(s2);
+    p.degenerate = false;
+    return p;
 }
+
+double Rng::lognormal(const LogNormal& p) { return p.degenerate ? p.mean : std::exp(p.mu + p.sigma * normal()); }
+
+double Rng::lognormal_mean_cv(double mean, double cv) { return lognormal(LogNormal::of(mean, cv)); }
 
 }  // namespace sotsim::phys

@@ -37,6 +37,14 @@ public:
     void fill_normal_f(float* out, std::size_t n);
     // Lognormal with E[x] = mean and std(x)/E[x] = cv (cv = 0 returns mean exactly).
     double lognormal_mean_cv(double mean, double cv);
+    // The same draw with its parameters computed once (LogNormal::of): a device samples
+    // thousands of cells from a handful of (mean, cv) pairs.
+    struct LogNormal {
+        double mean = 1.0, mu = 0.0, sigma = 0.0;
+        bool degenerate = true;   // cv <= 0: the mean itself, no draw
+        static LogNormal of(double mean, double cv);
+    };
+    double lognormal(const LogNormal& p);
     bool bernoulli(double p) { return p > 0.0 && uniform() < p; }
 
     std::uint64_t key() const { return key_; }

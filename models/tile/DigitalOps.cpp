@@ -148,12 +148,22 @@ bool layout_of(const ConvGeom& g, int batch, int src_rps, CRef src, const char* 
 }
 }  // namespace
 
+Work im2col_check(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index rows, Eigen::Index cols) {
+    layout_of(g, batch, src_rps, src, "Im2col");
+    const int P = g.out_h() * g.out_w();
+    const Eigen::Index K = static_cast<Eigen::Index>(g.c) * g.kh * g.kw;
+    require(rows == static_cast<Eigen::Index>(batch) * P && cols == K,
+            "Im2col: destination is " + std::to_string(rows) + "x" + std::to_string(cols) + ", expected " +
+                std::to_string(batch * P) + "x" + std::to_string(K));
+    Work w;
+    w.elements = static_cast<double>(rows) * static_cast<double>(cols);  // element moves; no arithmetic
+    return w;
+}
+
 Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
+    const Work w = im2col_check(g, batch, src_rps, src, dst.rows(), dst.cols());
     const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
     const int oh = g.out_h(), ow = g.out_w(), P = oh * ow;
-    const Eigen::Index K = static_cast<Eigen::Index>(g.c) * g.kh * g.kw;
-    require(dst.rows() == static_cast<Eigen::Index>(batch) * P && dst.cols() == K,
-            "Im2col: destination is " + shape(dst) + ", expected " + std::to_string(batch * P) + "x" + std::to_string(K));
     Reader rd{src, g, pm};
     // Column by column (dst is column-major): every write is sequential, not a stride of
     // batch x positions per element.
@@ -172,9 +182,41 @@ Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
                         }
                     }
             }
-    Work w;
-    w.elements = static_cast<double>(dst.size());  // element moves; no arithmetic
     return w;
+}
+
+void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index v0, Eigen::Index nv, int k0,
+                 int nk, float* out, int stride) {
+    const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
+    const int oh = g.out_h(), ow = g.out_w(), P = oh * ow, kk = g.kh * g.kw;
+    require(v0 >= 0 && nv >= 0 && v0 + nv <= static_cast<Eigen::Index>(batch) * P && k0 >= 0 && nk >= 0 &&
+                k0 + nk <= g.c * kk && nk <= stride,
+            "Im2col: rows/columns out of range");
+    Reader rd{src, g, pm};
+    // Blocks of 64 vectors, column by column inside a block: reads run along the source's
+    // columns, the strided writes stay within 64 rows of the burst (in cache).
+    constexpr Eigen::Index kTile = 64;
+    for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
+        const Eigen::Index nb = std::min(kTile, nv - b0);
+        const Eigen::Index v = v0 + b0;
+        const int b_first = static_cast<int>(v / P), p_first = static_cast<int>(v % P);
+        for (int k = 0; k < nk; ++k) {
+            const int col = k0 + k, c = col / kk, i = (col / g.kw) % g.kh, j = col % g.kw;
+            float* o = out + b0 * stride + k;
+            int b = b_first, oy = p_first / ow, ox = p_first % ow;
+            for (Eigen::Index t = 0; t < nb; ++t) {
+                const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
+                o[t * stride] = (y >= 0 && y < g.h && x >= 0 && x < g.w) ? rd.at(b, c, y, x) : g.pad_value;
+                if (++ox == ow) {
+                    ox = 0;
+                    if (++oy == oh) {
+                        oy = 0;
+                        ++b;
+                    }
+                }
+            }
+        }
+    }
 }
 
 Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst) {

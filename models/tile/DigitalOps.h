@@ -32,6 +32,13 @@ Work affine(const Instr& in, CRef src, Ref dst);
 Work add(CRef a, CRef b, Ref dst);
 // src_rps: rows per sample of src (1 = flat CHW, h*w = position-major).
 Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst);
+// The checks and the Work of im2col() into a rows x cols destination, without moving data.
+Work im2col_check(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index rows, Eigen::Index cols);
+// Rows [v0, v0 + nv) and columns [k0, k0 + nk) of the matrix im2col() writes, row-major into
+// `out` (row stride `stride`): the same values, gathered straight from the convolution input
+// (an Mvm's input burst without the im2col tensor in between).
+void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index v0, Eigen::Index nv, int k0,
+                 int nk, float* out, int stride);
 Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst);
 // Layout change between position-major (rps P, width C) and flat CHW (rps 1, width C*P),
 // or a plain copy when both tensors have the same shape.

@@ -30,10 +30,13 @@ public:
         std::uint64_t modelled_bytes = 0;
     };
 
-    // Allocate (or re-allocate, zeroed) tensor `id`; other tensors' views stay valid. Throws
+    // Allocate (or re-allocate, zeroed) tensor `id`; other tensors' views stay valid. A tensor
+    // allocated not `resident` has its shape but no memory (data() is null) until reside().
+    // Throws
     // when the modelled bytes of all tensors would exceed `capacity_bytes` (a program that
     // does not fit the SRAM).
-    void allocate(int id, int rows, int cols, int bits, double capacity_bytes, const std::string& what) {
+    void allocate(int id, int rows, int cols, int bits, double capacity_bytes, const std::string& what,
+                  bool resident = true) {
         const std::uint64_t bytes = (static_cast<std::uint64_t>(rows) * cols * bits + 7) / 8;
         std::uint64_t used = used_bytes_;
         if (auto it = tensors_.find(id); it != tensors_.end()) used -= it->second.modelled_bytes;
@@ -43,17 +46,16 @@ public:
                                      std::to_string(used + bytes) + " bytes in total, capacity is " +
                                      std::to_string(static_cast<std::uint64_t>(capacity_bytes)) + " bytes");
         Entry& e = tensors_[id];
-        const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-        Memory& m = memory_[id];
-        if (m.capacity < n) {
-            m.ptr.reset(static_cast<float*>(Eigen::internal::aligned_malloc(n * sizeof(float))));
-            m.capacity = n;
-        }
-        std::fill(m.ptr.get(), m.ptr.get() + n, 0.0f);
-        new (&e.data) Data(m.ptr.get(), rows, cols);  // rebind the view (Eigen's documented idiom)
+        if (resident) bind(id, e, rows, cols);
+        else new (&e.data) Data(nullptr, rows, cols);  // shape only, no memory until reside()
         e.bits = bits;
         e.modelled_bytes = bytes;
         used_bytes_ = used + bytes;
+    }
+    // Give a non-resident tensor its (zeroed) memory; no-op for a resident one.
+    void reside(int id) {
+        Entry& e = at(id);
+        if (e.data.data() == nullptr && e.data.size() > 0) bind(id, e, static_cast<int>(e.data.rows()), static_cast<int>(e.data.cols()));
     }
     bool has(int id) const { return tensors_.count(id) != 0; }
     Entry& at(int id) {
@@ -75,6 +77,16 @@ public:
     }
 
 private:
+    void bind(int id, Entry& e, int rows, int cols) {
+        const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+        Memory& m = memory_[id];
+        if (m.capacity < n) {
+            m.ptr.reset(static_cast<float*>(Eigen::internal::aligned_malloc(n * sizeof(float))));
+            m.capacity = n;
+        }
+        std::fill(m.ptr.get(), m.ptr.get() + n, 0.0f);
+        new (&e.data) Data(m.ptr.get(), rows, cols);  // rebind the view (Eigen's documented idiom)
+    }
     struct Free {
         void operator()(float* p) const { Eigen::internal::aligned_free(p); }
     };

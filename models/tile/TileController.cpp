@@ -75,6 +75,26 @@ void TileController::connect_peers(std::vector<TileController*> peers, std::uint
 
 void TileController::prepare(const Program& p, int batch) {
     buffer.store().clear();
+    views_.clear();
+    // Im2col destinations that only Mvms read (as their source) are gathered, not stored.
+    gathered_.assign(p.tensors.size(), 0);
+    std::vector<char> other_use(p.tensors.size(), 0);
+    auto scan = [&](const std::vector<std::vector<Instr>>& code) {
+        if (static_cast<std::size_t>(tile_) >= code.size()) return;
+        for (const Instr& in : code[static_cast<std::size_t>(tile_)]) {
+            auto use = [&](int id, bool ok) {
+                if (id < 0 || static_cast<std::size_t>(id) >= p.tensors.size()) return;
+                if (ok) gathered_[static_cast<std::size_t>(id)] |= in.op == OpCode::Im2col;
+                else other_use[static_cast<std::size_t>(id)] = 1;
+            };
+            use(in.src, in.op == OpCode::Mvm);
+            use(in.src2, false);
+            use(in.dst, in.op == OpCode::Im2col);
+        }
+    };
+    scan(p.tile_code);
+    scan(p.setup_code);
+    for (std::size_t id = 0; id < gathered_.size(); ++id) gathered_[id] = gathered_[id] && !other_use[id];
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
         if (d.where == Location::Global || d.tile != tile_) continue;
@@ -94,7 +114,8 @@ void TileController::prepare(const Program& p, int batch) {
                                      " bytes per sample, the buffer holds " +
                                      std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)));
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
-                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
+                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_),
+                                !gathered_[id]);
     }
     buffer.store().release_unused();
     // Macros keep their weights when only the batch changes (the host resizes the batch
@@ -403,6 +424,15 @@ void TileController::exec_program(const Instr& in) {
     set_now(now() + cycle_);  // dispatched: the controller only pays the issue cycle
 }
 
+void TileController::before_write(int id) {
+    for (auto& [dst_id, v] : views_) {
+        if (!v.pending || v.src != id) continue;
+        buffer.store().reside(dst_id);
+        digital::im2col(v.geom, v.batch, v.src_rps, buffer.store().at(v.src).data, buffer.store().at(dst_id).data);
+        v.pending = false;
+    }
+}
+
 // Stage vectors [v0, v0 + nv) of the input slice (columns [r0, r0 + rows) of the
 // column-major source) into the row-major burst xfer_, zero padded to the block's `stride`
 // rows: a transpose in blocks of kTile vectors so both sides stay in cache.
@@ -463,6 +493,10 @@ void TileController::exec_mvm(const Instr& in) {
                                  " columns) or the block (" + std::to_string(spec.cols) + " columns)");
     if (dst.data.rows() != n) throw std::runtime_error("source and destination row counts differ");
     if (in.src == in.dst) throw std::runtime_error("an Mvm cannot write its own source tensor");
+    const auto vit = views_.find(in.src);
+    const Im2colView* view = vit != views_.end() && vit->second.pending ? &vit->second : nullptr;
+    if (!view) buffer.store().reside(in.src);  // a gathered tensor read before any Im2col: zeros
+    before_write(in.dst);
 
     // Analog accumulation across row blocks: Partial blocks leave their column charge on the
     // PE's summing node (dst), the Final block converts node + its own block once.
@@ -502,7 +536,14 @@ void TileController::exec_mvm(const Instr& in) {
     sc_time t = t1;
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
-        stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
+        if (view) {
+            digital::im2col_rows(view->geom, view->batch, view->src_rps, buffer.store().at(view->src).data, v0, nv,
+                                 in.r0, rows, xfer_.data(), spec.rows);
+            for (Eigen::Index i = 0; i < nv; ++i)
+                std::fill(xfer_.data() + i * spec.rows + rows, xfer_.data() + (i + 1) * spec.rows, 0.0f);
+        } else {
+            stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
+        }
         if (final_sum)  // the node's partial sums of these vectors, row-major like the burst
             Eigen::Map<RowMajorF>(node_.data(), nv, cols) = dst.data.block(v0, in.c0, nv, cols);
         tlm::tlm_generic_payload wr;
@@ -571,6 +612,7 @@ void TileController::exec_load(const Instr& in) {
     const sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
     if (in.multicast) return exec_multicast_load(in, sd, dst, cols, row0, nrows, t0);
     mark_input(t0);
+    before_write(in.dst);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     tlm::tlm_generic_payload rd;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
@@ -766,6 +808,7 @@ void TileController::exec_receive(const Instr& in) {
     const sc_time t0 = max_t(max_t(now(), m.arrival), read_done_[in.dst]);
     mark_input(max_t(now(), m.arrival));
     const sc_time tw = buffer.write(t0, tlmx::bytes_at(m.data.size(), dst.bits), layer_);
+    before_write(in.dst);
     dst.data.middleCols(in.c0, m.cols) = Eigen::Map<const RowMajorF>(m.data.data(), m.rows, m.cols);
     inbox_.consumed(key, tw);
     ready_[in.dst] = max_t(ready_[in.dst], tw);
@@ -802,8 +845,17 @@ void TileController::exec_digital(const Instr& in) {
     std::vector<TensorStore::Entry*> s;
     for (int id : srcs) s.push_back(&local(id, "source"));
     const int B = job_.program->streamed ? 1 : job_.batch;  // samples held by local tensors
+    before_write(in.dst);
     digital::Work w;
-    switch (in.op) {
+    if (in.op == OpCode::Im2col && gathered(in.dst)) {
+        w = digital::im2col_check(in.geom, B, decl(in.src).rows_per_sample, s[0]->data, dst.data.rows(), dst.data.cols());
+        Im2colView& v = views_[in.dst];
+        v.src = in.src;
+        v.geom = in.geom;
+        v.batch = B;
+        v.src_rps = decl(in.src).rows_per_sample;
+        v.pending = true;
+    } else switch (in.op) {
         case OpCode::Affine: w = digital::affine(in, s[0]->data, dst.data); break;
         case OpCode::Activation: w = digital::activation(in, s[0]->data, dst.data); break;
         case OpCode::Add: w = digital::add(s[0]->data, s[1]->data, dst.data); break;

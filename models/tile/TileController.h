@@ -211,6 +211,21 @@ private:
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
     std::vector<float> xfer_;             // staging for transaction data (an Mvm: one input burst)
     std::vector<float> out_, node_;       // an Mvm's output burst and its analog-sum node values
+    // Im2col tensors read only by Mvms are not materialised: an Im2col records its source
+    // and geometry (time, traffic and actions as before) and each Mvm gathers its input
+    // bursts straight from the source (digital::im2col_rows), the values the tensor would
+    // hold. Before anything writes the source, a pending view is materialised, so the result
+    // is that of the materialised program in every order.
+    struct Im2colView {
+        int src = -1;
+        ConvGeom geom;
+        int batch = 0, src_rps = 1;
+        bool pending = false;
+    };
+    std::vector<char> gathered_;          // per tensor id: an Im2col destination only Mvms read
+    std::map<int, Im2colView> views_;     // by destination tensor id
+    bool gathered(int id) const { return id >= 0 && static_cast<std::size_t>(id) < gathered_.size() && gathered_[id]; }
+    void before_write(int id);            // materialise pending views reading tensor `id`
     ActivationInbox inbox_;
     std::vector<TileController*> peers_;
     std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;

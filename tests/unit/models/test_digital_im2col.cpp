@@ -1,0 +1,67 @@
+// digital::im2col_rows (an Mvm's input burst gathered straight from the convolution input)
+// against the materialised digital::im2col matrix: the same floats, bit for bit.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <random>
+#include <vector>
+
+#include "models/tile/DigitalOps.h"
+
+using namespace sotsim;
+
+namespace {
+struct Case {
+    ConvGeom g;
+    bool position_major;
+};
+}  // namespace
+
+TEST_CASE("digital: im2col_rows gathers exactly the rows and columns im2col writes", "[digital][im2col]") {
+    std::mt19937 gen(7);
+    std::uniform_real_distribution<float> val(-2.0f, 2.0f);
+    std::vector<Case> cases;
+    {
+        Case c;  // 3x3, pad 1, stride 1, position-major input (a previous conv's output)
+        c.g.c = 5, c.g.h = 7, c.g.w = 6, c.g.kh = 3, c.g.kw = 3, c.g.pad_t = c.g.pad_l = c.g.pad_b = c.g.pad_r = 1;
+        c.g.pad_value = -1.0f;
+        c.position_major = true;
+        cases.push_back(c);
+    }
+    {
+        Case c;  // 2x3 kernel, stride 2x1, asymmetric pad, flat CHW input
+        c.g.c = 2, c.g.h = 9, c.g.w = 8, c.g.kh = 2, c.g.kw = 3, c.g.stride_h = 2, c.g.stride_w = 1;
+        c.g.pad_t = 1, c.g.pad_l = 0, c.g.pad_b = 0, c.g.pad_r = 2;
+        c.position_major = false;
+        cases.push_back(c);
+    }
+    const int batch = 3;
+    for (const Case& c : cases) {
+        const ConvGeom& g = c.g;
+        const int P = g.out_h() * g.out_w(), K = g.c * g.kh * g.kw;
+        const int src_rps = c.position_major ? g.h * g.w : 1;
+        Eigen::MatrixXf src = c.position_major ? Eigen::MatrixXf(batch * g.h * g.w, g.c)
+                                               : Eigen::MatrixXf(batch, g.c * g.h * g.w);
+        for (Eigen::Index i = 0; i < src.size(); ++i) src.data()[i] = val(gen);
+        Eigen::MatrixXf full(batch * P, K);
+        digital::im2col(g, batch, src_rps, src, full);
+        // Slices that straddle samples and 64-vector tiles, and partial column ranges.
+        for (const auto [v0, nv, k0, nk] : std::vector<std::array<int, 4>>{
+                 {0, batch * P, 0, K}, {P - 5, 70, 1, K - 2}, {batch * P - 1, 1, K - 1, 1}, {13, 0, 0, 3}}) {
+            const int stride = nk + 3;
+            std::vector<float> out(static_cast<std::size_t>(std::max(1, nv) * stride), 123.0f);
+            digital::im2col_rows(g, batch, src_rps, src, v0, nv, k0, nk, out.data(), stride);
+            for (int v = 0; v < nv; ++v) {
+                for (int k = 0; k < nk; ++k) REQUIRE(out[static_cast<std::size_t>(v * stride + k)] == full(v0 + v, k0 + k));
+                for (int k = nk; k < stride; ++k) REQUIRE(out[static_cast<std::size_t>(v * stride + k)] == 123.0f);
+            }
+        }
+        std::vector<float> out(16);
+        CHECK_THROWS_WITH(digital::im2col_rows(g, batch, src_rps, src, batch * P - 1, 2, 0, 1, out.data(), 1),
+                          Catch::Contains("out of range"));
+        CHECK_THROWS_WITH(digital::im2col_check(g, batch, src_rps, src, batch * P, K + 1),
+                          Catch::Contains("expected"));
+        CHECK(digital::im2col_check(g, batch, src_rps, src, batch * P, K).elements == double(batch) * P * K);
+    }
+}

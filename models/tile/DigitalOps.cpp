@@ -188,32 +188,42 @@ Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
 void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index v0, Eigen::Index nv, int k0,
                  int nk, float* out, int stride) {
     const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
-    const int oh = g.out_h(), ow = g.out_w(), P = oh * ow, kk = g.kh * g.kw;
+    const int ow = g.out_w(), P = g.out_h() * ow, kk = g.kh * g.kw;
     require(v0 >= 0 && nv >= 0 && v0 + nv <= static_cast<Eigen::Index>(batch) * P && k0 >= 0 && nk >= 0 &&
                 k0 + nk <= g.c * kk && nk <= stride,
             "Im2col: rows/columns out of range");
-    Reader rd{src, g, pm};
     // Blocks of 64 vectors, column by column inside a block: reads run along the source's
-    // columns, the strided writes stay within 64 rows of the burst (in cache).
+    // columns, the strided writes stay within 64 rows of the burst (in cache). Inside a
+    // block the vectors are runs of one (sample, output row): the row bound is tested and
+    // the source row located once per run.
     constexpr Eigen::Index kTile = 64;
+    const Eigen::Index ld = src.outerStride();
     for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
         const Eigen::Index nb = std::min(kTile, nv - b0);
-        const Eigen::Index v = v0 + b0;
-        const int b_first = static_cast<int>(v / P), p_first = static_cast<int>(v % P);
         for (int k = 0; k < nk; ++k) {
             const int col = k0 + k, c = col / kk, i = (col / g.kw) % g.kh, j = col % g.kw;
             float* o = out + b0 * stride + k;
-            int b = b_first, oy = p_first / ow, ox = p_first % ow;
-            for (Eigen::Index t = 0; t < nb; ++t) {
-                const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
-                o[t * stride] = (y >= 0 && y < g.h && x >= 0 && x < g.w) ? rd.at(b, c, y, x) : g.pad_value;
-                if (++ox == ow) {
-                    ox = 0;
-                    if (++oy == oh) {
-                        oy = 0;
-                        ++b;
+            Eigen::Index t = 0;
+            while (t < nb) {
+                const Eigen::Index v = v0 + b0 + t;
+                const int b = static_cast<int>(v / P), p = static_cast<int>(v % P), oy = p / ow, ox0 = p % ow;
+                const int run = static_cast<int>(std::min<Eigen::Index>(ow - ox0, nb - t));
+                const int y = oy * g.stride_h - g.pad_t + i;
+                float* dst = o + t * stride;
+                if (y < 0 || y >= g.h) {
+                    for (int r = 0; r < run; ++r) dst[r * stride] = g.pad_value;
+                } else {
+                    // Source element (y, x) of channel c of sample b: position-major rows
+                    // b*h*w + y*w + x of column c, or flat CHW column (c*h + y)*w + x of row b.
+                    const float* row = pm ? src.data() + c * ld + static_cast<Eigen::Index>(b) * g.h * g.w + y * g.w
+                                          : src.data() + b + (static_cast<Eigen::Index>(c) * g.h + y) * g.w * ld;
+                    const Eigen::Index step = pm ? 1 : ld;  // between neighbouring x
+                    for (int r = 0; r < run; ++r) {
+                        const int x = (ox0 + r) * g.stride_w - g.pad_l + j;
+                        dst[r * stride] = (x >= 0 && x < g.w) ? row[x * step] : g.pad_value;
                     }
                 }
+                t += run;
             }
         }
     }

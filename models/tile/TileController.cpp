@@ -610,9 +610,9 @@ void TileController::exec_load(const Instr& in) {
     if (in.src_c0 < 0 || in.src_c0 + cols > sd.width || in.c0 < 0 || in.c0 + cols > dst.data.cols())
         throw std::runtime_error("Load: column slice out of range");
     const sc_time t0 = max_t(now(), max_t(ready_[in.dst], read_done_[in.dst]));
+    before_write(in.dst);  // a multicast Load writes the destination too
     if (in.multicast) return exec_multicast_load(in, sd, dst, cols, row0, nrows, t0);
     mark_input(t0);
-    before_write(in.dst);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     tlm::tlm_generic_payload rd;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);

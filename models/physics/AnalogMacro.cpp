@@ -177,6 +177,9 @@ private:
     Eigen::VectorXd row_drives_;      // column sums of the plane: drive (duty) per row over the batch
     Eigen::VectorXf insf_;
     int digit_of_level(int lv) const;
+    // XNOR: the cells of the array rows beyond a block of `rows` rows and `pc` columns, as
+    // the row drivers select them (CrossbarArray::IdleCells).
+    CrossbarArray::IdleCells idle_cells(int rows, int pc) const;
     int level_step() const { return (dev_.levels() - 1) / (layout_->base() - 1); }
     bool current_mode() const { return cfg_.array.summation == Summation::Current; }
     bool xnor() const { return cfg_.array.summation == Summation::Resistance && cfg_.array.cell == CellKind::Xnor2T2Mtj; }
@@ -311,6 +314,25 @@ bool AnalogMacroImpl::cycles_fusable() const {
            (cfg_.sim.ideal || spec_.readout != ReadoutKind::Adc) && !capture_ && !calib_.active();
 }
 
+CrossbarArray::IdleCells AnalogMacroImpl::idle_cells(int rows, int pc) const {
+    // The driver of an unused row selects the MTJ of each cell that was written P (what the
+    // macro stored, not the sampled device): the complement where the weight MTJ holds AP,
+    // else the weight MTJ (an erased cell has both P). A stuck MTJ reads its stuck level.
+    const int n = cfg_.array.rows - rows, cols = cfg_.array.cols;
+    CrossbarArray::IdleCells c;
+    c.level.resize(n, pc);
+    c.complement.resize(n, pc);
+    for (int j = 0; j < pc; ++j)
+        for (int r = 0; r < n; ++r) {
+            const int i = rows + r;
+            const bool comp = state_(i, j) != 0 && state_(i, cols + j) == 0;
+            const int mcol = comp ? cols + j : j;
+            c.complement(r, j) = comp ? 1 : 0;
+            c.level(r, j) = faults_(i, mcol) >= 0 ? faults_(i, mcol) : state_(i, mcol);
+        }
+    return c;
+}
+
 int AnalogMacroImpl::digit_of_level(int lv) const {
     const int step = level_step();
     const int top = dev_.levels() - 1;
@@ -371,7 +393,12 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
             failures += eff(i, j) != target(i, j);
         }
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
-    array_->build(eff, d2d_key_, macro_factor_);
+    if (xnor() && rows < cfg_.array.rows) {
+        const CrossbarArray::IdleCells idle = idle_cells(rows, pc);
+        array_->build(eff, d2d_key_, macro_factor_, &idle);
+    } else {
+        array_->build(eff, d2d_key_, macro_factor_);
+    }
     // Analog neurons: the layer's gain and the line voltage of one unit over these rows
     // (nominal design data, as the compiler's amplifier mapping).
     if (spec.readout == ReadoutKind::SigmoidNeuron)
@@ -457,9 +484,15 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
             geo.converter = true;
             if (xnor()) {
                 // The counter measures mismatches m = n_b + U_c - 2 S (U_c per column): one
-                // count is lsb_r / (2 r_step) in S units. The window's end codes are not a
-                // single line in (S, n_b) here, so no end-code selection (hi = lo).
+                // count is lsb_r / (2 r_step) in S units, and the converter input is
+                // x = -m / 2; its end codes (m at the first and the last code) bound [lo, hi].
+                const double m0 = (tdc_.t_start() / c_col - cfg_.array.rows * array_->r_match()) / array_->r_step();
+                const double m_top = m0 + tdc_.max_code() * lsb_r / array_->r_step();
                 geo.lsb = lsb_r / (2.0 * array_->r_step());
+                geo.kappa = -0.5;
+                geo.shift = -0.5 * digit_count_.transpose();
+                geo.lo = -0.5 * m_top;
+                geo.hi = -0.5 * m0;
             } else {
                 const double base = cfg_.array.rows * array_->r_bypass();
                 geo.kappa = (array_->r_lo() - array_->r_bypass()) / array_->r_step();

@@ -54,9 +54,46 @@ private:
     double x0_ = 0.0, unit_ = 1.0;
 };
 
+Eigen::MatrixXd loadings(const std::vector<Eigen::Vector3d>& f) {
+    Eigen::MatrixXd l(3, static_cast<Eigen::Index>(f.size()));
+    for (size_t k = 0; k < f.size(); ++k) l.col(static_cast<Eigen::Index>(k)) = f[k];
+    return l;
+}
+
+// XNOR bit cells (resistance summation). The column reads the series resistance of every
+// array row's selected MTJ: the weight MTJ where b_i = 1, the complement where b_i = 0,
+// and the selected (matching) MTJ of each of the N - K rows the block leaves unused. With
+// S = (n_b + U - m) / 2 and m = (R - N R_match) / dR, a resistance error E of the column
+// moves S by -E / (2 dR), and with e_w,i / e_c,i the d2d errors of row i's two MTJs,
+//   E = sum_idle e + sum_i e_c,i + sum_i b_i d_i,   d_i = e_w,i - e_c,i,
+// so: the offset t3 carries the unused rows and the complements (variance
+// (N - K) vP + K (vP + vA) / 2, half the complements P, half AP); the input-dependent part
+// b.d splits into the mean of d over digit-0 rows, which multiplies n_b - S (t2, and t1 by
+// minus as much), and over digit-1 rows, which multiplies S (t1), each a mean over ~K/2
+// rows of variance vP + vA. A die shift x m moves every MTJ: E = (m - 1)(N R_P + m dR),
+// i.e. t1 = (m - 1), t2 = -(m - 1) / 2, t3 = -(m - 1)(N R_P / dR + U) / 2 (U ~ K / 2).
+Eigen::MatrixXd xnor_prior(const Config& cfg, const ReadoutGeometry& geo) {
+    std::vector<Eigen::Vector3d> f;
+    const MtjDevice dev(cfg.device);
+    const double rp = dev.level_resistance0(0), rap = dev.level_resistance0(dev.levels() - 1), dr = rap - rp;
+    const double n = cfg.array.rows, k = std::max(1, geo.rows), idle = std::max(0.0, n - k);
+    const double vp = std::pow(cfg.device.sigma_p * rp, 2), va = std::pow(cfg.device.sigma_ap * rap, 2);
+    if (vp + va > 0.0) {
+        const double s_off = std::sqrt(idle * vp + k * 0.5 * (vp + va)) / (2.0 * dr);
+        const double s_row = std::sqrt((vp + va) / std::max(1.0, 0.5 * k)) / (2.0 * dr);
+        f.emplace_back(0.0, 0.0, s_off);
+        f.emplace_back(-s_row, s_row, 0.0);
+        f.emplace_back(s_row, 0.0, 0.0);
+    }
+    const double sd_m = cfg.device.sigma_macro;
+    if (sd_m > 0.0) f.emplace_back(sd_m, -0.5 * sd_m, -0.5 * sd_m * (n * rp / dr + 0.5 * k));
+    return loadings(f);
+}
+
 }  // namespace
 
 Eigen::MatrixXd calibration_prior(const Config& cfg, const ReadoutGeometry& geo) {
+    if (cfg.array.summation == Summation::Resistance && cfg.array.cell == CellKind::Xnor2T2Mtj) return xnor_prior(cfg, geo);
     std::vector<Eigen::Vector3d> f;  // one loading x sigma per independent source
     auto add = [&f](double t1, double t2, double t3) {
         if (t1 != 0.0 || t2 != 0.0 || t3 != 0.0) f.emplace_back(t1, t2, t3);
@@ -130,9 +167,7 @@ Eigen::MatrixXd calibration_prior(const Config& cfg, const ReadoutGeometry& geo)
         add(0.0, eps * b0, 0.0);
     }
 
-    Eigen::MatrixXd l(3, static_cast<Eigen::Index>(f.size()));
-    for (size_t k = 0; k < f.size(); ++k) l.col(static_cast<Eigen::Index>(k)) = f[k];
-    return l;
+    return loadings(f);
 }
 
 void ColumnCalibration::reset(int cols) {
@@ -163,7 +198,7 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
                 const double half = 0.5 * geo.lsb;
                 if (!geo.reference) {
                     // Measured converter input (the readout before baseline removal).
-                    const double x = readout(r, c) + geo.kappa * n_active(r);
+                    const double x = readout(r, c) + geo.kappa * n_active(r) + (geo.shift.size() ? geo.shift(c) : 0.0);
                     ok = x > geo.lo + half && x < geo.hi - half;
                 } else {
                     // The reference's own code is not visible here: select on the truth

@@ -38,6 +38,10 @@ struct ReadoutGeometry {
     // Converter input x = S + kappa n_b (non-reference layouts) lies in [lo, hi]; samples
     // at an end code carry no linear information and are left out of the fit.
     double kappa = 0.0, lo = 0.0, hi = 0.0, lsb = 0.0;
+    // Per-column shift of the converter input (empty: none): x = S + kappa n_b + shift_c.
+    // XNOR cells: the counter measures mismatches m = n_b + U_c - 2 S (U_c stored digits of
+    // column c), so x = -m / 2 with kappa = -1/2 and shift_c = -U_c / 2.
+    Eigen::VectorXd shift;
 };
 
 // Prior loadings (3 x K; rows: gain deviation t1, per-active-row baseline t2, offset t3)

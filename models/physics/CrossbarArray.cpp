@@ -24,7 +24,13 @@ CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.
     r_step_ = (dev_.level_resistance0(l - 1) - r_lo_) / (base - 1);
 }
 
-void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_key, double macro_factor) {
+CellSample CrossbarArray::sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const {
+    const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(2 * cfg_.array.cols) + static_cast<std::uint64_t>(j);
+    Rng d2d(splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv))));
+    return dev_.sample(lv, d2d, macro_factor);
+}
+
+void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle) {
     const bool ideal = cfg_.sim.ideal;
     const bool current = cfg_.array.summation == Summation::Current;
     // XNOR cells: sample the weight MTJs and their complements as one wider block (each MTJ
@@ -43,10 +49,10 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
                 g_(i, j) = g_lo_ + d * g_step_;
                 r_(i, j) = r_lo_ + d * r_step_;
             } else {
-                // Complement MTJs of XNOR cells sit at column index cols + j of the same row.
-                const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(2 * cfg_.array.cols) + j;
-                Rng d2d(splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv))));
-                cells[static_cast<size_t>(j) * rows + i] = dev_.sample(lv, d2d, macro_factor);
+                // Complement MTJs of XNOR cells sit at physical column array.cols + j of the
+                // same row (block column j >= cols of levels_in is complement j - cols).
+                const int phys = xnor() && j >= cols ? cfg_.array.cols + (j - cols) : j;
+                cells[static_cast<size_t>(j) * rows + i] = sample_cell(i, phys, lv, d2d_key, macro_factor);
             }
         }
     }
@@ -69,7 +75,28 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
         noise_base_ = s2b.colwise().sum().cast<float>();
         r_minus_bypass_ = ra - rb;
         r_base_ = rb.colwise().sum();
-        r_base_.array() += unused * r_match();
+        if (ideal || !idle || idle->level.rows() == 0) {
+            r_base_.array() += unused * r_match();
+        } else {
+            // The unused rows' selected MTJs, sampled like the block's (static: the same
+            // resistance for every read), with their access transistor; their read noise
+            // adds to every read's.
+            if (idle->level.rows() != unused || idle->level.cols() != cols || idle->complement.rows() != unused ||
+                idle->complement.cols() != cols)
+                throw std::logic_error("array: idle cells must cover the array rows beyond the block, one per block column");
+            for (int j = 0; j < cols; ++j) {
+                double r_idle = 0.0, v_idle = 0.0;
+                for (int r = 0; r < unused; ++r) {
+                    const int phys = idle->complement(r, j) ? cfg_.array.cols + j : j;
+                    const CellSample c = sample_cell(rows + r, phys, idle->level(r, j), d2d_key, macro_factor);
+                    const double rc = c.r_p_part + c.r_ap_part + cfg_.device.r_access;
+                    r_idle += rc;
+                    v_idle += (rn * rc) * (rn * rc);
+                }
+                r_base_(j) += r_idle;
+                noise_base_(j) += static_cast<float>(v_idle);
+            }
+        }
         r_ = ra;
         g_ = g_.leftCols(cols).eval();
     } else {

@@ -34,7 +34,17 @@ public:
     // device-to-device variation from its own stream keyed by (d2d_key, cell, level), so a
     // cell re-programmed to the same level has the same resistance (d2d variation is a
     // property of the device, not of the write). `macro_factor` is the die shift.
-    void build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor);
+    //
+    // XNOR cells: `idle` (optional) holds the array's rows beyond the block, which stay in
+    // the series path: for each such row r (array row rows + r) and block column j, the
+    // effective level of the MTJ the row driver selects and whether it is the complement.
+    // Their sampled resistances form a static part of every column read (without `idle`, or
+    // in `sim.ideal`, they add the nominal matched resistance).
+    struct IdleCells {
+        Eigen::MatrixXi level;       // (array rows - block rows) x block cols
+        Eigen::MatrixXi complement;  // 1: the complement MTJ is selected, 0: the weight MTJ
+    };
+    void build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle = nullptr);
 
     int rows() const { return static_cast<int>(g_.rows()); }
     int cols() const { return static_cast<int>(g_.cols()); }
@@ -137,6 +147,9 @@ public:
 
 private:
     void apply_bias_and_ir_drop(const std::vector<CellSample>& cells);
+    // Device-to-device sample of the MTJ at array row i, physical MTJ column j (XNOR
+    // complements at array.cols + c), level lv: one stream per physical device and level.
+    CellSample sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const;
 
     Config cfg_;
     MtjDevice dev_;

@@ -33,6 +33,7 @@ float activate(const Instr& in, float x) {
     switch (in.act) {
         case ActKind::None: return x;
         case ActKind::Sign: return sign_onnx(x);
+        case ActKind::SignBinary: return x >= 0.0f ? 1.0f : -1.0f;
         case ActKind::Step: return x >= 0.0f ? 1.0f : 0.0f;
         case ActKind::Relu: return x > 0.0f ? x : 0.0f;
         case ActKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
@@ -59,6 +60,7 @@ Work activation(const Instr& in, CRef src, Ref dst) {
     switch (in.act) {
         case ActKind::None: break;
         case ActKind::Sign:
+        case ActKind::SignBinary:
         case ActKind::Step:
         case ActKind::Relu: w.actions.add(action::kDigitalCompare, n); break;
         case ActKind::Clip: w.actions.add(action::kDigitalCompare, 2 * n); break;

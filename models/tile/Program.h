@@ -37,7 +37,11 @@ struct TensorDecl {
 // Sign: +1, 0, -1 for x > 0, x == 0, x < 0 (ONNX; models/common/SignConvention.h).  Step: x >= 0 ? 1 : 0.  Round: nearest integer, ties to even
 // (std::nearbyint, as ONNX Round).  Clip: min(max(x, lo), hi).
 // Quantize: nearbyint((min(max(x, lo), hi) - lo) / (hi - lo) * levels), integer levels.
-enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step, Round };
+// SignBinary: x >= 0 ? +1 : -1, a two-output comparator: the compiler emits it for a Sign whose
+// exact pre-activation can never be 0 (so it equals Sign on the model's arithmetic), where an
+// analog estimate that lands exactly on the threshold must still give a +-1 input to the
+// next layer (a third level 0 has no driver state on a +-1 row).
+enum class ActKind { None, Sign, Relu, Sigmoid, Tanh, Clip, Quantize, Step, Round, SignBinary };
 
 enum class OpCode {
     Load,        // global tensor (col slice) -> local tensor, over the interconnect

@@ -336,7 +336,7 @@ void expand_params(const InstrRecord& r, Instr& in) {
 Instr decode_instr_fields(const InstrRecord& r) {
     Instr in;
     in.op = checked_enum<OpCode>(r.op, static_cast<std::uint32_t>(OpCode::Receive), 0, "opcode");
-    in.act = checked_enum<ActKind>(r.act, static_cast<std::uint32_t>(ActKind::Round), 1, "activation kind");
+    in.act = checked_enum<ActKind>(r.act, static_cast<std::uint32_t>(ActKind::SignBinary), 1, "activation kind");
     if ((r.flags & ~31u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
     in.accumulate = (r.flags & 1u) != 0;
     in.pool_max = (r.flags & 2u) != 0;

@@ -28,7 +28,8 @@ inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S
 // 2.0: BlockRecord gained input_slice_bits (PWM input slicing). 2.1: uniform-vector flags.
 // 2.2: BlockRecord.readout bits 8-15 carry the analog-accumulation role (older images read as none).
 // 2.3: InstrRecord.flags bit 4, multicast Load (group in `peer`, member count in `levels`).
-inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 3;
+// 2.4: activation kind 9 (ActKind::SignBinary, a +-1 comparator).
+inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 4;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -107,7 +108,7 @@ static_assert(sizeof(InstrRecord) == kInstrWords * 4 && offsetof(InstrRecord, sr
                   offsetof(InstrRecord, scale) == 44 && offsetof(InstrRecord, vscale_first) == 68 &&
                   offsetof(InstrRecord, c) == 84 && offsetof(InstrRecord, pad_value) == 128,
               "InstrRecord layout is documented in docs/program-image.md");
-static_assert(static_cast<int>(OpCode::Receive) == 15 && static_cast<int>(ActKind::Round) == 8,
+static_assert(static_cast<int>(OpCode::Receive) == 15 && static_cast<int>(ActKind::SignBinary) == 9,
               "opcode / activation numbering is part of the image format: bump the version");
 
 // A malformed image: what is wrong and at which byte offset.

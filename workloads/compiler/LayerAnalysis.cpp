@@ -263,7 +263,9 @@ private:
                 materialize(s, ops);
                 if (zero) s.set_int(-1, 1);
                 else { s.dom = Domain::Signed; s.lo = -1; s.hi = 1; }
-                emit_act(s, ops, ActKind::Sign);
+                // Zero unreachable in exact arithmetic: a +-1 comparator (the chip's analog
+                // estimate can still land exactly on the threshold; ActKind::SignBinary).
+                emit_act(s, ops, zero ? ActKind::Sign : ActKind::SignBinary);
                 return;
             }
             case OpKind::Sigmoid:

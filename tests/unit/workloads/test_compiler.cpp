@@ -509,6 +509,15 @@ TEST_CASE("Sign with exact zeros keeps three levels; a Sign that cannot see 0 st
     CHECK(half[1].input == InputEncoding::Signed);  // integer + 0.5 is never 0
     CHECK(half[1].input_bits == 1);
     CHECK(half[1].in_offset.empty());
+    // The activation: ONNX Sign where 0 is reachable; a +-1 comparator where it is not, so an
+    // analog estimate exactly on the threshold still drives the +-1 rows of fc2.
+    auto act_of = [](const LayerPlan& lp) {
+        for (const TemplateOp& op : lp.post)
+            if (op.kind == TemplateOp::Kind::Act) return op.act;
+        return ActKind::None;
+    };
+    CHECK(act_of(zero[0]) == ActKind::Sign);
+    CHECK(act_of(half[0]) == ActKind::SignBinary);
 }
 
 TEST_CASE("a residual Add of operands on scales in an integer ratio stays on the finer integer grid", "[compiler]") {

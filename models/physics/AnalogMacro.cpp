@@ -660,17 +660,27 @@ void AnalogMacroImpl::convert_currents() {
 
 void AnalogMacroImpl::convert_pairs(double weight, bool keep, bool first) {
     const Eigen::Index batch = pair_.rows();
+    const size_t np = pair_plus_.size();
+    // Plain strided loops over the pairs' columns: at batch 1 each column is one value, and
+    // an Eigen column expression per pair (alignment peeling, size checks) cost more than the
+    // work itself.
     if (keep) {
         // The first cycle writes every column once (I+ - I- on the + column, 0 on the -).
         if (first) last_currents_.resize(batch, phys_cols_);
         if (first && !pairs_cover_) last_currents_.setZero();
-        for (size_t p = 0; p < pair_plus_.size(); ++p) {
-            const auto pc = pair_.col(static_cast<Eigen::Index>(p));
+        double* lc = last_currents_.data();
+        const double* pr = pair_.data();
+        for (size_t p = 0; p < np; ++p) {
+            double* plus = lc + static_cast<Eigen::Index>(pair_plus_[p]) * batch;
+            const double* pc = pr + static_cast<Eigen::Index>(p) * batch;
             if (first) {
-                last_currents_.col(pair_plus_[p]) = weight * pc;
-                last_currents_.col(pair_minus_[p]).setZero();
+                double* minus = lc + static_cast<Eigen::Index>(pair_minus_[p]) * batch;
+                for (Eigen::Index b = 0; b < batch; ++b) {
+                    plus[b] = weight * pc[b];
+                    minus[b] = 0.0;
+                }
             } else {
-                last_currents_.col(pair_plus_[p]) += weight * pc;
+                for (Eigen::Index b = 0; b < batch; ++b) plus[b] += weight * pc[b];
             }
         }
     }
@@ -680,9 +690,16 @@ void AnalogMacroImpl::convert_pairs(double weight, bool keep, bool first) {
     const double unit = array_->unit_current();
     s_.resize(batch, phys_cols_);
     if (!pairs_cover_) s_.setZero();
-    for (size_t p = 0; p < pair_plus_.size(); ++p) {
-        s_.col(pair_plus_[p]) = pair_.col(static_cast<Eigen::Index>(p)) / unit;
-        s_.col(pair_minus_[p]).setZero();
+    double* s = s_.data();
+    const double* pr = pair_.data();
+    for (size_t p = 0; p < np; ++p) {
+        double* plus = s + static_cast<Eigen::Index>(pair_plus_[p]) * batch;
+        double* minus = s + static_cast<Eigen::Index>(pair_minus_[p]) * batch;
+        const double* pc = pr + static_cast<Eigen::Index>(p) * batch;
+        for (Eigen::Index b = 0; b < batch; ++b) {
+            plus[b] = pc[b] / unit;
+            minus[b] = 0.0;
+        }
     }
 }
 

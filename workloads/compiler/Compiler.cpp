@@ -20,6 +20,19 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// A Load (global -> local) or Store (local -> global) of `cols` columns, from column
+// `src_c0` of `src` to column `c0` of `dst`: the one place these transfers are set up.
+Instr transfer(OpCode op, int src, int dst, int cols, int src_c0 = 0, int c0 = 0) {
+    Instr in;
+    in.op = op;
+    in.src = src;
+    in.dst = dst;
+    in.src_c0 = src_c0;
+    in.c0 = c0;
+    in.cols = cols;
+    return in;
+}
+
 // Array reads per MVM of the layer's blocks (the macro's rule).
 int input_cycles(const LayerPlan& lp) {
     phys::BlockSpec s;
@@ -236,13 +249,9 @@ private:
                     // scale it unless the scales are aligned, add.
                     const int width = Cs * positions;
                     const int stored = layer_out_.at(static_cast<std::size_t>(op.layer));
-                    Instr ld;
-                    ld.op = OpCode::Load;
-                    ld.src = stored;
-                    ld.dst = tensor(name + ".skip", Location::Local, t, 1, width, prog_.tensors[stored].bits);
-                    ld.src_c0 = c0 * positions;
-                    ld.c0 = 0;
-                    ld.cols = width;
+                    const Instr ld = transfer(OpCode::Load, stored,
+                                              tensor(name + ".skip", Location::Local, t, 1, width, prog_.tensors[stored].bits),
+                                              width, c0 * positions);
                     code.push_back(ld);
                     int skip = ld.dst;
                     bool identity = true;
@@ -377,23 +386,13 @@ private:
             auto& code = prog_.tile_code[static_cast<std::size_t>(pre_tile)];
             const std::string pfx = "t" + std::to_string(pre_tile) + "." + lp.name;
             const int raw = tensor(pfx + ".in", Location::Local, pre_tile, 1, prog_.input_width, 8);
-            Instr ld;
-            ld.op = OpCode::Load;
-            ld.src = gin;
-            ld.dst = raw;
-            ld.cols = prog_.input_width;
-            code.push_back(ld);
+            code.push_back(transfer(OpCode::Load, gin, raw, prog_.input_width));
             const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
             pre_local = instantiate(code, pre_tile, pfx + ".pre", lp.pre, raw, 0, ch, false, prog_.input_width / ch,
                                     /*full=*/true);
             const TensorDecl pd = prog_.tensors[static_cast<std::size_t>(pre_local)];
             shared_in = global(lp.name + ".in", pd.width, pd.bits);
-            Instr st;
-            st.op = OpCode::Store;
-            st.src = pre_local;
-            st.dst = shared_in;
-            st.cols = pd.width;
-            code.push_back(st);
+            code.push_back(transfer(OpCode::Store, pre_local, shared_in, pd.width));
             for (int t = 0; t < T; ++t) {  // the other tiles load it once it is stored
                 Instr b;
                 b.op = OpCode::Barrier;
@@ -418,13 +417,8 @@ private:
             } else if (shared_in >= 0) {
                 const TensorDecl sd = prog_.tensors[static_cast<std::size_t>(shared_in)];  // tensor() grows the table
                 lin = tensor(pfx + ".in", Location::Local, t, 1, sd.width, sd.bits);
-                Instr ld;
-                ld.op = OpCode::Load;
-                ld.src = shared_in;
-                ld.dst = lin;
-                ld.cols = sd.width;
                 input_loads.emplace_back(t, code.size());
-                code.push_back(ld);
+                code.push_back(transfer(OpCode::Load, shared_in, lin, sd.width));
             } else if (streamed_ && l > 0) {
                 // Every unit of the previous stage sends its output slice here.
                 lin = stage_in_[l].at(t);
@@ -444,15 +438,8 @@ private:
             } else {
                 const int in_bits = l == 0 ? 8 : prog_.tensors[gin].bits;
                 lin = streamed_ ? stage_in_[l].at(t) : tensor(pfx + ".in", Location::Local, t, 1, in_width, in_bits);
-                Instr ld;
-                ld.op = OpCode::Load;
-                ld.src = gin;
-                ld.dst = lin;
-                ld.src_c0 = 0;
-                ld.c0 = 0;
-                ld.cols = in_width;
                 input_loads.emplace_back(t, code.size());
-                code.push_back(ld);
+                code.push_back(transfer(OpCode::Load, gin, lin, in_width));
             }
             int src = lin;
             if (l == 0 && shared_in < 0) {
@@ -542,14 +529,7 @@ private:
                     }
                     continue;
                 }
-                Instr st;
-                st.op = OpCode::Store;
-                st.src = fin;
-                st.dst = gout;
-                st.src_c0 = 0;
-                st.c0 = c0 * lp.out_positions;
-                st.cols = (c1 - c0) * lp.out_positions;
-                code.push_back(st);
+                code.push_back(transfer(OpCode::Store, fin, gout, (c1 - c0) * lp.out_positions, 0, c0 * lp.out_positions));
             }
         }
         // Every tile of the layer loads the same input: one multicast read serves them all.

@@ -1,7 +1,14 @@
 #include "models/physics/PlaneProduct.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
+#include <type_traits>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define SOTSIM_PLANE_AVX512 1
+#endif
 
 namespace sotsim::phys {
 
@@ -10,32 +17,42 @@ namespace {
 using Packet = Eigen::internal::packet_traits<float>::type;
 constexpr int kPs = Eigen::internal::packet_traits<float>::size;
 constexpr int kNp = PlaneProduct::kPanel / kPs;   // packets per panel row
-// Vectors summed together: enough independent accumulator chains (about 8) to hide the
-// add latency, few enough to stay in registers.
-constexpr int kJoint = kNp >= 8 ? 1 : 8 / kNp;
+// Vectors summed together: enough independent accumulator chains to hide the add latency
+// (8; 16 with AVX-512's 32 registers), few enough to stay in registers.
+constexpr int kChains = kPs >= 16 ? 16 : 8;
+constexpr int kJoint = kNp >= kChains ? 1 : kChains / kNp;
 static_assert(PlaneProduct::kPanel % kPs == 0, "panel must be whole packets");
+constexpr Eigen::Index kListPad = 16;   // a list may be written 16 entries past its count
 
-// acc[j] = sum over rows lists[j][0..m) of panel rows (one vector per j), row order.
+// acc[j] = sum over rows of panel rows, one vector per j: row k of vector j at offset
+// rows[k * J + j] (the group's lists interleaved), in list order.
 template <int J>
-inline void sum_rows(const float* panel, const std::int32_t* const* lists, std::int32_t m, Packet (*acc)[kNp]) {
-    for (std::int32_t k = 0; k < m; ++k) {
+inline void sum_rows(const float* panel, const std::int32_t* rows, std::int32_t m, Packet (*acc)[kNp]) {
+    static_assert(J % 2 == 0, "offsets are read in pairs");
+    for (std::int32_t k = 0; k < m; ++k, rows += J) {
+#pragma GCC unroll 16
+        for (int j = 0; j < J; j += 2) {
+            // Two offsets per 64-bit load (the loads, not the adds, bound this loop).
+            std::uint64_t two;
+            std::memcpy(&two, rows + j, sizeof two);
+            const float* r0 = panel + static_cast<std::uint32_t>(two);
+            const float* r1 = panel + static_cast<std::uint32_t>(two >> 32);
 #pragma GCC unroll 8
-        for (int j = 0; j < J; ++j) {
-            const float* r = panel + lists[j][k];
+            for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::padd(acc[j][q], Eigen::internal::pload<Packet>(r0 + q * kPs));
 #pragma GCC unroll 8
-            for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::padd(acc[j][q], Eigen::internal::pload<Packet>(r + q * kPs));
+            for (int q = 0; q < kNp; ++q) acc[j + 1][q] = Eigen::internal::padd(acc[j + 1][q], Eigen::internal::pload<Packet>(r1 + q * kPs));
         }
     }
 }
 
 // acc[p] = sum over rows list[0..m) of panel p (P panels panel_stride apart), one vector:
-// P x kNp chains; each panel's sum is the rows in order, as sum_rows<1> panel by panel.
+// P x kNp chains; each panel's sum is the rows in order, as one vector of sum_rows panel by panel.
 template <int P>
 inline void sum_panels(const float* panel0, std::ptrdiff_t panel_stride, const std::int32_t* list, std::int32_t m,
-                            Packet (*acc)[kNp]) {
+                       Packet (*acc)[kNp]) {
     for (std::int32_t k = 0; k < m; ++k) {
         const float* r = panel0 + list[k];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int p = 0; p < P; ++p)
 #pragma GCC unroll 8
             for (int q = 0; q < kNp; ++q)
@@ -53,15 +70,63 @@ void PlaneProduct::pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& righ
     rcols_ = right.cols();
     lpanels_ = (lcols_ + kPanel - 1) / kPanel;
     rpanels_ = (rcols_ + kPanel - 1) / kPanel;
-    packed_.assign(static_cast<size_t>((lpanels_ + rpanels_) * rows_ * kPanel), 0.0f);
+    lstride_ = rows_ + kListPad;
+    const Eigen::Index prow = rows_ + 1;   // the panel's rows and its -0.0f padding row
+    packed_.assign(static_cast<size_t>((lpanels_ + rpanels_) * prow * kPanel), 0.0f);
+    for (Eigen::Index p = 0; p < lpanels_ + rpanels_; ++p)
+        std::fill_n(packed_.begin() + static_cast<std::ptrdiff_t>((p * prow + rows_) * kPanel), kPanel, -0.0f);
     auto put = [&](const Eigen::MatrixXf& u, Eigen::Index first_panel) {
         for (Eigen::Index c = 0; c < u.cols(); ++c) {
             const Eigen::Index p = first_panel + c / kPanel, k = c % kPanel;
-            for (Eigen::Index i = 0; i < rows_; ++i) packed_[static_cast<size_t>((p * rows_ + i) * kPanel + k)] = u(i, c);
+            for (Eigen::Index i = 0; i < rows_; ++i) packed_[static_cast<size_t>((p * prow + i) * kPanel + k)] = u(i, c);
         }
     };
     put(left, 0);
     put(right, lpanels_);
+}
+
+void PlaneProduct::build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen::Index nb, std::int32_t* list,
+                               std::int32_t* count) const {
+    // Active rows of every vector as float offsets into a panel, in row order. Blocks of 16
+    // vectors read one cache line per row of the column-major plane (a vector alone would
+    // stride by batch).
+    const Eigen::Index batch = b.rows();
+    std::int32_t n[16] = {};
+#ifdef SOTSIM_PLANE_AVX512
+    // 16 rows at a time: one mask per row over the block's vectors, the 16 x 16 bit block
+    // read back per vector (bit j of every row's mask), the active rows' offsets compressed
+    // into the vector's list (a compress to a register, then a plain 16-wide store: the
+    // list has room past its count).
+    const __mmask16 vmask = static_cast<__mmask16>((1u << nb) - 1u);
+    const __m512i lane = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(kPanel));
+    for (Eigen::Index i0 = 0; i0 < rows_; i0 += 16) {
+        const Eigen::Index nr = std::min<Eigen::Index>(16, rows_ - i0);
+        alignas(32) std::uint16_t m[16] = {};
+        for (Eigen::Index r = 0; r < nr; ++r) {
+            const __m512 x = _mm512_maskz_loadu_ps(vmask, b.data() + (i0 + r) * batch + v0);
+            m[r] = static_cast<std::uint16_t>(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NEQ_UQ));
+        }
+        const __m256i rowmasks = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
+        const __m512i off = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(i0 * kPanel)));
+        for (Eigen::Index j = 0; j < nb; ++j) {
+            const __mmask16 k = _mm256_test_epi16_mask(rowmasks, _mm256_set1_epi16(static_cast<short>(1u << j)));
+            _mm512_storeu_si512(list + j * lstride_ + n[j], _mm512_maskz_compress_epi32(k, off));
+            n[j] += static_cast<std::int32_t>(__builtin_popcount(static_cast<unsigned>(k)));
+        }
+    }
+#else
+    // Every row is written, only active ones advance the count (no branch).
+    for (Eigen::Index i = 0; i < rows_; ++i) {
+        const float* x = b.data() + i * batch + v0;
+        const auto off = static_cast<std::int32_t>(i * kPanel);
+        for (Eigen::Index j = 0; j < nb; ++j) {
+            list[j * lstride_ + n[j]] = off;
+            n[j] += x[j] != 0.0f ? 1 : 0;
+        }
+    }
+#endif
+    std::copy(n, n + nb, count);
 }
 
 void PlaneProduct::multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const {
@@ -69,29 +134,17 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, bool left, bool right, Row
     const Eigen::Index batch = b.rows();
     out.resize(batch, (left ? lcols_ : 0) + (right ? rcols_ : 0));
     if (batch == 0 || out.cols() == 0) return;
-    // Active rows of every vector as float offsets into a panel, in row order: every row is
-    // written, only active ones advance the count (no branch). Blocks of 16 vectors read one
-    // cache line per row of the column-major plane (a vector alone would stride by batch).
-    active_.resize(static_cast<size_t>(batch * rows_));
-    count_.resize(static_cast<size_t>(batch));
-    constexpr Eigen::Index kBlock = 16;
-    for (Eigen::Index v0 = 0; v0 < batch; v0 += kBlock) {
-        const Eigen::Index nb = std::min(kBlock, batch - v0);
-        std::int32_t n[kBlock] = {};
-        std::int32_t* list = active_.data() + v0 * rows_;
-        for (Eigen::Index i = 0; i < rows_; ++i) {
-            const float* x = b.data() + i * batch + v0;
-            const auto off = static_cast<std::int32_t>(i * kPanel);
-            for (Eigen::Index j = 0; j < nb; ++j) {
-                list[j * rows_ + n[j]] = off;
-                n[j] += static_cast<std::int32_t>(x[j]);
-            }
-        }
-        for (Eigen::Index j = 0; j < nb; ++j) count_[static_cast<size_t>(v0 + j)] = n[j];
-    }
+    // Chunks of kChunk vectors (whole groups): the lists of one chunk stay in L1/L2 while every
+    // panel is read; a vector's sums do not depend on the chunk it falls in.
+    constexpr Eigen::Index kChunk = 64;
+    static_assert(kChunk % 16 == 0 && kChunk % kJoint == 0, "a chunk is whole list blocks and groups");
+    active_.resize(static_cast<size_t>(kChunk * lstride_));
+    count_.resize(static_cast<size_t>(kChunk));
+    group_.resize(static_cast<size_t>(kChunk * rows_));
+    gcount_.resize(static_cast<size_t>(kChunk / kJoint));
     // Panels to read; where a panel's columns go in the output row, and how many it holds.
     const Eigen::Index p_begin = left ? 0 : lpanels_, p_end = right ? lpanels_ + rpanels_ : lpanels_;
-    const Eigen::Index ld = out.cols(), stride = rows_ * kPanel;
+    const Eigen::Index ld = out.cols(), stride = (rows_ + 1) * kPanel;
     auto place = [&](Eigen::Index p, Eigen::Index& first, Eigen::Index& n) {
         const bool in_left = p < lpanels_;
         const Eigen::Index part_col = (in_left ? p : p - lpanels_) * kPanel;
@@ -107,50 +160,70 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, bool left, bool right, Row
             std::copy(tile, tile + n, o);
         }
     };
-    const Eigen::Index whole = batch - batch % kJoint;   // vectors in whole groups of kJoint
-    for (Eigen::Index p = p_begin; p < p_end; ++p) {
-        const float* panel = packed_.data() + p * stride;
-        Eigen::Index ofirst = 0, cn = 0;
-        place(p, ofirst, cn);
+    const auto pad_row = static_cast<std::int32_t>(rows_ * kPanel);
+    for (Eigen::Index c0 = 0; c0 < batch; c0 += kChunk) {
+        const Eigen::Index nc = std::min(kChunk, batch - c0);
+        for (Eigen::Index v = 0; v < nc; v += 16)
+            build_lists(b, c0 + v, std::min<Eigen::Index>(16, nc - v), active_.data() + v * lstride_, count_.data() + v);
+        // Vectors summed together: their lists interleaved (entry k of vector j at
+        // k * kJoint + j, one pointer for the whole group), each padded with the -0.0f row to
+        // the group's longest.
+        const Eigen::Index whole = nc - nc % kJoint;   // vectors in whole groups of kJoint
         for (Eigen::Index v0 = 0; v0 < whole; v0 += kJoint) {
-            Packet acc[kJoint][kNp];
-            const std::int32_t* lists[kJoint];
-            std::int32_t m = static_cast<std::int32_t>(rows_);
+            std::int32_t m = 0;
+            for (int j = 0; j < kJoint; ++j) m = std::max(m, count_[static_cast<size_t>(v0 + j)]);
+            std::int32_t* g = group_.data() + v0 * rows_;
             for (int j = 0; j < kJoint; ++j) {
-                for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
-                lists[j] = active_.data() + (v0 + j) * rows_;
-                m = std::min(m, count_[static_cast<size_t>(v0 + j)]);
+                const std::int32_t* list = active_.data() + (v0 + j) * lstride_;
+                const std::int32_t c = count_[static_cast<size_t>(v0 + j)];
+                for (std::int32_t k = 0; k < c; ++k) g[k * kJoint + j] = list[k];
+                for (std::int32_t k = c; k < m; ++k) g[k * kJoint + j] = pad_row;
             }
-            // The first m active rows of every vector of the group together, then each
-            // vector's rest (the same order per vector either way).
-            sum_rows<kJoint>(panel, lists, m, acc);
-            for (int j = 0; j < kJoint; ++j) {
-                const std::int32_t* rest = lists[j] + m;
-                sum_rows<1>(panel, &rest, count_[static_cast<size_t>(v0 + j)] - m, &acc[j]);
-                store(acc[j], out.data() + (v0 + j) * ld + ofirst, cn);
+            gcount_[static_cast<size_t>(v0 / kJoint)] = m;
+        }
+        for (Eigen::Index p = p_begin; p < p_end; ++p) {
+            const float* panel = packed_.data() + p * stride;
+            Eigen::Index ofirst = 0, cn = 0;
+            place(p, ofirst, cn);
+            for (Eigen::Index v0 = 0; v0 < whole; v0 += kJoint) {
+                Packet acc[kJoint][kNp];
+                for (int j = 0; j < kJoint; ++j)
+                    for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
+                sum_rows<kJoint>(panel, group_.data() + v0 * rows_, gcount_[static_cast<size_t>(v0 / kJoint)], acc);
+                for (int j = 0; j < kJoint; ++j) store(acc[j], out.data() + (c0 + v0 + j) * ld + ofirst, cn);
             }
         }
-    }
-    // The vectors after the whole groups (all of them at batch 1): one vector over kJoint
-    // panels at once, for as many independent chains; each panel's sum is still that
-    // vector's rows in order, so the result does not depend on the group a vector falls in.
-    for (Eigen::Index v = whole; v < batch; ++v) {
-        const std::int32_t* list = active_.data() + v * rows_;
-        const std::int32_t m = count_[static_cast<size_t>(v)];
-        for (Eigen::Index p0 = p_begin; p0 < p_end; p0 += kJoint) {
-            const int np = static_cast<int>(std::min<Eigen::Index>(kJoint, p_end - p0));
-            Packet acc[kJoint][kNp];
-            for (int j = 0; j < kJoint; ++j)
-                for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
-            const float* panel0 = packed_.data() + p0 * stride;
-            if (np == kJoint)
-                sum_panels<kJoint>(panel0, stride, list, m, acc);
-            else
-                for (int j = 0; j < np; ++j) sum_rows<1>(panel0 + j * stride, &list, m, &acc[j]);
-            for (int j = 0; j < np; ++j) {
-                Eigen::Index ofirst = 0, cn = 0;
-                place(p0 + j, ofirst, cn);
-                store(acc[j], out.data() + v * ld + ofirst, cn);
+        // The vectors after the whole groups (all of them at batch 1): one vector over kJoint
+        // panels at once, for as many independent chains; each panel's sum is still that
+        // vector's rows in order, so the result does not depend on the group a vector falls in.
+        for (Eigen::Index v = whole; v < nc; ++v) {
+            const std::int32_t* list = active_.data() + v * lstride_;
+            const std::int32_t m = count_[static_cast<size_t>(v)];
+            for (Eigen::Index p0 = p_begin; p0 < p_end; p0 += kJoint) {
+                const int np = static_cast<int>(std::min<Eigen::Index>(kJoint, p_end - p0));
+                Packet acc[kJoint][kNp];
+                for (int j = 0; j < kJoint; ++j)
+                    for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
+                const float* panel0 = packed_.data() + p0 * stride;
+                // The panels in runs of kJoint, then halves, quarters ... (any run sums each
+                // panel in row order).
+                int done = 0;
+                auto run = [&](auto width) {
+                    constexpr int w = decltype(width)::value;
+                    while (np - done >= w) {
+                        sum_panels<w>(panel0 + done * stride, stride, list, m, acc + done);
+                        done += w;
+                    }
+                };
+                run(std::integral_constant<int, kJoint>{});
+                if constexpr (kJoint >= 8) run(std::integral_constant<int, 4>{});
+                if constexpr (kJoint >= 4) run(std::integral_constant<int, 2>{});
+                run(std::integral_constant<int, 1>{});
+                for (int j = 0; j < np; ++j) {
+                    Eigen::Index ofirst = 0, cn = 0;
+                    place(p0 + j, ofirst, cn);
+                    store(acc[j], out.data() + (c0 + v) * ld + ofirst, cn);
+                }
             }
         }
     }

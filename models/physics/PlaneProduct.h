@@ -11,7 +11,12 @@
 // gives exact integer sums below 2^24.
 //
 // Portable: the inner loop uses Eigen's packet type of the build's ISA (SSE, AVX or
-// AVX-512), so the panel is 32 floats = 8, 4 or 2 packets.
+// AVX-512): a panel is 16 columns (4 or 2 packets) or, with AVX-512, 32 columns (2 packets),
+// so every row offset read from a vector's list feeds at least two packet adds. Each panel
+// ends with one row of -0.0f: a vector's list is padded with it up to the longest list of
+// the vectors summed together (x + -0.0f == x exactly, for every x), so all their chains
+// run to the same length. With AVX-512 (BW, VL) the lists are built with mask compares and
+// compresses; otherwise branch-free scalar code writes the same lists.
 #pragma once
 
 #include <Eigen/Dense>
@@ -26,7 +31,8 @@ using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 class PlaneProduct {
 public:
-    static constexpr int kPanel = 16;   // columns per panel: 64 bytes per row, 16 KB for 256 rows (half of L1)
+    // Columns per panel: 64 (128 with AVX-512) bytes per row, 16 (32) KB for 256 rows.
+    static constexpr int kPanel = Eigen::internal::packet_traits<float>::size >= 16 ? 32 : 16;
 
     // Pack U = [L | R] (rows x (l + r)), each part starting a panel of its own, so either
     // part can be read alone. Replaces any earlier operand.
@@ -40,11 +46,17 @@ public:
     void multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const;
 
 private:
+    // Active-row offsets of vectors [v0, v0 + nb) (nb <= 16) of plane b into their lists
+    // (list + j * lstride_ for vector v0 + j) and their counts.
+    void build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen::Index nb, std::int32_t* list, std::int32_t* count) const;
+
     Eigen::Index rows_ = 0, lcols_ = 0, rcols_ = 0, lpanels_ = 0, rpanels_ = 0;
-    std::vector<float, Eigen::aligned_allocator<float>> packed_;   // panels_ x rows_ x kPanel
+    Eigen::Index lstride_ = 0;   // entries per vector list (rows_ plus room for a 16-wide store)
+    std::vector<float, Eigen::aligned_allocator<float>> packed_;   // panels x (rows_ + 1) x kPanel
     // Per-call scratch (kept between calls): active-row offsets of every vector, and counts.
     mutable std::vector<std::int32_t> active_;
     mutable std::vector<std::int32_t> count_;
+    mutable std::vector<std::int32_t> group_, gcount_;   // interleaved lists of the joint groups, lengths
 };
 
 }  // namespace sotsim::phys

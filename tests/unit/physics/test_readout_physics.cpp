@@ -9,6 +9,7 @@
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/MtjDevice.h"
 #include "models/physics/Rng.h"
+#include "JungXnorColumn.h"
 #include "RandomPm1.h"
 #include "models/physics/TimeToDigital.h"
 
@@ -17,39 +18,13 @@ using namespace sotsim::phys;
 
 namespace {
 
+using testdata::jung_xnor_column;
 using testdata::pm1;
 using testdata::signed_inputs;
+using testdata::tdc_block;
 
-// jung-like column: 64 XNOR bit cells in series, 13 / 26 kOhm, no variation.
-Config xnor_config() {
-    Config c;
-    c.array.rows = 64;
-    c.array.cols = 64;
-    c.array.summation = Summation::Resistance;
-    c.array.cell = CellKind::Xnor2T2Mtj;
-    c.array.weight_encoding = WeightEncoding::Offset;
-    c.array.c_cell = 0.244e-15;
-    c.device.r_p = 13e3;
-    c.device.tmr = 1.0;
-    c.device.stack = 1;
-    c.device.sigma_p = c.device.sigma_ap = 0.0;
-    c.device.write = WriteMechanism::Sot;
-    c.device.i_write = 600e-6;  // reliable writes
-    c.periphery.readout = ReadoutKind::Tdc;
-    c.periphery.tdc.bits = 4;
-    c.macro.calibration = false;
-    return c;
-}
-
-BlockSpec tdc_spec(int rows, int cols, InputEncoding in = InputEncoding::Signed) {
-    BlockSpec s;
-    s.rows = rows;
-    s.cols = cols;
-    s.weight_bits = 1;
-    s.input = in;
-    s.readout = ReadoutKind::Tdc;
-    return s;
-}
+// jung-like column: 64 XNOR bit cells in series, 13 / 26 kOhm, no variation, 4-bit counter.
+Config xnor_config() { return jung_xnor_column(4); }
 
 double rms(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) { return std::sqrt((a - b).squaredNorm() / a.size()); }
 
@@ -146,7 +121,7 @@ TEST_CASE("XNOR 9-row block with a 4-bit counter: the block window's quantisatio
     // mismatch count m, y = K - 2 m.
     Rng rng = Rng::derive(43, 0, "xnor_k9");
     const int k = 9;
-    const BlockSpec s = tdc_spec(k, 64);
+    const BlockSpec s = tdc_block(k, 64);
     const Eigen::MatrixXi w = pm1(k, 64, rng);
     const Eigen::MatrixXf x = signed_inputs(256, k, rng);
     const Eigen::MatrixXd ideal = x.cast<double>() * w.cast<double>();
@@ -184,7 +159,7 @@ TEST_CASE("XNOR bit cell: the column reads the mismatch count; ideal sums are ex
     Rng rng = Rng::derive(41, 0, "xnor");
     for (InputEncoding in : {InputEncoding::Signed, InputEncoding::Binary, InputEncoding::BitSerial}) {
         const Config c = make_ideal(xnor_config());
-        BlockSpec s = tdc_spec(50, 64, in);  // fewer rows than the array: the rest match
+        BlockSpec s = tdc_block(50, 64, in);  // fewer rows than the array: the rest match
         s.input_bits = in == InputEncoding::BitSerial ? 3 : 1;
         const Eigen::MatrixXi w = pm1(s.rows, s.cols, rng);
         Eigen::MatrixXf x(9, s.rows);
@@ -219,7 +194,7 @@ TEST_CASE("XNOR column with a 4-bit counter: error is the analytic count quantis
     // 64 / 16 = 4 mismatches; y = N - 2 m, so y's error is 2x the count error.
     Rng rng = Rng::derive(42, 0, "xnor_q");
     const Config c = xnor_config();
-    const BlockSpec s = tdc_spec(64, 64);
+    const BlockSpec s = tdc_block(64, 64);
     const Eigen::MatrixXi w = pm1(64, 64, rng);
     const Eigen::MatrixXf x = signed_inputs(64, 64, rng);
     AnalogMacro m(c, 0);

@@ -9,6 +9,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/Rng.h"
+#include "JungXnorColumn.h"
 #include "RandomPm1.h"
 
 using namespace sotsim;
@@ -16,40 +17,13 @@ using namespace sotsim::phys;
 
 namespace {
 
+using testdata::jung_xnor_column;
 using testdata::pm1;
 using testdata::signed_inputs;
+using testdata::tdc_block;
 
 // jung's column: 64 XNOR bit cells, 13 / 26 kOhm with 12.3 % / 7.7 % d2d spread.
-Config jung_like(int tdc_bits) {
-    Config c;
-    c.array.rows = 64;
-    c.array.cols = 64;
-    c.array.summation = Summation::Resistance;
-    c.array.cell = CellKind::Xnor2T2Mtj;
-    c.array.weight_encoding = WeightEncoding::Offset;
-    c.array.c_cell = 0.244e-15;
-    c.device.r_p = 13e3;
-    c.device.tmr = 1.0;
-    c.device.stack = 1;
-    c.device.sigma_p = 0.123;
-    c.device.sigma_ap = 0.077;
-    c.device.write = WriteMechanism::Sot;
-    c.device.i_write = 600e-6;  // reliable writes
-    c.periphery.readout = ReadoutKind::Tdc;
-    c.periphery.tdc.bits = tdc_bits;
-    c.macro.calibration = false;
-    return c;
-}
-
-BlockSpec block(int rows) {
-    BlockSpec s;
-    s.rows = rows;
-    s.cols = 64;
-    s.weight_bits = 1;
-    s.input = InputEncoding::Signed;
-    s.readout = ReadoutKind::Tdc;
-    return s;
-}
+Config jung_like(int tdc_bits) { return jung_xnor_column(tdc_bits, 0.123, 0.077); }
 
 // Error of y = x.w per column over `macros` chips, for the inputs x.
 Eigen::MatrixXd column_errors(const Config& c, int rows, const Eigen::MatrixXi& w, const Eigen::MatrixXf& x, int macros) {
@@ -58,7 +32,7 @@ Eigen::MatrixXd column_errors(const Config& c, int rows, const Eigen::MatrixXi& 
     for (int m = 0; m < macros; ++m) {
         AnalogMacro mac(c, m);
         ActionCounter ac;
-        REQUIRE(mac.program(w, block(rows), ac).write_failures == 0);
+        REQUIRE(mac.program(w, tdc_block(rows, 64), ac).write_failures == 0);
         e.middleCols(64 * m, 64) = mac.mvm(x, ac).y.cast<double>() - ideal;
     }
     return e;

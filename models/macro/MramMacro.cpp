@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "models/common/Transpose.h"
 #include "models/physics/Adc.h"
 
 namespace sotsim {
@@ -233,11 +234,14 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
             // The chunk's vectors, zero padded to the block's rows, straight from the burst.
             x_chunk_.resize(len, spec.rows);
             x_chunk_.rightCols(spec.rows - active_rows_).setZero();
-            x_chunk_.leftCols(active_rows_) = Eigen::Map<const RowMajorF>(in + static_cast<std::ptrdiff_t>(at) * active_rows_, len, active_rows_);
+            transpose(in + static_cast<std::ptrdiff_t>(at) * active_rows_, active_rows_, x_chunk_.data(), len, len,
+                      active_rows_);
             Eigen::MatrixXf chunk;
             if (node.size()) chunk = node.middleRows(at, len);
             const phys::MvmResult r = analog_.mvm(x_chunk_, delta, node.size() ? &chunk : nullptr);
-            last_y_.middleRows(at, len) = r.y.leftCols(active_cols_);
+            // Column-major result into the row-major output registers.
+            transpose(r.y.data(), r.y.rows(), last_y_.data() + static_cast<std::ptrdiff_t>(at) * active_cols_,
+                      active_cols_, active_cols_, len);
             latency += r.latency_s;
         }
     } catch (const std::exception&) {

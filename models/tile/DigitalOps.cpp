@@ -1,12 +1,14 @@
 #include "models/tile/DigitalOps.h"
 
 #include "models/common/SignConvention.h"
+#include "models/common/Transpose.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sotsim::digital {
 
@@ -162,72 +164,116 @@ Work im2col_check(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::In
     return w;
 }
 
+namespace {
+// dst[r] = row[x0 + r * sw] where 0 <= x0 + r * sw < w, else pad, for r < run.
+inline void gather_run(const float* row, int w, int x0, int sw, int run, float pad, float* dst) {
+    if (sw == 1) {
+        const int lo = std::min(run, std::max(0, -x0)), hi = std::max(lo, std::min(run, w - x0));
+        std::fill(dst, dst + lo, pad);
+        for (int r = lo; r < hi; ++r) dst[r] = row[x0 + r];
+        std::fill(dst + hi, dst + run, pad);
+        return;
+    }
+    for (int r = 0; r < run; ++r) {
+        const int x = x0 + r * sw;
+        dst[r] = (x >= 0 && x < w) ? row[x] : pad;
+    }
+}
+
+// The im2col gather, column-major: dst[(k - k0) * ld + (v - v0)] = im2col(v, k) for v in
+// [v0, v0 + nv), k in [k0, k0 + nk). A position-major source is read along its columns
+// (runs of x are contiguous); a flat CHW source (column-major, samples fastest) is first
+// staged sample-major in groups of kGroup samples, only the channels the columns read, so
+// the runs are contiguous there too (one blocked transpose of the source per group instead
+// of one cache line per element).
+class Gather {
+public:
+    Gather(const ConvGeom& g, int batch, int src_rps, CRef src, const char* op)
+        : g_(g), batch_(batch), pm_(layout_of(g, batch, src_rps, src, op)), src_(src) {}
+
+    void columns(Eigen::Index v0, Eigen::Index nv, int k0, int nk, float* dst, Eigen::Index ld) {
+        if (nv <= 0 || nk <= 0) return;
+        const int ow = g_.out_w(), P = g_.out_h() * ow, kk = g_.kh * g_.kw, hw = g_.h * g_.w;
+        const int c_lo = k0 / kk, c_hi = (k0 + nk - 1) / kk, nc = c_hi - c_lo + 1;
+        const Eigen::Index sld = src_.outerStride();
+        const Eigen::Index b_end = (v0 + nv - 1) / P + 1;  // one past the last sample touched
+        for (Eigen::Index b0 = v0 / P / kGroup * kGroup; b0 < b_end; b0 += kGroup) {
+            const Eigen::Index gs = std::min<Eigen::Index>(kGroup, batch_ - b0);
+            const Eigen::Index vs = std::max(v0, b0 * P), ve = std::min(v0 + nv, (b0 + gs) * P);
+            if (!pm_ && (b0 != staged_b0_ || c_lo != staged_c_lo_ || nc != staged_nc_)) {
+                // stage_[s * nc * hw + (c - c_lo) * hw + y * w + x] = sample b0 + s, channel c.
+                stage_.resize(static_cast<std::size_t>(gs) * nc * hw);
+                transpose(src_.data() + b0 + static_cast<Eigen::Index>(c_lo) * hw * sld, sld, stage_.data(),
+                          static_cast<Eigen::Index>(nc) * hw, static_cast<Eigen::Index>(nc) * hw, gs);
+                staged_b0_ = b0, staged_c_lo_ = c_lo, staged_nc_ = nc;
+            }
+            // The group's vectors as runs of one (sample, output row).
+            runs_.clear();
+            for (Eigen::Index v = vs; v < ve;) {
+                const int p = static_cast<int>(v % P), ox0 = p % ow;
+                const int len = static_cast<int>(std::min<Eigen::Index>(ow - ox0, ve - v));
+                runs_.push_back({static_cast<int>(v / P - b0), p / ow, ox0, len});
+                v += len;
+            }
+            for (int k = 0; k < nk; ++k) {
+                const int col = k0 + k, c = col / kk, i = (col / g_.kw) % g_.kh, j = col % g_.kw;
+                // Channel c of sample b0 + s starts at base + s * sample_stride.
+                const float* base = pm_ ? src_.data() + c * sld + b0 * hw : stage_.data() + (c - c_lo) * static_cast<Eigen::Index>(hw);
+                const Eigen::Index sample_stride = pm_ ? hw : static_cast<Eigen::Index>(nc) * hw;
+                float* out = dst + k * ld + (vs - v0);
+                for (const Run& r : runs_) {
+                    const int y = r.oy * g_.stride_h - g_.pad_t + i;
+                    if (y < 0 || y >= g_.h)
+                        std::fill(out, out + r.len, g_.pad_value);
+                    else
+                        gather_run(base + r.s * sample_stride + y * g_.w, g_.w, r.ox0 * g_.stride_w - g_.pad_l + j,
+                                   g_.stride_w, r.len, g_.pad_value, out);
+                    out += r.len;
+                }
+            }
+        }
+    }
+
+private:
+    static constexpr Eigen::Index kGroup = 8;  // samples per staging of a flat source
+    const ConvGeom& g_;
+    const Eigen::Index batch_;
+    const bool pm_;
+    CRef src_;
+    std::vector<float> stage_;
+    Eigen::Index staged_b0_ = -1;  // group, first channel and channels in stage_
+    int staged_c_lo_ = -1, staged_nc_ = 0;
+    struct Run {
+        int s, oy, ox0, len;  // sample in the group, output row, first output column, vectors
+    };
+    std::vector<Run> runs_;
+};
+}  // namespace
+
 Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
     const Work w = im2col_check(g, batch, src_rps, src, dst.rows(), dst.cols());
-    const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
-    const int oh = g.out_h(), ow = g.out_w(), P = oh * ow;
-    Reader rd{src, g, pm};
-    // Column by column (dst is column-major): every write is sequential, not a stride of
-    // batch x positions per element.
-    for (int c = 0; c < g.c; ++c)
-        for (int i = 0; i < g.kh; ++i)
-            for (int j = 0; j < g.kw; ++j) {
-                float* col = dst.col((static_cast<Eigen::Index>(c) * g.kh + i) * g.kw + j).data();
-                for (int b = 0; b < batch; ++b)
-                    for (int oy = 0; oy < oh; ++oy) {
-                        const int y = oy * g.stride_h - g.pad_t + i;
-                        float* out = col + static_cast<Eigen::Index>(b) * P + static_cast<Eigen::Index>(oy) * ow;
-                        for (int ox = 0; ox < ow; ++ox) {
-                            const int x = ox * g.stride_w - g.pad_l + j;
-                            const bool in = y >= 0 && y < g.h && x >= 0 && x < g.w;
-                            out[ox] = in ? rd.at(b, c, y, x) : g.pad_value;
-                        }
-                    }
-            }
+    // dst is column-major: the gather writes its columns directly.
+    Gather(g, batch, src_rps, src, "Im2col")
+        .columns(0, dst.rows(), 0, static_cast<int>(dst.cols()), dst.data(), dst.outerStride());
     return w;
 }
 
 void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index v0, Eigen::Index nv, int k0,
                  int nk, float* out, int stride) {
-    const bool pm = layout_of(g, batch, src_rps, src, "Im2col");
-    const int ow = g.out_w(), P = g.out_h() * ow, kk = g.kh * g.kw;
+    Gather gather(g, batch, src_rps, src, "Im2col");
+    const int P = g.out_h() * g.out_w(), kk = g.kh * g.kw;
     require(v0 >= 0 && nv >= 0 && v0 + nv <= static_cast<Eigen::Index>(batch) * P && k0 >= 0 && nk >= 0 &&
                 k0 + nk <= g.c * kk && nk <= stride,
             "Im2col: rows/columns out of range");
-    // Blocks of 64 vectors, column by column inside a block: reads run along the source's
-    // columns, the strided writes stay within 64 rows of the burst (in cache). Inside a
-    // block the vectors are runs of one (sample, output row): the row bound is tested and
-    // the source row located once per run.
-    constexpr Eigen::Index kTile = 64;
-    const Eigen::Index ld = src.outerStride();
-    for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
-        const Eigen::Index nb = std::min(kTile, nv - b0);
-        for (int k = 0; k < nk; ++k) {
-            const int col = k0 + k, c = col / kk, i = (col / g.kw) % g.kh, j = col % g.kw;
-            float* o = out + b0 * stride + k;
-            Eigen::Index t = 0;
-            while (t < nb) {
-                const Eigen::Index v = v0 + b0 + t;
-                const int b = static_cast<int>(v / P), p = static_cast<int>(v % P), oy = p / ow, ox0 = p % ow;
-                const int run = static_cast<int>(std::min<Eigen::Index>(ow - ox0, nb - t));
-                const int y = oy * g.stride_h - g.pad_t + i;
-                float* dst = o + t * stride;
-                if (y < 0 || y >= g.h) {
-                    for (int r = 0; r < run; ++r) dst[r * stride] = g.pad_value;
-                } else {
-                    // Source element (y, x) of channel c of sample b: position-major rows
-                    // b*h*w + y*w + x of column c, or flat CHW column (c*h + y)*w + x of row b.
-                    const float* row = pm ? src.data() + c * ld + static_cast<Eigen::Index>(b) * g.h * g.w + y * g.w
-                                          : src.data() + b + (static_cast<Eigen::Index>(c) * g.h + y) * g.w * ld;
-                    const Eigen::Index step = pm ? 1 : ld;  // between neighbouring x
-                    for (int r = 0; r < run; ++r) {
-                        const int x = (ox0 + r) * g.stride_w - g.pad_l + j;
-                        dst[r * stride] = (x >= 0 && x < g.w) ? row[x * step] : g.pad_value;
-                    }
-                }
-                t += run;
-            }
-        }
+    // Blocks of kBlock vectors: gathered column-major into a block that stays in cache, then
+    // transposed into the row-major burst.
+    constexpr Eigen::Index kBlock = 256;
+    thread_local std::vector<float> block;
+    block.resize(static_cast<std::size_t>(kBlock) * static_cast<std::size_t>(std::max(nk, 1)));
+    for (Eigen::Index b0 = 0; b0 < nv; b0 += kBlock) {
+        const Eigen::Index nb = std::min(kBlock, nv - b0);
+        gather.columns(v0 + b0, nb, k0, nk, block.data(), nb);
+        transpose(block.data(), nb, out + b0 * stride, stride, nk, nb);
     }
 }
 
@@ -282,18 +328,19 @@ Work copy(int batch, int src_rps, int dst_rps, CRef src, Ref dst) {
     }
     if (src_rps > 1 && dst_rps == 1 && dst.rows() == batch && src.rows() == static_cast<Eigen::Index>(batch) * src_rps &&
         dst.cols() == src.cols() * src_rps) {
+        // Channel c: src rows b*P + p (a row-major batch x P matrix) -> dst columns c*P + p.
         const Eigen::Index P = src_rps, C = src.cols();
-        for (Eigen::Index b = 0; b < batch; ++b)
-            for (Eigen::Index p = 0; p < P; ++p)
-                for (Eigen::Index c = 0; c < C; ++c) dst(b, c * P + p) = src(b * P + p, c);
+        for (Eigen::Index c = 0; c < C; ++c)
+            transpose(src.data() + c * src.outerStride(), P, dst.data() + c * P * dst.outerStride(), dst.outerStride(),
+                      batch, P);
         return w;
     }
     if (dst_rps > 1 && src_rps == 1 && src.rows() == batch && dst.rows() == static_cast<Eigen::Index>(batch) * dst_rps &&
         src.cols() == dst.cols() * dst_rps) {
         const Eigen::Index P = dst_rps, C = dst.cols();
-        for (Eigen::Index b = 0; b < batch; ++b)
-            for (Eigen::Index p = 0; p < P; ++p)
-                for (Eigen::Index c = 0; c < C; ++c) dst(b * P + p, c) = src(b, c * P + p);
+        for (Eigen::Index c = 0; c < C; ++c)
+            transpose(src.data() + c * P * src.outerStride(), src.outerStride(), dst.data() + c * dst.outerStride(), P,
+                      P, batch);
         return w;
     }
     throw std::runtime_error("Copy: cannot convert " + shape(src) + " (rows/sample " + std::to_string(src_rps) + ") to " +

@@ -1,5 +1,7 @@
 #include "models/tile/GlobalBuffer.h"
 
+#include "models/common/Transpose.h"
+
 #include <algorithm>
 
 #include <cstring>
@@ -53,11 +55,11 @@ std::uint64_t GlobalBuffer::move_slice(tlm::tlm_generic_payload& t, const Tensor
     if (s.col0 < 0 || s.cols < 1 || s.col0 + s.cols > e.data.cols()) return tlmx::address_error(t), 0;
     if (s.row0 < 0 || s.row0 + rows > e.data.rows()) return tlmx::address_error(t), 0;
     if (t.get_data_length() != 4ull * rows * s.cols) return tlmx::burst_error(t), 0;
-    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Eigen::Map<RowMajorF> buf(reinterpret_cast<float*>(t.get_data_ptr()), rows, s.cols);
+    // The payload is the slice row-major (one row of the tensor after the other).
+    float* buf = reinterpret_cast<float*>(t.get_data_ptr());
     auto region = e.data.block(s.row0, s.col0, rows, s.cols);
-    if (t.is_read()) buf = region;
-    else region = buf;
+    if (t.is_read()) to_row_major(region, buf, s.cols);
+    else from_row_major(buf, s.cols, region);
     return (static_cast<std::uint64_t>(rows) * s.cols * e.bits + 7) / 8;
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "models/common/Payload.h"
+#include "models/common/Transpose.h"
 #include "models/macro/MacroMap.h"
 #include "models/tile/DigitalOps.h"
 #include "models/tile/GlobalBuffer.h"
@@ -435,38 +436,35 @@ void TileController::before_write(int id) {
 
 // Stage vectors [v0, v0 + nv) of the input slice (columns [r0, r0 + rows) of the
 // column-major source) into the row-major burst xfer_, zero padded to the block's `stride`
-// rows: a transpose in blocks of kTile vectors so both sides stay in cache.
+// rows (a blocked transpose, models/common/Transpose.h).
 void TileController::stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0,
                                  Eigen::Index nv) {
-    constexpr Eigen::Index kTile = 64;
-    for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
-        const Eigen::Index nb = std::min(kTile, nv - b0);
-        float* d0 = xfer_.data() + b0 * stride;
-        for (int c = 0; c < rows; ++c) {
-            const float* s = src.col(r0 + c).data() + v0 + b0;
-            float* d = d0 + c;
-            for (Eigen::Index i = 0; i < nb; ++i) d[i * stride] = s[i];
-        }
-        for (Eigen::Index i = 0; i < nb; ++i) std::fill(d0 + i * stride + rows, d0 + (i + 1) * stride, 0.0f);
-    }
+    to_row_major(src.block(v0, r0, nv, rows), xfer_.data(), stride);
+    for (Eigen::Index i = 0; i < nv; ++i) std::fill(xfer_.data() + i * stride + rows, xfer_.data() + (i + 1) * stride, 0.0f);
 }
 
 // The row-major output burst out_ (nv vectors of `stride` columns) into rows [v0, v0 + nv),
-// columns [c0, c0 + cols) of the column-major destination, scaled, accumulated or not;
-// blocked like the input.
+// columns [c0, c0 + cols) of the column-major destination, scaled, accumulated or not:
+// transposed straight into the destination when it is a plain copy, else through a block
+// of kTile vectors that stays in cache.
 void TileController::scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0,
                                     Eigen::Index nv, float scale, bool accumulate) {
-    constexpr Eigen::Index kTile = 64;
+    if (!accumulate && scale == 1.0f) {
+        from_row_major(out_.data(), stride, dst.block(v0, c0, nv, cols));
+        return;
+    }
+    constexpr Eigen::Index kTile = 256;
+    out_block_.resize(static_cast<std::size_t>(kTile) * static_cast<std::size_t>(cols));
     for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
         const Eigen::Index nb = std::min(kTile, nv - b0);
-        const float* s0 = out_.data() + b0 * stride;
+        transpose(out_.data() + b0 * stride, stride, out_block_.data(), nb, nb, cols);  // [c * nb + i]
         for (int c = 0; c < cols; ++c) {
             float* d = dst.col(c0 + c).data() + v0 + b0;
-            const float* s = s0 + c;
+            const float* s = out_block_.data() + static_cast<Eigen::Index>(c) * nb;
             if (accumulate)
-                for (Eigen::Index i = 0; i < nb; ++i) d[i] += scale * s[i * stride];
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] += scale * s[i];
             else
-                for (Eigen::Index i = 0; i < nb; ++i) d[i] = scale * s[i * stride];
+                for (Eigen::Index i = 0; i < nb; ++i) d[i] = scale * s[i];
         }
     }
 }
@@ -545,7 +543,7 @@ void TileController::exec_mvm(const Instr& in) {
             stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
         }
         if (final_sum)  // the node's partial sums of these vectors, row-major like the burst
-            Eigen::Map<RowMajorF>(node_.data(), nv, cols) = dst.data.block(v0, in.c0, nv, cols);
+            to_row_major(dst.data.block(v0, in.c0, nv, cols), node_.data(), cols);
         tlm::tlm_generic_payload wr;
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
         tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data(), in_bytes);
@@ -623,7 +621,7 @@ void TileController::exec_load(const Instr& in) {
     sc_time t = t0;
     transport(rd, t, -1, "Load");
     const sc_time tw = buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
-    dst.data.middleCols(in.c0, cols) = Eigen::Map<const RowMajorF>(xfer_.data(), rows, cols);
+    from_row_major(xfer_.data(), cols, dst.data.middleCols(in.c0, cols));
     const sc_time end = max_t(t, tw);
     ready_[in.dst] = end;
     finish_op(end);
@@ -681,7 +679,7 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
     const sc_time start = x2.start, arrival = x2.arrival.at(tile_);
     mark_input(start);
     const sc_time tw = buffer.write(start, tlmx::bytes_at(x2.data.size(), dst.bits), layer_);
-    dst.data.middleCols(in.c0, cols) = Eigen::Map<const RowMajorF>(x2.data.data(), nrows, cols);
+    from_row_major(x2.data.data(), cols, dst.data.middleCols(in.c0, cols));
     hub->taken(key);
     ++multicast_loads_;
     const sc_time end = max_t(arrival, tw);
@@ -702,7 +700,7 @@ void TileController::exec_store(const Instr& in) {
         throw std::runtime_error("Store: column slice out of range");
     const sc_time t0 = max_t(now(), ready_[in.src]);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
-    Eigen::Map<RowMajorF>(xfer_.data(), rows, cols) = src.data.middleCols(in.src_c0, cols);
+    to_row_major(src.data.middleCols(in.src_c0, cols), xfer_.data(), cols);
     const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
     tlm::tlm_generic_payload wr;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
@@ -773,7 +771,7 @@ void TileController::exec_send(const Instr& in) {
     while (!to.slot_free(key, step_, cfg_.chip.pipeline_depth, free_at)) wait_for(to.freed_event());
     const sc_time t0 = max_t(max_t(now(), free_at), ready_[in.src]);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
-    Eigen::Map<RowMajorF>(xfer_.data(), rows, cols) = src.data.middleCols(in.src_c0, cols);
+    to_row_major(src.data.middleCols(in.src_c0, cols), xfer_.data(), cols);
     const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
     const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, bytes, layer_);
     tlm::tlm_generic_payload wr;
@@ -809,7 +807,7 @@ void TileController::exec_receive(const Instr& in) {
     mark_input(max_t(now(), m.arrival));
     const sc_time tw = buffer.write(t0, tlmx::bytes_at(m.data.size(), dst.bits), layer_);
     before_write(in.dst);
-    dst.data.middleCols(in.c0, m.cols) = Eigen::Map<const RowMajorF>(m.data.data(), m.rows, m.cols);
+    from_row_major(m.data.data(), m.cols, dst.data.middleCols(in.c0, m.cols));
     inbox_.consumed(key, tw);
     ready_[in.dst] = max_t(ready_[in.dst], tw);
     finish_op(tw);

@@ -211,6 +211,7 @@ private:
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
     std::vector<float> xfer_;             // staging for transaction data (an Mvm: one input burst)
     std::vector<float> out_, node_;       // an Mvm's output burst and its analog-sum node values
+    std::vector<float> out_block_;        // scatter_output: a block of outputs, column-major
     // Im2col tensors read only by Mvms are not materialised: an Im2col records its source
     // and geometry (time, traffic and actions as before) and each Mvm gathers its input
     // bursts straight from the source (digital::im2col_rows), the values the tensor would

@@ -36,8 +36,24 @@ TEST_CASE("digital: im2col_rows gathers exactly the rows and columns im2col writ
         c.position_major = false;
         cases.push_back(c);
     }
-    const int batch = 3;
+    {
+        Case c;  // VGG-like 3x3, pad 1, flat CHW: more samples than one staging group of 8
+        c.g.c = 12, c.g.h = 10, c.g.w = 9, c.g.kh = 3, c.g.kw = 3, c.g.pad_t = c.g.pad_l = c.g.pad_b = c.g.pad_r = 1;
+        c.g.pad_value = -1.0f;
+        c.position_major = false;
+        cases.push_back(c);
+        c.position_major = true;
+        cases.push_back(c);
+    }
+    {
+        Case c;  // stride 2 in x (the strided run), flat CHW
+        c.g.c = 3, c.g.h = 8, c.g.w = 11, c.g.kh = 3, c.g.kw = 2, c.g.stride_h = 1, c.g.stride_w = 2;
+        c.g.pad_t = 0, c.g.pad_l = 1, c.g.pad_b = 2, c.g.pad_r = 1;
+        c.position_major = false;
+        cases.push_back(c);
+    }
     for (const Case& c : cases) {
+        const int batch = c.g.c == 12 ? 19 : 3;
         const ConvGeom& g = c.g;
         const int P = g.out_h() * g.out_w(), K = g.c * g.kh * g.kw;
         const int src_rps = c.position_major ? g.h * g.w : 1;
@@ -46,9 +62,25 @@ TEST_CASE("digital: im2col_rows gathers exactly the rows and columns im2col writ
         for (Eigen::Index i = 0; i < src.size(); ++i) src.data()[i] = val(gen);
         Eigen::MatrixXf full(batch * P, K);
         digital::im2col(g, batch, src_rps, src, full);
-        // Slices that straddle samples and 64-vector tiles, and partial column ranges.
+        // Reference: the definition, element by element.
+        Eigen::MatrixXf ref(batch * P, K);
+        for (int b = 0; b < batch; ++b)
+            for (int p = 0; p < P; ++p)
+                for (int k = 0; k < K; ++k) {
+                    const int ch = k / (g.kh * g.kw), i = (k / g.kw) % g.kh, j = k % g.kw;
+                    const int y = (p / g.out_w()) * g.stride_h - g.pad_t + i, x = (p % g.out_w()) * g.stride_w - g.pad_l + j;
+                    const bool in = y >= 0 && y < g.h && x >= 0 && x < g.w;
+                    ref(b * P + p, k) = !in ? g.pad_value
+                                        : c.position_major ? src(b * g.h * g.w + y * g.w + x, ch)
+                                                           : src(b, (ch * g.h + y) * g.w + x);
+                }
+        REQUIRE(full == ref);
+        const int vmid = batch > 8 ? 7 * P + 3 : 2;  // inside the first staging group, crossing it
+        // Slices that straddle samples, staging groups and 256-vector blocks, and partial
+        // column ranges (several channels, one channel, the middle of a channel).
         for (const auto [v0, nv, k0, nk] : std::vector<std::array<int, 4>>{
-                 {0, batch * P, 0, K}, {P - 5, 70, 1, K - 2}, {batch * P - 1, 1, K - 1, 1}, {13, 0, 0, 3}}) {
+                 {0, batch * P, 0, K}, {P - 5, 70, 1, K - 2}, {batch * P - 1, 1, K - 1, 1}, {13, 0, 0, 3},
+                 {vmid, std::min(batch * P - vmid, 600), 4, std::min(K - 4, 20)}}) {
             const int stride = nk + 3;
             std::vector<float> out(static_cast<std::size_t>(std::max(1, nv) * stride), 123.0f);
             digital::im2col_rows(g, batch, src_rps, src, v0, nv, k0, nk, out.data(), stride);

@@ -1,0 +1,51 @@
+// models/common/Transpose.h: the blocked transposition and the layout changes built on it
+// (digital::copy between position-major and flat CHW) against element-wise definitions.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <vector>
+
+#include "models/common/Transpose.h"
+#include "models/tile/DigitalOps.h"
+
+using namespace sotsim;
+
+TEST_CASE("transpose: every element lands at its transposed place, nothing else is written", "[transpose]") {
+    std::mt19937 gen(3);
+    std::uniform_real_distribution<float> val(-1.0f, 1.0f);
+    // Sizes below, at and across the 8 x 8 register tiles and the 64-row panels.
+    for (const auto& [rows, cols] : std::vector<std::pair<int, int>>{
+             {1, 1}, {3, 5}, {8, 8}, {9, 17}, {64, 64}, {65, 7}, {130, 72}, {256, 64}, {7, 300}}) {
+        const int sld = cols + 3, dld = rows + 5;
+        std::vector<float> src(static_cast<std::size_t>(rows) * sld), dst(static_cast<std::size_t>(cols) * dld, 7.0f);
+        for (float& v : src) v = val(gen);
+        transpose(src.data(), sld, dst.data(), dld, rows, cols);
+        for (int c = 0; c < cols; ++c)
+            for (int r = 0; r < dld; ++r)
+                REQUIRE(dst[static_cast<std::size_t>(c) * dld + r] ==
+                        (r < rows ? src[static_cast<std::size_t>(r) * sld + c] : 7.0f));
+        // The Eigen forms: a block of a column-major matrix to its row-major image and back.
+        Eigen::MatrixXf m = Eigen::MatrixXf::Random(rows + 4, cols + 2);
+        std::vector<float> img(static_cast<std::size_t>(rows) * cols);
+        to_row_major(m.block(2, 1, rows, cols), img.data(), cols);
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c) REQUIRE(img[static_cast<std::size_t>(r) * cols + c] == m(2 + r, 1 + c));
+        Eigen::MatrixXf back = Eigen::MatrixXf::Zero(rows + 4, cols + 2);
+        from_row_major(img.data(), cols, back.block(2, 1, rows, cols));
+        REQUIRE(back.block(2, 1, rows, cols) == m.block(2, 1, rows, cols));
+        REQUIRE(back.leftCols(1).isZero());
+        REQUIRE(back.topRows(2).isZero());
+    }
+}
+
+TEST_CASE("digital: copy converts position-major <-> flat CHW element by element", "[digital][copy]") {
+    const int batch = 11, P = 13, C = 6;
+    Eigen::MatrixXf pm = Eigen::MatrixXf::Random(batch * P, C), flat(batch, C * P), back(batch * P, C);
+    digital::copy(batch, P, 1, pm, flat);
+    for (int b = 0; b < batch; ++b)
+        for (int p = 0; p < P; ++p)
+            for (int c = 0; c < C; ++c) REQUIRE(flat(b, c * P + p) == pm(b * P + p, c));
+    const digital::Work w = digital::copy(batch, 1, P, flat, back);
+    REQUIRE(back == pm);
+    CHECK(w.elements == double(batch) * P * C);
+}

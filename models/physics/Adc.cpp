@@ -46,25 +46,49 @@ void Adc::quantize(Eigen::MatrixXd& x, const std::vector<int>& cols) const {
     for (Eigen::Index c = 0; c < x.cols(); ++c) quantize_column(x.col(c).data(), x.rows(), static_cast<size_t>(cols[static_cast<size_t>(c)]));
 }
 
-void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {
-    // Same arithmetic as code() + reconstruct(), with the per-column constants hoisted and
-    // nearbyint() replaced by the 2^52 trick (identical under round-to-nearest-even for
-    // 0 <= v < 2^52; outside that range the clamp decides alike), so the loop has no calls
-    // and vectorises.
-    const double l = lsb(), span = hi_ - lo_, lo = lo_, inl4 = 4.0 * cfg_.inl;
-    const double top = static_cast<double>(max_code());
-    constexpr double kRound = 0x1.0p52;
-    const double g = col < gain_.size() ? gain_[col] : 1.0;
-    const double o = col < offset_.size() ? offset_[col] : 0.0;
-    for (Eigen::Index b = 0; b < n; ++b) {
-        const double xv = p[b];
+namespace {
+
+// The transfer of code() + reconstruct() with the channel constants hoisted and nearbyint()
+// replaced by the 2^52 trick (identical under round-to-nearest-even for 0 <= v < 2^52;
+// outside that range the clamp decides alike), so loops over it have no calls and vectorise.
+struct Transfer {
+    double l, span, lo, inl4, top;
+    double operator()(double xv, double g, double o) const {
+        constexpr double kRound = 0x1.0p52;
         const double u = (xv - lo) / span;
         const double uc = u < 0.0 ? 0.0 : (1.0 < u ? 1.0 : u);
         const double v = g * (xv - lo) / l + o + inl4 * uc * (1.0 - uc);
         const double r = v >= 0.0 ? (v + kRound) - kRound : 0.0;  // NaN -> 0
         const double code = r >= top ? top : r;
-        p[b] = lo + code * l;
+        return lo + code * l;
     }
+};
+
+}  // namespace
+
+void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {
+    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
+    const double g = col < gain_.size() ? gain_[col] : 1.0;
+    const double o = col < offset_.size() ? offset_[col] : 0.0;
+    for (Eigen::Index b = 0; b < n; ++b) p[b] = t(p[b], g, o);
+}
+
+Adc::Channels Adc::channels(const std::vector<int>& cols) const {
+    Channels ch;
+    for (const int c : cols) {
+        const auto k = static_cast<size_t>(c);
+        ch.gain.push_back(k < gain_.size() ? gain_[k] : 1.0);
+        ch.offset.push_back(k < offset_.size() ? offset_[k] : 0.0);
+    }
+    return ch;
+}
+
+void Adc::quantize_row(double* x, const Channels& ch, Eigen::Index n) const {
+    if (static_cast<Eigen::Index>(ch.gain.size()) < n) throw std::logic_error("adc: one channel per element needed");
+    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
+    const double* g = ch.gain.data();
+    const double* o = ch.offset.data();
+    for (Eigen::Index k = 0; k < n; ++k) x[k] = t(x[k], g[k], o[k]);
 }
 
 void register_all(AdcRegistry& r) {

@@ -49,6 +49,15 @@ public:
     void quantize(Eigen::MatrixXd& x, int col0 = 0) const;
     // Same with column k of x converted by the channel of physical column cols[k].
     void quantize(Eigen::MatrixXd& x, const std::vector<int>& cols) const;
+    // Static mismatch of the channels of physical columns cols[k], in that order: the
+    // constants quantize_row() takes (the fused MVM readout converts one vector at a time).
+    struct Channels {
+        std::vector<double> gain, offset;
+    };
+    Channels channels(const std::vector<int>& cols) const;
+    // Quantise x[0..n) in place, element k by channel k of `ch` (the same transfer as
+    // quantize(), vectorised along the channels).
+    void quantize_row(double* x, const Channels& ch, Eigen::Index n) const;
 
     const AdcConfig& config() const { return cfg_; }
 

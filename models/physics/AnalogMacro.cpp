@@ -12,6 +12,7 @@
 #include "models/physics/CrossbarArray.h"
 #include "models/physics/CycleTime.h"
 #include "models/physics/MtjDevice.h"
+#include "models/physics/PairReadout.h"
 #include "models/physics/Periphery.h"
 #include "models/physics/Rng.h"
 #include "models/physics/TimeToDigital.h"
@@ -123,7 +124,14 @@ public:
     Eigen::MatrixXd cap_s_, cap_ideal_;
     Eigen::VectorXd cap_n_;
     ColumnCalibration calib_;
-    Eigen::MatrixXd last_currents_;
+    // Column signals of the last mvm(): in last_currents_, or (after a fused differential read)
+    // as the pairs' converter inputs in kept_pairs_, laid out on demand.
+    mutable Eigen::MatrixXd last_currents_;
+    mutable bool currents_in_pairs_ = false;
+    RowMatrixXd kept_pairs_;
+    const Eigen::MatrixXd& column_currents() const;
+    // The differential-ADC readout fused per vector (configured after calibration).
+    PairReadout fused_pairs_;
 
 private:
     void validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const;
@@ -154,6 +162,8 @@ private:
     // from one GEMM of the logical width (CrossbarArray::pair_units_into, no baseline) and
     // one normal per conversion (the pair's noise variance is the sum of its two columns').
     void read_currents(int k, bool pwm, bool pairs);
+    // The unit reads (outf_, pvarf_) and normals of read_currents, without the currents.
+    void read_units(int k, bool pwm, bool pairs);
     // Normals of input cycle k for `batch` vectors, nc per vector (row-major), each vector
     // from its own stream.
     void draw_normals(int k, Eigen::Index batch, Eigen::Index nc);
@@ -171,6 +181,7 @@ private:
     std::vector<int> pair_plus_, pair_minus_;   // differential ADC: physical columns of each pair
     bool pairs_cover_ = false;                  // every physical column is in a pair
     Eigen::MatrixXf a2f_, varf_, planef_;
+    const Eigen::MatrixXf* plane_in_ = &planef_;   // the cycle's plane: planef_, or x itself (binary)
     RowMatrixXf outf_, pvarf_;        // unit reads (row-major: one vector per row) and PWM variances
     std::vector<float> normalsf_;
     Eigen::VectorXd in_sum_;
@@ -271,8 +282,9 @@ void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
 
 double AnalogMacroImpl::fill_plane(const Eigen::MatrixXf& x, int k) {
     double weight = 1.0;
+    plane_in_ = &planef_;
     switch (spec_.input) {
-        case InputEncoding::Binary: planef_ = x; break;
+        case InputEncoding::Binary: plane_in_ = &x; break;   // a 0/1 plane already: no copy
         case InputEncoding::Signed:
             planef_ = (x.array() + 1.0f) * 0.5f;   // {-1,+1} -> {0,1} exactly
             weight = 2.0;
@@ -301,11 +313,12 @@ double AnalogMacroImpl::fill_plane(const Eigen::MatrixXf& x, int k) {
     }
     // Active rows per vector (the baseline's operand) and drives per row (the array-read
     // energy's), summed in float: exact integer counts for 0/1 planes.
-    insf_.setZero(planef_.rows());
-    for (Eigen::Index i = 0; i < planef_.cols(); ++i) insf_ += planef_.col(i);
+    const Eigen::MatrixXf& pl = *plane_in_;
+    insf_.setZero(pl.rows());
+    for (Eigen::Index i = 0; i < pl.cols(); ++i) insf_ += pl.col(i);
     in_sum_ = insf_.cast<double>();
-    row_drives_ = planef_.colwise().sum().transpose().cast<double>();
-    if (!current_mode() || capture_) plane_ = planef_.cast<double>();
+    row_drives_ = pl.colwise().sum().transpose().cast<double>();
+    if (!current_mode() || capture_) plane_ = pl.cast<double>();
     return weight;
 }
 
@@ -350,6 +363,9 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
                                     std::to_string(cfg_.array.cols));
     spec_ = spec;
     layout_ = std::move(layout);
+    fused_pairs_.clear();
+    currents_in_pairs_ = false;
+    last_currents_.resize(0, 0);
     phys_cols_ = pc;
     const int rows = spec.rows;
     // Time-domain readout: the counter window of this block's K rows (design data).
@@ -504,6 +520,8 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         calib_.fit(cap_s_, cap_ideal_, cap_n_, calibration_prior(cfg_, geo), geo);
         r.time_s += lat;
     }
+    if (differential_adc() && pairs_cover_)
+        fused_pairs_.configure(*adc_, pair_plus_, pair_minus_, *layout_, spec.cols, calib_, array_->unit_current());
     return r;
 }
 
@@ -710,29 +728,35 @@ void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
 }
 
 void AnalogMacroImpl::read_currents(int k, bool pwm, bool pairs) {
+    read_units(k, pwm, pairs);
+    const Eigen::Index nc = pairs ? array_->pairs() : array_->cols();
+    currents_from_units(array_->has_read_noise(), nc, pairs ? 0.0 : array_->kappa(), pairs ? pair_ : read_);
+}
+
+void AnalogMacroImpl::read_units(int k, bool pwm, bool pairs) {
     const bool noisy = array_->has_read_noise();
     const Eigen::Index nc = pairs ? array_->pairs() : array_->cols();
+    const Eigen::MatrixXf& planef = *plane_in_;
     // A 0/1 plane is its own square: signal and variance come out of one pass over the rows
     // each vector drives (PlaneProduct); PWM duties go through a GEMM and their squares.
     if (pwm && pairs)
-        array_->pair_units_into(planef_, false, outf_);
+        array_->pair_units_into(planef, false, outf_);
     else if (pwm)
-        array_->units_into(planef_, false, outf_);
+        array_->units_into(planef, false, outf_);
     else if (pairs)
-        array_->binary_pair_units_into(planef_, noisy, outf_);
+        array_->binary_pair_units_into(planef, noisy, outf_);
     else
-        array_->binary_units_into(planef_, noisy, outf_);
+        array_->binary_units_into(planef, noisy, outf_);
     if (noisy) {
         if (pwm) {
-            a2f_ = planef_.array().square();
+            a2f_ = planef.array().square();
             if (pairs)
                 array_->pair_variance_units_into(a2f_, pvarf_);
             else
                 array_->variance_units_into(a2f_, pvarf_);
         }
-        draw_normals(k, planef_.rows(), nc);
+        draw_normals(k, planef.rows(), nc);
     }
-    currents_from_units(noisy, nc, pairs ? 0.0 : array_->kappa(), pairs ? pair_ : read_);
 }
 
 void AnalogMacroImpl::currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst) {
@@ -778,6 +802,10 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const Eigen::VectorXd& row_g = array_->row_conductance();
     const int cycles = input_cycles();
     const bool fused = cycles_fusable();
+    // The fused per-vector differential readout: inference reads of a configured block
+    // (range measurement and calibration capture read through the general path).
+    const bool fast_pairs = !fused && fused_pairs_.ready() && differential_adc() && keep_currents && !capture_ && !range_capture_;
+    if (keep_currents) currents_in_pairs_ = false;
 
     // Time of one input cycle.
     const double t_conv = spec_.readout == ReadoutKind::Adc   ? adc_->conversion_time()
@@ -791,7 +819,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     double t_plane_total = 0.0;
     for (int k = 0; k < cycles; ++k) {
         const double weight = fill_plane(x, k);
-        const double driven = pwm ? static_cast<double>((planef_.array() != 0.0f).count()) : row_drives_.sum();
+        const double driven = pwm ? static_cast<double>((plane_in_->array() != 0.0f).count()) : row_drives_.sum();
         ac.add(action::kRowDrive, driven);
         // A PWM input is one pulse-width (DAC) conversion per non-zero slice, row and vector.
         if (pwm) ac.add(action::kDac, driven);
@@ -803,6 +831,25 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             ac.add_energy(action::kArrayReadEnergy, v * v * t_on * row_g.dot(row_drives_));
             if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, static_cast<double>(batch) * conversions());
             if (fused) continue;  // the read itself happens once, below
+            if (fast_pairs) {
+                // Differential ADC: read, convert, calibrate and combine one vector at a time.
+                read_units(k, pwm, true);
+                PairReadout::Cycle c;
+                c.units = outf_.data();
+                c.ld = outf_.cols();
+                if (array_->has_read_noise()) {
+                    const bool var_in_out = outf_.cols() == 2 * array_->pairs();
+                    c.var = var_in_out ? outf_.data() + array_->pairs() : pvarf_.data();
+                    c.vld = var_in_out ? outf_.cols() : pvarf_.cols();
+                    c.normals = normalsf_.data();
+                }
+                c.weight = weight;
+                c.first = k == 0;
+                c.quantize = !ideal;
+                fused_pairs_.run(*adc_, c, in_sum_, batch, kept_pairs_, y_);
+                currents_in_pairs_ = true;
+                continue;
+            }
             read_currents(k, pwm, differential_adc());
         } else {
             // Each read charges and discharges every column capacitance once.
@@ -1023,7 +1070,17 @@ MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Ei
     return impl_->mvm(x, ac, analog_in);
 }
 Eigen::MatrixXi AnalogMacro::read_weights() const { return impl_->read_weights(); }
-const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->last_currents_; }
+const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->column_currents(); }
+
+const Eigen::MatrixXd& AnalogMacroImpl::column_currents() const {
+    if (currents_in_pairs_) {
+        // I+ - I- on the + column, 0 on the - column (as convert_pairs keeps them).
+        last_currents_.setZero(kept_pairs_.rows(), phys_cols_);
+        for (size_t p = 0; p < pair_plus_.size(); ++p) last_currents_.col(pair_plus_[p]) = kept_pairs_.col(static_cast<Eigen::Index>(p));
+        currents_in_pairs_ = false;
+    }
+    return last_currents_;
+}
 bool AnalogMacro::programmed() const { return impl_->programmed_; }
 std::pair<double, double> AnalogMacro::adc_range() const { return {impl_->adc_->lo(), impl_->adc_->hi()}; }
 const BlockSpec& AnalogMacro::spec() const { return impl_->spec_; }

@@ -1,0 +1,128 @@
+#include "models/physics/PairReadout.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sotsim::phys {
+
+bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const std::vector<int>& minus, const WeightLayout& layout,
+                            int logical_cols, const ColumnCalibration& calib, double unit) {
+    ready_ = false;
+    const std::vector<ColumnRole> roles = layout.roles(logical_cols);
+    const auto np = static_cast<Eigen::Index>(plus.size());
+    const Eigen::Index d = layout.digits();
+    if (layout.offset() != 0.0 || plus.size() != minus.size() || 2 * np != static_cast<Eigen::Index>(roles.size()) ||
+        np != logical_cols * d)
+        return false;
+    coef_plus_.assign(static_cast<size_t>(np), 0.0);
+    coef_minus_.assign(static_cast<size_t>(np), 0.0);
+    for (Eigen::Index p = 0; p < np; ++p) {
+        const auto a = static_cast<size_t>(plus[static_cast<size_t>(p)]), b = static_cast<size_t>(minus[static_cast<size_t>(p)]);
+        // Pair p must be digit p % d of logical column p / d, its + column before its - column
+        // (the order the general path sums a logical column's physical columns in).
+        if (a >= roles.size() || b >= roles.size() || roles[a].logical != p / d || roles[b].logical != p / d || a >= b) return false;
+        coef_plus_[static_cast<size_t>(p)] = layout.scale() * roles[a].sign * roles[a].place;
+        coef_minus_[static_cast<size_t>(p)] = layout.scale() * roles[b].sign * roles[b].place;
+    }
+    np_ = np;
+    digits_ = d;
+    cols_ = logical_cols;
+    unit_ = unit;
+    ch_ = adc.channels(plus);
+    calibrated_ = calib.active() && calib.gain().size() == static_cast<Eigen::Index>(roles.size());
+    a_.assign(static_cast<size_t>(np), 1.0);
+    k_.assign(static_cast<size_t>(np), 0.0);
+    o_.assign(static_cast<size_t>(np), 0.0);
+    k_minus_.assign(static_cast<size_t>(np), 0.0);
+    o_minus_.assign(static_cast<size_t>(np), 0.0);
+    if (calibrated_)
+        for (Eigen::Index p = 0; p < np; ++p) {
+            const Eigen::Index a = plus[static_cast<size_t>(p)], b = minus[static_cast<size_t>(p)];
+            const auto q = static_cast<size_t>(p);
+            a_[q] = calib.gain()(a);
+            k_[q] = calib.baseline()(a);
+            o_[q] = calib.offset()(a);
+            k_minus_[q] = calib.baseline()(b);
+            o_minus_[q] = calib.offset()(b);
+        }
+    cur_.resize(static_cast<size_t>(np));
+    sp_.resize(static_cast<size_t>(np));
+    sm_.resize(static_cast<size_t>(np));
+    yblock_.resize(static_cast<size_t>(8 * logical_cols));
+    ready_ = true;
+    return true;
+}
+
+void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index batch, RowMatrixXd& kept,
+                      Eigen::MatrixXd& y) const {
+    const Eigen::Index np = np_;
+    if (c.first) kept.resize(batch, np);
+    // Local restrict pointers: the loops below vectorise along the pairs.
+    double* __restrict cur = cur_.data();
+    double* __restrict sp = sp_.data();
+    double* __restrict sm = sm_.data();
+    const double* __restrict ca = a_.data();
+    const double* __restrict ck = k_.data();
+    const double* __restrict co = o_.data();
+    const double* __restrict ckm = k_minus_.data();
+    const double* __restrict com = o_minus_.data();
+    const double* __restrict cp = coef_plus_.data();
+    const double* __restrict cm = coef_minus_.data();
+    const double u = unit_, w = c.weight;
+    // Vectors in blocks of kBlock: each vector's logical columns go to a row of yb, and the
+    // block is added to the column-major y column by column (kBlock contiguous values; a
+    // store per vector and column would stride by the batch through y).
+    constexpr Eigen::Index kBlock = 8;
+    double* yb = yblock_.data();
+    for (Eigen::Index b = 0; b < batch; ++b) {
+        const Eigen::Index r = b % kBlock;
+        // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
+        const float* sig = c.units + b * c.ld;
+        if (c.var) {
+            const float* var = c.var + b * c.vld;
+            const float* z = c.normals + b * np;
+            for (Eigen::Index p = 0; p < np; ++p) {
+                const float sd = std::sqrt(std::max(var[p], 0.0f));
+                cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
+            }
+        } else {
+            for (Eigen::Index p = 0; p < np; ++p) cur[p] = u * static_cast<double>(sig[p]);
+        }
+        double* __restrict kr = kept.data() + b * np;
+        if (c.first)
+            for (Eigen::Index p = 0; p < np; ++p) kr[p] = w * cur[p];
+        else
+            for (Eigen::Index p = 0; p < np; ++p) kr[p] += w * cur[p];
+        if (c.quantize) adc.quantize_row(cur, ch_, np);
+        // Column signals in digit units, calibrated.
+        const double n = in_sum(b);
+        for (Eigen::Index p = 0; p < np; ++p) sp[p] = cur[p] / u;
+        if (calibrated_) {
+            for (Eigen::Index p = 0; p < np; ++p) sp[p] = (ca[p] * sp[p] + ck[p] * n) + co[p];
+            for (Eigen::Index p = 0; p < np; ++p) sm[p] = ckm[p] * n + com[p];
+        } else {
+            for (Eigen::Index p = 0; p < np; ++p) sm[p] = 0.0;
+        }
+        // Logical columns: digits of u+ then of u-, in column order.
+        double* __restrict yr = yb + r * cols_;
+        if (digits_ == 1) {
+            for (Eigen::Index j = 0; j < cols_; ++j) yr[j] = w * (cp[j] * sp[j] + cm[j] * sm[j]);
+        } else {
+            for (Eigen::Index j = 0; j < cols_; ++j) {
+                double acc = 0.0;
+                for (Eigen::Index k = 0; k < digits_; ++k) acc += cp[j * digits_ + k] * sp[j * digits_ + k];
+                for (Eigen::Index k = 0; k < digits_; ++k) acc += cm[j * digits_ + k] * sm[j * digits_ + k];
+                yr[j] = w * acc;
+            }
+        }
+        if (r == kBlock - 1 || b == batch - 1) {
+            const Eigen::Index b0 = b - r;
+            for (Eigen::Index j = 0; j < cols_; ++j) {
+                double* yc = y.data() + j * y.rows() + b0;
+                for (Eigen::Index i = 0; i <= r; ++i) yc[i] += yb[i * cols_ + j];
+            }
+        }
+    }
+}
+
+}  // namespace sotsim::phys

@@ -1,0 +1,71 @@
+// The differential-ADC readout of the MVM kernel, fused one vector at a time.
+//
+// A differential pair's converter sees I+ - I- (AnalogMacro: differential ADC). From the
+// array read in digit units (float, one row per vector: D or [D | W] of
+// CrossbarArray::pair_units_into, the variances W apart for PWM planes) and the vector's
+// normals, run() forms for every pair p of vector b, in one pass over the vector:
+//   I = u (D + sqrt(W) z)            converter input (A; the read in float, then double)
+//   code -> q = Adc::quantize_row    (the ADC transfer of the + column's channel)
+//   S+ = q / u,  S- = 0              column signals in digit units
+//   S <- a S + k n + o               per-column calibration (when fitted; S- gets k n + o)
+//   y_j += weight sum_c coef_c S_c   logical columns (WeightLayout roles, column order)
+// which are the steps AnalogMacro's general path takes column by column over the whole
+// batch (convert_pairs, ColumnCalibration::apply, WeightLayout::combine_into). Every vector
+// is computed alone from its own row, so results do not depend on the batch.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include "models/physics/IsaGuard.h"
+#include <vector>
+
+#include "models/physics/Adc.h"
+#include "models/physics/Calibration.h"
+#include "models/physics/WeightLayout.h"
+
+namespace sotsim::phys {
+
+using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class PairReadout {
+public:
+    // After programming (range and calibration measured): the pairs' physical columns
+    // (plus[p], minus[p], as CrossbarArray::pack_pairs got them), the block's layout and
+    // calibration, u = the current of one digit step (A). Returns false (and stays unusable)
+    // when the layout is not one the fused pass covers: every physical column in a pair, a
+    // pair's two columns in one logical column, no input-sum offset term.
+    bool configure(const Adc& adc, const std::vector<int>& plus, const std::vector<int>& minus, const WeightLayout& layout,
+                   int logical_cols, const ColumnCalibration& calib, double unit);
+    bool ready() const { return ready_; }
+    void clear() { ready_ = false; }
+
+    // One input cycle of `batch` vectors.
+    struct Cycle {
+        const float* units = nullptr;    // batch rows of `ld` floats: D first (one per pair)
+        Eigen::Index ld = 0;
+        const float* var = nullptr;      // variances W (row b at var + b * vld), or null: no noise
+        Eigen::Index vld = 0;
+        const float* normals = nullptr;  // one per pair, row b at normals + b * pairs
+        double weight = 1.0;             // place value of the cycle
+        bool first = true;               // first cycle of the call (kept currents start here)
+        bool quantize = true;            // false in ideal mode
+    };
+    // y (batch x logical cols) += weight * the cycle's logical columns; kept (batch x pairs)
+    // = (first ? 0 : kept) + weight * I.
+    void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index batch, RowMatrixXd& kept,
+             Eigen::MatrixXd& y) const;
+    Eigen::Index pairs() const { return np_; }
+
+private:
+    bool ready_ = false;
+    Eigen::Index np_ = 0, digits_ = 1, cols_ = 0;
+    double unit_ = 1.0;
+    Adc::Channels ch_;
+    bool calibrated_ = false;
+    // Per pair, in pair order (logical column j's digits at p = j * digits + k).
+    std::vector<double> a_, k_, o_, k_minus_, o_minus_, coef_plus_, coef_minus_;
+    mutable std::vector<double> cur_, sp_, sm_;   // one vector's work rows
+    mutable std::vector<double> yblock_;          // logical columns of a block of vectors (row per vector)
+};
+
+}  // namespace sotsim::phys

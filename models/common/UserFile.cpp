@@ -21,9 +21,9 @@ void require_regular_file(const std::string& path) {
                                                  : "is a device or socket, not a regular file");
 }
 
-std::string read_user_file(const std::string& path, std::uint64_t max_bytes) {
+std::uint64_t open_user_file(const std::string& path, std::uint64_t max_bytes, std::ifstream& f) {
     require_regular_file(path);
-    std::ifstream f(path, std::ios::binary);
+    f.open(path, std::ios::binary);
     if (!f) throw UserFileError(std::string("cannot open: ") + std::strerror(errno));
     f.seekg(0, std::ios::end);
     const std::streamoff size = f.tellg();
@@ -32,9 +32,15 @@ std::string read_user_file(const std::string& path, std::uint64_t max_bytes) {
         throw UserFileError("is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
                             " this reader accepts");
     f.seekg(0, std::ios::beg);
+    return static_cast<std::uint64_t>(size);
+}
+
+std::string read_user_file(const std::string& path, std::uint64_t max_bytes) {
+    std::ifstream f;
+    const std::uint64_t size = open_user_file(path, max_bytes, f);
     std::string bytes(static_cast<std::size_t>(size), '\0');
-    f.read(bytes.data(), size);
-    if (f.gcount() != size) throw UserFileError("read failed (the file changed while it was read)");
+    f.read(bytes.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uint64_t>(f.gcount()) != size) throw UserFileError("read failed (the file changed while it was read)");
     return bytes;
 }
 

@@ -5,6 +5,7 @@
 // It lives in models/common, the one layer both platform and workloads depend on; no
 // hardware model calls it (they read no files).
 #include <cstdint>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,10 @@ struct UserFileError : std::runtime_error {
 
 // Throws UserFileError unless `path` names an existing regular file (symlinks followed).
 void require_regular_file(const std::string& path);
+
+// Opens `f` on the file (binary, positioned at its start) and returns its size. Throws
+// UserFileError as read_user_file does.
+std::uint64_t open_user_file(const std::string& path, std::uint64_t max_bytes, std::ifstream& f);
 
 // The whole file. Throws UserFileError when it is not a regular file, cannot be opened or
 // read, or is larger than `max_bytes`.

@@ -131,12 +131,23 @@ Eigen::MatrixXd WeightLayout::combine(const Eigen::MatrixXd& s, const Eigen::Vec
 
 void WeightLayout::combine_into(const Eigen::MatrixXd& s, const Eigen::VectorXd& input_sum, int logical_cols, Eigen::MatrixXd& y) const {
     // y_j = sum over the physical columns c of j of (scale sign_c place_c) S_c, in column
-    // order (what the product with the combination matrix K would sum, minus its zeros).
-    const auto r = roles(logical_cols);
-    y.resize(s.rows(), logical_cols);
-    y.setZero();
-    for (size_t c = 0; c < r.size(); ++c)
-        if (r[c].logical >= 0) y.col(r[c].logical) += (scale_ * r[c].sign * r[c].place) * s.col(static_cast<Eigen::Index>(c));
+    // order (what the product with the combination matrix K would sum, minus its zeros); the
+    // roles of roles() walked in place (no table per call), plain loops over the columns.
+    const Eigen::Index n = s.rows();
+    y.resize(n, logical_cols);
+    const int halves = per_logical_ / digits_;
+    for (int j = 0; j < logical_cols; ++j) {
+        double* yj = y.data() + static_cast<Eigen::Index>(j) * n;
+        for (Eigen::Index b = 0; b < n; ++b) yj[b] = 0.0;
+        for (int h = 0; h < halves; ++h) {
+            double place = 1.0;
+            for (int d = 0; d < digits_; ++d, place *= base_) {
+                const double k = (scale_ * (h == 0 ? 1 : -1)) * place;
+                const double* sc = s.data() + static_cast<Eigen::Index>(j * per_logical_ + h * digits_ + d) * n;
+                for (Eigen::Index b = 0; b < n; ++b) yj[b] += k * sc[b];
+            }
+        }
+    }
     if (offset_ != 0.0) y.colwise() -= offset_ * input_sum;
 }
 

@@ -2,6 +2,9 @@
 
 #include "models/common/UserFile.h"
 
+#include <algorithm>
+#include <fstream>
+
 #include <google/protobuf/io/gzip_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -10,6 +13,31 @@ namespace sotsim::workloads {
 namespace {
 
 uint32_t byte_at(const std::string& bytes, size_t i) { return static_cast<unsigned char>(bytes[i]); }
+
+// The checks of a whole IDX file from its first bytes (at least the header, when the file
+// has one) and its size: magic, element type, rank, dimension limits, and that exactly the
+// declared data follows. Returns the dims.
+std::vector<uint32_t> check_idx(const std::string& head, std::uint64_t size, const std::string& source,
+                                std::uint64_t max_bytes) {
+    if (size < 4) throw WorkloadError(source, "not an IDX file (bad magic)");
+    const std::uint64_t declared = idx_declared_size(head, source, max_bytes);
+    if (declared == 0) throw WorkloadError(source, "truncated IDX header");
+    const uint32_t rank = byte_at(head, 3);
+    const std::uint64_t header = 4 + 4 * static_cast<std::uint64_t>(rank);
+    const std::uint64_t total = declared - header, have = size - header;
+    if (have < total)
+        throw WorkloadError(source, "truncated IDX data: " + std::to_string(total) + " bytes declared, " +
+                                        std::to_string(have) + " present");
+    if (have > total)
+        throw WorkloadError(source, std::to_string(have - total) + " unexpected bytes after the IDX data");
+    std::vector<uint32_t> dims;
+    for (uint32_t d = 0; d < rank; ++d) {
+        const size_t o = 4 + 4 * d;
+        dims.push_back((byte_at(head, o) << 24) | (byte_at(head, o + 1) << 16) | (byte_at(head, o + 2) << 8) |
+                       byte_at(head, o + 3));
+    }
+    return dims;
+}
 
 }  // namespace
 
@@ -76,29 +104,54 @@ std::uint64_t idx_declared_size(const std::string& bytes, const std::string& sou
 }
 
 IdxArray parse_idx(const std::string& bytes, const std::string& source, std::uint64_t max_bytes) {
-    if (bytes.size() < 4) throw WorkloadError(source, "not an IDX file (bad magic)");
-    const std::uint64_t declared = idx_declared_size(bytes, source, max_bytes);
-    if (declared == 0) throw WorkloadError(source, "truncated IDX header");
-    const uint32_t rank = byte_at(bytes, 3);
-    const size_t header = 4 + 4 * static_cast<size_t>(rank);
-    const uint64_t total = declared - header, have = bytes.size() - header;
-    if (have < total)
-        throw WorkloadError(source, "truncated IDX data: " + std::to_string(total) + " bytes declared, " +
-                                        std::to_string(have) + " present");
-    if (have > total)
-        throw WorkloadError(source, std::to_string(have - total) + " unexpected bytes after the IDX data");
     IdxArray a;
-    for (uint32_t d = 0; d < rank; ++d) {
-        const size_t o = 4 + 4 * d;
-        a.dims.push_back((byte_at(bytes, o) << 24) | (byte_at(bytes, o + 1) << 16) | (byte_at(bytes, o + 2) << 8) |
-                         byte_at(bytes, o + 3));
-    }
+    a.dims = check_idx(bytes, bytes.size(), source, max_bytes);
+    const size_t header = 4 + 4 * a.dims.size();
     a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
     return a;
 }
 
 IdxArray read_idx(const std::string& path, std::uint64_t max_bytes) {
     return parse_idx(read_maybe_gzipped(path, max_bytes, &idx_declared_size), path, max_bytes);
+}
+
+IdxArray read_idx_rows(const std::string& path, std::int64_t rows, std::uint64_t max_bytes) {
+    const bool gzipped = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+    if (rows < 0 || gzipped) {
+        IdxArray a = read_idx(path, max_bytes);
+        if (rows >= 0 && !a.dims.empty() && a.dims[0] > 0) {
+            const std::uint64_t item = a.data.size() / a.dims[0];
+            a.data.resize(static_cast<size_t>(std::min<std::uint64_t>(a.data.size(), item * static_cast<std::uint64_t>(rows))));
+        }
+        return a;
+    }
+    // A plain file: the header first (the same checks as parse_idx, in the same order), then
+    // only the bytes of the rows asked for. Any byte is a valid element, so the unread rest
+    // needs no check beyond its size.
+    std::uint64_t size = 0;
+    std::ifstream f;
+    try {
+        size = io::open_user_file(path, max_bytes, f);
+    } catch (const io::UserFileError& e) {
+        throw WorkloadError(path, e.what());
+    }
+    auto read_at = [&](std::uint64_t offset, char* dst, std::uint64_t n) {
+        f.seekg(static_cast<std::streamoff>(offset), std::ios::beg);
+        f.read(dst, static_cast<std::streamsize>(n));
+        if (static_cast<std::uint64_t>(f.gcount()) != n)
+            throw WorkloadError(path, "read failed (the file changed while it was read)");
+    };
+    // The largest header idx_declared_size accepts: rank 4.
+    std::string head(static_cast<size_t>(std::min<std::uint64_t>(size, 4 + 4 * 4)), '\0');
+    read_at(0, head.data(), head.size());
+    IdxArray a;
+    a.dims = check_idx(head, size, path, max_bytes);
+    const std::uint64_t header = 4 + 4 * a.dims.size(), total = size - header;
+    const std::uint64_t item = a.dims[0] > 0 ? total / a.dims[0] : 0;
+    const std::uint64_t take = std::min<std::uint64_t>(a.dims[0], static_cast<std::uint64_t>(rows));
+    a.data.resize(static_cast<size_t>(take * item));
+    if (!a.data.empty()) read_at(header, reinterpret_cast<char*>(a.data.data()), a.data.size());
+    return a;
 }
 
 }  // namespace sotsim::workloads

@@ -27,6 +27,11 @@ struct IdxArray {
 // Only the unsigned-byte element type is accepted (all the MNIST-family files use it).
 // Throws WorkloadError naming the file on bad magic, wrong type, or truncated data.
 IdxArray read_idx(const std::string& path, std::uint64_t max_bytes = kMaxIdxBytes);
+// The same checks and dims, but `data` holds only the first `rows` items along dimension 0
+// (all of them if rows exceeds dims[0]): a plain file is read only as far as those rows
+// (its size is still checked against the header, and the header fully parsed), a .gz is
+// inflated whole. Errors are those of read_idx. `rows` < 0: the whole file, as read_idx.
+IdxArray read_idx_rows(const std::string& path, std::int64_t rows, std::uint64_t max_bytes = kMaxIdxBytes);
 IdxArray parse_idx(const std::string& bytes, const std::string& source, std::uint64_t max_bytes = kMaxIdxBytes);
 
 // Total file size (header + data) an IDX header declares, or 0 while `bytes` does not yet

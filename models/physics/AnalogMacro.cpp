@@ -976,11 +976,16 @@ void AnalogMacroImpl::transfer_to_node(ActionCounter& ac, double& latency) {
         const double g = sum_gain_[static_cast<size_t>(j)];
         for (int b = 0; b < batch; ++b) y_(b, j) = g * (y_(b, j) + corr) - corr;
     }
-    if (acc.noise > 0.0)
-        for (int b = 0; b < batch; ++b) {
-            Rng nr = read_rng(sum_noise_key_, static_cast<std::uint64_t>(b), 0);   // this vector's transfer
-            for (int j = 0; j < ncols; ++j) y_(b, j) += acc.noise * nr.normal();
-        }
+    if (acc.noise > 0.0) {
+        // One stream per vector (this vector's transfer): a row of ncols normals from the
+        // vectorised generator of the read noise, added in one pass.
+        const auto nc = static_cast<size_t>(ncols);
+        normalsf_.resize(static_cast<size_t>(batch) * nc);
+        for (int b = 0; b < batch; ++b)
+            read_rng(sum_noise_key_, static_cast<std::uint64_t>(b), 0).fill_normal_f(normalsf_.data() + static_cast<size_t>(b) * nc, nc);
+        using RowArray = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        y_.leftCols(ncols).array() += acc.noise * Eigen::Map<const RowArray>(normalsf_.data(), batch, ncols).cast<double>();
+    }
 }
 
 MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in) {

@@ -1,5 +1,6 @@
 #include "models/tile/DigitalOps.h"
 
+#include "models/common/PaddedRun.h"
 #include "models/common/SignConvention.h"
 #include "models/common/Transpose.h"
 
@@ -55,7 +56,15 @@ Work activation(const Instr& in, CRef src, Ref dst) {
     if (in.act == ActKind::Clip || in.act == ActKind::Quantize)
         require(in.hi > in.lo, "Activation: range hi must exceed lo");
     if (in.act == ActKind::Quantize) require(in.levels >= 1, "Activation: Quantize needs levels >= 1");
-    dst = src.unaryExpr([&](float x) { return activate(in, x); });
+    // The common comparisons without the per-element dispatch (same values as activate()).
+    switch (in.act) {
+        case ActKind::None: dst = src; break;
+        case ActKind::Sign: dst = src.unaryExpr([](float x) { return sign_onnx(x); }); break;
+        case ActKind::SignBinary: dst = src.unaryExpr([](float x) { return x >= 0.0f ? 1.0f : -1.0f; }); break;
+        case ActKind::Step: dst = src.unaryExpr([](float x) { return x >= 0.0f ? 1.0f : 0.0f; }); break;
+        case ActKind::Relu: dst = src.unaryExpr([](float x) { return x > 0.0f ? x : 0.0f; }); break;
+        default: dst = src.unaryExpr([&](float x) { return activate(in, x); }); break;
+    }
     Work w;
     const double n = static_cast<double>(src.size());
     w.elements = n;
@@ -165,21 +174,6 @@ Work im2col_check(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::In
 }
 
 namespace {
-// dst[r] = row[x0 + r * sw] where 0 <= x0 + r * sw < w, else pad, for r < run.
-inline void gather_run(const float* row, int w, int x0, int sw, int run, float pad, float* dst) {
-    if (sw == 1) {
-        const int lo = std::min(run, std::max(0, -x0)), hi = std::max(lo, std::min(run, w - x0));
-        std::fill(dst, dst + lo, pad);
-        for (int r = lo; r < hi; ++r) dst[r] = row[x0 + r];
-        std::fill(dst + hi, dst + run, pad);
-        return;
-    }
-    for (int r = 0; r < run; ++r) {
-        const int x = x0 + r * sw;
-        dst[r] = (x >= 0 && x < w) ? row[x] : pad;
-    }
-}
-
 // The im2col gather, column-major: dst[(k - k0) * ld + (v - v0)] = im2col(v, k) for v in
 // [v0, v0 + nv), k in [k0, k0 + nk). A position-major source is read along its columns
 // (runs of x are contiguous); a flat CHW source (column-major, samples fastest) is first
@@ -226,7 +220,7 @@ public:
                     if (y < 0 || y >= g_.h)
                         std::fill(out, out + r.len, g_.pad_value);
                     else
-                        gather_run(base + r.s * sample_stride + y * g_.w, g_.w, r.ox0 * g_.stride_w - g_.pad_l + j,
+                        padded_run(base + r.s * sample_stride + y * g_.w, g_.w, r.ox0 * g_.stride_w - g_.pad_l + j,
                                    g_.stride_w, r.len, g_.pad_value, out);
                     out += r.len;
                 }

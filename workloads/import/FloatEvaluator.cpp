@@ -1,6 +1,7 @@
 #include "workloads/import/FloatEvaluator.h"
 
 #include "workloads/import/WorkloadError.h"
+#include "models/common/PaddedRun.h"
 #include "models/common/SignConvention.h"
 
 #include <algorithm>
@@ -25,8 +26,8 @@ Batch conv(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
     const int64_t kh = p.weight.shape[2], kw = p.weight.shape[3];
     const auto wmat = p.weight.as_matrix(M, C * kh * kw);
     RowMatrix cols(C * kh * kw, OH * OW);
-    RowMatrix y(M, OH * OW);
     Batch result(x.rows(), M * OH * OW);
+    const Eigen::Map<const Eigen::VectorXf> bias(p.bias.data.data(), M);
     for (Eigen::Index s = 0; s < x.rows(); ++s) {
         const float* src = x.row(s).data();
         // im2col: row (c,ky,kx), column (oy,ox); zero where the window reads padding.
@@ -36,17 +37,18 @@ Batch conv(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
                     float* dst = cols.row((c * kh + ky) * kw + kx).data();
                     for (int64_t oy = 0; oy < OH; ++oy) {
                         const int64_t iy = oy * p.stride_h + ky - p.pad_top;
-                        for (int64_t ox = 0; ox < OW; ++ox) {
-                            const int64_t ix = ox * p.stride_w + kx - p.pad_left;
-                            dst[oy * OW + ox] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                                                    ? src[(c * H + iy) * W + ix]
-                                                    : 0.0f;
-                        }
+                        float* d = dst + oy * OW;
+                        if (iy < 0 || iy >= H)
+                            std::fill(d, d + OW, 0.0f);
+                        else
+                            padded_run(src + (c * H + iy) * W, static_cast<int>(W), static_cast<int>(kx - p.pad_left),
+                                       static_cast<int>(p.stride_w), static_cast<int>(OW), 0.0f, d);
                     }
                 }
+        // The sample's output (M x OH*OW, CHW) computed in place in its row of the result.
+        Eigen::Map<RowMatrix> y(result.row(s).data(), M, OH * OW);
         y.noalias() = wmat * cols;
-        y.colwise() += Eigen::Map<const Eigen::VectorXf>(p.bias.data.data(), M);
-        result.row(s) = Eigen::Map<const Eigen::RowVectorXf>(y.data(), M * OH * OW);
+        y.colwise() += bias;
     }
     return result;
 }
@@ -84,7 +86,7 @@ Batch pool(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
 Batch batchnorm(const Node& n, const Shape& in, const Batch& x) {
     const BatchNormParams& p = n.batchnorm;
     const int64_t C = in[0], inner = shape_numel(in) / C;
-    Batch y = x;
+    Batch y(x.rows(), x.cols());
     for (int64_t c = 0; c < C; ++c) {
         const float a = p.scale.data[c] / std::sqrt(p.var.data[c] + p.epsilon);
         const float b = p.bias.data[c] - a * p.mean.data[c];

@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace sotsim::digital {
@@ -32,23 +33,49 @@ double Work::ops() const {
     return n > 0 ? n : elements;
 }
 
-float activate(const Instr& in, float x) {
-    switch (in.act) {
-        case ActKind::None: return x;
-        case ActKind::Sign: return sign_onnx(x);
-        case ActKind::SignBinary: return x >= 0.0f ? 1.0f : -1.0f;
-        case ActKind::Step: return x >= 0.0f ? 1.0f : 0.0f;
-        case ActKind::Relu: return x > 0.0f ? x : 0.0f;
-        case ActKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-        case ActKind::Tanh: return std::tanh(x);
-        case ActKind::Clip: return std::min(std::max(x, in.lo), in.hi);
-        case ActKind::Quantize: {
-            const float c = std::min(std::max(x, in.lo), in.hi);
-            return std::nearbyint((c - in.lo) / (in.hi - in.lo) * static_cast<float>(in.levels));
-        }
-        case ActKind::Round: return std::nearbyint(x);
+namespace {
+
+// The formula of each activation, written once: activate() selects it per element,
+// activation() once per tensor (so the common comparisons vectorise without a dispatch).
+template <ActKind K>
+float act(const Instr& in, float x) {
+    if constexpr (K == ActKind::None) return x;
+    else if constexpr (K == ActKind::Sign) return sign_onnx(x);
+    else if constexpr (K == ActKind::SignBinary) return x >= 0.0f ? 1.0f : -1.0f;
+    else if constexpr (K == ActKind::Step) return x >= 0.0f ? 1.0f : 0.0f;
+    else if constexpr (K == ActKind::Relu) return x > 0.0f ? x : 0.0f;
+    else if constexpr (K == ActKind::Sigmoid) return 1.0f / (1.0f + std::exp(-x));
+    else if constexpr (K == ActKind::Tanh) return std::tanh(x);
+    else if constexpr (K == ActKind::Clip) return std::min(std::max(x, in.lo), in.hi);
+    else if constexpr (K == ActKind::Quantize) {
+        const float c = std::min(std::max(x, in.lo), in.hi);
+        return std::nearbyint((c - in.lo) / (in.hi - in.lo) * static_cast<float>(in.levels));
+    } else return std::nearbyint(x);  // Round
+}
+
+// f(tag) with tag = std::integral_constant<ActKind, K> for the instruction's kind K.
+template <class F>
+decltype(auto) with_kind(ActKind k, F&& f) {
+    using std::integral_constant;
+    switch (k) {
+        case ActKind::None: return f(integral_constant<ActKind, ActKind::None>{});
+        case ActKind::Sign: return f(integral_constant<ActKind, ActKind::Sign>{});
+        case ActKind::SignBinary: return f(integral_constant<ActKind, ActKind::SignBinary>{});
+        case ActKind::Step: return f(integral_constant<ActKind, ActKind::Step>{});
+        case ActKind::Relu: return f(integral_constant<ActKind, ActKind::Relu>{});
+        case ActKind::Sigmoid: return f(integral_constant<ActKind, ActKind::Sigmoid>{});
+        case ActKind::Tanh: return f(integral_constant<ActKind, ActKind::Tanh>{});
+        case ActKind::Clip: return f(integral_constant<ActKind, ActKind::Clip>{});
+        case ActKind::Quantize: return f(integral_constant<ActKind, ActKind::Quantize>{});
+        case ActKind::Round: break;
     }
-    return x;
+    return f(integral_constant<ActKind, ActKind::Round>{});
+}
+
+}  // namespace
+
+float activate(const Instr& in, float x) {
+    return with_kind(in.act, [&](auto kind) { return act<decltype(kind)::value>(in, x); });
 }
 
 Work activation(const Instr& in, CRef src, Ref dst) {
@@ -56,15 +83,9 @@ Work activation(const Instr& in, CRef src, Ref dst) {
     if (in.act == ActKind::Clip || in.act == ActKind::Quantize)
         require(in.hi > in.lo, "Activation: range hi must exceed lo");
     if (in.act == ActKind::Quantize) require(in.levels >= 1, "Activation: Quantize needs levels >= 1");
-    // The common comparisons without the per-element dispatch (same values as activate()).
-    switch (in.act) {
-        case ActKind::None: dst = src; break;
-        case ActKind::Sign: dst = src.unaryExpr([](float x) { return sign_onnx(x); }); break;
-        case ActKind::SignBinary: dst = src.unaryExpr([](float x) { return x >= 0.0f ? 1.0f : -1.0f; }); break;
-        case ActKind::Step: dst = src.unaryExpr([](float x) { return x >= 0.0f ? 1.0f : 0.0f; }); break;
-        case ActKind::Relu: dst = src.unaryExpr([](float x) { return x > 0.0f ? x : 0.0f; }); break;
-        default: dst = src.unaryExpr([&](float x) { return activate(in, x); }); break;
-    }
+    with_kind(in.act, [&](auto kind) {
+        dst = src.unaryExpr([&](float x) { return act<decltype(kind)::value>(in, x); });
+    });
     Work w;
     const double n = static_cast<double>(src.size());
     w.elements = n;

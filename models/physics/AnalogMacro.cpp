@@ -132,6 +132,7 @@ public:
     const Eigen::MatrixXd& column_currents() const;
     // The differential-ADC readout fused per vector (configured after calibration).
     PairReadout fused_pairs_;
+    bool fused_readout_ = true;   // set_fused_readout
 
 private:
     void validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const;
@@ -804,7 +805,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const bool fused = cycles_fusable();
     // The fused per-vector differential readout: inference reads of a configured block
     // (range measurement and calibration capture read through the general path).
-    const bool fast_pairs = !fused && fused_pairs_.ready() && differential_adc() && keep_currents && !capture_ && !range_capture_;
+    const bool fast_pairs = !fused && fused_readout_ && fused_pairs_.ready() && differential_adc() && keep_currents && !capture_ && !range_capture_;
     if (keep_currents) currents_in_pairs_ = false;
 
     // Time of one input cycle.
@@ -1087,6 +1088,10 @@ const Eigen::MatrixXd& AnalogMacroImpl::column_currents() const {
     return last_currents_;
 }
 bool AnalogMacro::programmed() const { return impl_->programmed_; }
+void AnalogMacro::set_fused_readout(bool enabled) { impl_->fused_readout_ = enabled; }
+bool AnalogMacro::fused_readout_active() const {
+    return impl_->fused_readout_ && impl_->fused_pairs_.ready();   // configured only for a differential ADC
+}
 std::pair<double, double> AnalogMacro::adc_range() const { return {impl_->adc_->lo(), impl_->adc_->hi()}; }
 const BlockSpec& AnalogMacro::spec() const { return impl_->spec_; }
 const Config& AnalogMacro::config() const { return impl_->cfg_; }

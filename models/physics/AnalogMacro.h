@@ -113,6 +113,14 @@ public:
     std::pair<double, double> adc_range() const;
 
     bool programmed() const;
+    // Whether an inference read of a differential-ADC block goes through the fused
+    // per-vector readout (PairReadout) when it covers the block (default) or through the
+    // general column-by-column path. The two compute the same physics from the same reads
+    // and normals (they differ by summation order and FMA contraction only); the switch
+    // exists so the tests can compare them.
+    void set_fused_readout(bool enabled);
+    // True when the programmed block's inference reads take the fused readout.
+    bool fused_readout_active() const;
     const BlockSpec& spec() const;
     const Config& config() const;
 

@@ -50,17 +50,14 @@ public:
     // `layer`: the network layer the work belongs to (-1: none), for per-layer busy time.
     Grant reserve(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer = -1) {
         prune();
-        Grant g;
-        g.arrival = arrival;
-        g.start = earliest_start(arrival, duration);
-        g.end = g.start + duration;
-        if (duration > sc_core::SC_ZERO_TIME) insert(g.start, g.end);
-        busy_time_ += duration;
-        layer_busy_[layer] += duration;
-        ++grants_;
-        if (g.start > arrival) wait_time_ += g.start - arrival;
-        if (g.end > last_end_) last_end_ = g.end;
-        return g;
+        return book(arrival, duration, layer);
+    }
+    // reserve() for a request booked after the kernel time passed its arrival (a deferred
+    // program, MacroMap.h): nothing was booked since it arrived, and the intervals that
+    // prune() would now drop ended before it, so keeping them gives the grant reserve()
+    // would have given at the arrival.
+    Grant reserve_late(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer = -1) {
+        return book(arrival, duration, layer);
     }
 
     // End of the latest reservation made so far.
@@ -85,6 +82,20 @@ public:
     std::size_t intervals() const { return busy_.size(); }
 
 private:
+    Grant book(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer) {
+        Grant g;
+        g.arrival = arrival;
+        g.start = earliest_start(arrival, duration);
+        g.end = g.start + duration;
+        if (duration > sc_core::SC_ZERO_TIME) insert(g.start, g.end);
+        busy_time_ += duration;
+        layer_busy_[layer] += duration;
+        ++grants_;
+        if (g.start > arrival) wait_time_ += g.start - arrival;
+        if (g.end > last_end_) last_end_ = g.end;
+        return g;
+    }
+
     void insert(const sc_core::sc_time& s, const sc_core::sc_time& e) {
         // The gap search guarantees [s, e) overlaps nothing; merge with touching neighbours.
         sc_core::sc_time start = s, end = e;

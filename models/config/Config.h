@@ -244,6 +244,7 @@ struct SimConfig {
     std::string cache_dir;               // empty: $XDG_CACHE_HOME/sotsim or ~/.cache/sotsim
     double cache_max_size = 2e9;         // B, least recently used entries evicted beyond it
     double memory_budget = 0;            // B for batch tensors; 0: derived from available memory
+    int threads = 0;                     // host threads for IR-drop solves; 0: one per hardware thread
 };
 
 struct Config {

@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <systemc>
 #include <tlm>
 
 #include "models/physics/AnalogMacro.h"
@@ -54,12 +56,35 @@ inline constexpr std::uint32_t kStatusError = 1u << 2;
 
 // Block description that accompanies a weight-window write (the weights themselves are
 // in the payload's data as int32). The pointer must stay valid during b_transport.
+//
+// Deferred programming (simulation scheduling, not a bus feature): an initiator that
+// programs several macros before it uses any sets `defer`. The macro then answers at once
+// after the write and starts its transfer-matrix solve (AnalogMacro::begin_program), and
+// sets `finish`; the initiator calls it before its next use of the macro's time or results
+// (at the latest before anything but another program). finish() completes the program as
+// the undeferred write would have -- same booking at the write's arrival, same counts --
+// and returns false if that write would have been answered with an error; `end` is when
+// the program ends (the undeferred write's annotated end); `earliest_end` bounds it from
+// below (the write alone). The macro finishes a deferred program itself before any other
+// access to it.
 struct BlockSpecExtension : tlm::tlm_extension<BlockSpecExtension> {
     const phys::BlockSpec* spec = nullptr;
-    explicit BlockSpecExtension(const phys::BlockSpec* s = nullptr) : spec(s) {}
-    tlm::tlm_extension_base* clone() const override { return new BlockSpecExtension(spec); }
+    bool defer = false;
+    std::function<bool(sc_core::sc_time& end)> finish;
+    sc_core::sc_time earliest_end;
+    explicit BlockSpecExtension(const phys::BlockSpec* s = nullptr, bool d = false) : spec(s), defer(d) {}
+    tlm::tlm_extension_base* clone() const override {
+        auto* e = new BlockSpecExtension(spec, defer);
+        e->finish = finish;
+        e->earliest_end = earliest_end;
+        return e;
+    }
     void copy_from(const tlm::tlm_extension_base& e) override {
-        spec = static_cast<const BlockSpecExtension&>(e).spec;
+        const auto& o = static_cast<const BlockSpecExtension&>(e);
+        spec = o.spec;
+        defer = o.defer;
+        finish = o.finish;
+        earliest_end = o.earliest_end;
     }
 };
 

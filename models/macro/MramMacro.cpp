@@ -46,6 +46,10 @@ unsigned MramMacro::transport_dbg(tlm::tlm_generic_payload& t) {
 }
 
 void MramMacro::access(tlm::tlm_generic_payload& t, sc_time* delay) {
+    if (pending_.active) {
+        sc_time end;
+        settle(end);   // a deferred program ends before anything else reaches the macro
+    }
     if (!tlmx::plain_access(t, delay == nullptr)) return;
     // A debug access never changes state: no register side effects, and no programming
     // (that would resample conductances and draw from the macro's random streams).
@@ -157,28 +161,66 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
     using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     Eigen::MatrixXi w = Eigen::Map<const RowMajorI>(reinterpret_cast<const std::int32_t*>(t.get_data_ptr()),
                                                     spec.rows, spec.cols);
-    ActionCounter delta;
-    phys::ProgramResult r;
+    pending_ = PendingProgram{};
+    phys::ProgramResult write;
     try {
-        r = analog_.program(w, spec, delta);
+        write = analog_.begin_program(w, spec, pending_.delta);
     } catch (const std::exception&) {
         return tlmx::generic_error(t);  // weights outside the block's value domain
     }
+    pending_.active = true;
+    pending_.spec = spec;
+    pending_.timed = delay != nullptr;
+    pending_.arrival = sc_time_stamp() + (delay ? *delay : SC_ZERO_TIME);
+    pending_.layer = tlmx::layer_of(t);
+    tlmx::ok(t);
+    if (ext->defer && delay) {
+        ext->finish = [this](sc_time& end) { return settle(end); };
+        ext->earliest_end = pending_.arrival + tlmx::seconds(write.time_s);
+        return;
+    }
+    sc_time end;
+    if (!settle(end)) return tlmx::generic_error(t);
+    *delay = end - sc_time_stamp();
+}
+
+bool MramMacro::settle(sc_time& end) {
+    if (!pending_.active) {
+        end = settled_end_;
+        return settled_ok_;
+    }
+    pending_.active = false;
+    phys::ProgramResult r;
+    settled_ok_ = false;
+    settled_end_ = pending_.arrival;
+    end = settled_end_;
+    try {
+        r = analog_.finish_program(pending_.delta);
+    } catch (const std::exception&) {
+        ++error_count_;   // as b_transport counts the error response of an undeferred write
+        error_flag_ = true;
+        return false;
+    }
+    const phys::BlockSpec& spec = pending_.spec;
     active_rows_ = spec.rows;
     active_cols_ = spec.cols;
     last_y_.resize(0, 0);
     last_batch_ = 0;
     last_write_failures_ = r.write_failures;
-    if (delay) {
-        auto g = occupy(*delay, tlmx::seconds(r.time_s), tlmx::layer_of(t));
+    if (pending_.timed) {
+        // Booked at the write's arrival, whenever the program is finished.
+        auto g = busy_.reserve_late(pending_.arrival, tlmx::seconds(r.time_s), pending_.layer);
         ++programs_;
         pulses_ += r.pulses;
         write_failures_ += r.write_failures;
-        account(tlmx::layer_of(t), delta, g);
+        account(pending_.layer, pending_.delta, g);
         tr_busy_.record(g.start, 2);
         tr_busy_.record(g.end, 0);
+        settled_end_ = g.end;
     }
-    tlmx::ok(t);
+    settled_ok_ = true;
+    end = settled_end_;
+    return true;
 }
 
 void MramMacro::weight_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {

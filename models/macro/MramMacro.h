@@ -68,6 +68,9 @@ private:
     // Reserve the macro for `duration` from the request's arrival; annotate delay.
     BusyResource::Grant occupy(sc_core::sc_time& delay, const sc_core::sc_time& duration, int layer);
     void account(int layer, const ActionCounter& delta, const BusyResource::Grant& g);
+    // Completes the program begun by the last weight write, if still pending (MacroMap.h,
+    // deferred programming): false if it failed; `end` when it ends.
+    bool settle(sc_core::sc_time& end);
 
     const Config config_;  // held by value: the module outlives whoever built it
     int macro_id_;
@@ -85,6 +88,17 @@ private:
     bool error_flag_ = false;
     std::uint64_t error_count_ = 0, mvm_count_ = 0, vectors_ = 0, programs_ = 0;
     std::int64_t pulses_ = 0, last_write_failures_ = 0, write_failures_ = 0;
+
+    // A program begun (AnalogMacro::begin_program) and not yet finished by settle().
+    struct PendingProgram {
+        bool active = false, timed = false;
+        phys::BlockSpec spec;
+        ActionCounter delta;
+        sc_core::sc_time arrival;
+        int layer = -1;
+    } pending_;
+    bool settled_ok_ = false;
+    sc_core::sc_time settled_end_;
 
     BusyResource busy_;
     tlmx::CsrTable csr_;                 // refers to this object's members: not copyable

@@ -62,7 +62,9 @@ public:
         sum_noise_key_ = Rng::derive(seed, id, "analog_sum_noise").key();
     }
 
-    ProgramResult program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+    // program() in two steps (AnalogMacro::begin_program / finish_program).
+    void begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+    ProgramResult finish_program(ActionCounter& ac);
     MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in);
     Eigen::MatrixXi read_weights() const;
     // Analog accumulation: this block's transfer onto the summing node (gain error and
@@ -106,6 +108,12 @@ public:
     Eigen::MatrixXi state_, faults_;
 
     bool programmed_ = false;
+    // Between begin_program and finish_program: what the second step needs of the first.
+    struct PendingProgram {
+        bool active = false;
+        Eigen::MatrixXi w, digits;
+        ProgramResult r;   // the write's part
+    } pending_;
     BlockSpec spec_;
     std::unique_ptr<WeightLayout> layout_;
     std::unique_ptr<CrossbarArray> array_;
@@ -354,7 +362,8 @@ int AnalogMacroImpl::digit_of_level(int lv) const {
     return std::max(0, std::min(layout_->base() - 1, d));
 }
 
-ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
+void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
+    if (pending_.active) throw std::logic_error("macro program: the previous program is not finished");
     validate_spec(w, spec);
     auto layout = std::make_unique<WeightLayout>(WeightLayout::from_config(cfg_, spec.weight_bits, dev_.levels()));
     const Eigen::MatrixXi digits = layout->encode(w);
@@ -409,13 +418,33 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
             if (fl(i, j) >= 0) eff(i, j) = fl(i, j);
             failures += eff(i, j) != target(i, j);
         }
+    programmed_ = false;
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
     if (xnor() && rows < cfg_.array.rows) {
         const CrossbarArray::IdleCells idle = idle_cells(rows, pc);
-        array_->build(eff, d2d_key_, macro_factor_, &idle);
+        array_->begin_build(eff, d2d_key_, macro_factor_, &idle);
     } else {
-        array_->build(eff, d2d_key_, macro_factor_);
+        array_->begin_build(eff, d2d_key_, macro_factor_);
     }
+    pending_.active = true;
+    pending_.w = w;
+    pending_.digits = digits;
+    pending_.r = ProgramResult{};
+    pending_.r.time_s = wo.time_s;
+    pending_.r.pulses = wo.pulses;
+    pending_.r.cells = static_cast<std::int64_t>(rows) * pc;
+    pending_.r.write_failures = failures;
+}
+
+ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
+    if (!pending_.active) throw std::logic_error("macro program: nothing to finish");
+    pending_.active = false;
+    array_->finish_build();   // the solve's error, if any, leaves the macro unprogrammed
+    const Eigen::MatrixXi w = std::move(pending_.w);
+    const Eigen::MatrixXi digits = std::move(pending_.digits);
+    ProgramResult r = pending_.r;
+    const BlockSpec& spec = spec_;
+    const int rows = spec.rows, pc = phys_cols_;
     // Analog neurons: the layer's gain and the line voltage of one unit over these rows
     // (nominal design data, as the compiler's amplifier mapping).
     if (spec.readout == ReadoutKind::SigmoidNeuron)
@@ -452,12 +481,6 @@ ProgramResult AnalogMacroImpl::program(const Eigen::MatrixXi& w, const BlockSpec
         pairs_cover_ = 2 * static_cast<int>(pair_plus_.size()) == pc;
     }
     set_design_range();
-
-    ProgramResult r;
-    r.time_s = wo.time_s;
-    r.pulses = wo.pulses;
-    r.cells = static_cast<std::int64_t>(rows) * pc;
-    r.write_failures = failures;
 
     // Range measurement and calibration of a block are a function of the block: programmed
     // again (time-multiplexed layers reprogram once per batch), it is measured with the same
@@ -1070,8 +1093,15 @@ AnalogMacro::AnalogMacro(AnalogMacro&&) noexcept = default;
 AnalogMacro& AnalogMacro::operator=(AnalogMacro&&) noexcept = default;
 
 ProgramResult AnalogMacro::program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
-    return impl_->program(w, spec, ac);
+    impl_->begin_program(w, spec, ac);
+    return impl_->finish_program(ac);
 }
+ProgramResult AnalogMacro::begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
+    impl_->begin_program(w, spec, ac);
+    return impl_->pending_.r;
+}
+ProgramResult AnalogMacro::finish_program(ActionCounter& ac) { return impl_->finish_program(ac); }
+bool AnalogMacro::program_pending() const { return impl_->pending_.active; }
 MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in) {
     return impl_->mvm(x, ac, analog_in);
 }

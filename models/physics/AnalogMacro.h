@@ -90,6 +90,16 @@ public:
     // write errors from the SOT/STT switching model, optional verify), then calibrate if
     // enabled. Counts cell writes, verify reads and calibration MVMs into `ac`.
     ProgramResult program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+    // program() in two steps, for an initiator that programs several macros before it needs
+    // any: begin_program writes and samples the cells and starts the exact IR-drop solve as
+    // a task (CrossbarArray::begin_build); finish_program waits for it, calibrates and
+    // returns the whole result (errors of either step as program() throws them). Between
+    // the two, only finish_program may be called. Same numbers as program().
+    // begin_program returns the write's part of the result (its time_s bounds the whole
+    // program's from below: calibration only adds).
+    ProgramResult begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+    ProgramResult finish_program(ActionCounter& ac);
+    bool program_pending() const;
 
     // Batched analog MVM through the periphery. Counts row drives, conversions etc. and
     // adds the data-dependent array read energy ("array_read") into `ac`.

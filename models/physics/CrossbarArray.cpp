@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "models/physics/IrDropSolver.h"
+#include "models/physics/TransferSolve.h"
 #include "models/physics/TransferStore.h"
 
 namespace sotsim::phys {
@@ -30,7 +31,23 @@ CellSample CrossbarArray::sample_cell(int i, int j, int lv, std::uint64_t d2d_ke
     return dev_.sample(lv, d2d, macro_factor);
 }
 
-void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle) {
+CrossbarArray::~CrossbarArray() {
+    // A solve still running reads this object's cells: wait for it (its result unused).
+    if (solve_) {
+        try {
+            TaskPool::shared(cfg_.sim.threads).wait(solve_);
+        } catch (...) {
+        }
+    }
+}
+
+void CrossbarArray::build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle) {
+    begin_build(levels, d2d_key, macro_factor, idle);
+    finish_build();
+}
+
+void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle) {
+    if (solve_) throw std::logic_error("array: begin_build while a build is pending");
     const bool ideal = cfg_.sim.ideal;
     const bool current = cfg_.array.summation == Summation::Current;
     // XNOR cells: sample the weight MTJs and their complements as one wider block (each MTJ
@@ -56,7 +73,36 @@ void CrossbarArray::build(const Eigen::MatrixXi& levels_in, std::uint64_t d2d_ke
             }
         }
     }
-    if (!ideal) apply_bias_and_ir_drop(cells);
+    if (!ideal) apply_bias(cells);
+    if (!ideal && current && cfg_.array.ir_drop == IrDropMode::Exact) {
+        // The operating point and M are a function of the cells alone: solved as a task
+        // (TaskPool.h), finished by finish_build.
+        cells_ = std::move(cells);
+        const std::shared_ptr<TransferStore> store = transfer_store();
+        solve_ = TaskPool::shared(cfg_.sim.threads).submit([this, store](int threads) { solve_ir_drop(store, threads); });
+        return;
+    }
+    complete_build(idle, d2d_key, macro_factor);
+}
+
+void CrossbarArray::finish_build() {
+    if (!solve_) return;
+    const TaskPool::Handle h = std::move(solve_);
+    solve_.reset();
+    TaskPool::shared(cfg_.sim.threads).wait(h);   // rethrows the solve's error
+    g_ = std::move(solved_g_);
+    mt_ = solved_m_.transpose();
+    solved_m_.resize(0, 0);
+    cells_.clear();
+    cells_.shrink_to_fit();
+    complete_build(nullptr, 0, 1.0);   // current summation: no idle cells
+}
+
+void CrossbarArray::complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor) {
+    const bool ideal = cfg_.sim.ideal;
+    const bool current = cfg_.array.summation == Summation::Current;
+    const int rows = static_cast<int>(g_.rows()), all_cols = static_cast<int>(g_.cols());
+    const int cols = xnor() ? all_cols / 2 : all_cols;
     const double rn = has_read_noise() ? cfg_.device.read_noise : 0.0;
     const int unused = std::max(0, cfg_.array.rows - rows);
     noise_base_.resize(0);
@@ -136,24 +182,30 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
     pair_plane_.pack(pair_units_.leftCols(np), pair_units_.rightCols(np));
 }
 
-void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells) {
+void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {
     const int rows = static_cast<int>(g_.rows()), cols = static_cast<int>(g_.cols());
     const double v = cfg_.array.v_read;
-    auto cell = [&](int i, int j) -> const CellSample& { return cells[static_cast<size_t>(j) * rows + i]; };
     for (int j = 0; j < cols; ++j)
         for (int i = 0; i < rows; ++i) {
+            const CellSample& c = cells[static_cast<size_t>(j) * rows + i];
             // Resistance summation reads at small per-cell bias: zero-bias MTJ resistance.
-            r_(i, j) = cell(i, j).r_p_part + cell(i, j).r_ap_part;
-            g_(i, j) = 1.0 / dev_.cell_resistance(cell(i, j), v);
+            r_(i, j) = c.r_p_part + c.r_ap_part;
+            g_(i, j) = 1.0 / dev_.cell_resistance(c, v);
         }
-    if (cfg_.array.summation != Summation::Current || cfg_.array.ir_drop != IrDropMode::Exact) return;
+}
 
-    IrDropSolver solver(cfg_.array.r_wire_row, cfg_.array.r_wire_col);
-    solver.factorize(g_);
+void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads) {
+    // Reads g_ and cells_ (fixed until finish_build), writes only solved_g_ / solved_m_.
+    Eigen::MatrixXd g = g_;
+    const int rows = static_cast<int>(g.rows()), cols = static_cast<int>(g.cols());
+    const double v = cfg_.array.v_read;
+    auto cell = [&](int i, int j) -> const CellSample& { return cells_[static_cast<size_t>(j) * rows + i]; };
     if (cfg_.device.tmr_v_half > 0.0) {
         // Bias-dependent cells: fixed point on each cell's secant conductance at the
         // voltage it actually sees with every row driven at v_read (the worst-case
         // operating point), then linearise around it.
+        IrDropSolver solver(cfg_.array.r_wire_row, cfg_.array.r_wire_col);
+        solver.factorize(g);
         const Eigen::VectorXd drive = Eigen::VectorXd::Constant(rows, v);
         for (int it = 0; it < 30; ++it) {
             const Eigen::MatrixXd vc = solver.cell_voltages(drive);
@@ -161,27 +213,16 @@ void CrossbarArray::apply_bias_and_ir_drop(const std::vector<CellSample>& cells)
             for (int j = 0; j < cols; ++j)
                 for (int i = 0; i < rows; ++i) {
                     const double gn = 1.0 / dev_.cell_resistance(cell(i, j), vc(i, j));
-                    change = std::max(change, std::abs(gn - g_(i, j)) / g_(i, j));
-                    g_(i, j) = gn;
+                    change = std::max(change, std::abs(gn - g(i, j)) / g(i, j));
+                    g(i, j) = gn;
                 }
-            solver.factorize(g_);
+            solver.factorize(g);
             if (change < 1e-10) break;
         }
     }
     // M depends only on (G, wires, shape, solver): a store may already hold it (TransferStore.h).
-    const std::shared_ptr<TransferStore> store = transfer_store();
-    Eigen::MatrixXd m;
-    TransferKey key;
-    if (store) {
-        key = transfer_key(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col);
-        if (store->load(key, rows, cols, m)) {
-            mt_ = m.transpose();
-            return;
-        }
-    }
-    m = solver.transfer_matrix();
-    if (store) store->save(key, m);
-    mt_ = m.transpose();
+    solved_m_ = transfer_matrix_once(g, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
+    solved_g_ = std::move(g);
 }
 
 Eigen::MatrixXd CrossbarArray::column_resistance(const Eigen::MatrixXd& b) const {

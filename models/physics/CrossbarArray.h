@@ -16,12 +16,15 @@
 
 #include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "models/config/Config.h"
 #include "models/physics/MtjDevice.h"
 #include "models/physics/PlaneProduct.h"
 #include "models/physics/Rng.h"
+#include "models/physics/TaskPool.h"
+#include "models/physics/TransferStore.h"
 
 namespace sotsim::phys {
 
@@ -45,6 +48,17 @@ public:
         Eigen::MatrixXi complement;  // 1: the complement MTJ is selected, 0: the weight MTJ
     };
     void build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle = nullptr);
+    // build() in two steps: begin_build samples the cells and, with exact IR drop, starts
+    // the operating point and transfer matrix as a task on the process-wide pool of
+    // sim.threads threads (TaskPool.h); finish_build waits for it (rethrowing its error) and
+    // sets up the read operands. Nothing else may be called in between. The result is
+    // bitwise that of build(): only when M is computed changes.
+    void begin_build(const Eigen::MatrixXi& levels, std::uint64_t d2d_key, double macro_factor, const IdleCells* idle = nullptr);
+    void finish_build();
+    bool build_pending() const { return solve_ != nullptr; }
+    ~CrossbarArray();
+    CrossbarArray(const CrossbarArray&) = delete;
+    CrossbarArray& operator=(const CrossbarArray&) = delete;
 
     int rows() const { return static_cast<int>(g_.rows()); }
     int cols() const { return static_cast<int>(g_.cols()); }
@@ -146,7 +160,13 @@ public:
     double max_column_current() const;
 
 private:
-    void apply_bias_and_ir_drop(const std::vector<CellSample>& cells);
+    // G of every cell at v_read (and R at zero bias) from the sampled cells.
+    void apply_bias(const std::vector<CellSample>& cells);
+    // The task of begin_build: bias-dependent operating point from g_ and cells_, then M,
+    // into solved_g_ and solved_m_.
+    void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);
+    // The read operands from g_, r_ and mt_ (the rest of build).
+    void complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor);
     // Device-to-device sample of the MTJ at array row i, physical MTJ column j (XNOR
     // complements at array.cols + c), level lv: one stream per physical device and level.
     CellSample sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const;
@@ -165,6 +185,10 @@ private:
     Eigen::MatrixXf pair_units_;      // [D | W] of the differential pairs, see pack_pairs
     PlaneProduct sv_plane_, pair_plane_;   // the same operands packed for 0/1 planes
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
+    // A pending begin_build: its task and what it reads / writes.
+    TaskPool::Handle solve_;
+    std::vector<CellSample> cells_;
+    Eigen::MatrixXd solved_g_, solved_m_;
 };
 
 }  // namespace sotsim::phys

@@ -148,13 +148,30 @@ void TileController::transport(tlm::tlm_generic_payload& t, sc_time& abs, int ma
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (macro >= 0) to_macros[static_cast<unsigned>(macro)]->b_transport(t, d);
     else to_noc->b_transport(t, d);
-    if (t.is_response_error())
-    {
-        std::ostringstream os;
-        os << what << " failed: " << t.get_response_string() << " at address 0x" << std::hex << t.get_address();
-        throw std::runtime_error(os.str());
-    }
+    if (t.is_response_error()) throw std::runtime_error(failure(what, t.get_response_string(), t.get_address()));
     abs = sc_time_stamp() + d;
+}
+
+std::string TileController::failure(const char* what, const std::string& response, std::uint64_t address) {
+    std::ostringstream os;
+    os << what << " failed: " << response << " at address 0x" << std::hex << address;
+    return os.str();
+}
+
+void TileController::finish_programs() {
+    // In issue order, each as its undeferred write would have ended (MacroMap.h).
+    for (std::size_t k = 0; k < deferred_.size(); ++k) {
+        sc_time end;
+        if (!deferred_[k].finish(end)) {
+            tlm::tlm_generic_payload failed;
+            failed.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            const std::size_t pc = deferred_[k].pc;
+            deferred_.clear();
+            throw ProgramFailure(pc, failure("macro program", failed.get_response_string(), macro_map::kWeightBase));
+        }
+        finish_op(end);
+    }
+    deferred_.clear();
 }
 
 void TileController::finish_op(const sc_time& end) {
@@ -213,11 +230,15 @@ void TileController::run_thread() {
                     const Instr& in = fetch(pc);
                     fetched = true;
                     current_op_ = in.op;
+                    if (in.op != OpCode::Program && in.op != OpCode::End) finish_programs();
                     if (in.op == OpCode::End) break;
                     execute(in, pc);
                     ++instructions_;
                     if (qk_.need_sync()) qk_.sync();
                 }
+                // Programs left at the end of the stream are finished below, once the
+                // other tiles had their turn.
+                if (sample_layer_ >= 0 || step_ + 1 < static_cast<std::uint64_t>(std::max(1, job_.steps))) finish_programs();
                 close_layer_sample();
             }
             // SETUP: have the RUN stream in the buffer before the first RUN.
@@ -225,7 +246,25 @@ void TileController::run_thread() {
                 pc = job_.code.count;
                 fill_buffer(job_.next);
             }
+            if (!deferred_.empty()) {
+                // The stream's join is no earlier than every program's write: yield until
+                // then, so tiles that program later in simulated time start their solves
+                // before this one waits for its own (same times: the join below only
+                // moves later).
+                for (const auto& d : deferred_) ready_all_ = max_t(ready_all_, d.earliest_end);
+                join_all();
+                qk_.sync();
+                finish_programs();
+            }
         } catch (const std::exception& e) {
+            deferred_.clear();   // their macros finish them on their next access
+            // A deferred program's failure is reported at its own instruction, as if undeferred.
+            const auto* late = dynamic_cast<const ProgramFailure*>(&e);
+            if (late) {
+                pc = late->pc;
+                current_op_ = OpCode::Program;
+                fetched = true;
+            }
             error_ = "tile " + std::to_string(tile_) + ", instruction " + std::to_string(pc) + " (" +
                      (fetched ? op_name(current_op_) : "fetch") + ")" +
                      (job_.steps > 1 ? ", sample " + std::to_string(step_) : std::string()) + ": " + e.what();
@@ -338,7 +377,6 @@ const Instr& TileController::fetch(std::size_t pc) {
 }
 
 void TileController::execute(const Instr& in, std::size_t pc) {
-    (void)pc;
     if (tr_phase_.enabled()) {
         Phase ph = kReduce;
         switch (in.op) {
@@ -353,7 +391,7 @@ void TileController::execute(const Instr& in, std::size_t pc) {
     }
     switch (in.op) {
         case OpCode::Mvm: return exec_mvm(in);
-        case OpCode::Program: return exec_program(in);
+        case OpCode::Program: return exec_program(in, pc);
         case OpCode::Load: return exec_load(in);
         case OpCode::Store: return exec_store(in);
         case OpCode::Barrier: return barrier();
@@ -392,7 +430,7 @@ void TileController::barrier() {
 }
 
 // ---- macro operations ----------------------------------------------------------------------
-void TileController::exec_program(const Instr& in) {
+void TileController::exec_program(const Instr& in, std::size_t pc) {
     const auto& blocks = job_.program->blocks;
     if (in.block < 0 || static_cast<std::size_t>(in.block) >= blocks.size())
         throw std::runtime_error("block " + std::to_string(in.block) + " does not exist");
@@ -400,6 +438,8 @@ void TileController::exec_program(const Instr& in) {
     const int m = in.macro >= 0 ? in.macro : blk.macro;
     if (m < 0 || static_cast<unsigned>(m) >= to_macros.size())
         throw std::runtime_error("macro " + std::to_string(m) + " does not exist on this tile");
+    if (std::any_of(deferred_.begin(), deferred_.end(), [m](const DeferredProgram& d) { return d.macro == m; }))
+        finish_programs();   // its previous program ends first
     if (blk.w.rows() != blk.spec.rows || blk.w.cols() != blk.spec.cols)
         throw std::runtime_error("block " + std::to_string(in.block) + " weights do not match its spec");
     const int layer = blk.layer >= 0 ? blk.layer : layer_;
@@ -414,14 +454,20 @@ void TileController::exec_program(const Instr& in) {
     sc_time t = now();
     transport(rd, t, -1, "weight fetch");
 
-    // 2. program the macro through its weight window (write drivers)
+    // 2. program the macro through its weight window (write drivers), deferred: the macro
+    // solves its transfer matrix while this controller issues the next programs, and
+    // finish_programs() completes it before the next instruction that is not a program.
     tlm::tlm_generic_payload wr;
     tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kWeightBase, w.data(), static_cast<unsigned>(n * 4));
     wr.set_extension(new tlmx::LayerExtension(layer));
-    wr.set_extension(new macro_map::BlockSpecExtension(&blk.spec));
+    auto* spec = new macro_map::BlockSpecExtension(&blk.spec, /*defer=*/true);
+    wr.set_extension(spec);
     transport(wr, t, m, "macro program");
     macro_block_[static_cast<std::size_t>(m)] = in.block;
-    finish_op(t);
+    if (spec->finish)
+        deferred_.push_back({pc, m, std::move(spec->finish), spec->earliest_end});
+    else
+        finish_op(t);
     set_now(now() + cycle_);  // dispatched: the controller only pays the issue cycle
 }
 

@@ -38,6 +38,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -149,7 +150,11 @@ private:
     void stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0, Eigen::Index nv);
     void scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0, Eigen::Index nv,
                         float scale, bool accumulate);
-    void exec_program(const Instr& in);
+    void exec_program(const Instr& in, std::size_t pc);
+    // Completes the deferred programs (MacroMap.h) in issue order; a failed one throws
+    // ProgramFailure with its instruction.
+    void finish_programs();
+    static std::string failure(const char* what, const std::string& response, std::uint64_t address);
     void exec_load(const Instr& in);
     void exec_multicast_load(const Instr& in, const TensorDecl& sd, TensorStore::Entry& dst, int cols, int row0,
                              int nrows, const sc_core::sc_time& t0);
@@ -190,6 +195,17 @@ private:
     std::vector<sc_core::sc_time> ready_, read_done_;
     sc_core::sc_time ready_all_;          // latest completion of anything issued
     std::vector<int> macro_block_;        // block currently programmed per tile-local macro
+    struct DeferredProgram {
+        std::size_t pc;                                  // its Program instruction
+        int macro;
+        std::function<bool(sc_core::sc_time&)> finish;   // BlockSpecExtension::finish
+        sc_core::sc_time earliest_end;                   // and its earliest_end
+    };
+    std::vector<DeferredProgram> deferred_;   // issued, not yet finished
+    struct ProgramFailure : std::runtime_error {
+        ProgramFailure(std::size_t at, const std::string& what) : std::runtime_error(what), pc(at) {}
+        std::size_t pc;
+    };
     BusyResource digital_;
     int layer_ = -1;
     LayeredActions actions_;

@@ -46,6 +46,7 @@ void TransferCache::warn_once(const std::string& what) {
 }
 
 bool TransferCache::load(const phys::TransferKey& key, int rows, int cols, Eigen::MatrixXd& m) {
+    std::lock_guard<std::mutex> lock(mu_);
     const std::string p = path(key);
     std::ifstream in(p, std::ios::binary);
     if (!in) {
@@ -79,6 +80,7 @@ bool TransferCache::load(const phys::TransferKey& key, int rows, int cols, Eigen
 }
 
 void TransferCache::save(const phys::TransferKey& key, const Eigen::MatrixXd& m) {
+    std::lock_guard<std::mutex> lock(mu_);
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) return warn_once("cannot create the directory: " + ec.message());

@@ -7,11 +7,14 @@
 // partial file. A file that is short, of another format or shape, or fails its checksum is a
 // miss (and is removed). Hits refresh the file's time; when the directory grows past
 // max_bytes the least recently used files are removed down to 3/4 of it. The cache never
-// changes a result: it returns the bytes the solver produced for the same key.
+// changes a result: it returns the bytes the solver produced for the same key. Thread-safe:
+// the solves of concurrently programmed macros load and save from the task pool's workers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "models/config/Config.h"
@@ -27,8 +30,8 @@ public:
     void save(const phys::TransferKey& key, const Eigen::MatrixXd& m) override;
 
     const std::string& dir() const { return dir_; }
-    std::uint64_t hits() const { return hits_; }
-    std::uint64_t misses() const { return misses_; }
+    std::uint64_t hits() const { return hits_.load(); }
+    std::uint64_t misses() const { return misses_.load(); }
 
 private:
     std::string path(const phys::TransferKey& key) const;
@@ -37,7 +40,8 @@ private:
 
     std::string dir_;   // .../ir-drop
     double max_bytes_;
-    std::uint64_t hits_ = 0, misses_ = 0;
+    std::atomic<std::uint64_t> hits_{0}, misses_{0};
+    std::mutex mu_;   // one load / save (and trim) at a time
     bool warned_ = false;
 };
 

@@ -15,7 +15,9 @@ po::options_description common_options(CommonOptions& o, bool with_out, bool wit
          "override a config value, typed by the schema; units allowed "
          "(--set device.r_p=2.5MOhm); repeatable")
         ("seed", nonempty_value(&o.seed, "--seed")->value_name("N"), "random seed (overrides sim.seed)")
-        ("no-cache", po::bool_switch(&o.no_cache), "do not read or write the IR-drop cache (sim.cache=false)");
+        ("no-cache", po::bool_switch(&o.no_cache), "do not read or write the IR-drop cache (sim.cache=false)")
+        ("threads", nonempty_value(&o.threads, "--threads")->value_name("N"),
+         "host threads for the IR-drop solves (sim.threads; 0: one per hardware thread)");
     if (with_out) d.add_options()("out,o", po::value(&o.out)->value_name("DIR"), "output directory (created)");
     if (with_quiet) d.add_options()("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
     return d;
@@ -108,6 +110,7 @@ Config load_common_config(const CommonOptions& o) {
     std::vector<std::string> ov = o.overrides;
     if (!o.seed.empty()) ov.push_back("sim.seed=" + std::to_string(parse_unsigned_flag("--seed", o.seed)));
     if (o.no_cache) ov.push_back("sim.cache=false");
+    if (!o.threads.empty()) ov.push_back("sim.threads=" + std::to_string(parse_unsigned_flag("--threads", o.threads, 1024)));
     return config::load_config(find_config(o.config), ov);
 }
 

@@ -28,6 +28,7 @@ struct CommonOptions {
     std::string out;
     bool quiet = false;
     bool no_cache = false;        // sim.cache=false
+    std::string threads;          // empty: keep sim.threads; else 0..1024
 };
 
 po::options_description common_options(CommonOptions& o, bool with_out = true, bool with_quiet = true);

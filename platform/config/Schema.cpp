@@ -398,6 +398,10 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(real("sim.memory_budget", CFG(sim.memory_budget), "B", ge0(),
         "Host memory for the tensors of one batch (caps sim.batch); 0: half of the available memory "
         "(MemAvailable), at most 4 GB."));
+    s.push_back(integer("sim.threads", CFG(sim.threads), between(0, 1024),
+        "Host threads that solve the exact IR-drop transfer matrices of the programmed macros (macros "
+        "concurrently, each solve split over what is left); 0: one per hardware thread. Never changes a "
+        "number (same as --threads)."));
     return s;
 }
 

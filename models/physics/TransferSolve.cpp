@@ -21,7 +21,7 @@ struct InFlight {
 std::mutex mu;
 std::condition_variable done_cv;
 std::map<std::pair<std::uint64_t, std::uint64_t>, std::shared_ptr<InFlight>> in_flight;
-std::atomic<long> solves{0};
+std::atomic<long> solves{0}, shared{0};
 
 }  // namespace
 
@@ -35,6 +35,7 @@ Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, dou
         auto it = in_flight.find(id);
         if (it != in_flight.end()) {
             const std::shared_ptr<InFlight> other = it->second;
+            ++shared;
             done_cv.wait(lock, [&] { return other->done; });
             if (other->error) std::rethrow_exception(other->error);
             return other->m;
@@ -66,6 +67,6 @@ Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, dou
     return m;
 }
 
-long transfer_solves() { return solves.load(); }
+TransferSolveCounts transfer_solve_counts() { return {solves.load(), shared.load()}; }
 
 }  // namespace sotsim::phys

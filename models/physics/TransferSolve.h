@@ -25,8 +25,12 @@ namespace sotsim::phys {
 Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, double r_col,
                                      const std::shared_ptr<TransferStore>& store, int threads);
 
-// Solves finished since the process started (not store hits or shared results): lets tests
-// see that concurrent requests for one G solved it once.
-long transfer_solves();
+// Since the process started: solves run, and requests that waited for another request's
+// solve of the same G instead of solving (lets tests see that concurrent requests for one G
+// solved it once).
+struct TransferSolveCounts {
+    long solves = 0, shared = 0;
+};
+TransferSolveCounts transfer_solve_counts();
 
 }  // namespace sotsim::phys

@@ -9,6 +9,7 @@
 
 #include "models/physics/TransferStore.h"
 #include "platform/accelerator/Accelerator.h"
+#include "tests/support/FailingTransferStore.h"
 #include "tests/tlm/TlmTestUtil.h"
 
 using namespace sotsim;
@@ -54,16 +55,6 @@ Program programs(const Config& cfg, const std::vector<int>& rows) {
     return p;
 }
 
-// Misses on every load; throws on loads of `bad_rows`-row blocks (a solve that fails).
-struct FailingStore : phys::TransferStore {
-    int bad_rows;
-    explicit FailingStore(int r) : bad_rows(r) {}
-    bool load(const phys::TransferKey&, int rows, int, Eigen::MatrixXd&) override {
-        if (rows == bad_rows) throw std::runtime_error("transfer store: disk gone");
-        return false;
-    }
-    void save(const phys::TransferKey&, const Eigen::MatrixXd&) override {}
-};
 
 double stat(const MramMacro& m, const std::string& name) {
     for (const StatValue& v : m.stats())
@@ -112,7 +103,7 @@ TEST_CASE("deferred programs: a failing solve is reported at its instruction lik
     REQUIRE(!at_once.empty());
     CHECK_THAT(at_once, Catch::Contains("tile 0, instruction 1 (") && Catch::Contains("macro program failed"));
     // Block 1's solve fails while blocks 0 and 2 solve: the same error, at the same instruction.
-    phys::ScopedTransferStore use(std::make_shared<FailingStore>(12));
+    phys::ScopedTransferStore use(std::make_shared<test::FailingTransferStore>(12));
     acc.load_program(programs(cfg, {16, 12, 16}), 2);
     const std::string late = run_error(acc);
     INFO("refused at once: " << at_once << "\nfailed solve: " << late);

@@ -16,6 +16,7 @@
 #include "models/physics/TaskPool.h"
 #include "models/physics/TransferSolve.h"
 #include "models/physics/TransferStore.h"
+#include "tests/support/FailingTransferStore.h"
 
 using namespace sotsim;
 using namespace sotsim::phys;
@@ -48,16 +49,6 @@ Eigen::MatrixXi random_levels(int rows, int cols, std::uint64_t seed) {
     return levels;
 }
 
-// Misses on every load; throws on loads of `bad_rows`-row blocks.
-struct FailingStore : TransferStore {
-    int bad_rows;
-    explicit FailingStore(int r) : bad_rows(r) {}
-    bool load(const TransferKey&, int rows, int, Eigen::MatrixXd&) override {
-        if (rows == bad_rows) throw std::runtime_error("transfer store: disk gone");
-        return false;
-    }
-    void save(const TransferKey&, const Eigen::MatrixXd&) override {}
-};
 
 }  // namespace
 
@@ -135,7 +126,7 @@ TEST_CASE("Crossbar builds begun together equal one-by-one builds bitwise, for 1
 }
 
 TEST_CASE("A failing solve's error is thrown by finish_build, as build() throws it", "[physics][irdrop]") {
-    ScopedTransferStore use(std::make_shared<FailingStore>(40));
+    ScopedTransferStore use(std::make_shared<test::FailingTransferStore>(40));
     for (int threads : {1, 2}) {
         CrossbarArray a(exact_config(threads), 2);
         a.begin_build(random_levels(40, 36, 1), 9, 1.0);   // starts; the error is the task's

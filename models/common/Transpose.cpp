@@ -71,6 +71,12 @@ void transpose(const float* src, Index src_ld, float* dst, Index dst_ld, Index r
     // Panels of kPanel source rows; inside a panel, kTile destination rows at a time, each
     // written as one sequential stream (a 64 x 64 panel whose destination rows are a power
     // of two apart would map to a few cache sets and thrash L1).
+    // A single vector (one sample of a streamed program) whose destination or source is
+    // contiguous is a plain copy: no tiles, no edge loops of one element.
+    if ((rows == 1 && dst_ld == 1) || (cols == 1 && src_ld == 1)) {
+        std::copy(src, src + rows * cols, dst);
+        return;
+    }
     constexpr Index kPanel = 64;
     const Index tc = cols - cols % kTile;
     for (Index r0 = 0; r0 < rows; r0 += kPanel) {

@@ -21,6 +21,11 @@ void require(bool ok, const std::string& what) {
 std::string shape(CRef m) {
     return std::to_string(m.rows()) + "x" + std::to_string(m.cols());
 }
+// A view whose columns follow each other without a gap (one row, or a whole matrix) is one
+// vector of size() elements in storage order: element-wise kernels run over it in one loop.
+bool contiguous(CRef m) { return m.cols() <= 1 || m.outerStride() == m.rows(); }
+Eigen::Map<const Eigen::VectorXf> flat(CRef m) { return {m.data(), m.size()}; }
+Eigen::Map<Eigen::VectorXf> flat(Ref m) { return {m.data(), m.size()}; }
 void same_shape(CRef a, CRef b, const char* op) {
     require(a.rows() == b.rows() && a.cols() == b.cols(),
             std::string(op) + ": operand shapes differ (" + shape(a) + " vs " + shape(b) + ")");
@@ -84,7 +89,9 @@ Work activation(const Instr& in, CRef src, Ref dst) {
         require(in.hi > in.lo, "Activation: range hi must exceed lo");
     if (in.act == ActKind::Quantize) require(in.levels >= 1, "Activation: Quantize needs levels >= 1");
     with_kind(in.act, [&](auto kind) {
-        dst = src.unaryExpr([&](float x) { return act<decltype(kind)::value>(in, x); });
+        const auto f = [&](float x) { return act<decltype(kind)::value>(in, x); };
+        if (contiguous(src) && contiguous(dst)) flat(dst) = flat(src).unaryExpr(f);
+        else dst = src.unaryExpr(f);
     });
     Work w;
     const double n = static_cast<double>(src.size());
@@ -133,11 +140,21 @@ Work affine(const Instr& in, CRef src, Ref dst) {
             "Affine: vbias has " + std::to_string(in.vbias.size()) + " entries for " + std::to_string(cols) + " columns");
     // In place in dst (no temporary tensor): the same two roundings (scale, then bias) as
     // an intermediate would have, then the activation.
-    if (dst.data() != src.data()) dst = src;
-    if (!in.vscale.empty())
-        dst *= Eigen::Map<const Eigen::VectorXf>(in.vscale.data(), cols).asDiagonal();
-    if (!in.vbias.empty())
-        dst.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(in.vbias.data(), cols);
+    const Eigen::Map<const Eigen::VectorXf> scale(in.vscale.data(), static_cast<Eigen::Index>(in.vscale.size()));
+    const Eigen::Map<const Eigen::VectorXf> bias(in.vbias.data(), static_cast<Eigen::Index>(in.vbias.size()));
+    if (src.rows() == 1 && contiguous(src) && contiguous(dst)) {
+        // One sample (a streamed program's tensors): the row as one vector, so the passes
+        // vectorise instead of looping over columns of one element. Separate assignments,
+        // so the scale and the bias stay two roundings (no fused multiply-add).
+        auto d = flat(dst);
+        if (!in.vscale.empty()) d = flat(src).cwiseProduct(scale);
+        else if (dst.data() != src.data()) d = flat(src);
+        if (!in.vbias.empty()) d += bias;
+    } else {
+        if (dst.data() != src.data()) dst = src;
+        if (!in.vscale.empty()) dst *= scale.asDiagonal();
+        if (!in.vbias.empty()) dst.rowwise() += bias.transpose();
+    }
     Work w;
     // Fused affine + activation: one streaming pass, no intermediate tensor in the buffer.
     if (in.act != ActKind::None) w = activation(in, dst, dst);

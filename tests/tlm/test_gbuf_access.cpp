@@ -90,3 +90,19 @@ TEST_CASE("global buffer: accesses beyond the tensor or with streaming are refus
     CHECK(g.go(stream) == tlm::TLM_BURST_ERROR_RESPONSE);
     CHECK(g.dump() == g.image);  // nothing changed
 }
+
+TEST_CASE("global buffer: whole words across rows land where the byte-wise path reads them", "[tlm][gbuf]") {
+    Gbuf g;
+    // Words 5..14 of the 4 x 8 tensor (rows 0 to 1, crossing a row end), all lanes enabled:
+    // the word path; read back through the byte path (an access starting mid-word).
+    unsigned char data[40];
+    std::iota(data, data + 40, static_cast<unsigned char>(0xC0));
+    Access w(tlm::TLM_WRITE_COMMAND, g.base + 20, data, 40);
+    REQUIRE(g.go(w) == tlm::TLM_OK_RESPONSE);
+    std::memcpy(g.image.data() + 20, data, 40);
+    unsigned char back[43];
+    Access r(tlm::TLM_READ_COMMAND, g.base + 19, back, 43);
+    REQUIRE(g.go(r) == tlm::TLM_OK_RESPONSE);
+    CHECK(std::equal(back, back + 43, g.image.begin() + 19));
+    CHECK(g.dump() == g.image);  // nothing else written
+}

@@ -49,3 +49,19 @@ TEST_CASE("digital: copy converts position-major <-> flat CHW element by element
     REQUIRE(back == pm);
     CHECK(w.elements == double(batch) * P * C);
 }
+
+TEST_CASE("transpose: a single vector with a unit stride on one side is copied in order", "[transpose]") {
+    // One sample of a streamed program: a 1 x n row into contiguous storage, an n x 1
+    // column out of contiguous storage; the other stride is anything.
+    for (int n : {1, 7, 8, 256, 301}) {
+        std::vector<float> src(static_cast<std::size_t>(n) * 3), dst(static_cast<std::size_t>(n) * 3 + 1, 7.0f);
+        for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) * 0.5f - 3.0f;
+        transpose(src.data(), 5, dst.data(), 1, 1, n);  // row -> contiguous column
+        for (int c = 0; c < n; ++c) REQUIRE(dst[static_cast<std::size_t>(c)] == src[static_cast<std::size_t>(c)]);
+        REQUIRE(dst[static_cast<std::size_t>(n)] == 7.0f);
+        std::fill(dst.begin(), dst.end(), 7.0f);
+        transpose(src.data(), 1, dst.data(), 3, n, 1);  // contiguous column -> row of stride 3
+        for (int r = 0; r < n; ++r) REQUIRE(dst[static_cast<std::size_t>(r)] == src[static_cast<std::size_t>(r)]);
+        REQUIRE(dst[static_cast<std::size_t>(n)] == 7.0f);
+    }
+}

@@ -323,10 +323,23 @@ double AnalogMacroImpl::fill_plane(const Eigen::MatrixXf& x, int k) {
     // Active rows per vector (the baseline's operand) and drives per row (the array-read
     // energy's), summed in float: exact integer counts for 0/1 planes.
     const Eigen::MatrixXf& pl = *plane_in_;
-    insf_.setZero(pl.rows());
-    for (Eigen::Index i = 0; i < pl.cols(); ++i) insf_ += pl.col(i);
+    if (pl.rows() == 1) {
+        // One vector (a streamed program): the same float sum in the same order, and each
+        // row's drive is its one element, without column loops of one element.
+        const float* p = pl.data();
+        float active = 0.0f;
+        row_drives_.resize(pl.cols());
+        for (Eigen::Index i = 0; i < pl.cols(); ++i) {
+            active += p[i];
+            row_drives_(i) = static_cast<double>(p[i]);
+        }
+        insf_.setConstant(1, active);
+    } else {
+        insf_.setZero(pl.rows());
+        for (Eigen::Index i = 0; i < pl.cols(); ++i) insf_ += pl.col(i);
+        row_drives_ = pl.colwise().sum().transpose().cast<double>();
+    }
     in_sum_ = insf_.cast<double>();
-    row_drives_ = pl.colwise().sum().transpose().cast<double>();
     if (!current_mode() || capture_) plane_ = pl.cast<double>();
     return weight;
 }

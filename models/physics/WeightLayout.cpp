@@ -136,6 +136,31 @@ void WeightLayout::combine_into(const Eigen::MatrixXd& s, const Eigen::VectorXd&
     const Eigen::Index n = s.rows();
     y.resize(n, logical_cols);
     const int halves = per_logical_ / digits_;
+    if (n == 1) {
+        // One vector (a streamed program): the same terms in the same order per logical
+        // column, summed in a register instead of loops of one element. The batch loop below
+        // is contracted into fused multiply-adds where the ISA has them (GCC's default
+        // -ffp-contract=fast), which a register sum is not reliably: the same operation is
+        // written out, so a vector alone gets the bits of its row in a batch (tested).
+        for (int j = 0; j < logical_cols; ++j) {
+            const double* sc = s.data() + static_cast<Eigen::Index>(j) * per_logical_;
+            double acc = 0.0;
+            for (int h = 0; h < halves; ++h) {
+                double place = 1.0;
+                for (int d = 0; d < digits_; ++d, place *= base_) {
+                    const double k = (scale_ * (h == 0 ? 1 : -1)) * place;
+#if defined(__FMA__)
+                    acc = std::fma(k, sc[h * digits_ + d], acc);
+#else
+                    acc += k * sc[h * digits_ + d];
+#endif
+                }
+            }
+            y(0, j) = acc;
+        }
+        if (offset_ != 0.0) y.colwise() -= offset_ * input_sum;
+        return;
+    }
     for (int j = 0; j < logical_cols; ++j) {
         double* yj = y.data() + static_cast<Eigen::Index>(j) * n;
         for (Eigen::Index b = 0; b < n; ++b) yj[b] = 0.0;

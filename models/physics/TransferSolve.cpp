@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <list>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -12,36 +13,63 @@
 namespace sotsim::phys {
 namespace {
 
-struct InFlight {
+using Id = std::pair<std::uint64_t, std::uint64_t>;
+
+struct Entry {
     bool done = false;
     Eigen::MatrixXd m;
     std::exception_ptr error;
+    std::list<Id>::iterator lru;   // finished entries only
 };
+
+// Finished matrices kept in memory up to this many bytes (least recently used dropped):
+// a time-multiplexed block is reprogrammed once per batch with the same conductances (the
+// 72-macro preset reprograms 108 blocks per batch), so its M is asked for again and again,
+// with or without the disk cache. 256 MiB holds 512 matrices of 256 x 256.
+constexpr double kKeepBytes = 256.0 * 1024 * 1024;
 
 std::mutex mu;
 std::condition_variable done_cv;
-std::map<std::pair<std::uint64_t, std::uint64_t>, std::shared_ptr<InFlight>> in_flight;
+std::map<Id, std::shared_ptr<Entry>> entries;   // solving, or finished and kept
+std::list<Id> lru;                               // finished, most recently used first
+double kept_bytes = 0;
 std::atomic<long> solves{0}, shared{0};
+
+double bytes(const Eigen::MatrixXd& m) { return static_cast<double>(m.size()) * sizeof(double); }
+
+// Lock held: `e` (of `id`) has finished without error; keep it, drop the oldest beyond the bound.
+void keep(const Id& id, const std::shared_ptr<Entry>& e) {
+    lru.push_front(id);
+    e->lru = lru.begin();
+    kept_bytes += bytes(e->m);
+    while (kept_bytes > kKeepBytes && !lru.empty()) {
+        auto old = entries.find(lru.back());
+        kept_bytes -= bytes(old->second->m);
+        entries.erase(old);
+        lru.pop_back();
+    }
+}
 
 }  // namespace
 
 Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, double r_col,
                                      const std::shared_ptr<TransferStore>& store, int threads) {
     const TransferKey key = transfer_key(g, r_row, r_col);
-    const auto id = std::make_pair(key.hi, key.lo);
-    std::shared_ptr<InFlight> mine;
+    const Id id{key.hi, key.lo};
+    std::shared_ptr<Entry> mine;
     {
         std::unique_lock<std::mutex> lock(mu);
-        auto it = in_flight.find(id);
-        if (it != in_flight.end()) {
-            const std::shared_ptr<InFlight> other = it->second;
+        auto it = entries.find(id);
+        if (it != entries.end()) {
+            const std::shared_ptr<Entry> other = it->second;
             ++shared;
+            if (other->done) lru.splice(lru.begin(), lru, other->lru);   // recently used
             done_cv.wait(lock, [&] { return other->done; });
             if (other->error) std::rethrow_exception(other->error);
             return other->m;
         }
-        mine = std::make_shared<InFlight>();
-        in_flight.emplace(id, mine);
+        mine = std::make_shared<Entry>();
+        entries.emplace(id, mine);
     }
     Eigen::MatrixXd m;
     std::exception_ptr error;
@@ -60,11 +88,21 @@ Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, dou
         mine->m = m;
         mine->error = error;
         mine->done = true;
-        in_flight.erase(id);
+        if (error)
+            entries.erase(id);   // a failure is not kept: the next request tries again
+        else
+            keep(id, mine);
     }
     done_cv.notify_all();
     if (error) std::rethrow_exception(error);
     return m;
+}
+
+void forget_kept_transfers() {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const Id& id : lru) entries.erase(id);
+    lru.clear();
+    kept_bytes = 0;
 }
 
 TransferSolveCounts transfer_solve_counts() { return {solves.load(), shared.load()}; }

@@ -1,12 +1,15 @@
 // One exact IR-drop transfer matrix M for given conductances, computed once however many
-// blocks ask for it at the same time, and through the process's TransferStore.
+// blocks ask for it, and through the process's TransferStore.
 //
 // Why: with the solves of a phase's macros running concurrently (TaskPool.h), two macros
 // programmed with the same conductances (same weights on uniform devices, a block
 // reprogrammed while its first solve still runs) would otherwise solve the same M twice, and
-// both miss the disk cache because neither has saved it yet. Requests are keyed by
-// transfer_key (TransferStore.h); the first solves, the others wait for its bytes. Entries
-// live only while their solve runs (the disk cache keeps finished ones). Thread-safe.
+// both miss the disk cache because neither has saved it yet; and a time-multiplexed block
+// reprogrammed once per batch with the same conductances asks for the same M every batch.
+// Requests are keyed by transfer_key (TransferStore.h): the first solves, the others wait
+// for its bytes; finished matrices stay in memory (bounded, least recently used dropped, in
+// TransferSolve.cpp), so equal conductances are solved once per process even with the disk
+// cache off. A request gets the solver's own bytes either way. Thread-safe.
 #pragma once
 
 #include <Eigen/Dense>
@@ -25,8 +28,12 @@ namespace sotsim::phys {
 Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, double r_col,
                                      const std::shared_ptr<TransferStore>& store, int threads);
 
-// Since the process started: solves run, and requests that waited for another request's
-// solve of the same G instead of solving (lets tests see that concurrent requests for one G
+// Drops the finished matrices kept in memory (requests then go to the store or the solver
+// again): for tests of the store, and for a process that wants the memory back.
+void forget_kept_transfers();
+
+// Since the process started: solves run, and requests served by another request's solve
+// of the same G (in flight or kept) instead of solving (lets tests see that concurrent requests for one G
 // solved it once).
 struct TransferSolveCounts {
     long solves = 0, shared = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/physics/CrossbarArray.h"
+#include "models/physics/IrDropSchur.h"
 #include "models/physics/IrDropSolver.h"
 #include "models/physics/Rng.h"
 #include "models/physics/TaskPool.h"
@@ -98,31 +99,48 @@ TEST_CASE("TaskPool: a task's exception reaches every wait for it, other tasks a
 
 TEST_CASE("Crossbar builds begun together equal one-by-one builds bitwise, for 1, 2 and 4 threads", "[physics][irdrop][determinism]") {
     const int k = 5;
-    std::vector<Eigen::MatrixXi> levels;
-    for (int i = 0; i < k; ++i) levels.push_back(random_levels(40, 36, 100 + static_cast<std::uint64_t>(i)));
-    std::vector<Eigen::MatrixXd> mt, g;
-    for (int i = 0; i < k; ++i) {
-        CrossbarArray a(exact_config(1), 2);
-        a.build(levels[static_cast<size_t>(i)], 500 + static_cast<std::uint64_t>(i), 1.0);
-        mt.push_back(a.transfer_t());
-        g.push_back(a.conductance());
-    }
-    REQUIRE(mt[0] != mt[1]);
+    std::uint64_t key = 500;   // new d2d keys for every thread count: each build really solves
     for (int threads : {1, 2, 4}) {
+        std::vector<Eigen::MatrixXi> levels;
+        std::vector<std::uint64_t> keys;
         std::vector<std::unique_ptr<CrossbarArray>> arrays;
+        const long solves_before = transfer_solve_counts().solves;
         for (int i = 0; i < k; ++i) {
+            levels.push_back(random_levels(40, 36, 100 + static_cast<std::uint64_t>(i)));
+            keys.push_back(key++);
             arrays.push_back(std::make_unique<CrossbarArray>(exact_config(threads), 2));
-            arrays.back()->begin_build(levels[static_cast<size_t>(i)], 500 + static_cast<std::uint64_t>(i), 1.0);
+            arrays.back()->begin_build(levels.back(), keys.back(), 1.0);
             CHECK(arrays.back()->build_pending());
         }
         for (int i = k - 1; i >= 0; --i) arrays[static_cast<size_t>(i)]->finish_build();
+        CHECK(transfer_solve_counts().solves - solves_before == k);
         for (int i = 0; i < k; ++i) {
             INFO("threads " << threads << ", array " << i);
-            CHECK(!arrays[static_cast<size_t>(i)]->build_pending());
-            CHECK(arrays[static_cast<size_t>(i)]->transfer_t() == mt[static_cast<size_t>(i)]);
-            CHECK(arrays[static_cast<size_t>(i)]->conductance() == g[static_cast<size_t>(i)]);
+            const CrossbarArray& a = *arrays[static_cast<size_t>(i)];
+            CHECK(!a.build_pending());
+            // M: the solver's own bytes for the operating point's conductances.
+            const Config cfg = exact_config(1);
+            const Eigen::MatrixXd m = ir_drop_transfer_schur(a.conductance(), 1.0 / cfg.array.r_wire_row, 1.0 / cfg.array.r_wire_col, 1);
+            CHECK(a.transfer_t() == m.transpose());
+            // G: as a one-by-one build on one thread.
+            CrossbarArray one(cfg, 2);
+            one.build(levels[static_cast<size_t>(i)], keys[static_cast<size_t>(i)], 1.0);
+            CHECK(one.conductance() == a.conductance());
+            CHECK(one.transfer_t() == a.transfer_t());
         }
     }
+}
+
+TEST_CASE("Reprogramming the same conductances solves once per process", "[physics][irdrop]") {
+    const Eigen::MatrixXi levels = random_levels(40, 36, 77);
+    const TransferSolveCounts before = transfer_solve_counts();
+    CrossbarArray a(exact_config(2), 2), b(exact_config(2), 2);
+    a.build(levels, 4242, 1.0);
+    b.build(levels, 4242, 1.0);   // same cells, same G: the kept M
+    const TransferSolveCounts after = transfer_solve_counts();
+    CHECK(after.solves - before.solves == 1);
+    CHECK(after.shared - before.shared == 1);
+    CHECK(a.transfer_t() == b.transfer_t());
 }
 
 TEST_CASE("A failing solve's error is thrown by finish_build, as build() throws it", "[physics][irdrop]") {

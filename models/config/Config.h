@@ -221,7 +221,11 @@ struct ChipConfig {
     int link_hop_cycles = 1;             // mesh: router latency per hop, bus cycles
     Dataflow dataflow = Dataflow::Pipelined;
     int pipeline_depth = 2;              // activation slots per tile-to-tile channel (2: double buffering)
+    // Samples a time-multiplexed pipeline stage passes through each round of reprogrammed
+    // macros (a step): every rewrite serves the step, so larger steps amortise the writes.
+    int step_samples = 128;
 };
+inline constexpr int kMaxStepSamples = 65536;   // chip.step_samples and the program image's step size
 
 // Technology table: energy per action (J), area per component instance (m^2),
 // leakage per component instance (W). Keys are action / component names; an action

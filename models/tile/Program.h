@@ -132,6 +132,14 @@ struct Program {
     // tensor, and tiles pass activations with Send/Receive; no Barrier. Otherwise every
     // instruction processes the whole batch at once.
     bool streamed = false;
+    // Streamed program: samples each tile's stream processes per pass (a STEP), by tile; empty
+    // or 1 = one sample per pass. A time-multiplexed stage (a layer whose blocks do not fit
+    // its tile group) passes a step of chip.step_samples samples through each round of
+    // reprogrammed macros, so each rewrite serves the whole step.
+    std::vector<int> tile_step_samples;
+    int step_samples(std::size_t tile) const {
+        return tile < tile_step_samples.size() && tile_step_samples[tile] > 1 ? tile_step_samples[tile] : 1;
+    }
 };
 
 // Execution semantics of the TileController (models/tile/TileController.h), for compilers:
@@ -159,6 +167,9 @@ struct Program {
 //  * Copy: same shape = plain copy; position-major (P, C) <-> flat (1, C*P) converts to
 //    CHW order (ONNX Flatten of a conv output).
 //  * Barrier: all tiles running the stream; a tile that ends leaves the barrier.
+//  * Streamed program, tile with step_samples S > 1: each pass of the stream processes the
+//    next S samples of the run (the last pass the rest); local tensors hold the step's
+//    samples, Load/Store move their rows, and Send/Receive move one message per sample.
 //  * Send is dispatched (the controller goes on; the source slice is read when the slot is
 //    free); Receive blocks until its message arrived. Each costs buffer traffic at the
 //    tensor's bits (read at the sender, write at the receiver) and bus_byte on the way.

@@ -213,7 +213,7 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target) {
         append(layers, r);
     }
     const std::size_t n_streams = std::max(p.tile_code.size(), p.setup_code.size());
-    std::vector<StreamRecord> srec(n_streams, StreamRecord{0, 0, 0, 0});
+    std::vector<StreamRecord> srec(n_streams, StreamRecord{0, 0, 0, 0, 1});
     std::uint32_t n_instr = 0;
     auto emit = [&](const std::vector<Instr>& s, std::uint32_t& first, std::uint32_t& count) {
         first = n_instr;
@@ -222,6 +222,7 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target) {
         n_instr += count;
     };
     for (std::size_t i = 0; i < n_streams; ++i) {
+        srec[i].step_samples = u32(p.step_samples(i), "a step size");
         if (i < p.setup_code.size()) emit(p.setup_code[i], srec[i].setup_first, srec[i].setup_count);
         if (i < p.tile_code.size()) emit(p.tile_code[i], srec[i].code_first, srec[i].code_count);
     }
@@ -449,6 +450,13 @@ Program decode(const std::uint8_t* data, std::size_t n, Target* target) {
     for (std::uint32_t i = 0; i < S.s[kStreams].count; ++i) {
         const std::uint64_t at = S.s[kStreams].offset + i * sizeof(StreamRecord);
         const auto r = rd.at<StreamRecord>(at);
+        if (r.step_samples < 1 || r.step_samples > static_cast<std::uint32_t>(kMaxStepSamples))
+            throw ImageError(at + 16, "tile " + std::to_string(i) + ": step_samples " + std::to_string(r.step_samples) +
+                                          " outside 1.." + std::to_string(kMaxStepSamples));
+        if (r.step_samples > 1) {
+            p.tile_step_samples.resize(S.s[kStreams].count, 1);
+            p.tile_step_samples[i] = static_cast<int>(r.step_samples);
+        }
         if (i < h.setup_streams) p.setup_code[i] = stream(r.setup_first, r.setup_count, at);
         else if (r.setup_count) throw ImageError(at, "tile " + std::to_string(i) + " has setup code beyond setup_streams");
         if (i < h.tile_streams) p.tile_code[i] = stream(r.code_first, r.code_count, at + 8);

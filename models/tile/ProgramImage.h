@@ -29,7 +29,8 @@ inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S
 // 2.2: BlockRecord.readout bits 8-15 carry the analog-accumulation role (older images read as none).
 // 2.3: InstrRecord.flags bit 4, multicast Load (group in `peer`, member count in `levels`).
 // 2.4: activation kind 9 (ActKind::SignBinary, a +-1 comparator).
-inline constexpr std::uint16_t kVersionMajor = 2, kVersionMinor = 4;
+// 3.0: StreamRecord gained step_samples (samples per pass of a time-multiplexed pipeline stage).
+inline constexpr std::uint16_t kVersionMajor = 3, kVersionMinor = 0;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -86,8 +87,9 @@ static_assert(sizeof(BlockRecord) == 60 && offsetof(BlockRecord, weights_offset)
 
 struct StreamRecord {               // one per tile: instruction index ranges in the code section
     std::uint32_t setup_first, setup_count, code_first, code_count;
+    std::uint32_t step_samples;     // samples per pass of a streamed program (Program::step_samples; >= 1)
 };
-static_assert(sizeof(StreamRecord) == 16, "StreamRecord layout is documented");
+static_assert(sizeof(StreamRecord) == 20, "StreamRecord layout is documented");
 
 // One instruction: a fixed 33-word record (every Instr field, so any compiler's program
 // round-trips exactly). Per-column Affine parameters live in the parameter section.

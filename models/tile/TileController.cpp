@@ -75,6 +75,7 @@ void TileController::connect_peers(std::vector<TileController*> peers, std::uint
 }
 
 void TileController::prepare(const Program& p, int batch) {
+    prepared_samples_ = batch;
     buffer.store().clear();
     views_.clear();
     // Im2col destinations that only Mvms read (as their source) are gathered, not stored.
@@ -98,12 +99,7 @@ void TileController::prepare(const Program& p, int batch) {
     for (std::size_t id = 0; id < gathered_.size(); ++id) gathered_[id] = gathered_[id] && !other_use[id];
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
-        if (d.where == Location::Global || d.tile != tile_) continue;
-        if (d.where == Location::Pe) {  // output registers: samples and positions stream through
-            buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
-                                    std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
-            continue;
-        }
+        if (d.where != Location::Local || d.tile != tile_) continue;
         // Capacity is checked per tensor and per sample: hardware streams the samples of a
         // batch (and the rows of an im2col) through the tile, the simulator only batches them
         // for speed, and tensors of different layers are not live at the same time. The
@@ -114,9 +110,23 @@ void TileController::prepare(const Program& p, int batch) {
                                      std::to_string(static_cast<long long>(per_sample)) +
                                      " bytes per sample, the buffer holds " +
                                      std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)));
-        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
-                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_),
+        // A time-multiplexed stage keeps its step's samples through all rounds: they must fit.
+        const double capacity = p.streamed && p.step_samples(static_cast<std::size_t>(tile_)) > 1
+                                    ? cfg_.tile.buffer_bytes
+                                    : std::numeric_limits<double>::infinity();
+        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits, capacity,
+                                "tile " + std::to_string(tile_) + " local buffer (a step of " + std::to_string(batch) +
+                                    " samples)",
                                 !gathered_[id]);
+    }
+    // Output registers after the buffer's tensors, so the buffer's capacity check (a
+    // time-multiplexed step) counts only what the SRAM holds.
+    for (std::size_t id = 0; id < p.tensors.size(); ++id) {
+        const auto& d = p.tensors[id];
+        if (d.where != Location::Pe || d.tile != tile_) continue;
+        // output registers: samples and positions stream through
+        buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
+                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
     }
     buffer.store().release_unused();
     // Macros keep their weights when only the batch changes (the host resizes the batch
@@ -183,11 +193,28 @@ void TileController::finish_op(const sc_time& end) {
     ready_all_ = max_t(ready_all_, end);
 }
 
+// The samples of this pass: the next step of job_.step_samples (the last pass the rest of
+// the run). The local tensors hold exactly the pass's samples.
+void TileController::begin_pass() {
+    if (!job_.program->streamed) {
+        pass_first_ = 0;
+        pass_count_ = job_.batch;
+        return;
+    }
+    const int S = std::max(1, job_.step_samples);
+    pass_first_ = static_cast<int>(step_) * S;
+    pass_count_ = std::max(1, std::min(S, job_.batch - pass_first_));
+    if (pass_count_ != prepared_samples_) prepare(*job_.program, pass_count_);
+}
+
 void TileController::close_layer_sample() {
     if (sample_layer_ < 0) return;
     auto& st = sample_times_[sample_layer_];
-    st.first += (max_t(sample_end_, sample_start_) - sample_start_).to_seconds();
-    st.second += 1;
+    // Every sample of a step spends the step's span in the layer (a time-multiplexed stage
+    // finishes the step's samples together, after its last round).
+    const int n = job_.program && job_.program->streamed ? pass_count_ : 1;
+    st.first += n * (max_t(sample_end_, sample_start_) - sample_start_).to_seconds();
+    st.second += n;
     sample_layer_ = -1;
 }
 
@@ -223,8 +250,10 @@ void TileController::run_thread() {
         bool fetched = false;
         try {
             if (job_.code.count > 0 && !buffered(job_.code)) fill_buffer(job_.code);
-            // A streamed program runs the stream once per sample (job_.steps of them).
+            // A streamed program runs the stream once per step of job_.step_samples samples
+            // (job_.steps of them); local tensors hold the step's samples.
             for (; step_ < static_cast<std::uint64_t>(std::max(1, job_.steps)); ++step_) {
+                begin_pass();
                 for (pc = 0; pc < job_.code.count; ++pc) {
                     fetched = false;
                     const Instr& in = fetch(pc);
@@ -267,7 +296,11 @@ void TileController::run_thread() {
             }
             error_ = "tile " + std::to_string(tile_) + ", instruction " + std::to_string(pc) + " (" +
                      (fetched ? op_name(current_op_) : "fetch") + ")" +
-                     (job_.steps > 1 ? ", sample " + std::to_string(step_) : std::string()) + ": " + e.what();
+                     (job_.steps > 1 ? (pass_count_ > 1 ? ", samples " + std::to_string(pass_first_) + "-" +
+                                                             std::to_string(pass_first_ + pass_count_ - 1)
+                                                       : ", sample " + std::to_string(pass_first_))
+                                     : std::string()) +
+                     ": " + e.what();
             if (!aborted_) abort_peers();
         }
         close_layer_sample();
@@ -764,7 +797,7 @@ void TileController::exec_store(const Instr& in) {
 
 std::pair<int, int> TileController::global_rows(int id) const {
     const int rps = decl(id).rows_per_sample;
-    if (job_.steps > 1 || job_.program->streamed) return {static_cast<int>(step_) * rps, rps};
+    if (job_.steps > 1 || job_.program->streamed) return {pass_first_ * rps, pass_count_ * rps};
     return {0, rows_of(id)};
 }
 
@@ -803,61 +836,77 @@ void TileController::mark_input(const sc_time& t0) {
     sample_end_ = max_t(sample_end_, t0);
 }
 
+// A step of several samples (a time-multiplexed stage) sends one message per sample, so the
+// receiving stage takes them one at a time whatever its own step.
 void TileController::exec_send(const Instr& in) {
     if (in.peer < 0 || static_cast<std::size_t>(in.peer) >= peers_.size() || peers_[in.peer] == nullptr)
         throw std::runtime_error("Send to tile " + std::to_string(in.peer) + ", which does not exist");
     auto& src = local(in.src, "source");
     const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
     if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols()) throw std::runtime_error("Send: column slice out of range");
-    const Eigen::Index rows = src.data.rows();
+    const Eigen::Index rps = src.data.rows() / std::max(1, pass_count_);
     ActivationInbox& to = peers_[static_cast<std::size_t>(in.peer)]->inbox_;
     const ActivationInbox::Key key{tile_, in.dst, in.c0};
-    // Flow control: the slot of sample step_ - depth must have been consumed.
-    sc_time free_at;
-    while (!to.slot_free(key, step_, cfg_.chip.pipeline_depth, free_at)) wait_for(to.freed_event());
-    const sc_time t0 = max_t(max_t(now(), free_at), ready_[in.src]);
-    xfer_.resize(static_cast<std::size_t>(rows * cols));
-    to_row_major(src.data.middleCols(in.src_c0, cols), xfer_.data(), cols);
-    const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
-    const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, bytes, layer_);
-    tlm::tlm_generic_payload wr;
-    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_, xfer_.data(), len);
-    auto* se = new StreamExtension;
-    se->from = tile_;
-    se->tensor = in.dst;
-    se->c0 = in.c0;
-    se->rows = static_cast<int>(rows);
-    se->cols = cols;
-    se->sample = step_;
-    wr.set_extension(se);
-    wr.set_extension(new tlmx::TrafficExtension(bytes));
-    wr.set_extension(new tlmx::LayerExtension(layer_));
-    sc_time t = tr;
-    transport(wr, t, -1, "Send");
-    read_done_[in.src] = max_t(read_done_[in.src], t);
-    finish_op(t);
-    set_now(max_t(now(), free_at) + cycle_);  // dispatched once the slot is free
+    // A channel into or out of a step of S samples has S slots: the step's tensors hold
+    // them anyway, and fewer would deadlock (a step receiver drains one sender's S messages
+    // before the next sender's; a step sender sends one channel's S messages before the
+    // next channel's, which a per-sample receiver takes in turn).
+    const int depth = std::max({cfg_.chip.pipeline_depth, job_.step_samples,
+                                job_.program->step_samples(static_cast<std::size_t>(in.peer))});
+    for (int i = 0; i < pass_count_; ++i) {
+        const std::uint64_t sample = static_cast<std::uint64_t>(pass_first_ + i);
+        // Flow control: the slot of sample - depth must have been consumed.
+        sc_time free_at;
+        while (!to.slot_free(key, sample, depth, free_at)) wait_for(to.freed_event());
+        const sc_time t0 = max_t(max_t(now(), free_at), ready_[in.src]);
+        xfer_.resize(static_cast<std::size_t>(rps * cols));
+        to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
+        const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
+        const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, bytes, layer_);
+        tlm::tlm_generic_payload wr;
+        const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
+                      xfer_.data(), len);
+        auto* se = new StreamExtension;
+        se->from = tile_;
+        se->tensor = in.dst;
+        se->c0 = in.c0;
+        se->rows = static_cast<int>(rps);
+        se->cols = cols;
+        se->sample = sample;
+        wr.set_extension(se);
+        wr.set_extension(new tlmx::TrafficExtension(bytes));
+        wr.set_extension(new tlmx::LayerExtension(layer_));
+        sc_time t = tr;
+        transport(wr, t, -1, "Send");
+        read_done_[in.src] = max_t(read_done_[in.src], t);
+        finish_op(t);
+        set_now(max_t(now(), free_at) + cycle_);  // dispatched once the slot is free
+    }
 }
 
 void TileController::exec_receive(const Instr& in) {
     auto& dst = local(in.dst, "destination");
     const ActivationInbox::Key key{in.peer, in.dst, in.c0};
-    while (!inbox_.has(key, step_)) wait_for(inbox_.arrived_event());
-    ActivationInbox::Message m = inbox_.take(key, step_);
-    if (m.rows != dst.data.rows() || in.c0 < 0 || in.c0 + m.cols > dst.data.cols() || (in.cols > 0 && in.cols != m.cols))
-        throw std::runtime_error("Receive: the message from tile " + std::to_string(in.peer) + " (" +
-                                 std::to_string(m.rows) + "x" + std::to_string(m.cols) + ") does not fit columns [" +
-                                 std::to_string(in.c0) + ", ...) of the destination");
-    const sc_time t0 = max_t(max_t(now(), m.arrival), read_done_[in.dst]);
-    mark_input(max_t(now(), m.arrival));
-    const sc_time tw = buffer.write(t0, tlmx::bytes_at(m.data.size(), dst.bits), layer_);
-    before_write(in.dst);
-    from_row_major(m.data.data(), m.cols, dst.data.middleCols(in.c0, m.cols));
-    inbox_.consumed(key, tw);
-    ready_[in.dst] = max_t(ready_[in.dst], tw);
-    finish_op(tw);
-    set_now(now() + cycle_);  // later instructions wait for the data through the scoreboard
+    const Eigen::Index rps = dst.data.rows() / std::max(1, pass_count_);
+    for (int i = 0; i < pass_count_; ++i) {
+        const std::uint64_t sample = static_cast<std::uint64_t>(pass_first_ + i);
+        while (!inbox_.has(key, sample)) wait_for(inbox_.arrived_event());
+        ActivationInbox::Message m = inbox_.take(key, sample);
+        if (m.rows != rps || in.c0 < 0 || in.c0 + m.cols > dst.data.cols() || (in.cols > 0 && in.cols != m.cols))
+            throw std::runtime_error("Receive: the message from tile " + std::to_string(in.peer) + " (" +
+                                     std::to_string(m.rows) + "x" + std::to_string(m.cols) + ") does not fit columns [" +
+                                     std::to_string(in.c0) + ", ...) of the destination");
+        const sc_time t0 = max_t(max_t(now(), m.arrival), read_done_[in.dst]);
+        mark_input(max_t(now(), m.arrival));
+        const sc_time tw = buffer.write(t0, tlmx::bytes_at(m.data.size(), dst.bits), layer_);
+        before_write(in.dst);
+        from_row_major(m.data.data(), m.cols, dst.data.block(i * rps, in.c0, rps, m.cols));
+        inbox_.consumed(key, tw);
+        ready_[in.dst] = max_t(ready_[in.dst], tw);
+        finish_op(tw);
+        set_now(now() + cycle_);  // later instructions wait for the data through the scoreboard
+    }
 }
 
 void TileController::inbox_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
@@ -888,7 +937,7 @@ void TileController::exec_digital(const Instr& in) {
     if (in.op == OpCode::Add) srcs.push_back(in.src2);
     std::vector<TensorStore::Entry*> s;
     for (int id : srcs) s.push_back(&local(id, "source"));
-    const int B = job_.program->streamed ? 1 : job_.batch;  // samples held by local tensors
+    const int B = job_.program->streamed ? pass_count_ : job_.batch;  // samples held by local tensors
     before_write(in.dst);
     digital::Work w;
     if (in.op == OpCode::Im2col && gathered(in.dst)) {

@@ -22,7 +22,8 @@
 //  * Load/Store move data over the interconnect (blocking, like a simple DMA); a multicast
 //    Load meets the other tiles of its group in a MulticastHub and one global read serves all.
 //  * Barrier / End join everything outstanding and synchronise with the kernel.
-//  * Pipelined programs (Program::streamed) run the stream once per sample; Send /
+//  * Pipelined programs (Program::streamed) run the stream once per step (one sample, or
+//    chip.step_samples on a time-multiplexed stage's tiles); Send /
 //    Receive move activations to and from other tiles' inboxes (models/tile/Inbox.h): a
 //    Send stalls the controller only while the channel has no free slot, a Receive waits
 //    (in simulated time only through the scoreboard) for its message.
@@ -73,7 +74,8 @@ struct TileJob {
     std::uint64_t params_addr = 0;              // interconnect address of the image's parameter section
     std::uint64_t image_id = 0;                 // changes with every LOAD: older buffered streams are stale
     int batch = 0;                              // samples B of this run
-    int steps = 1;                              // streamed: the stream runs once per sample
+    int steps = 1;                              // streamed: passes of the stream (ceil(batch / step_samples))
+    int step_samples = 1;                       // streamed: samples per pass (Program::step_samples)
     std::vector<std::uint64_t> tensor_addr;     // interconnect address of each global tensor
     std::vector<std::uint64_t> block_addr;      // interconnect address of each block's int32 weights
     TileBarrier* barrier = nullptr;
@@ -246,7 +248,10 @@ private:
     ActivationInbox inbox_;
     std::vector<TileController*> peers_;
     std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;
-    std::uint64_t step_ = 0;              // sample of a streamed run
+    std::uint64_t step_ = 0;              // pass of a streamed run
+    int pass_first_ = 0, pass_count_ = 1; // its samples: [pass_first_, pass_first_ + pass_count_)
+    int prepared_samples_ = 0;            // samples the local tensors are allocated for
+    void begin_pass();
     std::map<int, std::uint64_t> multicast_seen_;  // multicast Loads issued per group in this run
     std::uint64_t multicast_loads_ = 0;
     // A tile that fails stops the others: whoever waits on a Send or Receive gives up.

@@ -140,8 +140,10 @@ void Accelerator::allocate_tensors() {
     if (gbuf.window_bytes() > kGbufSize)
         throw std::runtime_error("global tensors need " + std::to_string(gbuf.window_bytes()) +
                                  " bytes of host window, more than the 256 MiB map");
-    // A streamed program keeps one sample per local tensor: samples pass through the tiles.
-    for (auto& t : tiles) t.prepare(p, p.streamed ? 1 : batch_);
+    // A streamed program keeps one step (one sample, or chip.step_samples on a time-multiplexed
+    // stage) per local tensor: samples pass through the tiles.
+    for (std::size_t i = 0; i < tiles.size(); ++i)
+        tiles[i].prepare(p, p.streamed ? std::min(p.step_samples(i), batch_) : batch_);
     std::vector<std::uint64_t> baddr(p.blocks.size());
     for (std::size_t b = 0; b < p.blocks.size(); ++b) baddr[b] = kProgBase + layout_.block_offsets.at(b);
     jobs_.assign(tiles.size(), TileJob{});
@@ -173,11 +175,12 @@ bool Accelerator::start(bool setup, const sc_time& offset) {
     };
     std::vector<TileJob*> starting;
     for (std::size_t i = 0; i < tiles.size(); ++i) {
-        const image::StreamRecord s = i < layout_.streams.size() ? layout_.streams[i] : image::StreamRecord{0, 0, 0, 0};
+        const image::StreamRecord s = i < layout_.streams.size() ? layout_.streams[i] : image::StreamRecord{0, 0, 0, 0, 1};
         TileJob& j = jobs_[i];
         j.code = setup ? ref(s.setup_first, s.setup_count) : ref(s.code_first, s.code_count);
         j.next = setup ? ref(s.code_first, s.code_count) : StreamRef{};
-        j.steps = (!setup && program_->streamed) ? batch_ : 1;
+        j.step_samples = program_->streamed ? program_->step_samples(i) : 1;
+        j.steps = (!setup && program_->streamed) ? (batch_ + j.step_samples - 1) / j.step_samples : 1;
         if (j.code.count > 0 || j.next.count > 0) starting.push_back(&j);
     }
     busy_ = true;

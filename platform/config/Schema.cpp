@@ -355,9 +355,11 @@ std::vector<KeyInfo> build_schema() {
         "Router latency per hop of a mesh (mesh_2d), bus-clock cycles."));
     s.push_back(choice<Dataflow>("chip.dataflow", CFG(chip.dataflow),
         {{Dataflow::Pipelined, "pipelined"}, {Dataflow::LayerByLayer, "layer_by_layer"}},
-        "pipelined: each layer runs on its own tiles and samples stream tile to tile (Send/Receive with flow control, no barrier per layer); layer_by_layer: all tiles run one layer at a time through the global buffer with a chip-wide barrier. Networks that do not fit the chip, or whose residual adds read an earlier layer's stored output, run layer by layer."));
+        "pipelined: each layer runs on its own tiles and samples stream tile to tile (Send/Receive with flow control, no barrier per layer); layer_by_layer: all tiles run one layer at a time through the global buffer with a chip-wide barrier. A network that does not fit the chip is pipelined with time-multiplexed stages (chip.step_samples); one whose residual adds read an earlier layer's stored output runs layer by layer."));
     s.push_back(integer("chip.pipeline_depth", CFG(chip.pipeline_depth), between(1, 1024),
         "Samples a tile-to-tile activation channel buffers before the sender stalls (flow control)."));
+    s.push_back(integer("chip.step_samples", CFG(chip.step_samples), between(1, kMaxStepSamples),
+        "Pipelined network that does not fit the chip: a layer whose blocks do not fit its tile group reprograms its macros round by round for every step of this many samples (the step's partial sums stay in the processing element until the last round); larger steps amortise the write time. Resident stages stream one sample at a time."));
     // ---- tech ---------------------------------------------------------------------------
     {
         KeyInfo k;

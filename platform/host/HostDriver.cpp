@@ -45,6 +45,7 @@ public:
     double programming_time_s = 0, inference_time_s = 0, latency_s = 0;
     report::Collection after_programming;
     std::string error;
+    bool finished = false;  // main() ran to its end (else the simulation ran out of events first)
     int runs = 0;
 
 private:
@@ -140,6 +141,7 @@ private:
                 if (progress_) progress_(done, n);
             }
             inference_time_s = (sc_time_stamp() - t0).to_seconds();
+            finished = true;
         } catch (const std::exception& e) {
             error = e.what();
         }
@@ -255,6 +257,10 @@ HostOutcome run_program(const Config& cfg, const Program& program, const SampleM
     }
     sc_start();
     if (!host->error.empty()) throw std::runtime_error(host->error);
+    // No events left while the host still waits: tiles wait on each other (a deadlock).
+    if (!host->finished)
+        throw std::runtime_error("simulation stalled after " + std::to_string(host->runs) +
+                                 " runs: the accelerator never finished (its tiles wait on each other)");
 
     HostOutcome out;
     out.outputs = std::move(host->outputs);

@@ -7,10 +7,12 @@
 #  * resident: the binary MLP on the 72-macro carletti chip (weights programmed once);
 #  * remote fetch: the same with a 100-byte instruction buffer (every instruction fetched
 #    from program memory over the interconnect);
-#  * reprogrammed: mlp_bnn does not fit the 64x64 myung_72macro and is time-multiplexed,
-#    its weight blocks fetched over the interconnect and programmed again every batch (this
-#    setup showed 1.1 % latency and 11 % throughput spread before Program booked the bus at
-#    kernel time).
+#  * reprogrammed: mlp_bnn does not fit the 64x64 myung_72macro: pipelined, fc1 is a
+#    time-multiplexed stage whose tiles fetch its weight blocks over the interconnect and
+#    program them again every step while fc2 (resident) takes the samples it sends;
+#  * reprogrammed layer by layer: the same with chip.dataflow layer_by_layer, programmed
+#    again every batch (this setup showed 1.1 % latency and 11 % throughput spread before
+#    Program booked the bus at kernel time).
 source "$(dirname "$0")/lib.bash"
 cd "$SRC"
 MODEL=workloads/models/mlp_bnn_mnist.onnx
@@ -45,5 +47,6 @@ PY
 run_setup resident configs/carletti_sot.yaml 100 1e-6 1e-9 3e-5 1e-3
 run_setup remote configs/carletti_sot.yaml 50 1e-9 1e-3 -- --set tile.instruction_buffer_bytes=100
 run_setup reprogrammed configs/myung_72macro.yaml 100 1e-6 1e-9 3e-5 1e-3
+run_setup reprogrammed_lbl configs/myung_72macro.yaml 100 1e-6 1e-9 1e-3 -- --set chip.dataflow=layer_by_layer
 [[ $FAILS -eq 0 ]] && pass "latency, throughput and energy independent of sim.quantum (1 ns .. 1 ms)"
 finish

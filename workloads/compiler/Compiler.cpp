@@ -75,6 +75,7 @@ public:
         }
         prog_.output_tensor = gin;
         prog_.output_width = plans_.back().out_width;
+        if (streamed_) size_steps();
         for (auto& code : prog_.tile_code) {
             // A tile with no work in any layer (only the layer markers and chip-wide barriers
             // every tile gets) has no stream: the chip does not start it, so it fetches and
@@ -101,8 +102,7 @@ private:
         for (const LayerPlan& lp : plans_)
             for (const TemplateOp& op : lp.post) stored_add = stored_add || op.kind == TemplateOp::Kind::AddStored;
         PlacementPlan staged;
-        if (!plan_.resident) why = "the weights do not all fit the chip";
-        else if (stored_add) why = "a residual add reads an earlier layer's stored output from the global buffer";
+        if (stored_add) why = "a residual add reads an earlier layer's stored output from the global buffer";
         else {
             std::vector<StageDemand> d;
             for (std::size_t l = 0; l < plans_.size(); ++l) {
@@ -117,8 +117,15 @@ private:
                 d.push_back(s);
                 unit_ops_.push_back(s.ops_per_unit);
             }
-            staged = place_stages(d, cfg_.chip.tiles, cfg_.tile.macros);
-            if (!staged.resident) why = "the layers need more tiles than the chip has (one tile group per layer)";
+            if (plan_.resident) {
+                staged = place_stages(d, cfg_.chip.tiles, cfg_.tile.macros);
+                if (!staged.resident) why = "the layers need more tiles than the chip has (one tile group per layer)";
+            } else {
+                // The weights do not fit: layers that do not fit their tile group are
+                // time-multiplexed stages, reprogrammed round by round for every step.
+                staged = place_multiplexed_stages(d, cfg_.chip.tiles, cfg_.tile.macros);
+                if (!staged.resident) why = "the weights do not all fit the chip and it has fewer tiles than the network has layers";
+            }
         }
         if (!why.empty()) {
             out_.notes.push_back("chip.dataflow is pipelined but the layers run one at a time: " + why);
@@ -128,6 +135,53 @@ private:
         streamed_ = true;
         prog_.streamed = true;
         out_.pipelined = true;
+        if (!plan_.stage_resident.empty()) {
+            prog_.tile_step_samples.assign(static_cast<std::size_t>(cfg_.chip.tiles), 1);
+            for (std::size_t l = 0; l < plans_.size(); ++l)
+                if (!plan_.stage_resident[l])
+                    for (int t : plan_.stage_tiles[l]) prog_.tile_step_samples[static_cast<std::size_t>(t)] = cfg_.chip.step_samples;
+        }
+    }
+
+    // A time-multiplexed stage holds its step's samples in its tiles' buffers through every
+    // round: the step is chip.step_samples, or fewer when that many samples' tensors would
+    // not fit the local buffer (the TileController enforces it).
+    void size_steps() {
+        const int M = cfg_.tile.macros;
+        for (std::size_t l = 0; l < out_.layers.size(); ++l) {
+            LayerMapping& m = out_.layers[l];
+            if (m.step_samples == 0) continue;
+            double per_sample = 0;
+            for (int t : plan_.stage_tiles[l]) {
+                double bytes = 0;
+                for (const TensorDecl& d : prog_.tensors)
+                    if (d.where == Location::Local && d.tile == t)
+                        bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+                per_sample = std::max(per_sample, bytes);
+            }
+            const int fit = per_sample > 0 ? static_cast<int>(std::floor(cfg_.tile.buffer_bytes / per_sample)) : m.step_samples;
+            const int step = std::max(1, std::min(m.step_samples, fit));
+            if (step < m.step_samples)
+                out_.notes.push_back("layer '" + m.name + "': steps of " + std::to_string(step) + " samples, not chip.step_samples = " +
+                                     std::to_string(m.step_samples) + ": a step's tensors take " +
+                                     std::to_string(static_cast<long long>(per_sample)) + " bytes per sample of the " +
+                                     std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)) + "-byte tile buffer");
+            m.step_samples = step;
+            for (int t : plan_.stage_tiles[l]) prog_.tile_step_samples[static_cast<std::size_t>(t)] = step;
+            out_.notes.push_back(
+                "layer '" + m.name + "' is a time-multiplexed stage (" + m.stage + "): its " + std::to_string(m.blocks) +
+                " blocks do not fit the group's " + std::to_string(M * m.tiles) + " macros, so every step of " +
+                std::to_string(step) + " samples reprograms them in " + std::to_string(m.rounds) + " rounds (" +
+                std::to_string(m.rewrites_per_batch) +
+                " block writes per step), the partial sums waiting in the PE; a block write (pulses, verify, "
+                "calibration: microseconds) costs far more than an MVM (nanoseconds per sample), so the stage is "
+                "write-bound and larger steps (chip.step_samples) amortise the writes");
+        }
+    }
+
+    // Layer l's blocks stay on their macros (programmed once, in setup_code).
+    bool resident_layer(std::size_t l) const {
+        return plan_.resident && (plan_.stage_resident.empty() || plan_.stage_resident[l]);
     }
 
     // The input tensor of every stage tile, allocated before code generation so that the
@@ -481,7 +535,7 @@ private:
                 in.accumulate = r > 0;
                 code.push_back(in);
             };
-            if (plan_.resident) {
+            if (resident_layer(static_cast<std::size_t>(l))) {
                 for (std::size_t ui = 0; ui < units.size(); ++ui)
                     for (int r = 0; r < rb; ++r) {
                         const int macro = plan_.units[l][units[ui]].macros[r];
@@ -591,8 +645,16 @@ private:
         m.macs_per_sample = info.macs_per_sample;
         out_.layers.push_back(m);
         out_.rewrites_per_batch += rewrites;
-        out_.macros_used = plan_.resident ? out_.macros_used + m.blocks
-                                          : std::max(out_.macros_used, std::min(m.blocks, M * m.tiles));
+        // Pipelined: every layer on macros of its own; layer by layer, multiplexed layers share them.
+        const int layer_macros = resident_layer(static_cast<std::size_t>(l)) ? m.blocks : std::min(m.blocks, M * m.tiles);
+        out_.macros_used = streamed_ || plan_.resident ? out_.macros_used + layer_macros
+                                                       : std::max(out_.macros_used, layer_macros);
+        LayerMapping& placed = out_.layers.back();
+        placed.resident = resident_layer(static_cast<std::size_t>(l));
+        if (streamed_ && !placed.resident) {
+            placed.step_samples = cfg_.chip.step_samples;  // size_steps() may lower it
+            placed.rounds = plan_.stage_rounds[static_cast<std::size_t>(l)];
+        }
     }
 
     const Config& cfg_;
@@ -692,7 +754,7 @@ CompiledModel compile_network(const Network& net, const Config& cfg, const Analy
     std::vector<LayerPlan> plans = analyse_layers(net, cfg, opt, out.notes);
     out.quantized = build_quantized(net, plans, cfg, out.quantized_is_imported);
     CodeGen(cfg, plans, out).run(net);
-    if (!out.resident)
+    if (!out.resident && !out.pipelined)
         out.notes.push_back("the network does not fit the chip's " + std::to_string(out.total_macros) +
                             " macros: every layer reprograms its macros for each batch (time-multiplexed)");
     return out;
@@ -701,7 +763,10 @@ CompiledModel compile_network(const Network& net, const Config& cfg, const Analy
 std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     std::ostringstream os;
     os << "Mapping onto " << cfg.chip.tiles << " tiles x " << cfg.tile.macros << " macros of " << cfg.array.rows << "x"
-       << cfg.array.cols << " cells (" << (m.resident ? "all weights resident" : "time-multiplexed, reprogrammed per batch")
+       << cfg.array.cols << " cells ("
+       << (m.resident ? "all weights resident"
+                      : m.pipelined ? "time-multiplexed stages reprogrammed per step"
+                                    : "time-multiplexed, reprogrammed per batch")
        << ")\n\n";
     os << std::left << std::setw(18) << "layer" << std::setw(6) << "kind" << std::right << std::setw(12) << "K x N"
        << std::setw(6) << "pos" << std::setw(5) << "w.b" << std::setw(13) << "input" << std::setw(11) << "readout"
@@ -735,7 +800,8 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     os << "\ninput domain: " << m.input_domain.describe();
     if (m.input_domain.known()) os << " (from " << m.input_domain.source << ")";
     os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
-       << "   rewrites per batch: " << m.rewrites_per_batch << "   MACs per inference: " << macs << "\n";
+       << (m.pipelined ? "   rewrites per step: " : "   rewrites per batch: ") << m.rewrites_per_batch
+       << "   MACs per inference: " << macs << "\n";
     if (m.pipelined)
         os << "dataflow: pipelined, one tile group per layer (stage); samples stream from stage to stage\n"
               "        (Send/Receive, chip.pipeline_depth = " << cfg.chip.pipeline_depth << " samples per channel).\n"

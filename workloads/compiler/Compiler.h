@@ -15,9 +15,11 @@
 //    and column blocks of its logical columns; all row blocks of a column block go to one
 //    tile (partial sums accumulate locally); column blocks spread across tiles;
 //  * placement: every block resident on its own macro when the network fits the chip
-//    (programmed once before inference); otherwise every layer time-multiplexes the
-//    macros of its tiles and the streams contain explicit Program instructions
-//    (reprogramming per batch, whose write time and energy count).
+//    (programmed once before inference); otherwise, pipelined, each layer on its own tile
+//    group, resident if it fits the group, else a time-multiplexed stage reprogrammed round
+//    by round for every step of chip.step_samples samples (lowered to what the tile buffer
+//    holds); layer by layer, every layer time-multiplexes the macros of its tiles per batch.
+//    Explicit Program instructions carry the write time and energy.
 // Post-MVM ops (bias, batch-norm, constant scale/shift) fold into one per-column affine
 // op; activations, pooling and layout changes run on the tile's digital unit.
 #pragma once
@@ -55,7 +57,10 @@ struct LayerMapping {
     std::string stage;                // pipelined: the layer's tile group ("t0-t3"), empty otherwise
     double stage_ops = 0;             // pipelined: work per sample on the stage's busiest tile
     double utilization = 0.0;         // used cells / cells of the macros the layer occupies
-    int rewrites_per_batch = 0;       // Program instructions per batch
+    int rewrites_per_batch = 0;       // Program instructions per batch (time-multiplexed stage: per step)
+    bool resident = true;             // the layer's blocks stay programmed during inference
+    int step_samples = 0;             // time-multiplexed pipeline stage: samples per step (else 0)
+    int rounds = 0;                   // time-multiplexed: rounds of reprogrammed macros per step
     std::int64_t macs_per_sample = 0;
 };
 

@@ -239,7 +239,16 @@ TEST_CASE("malformed program images are refused with the offset of the problem",
         CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version " + std::to_string(v) + "." + std::to_string(image::kVersionMinor) + " is not supported"));
         const std::uint16_t v1[2] = {image::kVersionMajor, 7};  // a later minor version may use fields this one requires zero
         patch(img, 4, v1, 4);
-        CHECK_THAT(decode_error(img), Catch::Contains("format version 2.7 is not supported (this sotsim reads 2.0 to 2." + std::to_string(image::kVersionMinor) + ")"));
+        const std::string major = std::to_string(image::kVersionMajor);
+        CHECK_THAT(decode_error(img), Catch::Contains("format version " + major + ".7 is not supported (this sotsim reads " +
+                                                      major + ".0 to " + major + "." +
+                                                      std::to_string(image::kVersionMinor) + ")"));
+    }
+    SECTION("an older major version (2.4 has no step size per stream)") {
+        auto img = good;
+        const std::uint16_t v[2] = {2, 4};
+        patch(img, 4, v, 4);
+        CHECK_THAT(decode_error(img), Catch::Contains("offset 0x4: format version 2.4 is not supported"));
     }
     SECTION("corrupted contents fail the checksum") {
         auto img = good;

@@ -252,6 +252,55 @@ TEST_CASE("pipelined stages: spare tiles go to the stage with the most work per 
     CHECK_FALSE(place_stages({{1, 5, 1.0}}, 2, 4).resident);
 }
 
+TEST_CASE("pipelined stages that do not fit: small layers resident, spare tiles cut the rounds", "[compiler][pipeline]") {
+    // The demo's shape: layer 0 has 8 units of 13 row blocks (104 blocks), layer 1 one unit
+    // of 4, on 9 tiles of 8 macros. Layer 1 is resident on one tile; layer 0 gets the other
+    // 8, one unit each: 13 blocks per tile in ceil(13 / 8) = 2 rounds.
+    const PlacementPlan p = place_multiplexed_stages({{8, 13, 10.0}, {1, 4, 10.0}}, 9, 8);
+    REQUIRE(p.resident);
+    CHECK(p.stage_tiles[0] == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+    CHECK(p.stage_tiles[1] == std::vector<int>{8});
+    CHECK_FALSE(p.stage_resident[0]);
+    CHECK(p.stage_resident[1]);
+    CHECK(p.stage_rounds[0] == 2);
+    CHECK(p.stage_rounds[1] == 1);
+    CHECK(p.units[1][0].macros == std::vector<int>{0, 1, 2, 3});
+    CHECK(p.units[0][3].macros.empty());  // multiplexed: macros assigned per round in the code
+    // Rounds fall only at some group sizes (ceil(8 / n) units per tile: n = 4 and 5 both give
+    // 2 units, 26 blocks, 4 rounds): with 6 tiles, layer 0 takes 4, leaving one for layer 1
+    // and one spare that does not lower layer 0's rounds (-> the resident stage).
+    const PlacementPlan q = place_multiplexed_stages({{8, 13, 10.0}, {1, 4, 10.0}}, 6, 8);
+    REQUIRE(q.resident);
+    CHECK(q.stage_rounds[0] == 4);
+    CHECK(q.stage_tiles[0].size() + q.stage_tiles[1].size() == 5);
+    // Fewer tiles than layers: no pipelined placement.
+    CHECK_FALSE(place_multiplexed_stages({{8, 13, 1.0}, {1, 4, 1.0}, {1, 1, 1.0}}, 2, 8).resident);
+}
+
+TEST_CASE("a network larger than the chip pipelines with time-multiplexed stages and a step size", "[compiler][pipeline]") {
+    const Network net = binary_mlp(100, 40, 10, 2);
+    Config cfg = small_chip(32, 32, 2, 2);  // 2 tiles of 2 macros: one stage each
+    cfg.chip.dataflow = Dataflow::Pipelined;
+    cfg.chip.step_samples = 16;
+    const CompiledModel m = compile_network(net, cfg, pixels());
+    CHECK_FALSE(m.resident);
+    REQUIRE(m.pipelined);
+    CHECK(m.program.streamed);
+    int stepped = 0;
+    for (std::size_t t = 0; t < m.program.tile_code.size(); ++t)
+        if (m.program.step_samples(t) > 1) {
+            ++stepped;
+            CHECK(m.program.step_samples(t) <= 16);
+        }
+    CHECK(stepped > 0);
+    for (const LayerMapping& l : m.layers)
+        if (!l.resident) CHECK(l.rounds >= 2);
+    cfg.chip.dataflow = Dataflow::LayerByLayer;
+    const CompiledModel lbl = compile_network(net, cfg, pixels());
+    CHECK_FALSE(lbl.pipelined);
+    CHECK(lbl.program.tile_step_samples.empty());
+}
+
 TEST_CASE("a network larger than the chip is time-multiplexed with explicit rewrites", "[compiler]") {
     const Network net = binary_mlp(100, 40, 10, 2);
     const Config cfg = small_chip(32, 32, 1, 2);

@@ -183,3 +183,28 @@ TEST_CASE("pipeline: the same two stages over a 2-D mesh", "[tlm][pipeline][mesh
     CHECK(m.interval_s < 3 * unit * 1.05);
     CHECK(acc.noc.actions().get(action::kMeshLinkByte) > 0);  // tile 0 -> tile 1 crossed a link
 }
+
+TEST_CASE("pipeline: a stage stepping S samples per pass keeps the interval of the slowest stage", "[tlm][pipeline]") {
+    // Stage A runs its stream once per step of 4 samples (Program::tile_step_samples, what a
+    // time-multiplexed stage does); stage B one sample at a time. Per sample, A's work is
+    // still ka sigmoid passes, so in steady state the interval is max(ka, kb) passes either
+    // way: the step only groups A's samples (B gets them one message each).
+    const Config cfg = pipeline_config(1e-6);
+    Accelerator acc("chip", cfg);
+    const double unit = kWidth / cfg.tile.clock;
+    for (auto [ka, kb] : {std::pair{3, 1}, std::pair{1, 3}}) {
+        Program p = two_stage(ka, kb);
+        p.tile_step_samples = {4, 1};
+        const Measured m = measure(acc, p, ka, kb);
+        const double slowest = std::max(ka, kb) * unit;
+        INFO("ka " << ka << " kb " << kb << ": interval " << m.interval_s << " s, slowest stage " << slowest << " s");
+        CHECK(m.max_err < 1e-5);
+        CHECK(m.interval_s >= slowest);
+        CHECK(m.interval_s < slowest * 1.05);
+        CHECK(m.interval_s < 0.8 * (ka + kb) * unit);  // the stages still overlap
+    }
+    // Steps that do not divide the batch (5 + 5 + 2 of 12, 1 of 1, 4 of 4): every sample right.
+    Program p = two_stage(2, 1);
+    p.tile_step_samples = {5, 1};
+    CHECK(measure(acc, p, 2, 1).max_err < 1e-5);
+}

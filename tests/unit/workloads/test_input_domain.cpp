@@ -54,6 +54,24 @@ TEST_CASE("the input scan recognises {0,1}, {-1,+1}, evenly spaced grids and rea
     CHECK_THROWS_AS(scan_input_domain(from({0, NAN}), "nan.npy"), WorkloadError);
 }
 
+TEST_CASE("the input scan finds every distinct value however often values repeat or collide", "[input-domain]") {
+    // 4,000 distinct levels of a 1/4096 grid (more than the scan's table of recent values,
+    // so slots are reused), visited in a scrambled order with repeats; the extremes appear
+    // once, at the end.
+    Batch g(1, 12002);
+    for (int i = 0; i < 12000; ++i) g.data()[i] = static_cast<float>(1 + static_cast<unsigned long long>(i) * 2654435761ull % 3999) / 4096.0f;
+    g.data()[12000] = 4000.0f / 4096.0f;
+    g.data()[12001] = 0.0f;
+    const InputDomain d = scan_input_domain(g, "grid.npy");
+    CHECK(d.kind == InputDomain::Kind::Grid);
+    CHECK(d.lo == 0.0);
+    CHECK(d.hi == Approx(4000.0 / 4096));
+    CHECK(d.levels == 4000);
+    // -0 and +0 are one value.
+    const InputDomain z = scan_input_domain(from({-0.0f, 0.0f, 1.0f, 0.0f}), "zero.npy");
+    CHECK(z.describe() == "{0,1}");
+}
+
 TEST_CASE("data outside the compiled domain is refused naming sample, element and value", "[input-domain]") {
     const InputDomain d = parse_input_range("-1:2.5");
     CHECK(d.kind == InputDomain::Kind::Range);

@@ -121,11 +121,52 @@ struct Box {
     }
 };
 
+// Workspace buffers kept by a thread between reductions, by size class. A reduction's
+// fronts are fresh memory otherwise: the kernel zeroes every page on first touch (clearing
+// and faulting were ~10 % of a 256 x 256 reduction on a 4 KiB-page host), and a run solves
+// one transfer matrix per programmed macro, each on the same sizes. Buffers are uninitialised
+// storage (every front is written before it is read), so reuse changes no number. At most
+// kRetainBytes per thread stay allocated after a reduction (the largest classes go first).
+class RetainedBuffers {
+public:
+    static constexpr std::size_t kRetainBytes = std::size_t{64} << 20;
+    static RetainedBuffers& local() {
+        static thread_local RetainedBuffers r;
+        return r;
+    }
+    void take(std::vector<Buffer> (&pool)[64]) {
+        for (int c = 0; c < 64; ++c) {
+            for (auto& b : held_[c]) pool[c].push_back(std::move(b));
+            held_[c].clear();
+        }
+        bytes_ = 0;
+    }
+    void keep(std::vector<Buffer> (&pool)[64]) {
+        for (int c = 0; c < 64; ++c) {
+            for (auto& b : pool[c]) {
+                const std::size_t bytes = b.size() * sizeof(double);
+                if (bytes_ + bytes > kRetainBytes) continue;   // freed with the pool
+                bytes_ += bytes;
+                held_[c].push_back(std::move(b));
+            }
+        }
+    }
+
+private:
+    std::vector<Buffer> held_[64];
+    std::size_t bytes_ = 0;
+};
+
 class SchurReducer {
 public:
     SchurReducer(const Eigen::MatrixXd& g, double g_row, double g_col)
         : g_(g), gr_(g_row), gc_(g_col), rows_(static_cast<int>(g.rows())), cols_(static_cast<int>(g.cols())),
-          pos_(static_cast<size_t>(2) * rows_ * cols_, -1) {}
+          pos_(static_cast<size_t>(2) * rows_ * cols_, -1) {
+        RetainedBuffers::local().take(pool_);
+    }
+    ~SchurReducer() { RetainedBuffers::local().keep(pool_); }
+    SchurReducer(const SchurReducer&) = delete;
+    SchurReducer& operator=(const SchurReducer&) = delete;
 
     // The whole array: its sides are the driven row ends and the sensed column ends.
     Box reduce_array(int threads) {
@@ -136,6 +177,9 @@ public:
         top.key[kB] = kSense;
         return reduce(top, 0, threads);
     }
+
+    // Return a box's storage to the pool (the final front, after its last read).
+    void recycle(Box& b) { release(b); }
 
     int row_node(int i, int j) const { return 2 * (i * cols_ + j); }
     int col_node(int i, int j) const { return 2 * (i * cols_ + j) + 1; }
@@ -196,7 +240,8 @@ private:
 
     // An n x n matrix in a buffer from the reducer's pool (reused by later boxes: no
     // allocation, page faults or fresh-page zeroing per merge); `buf` receives the storage.
-    // `zero`: all of it zeroed (one pass), else uninitialised.
+    // `zero`: its lower triangle zeroed (every reader of a front reads only the lower
+    // triangle), else uninitialised.
     Mat workspace(int n, Buffer& buf, bool zero) {
         const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n);
         // Buffers are pooled by power-of-two size class: O(1) reuse, at most 2x the need.
@@ -209,7 +254,8 @@ private:
         } else {
             buf = Buffer(static_cast<size_t>(1) << cls);
         }
-        if (zero) std::fill_n(buf.data(), need, 0.0);
+        if (zero)
+            for (int j = 0; j < n; ++j) std::fill_n(buf.data() + static_cast<size_t>(j) * static_cast<size_t>(n) + j, n - j, 0.0);
         return Mat(buf.data(), n, n);
     }
     void release(Box& b) {
@@ -413,7 +459,7 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
     if ((g.array() < 0.0).any()) throw std::invalid_argument("IR drop: negative cell conductance");
     SchurReducer red(g, g_row, g_col);
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const Box top = red.reduce_array(threads);
+    Box top = red.reduce_array(threads);
     // The array's list: the driven row ends d (i = 0 .. rows-1), then the sensed column ends s.
     // top.s x = b on them, b_d = g_row V, b_s = 0. Eliminating s first:
     // T = S_dd - S_ds S_ss^-1 S_sd, x_d = g_row T^-1 V and x_s = -S_ss^-1 S_sd x_d, so
@@ -421,20 +467,27 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
     // (R+C) system with R right-hand sides). Every block read is in the lower triangle.
     if (top.nsides != 2 || top.list[0] != kL || top.list[1] != kB || top.n != rows + cols)
         throw std::logic_error("IR drop: unexpected nodes left after reduction");
-    const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> s(top.s, top.n, top.n, Eigen::OuterStride<>(top.ld));
-    Eigen::LLT<Eigen::MatrixXd> ls(s.bottomRightCorner(cols, cols));
+    // The blocks are factored and updated in place in the top front's storage (this
+    // reducer's buffer, read for the last time here): the same operations as on copies,
+    // without four N x N allocations and copies.
+    Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> s(const_cast<double*>(top.s), top.n, top.n,
+                                                           Eigen::OuterStride<>(top.ld));
+    using Block = Eigen::Ref<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
+    Block s_ss = s.bottomRightCorner(cols, cols);
+    Eigen::LLT<Block> ls(s_ss);   // in place
     if (ls.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
-    Eigen::MatrixXd w = s.bottomLeftCorner(cols, rows);   // -> L_s^-1 S_sd
+    Block w = s.bottomLeftCorner(cols, rows);   // S_sd -> L_s^-1 S_sd
     ls.matrixL().solveInPlace(w);
-    Eigen::MatrixXd t = s.topLeftCorner(rows, rows);
+    Block t = s.topLeftCorner(rows, rows);
     t.selfadjointView<Eigen::Lower>().rankUpdate(w.transpose(), -1.0);
-    Eigen::LLT<Eigen::MatrixXd> lt(t);   // reads the lower triangle only
+    Eigen::LLT<Block> lt(t);   // in place; reads the lower triangle only
     if (lt.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
     // M^T = -g g T^-1 W^T L_s^-1 (T symmetric): solve T Y = W^T, then M = -g g L_s^-T Y^T.
     const Eigen::MatrixXd y = lt.solve(w.transpose());
     Eigen::MatrixXd m = y.transpose();
     ls.matrixU().solveInPlace(m);
     m *= -g_row * g_col;
+    red.recycle(top);   // the largest front, for the next reduction on this thread
     return m;
 }
 

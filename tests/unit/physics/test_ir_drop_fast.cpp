@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <thread>
 
 #include "models/physics/IrDropSchur.h"
 #include "models/physics/IrDropSolver.h"
@@ -137,4 +138,26 @@ TEST_CASE("Schur IR-drop transfer matrix is bitwise the same for any thread coun
     }
     const Eigen::MatrixXd ref = ir_drop_transfer_matrix(g, 2.5, 7.6, IrDropMethod::SparseLdlt);
     CHECK(rel_diff(one, ref) <= 1e-9);
+}
+
+TEST_CASE("Schur IR-drop buffers kept by a thread between solves change no number", "[physics][irdrop][determinism]") {
+    // A thread keeps its workspace buffers after a solve (uninitialised storage reused by
+    // the next one). Solves of other shapes and values in between must leave every later
+    // result bitwise equal to the same solve on a fresh thread, whose pool is empty.
+    Rng rng = Rng::derive(17, 0, "ir_drop_retained");
+    const Eigen::MatrixXd a = random_cells(96, 80, 2e3, 2e4, 0.05, rng);
+    const Eigen::MatrixXd b = random_cells(40, 130, 1e3, 5e4, 0.2, rng);
+    const auto fresh = [](const Eigen::MatrixXd& g) {
+        Eigen::MatrixXd m;
+        std::thread t([&] { m = ir_drop_transfer_schur(g, 1.0 / 2.5, 1.0 / 7.6, 1); });
+        t.join();
+        return m;
+    };
+    const Eigen::MatrixXd ma = fresh(a), mb = fresh(b);
+    for (int round = 0; round < 3; ++round) {
+        CAPTURE(round);
+        REQUIRE(ir_drop_transfer_schur(b, 1.0 / 2.5, 1.0 / 7.6, 1) == mb);
+        REQUIRE(ir_drop_transfer_schur(a, 1.0 / 2.5, 1.0 / 7.6, 1) == ma);
+    }
+    CHECK(rel_diff(ma, ir_drop_transfer_matrix(a, 2.5, 7.6, IrDropMethod::SparseLdlt)) <= 1e-9);
 }

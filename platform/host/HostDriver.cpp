@@ -195,6 +195,9 @@ report::MacroPeakSpec macro_peak_spec(const Config& cfg, const std::map<std::str
     s.macro_area_items = macro_area_items;
     s.measure_full_mvm = [cfg, wb, ib, rows = s.rows, cols = s.cols_logical]() {
         // Random weights and 50 %-density inputs: the average data of the peak figure.
+        // Its exact IR-drop transfer matrix is cached like the chip's (the same seed gives
+        // the same conductances, so a repeated run skips this solve too).
+        const phys::ScopedTransferStore cache(make_transfer_cache(cfg.sim));
         phys::AnalogMacro m(cfg, /*macro_id=*/1 << 20);
         phys::BlockSpec spec;
         spec.rows = rows;

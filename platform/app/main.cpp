@@ -9,6 +9,7 @@
 
 #include "platform/app/Command.h"
 #include "platform/config/ConfigLoader.h"
+#include "platform/host/HugeHeap.h"
 #include "models/common/Printable.h"
 
 namespace {
@@ -92,5 +93,8 @@ int sc_main(int argc, char** argv) {
 // the kernel's normal start-up, which calls sc_main above.
 int main(int argc, char** argv) {
     ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    // A run's first ~50 MB of heap in 2 MiB pages: ~12,000 fewer first-touch page faults
+    // (platform/host/HugeHeap.h); 64 MiB covers the demo's whole heap.
+    sotsim::host::advise_huge_heap(std::size_t{64} << 20);
     return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -192,6 +192,7 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
     std::vector<std::vector<Eigen::Index>> keep(static_cast<size_t>(cols));
     for (Eigen::Index c = 0; c < cols; ++c) {
         auto& k = keep[static_cast<size_t>(c)];
+        k.reserve(static_cast<size_t>(n));
         for (Eigen::Index r = 0; r < n; ++r) {
             bool ok = true;
             if (geo.converter && geo.hi > geo.lo) {
@@ -225,15 +226,17 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
     };
 
     // Per-sample noise (quantisation, read noise, d2d of the particular active cells),
-    // pooled over columns from unconstrained least-squares residuals.
+    // pooled over columns from unconstrained least-squares residuals. One QR workspace for
+    // every column (compute() reuses it: the same factorisation, no allocation per column).
     double ss = 0.0, dof = 0.0;
     Eigen::MatrixXd x;
     Eigen::VectorXd y;
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(n, 3);
+    qr.setThreshold(1e-9);
     for (Eigen::Index c = 0; c < cols; ++c) {
         design(c, x, y);
         if (x.rows() == 0) continue;
-        Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
-        qr.setThreshold(1e-9);
+        qr.compute(x);
         const Eigen::Index free = x.rows() - qr.rank();
         if (free <= 0) continue;
         ss += (y - x * qr.solve(y)).squaredNorm();
@@ -242,15 +245,27 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
     noise_var_ = std::max(dof > 0.0 ? ss / dof : 0.0, geo.converter ? geo.lsb * geo.lsb / 12.0 : 0.0);
     noise_var_ = std::max(noise_var_, 1e-12);
 
-    // MAP: t = L z, z ~ N(0, I); minimise |y - X L z|^2 / s2 + |z|^2.
+    // MAP: t = L z, z ~ N(0, I); minimise |y - X L z|^2 / s2 + |z|^2, i.e.
+    //   t = L (L^T G L + s2 I)^-1 L^T b,   G = X^T X (3 x 3), b = X^T y,
+    // which is (C G + s2 I)^-1 C b with C = L L^T (push-through identity; C G + s2 I is
+    // invertible: its eigenvalues are s2 plus those of C G, similar to the PSD
+    // G^1/2 C G^1/2). A 3 x 3 solve per column from the column's sums, instead of forming
+    // X L (n x K) and its K x K normal matrix.
+    const Eigen::Matrix3d cc = prior * prior.transpose();
     for (Eigen::Index c = 0; c < cols; ++c) {
-        design(c, x, y);
-        if (x.rows() == 0) continue;
-        const Eigen::MatrixXd a = x * prior;
-        Eigen::MatrixXd h = a.transpose() * a;
-        h.diagonal().array() += noise_var_;
-        const Eigen::VectorXd z = h.ldlt().solve(a.transpose() * y);
-        const Eigen::Vector3d t = prior * z;
+        const auto& k = keep[static_cast<size_t>(c)];
+        if (k.empty()) continue;
+        Eigen::Matrix3d g = Eigen::Matrix3d::Zero();
+        Eigen::Vector3d b = Eigen::Vector3d::Zero();
+        for (const Eigen::Index r : k) {
+            const Eigen::Vector3d xr(ideal(r, c), n_active(r), 1.0);
+            const double yr = readout(r, c) - ideal(r, c);
+            g.noalias() += xr * xr.transpose();
+            b += yr * xr;
+        }
+        Eigen::Matrix3d m = cc * g;
+        m.diagonal().array() += noise_var_;
+        const Eigen::Vector3d t = m.fullPivLu().solve(cc * b);
         if (!(1.0 + t(0) > 0.05) || !t.allFinite()) continue;  // no usable gain: keep identity
         a_(c) = 1.0 / (1.0 + t(0));
         k_(c) = -t(1) * a_(c);

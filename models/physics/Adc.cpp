@@ -53,18 +53,64 @@ namespace {
 // outside that range the clamp decides alike), so loops over it have no calls and vectorise.
 struct Transfer {
     double l, span, lo, inl4, top;
-    double operator()(double xv, double g, double o) const {
-        constexpr double kRound = 0x1.0p52;
+    static constexpr double kRound = 0x1.0p52;
+    double code(double xv, double g, double o) const {
         const double u = (xv - lo) / span;
         const double uc = u < 0.0 ? 0.0 : (1.0 < u ? 1.0 : u);
         const double v = g * (xv - lo) / l + o + inl4 * uc * (1.0 - uc);
         const double r = v >= 0.0 ? (v + kRound) - kRound : 0.0;  // NaN -> 0
-        const double code = r >= top ? top : r;
-        return lo + code * l;
+        return r >= top ? top : r;
     }
+    double operator()(double xv, double g, double o) const { return lo + code(xv, g, o) * l; }
 };
 
+// Codes of x[0..n) (element k by gain g[k], offset o[k]) as Transfer::code gives them, n <=
+// kCodeChunk, x and code not overlapping. Without INL the transfer's two divisions (one
+// double division costs ~8x a multiply on some cores, and this is per conversion) are not
+// needed for the code: the INL term is then +-0 (it moves no code), and q = t / l is taken
+// as t * (1 / l), which is within 2^-51 |q| of the rounded quotient. The code is the nearest
+// integer of v = q + o, so the product picks the quotient's code unless v lies within that
+// distance of a half-integer; such elements (a margin of 2^-40 relative, far above the
+// error) are detected and the chunk is converted again by the exact transfer. The codes are
+// therefore always the exact transfer's.
+constexpr Eigen::Index kCodeChunk = 64;
+void transfer_codes(const Transfer& t, const double* x, const double* g, const double* o, Eigen::Index n, double* code) {
+    if (t.inl4 == 0.0) {
+        const double rl = 1.0 / t.l;
+        int near = 0;
+        for (Eigen::Index k = 0; k < n; ++k) {
+            const double q = g[k] * (x[k] - t.lo) * rl;
+            const double v = q + o[k];
+            const double r = v >= 0.0 ? (v + Transfer::kRound) - Transfer::kRound : 0.0;
+            // Distance to the rounding boundary (only v >= 0 has one: below 0.5 every v gives 0).
+            const double slack = 0.5 - std::abs(v - r);
+            near |= (v >= 0.0) & (slack <= 0x1.0p-40 * (std::abs(q) + std::abs(v) + 1.0));
+            code[k] = r >= t.top ? t.top : r;
+        }
+        if (!near) return;
+    }
+    for (Eigen::Index k = 0; k < n; ++k) code[k] = t.code(x[k], g[k], o[k]);
+}
+
 }  // namespace
+
+void Adc::quantize_row(double* x, const Channels& ch, Eigen::Index n) const {
+    if (static_cast<Eigen::Index>(ch.gain.size()) < n) throw std::logic_error("adc: one channel per element needed");
+    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
+    double code[kCodeChunk];
+    for (Eigen::Index k0 = 0; k0 < n; k0 += kCodeChunk) {
+        const Eigen::Index m = std::min(kCodeChunk, n - k0);
+        transfer_codes(t, x + k0, ch.gain.data() + k0, ch.offset.data() + k0, m, code);
+        for (Eigen::Index k = 0; k < m; ++k) x[k0 + k] = t.lo + code[k] * t.l;
+    }
+}
+
+void Adc::codes_row(const double* x, const Channels& ch, Eigen::Index n, double* code) const {
+    if (static_cast<Eigen::Index>(ch.gain.size()) < n) throw std::logic_error("adc: one channel per element needed");
+    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
+    for (Eigen::Index k0 = 0; k0 < n; k0 += kCodeChunk)
+        transfer_codes(t, x + k0, ch.gain.data() + k0, ch.offset.data() + k0, std::min(kCodeChunk, n - k0), code + k0);
+}
 
 void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {
     const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
@@ -81,14 +127,6 @@ Adc::Channels Adc::channels(const std::vector<int>& cols) const {
         ch.offset.push_back(k < offset_.size() ? offset_[k] : 0.0);
     }
     return ch;
-}
-
-void Adc::quantize_row(double* x, const Channels& ch, Eigen::Index n) const {
-    if (static_cast<Eigen::Index>(ch.gain.size()) < n) throw std::logic_error("adc: one channel per element needed");
-    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
-    const double* g = ch.gain.data();
-    const double* o = ch.offset.data();
-    for (Eigen::Index k = 0; k < n; ++k) x[k] = t(x[k], g[k], o[k]);
 }
 
 void register_all(AdcRegistry& r) {

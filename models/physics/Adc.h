@@ -58,6 +58,9 @@ public:
     // Quantise x[0..n) in place, element k by channel k of `ch` (the same transfer as
     // quantize(), vectorised along the channels).
     void quantize_row(double* x, const Channels& ch, Eigen::Index n) const;
+    // The codes quantize_row() picks for x[0..n), as doubles in [0, max_code()], into code
+    // (not overlapping x); the reconstructed value of code c is lo() + c * lsb().
+    void codes_row(const double* x, const Channels& ch, Eigen::Index n, double* code) const;
 
     const AdcConfig& config() const { return cfg_; }
 

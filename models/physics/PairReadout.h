@@ -64,7 +64,11 @@ private:
     bool calibrated_ = false;
     // Per pair, in pair order (logical column j's digits at p = j * digits + k).
     std::vector<double> a_, k_, o_, k_minus_, o_minus_, coef_plus_, coef_minus_;
-    mutable std::vector<double> cur_, sp_, sm_;   // one vector's work rows
+    mutable std::vector<double> cur_, sp_, sm_, code_;   // one vector's work rows
+    // The ADC's levels in digit units (lo + code lsb) / unit, by code: for converters of
+    // fewer than kMaxTableCodes codes (others divide per element).
+    static constexpr int kMaxTableCodes = 1 << 12;
+    mutable std::vector<double> levels_;
     mutable std::vector<double> yblock_;          // logical columns of a block of vectors (row per vector)
 };
 

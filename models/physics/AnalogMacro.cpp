@@ -269,17 +269,18 @@ void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
     auto ok = [sign, maxv](float v) {
         if (sign) return (v == 1.0f) | (v == -1.0f);
         // Range first (rejects NaN and inf too); a value out of range is replaced by 0.5 so
-        // the integrality test by truncation never converts it. No branches or library
-        // calls: the whole-batch test below vectorises.
+        // the integrality test by truncation never converts it.
         const bool in = (v >= 0.0f) & (v <= maxv);
         const float c = in ? v : 0.5f;
         return in & (static_cast<float>(static_cast<int>(c)) == c);
     };
     // One vectorised pass: the summed distances to the domain (|x| - 1 for signed inputs;
-    // the fractional part plus the distance to [0, maxv] otherwise) are 0 exactly when every
-    // input is valid, and NaN or inf poison the sum. Only then is the bad input looked for.
+    // |x - floor(clamp(x, 0, maxv))| otherwise, which is 0 exactly for an integer in range)
+    // are 0 exactly when every input is valid, and NaN or inf poison the sum. Only then is
+    // the bad input looked for. (A count of !ok() does not vectorise: its ordered
+    // comparisons may trap, so GCC keeps them as branches.)
     const auto a = x.array();
-    const float err = sign ? (a.abs() - 1.0f).abs().sum() : ((a - a.floor()).abs() + (a - a.max(0.0f).min(maxv)).abs()).sum();
+    const float err = sign ? (a.abs() - 1.0f).abs().sum() : (a - a.max(0.0f).min(maxv).floor()).abs().sum();
     if (err == 0.0f) return;
     // Name the first bad input in vector order.
     for (Eigen::Index b = 0; b < x.rows(); ++b)
@@ -335,9 +336,14 @@ double AnalogMacroImpl::fill_plane(const Eigen::MatrixXf& x, int k) {
         }
         insf_.setConstant(1, active);
     } else {
+        // One pass over the plane: each column is summed while it is in L1 (exact integer
+        // counts in any order).
         insf_.setZero(pl.rows());
-        for (Eigen::Index i = 0; i < pl.cols(); ++i) insf_ += pl.col(i);
-        row_drives_ = pl.colwise().sum().transpose().cast<double>();
+        row_drives_.resize(pl.cols());
+        for (Eigen::Index i = 0; i < pl.cols(); ++i) {
+            insf_ += pl.col(i);
+            row_drives_(i) = static_cast<double>(pl.col(i).sum());
+        }
     }
     in_sum_ = insf_.cast<double>();
     if (!current_mode() || capture_) plane_ = pl.cast<double>();
@@ -851,7 +857,12 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     const double t_cycle = input_cycle_time(cfg_, spec_, conversions(), t_conv);
 
 
-    y_.setZero(batch, ncols);
+    // The fused pair readout writes every output in its first cycle (as 0 + value, the sum
+    // the zeroed matrix would give), so it needs no zero fill (1 MB per call at batch 1024).
+    if (fast_pairs)
+        y_.resize(batch, ncols);
+    else
+        y_.setZero(batch, ncols);
     if (fused) xd_ = x.cast<double>();
     double t_plane_total = 0.0;
     for (int k = 0; k < cycles; ++k) {

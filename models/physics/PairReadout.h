@@ -50,7 +50,8 @@ public:
         bool first = true;               // first cycle of the call (kept currents start here)
         bool quantize = true;            // false in ideal mode
     };
-    // y (batch x logical cols) += weight * the cycle's logical columns; kept (batch x pairs)
+    // y (batch x logical cols) = (first ? 0 : y) + weight * the cycle's logical columns (the
+    // first cycle writes all of y: it need not be initialised); kept (batch x pairs)
     // = (first ? 0 : kept) + weight * I.
     void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index batch, RowMatrixXd& kept,
              Eigen::MatrixXd& y) const;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "models/common/Transpose.h"
 #include "models/physics/Adc.h"
 
 namespace sotsim {
@@ -254,7 +253,6 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     if (off != 0 || len % vec_bytes != 0) return tlmx::burst_error(t);
     const int batch = static_cast<int>(len / vec_bytes);
     const auto& spec = analog_.spec();
-    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const float* in = reinterpret_cast<const float*>(t.get_data_ptr());
     ActionCounter delta;
     // The physics core keeps work buffers sized to its largest call, so a batch is read in
@@ -268,23 +266,15 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     if ((spec.analog_sum == phys::AnalogSum::Final) != (sum_ext != nullptr && sum_ext->sums != nullptr) ||
         (spec.analog_sum == phys::AnalogSum::Final && active_cols_ != spec.cols))
         return tlmx::generic_error(t);
-    Eigen::MatrixXf node;
-    if (sum_ext && sum_ext->sums) node = Eigen::Map<const RowMajorF>(sum_ext->sums, batch, spec.cols);
+    const float* node = sum_ext && sum_ext->sums ? sum_ext->sums : nullptr;
     try {
         for (int at = 0; at < batch; at += kVectorsPerRead) {
             const int len = std::min(kVectorsPerRead, batch - at);
-            // The chunk's vectors, zero padded to the block's rows, straight from the burst.
-            x_chunk_.resize(len, spec.rows);
-            x_chunk_.rightCols(spec.rows - active_rows_).setZero();
-            transpose(in + static_cast<std::ptrdiff_t>(at) * active_rows_, active_rows_, x_chunk_.data(), len, len,
-                      active_rows_);
-            Eigen::MatrixXf chunk;
-            if (node.size()) chunk = node.middleRows(at, len);
-            const phys::MvmResult r = analog_.mvm(x_chunk_, delta, node.size() ? &chunk : nullptr);
-            // Column-major result into the row-major output registers.
-            transpose(r.y.data(), r.y.rows(), last_y_.data() + static_cast<std::ptrdiff_t>(at) * active_cols_,
-                      active_cols_, active_cols_, len);
-            latency += r.latency_s;
+            // The chunk's vectors straight from the burst, the results straight into the
+            // row-major output registers (AnalogMacro::mvm_rows).
+            const std::ptrdiff_t v0 = at;
+            latency += analog_.mvm_rows(in + v0 * active_rows_, len, last_y_.data() + v0 * active_cols_, delta,
+                                        node ? node + v0 * spec.cols : nullptr);
         }
     } catch (const std::exception&) {
         last_y_.resize(0, 0);

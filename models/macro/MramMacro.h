@@ -82,7 +82,6 @@ private:
     // batch x active_cols of the last MVM, row-major: the output window's byte order, so a
     // read burst is one copy.
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> last_y_;
-    Eigen::MatrixXf x_chunk_;            // input chunk of input_write (reused between calls)
     static constexpr int kVectorsPerRead = 256;   // vectors per physics call (bounds its buffers)
     int last_batch_ = 0;
     bool error_flag_ = false;

@@ -6,6 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "models/common/Transpose.h"
+
 #include "models/physics/Adc.h"
 #include "models/physics/Calibration.h"
 #include "models/physics/CellWriter.h"
@@ -14,6 +16,7 @@
 #include "models/physics/MtjDevice.h"
 #include "models/physics/PairReadout.h"
 #include "models/physics/Periphery.h"
+#include "models/physics/ResistanceReadout.h"
 #include "models/physics/Rng.h"
 #include "models/physics/TimeToDigital.h"
 #include "models/physics/WeightLayout.h"
@@ -66,6 +69,7 @@ public:
     void begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
     ProgramResult finish_program(ActionCounter& ac);
     MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in);
+    double mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in);
     Eigen::MatrixXi read_weights() const;
     // Analog accumulation: this block's transfer onto the summing node (gain error and
     // noise act on the analog part, the digital +-1 input correction stays exact).
@@ -141,10 +145,24 @@ public:
     // The differential-ADC readout fused per vector (configured after calibration).
     PairReadout fused_pairs_;
     bool fused_readout_ = true;   // set_fused_readout
+    // The resistance-summation TDC readout fused per vector on row-major inputs (configured
+    // at programming), and the column resistances of its last read (the kept currents are
+    // v_read / R laid out on demand, like the pairs').
+    ResistanceReadout rows_readout_;
+    RowMatrixXd kept_rows_;
+    mutable bool currents_in_rows_ = false;
+    bool rows_fused() const {
+        return fused_readout_ && rows_readout_.ready() && spec_.readout == ReadoutKind::Tdc && !array_->has_read_noise() &&
+               !capture_ && !range_capture_ && !calib_.active() && spec_.analog_sum == AnalogSum::None;
+    }
+    // mvm_rows of a block the fused readout covers.
+    double mvm_rows_fused(const float* x, Eigen::Index n, float* y, ActionCounter& ac);
+    Eigen::MatrixXf rows_x_;   // mvm_rows through the general path: the column-major copy
 
 private:
     void validate_spec(const Eigen::MatrixXi& w, const BlockSpec& spec) const;
-    void check_inputs(const Eigen::MatrixXf& x) const;
+    template <class Matrix>
+    void check_inputs(const Matrix& x) const;
     int slice_bits() const { return AnalogMacro::slice_bits(spec_); }
     int input_cycles() const { return AnalogMacro::input_cycles(spec_); }
     // Row activity of input cycle k of x into planef_ (batch x rows; 0/1, or PWM duty in
@@ -260,7 +278,8 @@ void AnalogMacroImpl::validate_spec(const Eigen::MatrixXi& w, const BlockSpec& s
         bad("threshold needs one value per logical column");
 }
 
-void AnalogMacroImpl::check_inputs(const Eigen::MatrixXf& x) const {
+template <class Matrix>
+void AnalogMacroImpl::check_inputs(const Matrix& x) const {
     if (x.cols() != spec_.rows)
         throw std::invalid_argument("macro mvm: inputs have " + std::to_string(x.cols()) + " columns, block has " +
                                     std::to_string(spec_.rows) + " rows");
@@ -393,7 +412,9 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
     spec_ = spec;
     layout_ = std::move(layout);
     fused_pairs_.clear();
+    rows_readout_.clear();
     currents_in_pairs_ = false;
+    currents_in_rows_ = false;
     last_currents_.resize(0, 0);
     phys_cols_ = pc;
     const int rows = spec.rows;
@@ -565,6 +586,7 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
     }
     if (differential_adc() && pairs_cover_)
         fused_pairs_.configure(*adc_, pair_plus_, pair_minus_, *layout_, spec.cols, calib_, array_->unit_current());
+    if (!current_mode()) rows_readout_.configure(cfg_, spec.input, *array_, *layout_, spec.cols, digit_count_, w_colsum_, tdc_);
     return r;
 }
 
@@ -848,7 +870,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     // The fused per-vector differential readout: inference reads of a configured block
     // (range measurement and calibration capture read through the general path).
     const bool fast_pairs = !fused && fused_readout_ && fused_pairs_.ready() && differential_adc() && keep_currents && !capture_ && !range_capture_;
-    if (keep_currents) currents_in_pairs_ = false;
+    if (keep_currents) currents_in_pairs_ = currents_in_rows_ = false;
 
     // Time of one input cycle.
     const double t_conv = spec_.readout == ReadoutKind::Adc   ? adc_->conversion_time()
@@ -1098,6 +1120,45 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, cons
     return r;
 }
 
+double AnalogMacroImpl::mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in) {
+    if (!programmed_) throw std::logic_error("macro mvm: macro has not been programmed");
+    if (!analog_in && rows_fused()) return mvm_rows_fused(x, n, y, ac);
+    // The general path on a column-major copy; the result back into the rows.
+    rows_x_.resize(n, spec_.rows);
+    transpose(x, spec_.rows, rows_x_.data(), n, n, spec_.rows);
+    Eigen::MatrixXf node;
+    if (analog_in) {
+        node.resize(n, spec_.cols);
+        transpose(analog_in, spec_.cols, node.data(), n, n, spec_.cols);
+    }
+    const MvmResult r = mvm(rows_x_, ac, analog_in ? &node : nullptr);
+    transpose(r.y.data(), r.y.rows(), y, r.y.cols(), r.y.cols(), r.y.rows());
+    return r.latency_s;
+}
+
+double AnalogMacroImpl::mvm_rows_fused(const float* x, Eigen::Index n, float* y, ActionCounter& ac) {
+    using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    kept_rows_.resize(n, phys_cols_);
+    ResistanceReadout::Counts c;
+    if (!rows_readout_.run(tdc_, x, n, y, kept_rows_.data(), cfg_.sim.ideal, c)) {
+        check_inputs(Eigen::Map<const RowMatrixXf>(x, n, spec_.rows));   // names the first bad input
+        throw std::logic_error("macro mvm: the resistance readout refused inputs the domain check accepts");
+    }
+    begin_reads(block_key_, n);   // as mvm(): the block's read count (no stream drawn here)
+    currents_in_pairs_ = false;
+    currents_in_rows_ = true;
+    // The actions and time estimate() counts for one resistance-summation read.
+    const double v = cfg_.array.v_read, c_col = TimeToDigital::column_capacitance(cfg_);
+    const double batch = static_cast<double>(n);
+    ac.add(action::kRowDrive, c.driven);
+    ac.add_energy(action::kArrayReadEnergy, batch * phys_cols_ * c_col * v * v);
+    ac.add(action::kTdc, batch * phys_cols_);
+    ac.add(action::kTdcCount, c.codes);
+    double t_plane_total = 0.0;
+    t_plane_total += input_cycle_time(cfg_, spec_, conversions(), tdc_.conversion_time());
+    return batch * t_plane_total;
+}
+
 Eigen::MatrixXi AnalogMacroImpl::read_weights() const {
     if (!programmed_) throw std::logic_error("macro read_weights: macro has not been programmed");
     Eigen::MatrixXi d(spec_.rows, phys_cols_);
@@ -1130,9 +1191,19 @@ MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Ei
     return impl_->mvm(x, ac, analog_in);
 }
 Eigen::MatrixXi AnalogMacro::read_weights() const { return impl_->read_weights(); }
+double AnalogMacro::mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in) {
+    return impl_->mvm_rows(x, n, y, ac, analog_in);
+}
+bool AnalogMacro::rows_readout_active() const { return impl_->rows_fused(); }
 const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->column_currents(); }
 
 const Eigen::MatrixXd& AnalogMacroImpl::column_currents() const {
+    if (currents_in_rows_) {
+        // What estimate() keeps for resistance summation: weight * v_read / R.
+        const double weight = spec_.input == InputEncoding::Signed ? 2.0 : 1.0, v = cfg_.array.v_read;
+        last_currents_ = weight * (v / kept_rows_.array()).matrix();
+        currents_in_rows_ = false;
+    }
     if (currents_in_pairs_) {
         // I+ - I- on the + column, 0 on the - column (as convert_pairs keeps them).
         last_currents_.setZero(kept_pairs_.rows(), phys_cols_);

@@ -106,6 +106,13 @@ public:
     // `analog_in` (Final blocks of analog accumulation only): batch x cols, the partial
     // sums already on the summing node (the sum of the Partial blocks' mvm() outputs).
     MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in = nullptr);
+    // mvm() on row-major data, the layout of the macro's TLM burst: n vectors of spec().rows
+    // floats at x (vector b at x + b * rows), the n x spec().cols results into y the same
+    // way, `analog_in` (n x cols) likewise; returns the batch latency. Resistance-summation
+    // (TDC) blocks of XNOR cells read straight from the rows through a per-vector readout
+    // (ResistanceReadout: the same operations, one fixed summation order per vector); every
+    // other block goes through mvm() on a column-major copy. Same numbers and actions as mvm().
+    double mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in = nullptr);
 
     // Logical weights as currently stored (what a verify read returns; includes errors).
     Eigen::MatrixXi read_weights() const;
@@ -125,12 +132,16 @@ public:
     bool programmed() const;
     // Whether an inference read of a differential-ADC block goes through the fused
     // per-vector readout (PairReadout) when it covers the block (default) or through the
-    // general column-by-column path. The two compute the same physics from the same reads
+    // general column-by-column path; likewise mvm_rows() of a resistance-summation block
+    // (ResistanceReadout). The two compute the same physics from the same reads
     // and normals (they differ by summation order and FMA contraction only); the switch
     // exists so the tests can compare them.
     void set_fused_readout(bool enabled);
     // True when the programmed block's inference reads take the fused readout.
     bool fused_readout_active() const;
+    // True when mvm_rows() of the programmed block takes the per-vector resistance readout
+    // (set_fused_readout switches it too).
+    bool rows_readout_active() const;
     const BlockSpec& spec() const;
     const Config& config() const;
 

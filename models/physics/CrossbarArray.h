@@ -96,6 +96,11 @@ public:
     // costs half a double GEMM.
     void currents_into(const Eigen::MatrixXd& v, Eigen::MatrixXd& i) const { i.noalias() = v * mt_; }
     void column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const;
+    // The operands of that product, r = B * resistance_operand() + resistance_base() (rowwise):
+    // R(selected by 1) - R(selected by 0) per cell (rows x cols) and the column resistance
+    // with every input bit 0 (for a per-vector read of the same sums, ResistanceReadout).
+    const Eigen::MatrixXd& resistance_operand() const { return r_minus_bypass_; }
+    const Eigen::RowVectorXd& resistance_base() const { return r_base_; }
     void noise_variance_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
         var.noalias() = a2 * sigma2f_;
         if (noise_base_.size()) var.rowwise() += noise_base_;

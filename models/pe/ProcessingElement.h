@@ -41,6 +41,8 @@ public:
     void broadcast_store(int tensor, int r0, int rows, const sc_core::sc_time& version, const sc_core::sc_time& ready);
     // A new run starts: nothing is on the broadcast lines.
     void reset_broadcast() { lines_valid_ = false; }
+    // Output registers: one per column of each macro (the partial sums it can hold at once).
+    double registers() const { return static_cast<double>(macros_) * cols_; }
 
     std::string component_kind() const override { return "pe"; }
     const ActionCounter& actions() const override { return actions_.total(); }

@@ -22,8 +22,12 @@ namespace sotsim {
 
 // Global: global buffer. Local: the tile's SRAM buffer. Pe: the output registers of the
 // tile's processing element (partial sums an Mvm reduces in the PE adder tree; reading
-// or writing them costs no buffer traffic, `bits` is the reduction width).
-enum class Location { Global, Local, Pe };
+// or writing them costs no buffer traffic, `bits` is the reduction width). Port: data a
+// Load streams from the interconnect straight into the tile's digital unit, never stored
+// (the one Affine / Activation that reads it runs on the data as it arrives: e.g. the
+// network input's quantizer, so the raw input never takes tile SRAM); no buffer traffic,
+// no capacity.
+enum class Location { Global, Local, Pe, Port };
 
 struct TensorDecl {
     std::string name;
@@ -67,7 +71,14 @@ enum class OpCode {
     // from tile `peer` and writes it into local `dst` at column c0. Flow control: a channel
     // (sender, receiver, dst, c0) holds chip.pipeline_depth samples; a Send waits for a free slot.
     Send,
-    Receive
+    Receive,
+    // Round k of a group of `cols` rounds of a time-multiplexed layer (c0 = k; the round's
+    // `rows` instructions follow: its Programs and Mvms). A streamed tile runs the group's
+    // rounds in order on even steps and in reverse order on odd steps, so the round that
+    // ended a step starts the next one with its blocks still programmed (a Program of the
+    // block a macro already holds is skipped). Inside a group the first Mvm into a
+    // destination column slice in executed order overwrites, the later ones accumulate.
+    Round
 };
 
 struct ConvGeom {
@@ -159,6 +170,16 @@ struct Program {
 //    pe_add_bit per bit of `bits` per element, no buffer traffic); the input slice is
 //    broadcast to the PE's macros, so Mvms reading the same slice of the same data read
 //    the buffer once.
+//  * Program: skipped (issue cycle only, tile stat programs_skipped) when the macro still
+//    holds that block of the loaded program: the controller keeps one block tag per macro.
+//  * Round groups (OpCode::Round): rounds hold only Programs and Mvms; the k-th execution
+//    of a group on a tile (counted from the program's load, across runs) runs its rounds
+//    in order when k is even and last to first when odd. Between two rounds, the partial
+//    sums written so far beyond the PE's registers (macros x array columns) are written to
+//    the tile buffer and read back at their `bits` (tile stat partial_sum_spill_bytes); a
+//    time-multiplexed step must fit them beside its tensors.
+//  * Port tensors: written only by a Load (no buffer write) and read by exactly one Affine
+//    or Activation (no buffer read), which runs on the data as it arrives.
 //  * Affine: empty vscale = 1, empty vbias = 0. dst may equal src.
 //  * Im2col / Pool accept a flat CHW source (rows_per_sample 1, width C*H*W) or a
 //    position-major one (rows_per_sample H*W, width C, as an im2col Mvm produces);

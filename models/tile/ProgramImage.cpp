@@ -336,7 +336,7 @@ void expand_params(const InstrRecord& r, Instr& in) {
 
 Instr decode_instr_fields(const InstrRecord& r) {
     Instr in;
-    in.op = checked_enum<OpCode>(r.op, static_cast<std::uint32_t>(OpCode::Receive), 0, "opcode");
+    in.op = checked_enum<OpCode>(r.op, static_cast<std::uint32_t>(OpCode::Round), 0, "opcode");
     in.act = checked_enum<ActKind>(r.act, static_cast<std::uint32_t>(ActKind::SignBinary), 1, "activation kind");
     if ((r.flags & ~31u) != 0 || r.reserved != 0) throw ImageError(2, "unknown instruction flags");
     in.accumulate = (r.flags & 1u) != 0;
@@ -371,7 +371,7 @@ Program decode(const std::uint8_t* data, std::size_t n, Target* target) {
         const auto r = rd.at<TensorRecord>(at);
         TensorDecl d;
         d.name = rd.string(str, r.name, at);
-        d.where = checked_enum<Location>(r.where, static_cast<std::uint32_t>(Location::Pe), at + 4, "tensor location");
+        d.where = checked_enum<Location>(r.where, static_cast<std::uint32_t>(Location::Port), at + 4, "tensor location");
         d.tile = r.tile, d.rows_per_sample = r.rows_per_sample, d.width = r.width, d.bits = r.bits;
         p.tensors.push_back(std::move(d));
     }

@@ -30,7 +30,9 @@ inline constexpr std::uint32_t kMagic = 0x494D4953;  // "SIMI" read as bytes: 'S
 // 2.3: InstrRecord.flags bit 4, multicast Load (group in `peer`, member count in `levels`).
 // 2.4: activation kind 9 (ActKind::SignBinary, a +-1 comparator).
 // 3.0: StreamRecord gained step_samples (samples per pass of a time-multiplexed pipeline stage).
-inline constexpr std::uint16_t kVersionMajor = 3, kVersionMinor = 0;
+// 3.1: tensor location 3 (Location::Port, a Load's stream into the digital unit) and opcode 16
+// (OpCode::Round, a round of a time-multiplexed layer), which a 3.0 reader's range checks refuse.
+inline constexpr std::uint16_t kVersionMajor = 3, kVersionMinor = 1;
 inline constexpr std::uint32_t kWeightAlign = 4096;
 
 // Sections, always all present and in this order.
@@ -110,7 +112,8 @@ static_assert(sizeof(InstrRecord) == kInstrWords * 4 && offsetof(InstrRecord, sr
                   offsetof(InstrRecord, scale) == 44 && offsetof(InstrRecord, vscale_first) == 68 &&
                   offsetof(InstrRecord, c) == 84 && offsetof(InstrRecord, pad_value) == 128,
               "InstrRecord layout is documented in docs/program-image.md");
-static_assert(static_cast<int>(OpCode::Receive) == 15 && static_cast<int>(ActKind::SignBinary) == 9,
+static_assert(static_cast<int>(OpCode::Round) == 16 && static_cast<int>(ActKind::SignBinary) == 9 &&
+                  static_cast<int>(Location::Port) == 3,
               "opcode / activation numbering is part of the image format: bump the version");
 
 // A malformed image: what is wrong and at which byte offset.

@@ -23,7 +23,7 @@ namespace {
 const char* op_name(OpCode op) {
     static const char* names[] = {"Load", "Store", "Im2col", "Program", "Mvm",     "Affine", "Activation",
                                   "Pool", "Add",   "Copy",   "Barrier", "Layer",   "End",        "PositionBias",
-                                  "Send", "Receive"};
+                                  "Send", "Receive", "Round"};
     const auto i = static_cast<std::size_t>(op);
     return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
 }
@@ -48,6 +48,7 @@ TileController::TileController(sc_module_name name, const Config& cfg, int tile)
     });
     for (auto& m : macros) to_macros.bind(m.cfg);
     macro_block_.assign(static_cast<std::size_t>(cfg.tile.macros), -1);
+    macro_image_.assign(static_cast<std::size_t>(cfg.tile.macros), 0);
     inbox.register_b_transport(this, &TileController::inbox_transport);
     inbox.register_transport_dbg(this, &TileController::inbox_dbg);
     SC_THREAD(run_thread);
@@ -96,6 +97,33 @@ void TileController::prepare(const Program& p, int batch) {
     };
     scan(p.tile_code);
     scan(p.setup_code);
+    // A Port tensor is the stream of a Load into the digital unit: only a Load writes it and
+    // only one Affine / Activation reads it (nothing stores it to run another op on later).
+    std::vector<int> port_reads(p.tensors.size(), 0);
+    if (static_cast<std::size_t>(tile_) < p.tile_code.size())
+        for (const Instr& in : p.tile_code[static_cast<std::size_t>(tile_)]) {
+            auto port = [&](int id) {
+                return id >= 0 && static_cast<std::size_t>(id) < p.tensors.size() &&
+                       p.tensors[static_cast<std::size_t>(id)].where == Location::Port;
+            };
+            const bool reader = in.op == OpCode::Affine || in.op == OpCode::Activation;
+            if (port(in.src)) {
+                if (!reader)
+                    throw std::runtime_error("tile " + std::to_string(tile_) + ": port tensor '" + p.tensors[in.src].name +
+                                             "' is read by a " + std::string(op_name(in.op)) +
+                                             "; only an Affine or Activation runs on a Load's stream");
+                ++port_reads[static_cast<std::size_t>(in.src)];
+            }
+            if (port(in.src2) || (port(in.dst) && in.op != OpCode::Load))
+                throw std::runtime_error("tile " + std::to_string(tile_) + ": port tensor '" +
+                                         p.tensors[port(in.src2) ? in.src2 : in.dst].name + "' is used by a " +
+                                         std::string(op_name(in.op)) + "; only a Load writes a port tensor");
+        }
+    for (std::size_t id = 0; id < port_reads.size(); ++id)
+        if (port_reads[id] > 1)
+            throw std::runtime_error("tile " + std::to_string(tile_) + ": port tensor '" + p.tensors[id].name +
+                                     "' is read by " + std::to_string(port_reads[id]) +
+                                     " ops; the stream passes the digital unit once");
     for (std::size_t id = 0; id < gathered_.size(); ++id) gathered_[id] = gathered_[id] && !other_use[id];
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
@@ -119,12 +147,13 @@ void TileController::prepare(const Program& p, int batch) {
                                     " samples)",
                                 !gathered_[id]);
     }
+    sram_bytes_ = buffer.store().used_bytes();
     // Output registers after the buffer's tensors, so the buffer's capacity check (a
     // time-multiplexed step) counts only what the SRAM holds.
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
-        if (d.where != Location::Pe || d.tile != tile_) continue;
-        // output registers: samples and positions stream through
+        if ((d.where != Location::Pe && d.where != Location::Port) || d.tile != tile_) continue;
+        // output registers / the input port's stream: samples and positions stream through
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
                                 std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
     }
@@ -133,6 +162,7 @@ void TileController::prepare(const Program& p, int batch) {
     // between runs); a fresh tile starts with every macro unprogrammed.
     if (macro_block_.size() != static_cast<std::size_t>(cfg_.tile.macros))
         macro_block_.assign(static_cast<std::size_t>(cfg_.tile.macros), -1);
+    macro_image_.resize(macro_block_.size(), 0);
 }
 
 void TileController::start(const TileJob& job, std::function<void(int)> on_done, const sc_time& offset) {
@@ -176,6 +206,7 @@ void TileController::finish_programs() {
             tlm::tlm_generic_payload failed;
             failed.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             const std::size_t pc = deferred_[k].pc;
+            for (const auto& d : deferred_) macro_block_[static_cast<std::size_t>(d.macro)] = -1;  // state unknown
             deferred_.clear();
             throw ProgramFailure(pc, failure("macro program", failed.get_response_string(), macro_map::kWeightBase));
         }
@@ -243,6 +274,12 @@ void TileController::run_thread() {
         ready_all_ = sc_time_stamp();
         pe.reset_broadcast();
         if (macro_block_.size() < to_macros.size()) macro_block_.resize(to_macros.size(), -1);
+        macro_image_.resize(macro_block_.size(), 0);
+        if (group_image_ != job_.image_id) {  // a new program: its round groups start even
+            group_runs_.clear();
+            group_image_ = job_.image_id;
+        }
+        group_rounds_left_ = round_instrs_left_ = 0;
         std::size_t pc = 0;
         step_ = 0;
         multicast_seen_.clear();
@@ -254,12 +291,33 @@ void TileController::run_thread() {
             // (job_.steps of them); local tensors hold the step's samples.
             for (; step_ < static_cast<std::uint64_t>(std::max(1, job_.steps)); ++step_) {
                 begin_pass();
-                for (pc = 0; pc < job_.code.count; ++pc) {
+                // A round group run in reverse order: the pcs to execute, then `after`.
+                std::vector<std::size_t> order;
+                std::size_t oi = 0, after = 0, next = 0;
+                for (;;) {
+                    if (oi < order.size()) {
+                        pc = order[oi++];
+                    } else {
+                        if (!order.empty()) {
+                            order.clear();
+                            oi = 0;
+                            next = after;
+                        }
+                        pc = next++;
+                    }
+                    if (pc >= job_.code.count) break;
                     fetched = false;
                     const Instr& in = fetch(pc);
                     fetched = true;
                     current_op_ = in.op;
-                    if (in.op != OpCode::Program && in.op != OpCode::End) finish_programs();
+                    if (in.op == OpCode::Round && order.empty() && in.c0 == 0 && in.cols > 1 &&
+                        (group_runs_[pc]++ & 1u) == 1u) {
+                        // Odd execution of this group: its rounds in reverse order.
+                        order = reversed_rounds(pc, in.cols, in.rows, after);
+                        oi = 0;
+                        continue;
+                    }
+                    if (in.op != OpCode::Program && in.op != OpCode::End && in.op != OpCode::Round) finish_programs();
                     if (in.op == OpCode::End) break;
                     execute(in, pc);
                     ++instructions_;
@@ -409,7 +467,61 @@ const Instr& TileController::fetch(std::size_t pc) {
     return f.in;
 }
 
+// Between two rounds of a group the partial sums written so far must survive the next
+// round's reprogramming: the PE's output registers hold pe.registers() of them, the rest
+// (a step or batch of samples holds many more) are written to the tile buffer at the
+// reduction width and read back for the next round's additions. A time-multiplexed stage's
+// step must fit them beside its tensors.
+void TileController::spill_partial_sums() {
+    const double over = group_values_ - pe.registers();
+    if (over <= 0) return;
+    const auto bytes = static_cast<std::uint64_t>(std::ceil(over * group_bits_ / 8.0));
+    if (job_.program->streamed && job_.program->step_samples(static_cast<std::size_t>(tile_)) > 1 &&
+        static_cast<double>(sram_bytes_ + bytes) > cfg_.tile.buffer_bytes)
+        throw std::runtime_error("tile " + std::to_string(tile_) + " local buffer: a step of " +
+                                 std::to_string(pass_count_) + " samples holds " + std::to_string(bytes) +
+                                 " bytes of partial sums beyond the PE's " +
+                                 std::to_string(static_cast<long long>(pe.registers())) +
+                                 " registers between rounds; with its tensors (" + std::to_string(sram_bytes_) +
+                                 " bytes) that exceeds the " +
+                                 std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)) + "-byte buffer");
+    sc_time t = now();
+    for (int id : group_dsts_) t = max_t(t, ready_[id]);
+    const sc_time tw = buffer.write(t, bytes, layer_);
+    const sc_time tr = buffer.read(tw, bytes, layer_);
+    for (int id : group_dsts_) ready_[id] = max_t(ready_[id], tr);
+    finish_op(tr);
+    spill_bytes_ += bytes;
+}
+
+// Reverse round order for the group whose first marker (round 0 of `rounds`, `rows`
+// instructions) is at `pc`: each marker names its round's length, so the controller walks
+// the markers (fetching each) to find the rounds, then runs them last to first.
+std::vector<std::size_t> TileController::reversed_rounds(std::size_t pc, int rounds, int rows, std::size_t& after) {
+    std::vector<std::pair<std::size_t, int>> starts{{pc, rows}};
+    for (int k = 1; k < rounds; ++k) {
+        const std::size_t at = starts.back().first + 1 + static_cast<std::size_t>(starts.back().second);
+        if (at >= job_.code.count) throw std::runtime_error("round group runs past the end of the stream");
+        const Instr& m = fetch(at);
+        if (m.op != OpCode::Round || m.c0 != k || m.cols != rounds || m.rows < 0)
+            throw std::runtime_error("round group: no marker of round " + std::to_string(k) + " of " +
+                                     std::to_string(rounds) + " at instruction " + std::to_string(at));
+        starts.emplace_back(at, m.rows);
+    }
+    after = starts.back().first + 1 + static_cast<std::size_t>(starts.back().second);
+    std::vector<std::size_t> order;
+    for (auto it = starts.rbegin(); it != starts.rend(); ++it)
+        for (std::size_t i = 0; i <= static_cast<std::size_t>(it->second); ++i) order.push_back(it->first + i);
+    return order;
+}
+
 void TileController::execute(const Instr& in, std::size_t pc) {
+    in_round_ = in.op != OpCode::Round && round_instrs_left_ > 0;
+    if (in_round_) {
+        if (in.op != OpCode::Program && in.op != OpCode::Mvm)
+            throw std::runtime_error(std::string(op_name(in.op)) + " inside a round (rounds hold Programs and Mvms only)");
+        --round_instrs_left_;
+    }
     if (tr_phase_.enabled()) {
         Phase ph = kReduce;
         switch (in.op) {
@@ -444,6 +556,23 @@ void TileController::execute(const Instr& in, std::size_t pc) {
             return;
         }
         case OpCode::End: return;
+        case OpCode::Round: {
+            if (group_rounds_left_ == 0 && round_instrs_left_ == 0) {  // the group's first round (either order)
+                group_rounds_left_ = in.cols;
+                group_written_.clear();
+                group_dsts_.clear();
+                group_values_ = 0;
+                group_bits_ = 0;
+            } else if (round_instrs_left_ == 0) {
+                spill_partial_sums();  // between two rounds
+            }
+            if (group_rounds_left_ <= 0 || round_instrs_left_ != 0 || in.rows < 0)
+                throw std::runtime_error("round marker inside a round (the previous round has " +
+                                         std::to_string(round_instrs_left_) + " instructions left)");
+            --group_rounds_left_;
+            round_instrs_left_ = in.rows;
+            return;
+        }
         default: return exec_digital(in);
     }
 }
@@ -471,6 +600,15 @@ void TileController::exec_program(const Instr& in, std::size_t pc) {
     const int m = in.macro >= 0 ? in.macro : blk.macro;
     if (m < 0 || static_cast<unsigned>(m) >= to_macros.size())
         throw std::runtime_error("macro " + std::to_string(m) + " does not exist on this tile");
+    if (macro_block_[static_cast<std::size_t>(m)] == in.block &&
+        macro_image_[static_cast<std::size_t>(m)] == job_.image_id) {
+        // The macro still holds this block (the round that ended the previous step, or
+        // the previous batch): its cells need no rewrite. The controller keeps one tag per
+        // macro; the skip costs the issue cycle only.
+        ++programs_skipped_;
+        set_now(now() + cycle_);
+        return;
+    }
     if (std::any_of(deferred_.begin(), deferred_.end(), [m](const DeferredProgram& d) { return d.macro == m; }))
         finish_programs();   // its previous program ends first
     if (blk.w.rows() != blk.spec.rows || blk.w.cols() != blk.spec.cols)
@@ -495,8 +633,10 @@ void TileController::exec_program(const Instr& in, std::size_t pc) {
     wr.set_extension(new tlmx::LayerExtension(layer));
     auto* spec = new macro_map::BlockSpecExtension(&blk.spec, /*defer=*/true);
     wr.set_extension(spec);
+    macro_block_[static_cast<std::size_t>(m)] = -1;  // until the write is accepted
     transport(wr, t, m, "macro program");
     macro_block_[static_cast<std::size_t>(m)] = in.block;
+    macro_image_[static_cast<std::size_t>(m)] = job_.image_id;
     if (spec->finish)
         deferred_.push_back({pc, m, std::move(spec->finish), spec->earliest_end});
     else
@@ -570,6 +710,8 @@ void TileController::exec_mvm(const Instr& in) {
                                  " columns) or the block (" + std::to_string(spec.cols) + " columns)");
     if (dst.data.rows() != n) throw std::runtime_error("source and destination row counts differ");
     if (in.src == in.dst) throw std::runtime_error("an Mvm cannot write its own source tensor");
+    if (decl(in.src).where == Location::Port || decl(in.dst).where == Location::Port)
+        throw std::runtime_error("an Mvm reads and writes stored tensors, not a port stream");
     const auto vit = views_.find(in.src);
     const Im2colView* view = vit != views_.end() && vit->second.pending ? &vit->second : nullptr;
     if (!view) buffer.store().reside(in.src);  // a gathered tensor read before any Im2col: zeros
@@ -580,7 +722,14 @@ void TileController::exec_mvm(const Instr& in) {
     const phys::AnalogSum role = spec.analog_sum;
     if (role != phys::AnalogSum::None && (cols != spec.cols || in.scale != 1.0f || !in_pe(in.dst)))
         throw std::runtime_error("analog accumulation: an Mvm must cover the whole block, unscaled, into a PE tensor");
-    if (role == phys::AnalogSum::Final && !in.accumulate)
+    // Inside a round group the executed order decides: the first Mvm into a slice overwrites.
+    const bool acc_in = in_round_ ? !group_written_.insert({in.dst, in.c0}).second : in.accumulate;
+    if (in_round_ && !acc_in) {  // a new slice of partial sums held until the group ends
+        group_values_ += static_cast<double>(n) * cols;
+        group_bits_ = std::max(group_bits_, dst.bits);
+        group_dsts_.insert(in.dst);
+    }
+    if (role == phys::AnalogSum::Final && !acc_in)
         throw std::runtime_error("analog accumulation: the final block needs the partial sums already on the node");
 
     sc_time t0 = max_t(now(), ready_[in.src]);
@@ -603,7 +752,7 @@ void TileController::exec_mvm(const Instr& in) {
         1, static_cast<Eigen::Index>(std::min(macro_map::kInputSize / (4ull * spec.rows),
                                               macro_map::kOutputSize / (4ull * spec.cols))));
     const bool final_sum = role == phys::AnalogSum::Final;
-    const bool accumulate = in.accumulate && !final_sum;
+    const bool accumulate = acc_in && !final_sum;
     // A Final analog-accumulation block overwrites: the node's sum went through the decision.
     const float scale = final_sum ? 1.0f : in.scale;
     const Eigen::Index burst_cap = std::min(per_burst, n);
@@ -652,7 +801,7 @@ void TileController::exec_mvm(const Instr& in) {
     const bool reduce_in_pe = in_pe(in.dst);
     ActionCounter work;
     if (in.scale != 1.0f) work.add(action::kDigitalMult, elems);
-    if (in.accumulate && !reduce_in_pe) work.add(action::kDigitalAdd, elems);
+    if (acc_in && !reduce_in_pe) work.add(action::kDigitalAdd, elems);
     double ops = 0;
     for (const auto& [k, v] : work.count) ops += v;
 
@@ -664,7 +813,7 @@ void TileController::exec_mvm(const Instr& in) {
         end = max_t(end, pe.reduce(t4, elems, dst.bits, layer_));
     } else {
         const std::uint64_t dst_bytes = tlmx::bytes_at(static_cast<std::uint64_t>(elems), dst.bits);
-        const sc_time tr = in.accumulate ? buffer.read(t4, dst_bytes, layer_) : t4;
+        const sc_time tr = acc_in ? buffer.read(t4, dst_bytes, layer_) : t4;
         const sc_time tw = buffer.write(t4, dst_bytes, layer_);
         end = max_t(end, max_t(tr, tw));
     }
@@ -699,7 +848,8 @@ void TileController::exec_load(const Instr& in) {
     rd.set_extension(new tlmx::LayerExtension(layer_));
     sc_time t = t0;
     transport(rd, t, -1, "Load");
-    const sc_time tw = buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
+    // Into a port tensor the data streams into the digital unit: no buffer write.
+    const sc_time tw = unbuffered(in.dst) ? t0 : buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
     from_row_major(xfer_.data(), cols, dst.data.middleCols(in.c0, cols));
     const sc_time end = max_t(t, tw);
     ready_[in.dst] = end;
@@ -757,7 +907,7 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
     MulticastHub::Transfer& x2 = hub->at(key);
     const sc_time start = x2.start, arrival = x2.arrival.at(tile_);
     mark_input(start);
-    const sc_time tw = buffer.write(start, tlmx::bytes_at(x2.data.size(), dst.bits), layer_);
+    const sc_time tw = unbuffered(in.dst) ? start : buffer.write(start, tlmx::bytes_at(x2.data.size(), dst.bits), layer_);
     from_row_major(x2.data.data(), cols, dst.data.middleCols(in.c0, cols));
     hub->taken(key);
     ++multicast_loads_;
@@ -780,7 +930,7 @@ void TileController::exec_store(const Instr& in) {
     const sc_time t0 = max_t(now(), ready_[in.src]);
     xfer_.resize(static_cast<std::size_t>(rows * cols));
     to_row_major(src.data.middleCols(in.src_c0, cols), xfer_.data(), cols);
-    const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
+    const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
     tlm::tlm_generic_payload wr;
     const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
     tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.dst)), xfer_.data(), len);
@@ -862,7 +1012,7 @@ void TileController::exec_send(const Instr& in) {
         xfer_.resize(static_cast<std::size_t>(rps * cols));
         to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
         const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
-        const sc_time tr = in_pe(in.src) ? t0 : buffer.read(t0, bytes, layer_);
+        const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
         tlm::tlm_generic_payload wr;
         const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
         tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
@@ -966,10 +1116,10 @@ void TileController::exec_digital(const Instr& in) {
     std::uint64_t rbytes = 0;
     for (std::size_t i = 0; i < srcs.size(); ++i) {
         t0 = max_t(t0, ready_[srcs[i]]);
-        if (!in_pe(srcs[i]))  // PE output registers are read without buffer traffic
+        if (!unbuffered(srcs[i]))  // PE output registers and a Load's port stream: no buffer traffic
             rbytes += tlmx::bytes_at(static_cast<std::uint64_t>(s[i]->data.size()), s[i]->bits);
     }
-    std::uint64_t wbytes = in_pe(in.dst) ? 0 : tlmx::bytes_at(static_cast<std::uint64_t>(dst.data.size()), dst.bits);
+    std::uint64_t wbytes = unbuffered(in.dst) ? 0 : tlmx::bytes_at(static_cast<std::uint64_t>(dst.data.size()), dst.bits);
     if (in.op == OpCode::PositionBias && !in_pe(in.dst)) {  // read-modify-write of the touched slice only
         wbytes = tlmx::bytes_at(static_cast<std::uint64_t>(w.elements), dst.bits);
         rbytes += wbytes;
@@ -991,6 +1141,10 @@ std::vector<StatValue> TileController::stats() const {
             {"instructions", static_cast<double>(instructions_), "1", "instructions executed"},
             {"mvm_dispatched", static_cast<double>(mvms_), "1", "MVM transactions sent to macros"},
             {"fetch_words", static_cast<double>(fetch_words_), "1", "instruction-buffer words read when issuing"},
+            {"programs_skipped", static_cast<double>(programs_skipped_), "1",
+             "Program instructions skipped: the macro still held the block"},
+            {"partial_sum_spill_bytes", static_cast<double>(spill_bytes_), "B",
+             "partial sums beyond the PE registers kept in the tile buffer between rounds (written, then read)"},
             {"multicast_loads", static_cast<double>(multicast_loads_), "1",
              "multicast Loads received (one global read served the whole group)"},
             {"remote_fetches", static_cast<double>(remote_fetches_), "1",

@@ -39,6 +39,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -182,6 +183,8 @@ private:
     const TensorDecl& decl(int id) const;
     int rows_of(int id) const { return job_.batch * decl(id).rows_per_sample; }
     bool in_pe(int id) const { return decl(id).where == Location::Pe; }
+    // PE registers or the input port's stream: read and written without buffer traffic.
+    bool unbuffered(int id) const { return decl(id).where == Location::Pe || decl(id).where == Location::Port; }
 
     const Config cfg_;  // held by value
     int tile_;
@@ -197,6 +200,27 @@ private:
     std::vector<sc_core::sc_time> ready_, read_done_;
     sc_core::sc_time ready_all_;          // latest completion of anything issued
     std::vector<int> macro_block_;        // block currently programmed per tile-local macro
+    std::vector<std::uint64_t> macro_image_;  // the image (TileJob::image_id) that block belongs to
+    std::uint64_t programs_skipped_ = 0;  // Programs of a block the macro already held
+    // Round groups (OpCode::Round): executions of each group (by the pc of its first
+    // marker) since the image was loaded, whose parity sets the round order; the group
+    // being executed: rounds and instructions of the current round left, and the
+    // destination slices (tensor, c0) an Mvm of the group has written.
+    std::map<std::size_t, std::uint64_t> group_runs_;
+    std::uint64_t group_image_ = 0;
+    int group_rounds_left_ = 0, round_instrs_left_ = 0;
+    bool in_round_ = false;               // the instruction executing belongs to a round
+    std::set<std::pair<int, int>> group_written_;
+    // Partial sums the group's Mvms hold (values, widest bits, PE tensors); beyond the PE's
+    // registers they wait in the tile buffer between rounds (spill_partial_sums).
+    double group_values_ = 0;
+    int group_bits_ = 0;
+    std::set<int> group_dsts_;
+    std::uint64_t sram_bytes_ = 0;        // the local tensors' bytes (prepare)
+    std::uint64_t spill_bytes_ = 0;       // partial-sum bytes written to the buffer between rounds
+    void spill_partial_sums();
+    // The pcs of a round group in reverse round order (odd executions), from the marker at `pc`.
+    std::vector<std::size_t> reversed_rounds(std::size_t pc, int rounds, int rows, std::size_t& after);
     struct DeferredProgram {
         std::size_t pc;                                  // its Program instruction
         int macro;

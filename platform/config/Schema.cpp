@@ -359,7 +359,7 @@ std::vector<KeyInfo> build_schema() {
     s.push_back(integer("chip.pipeline_depth", CFG(chip.pipeline_depth), between(1, 1024),
         "Samples a tile-to-tile activation channel buffers before the sender stalls (flow control)."));
     s.push_back(integer("chip.step_samples", CFG(chip.step_samples), between(1, kMaxStepSamples),
-        "Pipelined network that does not fit the chip: a layer whose blocks do not fit its tile group reprograms its macros round by round for every step of this many samples (the step's partial sums stay in the processing element until the last round); larger steps amortise the write time. Resident stages stream one sample at a time."));
+        "Pipelined network that does not fit the chip: a layer whose blocks do not fit its tile group reprograms its macros round by round for every step of this many samples (the step's partial sums are reduced in the processing element; those beyond its output registers wait in the tile buffer between rounds); larger steps amortise the write time. The rounds alternate their order every step, so the blocks of the round that ended a step are not rewritten. The compiler lowers the step to what the tile buffer holds (sotsim compile says so). A resident stage behind a stepped one runs in its steps; the others stream one sample at a time."));
     // ---- tech ---------------------------------------------------------------------------
     {
         KeyInfo k;

@@ -17,13 +17,13 @@ same() {  # a b
   if cmp -s "$TMP/$1/predictions.csv" "$TMP/$2/predictions.csv"; then pass "$1 = $2 (predictions)"
   else fail "$1 and $2 predictions differ"; fi
 }
-run mlp_s128 mlp_bnn_mnist mnist 150
+run mlp_default mlp_bnn_mnist mnist 150
 run mlp_s7 mlp_bnn_mnist mnist 150 --set chip.step_samples=7 --batch 20
 run mlp_s1 mlp_bnn_mnist mnist 150 --set chip.step_samples=1
 run mlp_lbl mlp_bnn_mnist mnist 150 --set chip.dataflow=layer_by_layer
-same mlp_s128 mlp_s7
-same mlp_s128 mlp_s1
-same mlp_s128 mlp_lbl
+same mlp_default mlp_s7
+same mlp_default mlp_s1
+same mlp_default mlp_lbl
 run vgg_s4 vgg8_bnn_mnist mnist 20 --set chip.step_samples=4 --batch 9
 run vgg_lbl vgg8_bnn_mnist mnist 20 --set chip.dataflow=layer_by_layer
 same vgg_s4 vgg_lbl
@@ -32,8 +32,44 @@ same vgg_s4 vgg_lbl
 out=$("$SOTSIM" compile -c configs/myung_72macro.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist 2>&1)
 grep -q "time-multiplexed stage (t0-t7)" <<<"$out" && grep -q "in 2 rounds" <<<"$out" \
   && pass "compile names the multiplexed stage and its rounds" || fail "compile report: $out"
-grep -q "steps of [0-9]* samples, not chip.step_samples = 128" <<<"$out" \
-  && pass "compile says the step was lowered to fit the tile buffer" || fail "no lowered-step note: $out"
+# fc1's tiles keep only the 1-bit input (98 B; the 8-bit image streams through the input
+# port's quantizer), their 32 1-bit outputs (4 B) and, between the rounds, the 32 11-bit
+# partial sums per sample beyond the PE's 8 x 64 registers (44 B): S*102 + (S*32 - 512)*11/8
+# <= 65536 gives S <= 453.
+out=$("$SOTSIM" compile -c configs/myung_72macro.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist \
+  --set chip.step_samples=1024 2>&1)
+grep -q "steps of 453 samples, not chip.step_samples = 1024: .* take 146 bytes per sample" <<<"$out" \
+  && pass "compile lowers the step to what the tile buffer holds (453 samples of 146 B)" || fail "lowered step: $out"
+grep -q "104 block writes in the first step, 40 in each later one" <<<"$out" \
+  && pass "compile: 104 block writes in the first step, 40 later (13 per tile, then the 5 of the shorter round)" \
+  || fail "compile rewrites: $out"
+
+# Alternating rounds, counted by the run (report.json): the report's one-sample latency run
+# and ceil((N-1)/S) steps execute fc1 E times; each fc1 tile (13 blocks, rounds of 8 and 5)
+# writes 13 blocks in the first and 5 in every later execution and skips the other 8; the
+# partial sums beyond 512 registers of each step of n samples, (32n - 512) * 11 / 8 bytes,
+# go through the tile buffer between the rounds.
+run mlp_s32 mlp_bnn_mnist mnist 150 --set chip.step_samples=32
+python3 - "$TMP/mlp_s32/report.json" <<'PY' && pass "fc1 block writes 13 + 5(E-1), 8(E-1) skipped, partial-sum spill per step" || fail "alternating-round counts"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+N, S = 150, 32
+steps = [1] + [min(S, N - 1 - k) for k in range(0, N - 1, S)]
+E = len(steps)
+spill = sum(math.ceil(max(0, 32 * n - 512) * 11 / 8) for n in steps)
+chip = r["components"]["chip"]["children"]
+ok = True
+for t in range(8):
+    tile = chip["tile%d" % t]
+    writes = sum(m["stats"]["programs"]["value"] for k, m in tile["children"].items() if k.startswith("macro"))
+    got = (writes, tile["stats"]["programs_skipped"]["value"], tile["stats"]["partial_sum_spill_bytes"]["value"])
+    want = (13 + 5 * (E - 1), 8 * (E - 1), spill)
+    if got != want:
+        print("tile%d: (writes, skipped, spill) %s, expected %s" % (t, got, want))
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+same mlp_default mlp_s32
 
 for bad in 0 -3 65537 1.5 many; do
   "$SOTSIM" run -c configs/myung_72macro.yaml -w workloads/models/mlp_bnn_mnist.onnx --dataset mnist --samples 2 \

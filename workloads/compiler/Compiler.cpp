@@ -75,6 +75,7 @@ public:
         }
         prog_.output_tensor = gin;
         prog_.output_width = plans_.back().out_width;
+        steady_writes();
         if (streamed_) size_steps();
         for (auto& code : prog_.tile_code) {
             // A tile with no work in any layer (only the layer markers and chip-wide barriers
@@ -143,6 +144,52 @@ private:
         }
     }
 
+    // Block writes per execution of the streams once the round order alternates: each tile's
+    // stream is walked as the TileController runs it (round groups reversed on odd
+    // executions, a Program of the block its macro holds skipped), after its setup code;
+    // the third and fourth executions are the steady state (two-round groups repeat after
+    // the second), their mean the figure per step.
+    void steady_writes() {
+        std::vector<double> steady(plans_.size(), 0.0);
+        for (std::size_t t = 0; t < prog_.tile_code.size(); ++t) {
+            std::vector<int> held(static_cast<std::size_t>(cfg_.tile.macros), -1);
+            auto program = [&](const Instr& in, std::vector<double>* count) {
+                const auto m = static_cast<std::size_t>(in.macro);
+                if (held[m] == in.block) return;
+                held[m] = in.block;
+                const int layer = prog_.blocks[static_cast<std::size_t>(in.block)].layer;
+                if (count && layer >= 0) (*count)[static_cast<std::size_t>(layer)] += 1;
+            };
+            for (const Instr& in : prog_.setup_code[t])
+                if (in.op == OpCode::Program) program(in, nullptr);
+            const auto& code = prog_.tile_code[t];
+            std::map<std::size_t, int> runs;
+            for (int pass = 0; pass < 4; ++pass) {
+                std::vector<double> count(plans_.size(), 0.0);
+                for (std::size_t pc = 0; pc < code.size(); ++pc) {
+                    const Instr& in = code[pc];
+                    if (in.op == OpCode::Program) program(in, &count);
+                    if (in.op != OpCode::Round || in.c0 != 0) continue;
+                    std::vector<std::pair<std::size_t, std::size_t>> rounds;  // [first, end) of each
+                    std::size_t at = pc;
+                    for (int k = 0; k < in.cols; ++k) {
+                        rounds.emplace_back(at + 1, at + 1 + static_cast<std::size_t>(code[at].rows));
+                        at = rounds.back().second;
+                    }
+                    if (runs[pc]++ % 2 == 1) std::reverse(rounds.begin(), rounds.end());
+                    for (const auto& [b, e] : rounds)
+                        for (std::size_t i = b; i < e; ++i)
+                            if (code[i].op == OpCode::Program) program(code[i], &count);
+                    pc = at - 1;
+                }
+                if (pass >= 2)
+                    for (std::size_t l = 0; l < plans_.size(); ++l) steady[l] += count[l] / 2;
+            }
+        }
+        for (std::size_t l = 0; l < out_.layers.size(); ++l)
+            out_.layers[l].rewrites_steady = static_cast<int>(std::lround(steady[l]));
+    }
+
     // A time-multiplexed stage holds its step's samples in its tiles' buffers through every
     // round: the step is chip.step_samples, or fewer when that many samples' tensors would
     // not fit the local buffer (the TileController enforces it).
@@ -150,21 +197,62 @@ private:
         const int M = cfg_.tile.macros;
         for (std::size_t l = 0; l < out_.layers.size(); ++l) {
             LayerMapping& m = out_.layers[l];
-            if (m.step_samples == 0) continue;
-            double per_sample = 0;
-            for (int t : plan_.stage_tiles[l]) {
-                double bytes = 0;
-                for (const TensorDecl& d : prog_.tensors)
-                    if (d.where == Location::Local && d.tile == t)
-                        bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
-                per_sample = std::max(per_sample, bytes);
+            if (m.step_samples == 0) {
+                // A resident stage behind a stepped one gets the step's samples together (one
+                // message each, at the step's end): it runs its stream once per step too, so
+                // its instructions are issued once per step, not per sample, as far as its
+                // buffer holds the step.
+                const int prev = l > 0 ? prog_.step_samples(static_cast<std::size_t>(plan_.stage_tiles[l - 1].front())) : 1;
+                if (prev <= 1 || prog_.tile_step_samples.empty()) continue;
+                int step = prev;
+                for (int t : plan_.stage_tiles[l]) {
+                    double bytes = 0;
+                    for (const TensorDecl& d : prog_.tensors)
+                        if (d.where == Location::Local && d.tile == t)
+                            bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+                    if (bytes > 0) step = std::min(step, static_cast<int>(std::floor(cfg_.tile.buffer_bytes / bytes)));
+                }
+                step = std::max(1, step);
+                for (int t : plan_.stage_tiles[l]) prog_.tile_step_samples[static_cast<std::size_t>(t)] = step;
+                out_.notes.push_back("layer '" + m.name + "' (resident, " + m.stage + ") runs in steps of " +
+                                     std::to_string(step) + " samples like the stage before it: its stream is issued "
+                                     "once per step, not per sample");
+                continue;
             }
-            const int fit = per_sample > 0 ? static_cast<int>(std::floor(cfg_.tile.buffer_bytes / per_sample)) : m.step_samples;
+            // Per tile: the step's local tensors, and between rounds the partial sums beyond the
+            // PE's registers (TileController::spill_partial_sums), S*L + max(0, S*v - regs)*b/8
+            // bytes for S samples.
+            const double regs = static_cast<double>(M) * cfg_.array.cols, buf = cfg_.tile.buffer_bytes;
+            double per_sample = 0;
+            int fit = m.step_samples;
+            for (int t : plan_.stage_tiles[l]) {
+                double bytes = 0, values = 0;
+                int bits = 0;
+                for (const TensorDecl& d : prog_.tensors) {
+                    if (d.tile != t) continue;
+                    if (d.where == Location::Local)
+                        bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+                    if (d.where == Location::Pe && tile_rounds_[l].count(t)) {
+                        values += static_cast<double>(d.rows_per_sample) * d.width;
+                        bits = std::max(bits, d.bits);
+                    }
+                }
+                int f = bytes > 0 ? static_cast<int>(std::floor(buf / bytes)) : m.step_samples;
+                if (values > 0 && f * values > regs) {
+                    const int in_regs = static_cast<int>(std::floor(regs / values));
+                    const int spilled = static_cast<int>(std::floor((buf - 1 + regs * bits / 8.0) / (bytes + values * bits / 8.0)));
+                    f = std::max(std::min(f, in_regs), spilled);
+                    bytes += values * bits / 8.0;
+                }
+                per_sample = std::max(per_sample, bytes);
+                fit = std::min(fit, f);
+            }
             const int step = std::max(1, std::min(m.step_samples, fit));
             if (step < m.step_samples)
                 out_.notes.push_back("layer '" + m.name + "': steps of " + std::to_string(step) + " samples, not chip.step_samples = " +
-                                     std::to_string(m.step_samples) + ": a step's tensors take " +
-                                     std::to_string(static_cast<long long>(per_sample)) + " bytes per sample of the " +
+                                     std::to_string(m.step_samples) + ": a step's tensors (and the partial sums "
+                                     "the PE registers cannot hold between rounds) take " +
+                                     std::to_string(static_cast<long long>(std::ceil(per_sample))) + " bytes per sample of the " +
                                      std::to_string(static_cast<long long>(cfg_.tile.buffer_bytes)) + "-byte tile buffer");
             m.step_samples = step;
             for (int t : plan_.stage_tiles[l]) prog_.tile_step_samples[static_cast<std::size_t>(t)] = step;
@@ -172,11 +260,29 @@ private:
                 "layer '" + m.name + "' is a time-multiplexed stage (" + m.stage + "): its " + std::to_string(m.blocks) +
                 " blocks do not fit the group's " + std::to_string(M * m.tiles) + " macros, so every step of " +
                 std::to_string(step) + " samples reprograms them in " + std::to_string(m.rounds) + " rounds (" +
-                std::to_string(m.rewrites_per_batch) +
-                " block writes per step), the partial sums waiting in the PE; a block write (pulses, verify, "
+                std::to_string(m.rewrites_per_batch) + " block writes in the first step, " +
+                std::to_string(m.rewrites_steady) +
+                " in each later one: the rounds alternate their order, so the blocks of the round that ended a step "
+                "are still programmed for the next), the partial sums waiting in the PE (beyond its " +
+                std::to_string(M * cfg_.array.cols) + " output registers in the tile buffer); a block write (pulses, verify, "
                 "calibration: microseconds) costs far more than an MVM (nanoseconds per sample), so the stage is "
                 "write-bound and larger steps (chip.step_samples) amortise the writes");
         }
+    }
+
+    // The network input's first op runs on the Load's stream as it arrives from the
+    // interconnect (the input port feeds the digital unit, whose output is what the buffer
+    // stores): when the instruction after the Load at `load_at` is an Affine / Activation
+    // reading the loaded tensor `raw` and nothing else reads it, `raw` becomes a port
+    // tensor (Location::Port). The raw 8-bit input then never takes tile SRAM: the buffer
+    // holds only the op's (quantized) result, and a step of a multiplexed stage keeps that.
+    void input_port(const std::vector<Instr>& code, std::size_t load_at, int raw) {
+        if (load_at + 1 >= code.size() || code[load_at].op != OpCode::Load || code[load_at].dst != raw) return;
+        const Instr& first = code[load_at + 1];
+        if ((first.op != OpCode::Affine && first.op != OpCode::Activation) || first.src != raw || first.dst == raw) return;
+        for (std::size_t i = load_at + 2; i < code.size(); ++i)
+            if (code[i].src == raw || code[i].src2 == raw || code[i].dst == raw) return;
+        prog_.tensors[static_cast<std::size_t>(raw)].where = Location::Port;
     }
 
     // Layer l's blocks stay on their macros (programmed once, in setup_code).
@@ -414,6 +520,7 @@ private:
                                                            std::to_string(cfg_.pe.accumulator_bits));
 
         std::set<int> tiles_used;
+        tile_rounds_.resize(plans_.size());
         std::vector<std::pair<int, std::size_t>> input_loads;  // (tile, index in its code)
         for (int t = 0; t < T; ++t) {
             // Pipelined: only the layer's own stage tiles run it.
@@ -442,8 +549,10 @@ private:
             const int raw = tensor(pfx + ".in", Location::Local, pre_tile, 1, prog_.input_width, 8);
             code.push_back(transfer(OpCode::Load, gin, raw, prog_.input_width));
             const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
+            const std::size_t load_at = code.size() - 1;
             pre_local = instantiate(code, pre_tile, pfx + ".pre", lp.pre, raw, 0, ch, false, prog_.input_width / ch,
                                     /*full=*/true);
+            input_port(code, load_at, raw);
             const TensorDecl pd = prog_.tensors[static_cast<std::size_t>(pre_local)];
             shared_in = global(lp.name + ".in", pd.width, pd.bits);
             code.push_back(transfer(OpCode::Store, pre_local, shared_in, pd.width));
@@ -499,7 +608,9 @@ private:
             if (l == 0 && shared_in < 0) {
                 const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
                 const int pos = in_width / ch;
+                const std::size_t load_at = code.size() - 1;
                 src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos, /*full=*/true);
+                input_port(code, load_at, lin);
             }
             if (lp.conv) {
                 const int col = tensor(pfx + ".im2col", Location::Local, t, lp.p, lp.k, lp.in_bits);
@@ -551,8 +662,23 @@ private:
                 std::vector<std::pair<std::size_t, int>> work;
                 for (std::size_t ui = 0; ui < units.size(); ++ui)
                     for (int r = 0; r < rb; ++r) work.emplace_back(ui, r);
+                // Several rounds form a round group (OpCode::Round): the tile alternates their
+                // order every execution, so the last round's blocks, still programmed, serve
+                // the first round of the next step. Not for analog accumulation, whose final
+                // row block must convert last.
+                const int rounds = ceil_div(static_cast<int>(work.size()), M);
+                const bool group = rounds > 1 && !(lp.analog_sum && rb > 1);
+                if (group) tile_rounds_[static_cast<std::size_t>(l)][t] = rounds;
                 for (std::size_t w0 = 0; w0 < work.size(); w0 += static_cast<std::size_t>(M)) {
                     const std::size_t w1 = std::min(work.size(), w0 + static_cast<std::size_t>(M));
+                    if (group) {
+                        Instr rd;
+                        rd.op = OpCode::Round;
+                        rd.c0 = static_cast<int>(w0 / static_cast<std::size_t>(M));
+                        rd.cols = rounds;
+                        rd.rows = 2 * static_cast<int>(w1 - w0);  // its Programs and Mvms
+                        code.push_back(rd);
+                    }
                     for (std::size_t w = w0; w < w1; ++w) {
                         const int macro = static_cast<int>(w - w0);
                         Instr pg;
@@ -669,6 +795,7 @@ private:
     int multicast_groups_ = 0;    // multicast Load groups emitted so far
     std::vector<std::map<int, int>> stage_in_;  // [layer] tile -> its local input tensor
     std::vector<double> unit_ops_;              // [layer] stage work per unit and sample
+    std::vector<std::map<int, int>> tile_rounds_;  // [layer] tile -> rounds of its round group
 };
 
 // The quantized reference network: the imported graph with the quantization the compiler
@@ -801,6 +928,11 @@ std::string format_mapping(const CompiledModel& m, const Config& cfg) {
     if (m.input_domain.known()) os << " (from " << m.input_domain.source << ")";
     os << "\nmacros used: " << m.macros_used << " of " << m.total_macros << "   weight blocks: " << m.program.blocks.size()
        << (m.pipelined ? "   rewrites per step: " : "   rewrites per batch: ") << m.rewrites_per_batch
+       << [&] {
+              int steady = 0;
+              for (const LayerMapping& l : m.layers) steady += l.resident ? 0 : l.rewrites_steady;
+              return steady != m.rewrites_per_batch ? " first, " + std::to_string(steady) + " later" : std::string();
+          }()
        << "   MACs per inference: " << macs << "\n";
     if (m.pipelined)
         os << "dataflow: pipelined, one tile group per layer (stage); samples stream from stage to stage\n"

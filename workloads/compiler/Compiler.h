@@ -58,6 +58,10 @@ struct LayerMapping {
     double stage_ops = 0;             // pipelined: work per sample on the stage's busiest tile
     double utilization = 0.0;         // used cells / cells of the macros the layer occupies
     int rewrites_per_batch = 0;       // Program instructions per batch (time-multiplexed stage: per step)
+    // Time-multiplexed with rounds alternating their order (OpCode::Round): block writes of a
+    // later step (or batch), the Programs of blocks the macros still hold being skipped;
+    // rewrites_per_batch is the first one's.
+    int rewrites_steady = 0;
     bool resident = true;             // the layer's blocks stay programmed during inference
     int step_samples = 0;             // time-multiplexed pipeline stage: samples per step (else 0)
     int rounds = 0;                   // time-multiplexed: rounds of reprogrammed macros per step

@@ -20,7 +20,7 @@ Program sample_program() {
     p.input_width = 5;
     p.output_width = 3;
     p.tensors = {{"in", Location::Global, -1, 1, 5, 8}, {"acc", Location::Pe, 1, 4, 3, 11}, {"out", Location::Global, -1, 1, 3, 32},
-                 {"h", Location::Local, 0, 9, 7, 1}};
+                 {"h", Location::Local, 0, 9, 7, 1}, {"raw", Location::Port, 2, 1, 5, 8}};  // 3.1: a port tensor
     p.layers = {{"fc1", "dense", 0x123456789LL, 1, 8, 2, 1}, {"conv2", "conv", 17, 4, 1, 1, 0}};
     for (int b = 0; b < 2; ++b) {
         WeightBlock blk;
@@ -70,7 +70,10 @@ Program sample_program() {
     Instr mload;  // 2.3: multicast Load, group 4 of 2 tiles
     mload.op = OpCode::Load;
     mload.src = 0, mload.dst = 3, mload.cols = 5, mload.multicast = true, mload.peer = 4, mload.levels = 2;
-    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool, aff2}, {mload}};
+    Instr round;  // 3.1: round 1 of a group of 3, 4 instructions
+    round.op = OpCode::Round;
+    round.c0 = 1, round.cols = 3, round.rows = 4;
+    p.tile_code = {{layer, mvm, aff, send, Instr{}}, {pool, aff2, round}, {mload}};
     p.setup_code = {{prog}};
     return p;
 }
@@ -203,7 +206,7 @@ TEST_CASE("program image layout: documented records, 4 KiB aligned weights", "[i
     std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 1) * sizeof r, sizeof r);
     CHECK(r.op == static_cast<std::uint8_t>(OpCode::Mvm));
     CHECK(r.scale == -0.125f);
-    CHECK(l.tables_bytes == l.code_offset + 9 * sizeof r);  // 5 + 2 + 1 tile instructions, 1 setup
+    CHECK(l.tables_bytes == l.code_offset + 10 * sizeof r);  // 5 + 3 + 1 tile instructions, 1 setup
     // Parameters: thresholds 2 x 2, aff 3 scales + 1 bias (uniform), aff2 2 scales + 1 bias.
     CHECK(l.params_count == 4 + 4 + 3);
     std::memcpy(&r, img.data() + l.code_offset + (s0.code_first + 2) * sizeof r, sizeof r);

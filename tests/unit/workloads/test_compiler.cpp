@@ -295,6 +295,42 @@ TEST_CASE("a network larger than the chip pipelines with time-multiplexed stages
     CHECK(stepped > 0);
     for (const LayerMapping& l : m.layers)
         if (!l.resident) CHECK(l.rounds >= 2);
+    // The network input streams through the first stage's input port: the Load's
+    // destination is a port tensor that only the next instruction (the input op) reads.
+    int ports = 0;
+    for (const auto& code : m.program.tile_code)
+        for (std::size_t i = 0; i < code.size(); ++i)
+            if (code[i].op == OpCode::Load && code[i].src == m.program.input_tensor) {
+                REQUIRE(i + 1 < code.size());
+                CHECK(m.program.tensors[static_cast<std::size_t>(code[i].dst)].where == Location::Port);
+                CHECK(code[i + 1].src == code[i].dst);
+                ++ports;
+            }
+    CHECK(ports > 0);
+    // Round groups: each marker names its round's Programs and Mvms. Rounds fill the M
+    // macros except the last (n blocks); a later execution, in either order, skips the
+    // round that ended the previous one and the first round's blocks the last round's n
+    // did not overwrite: (R-2)*M + n writes, the blocks of every round but round 0.
+    std::map<int, int> steady;  // layer -> expected writes per later execution
+    for (const auto& code : m.program.tile_code)
+        for (std::size_t i = 0; i < code.size(); ++i) {
+            if (code[i].op != OpCode::Round) continue;
+            const Instr& r = code[i];
+            CHECK(r.cols >= 2);
+            int programs = 0, mvms = 0;
+            for (int k = 1; k <= r.rows; ++k) {
+                programs += code[i + k].op == OpCode::Program;
+                mvms += code[i + k].op == OpCode::Mvm;
+            }
+            CHECK(programs + mvms == r.rows);
+            CHECK(programs == mvms);
+            if (r.c0 >= 1) steady[m.program.blocks[static_cast<std::size_t>(code[i + 1].block)].layer] += programs;
+        }
+    for (std::size_t l = 0; l < m.layers.size(); ++l)
+        if (!m.layers[l].resident) {
+            CHECK(m.layers[l].rewrites_steady == steady[static_cast<int>(l)]);
+            CHECK(m.layers[l].rewrites_steady < m.layers[l].rewrites_per_batch);
+        }
     cfg.chip.dataflow = Dataflow::LayerByLayer;
     const CompiledModel lbl = compile_network(net, cfg, pixels());
     CHECK_FALSE(lbl.pipelined);

@@ -193,7 +193,12 @@ private:
     void read_units(int k, bool pwm, bool pairs);
     // Normals of input cycle k for `batch` vectors, nc per vector (row-major), each vector
     // from its own stream.
-    void draw_normals(int k, Eigen::Index batch, Eigen::Index nc);
+    void draw_normals(int k, Eigen::Index batch, Eigen::Index nc) { draw_normals(k, 0, batch, nc); }
+    // The same for vectors [first, first + count) of the call (row j: vector first + j).
+    void draw_normals(int k, Eigen::Index first, Eigen::Index count, Eigen::Index nc);
+    // The fused differential readout of input cycle k (estimate()): read, convert,
+    // calibrate and combine, kReadChunk vectors at a time.
+    void read_pairs_fused(int k, bool pwm, double weight);
     // dst = u (outf_ + kappa n [+ sqrt(var) z]) over the nc signal columns of outf_; the
     // variance is outf_'s right half when it has 2 nc columns, else pvarf_.
     void currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst);
@@ -786,10 +791,57 @@ void AnalogMacroImpl::convert_pairs(double weight, bool keep, bool first) {
     }
 }
 
-void AnalogMacroImpl::draw_normals(int k, Eigen::Index batch, Eigen::Index nc) {
-    normalsf_.resize(static_cast<size_t>(batch * nc));
-    for (Eigen::Index b = 0; b < batch; ++b)
-        read_rng(noise_key_, static_cast<std::uint64_t>(b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
+void AnalogMacroImpl::draw_normals(int k, Eigen::Index first, Eigen::Index count, Eigen::Index nc) {
+    normalsf_.resize(static_cast<size_t>(count * nc));
+    for (Eigen::Index b = 0; b < count; ++b)
+        read_rng(noise_key_, static_cast<std::uint64_t>(first + b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
+}
+
+void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight) {
+    // Chunks of kReadChunk vectors from the array read to the logical columns: at batch
+    // 1024 the whole-batch unit reads (1 MB), normals (0.5 MB), kept currents and outputs
+    // (1 MB each) do not fit L2 together and every pass streamed them through L3; a chunk's
+    // stay in L1/L2. Every vector is computed alone (its rows in order, its own normals
+    // stream, its own conversion), so the chunks change no result.
+    constexpr Eigen::Index kReadChunk = 64;
+    const bool noisy = array_->has_read_noise();
+    const Eigen::MatrixXf& planef = *plane_in_;
+    const Eigen::Index batch = planef.rows(), np = array_->pairs();
+    if (k == 0) kept_pairs_.resize(batch, np);
+    if (pwm) {
+        // Duties go through the GEMMs, read whole (their kernels block the batch themselves).
+        array_->pair_units_into(planef, false, outf_);
+        if (noisy) {
+            a2f_ = planef.array().square();
+            array_->pair_variance_units_into(a2f_, pvarf_);
+        }
+    }
+    for (Eigen::Index v0 = 0; v0 < batch; v0 += kReadChunk) {
+        const Eigen::Index nv = std::min(kReadChunk, batch - v0);
+        PairReadout::Cycle c;
+        if (pwm) {
+            c.units = outf_.data() + v0 * outf_.cols();
+        } else {
+            array_->binary_pair_units_into(planef, v0, nv, noisy, outf_);
+            c.units = outf_.data();
+        }
+        c.ld = outf_.cols();
+        if (noisy) {
+            draw_normals(k, v0, nv, np);
+            if (pwm) {
+                c.var = pvarf_.data() + v0 * pvarf_.cols();
+                c.vld = pvarf_.cols();
+            } else {
+                c.var = c.units + np;   // [D | W]: the variances after the signals
+                c.vld = c.ld;
+            }
+            c.normals = normalsf_.data();
+        }
+        c.weight = weight;
+        c.first = k == 0;
+        c.quantize = !cfg_.sim.ideal;
+        fused_pairs_.run(*adc_, c, in_sum_, v0, nv, kept_pairs_, y_);
+    }
 }
 
 void AnalogMacroImpl::read_currents(int k, bool pwm, bool pairs) {
@@ -903,20 +955,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             if (fused) continue;  // the read itself happens once, below
             if (fast_pairs) {
                 // Differential ADC: read, convert, calibrate and combine one vector at a time.
-                read_units(k, pwm, true);
-                PairReadout::Cycle c;
-                c.units = outf_.data();
-                c.ld = outf_.cols();
-                if (array_->has_read_noise()) {
-                    const bool var_in_out = outf_.cols() == 2 * array_->pairs();
-                    c.var = var_in_out ? outf_.data() + array_->pairs() : pvarf_.data();
-                    c.vld = var_in_out ? outf_.cols() : pvarf_.cols();
-                    c.normals = normalsf_.data();
-                }
-                c.weight = weight;
-                c.first = k == 0;
-                c.quantize = !ideal;
-                fused_pairs_.run(*adc_, c, in_sum_, batch, kept_pairs_, y_);
+                read_pairs_fused(k, pwm, weight);
                 currents_in_pairs_ = true;
                 continue;
             }

@@ -149,6 +149,11 @@ public:
     void binary_pair_units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
         pair_plane_.multiply(b, true, with_variance, out);
     }
+    // The same for vectors [first, first + count) of b (rows of out from 0).
+    void binary_pair_units_into(const Eigen::MatrixXf& b, Eigen::Index first, Eigen::Index count, bool with_variance,
+                                RowMatrixXf& out) const {
+        pair_plane_.multiply(b, first, count, true, with_variance, out);
+    }
     void pair_variance_units_into(const Eigen::MatrixXf& a2, RowMatrixXf& var) const {
         var.noalias() = a2 * pair_units_.rightCols(pairs());
     }

@@ -90,10 +90,11 @@ bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const 
     return true;
 }
 
-void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index batch, RowMatrixXd& kept,
-                      Eigen::MatrixXd& y) const {
+void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
+                      RowMatrixXd& kept, Eigen::MatrixXd& y) const {
     const Eigen::Index np = np_;
-    if (c.first) kept.resize(batch, np);
+    if (kept.cols() != np || first < 0 || first % 8 != 0 || first + count > kept.rows() || kept.rows() != y.rows())
+        throw std::logic_error("pair readout: vector range outside the kept currents / outputs");
     // Local restrict pointers: the loops below vectorise along the pairs.
     double* __restrict cur = cur_.data();
     double* __restrict sp = sp_.data();
@@ -126,7 +127,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
     // column's kBlock sums are one packet add; the additions are the same, one per value.
     constexpr Eigen::Index kBlock = kPd;
     double* yb = yblock_.data();
-    for (Eigen::Index b = 0; b < batch; ++b) {
+    for (Eigen::Index b = 0; b < count; ++b) {
         const Eigen::Index r = b % kBlock;
         // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
         const float* sig = c.units + b * c.ld;
@@ -140,7 +141,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
         } else {
             for (Eigen::Index p = 0; p < np; ++p) cur[p] = u * static_cast<double>(sig[p]);
         }
-        double* __restrict kr = kept.data() + b * np;
+        double* __restrict kr = kept.data() + (first + b) * np;
         if (c.first)
             for (Eigen::Index p = 0; p < np; ++p) kr[p] = w * cur[p];
         else
@@ -153,7 +154,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             if (c.quantize) adc.quantize_row(cur, ch_, np);
             for (Eigen::Index p = 0; p < np; ++p) sp[p] = cur[p] / u;
         }
-        const double n = in_sum(b);
+        const double n = in_sum(first + b);
         if (calibrated_) {
             for (Eigen::Index p = 0; p < np; ++p) sp[p] = (ca[p] * sp[p] + ck[p] * n) + co[p];
             for (Eigen::Index p = 0; p < np; ++p) sm[p] = ckm[p] * n + com[p];
@@ -172,8 +173,8 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 yr[j] = w * acc;
             }
         }
-        if (r == kBlock - 1 || b == batch - 1) {
-            const Eigen::Index b0 = b - r;
+        if (r == kBlock - 1 || b == count - 1) {
+            const Eigen::Index b0 = first + b - r;
             Eigen::Index j = 0;
             if (r == kBlock - 1) {
                 for (; j + kPd <= cols_; j += kPd) {

@@ -53,8 +53,11 @@ public:
     // y (batch x logical cols) = (first ? 0 : y) + weight * the cycle's logical columns (the
     // first cycle writes all of y: it need not be initialised); kept (batch x pairs)
     // = (first ? 0 : kept) + weight * I.
-    void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index batch, RowMatrixXd& kept,
-             Eigen::MatrixXd& y) const;
+    // The cycle's rows are vectors [first, first + count) of the call (unit and normal row b
+    // is vector first + b; in_sum, kept and y are indexed by the call's vector); kept (batch
+    // x pairs) is sized by the caller, first is a multiple of 8 (the output blocks).
+    void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
+             RowMatrixXd& kept, Eigen::MatrixXd& y) const;
     Eigen::Index pairs() const { return np_; }
 
 private:

@@ -129,9 +129,11 @@ void PlaneProduct::build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen:
     std::copy(n, n + nb, count);
 }
 
-void PlaneProduct::multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const {
+void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen::Index count, bool left, bool right,
+                            RowMatrixXf& out) const {
     if (b.cols() != rows_) throw std::logic_error("plane product: the plane's width does not match the packed operand");
-    const Eigen::Index batch = b.rows();
+    if (first < 0 || count < 0 || first + count > b.rows()) throw std::logic_error("plane product: vector range outside the plane");
+    const Eigen::Index batch = count;
     out.resize(batch, (left ? lcols_ : 0) + (right ? rcols_ : 0));
     if (batch == 0 || out.cols() == 0) return;
     // Chunks of kChunk vectors (whole groups): the lists of one chunk stay in L1/L2 while every
@@ -164,7 +166,7 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, bool left, bool right, Row
     for (Eigen::Index c0 = 0; c0 < batch; c0 += kChunk) {
         const Eigen::Index nc = std::min(kChunk, batch - c0);
         for (Eigen::Index v = 0; v < nc; v += 16)
-            build_lists(b, c0 + v, std::min<Eigen::Index>(16, nc - v), active_.data() + v * lstride_, count_.data() + v);
+            build_lists(b, first + c0 + v, std::min<Eigen::Index>(16, nc - v), active_.data() + v * lstride_, count_.data() + v);
         // Vectors summed together: their lists interleaved (entry k of vector j at
         // k * kJoint + j, one pointer for the whole group), each padded with the -0.0f row to
         // the group's longest.

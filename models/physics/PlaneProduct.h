@@ -43,7 +43,10 @@ public:
     // out (batch x cols, row-major) = B [L | R], B L or B R (as selected) for a plane B
     // (batch x rows) whose entries are exactly 0 or 1 (the caller guarantees it; the row
     // selection reads the entries as integers).
-    void multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const;
+    void multiply(const Eigen::MatrixXf& b, bool left, bool right, RowMatrixXf& out) const { multiply(b, 0, b.rows(), left, right, out); }
+    // The same for vectors [first, first + count) of b only: out is count x cols, row j the
+    // result of vector first + j (a vector's result does not depend on the others read).
+    void multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen::Index count, bool left, bool right, RowMatrixXf& out) const;
 
 private:
     // Active-row offsets of vectors [v0, v0 + nb) (nb <= 16) of plane b into their lists

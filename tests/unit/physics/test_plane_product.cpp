@@ -88,6 +88,18 @@ TEST_CASE("plane product: a vector's result does not depend on its batch", "[phy
             REQUIRE(part == all.middleRows(start, n));
         }
     }
+    // A range of the plane read in place (the macro's chunked readout), also across the
+    // 64-vector chunks and the 16-vector list blocks of the kernel.
+    for (const Eigen::Index start : {Eigen::Index{0}, Eigen::Index{5}, Eigen::Index{17}, Eigen::Index{64}}) {
+        for (const Eigen::Index n : {Eigen::Index{1}, Eigen::Index{3}, Eigen::Index{50}}) {
+            if (start + n > b.rows()) continue;
+            pp.multiply(b, start, n, true, true, part);
+            REQUIRE(part == all.middleRows(start, n));
+            pp.multiply(b, start, n, false, true, part);
+            REQUIRE(part == all.block(start, 128, n, 128));
+        }
+    }
+    REQUIRE_THROWS_AS(pp.multiply(b, 60, 8, true, true, part), std::logic_error);
 }
 
 TEST_CASE("plane product: integer operands give exact integer sums", "[physics][kernel]") {

@@ -169,15 +169,24 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
             build_lists(b, first + c0 + v, std::min<Eigen::Index>(16, nc - v), active_.data() + v * lstride_, count_.data() + v);
         // Vectors summed together: their lists interleaved (entry k of vector j at
         // k * kJoint + j, one pointer for the whole group), each padded with the -0.0f row to
-        // the group's longest.
+        // the group's longest. The groups take the chunk's vectors in order of their active
+        // rows, so a group's lists are about equally long: at 50 % density the longest of 8
+        // in input order is ~9 % above their mean, and every padding entry is a panel-row
+        // load and add for nothing. Which vectors share a group changes no result.
+        std::int32_t order[kChunk];
+        for (Eigen::Index v = 0; v < nc; ++v) order[v] = static_cast<std::int32_t>(v);
+        std::sort(order, order + nc, [&](std::int32_t a, std::int32_t c) {
+            const std::int32_t na = count_[static_cast<size_t>(a)], nb = count_[static_cast<size_t>(c)];
+            return na < nb || (na == nb && a < c);
+        });
         const Eigen::Index whole = nc - nc % kJoint;   // vectors in whole groups of kJoint
         for (Eigen::Index v0 = 0; v0 < whole; v0 += kJoint) {
             std::int32_t m = 0;
-            for (int j = 0; j < kJoint; ++j) m = std::max(m, count_[static_cast<size_t>(v0 + j)]);
+            for (int j = 0; j < kJoint; ++j) m = std::max(m, count_[static_cast<size_t>(order[v0 + j])]);
             std::int32_t* g = group_.data() + v0 * rows_;
             for (int j = 0; j < kJoint; ++j) {
-                const std::int32_t* list = active_.data() + (v0 + j) * lstride_;
-                const std::int32_t c = count_[static_cast<size_t>(v0 + j)];
+                const std::int32_t* list = active_.data() + order[v0 + j] * lstride_;
+                const std::int32_t c = count_[static_cast<size_t>(order[v0 + j])];
                 for (std::int32_t k = 0; k < c; ++k) g[k * kJoint + j] = list[k];
                 for (std::int32_t k = c; k < m; ++k) g[k * kJoint + j] = pad_row;
             }
@@ -192,13 +201,14 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
                 for (int j = 0; j < kJoint; ++j)
                     for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
                 sum_rows<kJoint>(panel, group_.data() + v0 * rows_, gcount_[static_cast<size_t>(v0 / kJoint)], acc);
-                for (int j = 0; j < kJoint; ++j) store(acc[j], out.data() + (c0 + v0 + j) * ld + ofirst, cn);
+                for (int j = 0; j < kJoint; ++j) store(acc[j], out.data() + (c0 + order[v0 + j]) * ld + ofirst, cn);
             }
         }
         // The vectors after the whole groups (all of them at batch 1): one vector over kJoint
         // panels at once, for as many independent chains; each panel's sum is still that
         // vector's rows in order, so the result does not depend on the group a vector falls in.
-        for (Eigen::Index v = whole; v < nc; ++v) {
+        for (Eigen::Index i = whole; i < nc; ++i) {
+            const Eigen::Index v = order[i];
             const std::int32_t* list = active_.data() + v * lstride_;
             const std::int32_t m = count_[static_cast<size_t>(v)];
             for (Eigen::Index p0 = p_begin; p0 < p_end; p0 += kJoint) {

@@ -15,7 +15,8 @@
 // so every row offset read from a vector's list feeds at least two packet adds. Each panel
 // ends with one row of -0.0f: a vector's list is padded with it up to the longest list of
 // the vectors summed together (x + -0.0f == x exactly, for every x), so all their chains
-// run to the same length. With AVX-512 (BW, VL) the lists are built with mask compares and
+// run to the same length; the vectors of a chunk are grouped by the lengths of their lists,
+// so little is padded. With AVX-512 (BW, VL) the lists are built with mask compares and
 // compresses; otherwise branch-free scalar code writes the same lists.
 #pragma once
 

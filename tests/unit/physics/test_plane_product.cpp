@@ -100,6 +100,16 @@ TEST_CASE("plane product: a vector's result does not depend on its batch", "[phy
         }
     }
     REQUIRE_THROWS_AS(pp.multiply(b, 60, 8, true, true, part), std::logic_error);
+    // Vectors of very different densities (the kernel groups a chunk's vectors by their
+    // active-row counts): each one's result is the same as read alone.
+    Eigen::MatrixXf mixed(70, 256);
+    for (Eigen::Index v = 0; v < mixed.rows(); ++v)
+        mixed.row(v) = random_plane(1, 256, static_cast<double>((v * 7) % 11) / 10.0, rng);
+    pp.multiply(mixed, true, true, all);
+    for (Eigen::Index v = 0; v < mixed.rows(); ++v) {
+        pp.multiply(mixed, v, 1, true, true, part);
+        REQUIRE(part == all.middleRows(v, 1));
+    }
 }
 
 TEST_CASE("plane product: integer operands give exact integer sums", "[physics][kernel]") {

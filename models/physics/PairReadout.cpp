@@ -130,22 +130,31 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
     for (Eigen::Index b = 0; b < count; ++b) {
         const Eigen::Index r = b % kBlock;
         // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
-        const float* sig = c.units + b * c.ld;
+        // The kept currents (weight * I, summed over cycles) in the same pass.
+        const float* __restrict sig = c.units + b * c.ld;
+        double* __restrict kr = kept.data() + (first + b) * np;
         if (c.var) {
-            const float* var = c.var + b * c.vld;
-            const float* z = c.normals + b * np;
-            for (Eigen::Index p = 0; p < np; ++p) {
-                const float sd = std::sqrt(std::max(var[p], 0.0f));
-                cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
-            }
+            const float* __restrict var = c.var + b * c.vld;
+            const float* __restrict z = c.normals + b * np;
+            if (c.first)
+                for (Eigen::Index p = 0; p < np; ++p) {
+                    const float sd = std::sqrt(std::max(var[p], 0.0f));
+                    cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
+                    kr[p] = w * cur[p];
+                }
+            else
+                for (Eigen::Index p = 0; p < np; ++p) {
+                    const float sd = std::sqrt(std::max(var[p], 0.0f));
+                    cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
+                    kr[p] += w * cur[p];
+                }
         } else {
             for (Eigen::Index p = 0; p < np; ++p) cur[p] = u * static_cast<double>(sig[p]);
+            if (c.first)
+                for (Eigen::Index p = 0; p < np; ++p) kr[p] = w * cur[p];
+            else
+                for (Eigen::Index p = 0; p < np; ++p) kr[p] += w * cur[p];
         }
-        double* __restrict kr = kept.data() + (first + b) * np;
-        if (c.first)
-            for (Eigen::Index p = 0; p < np; ++p) kr[p] = w * cur[p];
-        else
-            for (Eigen::Index p = 0; p < np; ++p) kr[p] += w * cur[p];
         // Column signals in digit units, calibrated.
         if (levels) {
             adc.codes_row(cur, ch_, np, code);

@@ -658,8 +658,8 @@ void TileController::before_write(int id) {
 // rows (a blocked transpose, models/common/Transpose.h).
 void TileController::stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0,
                                  Eigen::Index nv) {
-    to_row_major(src.block(v0, r0, nv, rows), xfer_.data(), stride);
-    for (Eigen::Index i = 0; i < nv; ++i) std::fill(xfer_.data() + i * stride + rows, xfer_.data() + (i + 1) * stride, 0.0f);
+    to_row_major(src.block(v0, r0, nv, rows), mvm_in_.data(), stride);
+    for (Eigen::Index i = 0; i < nv; ++i) std::fill(mvm_in_.data() + i * stride + rows, mvm_in_.data() + (i + 1) * stride, 0.0f);
 }
 
 // The row-major output burst out_ (nv vectors of `stride` columns) into rows [v0, v0 + nv),
@@ -756,17 +756,22 @@ void TileController::exec_mvm(const Instr& in) {
     // A Final analog-accumulation block overwrites: the node's sum went through the decision.
     const float scale = final_sum ? 1.0f : in.scale;
     const Eigen::Index burst_cap = std::min(per_burst, n);
-    xfer_.resize(static_cast<std::size_t>(burst_cap * spec.rows));
-    out_.resize(static_cast<std::size_t>(burst_cap * spec.cols));
-    if (final_sum) node_.resize(static_cast<std::size_t>(burst_cap * spec.cols));
+    // Grow-only: every burst writes what it sends and reads back, so a buffer that shrank for
+    // a narrower block need not be value-initialised again when it grows (16 MB a burst).
+    auto at_least = [](std::vector<float>& v, Eigen::Index n) {
+        if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
+    };
+    at_least(mvm_in_, burst_cap * spec.rows);
+    at_least(out_, burst_cap * spec.cols);
+    if (final_sum) at_least(node_, burst_cap * spec.cols);
     sc_time t = t1;
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
         if (view) {
             digital::im2col_rows(view->geom, view->batch, view->src_rps, buffer.store().at(view->src).data, v0, nv,
-                                 in.r0, rows, xfer_.data(), spec.rows);
+                                 in.r0, rows, mvm_in_.data(), spec.rows);
             for (Eigen::Index i = 0; i < nv; ++i)
-                std::fill(xfer_.data() + i * spec.rows + rows, xfer_.data() + (i + 1) * spec.rows, 0.0f);
+                std::fill(mvm_in_.data() + i * spec.rows + rows, mvm_in_.data() + (i + 1) * spec.rows, 0.0f);
         } else {
             stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
         }
@@ -774,7 +779,7 @@ void TileController::exec_mvm(const Instr& in) {
             to_row_major(dst.data.block(v0, in.c0, nv, cols), node_.data(), cols);
         tlm::tlm_generic_payload wr;
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, xfer_.data(), in_bytes);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, mvm_in_.data(), in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
         if (final_sum) wr.set_extension(new macro_map::AnalogSumExtension(node_.data()));
         transport(wr, t, m, "MVM input");

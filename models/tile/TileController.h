@@ -251,7 +251,8 @@ private:
     Fetched remote_;                      // the last instruction fetched from program memory
     OpCode current_op_ = OpCode::End;
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
-    std::vector<float> xfer_;             // staging for transaction data (an Mvm: one input burst)
+    std::vector<float> xfer_;             // staging for transaction data (Load, Store, Send)
+    std::vector<float> mvm_in_;           // an Mvm's input burst (apart from xfer_: no refill when Loads shrink it)
     std::vector<float> out_, node_;       // an Mvm's output burst and its analog-sum node values
     std::vector<float> out_block_;        // scatter_output: a block of outputs, column-major
     // Im2col tensors read only by Mvms are not materialised: an Im2col records its source

@@ -167,18 +167,8 @@ bool ResistanceReadout::run_avx512(const TimeToDigital& tdc, const float* x, Eig
     std::uint64_t* mask = words > 4 ? mask_big.data() : mask_small;
     __m512i codes = _mm512_setzero_si512();
     long long driven = 0;
-    for (Eigen::Index b = 0; b < n; ++b) {
-        if (!drive_mask(x + b * rows_, rows_, off, mask)) return false;
-        __m512d acc[NV];
-        for (int v = 0; v < NV; ++v) acc[v] = zero;
-        int na = 0;
-        for (int wd = 0; wd < words; ++wd)
-            for (std::uint64_t m = mask[wd]; m != 0; m &= m - 1) {
-                const double* row = r_.data() + static_cast<std::size_t>(wd * 64 + __builtin_ctzll(m)) * W;
-                for (int v = 0; v < NV; ++v) acc[v] = _mm512_add_pd(acc[v], _mm512_loadu_pd(row + v * kLane));
-                ++na;
-            }
-        driven += na;
+    // Column signals and outputs of vector b from its sums (NV registers) and its driven rows.
+    auto finish = [&](const __m512d* acc, int na, Eigen::Index b) {
         const __m512d in = _mm512_set1_pd(static_cast<double>(na));
         double* kb = kept + b * nc;
         float* yb = y + b * nc;
@@ -204,6 +194,56 @@ bool ResistanceReadout::run_avx512(const TimeToDigital& tdc, const float* x, Eig
             if (signed_) out = _mm512_sub_pd(out, _mm512_loadu_pd(colsum_.data() + v * kLane));
             _mm256_mask_storeu_ps(yb + v * kLane, keep, _mm512_cvtpd_ps(out));
         }
+    };
+    Eigen::Index b = 0;
+    if constexpr (NV <= 2) {
+        // Narrow blocks: one vector's NV chains of additions would wait on the adder's
+        // latency, so 8 / NV vectors go through the rows together, each row added to a
+        // vector's sums under its drive bit (a masked add leaves the sums as they are: the
+        // same sums, in the same row order, as skipping the row).
+        constexpr int G = 8 / NV;
+        if (words == 1) {
+            for (; b + G <= n; b += G) {
+                std::uint64_t m[G];
+                for (int g = 0; g < G; ++g)
+                    if (!drive_mask(x + (b + g) * rows_, rows_, off, &m[g])) return false;
+                __m512d acc[G][NV];
+                for (int g = 0; g < G; ++g)
+                    for (int v = 0; v < NV; ++v) acc[g][v] = zero;
+                for (int i = 0; i < rows_; ++i) {
+                    const double* row = r_.data() + static_cast<std::size_t>(i) * W;
+                    __m512d rv[NV];
+                    for (int v = 0; v < NV; ++v) rv[v] = _mm512_loadu_pd(row + v * kLane);
+                    for (int g = 0; g < G; ++g) {
+                        const auto on = static_cast<__mmask8>(0u - static_cast<unsigned>((m[g] >> i) & 1u));
+                        for (int v = 0; v < NV; ++v) acc[g][v] = _mm512_mask_add_pd(acc[g][v], on, acc[g][v], rv[v]);
+                    }
+                }
+                for (int g = 0; g < G; ++g) {
+                    const int na = __builtin_popcountll(m[g]);
+                    driven += na;
+                    __m512d sums[NV];   // a copy: acc's address stays untaken, in registers
+                    for (int v = 0; v < NV; ++v) sums[v] = acc[g][v];
+                    finish(sums, na, b + g);
+                }
+            }
+        }
+    }
+    for (; b < n; ++b) {
+        if (!drive_mask(x + b * rows_, rows_, off, mask)) return false;
+        __m512d acc[NV];
+        for (int v = 0; v < NV; ++v) acc[v] = zero;
+        int na = 0;
+        for (int wd = 0; wd < words; ++wd)
+            for (std::uint64_t m = mask[wd]; m != 0; m &= m - 1) {
+                const double* row = r_.data() + static_cast<std::size_t>(wd * 64 + __builtin_ctzll(m)) * W;
+                for (int v = 0; v < NV; ++v) acc[v] = _mm512_add_pd(acc[v], _mm512_loadu_pd(row + v * kLane));
+                ++na;
+            }
+        driven += na;
+        __m512d sums[NV];
+        for (int v = 0; v < NV; ++v) sums[v] = acc[v];
+        finish(sums, na, b);
     }
     c.driven += static_cast<double>(driven);
     c.codes += static_cast<double>(_mm512_reduce_add_epi64(codes));

@@ -7,7 +7,8 @@
 // ~1e-16 of a column's ~1 MOhm while one count is ~5e4 Ohm. So the outputs, the TDC counts
 // and every action must be identical, and the kept column currents agree to rounding.
 // Covered: +-1 and 0/1 inputs, full and partial blocks (unused rows, columns that are not a
-// whole register), a counter whose codes do not fit the 16-entry lookup, ideal mode (scalar
+// whole register), narrow blocks (the kernel that adds the rows of several vectors
+// together), a counter whose codes do not fit the 16-entry lookup, ideal mode (scalar
 // kernel) and an array wider than the fixed-width kernels.
 #include <catch2/catch.hpp>
 
@@ -91,6 +92,10 @@ TEST_CASE("Fused resistance readout equals the general path: same outputs, count
         {"5-bit counter (32 codes)", 64, 64, 64, 48, InputEncoding::Signed, 5, false},
         {"ideal mode", 64, 64, 64, 64, InputEncoding::Signed, 4, true},
         {"100 x 72 array, 9 of its rows", 100, 72, 9, 72, InputEncoding::Signed, 6, false},
+        // Narrow blocks: several vectors through the rows together (8 / registers of them).
+        {"9 rows, 16 columns (two registers)", 64, 64, 9, 16, InputEncoding::Signed, 4, false},
+        {"10 columns (two registers)", 64, 64, 64, 10, InputEncoding::Signed, 4, false},
+        {"8 columns, 0/1 inputs (one register)", 64, 64, 64, 8, InputEncoding::Binary, 4, false},
     };
     for (const Case& k : cases) {
         DYNAMIC_SECTION(k.name) {
@@ -131,15 +136,19 @@ TEST_CASE("Fused resistance readout equals the general path: same outputs, count
 }
 
 TEST_CASE("Fused resistance readout: a vector's result does not depend on its batch", "[physics][macro][tdc][resistance_readout]") {
-    const Case k{"jung"};
-    Rng rng = Rng::derive(5, 1, "resistance_readout_batch");
-    const Eigen::MatrixXi w = testdata::pm1(k.rows, k.cols, rng);
-    const int n = 67;
-    const std::vector<float> x = inputs(k, n, rng);
-    const Out whole = read(k, true, w, x, n);
-    const Out pieces = read(k, true, w, x, n, {1, 2, 5, 16});
-    CHECK(whole.y == pieces.y);
-    CHECK(whole.ac.count == pieces.ac.count);
+    // 64 columns (one vector at a time) and 16 (vectors in groups of four: a piece of 1, 2 or
+    // 5 vectors puts every vector in another group position).
+    const Case cases[] = {{"jung"}, {"16 columns", 64, 64, 64, 16, InputEncoding::Signed, 4, false}};
+    for (const Case& k : cases) {
+        Rng rng = Rng::derive(5, 1, "resistance_readout_batch");
+        const Eigen::MatrixXi w = testdata::pm1(k.rows, k.cols, rng);
+        const int n = 67;
+        const std::vector<float> x = inputs(k, n, rng);
+        const Out whole = read(k, true, w, x, n);
+        const Out pieces = read(k, true, w, x, n, {1, 2, 5, 16});
+        CHECK(whole.y == pieces.y);
+        CHECK(whole.ac.count == pieces.ac.count);
+    }
 }
 
 TEST_CASE("Fused resistance readout refuses inputs outside the encoding's domain as mvm() does",

@@ -100,4 +100,19 @@ struct AnalogSumExtension : tlm::tlm_extension<AnalogSumExtension> {
     void copy_from(const tlm::tlm_extension_base& e) override { sums = static_cast<const AnalogSumExtension&>(e).sums; }
 };
 
+// Inputs produced on demand (simulation memory, not a bus feature): an input-window write
+// may carry, in place of its data, `fill(v0, nv, out)`, which writes vectors [v0, v0 + nv) of
+// the burst (row-major, ACTIVE_ROWS floats each) into `out`. The macro then reads the burst
+// through it, a block of vectors at a time, so a long burst (the im2col rows of a whole
+// batch, up to the window's 16 MB) never has to exist whole: it is written and read in
+// cache. The data length still gives the burst's size; the data pointer is not read. Same
+// values, counts and timing as the data it stands for. Valid during b_transport.
+struct InputSourceExtension : tlm::tlm_extension<InputSourceExtension> {
+    std::function<void(std::int64_t v0, std::int64_t nv, float* out)> fill;
+    InputSourceExtension() = default;
+    explicit InputSourceExtension(std::function<void(std::int64_t, std::int64_t, float*)> f) : fill(std::move(f)) {}
+    tlm::tlm_extension_base* clone() const override { return new InputSourceExtension(fill); }
+    void copy_from(const tlm::tlm_extension_base& e) override { fill = static_cast<const InputSourceExtension&>(e).fill; }
+};
+
 }  // namespace sotsim::macro_map

@@ -267,13 +267,26 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
         (spec.analog_sum == phys::AnalogSum::Final && active_cols_ != spec.cols))
         return tlmx::generic_error(t);
     const float* node = sum_ext && sum_ext->sums ? sum_ext->sums : nullptr;
+    // Inputs produced on demand (InputSourceExtension): kFillVectors at a time into x_rows_.
+    const auto* source = t.get_extension<InputSourceExtension>();
+    const bool produced = source != nullptr && static_cast<bool>(source->fill);
+    if (!produced && in == nullptr && batch > 0) return tlmx::generic_error(t);
     try {
+        const float* block = in;   // vector `filled` of the burst at block[0]
+        int filled = 0;
         for (int at = 0; at < batch; at += kVectorsPerRead) {
             const int len = std::min(kVectorsPerRead, batch - at);
+            if (produced && at % kFillVectors == 0) {
+                const int nf = std::min(kFillVectors, batch - at);
+                x_rows_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(active_rows_));
+                source->fill(at, nf, x_rows_.data());
+                block = x_rows_.data();
+                filled = at;
+            }
             // The chunk's vectors straight from the burst, the results straight into the
             // row-major output registers (AnalogMacro::mvm_rows).
-            const std::ptrdiff_t v0 = at;
-            latency += analog_.mvm_rows(in + v0 * active_rows_, len, last_y_.data() + v0 * active_cols_, delta,
+            const std::ptrdiff_t v0 = at, off_rows = produced ? at - filled : at;
+            latency += analog_.mvm_rows(block + off_rows * active_rows_, len, last_y_.data() + v0 * active_cols_, delta,
                                         node ? node + v0 * spec.cols : nullptr);
         }
     } catch (const std::exception&) {

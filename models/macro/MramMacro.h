@@ -83,6 +83,10 @@ private:
     // read burst is one copy.
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> last_y_;
     static constexpr int kVectorsPerRead = 256;   // vectors per physics call (bounds its buffers)
+    // Vectors produced per InputSourceExtension::fill (a multiple of kVectorsPerRead: 64 KB of
+    // 64-row inputs, written and read in cache; larger blocks measured no faster), and where.
+    static constexpr int kFillVectors = kVectorsPerRead;
+    std::vector<float> x_rows_;
     int last_batch_ = 0;
     bool error_flag_ = false;
     std::uint64_t error_count_ = 0, mvm_count_ = 0, vectors_ = 0, programs_ = 0;

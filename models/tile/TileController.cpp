@@ -761,17 +761,24 @@ void TileController::exec_mvm(const Instr& in) {
     auto at_least = [](std::vector<float>& v, Eigen::Index n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
     };
-    at_least(mvm_in_, burst_cap * spec.rows);
+    if (!view) at_least(mvm_in_, burst_cap * spec.rows);
     at_least(out_, burst_cap * spec.cols);
     if (final_sum) at_least(node_, burst_cap * spec.cols);
     sc_time t = t1;
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
+        // An im2col view's rows are gathered on demand, as the macro reads them (its blocks of
+        // vectors, in cache), not staged whole: the burst of a whole batch is up to 16 MB.
+        std::function<void(std::int64_t, std::int64_t, float*)> gather;
         if (view) {
-            digital::im2col_rows(view->geom, view->batch, view->src_rps, buffer.store().at(view->src).data, v0, nv,
-                                 in.r0, rows, mvm_in_.data(), spec.rows);
-            for (Eigen::Index i = 0; i < nv; ++i)
-                std::fill(mvm_in_.data() + i * spec.rows + rows, mvm_in_.data() + (i + 1) * spec.rows, 0.0f);
+            const Im2colView& iv = *view;
+            const auto& vsrc = buffer.store().at(iv.src).data;
+            const int block_rows = spec.rows, r0 = in.r0;
+            gather = [&iv, &vsrc, v0, r0, rows, block_rows](std::int64_t w0, std::int64_t nw, float* out) {
+                digital::im2col_rows(iv.geom, iv.batch, iv.src_rps, vsrc, v0 + w0, nw, r0, rows, out, block_rows);
+                for (std::int64_t i = 0; i < nw; ++i)
+                    std::fill(out + i * block_rows + rows, out + (i + 1) * block_rows, 0.0f);
+            };
         } else {
             stage_input(src.data, in.r0, rows, spec.rows, v0, nv);
         }
@@ -779,8 +786,9 @@ void TileController::exec_mvm(const Instr& in) {
             to_row_major(dst.data.block(v0, in.c0, nv, cols), node_.data(), cols);
         tlm::tlm_generic_payload wr;
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, mvm_in_.data(), in_bytes);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, view ? nullptr : mvm_in_.data(), in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
+        if (view) wr.set_extension(new macro_map::InputSourceExtension(std::move(gather)));
         if (final_sum) wr.set_extension(new macro_map::AnalogSumExtension(node_.data()));
         transport(wr, t, m, "MVM input");
 

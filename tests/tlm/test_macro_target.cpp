@@ -230,3 +230,56 @@ TEST_CASE("macro: transport_dbg changes no state and draws no random numbers", "
     CHECK(a.analog().read_weights() == b.analog().read_weights());
     CHECK(a.stats()[4].value == 1);  // programs: the debug write did not count
 }
+
+TEST_CASE("macro: an input burst produced on demand reads as the data it stands for", "[tlm][macro]") {
+    // InputSourceExtension (MacroMap.h): no data pointer, the vectors written by fill() in the
+    // macro's blocks. 600 vectors: two whole blocks and a partial one, so a block offset taken
+    // wrong would move vectors between rows of the result.
+    Bench b;
+    const int lc = phys::AnalogMacro::logical_cols(b.cfg, 1);
+    const auto w = pattern_weights(16, lc, 1);
+    auto spec = binary_spec(16, lc);
+    sc_time tprog;
+    REQUIRE(b.program(w, spec, &tprog) == tlm::TLM_OK_RESPONSE);
+    const int batch = 600;
+    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMajorF x(batch, 16);
+    for (int v = 0; v < batch; ++v)
+        for (int i = 0; i < 16; ++i) x(v, i) = static_cast<float>(((v * 7 + i * 3) / 5) % 2);
+    const unsigned bytes = static_cast<unsigned>(x.size() * 4);
+
+    Access m1(tlm::TLM_WRITE_COMMAND, mm::kInputBase, x.data(), bytes);
+    m1.delay = tprog;
+    REQUIRE(b.go(m1) == tlm::TLM_OK_RESPONSE);
+    const sc_time lat1 = m1.delay - tprog;
+    RowMajorF y1(batch, lc);
+    Access r1(tlm::TLM_READ_COMMAND, mm::kOutputBase, y1.data(), static_cast<unsigned>(y1.size() * 4));
+    REQUIRE(b.go(r1) == tlm::TLM_OK_RESPONSE);
+    const double adc1 = b.macro.actions().get(action::kAdc);
+
+    std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+    Access m2(tlm::TLM_WRITE_COMMAND, mm::kInputBase, nullptr, bytes);
+    m2.t.set_extension(new mm::InputSourceExtension([&](std::int64_t v0, std::int64_t nv, float* out) {
+        calls.emplace_back(v0, nv);
+        std::copy(x.data() + v0 * 16, x.data() + (v0 + nv) * 16, out);
+    }));
+    const sc_time start = r1.delay;
+    m2.delay = start;
+    REQUIRE(b.go(m2) == tlm::TLM_OK_RESPONSE);
+    RowMajorF y2(batch, lc);
+    Access r2(tlm::TLM_READ_COMMAND, mm::kOutputBase, y2.data(), static_cast<unsigned>(y2.size() * 4));
+    REQUIRE(b.go(r2) == tlm::TLM_OK_RESPONSE);
+
+    CHECK(y2 == y1);
+    CHECK((Eigen::MatrixXf(y1) - x * w.cast<float>()).cwiseAbs().maxCoeff() < 1e-4f);
+    CHECK(m2.delay - start == lat1);
+    CHECK(b.macro.actions().get(action::kAdc) == Approx(2.0 * adc1));
+    // Every vector produced once, in order.
+    std::int64_t next = 0;
+    for (const auto& [v0, nv] : calls) {
+        CHECK(v0 == next);
+        next = v0 + nv;
+    }
+    CHECK(next == batch);
+    CHECK(calls.size() > 1);
+}

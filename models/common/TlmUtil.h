@@ -87,7 +87,9 @@ struct TrafficExtension : tlm::tlm_extension<TrafficExtension> {
 // A multicast read (a tile controller's multicast Load): the interconnect delivers the
 // target's answer to every initiator in `initiators` in one transfer (bus: one occupancy
 // of the shared path; mesh: the union of the XY routes, each link once) and writes each
-// destination's absolute arrival time into `arrival` (same order).
+// destination's absolute arrival time into `arrival` (same order). On a write (a multicast
+// Send) the same transfer carries the initiator's data to the tiles in `initiators` (tile i
+// is interconnect node i) before the addressed target accepts it.
 struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
     std::vector<int> initiators;
     std::vector<sc_core::sc_time> arrival;

@@ -136,7 +136,11 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& t, sc_time& del
     if (!r) return tlmx::address_error(t);
     ++transactions_;
     const int src = node_of_initiator(id), dst = r->node >= 0 ? r->node : 0;
-    if (t.is_write()) cross(t, delay, src, dst);
+    if (t.is_write()) {
+        // A multicast write (a tile's multicast Send): one transfer to every receiver.
+        if (auto* mc = t.get_extension<tlmx::MulticastExtension>()) cross_multicast(t, delay, src, *mc);
+        else cross(t, delay, src, dst);
+    }
     t.set_address(addr - r->base);
     to_targets[r->target]->b_transport(t, delay);
     t.set_address(addr);

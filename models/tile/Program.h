@@ -109,7 +109,8 @@ struct Instr {
     bool pool_max = true;                // Pool: max or average
     int layer = -1;                      // Layer: network layer index
     int peer = -1;                       // Send: receiving tile; Receive: sending tile; multicast Load: group
-    bool multicast = false;              // Load: one global read delivered to `levels` tiles (group `peer`)
+    bool multicast = false;              // Load: one global read delivered to `levels` tiles (group `peer`);
+                                         // Send: one transfer to tiles peer .. peer+levels-1, into dst+k on the k-th
 };
 
 struct WeightBlock {
@@ -192,7 +193,9 @@ struct Program {
 //    next S samples of the run (the last pass the rest); local tensors hold the step's
 //    samples, Load/Store move their rows, and Send/Receive move one message per sample.
 //  * Send is dispatched (the controller goes on; the source slice is read when the slot is
-//    free); Receive blocks until its message arrived. Each costs buffer traffic at the
+//    free); Receive blocks until its message arrived. A multicast Send reads the slice once
+//    per sample when every receiver's channel has a free slot, and one interconnect transfer
+//    (bus: one occupancy; mesh: the tree of the XY routes) delivers it to all receivers. Each costs buffer traffic at the
 //    tensor's bits (read at the sender, write at the receiver) and bus_byte on the way.
 //  * Actions: Sign/Step/Relu 1 digital_compare per element, Clip 2, Quantize 2 + 1
 //    digital_mult, Sigmoid/Tanh/Round 1 digital_act, Affine 1 mult + 1 add (when present),

@@ -342,7 +342,8 @@ Instr decode_instr_fields(const InstrRecord& r) {
     in.accumulate = (r.flags & 1u) != 0;
     in.pool_max = (r.flags & 2u) != 0;
     in.multicast = (r.flags & 16u) != 0;
-    if (in.multicast && in.op != OpCode::Load) throw ImageError(2, "the multicast flag is only defined for Load");
+    if (in.multicast && in.op != OpCode::Load && in.op != OpCode::Send)
+        throw ImageError(2, "the multicast flag is only defined for Load and Send");
     in.src = r.src, in.src2 = r.src2, in.dst = r.dst, in.macro = r.macro, in.block = r.block;
     in.r0 = r.r0, in.rows = r.rows, in.c0 = r.c0, in.cols = r.cols, in.src_c0 = r.src_c0;
     in.scale = r.scale, in.lo = r.lo, in.hi = r.hi;

@@ -1002,6 +1002,7 @@ void TileController::mark_input(const sc_time& t0) {
 // A step of several samples (a time-multiplexed stage) sends one message per sample, so the
 // receiving stage takes them one at a time whatever its own step.
 void TileController::exec_send(const Instr& in) {
+    if (in.multicast) return exec_multicast_send(in);
     if (in.peer < 0 || static_cast<std::size_t>(in.peer) >= peers_.size() || peers_[in.peer] == nullptr)
         throw std::runtime_error("Send to tile " + std::to_string(in.peer) + ", which does not exist");
     auto& src = local(in.src, "source");
@@ -1048,6 +1049,82 @@ void TileController::exec_send(const Instr& in) {
     }
 }
 
+// Multicast Send: tiles peer .. peer + levels - 1 each receive the slice into their tensor
+// dst + k (k-th receiver). Per sample the source is read once and one interconnect
+// transfer carries it to all of them (MulticastExtension on the write); the Send waits
+// until every receiver's channel has a free slot. Each receiver writes its buffer when it
+// takes the message (Receive), as for a plain Send.
+void TileController::exec_multicast_send(const Instr& in) {
+    const int n = in.levels;
+    if (n < 1 || in.peer < 0 || static_cast<std::size_t>(in.peer) + static_cast<std::size_t>(n) > peers_.size())
+        throw std::runtime_error("multicast Send to tiles " + std::to_string(in.peer) + " .. " +
+                                 std::to_string(in.peer + n - 1) + ", which do not all exist");
+    for (int k = 0; k < n; ++k) {
+        const int q = in.peer + k;
+        if (peers_[static_cast<std::size_t>(q)] == nullptr || q == tile_)
+            throw std::runtime_error("multicast Send: tile " + std::to_string(q) + " cannot receive it");
+        const auto& d = decl(in.dst + k);
+        if (d.where != Location::Local || d.tile != q)
+            throw std::runtime_error("multicast Send: tensor " + std::to_string(in.dst + k) + " is not local to tile " +
+                                     std::to_string(q));
+    }
+    auto& src = local(in.src, "source");
+    const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
+    if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols()) throw std::runtime_error("Send: column slice out of range");
+    const Eigen::Index rps = src.data.rows() / std::max(1, pass_count_);
+    for (int i = 0; i < pass_count_; ++i) {
+        const std::uint64_t sample = static_cast<std::uint64_t>(pass_first_ + i);
+        sc_time free_all = SC_ZERO_TIME;
+        for (int k = 0; k < n; ++k) {
+            const int q = in.peer + k;
+            ActivationInbox& to = peers_[static_cast<std::size_t>(q)]->inbox_;
+            const ActivationInbox::Key key{tile_, in.dst + k, in.c0};
+            const int depth = std::max({cfg_.chip.pipeline_depth, job_.step_samples,
+                                        job_.program->step_samples(static_cast<std::size_t>(q))});
+            sc_time free_at;
+            while (!to.slot_free(key, sample, depth, free_at)) wait_for(to.freed_event());
+            free_all = max_t(free_all, free_at);
+        }
+        const sc_time t0 = max_t(max_t(now(), free_all), ready_[in.src]);
+        xfer_.resize(static_cast<std::size_t>(rps * cols));
+        to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
+        const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
+        const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
+        tlm::tlm_generic_payload wr;
+        const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
+                      xfer_.data(), len);
+        auto* se = new StreamExtension;
+        se->from = tile_;
+        se->tensor = in.dst;
+        se->c0 = in.c0;
+        se->rows = static_cast<int>(rps);
+        se->cols = cols;
+        se->sample = sample;
+        wr.set_extension(se);
+        auto* mc = new tlmx::MulticastExtension;
+        for (int k = 0; k < n; ++k) mc->initiators.push_back(in.peer + k);
+        wr.set_extension(mc);
+        wr.set_extension(new tlmx::TrafficExtension(bytes));
+        wr.set_extension(new tlmx::LayerExtension(layer_));
+        sc_time t = tr;
+        transport(wr, t, -1, "multicast Send");
+        // The transfer reached every receiver: each inbox gets its copy at its arrival.
+        for (int k = 0; k < n; ++k) {
+            ActivationInbox::Message m;
+            m.rows = static_cast<int>(rps);
+            m.cols = cols;
+            m.data.resize(xfer_.size());
+            std::memcpy(m.data.data(), xfer_.data(), 4 * xfer_.size());
+            m.arrival = mc->arrival.at(static_cast<std::size_t>(k));
+            peers_[static_cast<std::size_t>(in.peer + k)]->inbox_.deliver({tile_, in.dst + k, in.c0}, sample, std::move(m));
+        }
+        read_done_[in.src] = max_t(read_done_[in.src], t);
+        finish_op(t);
+        set_now(max_t(now(), free_all) + cycle_);  // dispatched once every slot is free
+    }
+}
+
 void TileController::exec_receive(const Instr& in) {
     auto& dst = local(in.dst, "destination");
     const ActivationInbox::Key key{in.peer, in.dst, in.c0};
@@ -1077,6 +1154,9 @@ void TileController::inbox_transport(tlm::tlm_generic_payload& t, sc_time& delay
     if (!t.is_write() || se == nullptr) return tlmx::command_error(t);  // only Sends write here
     if (!tlmx::plain_access(t)) return;
     if (t.get_address() != 0 || t.get_data_length() != 4ull * se->rows * se->cols) return tlmx::burst_error(t);
+    // A multicast Send: its sender hands every receiver (this one included) its copy with
+    // that receiver's arrival time, once the interconnect has carried the transfer.
+    if (t.get_extension<tlmx::MulticastExtension>()) return tlmx::ok(t);
     ActivationInbox::Message m;
     m.rows = se->rows;
     m.cols = se->cols;

@@ -164,6 +164,7 @@ private:
     void exec_store(const Instr& in);
     void exec_digital(const Instr& in);
     void exec_send(const Instr& in);
+    void exec_multicast_send(const Instr& in);
     void exec_receive(const Instr& in);
     void inbox_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned inbox_dbg(tlm::tlm_generic_payload& t);

@@ -50,7 +50,7 @@ grep -q "104 block writes in the first step, 40 in each later one" <<<"$out" \
 # partial sums beyond 512 registers of each step of n samples, (32n - 512) * 11 / 8 bytes,
 # go through the tile buffer between the rounds.
 run mlp_s32 mlp_bnn_mnist mnist 150 --set chip.step_samples=32
-python3 - "$TMP/mlp_s32/report.json" <<'PY' && pass "fc1 tiles: block writes 13 + 5(E-1), 8(E-1) skipped, spill per step, input ops and buffer bytes per sample" || fail "alternating-round counts"
+python3 - "$TMP/mlp_s32/report.json" <<'PY' && pass "fc1 tiles: block writes 13 + 5(E-1), 8(E-1) skipped, spill per step, input ops once per sample, buffer bytes per sample" || fail "alternating-round counts"
 import json, math, sys
 r = json.load(open(sys.argv[1]))
 N, S = 150, 32
@@ -62,17 +62,24 @@ ok = True
 for t in range(8):
     tile = chip["tile%d" % t]
     writes = sum(m["stats"]["programs"]["value"] for k, m in tile["children"].items() if k.startswith("macro"))
-    # The input ops run on the Load's stream: per sample 784 multiplies, adds and compares
-    # (Sign(x - 0.5)) and 32 of each for fc1's post ops; the buffer holds only the 98-B bit
-    # vector (written, read by the MVMs), the 4-B outputs (written, read by the Send) and
-    # the spilled partial sums, never the 784-B image.
+    # The input ops run once per sample, on tile 0 as the image arrives (784 multiplies, adds
+    # and compares of Sign(x - 0.5)), plus 32 of each for fc1's post ops on every tile. The
+    # buffers hold only the 98-B bit vector (tile 0: written by its input op, read by its
+    # MVMs and once by the multicast Send; the others: written by the Receive, read by the
+    # MVMs), the 4-B outputs (written, read by the Send to fc2) and the spilled partial
+    # sums, never the 784-B image.
     a, buf = tile["actions"], tile["children"]["buffer"]["actions"]
+    ops = N * (784 + 32 if t == 0 else 32)
     got = (writes, tile["stats"]["programs_skipped"]["value"], tile["stats"]["partial_sum_spill_bytes"]["value"],
            a["digital_compare"], a["digital_mult"], a["digital_add"], buf["buffer_write_byte"], buf["buffer_read_byte"])
-    want = (13 + 5 * (E - 1), 8 * (E - 1), spill, N * 816, N * 816, N * 816, N * 102 + spill, N * 102 + spill)
+    want = (13 + 5 * (E - 1), 8 * (E - 1), spill, ops, ops, ops, N * 102 + spill, N * (102 + (98 if t == 0 else 0)) + spill)
     if got != want:
         print("tile%d: (writes, skipped, spill, compares, mults, adds, buffer W, R) %s, expected %s" % (t, got, want))
         ok = False
+# One global read of the image per sample (by tile 0), no multicast Load.
+if sum(chip["tile%d" % t]["stats"]["multicast_loads"]["value"] for t in range(8)) != 0:
+    print("multicast Loads on fc1's tiles")
+    ok = False
 sys.exit(0 if ok else 1)
 PY
 same mlp_default mlp_s32

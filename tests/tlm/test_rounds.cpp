@@ -2,7 +2,8 @@
 // order every execution and a Program of the block a macro still holds is skipped, so a
 // layer of R full rounds executed E times writes R*E - (E-1) rounds of blocks; partial sums
 // beyond the PE registers wait in the tile buffer between rounds; a port tensor (a Load's
-// stream into the digital unit) never takes buffer traffic.
+// stream into the digital unit) never takes buffer traffic; a multicast Send (how the first
+// stage's head hands the input ops' result to the stage) reads its source once.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -229,4 +230,90 @@ TEST_CASE("port tensor: a Load's stream feeds its activation without buffer traf
         CHECK(tile.actions().get(action::kDigitalMult) == B * W);
     }
     CHECK_THROWS_WITH(chip_misuse.load_program(build(true, true), B), Catch::Contains("port tensor 'raw' is read by a Store"));
+}
+
+namespace {
+// Tile 0 loads 16 one-bit values per sample and multicasts them to tiles 1 and 2 (tensors
+// dst + 0, dst + 1), which store them to their own global outputs. Checks the outputs and
+// the buffer traffic; returns the interconnect's layer-0 actions.
+ActionCounter multicast_send(const Config& cfg) {
+    const int W = 16, B = 5;
+    Program p;
+    p.streamed = true;
+    p.tile_code.resize(3);
+    p.setup_code.resize(3);
+    const int in = add_tensor(p, "in", Location::Global, -1, 1, W, 1);
+    const int out1 = add_tensor(p, "out1", Location::Global, -1, 1, W, 1);
+    const int out2 = add_tensor(p, "out2", Location::Global, -1, 1, W, 1);
+    p.input_tensor = in;
+    p.output_tensor = out2;
+    p.input_width = p.output_width = W;
+    const int x = add_tensor(p, "x", Location::Local, 0, 1, W, 1);
+    const int r1 = add_tensor(p, "r1", Location::Local, 1, 1, W, 1);
+    const int r2 = add_tensor(p, "r2", Location::Local, 2, 1, W, 1);
+    REQUIRE(r2 == r1 + 1);
+    Instr li;  // layer 0: the transfers are attributed to it, the instruction fetches are not
+    li.op = OpCode::Layer;
+    li.layer = 0;
+    for (auto& c : p.tile_code) c.push_back(li);
+    Instr ld;
+    ld.op = OpCode::Load;
+    ld.src = in;
+    ld.dst = x;
+    p.tile_code[0].push_back(ld);
+    Instr sd;
+    sd.op = OpCode::Send;
+    sd.multicast = true;
+    sd.src = x;
+    sd.peer = 1;
+    sd.levels = 2;
+    sd.dst = r1;
+    p.tile_code[0].push_back(sd);
+    for (int q = 1; q <= 2; ++q) {
+        Instr rc;
+        rc.op = OpCode::Receive;
+        rc.peer = 0;
+        rc.dst = q == 1 ? r1 : r2;
+        p.tile_code[static_cast<std::size_t>(q)].push_back(rc);
+        Instr st;
+        st.op = OpCode::Store;
+        st.src = rc.dst;
+        st.dst = q == 1 ? out1 : out2;
+        p.tile_code[static_cast<std::size_t>(q)].push_back(st);
+    }
+    for (auto& c : p.tile_code) c.push_back(Instr{});
+    Accelerator acc("chip", cfg);
+    acc.load_program(p, 1);
+    acc.run_blocking(true);
+    acc.set_batch(B);
+    const Eigen::MatrixXf xin = pattern_inputs(B, W, 4);
+    acc.gbuf.store().at(in).data = xin;
+    acc.run_blocking(false);
+    CHECK(acc.gbuf.store().at(out1).data == xin);
+    CHECK(acc.gbuf.store().at(out2).data == xin);
+    const double bytes = B * W / 8.0;
+    // Tile 0 reads its tensor once per sample for both receivers; each receiver writes it.
+    CHECK(acc.tiles[0].buffer.actions().get(action::kBufRead) == Approx(bytes));
+    CHECK(acc.tiles[1].buffer.actions().get(action::kBufWrite) == Approx(bytes));
+    CHECK(acc.tiles[2].buffer.actions().get(action::kBufWrite) == Approx(bytes));
+    REQUIRE(acc.noc.layer_actions() != nullptr);
+    return acc.noc.layer_actions()->at(0);
+}
+}  // namespace
+
+TEST_CASE("multicast Send: one buffer read and one transfer deliver a sample to every receiver", "[tlm][multicast]") {
+    Config cfg = small_config();
+    cfg.chip.tiles = 3;
+    // The bus carries the Load, the multicast once and the two Stores (2 bytes per sample each).
+    CHECK(multicast_send(cfg).get(action::kBusByte) == Approx(4 * 5 * 2));
+}
+
+TEST_CASE("multicast Send over a 2-D mesh delivers to every receiver, on mesh links only", "[tlm][multicast][mesh]") {
+    Config cfg = small_config();
+    cfg.chip.tiles = 3;
+    cfg.chip.interconnect = Topology::Mesh2d;
+    cfg.chip.mesh_cols = 3;  // tiles 0, 1, 2 on one row: tile 0 -> 1 -> 2 is one path
+    const ActionCounter a = multicast_send(cfg);
+    CHECK(a.get(action::kBusByte) == 0);
+    CHECK(a.get(action::kMeshLinkByte) > 0);
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/common/Actions.h"
 #include "models/pe/ReductionWidth.h"
 #include "models/physics/AnalogMacro.h"
 #include "workloads/compiler/LayerAnalysis.h"
@@ -294,13 +295,62 @@ private:
     // previous stage's Send can name it.
     void stage_inputs() {
         stage_in_.assign(plans_.size(), {});
+        multicast_input_ = multicast_input();
         for (std::size_t l = 0; l < plans_.size(); ++l) {
             const int width = l == 0 ? prog_.input_width : plans_[l - 1].out_width;
             const int bits = l == 0 ? 8 : plans_[l - 1].out_bits;
             for (int t : plan_.stage_tiles[l])
+                if (l > 0 || !multicast_input_ || t == plan_.stage_tiles[0].front())
                 stage_in_[l][t] = tensor("t" + std::to_string(t) + "." + plans_[l].name + ".in", Location::Local, t, 1,
                                          width, bits);
         }
+    }
+
+    // Pipelined: the first stage's first tile loads the network input, runs the input ops
+    // on it as it arrives (input port) and multicasts the result (fewer bits) to the
+    // stage's other tiles in one transfer (a multicast Send), so the ops run once per
+    // sample. When the ops start elementwise, shrink the data and keep it flat, the
+    // stage's tiles are consecutive and all hold units of the layer, and the ops the other
+    // tiles no longer run cost more (tech table) than the head's extra buffer read and
+    // transfer of the result: on a stage of two tiles it is often the other way round (and
+    // the second tile then waits for the first).
+    bool multicast_input() const {
+        if (!streamed_ || plans_.empty() || plans_[0].pre.empty()) return false;
+        const std::vector<TemplateOp>& pre = plans_[0].pre;
+        const auto first = pre.front().kind;
+        if ((first != TemplateOp::Kind::Affine && first != TemplateOp::Kind::Act) || pre.back().bits >= 8 ||
+            (pre.back().pos_major && pre.back().positions > 1))
+            return false;
+        const std::vector<int>& g = plan_.stage_tiles[0];
+        if (g.size() < 2 || g.back() - g.front() + 1 != static_cast<int>(g.size())) return false;
+        std::set<int> with_units;
+        for (const auto& u : plan_.units[0]) with_units.insert(u.tile);
+        if (with_units != std::set<int>(g.begin(), g.end())) return false;
+        // Per input value: the input ops' energy, counted as the digital unit counts them
+        // (models/tile/Program.h, "Actions").
+        auto energy = [&](const char* a) {
+            const auto it = cfg_.tech.energy.find(a);
+            return it == cfg_.tech.energy.end() ? 0.0 : it->second;
+        };
+        double ops_J = 0;
+        for (const TemplateOp& op : pre) {
+            if (op.kind == TemplateOp::Kind::Affine) ops_J += energy(action::kDigitalMult) + energy(action::kDigitalAdd);
+            if (op.kind != TemplateOp::Kind::Act) continue;
+            switch (op.act) {
+                case ActKind::None: break;
+                case ActKind::Sign: case ActKind::SignBinary: case ActKind::Step: case ActKind::Relu:
+                    ops_J += energy(action::kDigitalCompare);
+                    break;
+                case ActKind::Clip: ops_J += 2 * energy(action::kDigitalCompare); break;
+                case ActKind::Quantize: ops_J += 2 * energy(action::kDigitalCompare) + energy(action::kDigitalMult); break;
+                case ActKind::Round: case ActKind::Sigmoid: case ActKind::Tanh: ops_J += energy(action::kDigitalAct); break;
+            }
+        }
+        const double saved = static_cast<double>(g.size() - 1) * prog_.input_width * ops_J;
+        const double result_bytes = static_cast<double>(prog_.input_width) * pre.back().bits / 8.0;
+        const double link = cfg_.chip.interconnect == Topology::SharedBus ? energy(action::kBusByte)
+                                                                          : energy(action::kMeshLinkByte);
+        return saved > result_bytes * (energy(action::kBufRead) + link);
     }
 
     void geometry() {
@@ -582,6 +632,16 @@ private:
                 lin = tensor(pfx + ".in", Location::Local, t, 1, sd.width, sd.bits);
                 input_loads.emplace_back(t, code.size());
                 code.push_back(transfer(OpCode::Load, shared_in, lin, sd.width));
+            } else if (multicast_input_ && l == 0 && t != plan_.stage_tiles[0].front()) {
+                // The head tile's multicast Send of the input ops' result.
+                lin = input_copy_.at(t);
+                Instr rc;
+                rc.op = OpCode::Receive;
+                rc.peer = plan_.stage_tiles[0].front();
+                rc.dst = lin;
+                rc.c0 = 0;
+                rc.cols = prog_.tensors[static_cast<std::size_t>(lin)].width;
+                code.push_back(rc);
             } else if (streamed_ && l > 0) {
                 // Every unit of the previous stage sends its output slice here.
                 lin = stage_in_[l].at(t);
@@ -605,12 +665,39 @@ private:
                 code.push_back(transfer(OpCode::Load, gin, lin, in_width));
             }
             int src = lin;
-            if (l == 0 && shared_in < 0) {
+            if (l == 0 && shared_in < 0 && !(multicast_input_ && t != plan_.stage_tiles[0].front())) {
                 const int ch = static_cast<int>(out_.quantized.input_shape().empty() ? 1 : out_.quantized.input_shape()[0]);
                 const int pos = in_width / ch;
                 const std::size_t load_at = code.size() - 1;
                 src = instantiate(code, t, pfx + ".pre", lp.pre, lin, 0, ch, false, pos, /*full=*/true);
                 input_port(code, load_at, lin);
+                if (multicast_input_) {
+                    // Head of the first stage: one copy of the result for each other tile
+                    // (consecutive tensor ids, the k-th receiver's is dst + k), one Send.
+                    const std::vector<int>& g = plan_.stage_tiles[0];
+                    const TensorDecl pd = prog_.tensors[static_cast<std::size_t>(src)];
+                    int first = -1;
+                    for (std::size_t k = 1; k < g.size(); ++k) {
+                        const int id = tensor("t" + std::to_string(g[k]) + "." + lp.name + ".in", Location::Local, g[k], 1,
+                                              pd.width, pd.bits);
+                        if (first < 0) first = id;
+                        input_copy_[g[k]] = id;
+                    }
+                    Instr sd;
+                    sd.op = OpCode::Send;
+                    sd.multicast = true;
+                    sd.src = src;
+                    sd.peer = g[1];
+                    sd.levels = static_cast<int>(g.size()) - 1;
+                    sd.dst = first;
+                    sd.c0 = 0;
+                    sd.cols = pd.width;
+                    code.push_back(sd);
+                    out_.notes.push_back("layer '" + lp.name + "': the input ops run once, on tile " +
+                                         std::to_string(t) + " as the input arrives, and their " + std::to_string(pd.bits) +
+                                         "-bit result is multicast to the stage's " + std::to_string(g.size() - 1) +
+                                         " other tiles (one transfer)");
+                }
             }
             if (lp.conv) {
                 const int col = tensor(pfx + ".im2col", Location::Local, t, lp.p, lp.k, lp.in_bits);
@@ -796,6 +883,8 @@ private:
     std::vector<std::map<int, int>> stage_in_;  // [layer] tile -> its local input tensor
     std::vector<double> unit_ops_;              // [layer] stage work per unit and sample
     std::vector<std::map<int, int>> tile_rounds_;  // [layer] tile -> rounds of its round group
+    bool multicast_input_ = false;              // multicast_input(): the first stage's head runs the input ops
+    std::map<int, int> input_copy_;             // first stage tile -> the tensor the head's multicast Send fills
 };
 
 // The quantized reference network: the imported graph with the quantization the compiler

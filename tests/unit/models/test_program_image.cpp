@@ -267,7 +267,7 @@ TEST_CASE("malformed program images are refused with the offset of the problem",
         at << "offset 0x" << std::hex << l.code_offset + sizeof(image::InstrRecord) << ": instruction 1: opcode 99";
         CHECK_THAT(decode_error(img), Catch::Contains(at.str()));
     }
-    SECTION("the multicast flag on anything but a Load") {
+    SECTION("the multicast flag on anything but a Load or Send") {
         auto img = good;
         const image::Layout l = image::layout(good.data(), good.size());
         const std::size_t at = l.code_offset + sizeof(image::InstrRecord) + offsetof(image::InstrRecord, flags);  // the Mvm

@@ -25,10 +25,16 @@ CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.
     r_step_ = (dev_.level_resistance0(l - 1) - r_lo_) / (base - 1);
 }
 
-CellSample CrossbarArray::sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const {
+std::uint64_t CrossbarArray::cell_key(int i, int j, int lv, std::uint64_t d2d_key) const {
     const std::uint64_t cell_id = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(2 * cfg_.array.cols) + static_cast<std::uint64_t>(j);
-    Rng d2d(splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv))));
-    return dev_.sample(lv, d2d, macro_factor);
+    return splitmix64_mix(d2d_key ^ splitmix64_mix(cell_id * 64 + static_cast<std::uint64_t>(lv)));
+}
+
+CellSample CrossbarArray::sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const {
+    const std::uint64_t key = cell_key(i, j, lv, d2d_key);
+    CellSample c;
+    dev_.sample_cells(&lv, &key, 1, macro_factor, &c);
+    return c;
 }
 
 CrossbarArray::~CrossbarArray() {
@@ -56,22 +62,27 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
     const int cols = xnor() ? all_cols / 2 : all_cols;
     g_.resize(rows, all_cols);
     r_.resize(rows, all_cols);
-    std::vector<CellSample> cells(static_cast<size_t>(rows) * all_cols);
-    for (int j = 0; j < all_cols; ++j) {
-        for (int i = 0; i < rows; ++i) {
-            const int lv = levels_in(i, j);
-            if (ideal) {
+    const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(all_cols);
+    std::vector<CellSample> cells(ideal ? 0 : n);
+    if (ideal) {
+        for (int j = 0; j < all_cols; ++j)
+            for (int i = 0; i < rows; ++i) {
                 // Exactly digit-linear cells: the digit is recovered from the level.
+                const int lv = levels_in(i, j);
                 const int d = current ? (dev_.levels() - 1 - lv) / level_step_ : lv / level_step_;
                 g_(i, j) = g_lo_ + d * g_step_;
                 r_(i, j) = r_lo_ + d * r_step_;
-            } else {
-                // Complement MTJs of XNOR cells sit at physical column array.cols + j of the
-                // same row (block column j >= cols of levels_in is complement j - cols).
-                const int phys = xnor() && j >= cols ? cfg_.array.cols + (j - cols) : j;
-                cells[static_cast<size_t>(j) * rows + i] = sample_cell(i, phys, lv, d2d_key, macro_factor);
             }
+    } else {
+        // Every cell's stream key, then all cells sampled in one call (column-major, as cells).
+        std::vector<std::uint64_t> keys(n);
+        for (int j = 0; j < all_cols; ++j) {
+            // Complement MTJs of XNOR cells sit at physical column array.cols + j of the
+            // same row (block column j >= cols of levels_in is complement j - cols).
+            const int phys = xnor() && j >= cols ? cfg_.array.cols + (j - cols) : j;
+            for (int i = 0; i < rows; ++i) keys[static_cast<size_t>(j) * rows + i] = cell_key(i, phys, levels_in(i, j), d2d_key);
         }
+        dev_.sample_cells(levels_in.data(), keys.data(), n, macro_factor, cells.data());
     }
     if (!ideal) apply_bias(cells);
     if (!ideal && current && cfg_.array.ir_drop == IrDropMode::Exact) {

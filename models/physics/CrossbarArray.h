@@ -177,8 +177,10 @@ private:
     void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);
     // The read operands from g_, r_ and mt_ (the rest of build).
     void complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor);
-    // Device-to-device sample of the MTJ at array row i, physical MTJ column j (XNOR
+    // Device-to-device stream of the MTJ at array row i, physical MTJ column j (XNOR
     // complements at array.cols + c), level lv: one stream per physical device and level.
+    std::uint64_t cell_key(int i, int j, int lv, std::uint64_t d2d_key) const;
+    // That MTJ's sample.
     CellSample sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const;
 
     Config cfg_;

@@ -1,8 +1,11 @@
 #include "models/physics/MtjDevice.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "models/physics/VectorMath.h"
 
 namespace sotsim::phys {
 
@@ -57,21 +60,66 @@ CellSample MtjDevice::nominal(int k) const {
     return s;
 }
 
-CellSample MtjDevice::sample(int k, Rng& rng, double macro_factor) const {
-    if (k < 0 || k >= levels_) throw std::out_of_range("device: level " + std::to_string(k) + " out of range");
-    CellSample s;
-    if (explicit_levels()) {
-        s.r_p_part = macro_factor * rng.lognormal(level_dist_[static_cast<std::size_t>(k)]);
-        return s;
+void MtjDevice::sample_cells(const int* levels, const std::uint64_t* keys, std::size_t n, double macro_factor,
+                             CellSample* out) const {
+    // The draws of sample(k, Rng(key), f) for a fresh stream, cell by cell: MTJ m of the cell
+    // takes the cell's m-th standard normal among the non-degenerate ones (Box-Muller pairs
+    // from counters 1, 2, 3, ...: cos variate first), then exp(mu + sigma z) x f. Blocks of
+    // cells go through the vector exp / log / sin / cos (VectorMath.h).
+    for (std::size_t c = 0; c < n; ++c)
+        if (levels[c] < 0 || levels[c] >= levels_)
+            throw std::out_of_range("device: level " + std::to_string(levels[c]) + " out of range");
+    const int mtjs = explicit_levels() ? 1 : d_.stack;
+    const int pairs = (mtjs + 1) / 2;
+    constexpr std::size_t kBlock = 128;
+    double u1[kBlock], u2[kBlock], lg[kBlock], sn[kBlock], cs[kBlock];
+    std::vector<double> z(static_cast<std::size_t>(2 * pairs) * kBlock), arg(static_cast<std::size_t>(mtjs) * kBlock),
+        x(static_cast<std::size_t>(mtjs) * kBlock);
+    for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
+        const std::size_t m = std::min(kBlock, n - c0);
+        for (int p = 0; p < pairs; ++p) {
+            for (std::size_t i = 0; i < m; ++i) {
+                u1[i] = Rng::uniform_open_at(keys[c0 + i], static_cast<std::uint64_t>(2 * p + 1));
+                u2[i] = Rng::uniform_at(keys[c0 + i], static_cast<std::uint64_t>(2 * p + 2));
+            }
+            vmath::log(u1, lg, m);
+            for (std::size_t i = 0; i < m; ++i) u2[i] *= 2.0 * M_PI;
+            vmath::sincos(u2, sn, cs, m);
+            double* zc = z.data() + static_cast<std::size_t>(2 * p) * kBlock;
+            double* zs = zc + kBlock;
+            for (std::size_t i = 0; i < m; ++i) {
+                const double r = std::sqrt(-2.0 * lg[i]);
+                zc[i] = r * cs[i];
+                zs[i] = r * sn[i];
+            }
+        }
+        // Exponent of every MTJ (degenerate ones: none, their mean is used as is).
+        std::size_t na = 0;
+        for (std::size_t i = 0; i < m; ++i) {
+            const int k = levels[c0 + i];
+            int used = 0;
+            for (int t = 0; t < mtjs; ++t) {
+                const Rng::LogNormal& dist = mtj_dist(k, t);
+                if (!dist.degenerate) arg[na++] = dist.mu + dist.sigma * z[static_cast<std::size_t>(used++) * kBlock + i];
+            }
+        }
+        vmath::exp(arg.data(), x.data(), na);
+        std::size_t ia = 0;
+        for (std::size_t i = 0; i < m; ++i) {
+            const int k = levels[c0 + i];
+            CellSample s;
+            s.n_ap = explicit_levels() ? 0 : k;
+            for (int t = 0; t < mtjs; ++t) {
+                const Rng::LogNormal& dist = mtj_dist(k, t);
+                const double r = macro_factor * (dist.degenerate ? dist.mean : x[ia++]);
+                if (explicit_levels() || t >= k)
+                    s.r_p_part += r;
+                else
+                    s.r_ap_part += r;
+            }
+            out[c0 + i] = s;
+        }
     }
-    s.n_ap = k;
-    for (int m = 0; m < d_.stack; ++m) {
-        if (m < k)
-            s.r_ap_part += macro_factor * rng.lognormal(ap_dist_);
-        else
-            s.r_p_part += macro_factor * rng.lognormal(p_dist_);
-    }
-    return s;
 }
 
 double MtjDevice::cell_resistance(const CellSample& s, double v_cell) const {

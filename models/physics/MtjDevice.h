@@ -5,6 +5,8 @@
 // `r_access` is in series with the MTJ(s). Level 0 is the lowest resistance (all P).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "models/config/Config.h"
@@ -38,10 +40,16 @@ public:
     double level_resistance0(int k) const;
     // Nominal zero-bias sample of level k (no variation).
     CellSample nominal(int k) const;
-    // d2d-varied sample of level k: each MTJ of a stack lognormal with cv sigma_p / sigma_ap
-    // (explicit levels: one lognormal with cv interpolated linearly in k between the two);
-    // every MTJ resistance is multiplied by `macro_factor` (die-to-die shift).
-    CellSample sample(int k, Rng& rng, double macro_factor) const;
+    // d2d-varied samples of n cells, cell c at level levels[c] drawing from its own stream
+    // Rng(keys[c]): each MTJ of a stack lognormal with cv sigma_p / sigma_ap (explicit
+    // levels: one lognormal with cv interpolated linearly in k between the two), MTJ m of the
+    // stack AP for m < k, taking the stream's m-th standard normal (Box-Muller pairs, cos
+    // variate first; a degenerate cv = 0 MTJ is its mean and takes none); every MTJ
+    // resistance is multiplied by `macro_factor` (die-to-die shift). Computed in blocks with
+    // the vector exp / log / sin / cos of VectorMath.h: a cell's sample is the same whatever
+    // n and its place among the cells.
+    void sample_cells(const int* levels, const std::uint64_t* keys, std::size_t n, double macro_factor,
+                      CellSample* out) const;
     // One lognormal die shift factor with mean 1 and cv sigma_macro.
     double sample_macro_factor(Rng& rng) const { return rng.lognormal_mean_cv(1.0, d_.sigma_macro); }
 
@@ -55,6 +63,11 @@ public:
     const DeviceConfig& config() const { return d_; }
 
 private:
+    // The d2d distribution of MTJ t of a level-k cell.
+    const Rng::LogNormal& mtj_dist(int k, int t) const {
+        return explicit_levels() ? level_dist_[static_cast<std::size_t>(k)] : t < k ? ap_dist_ : p_dist_;
+    }
+
     DeviceConfig d_;
     double r_p_ = 0.0;
     int levels_ = 2;

@@ -7,7 +7,7 @@
 namespace sotsim::phys {
 
 namespace {
-constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
+constexpr std::uint64_t kGolden = Rng::kGamma;
 
 std::uint64_t fnv1a(const std::string& s) {
     std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -19,12 +19,6 @@ std::uint64_t fnv1a(const std::string& s) {
 }
 }  // namespace
 
-std::uint64_t splitmix64_mix(std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 Rng Rng::derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& purpose) {
     // Chain the mixer so that (seed, id, purpose) triples that differ anywhere give
     // unrelated keys; the additive constants keep zero inputs from collapsing.
@@ -34,14 +28,11 @@ Rng Rng::derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& p
     return Rng(k);
 }
 
-std::uint64_t Rng::next_u64() {
-    ++counter_;
-    return splitmix64_mix(key_ + counter_ * kGolden);
-}
+std::uint64_t Rng::next_u64() { return u64_at(key_, ++counter_); }
 
-double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform() { return uniform_at(key_, ++counter_); }
 
-double Rng::uniform_open() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53; }
+double Rng::uniform_open() { return uniform_open_at(key_, ++counter_); }
 
 double Rng::normal() {
     if (has_spare_) {

@@ -13,9 +13,29 @@
 
 namespace sotsim::phys {
 
+// SplitMix64 finaliser (Steele, Lea, Flood, OOPSLA 2014): a bijective 64-bit mixer.
+inline std::uint64_t splitmix64_mix(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
 class Rng {
 public:
+    static constexpr std::uint64_t kGamma = 0x9E3779B97F4A7C15ULL;   // SplitMix64's golden gamma
+
     explicit Rng(std::uint64_t key = 0) : key_(key) {}
+
+    // Draw number `counter` (1, 2, ...) of the stream keyed `key`, as the counter-th
+    // next_u64() / uniform() / uniform_open() of Rng(key) returns it: many streams' draws
+    // filled at once (d2d sampling, one stream per device).
+    static std::uint64_t u64_at(std::uint64_t key, std::uint64_t counter) { return splitmix64_mix(key + counter * kGamma); }
+    static double uniform_at(std::uint64_t key, std::uint64_t counter) {
+        return static_cast<double>(u64_at(key, counter) >> 11) * 0x1.0p-53;
+    }
+    static double uniform_open_at(std::uint64_t key, std::uint64_t counter) {
+        return (static_cast<double>(u64_at(key, counter) >> 11) + 0.5) * 0x1.0p-53;
+    }
 
     // Independent stream for (seed, macro_id, purpose), e.g. purpose "device_d2d".
     static Rng derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& purpose);
@@ -56,8 +76,5 @@ private:
     bool has_spare_ = false;
     double spare_ = 0.0;
 };
-
-// SplitMix64 finaliser (Steele, Lea, Flood, OOPSLA 2014): a bijective 64-bit mixer.
-std::uint64_t splitmix64_mix(std::uint64_t z);
 
 }  // namespace sotsim::phys

@@ -34,6 +34,12 @@ MtjDevice::MtjDevice(const DeviceConfig& d) : d_(d) {
             const double f = levels_ > 1 ? static_cast<double>(k) / (levels_ - 1) : 0.0;
             level_dist_.push_back(Rng::LogNormal::of(d_.level_resistances[k], d_.sigma_p + f * (d_.sigma_ap - d_.sigma_p)));
         }
+    const int mtjs = mtjs_per_cell();
+    for (int k = 0; k < levels_; ++k)
+        for (int t = 0; t < mtjs; ++t) {
+            mtj_dist_.push_back(explicit_levels() ? level_dist_[static_cast<std::size_t>(k)] : t < k ? ap_dist_ : p_dist_);
+            any_degenerate_ = any_degenerate_ || mtj_dist_.back().degenerate;
+        }
 }
 
 double MtjDevice::tmr_at(double v_mtj) const {
@@ -65,25 +71,27 @@ void MtjDevice::sample_cells(const int* levels, const std::uint64_t* keys, std::
     // The draws of sample(k, Rng(key), f) for a fresh stream, cell by cell: MTJ m of the cell
     // takes the cell's m-th standard normal among the non-degenerate ones (Box-Muller pairs
     // from counters 1, 2, 3, ...: cos variate first), then exp(mu + sigma z) x f. Blocks of
-    // cells go through the vector exp / log / sin / cos (VectorMath.h).
+    // cells go through the vector exp / log / sin / cos (VectorMath.h); MTJ t of the block's
+    // cells is row t of the exponent and result buffers.
     for (std::size_t c = 0; c < n; ++c)
         if (levels[c] < 0 || levels[c] >= levels_)
             throw std::out_of_range("device: level " + std::to_string(levels[c]) + " out of range");
-    const int mtjs = explicit_levels() ? 1 : d_.stack;
+    const int mtjs = mtjs_per_cell();
     const int pairs = (mtjs + 1) / 2;
     constexpr std::size_t kBlock = 128;
     double u1[kBlock], u2[kBlock], lg[kBlock], sn[kBlock], cs[kBlock];
     std::vector<double> z(static_cast<std::size_t>(2 * pairs) * kBlock), arg(static_cast<std::size_t>(mtjs) * kBlock),
         x(static_cast<std::size_t>(mtjs) * kBlock);
+    const bool explicit_lv = explicit_levels();
     for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
         const std::size_t m = std::min(kBlock, n - c0);
+        const int* lv = levels + c0;
         for (int p = 0; p < pairs; ++p) {
             for (std::size_t i = 0; i < m; ++i) {
                 u1[i] = Rng::uniform_open_at(keys[c0 + i], static_cast<std::uint64_t>(2 * p + 1));
-                u2[i] = Rng::uniform_at(keys[c0 + i], static_cast<std::uint64_t>(2 * p + 2));
+                u2[i] = Rng::uniform_at(keys[c0 + i], static_cast<std::uint64_t>(2 * p + 2)) * (2.0 * M_PI);
             }
             vmath::log(u1, lg, m);
-            for (std::size_t i = 0; i < m; ++i) u2[i] *= 2.0 * M_PI;
             vmath::sincos(u2, sn, cs, m);
             double* zc = z.data() + static_cast<std::size_t>(2 * p) * kBlock;
             double* zs = zc + kBlock;
@@ -93,26 +101,37 @@ void MtjDevice::sample_cells(const int* levels, const std::uint64_t* keys, std::
                 zs[i] = r * sn[i];
             }
         }
-        // Exponent of every MTJ (degenerate ones: none, their mean is used as is).
-        std::size_t na = 0;
-        for (std::size_t i = 0; i < m; ++i) {
-            const int k = levels[c0 + i];
-            int used = 0;
+        if (!any_degenerate_) {
+            // Every MTJ draws: MTJ t takes normal t.
             for (int t = 0; t < mtjs; ++t) {
-                const Rng::LogNormal& dist = mtj_dist(k, t);
-                if (!dist.degenerate) arg[na++] = dist.mu + dist.sigma * z[static_cast<std::size_t>(used++) * kBlock + i];
+                const std::size_t row = static_cast<std::size_t>(t) * kBlock;
+                for (std::size_t i = 0; i < m; ++i) {
+                    const Rng::LogNormal& d = mtj_dist_[static_cast<std::size_t>(lv[i] * mtjs + t)];
+                    arg[row + i] = d.mu + d.sigma * z[row + i];
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < m; ++i) {
+                int used = 0;
+                for (int t = 0; t < mtjs; ++t) {
+                    const Rng::LogNormal& d = mtj_dist_[static_cast<std::size_t>(lv[i] * mtjs + t)];
+                    arg[static_cast<std::size_t>(t) * kBlock + i] =
+                        d.degenerate ? 0.0 : d.mu + d.sigma * z[static_cast<std::size_t>(used++) * kBlock + i];
+                }
             }
         }
-        vmath::exp(arg.data(), x.data(), na);
-        std::size_t ia = 0;
+        for (int t = 0; t < mtjs; ++t) {
+            const std::size_t row = static_cast<std::size_t>(t) * kBlock;
+            vmath::exp(arg.data() + row, x.data() + row, m);
+        }
         for (std::size_t i = 0; i < m; ++i) {
-            const int k = levels[c0 + i];
+            const int k = lv[i];
             CellSample s;
-            s.n_ap = explicit_levels() ? 0 : k;
+            s.n_ap = explicit_lv ? 0 : k;
             for (int t = 0; t < mtjs; ++t) {
-                const Rng::LogNormal& dist = mtj_dist(k, t);
-                const double r = macro_factor * (dist.degenerate ? dist.mean : x[ia++]);
-                if (explicit_levels() || t >= k)
+                const Rng::LogNormal& d = mtj_dist_[static_cast<std::size_t>(k * mtjs + t)];
+                const double r = macro_factor * (d.degenerate ? d.mean : x[static_cast<std::size_t>(t) * kBlock + i]);
+                if (explicit_lv || t >= k)
                     s.r_p_part += r;
                 else
                     s.r_ap_part += r;

@@ -63,10 +63,7 @@ public:
     const DeviceConfig& config() const { return d_; }
 
 private:
-    // The d2d distribution of MTJ t of a level-k cell.
-    const Rng::LogNormal& mtj_dist(int k, int t) const {
-        return explicit_levels() ? level_dist_[static_cast<std::size_t>(k)] : t < k ? ap_dist_ : p_dist_;
-    }
+    int mtjs_per_cell() const { return explicit_levels() ? 1 : d_.stack; }
 
     DeviceConfig d_;
     double r_p_ = 0.0;
@@ -74,6 +71,10 @@ private:
     // d2d distributions of sample(): one P and one AP MTJ, or one per explicit level.
     Rng::LogNormal p_dist_, ap_dist_;
     std::vector<Rng::LogNormal> level_dist_;
+    // The d2d distribution of MTJ t of a level-k cell at [k * mtjs_per_cell() + t], and
+    // whether any of them is degenerate (cv = 0: no draw).
+    std::vector<Rng::LogNormal> mtj_dist_;
+    bool any_degenerate_ = false;
 };
 
 }  // namespace sotsim::phys

@@ -7,7 +7,9 @@
 #include "platform/app/ModelLoading.h"
 #include "platform/config/ConfigLoader.h"
 #include "platform/report/AtomicFile.h"
+#include "platform/accelerator/TransferCache.h"
 #include "platform/report/Hash.h"
+#include "platform/report/HashCache.h"
 #include "platform/report/Report.h"
 #include "platform/app/Inference.h"
 #include "platform/report/TraceView.h"
@@ -69,10 +71,13 @@ int cmd_run(const std::vector<std::string>& args) {
     RunOutcome r = run_on_chip(l.cfg, l.net, l.compiled, l.data, ro);
     r.info.config_path = l.config_path;
     r.info.model_path = l.model_path;
-    r.info.model_hash = report::sha256_file(l.model_path);
+    // The report's file digests, remembered by file identity in the cache directory
+    // (report/HashCache.h): the dataset files are 7.8-55 MB, hashed again by every run.
+    const std::string hash_cache = l.cfg.sim.cache ? default_cache_dir(l.cfg.sim) : std::string();
+    r.info.model_hash = report::sha256_file_cached(l.model_path, hash_cache);
     r.info.dataset_name = l.data.name;
     r.info.dataset_split = l.data.split;
-    for (const std::string& f : l.data.files) r.info.dataset_files.emplace_back(f, report::sha256_file(f));
+    for (const std::string& f : l.data.files) r.info.dataset_files.emplace_back(f, report::sha256_file_cached(f, hash_cache));
     r.info.config_yaml = config::to_yaml(l.cfg);
     report::Report rep(l.cfg, r.end_of_run, r.info);
     // Every output of the run is staged and committed as one batch: a failure to write any

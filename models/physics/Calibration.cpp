@@ -212,7 +212,9 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
             if (ok) k.push_back(r);
         }
     }
-    auto design = [&](Eigen::Index c, Eigen::MatrixXd& x, Eigen::VectorXd& y) {
+    // Three regressors (S*, n_b, 1): a fixed column count keeps the QR's temporaries off the heap.
+    using Design = Eigen::Matrix<double, Eigen::Dynamic, 3>;
+    auto design = [&](Eigen::Index c, Design& x, Eigen::VectorXd& y) {
         const auto& k = keep[static_cast<size_t>(c)];
         x.resize(static_cast<Eigen::Index>(k.size()), 3);
         y.resize(static_cast<Eigen::Index>(k.size()));
@@ -229,9 +231,9 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
     // pooled over columns from unconstrained least-squares residuals. One QR workspace for
     // every column (compute() reuses it: the same factorisation, no allocation per column).
     double ss = 0.0, dof = 0.0;
-    Eigen::MatrixXd x;
+    Design x;
     Eigen::VectorXd y;
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(n, 3);
+    Eigen::ColPivHouseholderQR<Design> qr(n, 3);
     qr.setThreshold(1e-9);
     for (Eigen::Index c = 0; c < cols; ++c) {
         design(c, x, y);

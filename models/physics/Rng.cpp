@@ -28,12 +28,6 @@ Rng Rng::derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& p
     return Rng(k);
 }
 
-std::uint64_t Rng::next_u64() { return u64_at(key_, ++counter_); }
-
-double Rng::uniform() { return uniform_at(key_, ++counter_); }
-
-double Rng::uniform_open() { return uniform_open_at(key_, ++counter_); }
-
 double Rng::normal() {
     if (has_spare_) {
         has_spare_ = false;

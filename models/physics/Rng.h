@@ -40,9 +40,10 @@ public:
     // Independent stream for (seed, macro_id, purpose), e.g. purpose "device_d2d".
     static Rng derive(std::uint64_t seed, std::uint64_t macro_id, const std::string& purpose);
 
-    std::uint64_t next_u64();
-    double uniform();                 // [0, 1), 53-bit resolution
-    double uniform_open();            // (0, 1): safe for log()
+    // Inline: the write pulses and calibration inputs draw one uniform each, millions per run.
+    std::uint64_t next_u64() { return u64_at(key_, ++counter_); }
+    double uniform() { return uniform_at(key_, ++counter_); }             // [0, 1), 53-bit resolution
+    double uniform_open() { return uniform_open_at(key_, ++counter_); }   // (0, 1): safe for log()
     double normal();                  // standard normal (Box-Muller)
     double normal(double mean, double sigma) { return mean + sigma * normal(); }
     // out[0..n) = n successive normal() draws (same values, same stream state afterwards),

@@ -392,7 +392,7 @@ std::vector<KeyInfo> build_schema() {
     {
         KeyInfo k;
         k.path = "sim.cache_dir"; k.kind = KeyKind::String; k.str = CFG(sim.cache_dir);
-        k.doc = "Cache directory; empty: $XDG_CACHE_HOME/sotsim, else ~/.cache/sotsim.";
+        k.doc = "Cache directory; empty: $XDG_CACHE_HOME/sotsim, else ~/.cache/sotsim. Holds the IR-drop transfer matrices (`ir-drop/`) and the SHA-256 digests of the report's model and dataset files by file identity (`sha256/`: device, inode, size, mtime, ctime).";
         s.push_back(k);
     }
     s.push_back(real("sim.cache_max_size", CFG(sim.cache_max_size), "B", gt0(),

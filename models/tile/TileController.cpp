@@ -999,6 +999,44 @@ void TileController::mark_input(const sc_time& t0) {
     sample_end_ = max_t(sample_end_, t0);
 }
 
+// Sample i's slice of a Send's source as one write into the inbox window of tile in.peer,
+// starting at t0: the source read (none from a port tensor), the payload with its stream,
+// traffic and layer extensions, and the transport. `receivers` > 0: a multicast Send to
+// tiles in.peer .. in.peer + receivers - 1, whose arrival times land in `arrival`. The
+// slice stays in xfer_. Returns the end of the transfer.
+sc_time TileController::send_slice(const Instr& in, const TensorStore::Entry& src, Eigen::Index i, Eigen::Index rps,
+                                   int cols, std::uint64_t sample, const sc_time& t0, int receivers,
+                                   std::vector<sc_time>* arrival, const char* what) {
+    xfer_.resize(static_cast<std::size_t>(rps * cols));
+    to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
+    const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
+    const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
+    tlm::tlm_generic_payload wr;
+    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
+    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
+                  xfer_.data(), len);
+    auto* se = new StreamExtension;
+    se->from = tile_;
+    se->tensor = in.dst;
+    se->c0 = in.c0;
+    se->rows = static_cast<int>(rps);
+    se->cols = cols;
+    se->sample = sample;
+    wr.set_extension(se);
+    tlmx::MulticastExtension* mc = nullptr;
+    if (receivers > 0) {
+        mc = new tlmx::MulticastExtension;
+        for (int k = 0; k < receivers; ++k) mc->initiators.push_back(in.peer + k);
+        wr.set_extension(mc);
+    }
+    wr.set_extension(new tlmx::TrafficExtension(bytes));
+    wr.set_extension(new tlmx::LayerExtension(layer_));
+    sc_time t = tr;
+    transport(wr, t, -1, what);
+    if (mc && arrival) *arrival = mc->arrival;   // before the payload frees its extensions
+    return t;
+}
+
 // A step of several samples (a time-multiplexed stage) sends one message per sample, so the
 // receiving stage takes them one at a time whatever its own step.
 void TileController::exec_send(const Instr& in) {
@@ -1023,26 +1061,7 @@ void TileController::exec_send(const Instr& in) {
         sc_time free_at;
         while (!to.slot_free(key, sample, depth, free_at)) wait_for(to.freed_event());
         const sc_time t0 = max_t(max_t(now(), free_at), ready_[in.src]);
-        xfer_.resize(static_cast<std::size_t>(rps * cols));
-        to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
-        const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
-        const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
-        tlm::tlm_generic_payload wr;
-        const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
-                      xfer_.data(), len);
-        auto* se = new StreamExtension;
-        se->from = tile_;
-        se->tensor = in.dst;
-        se->c0 = in.c0;
-        se->rows = static_cast<int>(rps);
-        se->cols = cols;
-        se->sample = sample;
-        wr.set_extension(se);
-        wr.set_extension(new tlmx::TrafficExtension(bytes));
-        wr.set_extension(new tlmx::LayerExtension(layer_));
-        sc_time t = tr;
-        transport(wr, t, -1, "Send");
+        const sc_time t = send_slice(in, src, i, rps, cols, sample, t0, 0, nullptr, "Send");
         read_done_[in.src] = max_t(read_done_[in.src], t);
         finish_op(t);
         set_now(max_t(now(), free_at) + cycle_);  // dispatched once the slot is free
@@ -1072,6 +1091,7 @@ void TileController::exec_multicast_send(const Instr& in) {
     const int cols = in.cols > 0 ? in.cols : static_cast<int>(src.data.cols());
     if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols()) throw std::runtime_error("Send: column slice out of range");
     const Eigen::Index rps = src.data.rows() / std::max(1, pass_count_);
+    std::vector<sc_time> arrival;   // of the transfer at each receiver
     for (int i = 0; i < pass_count_; ++i) {
         const std::uint64_t sample = static_cast<std::uint64_t>(pass_first_ + i);
         sc_time free_all = SC_ZERO_TIME;
@@ -1086,29 +1106,7 @@ void TileController::exec_multicast_send(const Instr& in) {
             free_all = max_t(free_all, free_at);
         }
         const sc_time t0 = max_t(max_t(now(), free_all), ready_[in.src]);
-        xfer_.resize(static_cast<std::size_t>(rps * cols));
-        to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
-        const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
-        const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
-        tlm::tlm_generic_payload wr;
-        const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
-                      xfer_.data(), len);
-        auto* se = new StreamExtension;
-        se->from = tile_;
-        se->tensor = in.dst;
-        se->c0 = in.c0;
-        se->rows = static_cast<int>(rps);
-        se->cols = cols;
-        se->sample = sample;
-        wr.set_extension(se);
-        auto* mc = new tlmx::MulticastExtension;
-        for (int k = 0; k < n; ++k) mc->initiators.push_back(in.peer + k);
-        wr.set_extension(mc);
-        wr.set_extension(new tlmx::TrafficExtension(bytes));
-        wr.set_extension(new tlmx::LayerExtension(layer_));
-        sc_time t = tr;
-        transport(wr, t, -1, "multicast Send");
+        const sc_time t = send_slice(in, src, i, rps, cols, sample, t0, n, &arrival, "multicast Send");
         // The transfer reached every receiver: each inbox gets its copy at its arrival.
         for (int k = 0; k < n; ++k) {
             ActivationInbox::Message m;
@@ -1116,7 +1114,7 @@ void TileController::exec_multicast_send(const Instr& in) {
             m.cols = cols;
             m.data.resize(xfer_.size());
             std::memcpy(m.data.data(), xfer_.data(), 4 * xfer_.size());
-            m.arrival = mc->arrival.at(static_cast<std::size_t>(k));
+            m.arrival = arrival.at(static_cast<std::size_t>(k));
             peers_[static_cast<std::size_t>(in.peer + k)]->inbox_.deliver({tile_, in.dst + k, in.c0}, sample, std::move(m));
         }
         read_done_[in.src] = max_t(read_done_[in.src], t);

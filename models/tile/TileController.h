@@ -165,6 +165,9 @@ private:
     void exec_digital(const Instr& in);
     void exec_send(const Instr& in);
     void exec_multicast_send(const Instr& in);
+    sc_core::sc_time send_slice(const Instr& in, const TensorStore::Entry& src, Eigen::Index i, Eigen::Index rps,
+                                int cols, std::uint64_t sample, const sc_core::sc_time& t0, int receivers,
+                                std::vector<sc_core::sc_time>* arrival, const char* what);
     void exec_receive(const Instr& in);
     void inbox_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned inbox_dbg(tlm::tlm_generic_payload& t);

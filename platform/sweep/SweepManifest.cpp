@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "platform/config/ConfigLoader.h"
+#include "platform/config/YamlLimits.h"
 #include "platform/report/Hash.h"
 #include "platform/sweep/SweepFs.h"
 #include "platform/sweep/SweepResults.h"
@@ -42,9 +43,11 @@ void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::strin
 std::string config_diff(const std::string& old_yaml, const std::string& new_yaml) {
     std::map<std::string, std::string> a, b;
     try {
-        flatten(YAML::Load(old_yaml), "", a);
-        flatten(YAML::Load(new_yaml), "", b);
-    } catch (const YAML::Exception&) {
+        // The stored side comes from a manifest on disk a user may have edited: parse it
+        // with the same limits as any user YAML before the recursive flatten walks it.
+        flatten(config::load_yaml_limited(old_yaml, "manifest"), "", a);
+        flatten(config::load_yaml_limited(new_yaml, "config"), "", b);
+    } catch (const config::ConfigError&) {
         return "";
     }
     std::vector<std::string> diffs;

@@ -60,6 +60,9 @@ expect_error "mvm weight outside the domain names the file" "w2.csv: error: weig
 # Item 5 through the CLI: billion laughs is refused quickly.
 expect_error "billion laughs" "billion_laughs.yaml: error: the document expands" \
   timeout 20 "$SOTSIM" validate -c tests/data/regress/yaml/billion_laughs.yaml
+# A recursive alias (fuzz_config finding): one error line with its position, not a crash.
+expect_error "recursive alias" "recursive_alias.yaml:3:9: error: the document nests deeper" \
+  timeout 20 "$SOTSIM" validate -c tests/data/regress/yaml/recursive_alias.yaml
 # Item 9: report.json is written by nlohmann-json: exact 64-bit seed, valid UTF-8 for a
 # directory name that is not UTF-8.
 bad_dir="$TMP/out_$(printf '\xff')"

@@ -101,3 +101,26 @@ TEST_CASE("the expansion limit counts aliased nodes, not distinct ones", "[limit
     CHECK_THROWS_AS(sotsim::config::load_yaml_limited(text, "t.yaml"), ConfigError);
     CHECK_NOTHROW(sotsim::config::load_yaml_limited("a: &x [1, 2]\nb: *x\nc: *x\n", "t.yaml"));
 }
+
+TEST_CASE("a recursive alias is refused with its position, not walked forever", "[limits]") {
+    // fuzz_config found this as a stack overflow in the expansion count (CI, stop 23).
+    CHECK_THAT(error_of(regress("recursive_alias.yaml")),
+               Contains("recursive_alias.yaml:3:9: error: the document nests deeper than 256 levels"));
+    // The same through a map value, and in a sweep-style document loaded directly.
+    CHECK_THROWS_WITH(sotsim::config::load_yaml_limited("a: &x {k: *x}\n", "t.yaml"),
+                      Contains("t.yaml:1:4: error: the document nests deeper than"));
+}
+
+TEST_CASE("the depth limit counts aliased levels: a chain of anchors can pass it", "[limits]") {
+    // Each anchor nests 100 deep, so the text passes yaml-cpp's own guard; expanded it is 300.
+    CHECK_THAT(error_of(regress("deep_alias_chain.yaml")), Contains("nests deeper than 256 levels"));
+    // Exactly 256 levels load; 257 do not. Levels: the root map (1), b's own sequences
+    // (2..k+1), the aliased 125 sequences (k+2..k+126), the scalar 1 (k+127).
+    const std::string open(125, '['), close(125, ']');
+    auto doc = [&](int k) {
+        return "a: &a " + open + "1" + close + "\nb: " + std::string(k, '[') + "*a" + std::string(k, ']') + "\n";
+    };
+    CHECK_NOTHROW(sotsim::config::load_yaml_limited(doc(129), "t.yaml"));
+    const std::string over = doc(130);
+    CHECK_THROWS_AS(sotsim::config::load_yaml_limited(over, "t.yaml"), ConfigError);
+}

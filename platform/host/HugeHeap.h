@@ -15,8 +15,13 @@ namespace sotsim::host {
 // Grows the heap once by about `bytes`, keeps that much free at its top from then on
 // (M_TOP_PAD: trims never hand it back, later growth comes in steps of `bytes`) and advises
 // the grown range for huge pages (MADV_HUGEPAGE). Memory is committed only where touched,
-// as before, but in 2 MiB pages. Returns the bytes advised: 0 where the kernel or the C
-// library does not support it (the heap then behaves as without the call). Call once, early.
+// as before, but in 2 MiB pages. Blocks up to kMmapThreshold come from the heap (reused
+// after a free, no new mapping; see HugeHeap.cpp). Returns the bytes advised: 0 where the
+// kernel or the C library does not support it (the heap then behaves as without the call).
+// Call once, early.
 std::size_t advise_huge_heap(std::size_t bytes);
+
+// glibc's limit of its dynamic mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit hosts).
+inline constexpr std::size_t kMmapThreshold = std::size_t{32} << 20;
 
 }  // namespace sotsim::host

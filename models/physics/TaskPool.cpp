@@ -84,7 +84,11 @@ void TaskPool::wait(const Handle& h) {
 
 int TaskPool::resolve(int threads) {
     if (threads > 0) return threads;
-    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // Read once: glibc answers hardware_concurrency by opening and reading
+    // /sys/devices/system/cpu/online every time, and shared() runs twice per macro program
+    // (218 opens in the demo's 1-sample run).
+    static const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return hardware;
 }
 
 TaskPool& TaskPool::shared(int threads) {

@@ -135,7 +135,8 @@ std::vector<std::uint8_t> encode(const Program& p, const Target& target);
 // Throws ImageError naming the offset and the problem; never reads outside [data, data+n).
 Program decode(const std::uint8_t* data, std::size_t n, Target* target = nullptr);
 
-// Where things are in a valid image (decode() has checked it): for fetching from memory.
+// Where things are in a valid image (decode() has checked it, or encode() made it): for
+// fetching from memory. Checks the header and section table, not the checksum.
 struct Layout {
     std::uint32_t code_offset = 0;                   // first instruction record
     std::uint32_t params_offset = 0, params_count = 0;  // f32 parameter section

@@ -2,6 +2,7 @@
 // Program field, the documented layout (alignment, record sizes), and malformed images
 // refused with the byte offset of the problem.
 #include <catch2/catch.hpp>
+#include <algorithm>
 
 #include <cstring>
 #include <sstream>
@@ -125,6 +126,25 @@ std::string decode_error(const std::vector<std::uint8_t>& img) {
 }
 
 }  // namespace
+
+TEST_CASE("image checksum: FNV-1a 32 with the checksum field read as zero", "[image]") {
+    // Published FNV-1a 32 vectors (Fowler/Noll/Vo reference test suite).
+    const std::string a = "a", foobar = "foobar";
+    CHECK(image::fnv1a(reinterpret_cast<const std::uint8_t*>(a.data()), a.size()) == 0xe40c292cu);
+    CHECK(image::fnv1a(reinterpret_cast<const std::uint8_t*>(foobar.data()), foobar.size()) == 0xbf9cf968u);
+    CHECK(image::fnv1a(nullptr, 0) == 2166136261u);
+    // Skipping four bytes hashes them as zeros, wherever they sit (also cut off at the end).
+    std::vector<std::uint8_t> d(37);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    for (std::size_t skip : {std::size_t{0}, std::size_t{5}, std::size_t{33}, std::size_t{35}, std::size_t{36}}) {
+        std::vector<std::uint8_t> z = d;
+        for (std::size_t i = skip; i < std::min(d.size(), skip + 4); ++i) z[i] = 0;
+        INFO("skip at " << skip);
+        CHECK(image::fnv1a(d.data(), d.size(), skip) == image::fnv1a(z.data(), z.size()));
+        CHECK(image::fnv1a(d.data(), d.size(), skip) != image::fnv1a(d.data(), d.size()));
+    }
+    CHECK(image::fnv1a(d.data(), d.size(), d.size()) == image::fnv1a(d.data(), d.size()));
+}
 
 TEST_CASE("program image round-trips every field and is canonical", "[image]") {
     const Program p = sample_program();

@@ -9,7 +9,7 @@
 
 #include "platform/app/Command.h"
 #include "platform/config/ConfigLoader.h"
-#include "platform/host/HugeHeap.h"
+#include "platform/host/HeapReuse.h"
 #include "models/common/Printable.h"
 
 namespace {
@@ -93,8 +93,7 @@ int sc_main(int argc, char** argv) {
 // the kernel's normal start-up, which calls sc_main above.
 int main(int argc, char** argv) {
     ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-    // A run's first ~50 MB of heap in 2 MiB pages: ~12,000 fewer first-touch page faults
-    // (platform/host/HugeHeap.h); 64 MiB covers the demo's whole heap.
-    sotsim::host::advise_huge_heap(std::size_t{64} << 20);
+    // Freed heap memory is reused, not unmapped and faulted in again (platform/host/HeapReuse.h).
+    sotsim::host::keep_heap_for_reuse();
     return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -227,6 +227,11 @@ void TileController::finish_op(const sc_time& end) {
 // The samples of this pass: the next step of job_.step_samples (the last pass the rest of
 // the run). The local tensors hold exactly the pass's samples.
 void TileController::begin_pass() {
+    // A view is the im2col of this pass's source: one left from the previous run (or step)
+    // would be materialised, for nothing, by the first write of its source (the next Load),
+    // the whole im2col matrix of every convolution (115 MB for conv2 of VGG-8 at batch 256)
+    // for every batch after the first of the same size. The pass's Im2col records it anew.
+    for (auto& view : views_) view.second.pending = false;
     if (!job_.program->streamed) {
         pass_first_ = 0;
         pass_count_ = job_.batch;

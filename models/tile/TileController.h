@@ -263,7 +263,8 @@ private:
     // and geometry (time, traffic and actions as before) and each Mvm gathers its input
     // bursts straight from the source (digital::im2col_rows), the values the tensor would
     // hold. Before anything writes the source, a pending view is materialised, so the result
-    // is that of the materialised program in every order.
+    // is that of the materialised program in every order. A view lasts for its pass (run or
+    // streamed step): begin_pass() drops the previous one, which the pass's Im2col records anew.
     struct Im2colView {
         int src = -1;
         ConvGeom geom;

@@ -61,7 +61,11 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
     const int rows = static_cast<int>(levels_in.rows()), all_cols = static_cast<int>(levels_in.cols());
     const int cols = xnor() ? all_cols / 2 : all_cols;
     g_.resize(rows, all_cols);
-    r_.resize(rows, all_cols);
+    // Current summation reads G only: R is not kept (a 64 x 64 block's 32 KiB per macro).
+    if (current)
+        r_.resize(0, 0);
+    else
+        r_.resize(rows, all_cols);
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(all_cols);
     std::vector<CellSample> cells(ideal ? 0 : n);
     if (ideal) {
@@ -71,7 +75,7 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
                 const int lv = levels_in(i, j);
                 const int d = current ? (dev_.levels() - 1 - lv) / level_step_ : lv / level_step_;
                 g_(i, j) = g_lo_ + d * g_step_;
-                r_(i, j) = r_lo_ + d * r_step_;
+                if (!current) r_(i, j) = r_lo_ + d * r_step_;
             }
     } else {
         // Every cell's stream key, then all cells sampled in one call (column-major, as cells).
@@ -87,8 +91,10 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
     if (!ideal) apply_bias(cells);
     if (!ideal && current && cfg_.array.ir_drop == IrDropMode::Exact) {
         // The operating point and M are a function of the cells alone: solved as a task
-        // (TaskPool.h), finished by finish_build.
-        cells_ = std::move(cells);
+        // (TaskPool.h), finished by finish_build. The cells themselves are needed there only
+        // for bias-dependent TMR; otherwise they are dropped now, not held by every macro
+        // whose program is pending (a chip programs all its macros before it settles any).
+        if (cfg_.device.tmr_v_half > 0.0) cells_ = std::move(cells);
         const std::shared_ptr<TransferStore> store = transfer_store();
         solve_ = TaskPool::shared(cfg_.sim.threads).submit([this, store](int threads) { solve_ir_drop(store, threads); });
         return;
@@ -101,7 +107,7 @@ void CrossbarArray::finish_build() {
     const TaskPool::Handle h = std::move(solve_);
     solve_.reset();
     TaskPool::shared(cfg_.sim.threads).wait(h);   // rethrows the solve's error
-    g_ = std::move(solved_g_);
+    if (cfg_.device.tmr_v_half > 0.0) g_ = std::move(solved_g_);   // else G is unchanged
     mt_ = solved_m_.transpose();
     solved_m_.resize(0, 0);
     cells_.clear();
@@ -196,22 +202,28 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
 void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {
     const int rows = static_cast<int>(g_.rows()), cols = static_cast<int>(g_.cols());
     const double v = cfg_.array.v_read;
+    const bool keep_r = r_.size() != 0;   // resistance summation
     for (int j = 0; j < cols; ++j)
         for (int i = 0; i < rows; ++i) {
             const CellSample& c = cells[static_cast<size_t>(j) * rows + i];
             // Resistance summation reads at small per-cell bias: zero-bias MTJ resistance.
-            r_(i, j) = c.r_p_part + c.r_ap_part;
+            if (keep_r) r_(i, j) = c.r_p_part + c.r_ap_part;
             g_(i, j) = 1.0 / dev_.cell_resistance(c, v);
         }
 }
 
 void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads) {
     // Reads g_ and cells_ (fixed until finish_build), writes only solved_g_ / solved_m_.
+    if (!(cfg_.device.tmr_v_half > 0.0)) {
+        // Bias-independent cells: M of G as sampled (no copy of G, no cells needed).
+        solved_m_ = transfer_matrix_once(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
+        return;
+    }
     Eigen::MatrixXd g = g_;
     const int rows = static_cast<int>(g.rows()), cols = static_cast<int>(g.cols());
     const double v = cfg_.array.v_read;
     auto cell = [&](int i, int j) -> const CellSample& { return cells_[static_cast<size_t>(j) * rows + i]; };
-    if (cfg_.device.tmr_v_half > 0.0) {
+    {
         // Bias-dependent cells: fixed point on each cell's secant conductance at the
         // voltage it actually sees with every row driven at v_read (the worst-case
         // operating point), then linearise around it.

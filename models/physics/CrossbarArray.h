@@ -164,7 +164,7 @@ public:
     bool has_read_noise() const { return cfg_.device.read_noise > 0.0 && !cfg_.sim.ideal; }
 
     const Eigen::MatrixXd& conductance() const { return g_; }   // S (current summation)
-    const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells / weight MTJs, resistance summation)
+    const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells / weight MTJs, resistance summation; empty for current summation)
     const Eigen::MatrixXd& transfer_t() const { return mt_; }   // M^T (rows x cols)
     // Maximum column current with every row at v_read (S * V), for the ADC range.
     double max_column_current() const;
@@ -172,8 +172,8 @@ public:
 private:
     // G of every cell at v_read (and R at zero bias) from the sampled cells.
     void apply_bias(const std::vector<CellSample>& cells);
-    // The task of begin_build: bias-dependent operating point from g_ and cells_, then M,
-    // into solved_g_ and solved_m_.
+    // The task of begin_build: bias-dependent operating point from g_ and cells_ (only with
+    // device.tmr_v_half > 0; else G stays as sampled), then M, into solved_g_ and solved_m_.
     void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);
     // The read operands from g_, r_ and mt_ (the rest of build).
     void complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor);

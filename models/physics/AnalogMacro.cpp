@@ -210,6 +210,12 @@ private:
 
     // Per-call work buffers, kept between calls (resized only when the batch changes).
     Eigen::MatrixXd xd_, plane_, vin_, read_, s_, y_plane_, y_, pair_, delay_;
+    // Frees them (and the calibration capture): called when a program is finished, whose
+    // range and calibration reads sized them for calibration_vectors. Kept, they would hold
+    // ~0.1 MB in each of a chip's programmed macros (9 MB of first-touch pages in the
+    // 68-macro demo); freed, the next macro's programming reuses the same memory. Every
+    // buffer is written before it is read in each call, so results do not change.
+    void release_work_buffers();
     std::vector<int> pair_plus_, pair_minus_;   // differential ADC: physical columns of each pair
     bool pairs_cover_ = false;                  // every physical column is in a pair
     Eigen::MatrixXf a2f_, varf_, planef_;
@@ -592,7 +598,19 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
     if (differential_adc() && pairs_cover_)
         fused_pairs_.configure(*adc_, pair_plus_, pair_minus_, *layout_, spec.cols, calib_, array_->unit_current());
     if (!current_mode()) rows_readout_.configure(cfg_, spec.input, *array_, *layout_, spec.cols, digit_count_, w_colsum_, tdc_);
+    release_work_buffers();
     return r;
+}
+
+void AnalogMacroImpl::release_work_buffers() {
+    for (Eigen::MatrixXd* m : {&xd_, &plane_, &vin_, &read_, &s_, &y_plane_, &y_, &pair_, &delay_, &cap_s_, &cap_ideal_})
+        m->resize(0, 0);
+    for (Eigen::MatrixXf* m : {&a2f_, &varf_, &planef_}) m->resize(0, 0);
+    outf_.resize(0, 0);
+    pvarf_.resize(0, 0);
+    std::vector<float>().swap(normalsf_);
+    for (Eigen::VectorXd* v : {&in_sum_, &row_drives_, &cap_n_}) v->resize(0);
+    insf_.resize(0);
 }
 
 Eigen::MatrixXf AnalogMacroImpl::calibration_inputs(int n) {

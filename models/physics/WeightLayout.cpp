@@ -97,8 +97,16 @@ Eigen::MatrixXi WeightLayout::encode(const Eigen::MatrixXi& w) const {
             }
             for (int h = 0; h < halves; ++h) {
                 long m = mags[h];
-                for (int k = 0; k < digits_; ++k) {
-                    d(i, j * per_logical_ + h * digits_ + k) = static_cast<int>(m % base_);
+                // d is zero: the digits past the last nonzero one stay 0, and a magnitude
+                // below the base is its own digit (a 64-bit division per digit was 2 % of the
+                // demo's 1-sample run; 1-bit weights never need one).
+                for (int k = 0; k < digits_ && m != 0; ++k) {
+                    const int c = j * per_logical_ + h * digits_ + k;
+                    if (m > 0 && m < base_) {
+                        d(i, c) = static_cast<int>(m);
+                        break;
+                    }
+                    d(i, c) = static_cast<int>(m % base_);
                     m /= base_;
                 }
             }

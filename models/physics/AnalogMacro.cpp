@@ -46,8 +46,10 @@ public:
         // complements in [cols, 2 cols).
         const int mtj_cols = xnor() ? 2 * cfg_.array.cols : cfg_.array.cols;
         state_ = Eigen::MatrixXi::Zero(cfg_.array.rows, mtj_cols);  // erased: all P
-        faults_ = Eigen::MatrixXi::Constant(cfg_.array.rows, mtj_cols, -1);
+        // Stuck MTJs: a level per MTJ, -1 where it is not stuck; without stuck faults the
+        // matrix stays empty (every MTJ free: 16 KiB less in each of the chip's macros).
         if (cfg_.device.stuck_p_rate > 0.0 || cfg_.device.stuck_ap_rate > 0.0) {
+            faults_ = Eigen::MatrixXi::Constant(cfg_.array.rows, mtj_cols, -1);
             Rng fr = Rng::derive(seed, id, "stuck_faults");
             for (int i = 0; i < cfg_.array.rows; ++i)
                 for (int j = 0; j < mtj_cols; ++j) faults_(i, j) = dev_.sample_fault(fr);
@@ -109,7 +111,8 @@ public:
     Rng read_rng(std::uint64_t family, std::uint64_t v, int cycle) const {
         return Rng(splitmix64_mix(family ^ read_stream_ ^ splitmix64_mix((first_read_ + v) * 64 + static_cast<std::uint64_t>(cycle))));
     }
-    Eigen::MatrixXi state_, faults_;
+    Eigen::MatrixXi state_, faults_;   // faults_: empty when no MTJ is stuck
+    int stuck_level(int i, int j) const { return faults_.size() ? faults_(i, j) : -1; }
 
     bool programmed_ = false;
     // Between begin_program and finish_program: what the second step needs of the first.
@@ -399,7 +402,7 @@ CrossbarArray::IdleCells AnalogMacroImpl::idle_cells(int rows, int pc) const {
             const bool comp = state_(i, j) != 0 && state_(i, cols + j) == 0;
             const int mcol = comp ? cols + j : j;
             c.complement(r, j) = comp ? 1 : 0;
-            c.level(r, j) = faults_(i, mcol) >= 0 ? faults_(i, mcol) : state_(i, mcol);
+            c.level(r, j) = stuck_level(i, mcol) >= 0 ? stuck_level(i, mcol) : state_(i, mcol);
         }
     return c;
 }
@@ -462,13 +465,15 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
 
     // Stuck cells keep their stuck level whatever was written.
     Eigen::MatrixXi eff = wo.levels;
-    const Eigen::MatrixXi fl = gather(faults_);
     std::int64_t failures = 0;
+    if (faults_.size()) {
+        const Eigen::MatrixXi fl = gather(faults_);
+        for (int j = 0; j < mcols; ++j)
+            for (int i = 0; i < rows; ++i)
+                if (fl(i, j) >= 0) eff(i, j) = fl(i, j);
+    }
     for (int j = 0; j < mcols; ++j)
-        for (int i = 0; i < rows; ++i) {
-            if (fl(i, j) >= 0) eff(i, j) = fl(i, j);
-            failures += eff(i, j) != target(i, j);
-        }
+        for (int i = 0; i < rows; ++i) failures += eff(i, j) != target(i, j);
     programmed_ = false;
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
     if (xnor() && rows < cfg_.array.rows) {
@@ -1221,7 +1226,7 @@ Eigen::MatrixXi AnalogMacroImpl::read_weights() const {
     Eigen::MatrixXi d(spec_.rows, phys_cols_);
     for (int j = 0; j < phys_cols_; ++j)
         for (int i = 0; i < spec_.rows; ++i) {
-            const int lv = faults_(i, j) >= 0 ? faults_(i, j) : state_(i, j);
+            const int lv = stuck_level(i, j) >= 0 ? stuck_level(i, j) : state_(i, j);
             d(i, j) = xnor() ? (lv == 0 ? 1 : 0) : digit_of_level(lv);
         }
     return layout_->decode(d, spec_.cols);

@@ -68,6 +68,14 @@ std::vector<ColumnRole> WeightLayout::roles(int logical_cols) const {
 
 void WeightLayout::check(const Eigen::MatrixXi& w) const {
     const int lim = bits_ == 1 ? 1 : (1 << (bits_ - 1)) - 1;
+    // A pass in storage order first; only a block with a bad weight is searched again in row
+    // order, so the message names the same (first row-major) weight as before.
+    bool all_ok = true;
+    for (Eigen::Index k = 0; k < w.size(); ++k) {
+        const int v = w.data()[k];
+        all_ok &= bits_ == 1 ? (v == 1 || v == -1) : std::abs(v) <= lim;
+    }
+    if (all_ok) return;
     for (Eigen::Index i = 0; i < w.rows(); ++i)
         for (Eigen::Index j = 0; j < w.cols(); ++j) {
             const int v = w(i, j);
@@ -82,8 +90,9 @@ Eigen::MatrixXi WeightLayout::encode(const Eigen::MatrixXi& w) const {
     check(w);
     const int n = static_cast<int>(w.cols());
     Eigen::MatrixXi d = Eigen::MatrixXi::Zero(w.rows(), physical_cols(n));
-    for (Eigen::Index i = 0; i < w.rows(); ++i) {
-        for (int j = 0; j < n; ++j) {
+    // Column by column: w and d are column-major, and every digit is a function of its weight.
+    for (int j = 0; j < n; ++j) {
+        for (Eigen::Index i = 0; i < w.rows(); ++i) {
             const int v = w(i, j);
             long mags[2];
             int halves;

@@ -4,7 +4,9 @@
 // A tensor's memory outlives clear() and re-allocation: a new batch size reuses it when it
 // fits (the host changes the batch between runs: 1 sample, full batches, the remainder), so
 // a run touches each tensor's pages once instead of faulting in freshly mapped zero pages
-// for every batch size. Re-allocated tensors are zeroed as before.
+// for every batch size. Re-allocated tensors are zeroed as before. Tensors whose live ranges
+// do not overlap may share one memory slot (models/tile/TensorLiveness.h): those are not
+// zeroed here; their owner zeroes each at its first use (zero()).
 #pragma once
 
 #include <Eigen/Dense>
@@ -17,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sotsim {
 
@@ -35,8 +38,10 @@ public:
     // Throws
     // when the modelled bytes of all tensors would exceed `capacity_bytes` (a program that
     // does not fit the SRAM).
+    // With `slot` >= 0 the tensor's view is bound to that shared slot (reserve_slots), not
+    // zeroed.
     void allocate(int id, int rows, int cols, int bits, double capacity_bytes, const std::string& what,
-                  bool resident = true) {
+                  bool resident = true, int slot = -1) {
         const std::uint64_t bytes = (static_cast<std::uint64_t>(rows) * cols * bits + 7) / 8;
         std::uint64_t used = used_bytes_;
         if (auto it = tensors_.find(id); it != tensors_.end()) used -= it->second.modelled_bytes;
@@ -46,11 +51,23 @@ public:
                                      std::to_string(used + bytes) + " bytes in total, capacity is " +
                                      std::to_string(static_cast<std::uint64_t>(capacity_bytes)) + " bytes");
         Entry& e = tensors_[id];
-        if (resident) bind(id, e, rows, cols);
+        if (slot >= 0) bind_slot(id, e, rows, cols, slot);
+        else if (resident) bind(id, e, rows, cols);
         else new (&e.data) Data(nullptr, rows, cols);  // shape only, no memory until reside()
         e.bits = bits;
         e.modelled_bytes = bytes;
         used_bytes_ = used + bytes;
+    }
+    // Memory of the shared slots: slot s holds at least floats[s] values (grow-only, contents
+    // undefined); slots beyond floats.size() are freed. Before allocating into them.
+    void reserve_slots(const std::vector<std::size_t>& floats) {
+        slots_.resize(floats.size());
+        for (std::size_t s = 0; s < floats.size(); ++s) grow(slots_[s], floats[s]);
+    }
+    // Zero tensor `id`'s values (a tensor in a shared slot, at its first use).
+    void zero(int id) {
+        Entry& e = at(id);
+        if (e.data.data() != nullptr) e.data.setZero();
     }
     // Give a non-resident tensor its (zeroed) memory; no-op for a resident one.
     void reside(int id) {
@@ -77,15 +94,26 @@ public:
     }
 
 private:
+    struct Memory;
+    static void grow(Memory& m, std::size_t n) {
+        if (m.capacity >= n) return;
+        m.ptr.reset(static_cast<float*>(Eigen::internal::aligned_malloc(n * sizeof(float))));
+        m.capacity = n;
+    }
     void bind(int id, Entry& e, int rows, int cols) {
         const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
         Memory& m = memory_[id];
-        if (m.capacity < n) {
-            m.ptr.reset(static_cast<float*>(Eigen::internal::aligned_malloc(n * sizeof(float))));
-            m.capacity = n;
-        }
+        grow(m, n);
         std::fill(m.ptr.get(), m.ptr.get() + n, 0.0f);
         new (&e.data) Data(m.ptr.get(), rows, cols);  // rebind the view (Eigen's documented idiom)
+    }
+    void bind_slot(int id, Entry& e, int rows, int cols, int slot) {
+        const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+        if (static_cast<std::size_t>(slot) >= slots_.size() || slots_[static_cast<std::size_t>(slot)].capacity < n)
+            throw std::logic_error("tensor " + std::to_string(id) + ": shared memory slot " + std::to_string(slot) +
+                                   " was not reserved for " + std::to_string(n) + " values");
+        memory_.erase(id);  // memory of its own from an earlier allocation is not needed now
+        new (&e.data) Data(slots_[static_cast<std::size_t>(slot)].ptr.get(), rows, cols);
     }
     struct Free {
         void operator()(float* p) const { Eigen::internal::aligned_free(p); }
@@ -96,6 +124,7 @@ private:
     };
     std::map<int, Entry> tensors_;
     std::map<int, Memory> memory_;
+    std::vector<Memory> slots_;  // shared by tensors with disjoint live ranges
     std::uint64_t used_bytes_ = 0;
 };
 

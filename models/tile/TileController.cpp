@@ -13,6 +13,7 @@
 #include "models/tile/DigitalOps.h"
 #include "models/tile/GlobalBuffer.h"
 #include "models/tile/ProgramImage.h"
+#include "models/tile/TensorLiveness.h"
 
 namespace sotsim {
 
@@ -125,6 +126,12 @@ void TileController::prepare(const Program& p, int batch) {
                                      "' is read by " + std::to_string(port_reads[id]) +
                                      " ops; the stream passes the digital unit once");
     for (std::size_t id = 0; id < gathered_.size(); ++id) gathered_[id] = gathered_[id] && !other_use[id];
+    // Tensors with disjoint live ranges share host memory (TensorLiveness.h); each is zeroed at
+    // its first use in a pass (first_touch), not here.
+    const SharedMemoryPlan plan = plan_shared_memory(p, tile_, batch, gathered_);
+    buffer.store().reserve_slots(plan.slot_floats);
+    shared_.assign(p.tensors.size(), 0);
+    for (std::size_t id = 0; id < p.tensors.size(); ++id) shared_[id] = plan.slot[id] >= 0;
     for (std::size_t id = 0; id < p.tensors.size(); ++id) {
         const auto& d = p.tensors[id];
         if (d.where != Location::Local || d.tile != tile_) continue;
@@ -145,7 +152,7 @@ void TileController::prepare(const Program& p, int batch) {
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits, capacity,
                                 "tile " + std::to_string(tile_) + " local buffer (a step of " + std::to_string(batch) +
                                     " samples)",
-                                !gathered_[id]);
+                                !gathered_[id], plan.slot[id]);
     }
     sram_bytes_ = buffer.store().used_bytes();
     // Output registers after the buffer's tensors, so the buffer's capacity check (a
@@ -155,7 +162,8 @@ void TileController::prepare(const Program& p, int batch) {
         if ((d.where != Location::Pe && d.where != Location::Port) || d.tile != tile_) continue;
         // output registers / the input port's stream: samples and positions stream through
         buffer.store().allocate(static_cast<int>(id), batch * d.rows_per_sample, d.width, d.bits,
-                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_));
+                                std::numeric_limits<double>::infinity(), "tile " + std::to_string(tile_), true,
+                                plan.slot[id]);
     }
     buffer.store().release_unused();
     // Macros keep their weights when only the batch changes (the host resizes the batch
@@ -232,6 +240,7 @@ void TileController::begin_pass() {
     // the whole im2col matrix of every convolution (115 MB for conv2 of VGG-8 at batch 256)
     // for every batch after the first of the same size. The pass's Im2col records it anew.
     for (auto& view : views_) view.second.pending = false;
+    fresh_ = shared_;  // tensors in shared memory: zeroed at their first use in the pass
     if (!job_.program->streamed) {
         pass_first_ = 0;
         pass_count_ = job_.batch;
@@ -520,7 +529,18 @@ std::vector<std::size_t> TileController::reversed_rounds(std::size_t pc, int rou
     return order;
 }
 
+// A tensor in shared memory holds another tensor's values until its first use in the pass:
+// zeroed then, so it starts the pass as a tensor of its own starts after allocation.
+void TileController::first_touch(const Instr& in) {
+    for (int id : {in.src, in.src2, in.dst}) {
+        if (id < 0 || static_cast<std::size_t>(id) >= fresh_.size() || !fresh_[static_cast<std::size_t>(id)]) continue;
+        fresh_[static_cast<std::size_t>(id)] = 0;
+        buffer.store().zero(id);
+    }
+}
+
 void TileController::execute(const Instr& in, std::size_t pc) {
+    first_touch(in);
     in_round_ = in.op != OpCode::Round && round_instrs_left_ > 0;
     if (in_round_) {
         if (in.op != OpCode::Program && in.op != OpCode::Mvm)

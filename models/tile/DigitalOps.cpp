@@ -220,8 +220,8 @@ namespace {
 // of one cache line per element).
 class Gather {
 public:
-    Gather(const ConvGeom& g, int batch, int src_rps, CRef src, const char* op)
-        : g_(g), batch_(batch), pm_(layout_of(g, batch, src_rps, src, op)), src_(src) {}
+    Gather(const ConvGeom& g, int batch, int src_rps, CRef src, const char* op, GatherStage* stage = nullptr)
+        : g_(g), batch_(batch), pm_(layout_of(g, batch, src_rps, src, op)), src_(src), st_(stage ? *stage : own_) {}
 
     void columns(Eigen::Index v0, Eigen::Index nv, int k0, int nk, float* dst, Eigen::Index ld) {
         if (nv <= 0 || nk <= 0) return;
@@ -232,12 +232,12 @@ public:
         for (Eigen::Index b0 = v0 / P / kGroup * kGroup; b0 < b_end; b0 += kGroup) {
             const Eigen::Index gs = std::min<Eigen::Index>(kGroup, batch_ - b0);
             const Eigen::Index vs = std::max(v0, b0 * P), ve = std::min(v0 + nv, (b0 + gs) * P);
-            if (!pm_ && (b0 != staged_b0_ || c_lo != staged_c_lo_ || nc != staged_nc_)) {
-                // stage_[s * nc * hw + (c - c_lo) * hw + y * w + x] = sample b0 + s, channel c.
-                stage_.resize(static_cast<std::size_t>(gs) * nc * hw);
-                transpose(src_.data() + b0 + static_cast<Eigen::Index>(c_lo) * hw * sld, sld, stage_.data(),
+            if (!pm_ && (st_.src != src_.data() || st_.ld != sld || b0 != st_.b0 || c_lo != st_.c_lo || nc != st_.nc)) {
+                // stage[s * nc * hw + (c - c_lo) * hw + y * w + x] = sample b0 + s, channel c.
+                st_.values.resize(static_cast<std::size_t>(gs) * nc * hw);
+                transpose(src_.data() + b0 + static_cast<Eigen::Index>(c_lo) * hw * sld, sld, st_.values.data(),
                           static_cast<Eigen::Index>(nc) * hw, static_cast<Eigen::Index>(nc) * hw, gs);
-                staged_b0_ = b0, staged_c_lo_ = c_lo, staged_nc_ = nc;
+                st_.src = src_.data(), st_.ld = sld, st_.b0 = b0, st_.c_lo = c_lo, st_.nc = nc;
             }
             // The group's vectors as runs of one (sample, output row).
             runs_.clear();
@@ -250,7 +250,7 @@ public:
             for (int k = 0; k < nk; ++k) {
                 const int col = k0 + k, c = col / kk, i = (col / g_.kw) % g_.kh, j = col % g_.kw;
                 // Channel c of sample b0 + s starts at base + s * sample_stride.
-                const float* base = pm_ ? src_.data() + c * sld + b0 * hw : stage_.data() + (c - c_lo) * static_cast<Eigen::Index>(hw);
+                const float* base = pm_ ? src_.data() + c * sld + b0 * hw : st_.values.data() + (c - c_lo) * static_cast<Eigen::Index>(hw);
                 const Eigen::Index sample_stride = pm_ ? hw : static_cast<Eigen::Index>(nc) * hw;
                 float* out = dst + k * ld + (vs - v0);
                 for (const Run& r : runs_) {
@@ -272,9 +272,8 @@ private:
     const Eigen::Index batch_;
     const bool pm_;
     CRef src_;
-    std::vector<float> stage_;
-    Eigen::Index staged_b0_ = -1;  // group, first channel and channels in stage_
-    int staged_c_lo_ = -1, staged_nc_ = 0;
+    GatherStage own_;   // a flat source's staged group, when the caller keeps none
+    GatherStage& st_;
     struct Run {
         int s, oy, ox0, len;  // sample in the group, output row, first output column, vectors
     };
@@ -291,8 +290,8 @@ Work im2col(const ConvGeom& g, int batch, int src_rps, CRef src, Ref dst) {
 }
 
 void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Index v0, Eigen::Index nv, int k0,
-                 int nk, float* out, int stride) {
-    Gather gather(g, batch, src_rps, src, "Im2col");
+                 int nk, float* out, int stride, GatherStage* stage) {
+    Gather gather(g, batch, src_rps, src, "Im2col", stage);
     const int P = g.out_h() * g.out_w(), kk = g.kh * g.kw;
     require(v0 >= 0 && nv >= 0 && v0 + nv <= static_cast<Eigen::Index>(batch) * P && k0 >= 0 && nk >= 0 &&
                 k0 + nk <= g.c * kk && nk <= stride,

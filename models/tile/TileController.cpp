@@ -738,7 +738,7 @@ void TileController::exec_mvm(const Instr& in) {
     if (decl(in.src).where == Location::Port || decl(in.dst).where == Location::Port)
         throw std::runtime_error("an Mvm reads and writes stored tensors, not a port stream");
     const auto vit = views_.find(in.src);
-    const Im2colView* view = vit != views_.end() && vit->second.pending ? &vit->second : nullptr;
+    Im2colView* view = vit != views_.end() && vit->second.pending ? &vit->second : nullptr;
     if (!view) buffer.store().reside(in.src);  // a gathered tensor read before any Im2col: zeros
     before_write(in.dst);
 
@@ -796,11 +796,12 @@ void TileController::exec_mvm(const Instr& in) {
         // vectors, in cache), not staged whole: the burst of a whole batch is up to 16 MB.
         std::function<void(std::int64_t, std::int64_t, float*)> gather;
         if (view) {
-            const Im2colView& iv = *view;
+            Im2colView& iv = *view;
             const auto& vsrc = buffer.store().at(iv.src).data;
             const int block_rows = spec.rows, r0 = in.r0;
             gather = [&iv, &vsrc, v0, r0, rows, block_rows](std::int64_t w0, std::int64_t nw, float* out) {
-                digital::im2col_rows(iv.geom, iv.batch, iv.src_rps, vsrc, v0 + w0, nw, r0, rows, out, block_rows);
+                digital::im2col_rows(iv.geom, iv.batch, iv.src_rps, vsrc, v0 + w0, nw, r0, rows, out, block_rows,
+                                     &iv.stage);
                 for (std::int64_t i = 0; i < nw; ++i)
                     std::fill(out + i * block_rows + rows, out + (i + 1) * block_rows, 0.0f);
             };
@@ -1214,6 +1215,7 @@ void TileController::exec_digital(const Instr& in) {
         v.batch = B;
         v.src_rps = decl(in.src).rows_per_sample;
         v.pending = true;
+        v.stage.reset();  // this pass's source values
     } else switch (in.op) {
         case OpCode::Affine: w = digital::affine(in, s[0]->data, dst.data); break;
         case OpCode::Activation: w = digital::activation(in, s[0]->data, dst.data); break;

@@ -50,6 +50,7 @@
 #include "models/config/Config.h"
 #include "models/macro/MramMacro.h"
 #include "models/pe/ProcessingElement.h"
+#include "models/tile/DigitalOps.h"
 #include "models/tile/Inbox.h"
 #include "models/tile/LocalBuffer.h"
 #include "models/tile/MulticastHub.h"
@@ -270,6 +271,7 @@ private:
         ConvGeom geom;
         int batch = 0, src_rps = 1;
         bool pending = false;
+        digital::GatherStage stage;  // the gather's staged source samples, kept across bursts
     };
     std::vector<char> gathered_;          // per tensor id: an Im2col destination only Mvms read
     std::vector<char> shared_, fresh_;    // per tensor id: in shared memory; not yet used in this pass

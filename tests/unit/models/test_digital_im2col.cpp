@@ -97,3 +97,35 @@ TEST_CASE("digital: im2col_rows gathers exactly the rows and columns im2col writ
         CHECK(digital::im2col_check(g, batch, src_rps, src, batch * P, K).elements == double(batch) * P * K);
     }
 }
+
+TEST_CASE("digital: im2col_rows with a kept stage gives the same floats over consecutive bursts", "[digital][im2col]") {
+    // A flat CHW source (the case that stages): bursts of 40 vectors, a third of a sample's
+    // 121 positions, each through two column ranges (other channels staged) on one stage,
+    // then a changed source after reset().
+    ConvGeom g;
+    g.c = 6, g.h = 11, g.w = 11, g.kh = 3, g.kw = 3, g.pad_t = g.pad_l = g.pad_b = g.pad_r = 1;
+    g.pad_value = -1.0f;
+    const int batch = 19, P = g.out_h() * g.out_w(), K = g.c * g.kh * g.kw;
+    std::mt19937 gen(11);
+    std::uniform_real_distribution<float> val(-2.0f, 2.0f);
+    Eigen::MatrixXf src(batch, g.c * g.h * g.w);
+    for (Eigen::Index i = 0; i < src.size(); ++i) src.data()[i] = val(gen);
+    digital::GatherStage stage;
+    for (int round = 0; round < 2; ++round) {
+        Eigen::MatrixXf full(batch * P, K);
+        digital::im2col(g, batch, 1, src, full);
+        // Each burst through both column ranges in turn (the stage must follow the channels).
+        for (int v0 = 0; v0 < batch * P; v0 += 40) {
+            for (const auto [k0, nk] : std::vector<std::array<int, 2>>{{0, 30}, {25, K - 25}}) {
+                const int stride = nk + 1;
+                const int nv = std::min(40, batch * P - v0);
+                std::vector<float> out(static_cast<std::size_t>(nv * stride), 0.0f);
+                digital::im2col_rows(g, batch, 1, src, v0, nv, k0, nk, out.data(), stride, &stage);
+                for (int v = 0; v < nv; ++v)
+                    for (int k = 0; k < nk; ++k) REQUIRE(out[static_cast<std::size_t>(v * stride + k)] == full(v0 + v, k0 + k));
+            }
+        }
+        src *= -0.5f;  // new values in the same memory: the caller resets the stage
+        stage.reset();
+    }
+}

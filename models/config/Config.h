@@ -249,6 +249,7 @@ struct SimConfig {
     double cache_max_size = 2e9;         // B, least recently used entries evicted beyond it
     double memory_budget = 0;            // B for batch tensors; 0: derived from available memory
     int threads = 0;                     // host threads for IR-drop solves; 0: one per hardware thread
+    int stream_window = 64;              // streamed program: vectors a macro reads in one call when known ahead
 };
 
 struct Config {

@@ -115,4 +115,20 @@ struct InputSourceExtension : tlm::tlm_extension<InputSourceExtension> {
     void copy_from(const tlm::tlm_extension_base& e) override { fill = static_cast<const InputSourceExtension&>(e).fill; }
 };
 
+// Reads ahead (simulation speed, not a bus feature): a one-vector input-window write of a
+// streamed program may carry `ahead(max, out)`, which writes the inputs of up to `max`
+// later one-vector writes to this macro, as far as the initiator knows them now
+// (row-major, ACTIVE_ROWS floats each), into `out` and returns how many it wrote. The macro
+// may then read them together with this vector in one physics call and answer the later
+// writes from those reads when their data is the same, bit for bit; each write is still
+// counted, timed and answered as on its own (AnalogMacro::read_cost), so no figure
+// changes. Called at most once, during b_transport.
+struct LookaheadExtension : tlm::tlm_extension<LookaheadExtension> {
+    std::function<int(int max, float* out)> ahead;
+    LookaheadExtension() = default;
+    explicit LookaheadExtension(std::function<int(int, float*)> f) : ahead(std::move(f)) {}
+    tlm::tlm_extension_base* clone() const override { return new LookaheadExtension(ahead); }
+    void copy_from(const tlm::tlm_extension_base& e) override { ahead = static_cast<const LookaheadExtension&>(e).ahead; }
+};
+
 }  // namespace sotsim::macro_map

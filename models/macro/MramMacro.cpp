@@ -160,6 +160,7 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
     using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     Eigen::MatrixXi w = Eigen::Map<const RowMajorI>(reinterpret_cast<const std::int32_t*>(t.get_data_ptr()),
                                                     spec.rows, spec.cols);
+    drop_window();   // its reads belong to the block being replaced
     pending_ = PendingProgram{};
     phys::ProgramResult write;
     try {
@@ -245,6 +246,51 @@ void MramMacro::weight_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
 }
 
 // ---- compute -------------------------------------------------------------------------------
+void MramMacro::drop_window() {
+    if (window_.next < window_.count) analog_.rewind_reads(window_.first_read + static_cast<std::uint64_t>(window_.next));
+    window_.next = window_.count = 0;
+}
+
+bool MramMacro::windowed_read(tlm::tlm_generic_payload& t, const float* in, double& latency, ActionCounter& delta) {
+    if (config_.sim.stream_window <= 1 || !analog_.reads_batch_exact()) return false;
+    const std::size_t rows = static_cast<std::size_t>(active_rows_), cols = static_cast<std::size_t>(active_cols_);
+    if (window_.next < window_.count &&
+        std::memcmp(window_.x.data() + window_.next * rows, in, 4 * rows) == 0) {
+        // The read made ahead for this vector, at its place in the block's noise streams.
+        std::memcpy(last_y_.data(), window_.y.data() + window_.next * cols, 4 * cols);
+        ++window_.next;
+        ++windowed_vectors_;
+        latency = analog_.read_cost(in, delta);
+        return true;
+    }
+    drop_window();
+    const auto* ext = t.get_extension<LookaheadExtension>();
+    if (!ext || !ext->ahead) return false;
+    const int max = config_.sim.stream_window - 1;
+    window_.x.resize(static_cast<std::size_t>(max + 1) * rows);
+    std::memcpy(window_.x.data(), in, 4 * rows);
+    const int more = std::clamp(ext->ahead(max, window_.x.data() + rows), 0, max);
+    if (more == 0) return false;
+    const int n = 1 + more;
+    window_.y.resize(static_cast<std::size_t>(n) * cols);
+    window_.first_read = analog_.reads();
+    try {
+        // The window's counts are not any write's: each write counts its own read below.
+        window_actions_.clear();
+        for (int at = 0; at < n; at += kVectorsPerRead)
+            analog_.mvm_rows(window_.x.data() + at * rows, std::min(kVectorsPerRead, n - at),
+                             window_.y.data() + at * cols, window_actions_, nullptr);
+    } catch (const std::exception&) {
+        analog_.rewind_reads(window_.first_read);   // a later input outside the domain: read alone
+        return false;
+    }
+    window_.count = n;
+    window_.next = 1;
+    std::memcpy(last_y_.data(), window_.y.data(), 4 * cols);
+    latency = analog_.read_cost(in, delta);
+    return true;
+}
+
 void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_time* delay) {
     if (!delay) return tlmx::command_error(t);  // debug accesses never compute
     if (!analog_.programmed()) return tlmx::generic_error(t);
@@ -271,7 +317,10 @@ void MramMacro::input_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     const auto* source = t.get_extension<InputSourceExtension>();
     const bool produced = source != nullptr && static_cast<bool>(source->fill);
     if (!produced && in == nullptr && batch > 0) return tlmx::generic_error(t);
-    try {
+    if (batch == 1 && !produced && !node && windowed_read(t, in, latency, delta)) {
+        // answered from (or opened) a window of reads made ahead
+    } else try {
+        drop_window();
         const float* block = in;   // vector `filled` of the burst at block[0]
         int filled = 0;
         for (int at = 0; at < batch; at += kVectorsPerRead) {

@@ -40,6 +40,9 @@ public:
     int macro_id() const { return macro_id_; }
     const sc_core::sc_time& busy_until() const { return busy_.busy_until(); }
     std::uint64_t mvm_count() const { return mvm_count_; }
+    // One-vector writes answered from reads made ahead by an earlier write (sim.stream_window;
+    // a host matter, never a figure).
+    std::uint64_t windowed_vectors() const { return windowed_vectors_; }
 
     // StatsSource
     std::string component_kind() const override { return "macro"; }
@@ -87,6 +90,22 @@ private:
     // 64-row inputs, written and read in cache; larger blocks measured no faster), and where.
     static constexpr int kFillVectors = kVectorsPerRead;
     std::vector<float> x_rows_;
+    // Reads made ahead (LookaheadExtension): the window's inputs and results (row-major,
+    // active rows / cols per vector), the next one to hand out, and the block's read count
+    // before the window (AnalogMacro::reads). The window holds the config's
+    // sim.stream_window vectors at most.
+    struct Window {
+        std::vector<float> x, y;
+        int next = 0, count = 0;
+        std::uint64_t first_read = 0;
+    } window_;
+    ActionCounter window_actions_;   // the window read's own counts: not this write's
+    // Serve a one-vector write from the window or open a new one: false if neither (the
+    // write is then read on its own). `latency` and `delta` as the write's own read.
+    bool windowed_read(tlm::tlm_generic_payload& t, const float* in, double& latency, ActionCounter& delta);
+    // Drop what is left of the window: the block's reads go back to the first unused one.
+    void drop_window();
+    std::uint64_t windowed_vectors_ = 0;
     int last_batch_ = 0;
     bool error_flag_ = false;
     std::uint64_t error_count_ = 0, mvm_count_ = 0, vectors_ = 0, programs_ = 0;

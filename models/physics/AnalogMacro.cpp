@@ -72,6 +72,9 @@ public:
     ProgramResult finish_program(ActionCounter& ac);
     MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in);
     double mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in);
+    bool read_cost_separable() const;
+    bool reads_batch_exact() const;
+    double read_cost(const float* x, ActionCounter& ac) const;
     Eigen::MatrixXi read_weights() const;
     // Analog accumulation: this block's transfer onto the summing node (gain error and
     // noise act on the analog part, the digital +-1 input correction stays exact).
@@ -1198,6 +1201,86 @@ double AnalogMacroImpl::mvm_rows(const float* x, Eigen::Index n, float* y, Actio
     return r.latency_s;
 }
 
+// What estimate(), transfer_to_node() and mvm() count for a call of the one vector x, in
+// the same order and arithmetic (batch = 1): drives and array energy per input cycle,
+// conversions, the shift-add, the transfer and the decision. Only for the blocks whose
+// counts follow from the input alone (read_cost_separable).
+bool AnalogMacroImpl::read_cost_separable() const {
+    return programmed_ && !pending_.active && current_mode() && spec_.readout != ReadoutKind::Tdc &&
+           spec_.analog_sum != AnalogSum::Final && !capture_ && !range_capture_;
+}
+
+// 0/1 planes are read by PlaneProduct, each vector's rows summed in a fixed order whatever
+// the call (and its normals from its own stream); a converted output (code, decision) then
+// follows from the vector alone. Not: PWM duties and the fused integer read (GEMMs, whose
+// blocking depends on the batch), analog outputs (a neuron's value, a node's partial sum).
+bool AnalogMacroImpl::reads_batch_exact() const {
+    const bool plane01 = spec_.input == InputEncoding::Binary || spec_.input == InputEncoding::Signed ||
+                         spec_.input == InputEncoding::BitSerial;
+    return read_cost_separable() && plane01 && !cycles_fusable() && spec_.analog_sum == AnalogSum::None &&
+           (spec_.readout == ReadoutKind::Adc || spec_.readout == ReadoutKind::SenseAmp);
+}
+
+double AnalogMacroImpl::read_cost(const float* x, ActionCounter& ac) const {
+    if (!read_cost_separable()) throw std::logic_error("macro read cost: the block's counts depend on the read itself");
+    const int ncols = spec_.cols, rows = spec_.rows;
+    const double v = cfg_.array.v_read;
+    const auto& per = cfg_.periphery;
+    const bool pwm = spec_.input == InputEncoding::Pwm;
+    const double slot = 1.0 / cfg_.macro.clock;
+    const double pwm_window = pwm ? (std::ldexp(1.0, slice_bits()) - 1.0) * slot : 0.0;
+    const Eigen::VectorXd& row_g = array_->row_conductance();
+    const int cycles = input_cycles();
+    const double t_conv = spec_.readout == ReadoutKind::Adc ? adc_->conversion_time() : 0.0;
+    const double t_cycle = input_cycle_time(cfg_, spec_, conversions(), t_conv);
+    Eigen::VectorXd drives(rows);   // fill_plane's row_drives_ of one vector: its plane
+    double t_plane_total = 0.0;
+    for (int k = 0; k < cycles; ++k) {
+        double driven = 0.0;
+        if (pwm) {
+            const int sb = slice_bits(), shift = k * sb;
+            const long mask = (1L << sb) - 1;
+            const double slots = static_cast<double>(mask);
+            for (int i = 0; i < rows; ++i) {
+                const double d = input_cycles() == 1 ? static_cast<double>(x[i]) / slots
+                                                     : static_cast<double>((static_cast<long>(x[i]) >> shift) & mask) / slots;
+                drives(i) = d;
+                driven += static_cast<float>(d) != 0.0f ? 1.0 : 0.0;
+            }
+        } else {
+            for (int i = 0; i < rows; ++i) {
+                float p = x[i];
+                if (spec_.input == InputEncoding::Signed) p = (x[i] + 1.0f) * 0.5f;
+                else if (spec_.input == InputEncoding::BitSerial) p = static_cast<float>((static_cast<int>(x[i]) >> k) & 1);
+                drives(i) = static_cast<double>(p);
+            }
+            driven = drives.sum();   // 0/1 drives: an exact count in any order
+        }
+        ac.add(action::kRowDrive, driven);
+        if (pwm) ac.add(action::kDac, driven);
+        t_plane_total += t_cycle;
+        const double t_on = pwm ? pwm_window : per.t_settle;
+        ac.add_energy(action::kArrayReadEnergy, v * v * t_on * row_g.dot(drives));
+        if (spec_.readout == ReadoutKind::Adc) ac.add(action::kAdc, 1.0 * conversions());
+    }
+    if (cycles > 1 && spec_.readout == ReadoutKind::Adc) {
+        const int width = per.adc.bits + spec_.input_bits - slice_bits();
+        ac.add(action::kPeAddBit, 1.0 * ncols * (cycles - 1) * width);
+    }
+    if (spec_.readout == ReadoutKind::SenseAmp) t_plane_total += sa_.time();
+    if (spec_.readout == ReadoutKind::SigmoidNeuron) t_plane_total += neuron_.time();
+    double latency = 1 * t_plane_total;
+    if (spec_.analog_sum == AnalogSum::Partial) {
+        ac.add(action::kAnalogTransfer, 1.0 * ncols);
+        latency += 1 * per.accumulation.t_transfer;
+        latency -= 1 * (spec_.readout == ReadoutKind::SenseAmp ? sa_.time() : neuron_.time());
+        return latency;
+    }
+    if (spec_.readout == ReadoutKind::SenseAmp) ac.add(action::kSenseAmp, 1.0 * ncols);
+    if (spec_.readout == ReadoutKind::SigmoidNeuron) ac.add(action::kNeuron, 1.0 * ncols);
+    return latency;
+}
+
 double AnalogMacroImpl::mvm_rows_fused(const float* x, Eigen::Index n, float* y, ActionCounter& ac) {
     using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     kept_rows_.resize(n, phys_cols_);
@@ -1255,6 +1338,17 @@ MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Ei
 Eigen::MatrixXi AnalogMacro::read_weights() const { return impl_->read_weights(); }
 double AnalogMacro::mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in) {
     return impl_->mvm_rows(x, n, y, ac, analog_in);
+}
+bool AnalogMacro::read_cost_separable() const { return impl_->read_cost_separable(); }
+bool AnalogMacro::reads_batch_exact() const { return impl_->reads_batch_exact(); }
+double AnalogMacro::read_cost(const float* x, ActionCounter& ac) const { return impl_->read_cost(x, ac); }
+std::uint64_t AnalogMacro::reads() const {
+    const auto it = impl_->block_reads_.find(impl_->block_key_);
+    return it == impl_->block_reads_.end() ? 0 : it->second;
+}
+void AnalogMacro::rewind_reads(std::uint64_t n) {
+    if (n > reads()) throw std::logic_error("macro reads: a rewind cannot skip reads");
+    impl_->block_reads_[impl_->block_key_] = n;
 }
 bool AnalogMacro::rows_readout_active() const { return impl_->rows_fused(); }
 const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->column_currents(); }

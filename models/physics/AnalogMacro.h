@@ -114,6 +114,24 @@ public:
     // other block goes through mvm() on a column-major copy. Same numbers and actions as mvm().
     double mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in = nullptr);
 
+    // Reads in windows (a streamed program's macro reads the next samples' vectors in one
+    // call, models/macro/MramMacro.h). True when the counts and latency of a one-vector
+    // read of the programmed block follow from its input alone (current summation, ADC /
+    // sense amp / neuron readout, not the final block of an analog accumulation).
+    bool read_cost_separable() const;
+    // And when a vector's result is the same bit for bit in whatever call it is read (so
+    // reading it ahead, with others, changes nothing): 0/1 input planes into a converted
+    // output (ADC code, sense-amp decision) of a block that is not part of an analog sum.
+    bool reads_batch_exact() const;
+    // Then: the actions mvm_rows(x, 1, ...) adds to `ac` and the latency it returns, for
+    // the one vector x (spec().rows floats), without reading: the same values bit for bit.
+    double read_cost(const float* x, ActionCounter& ac) const;
+    // Inference vectors read from the programmed block so far (the position of its noise
+    // streams: the next read draws as vector reads()), and a rewind to n <= reads(), for
+    // reads made ahead and not used (their draws are then made again, for the same vectors).
+    std::uint64_t reads() const;
+    void rewind_reads(std::uint64_t n);
+
     // Logical weights as currently stored (what a verify read returns; includes errors).
     Eigen::MatrixXi read_weights() const;
 

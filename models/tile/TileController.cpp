@@ -301,6 +301,7 @@ void TileController::run_thread() {
         bool fetched = false;
         try {
             if (job_.code.count > 0 && !buffered(job_.code)) fill_buffer(job_.code);
+            plan_ahead();
             // A streamed program runs the stream once per step of job_.step_samples samples
             // (job_.steps of them); local tensors hold the step's samples.
             for (; step_ < static_cast<std::uint64_t>(std::max(1, job_.steps)); ++step_) {
@@ -815,6 +816,13 @@ void TileController::exec_mvm(const Instr& in) {
         tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, view ? nullptr : mvm_in_.data(), in_bytes);
         wr.set_extension(new tlmx::LayerExtension(layer_));
         if (view) wr.set_extension(new macro_map::InputSourceExtension(std::move(gather)));
+        if (!view && !final_sum && n == 1 && pass_count_ == 1 && static_cast<std::size_t>(in.src) < ahead_plan_.size() &&
+            ahead_plan_[static_cast<std::size_t>(in.src)].ok) {
+            const int src_id = in.src, r0 = in.r0, stride = spec.rows, first = pass_first_ + 1;
+            wr.set_extension(new macro_map::LookaheadExtension([this, src_id, r0, rows, stride, first](int max, float* o) {
+                return fill_ahead(src_id, r0, rows, stride, first, max, o);
+            }));
+        }
         if (final_sum) wr.set_extension(new macro_map::AnalogSumExtension(node_.data()));
         transport(wr, t, m, "MVM input");
 
@@ -861,6 +869,98 @@ void TileController::exec_mvm(const Instr& in) {
     ready_[in.dst] = end;
     finish_op(end);
     set_now(now() + cycle_);  // dispatched
+}
+
+// ---- reads ahead ------------------------------------------------------------------------------
+// The Mvm sources that can be predicted: in a buffered stream of one sample per pass with no
+// Program or Round (no macro changes its block between samples), a local one-row tensor
+// written by exactly one Affine / Activation whose source is written by exactly one Load of
+// the whole width of the program's input tensor (which the host wrote before the run).
+void TileController::plan_ahead() {
+    ahead_plan_.clear();
+    ahead_rows_.clear();
+    const Program& p = *job_.program;
+    if (cfg_.sim.stream_window <= 1 || !p.streamed || job_.steps <= 1 || p.step_samples(static_cast<std::size_t>(tile_)) > 1 ||
+        !buffered(job_.code) || p.input_tensor < 0)
+        return;
+    const std::size_t nt = p.tensors.size();
+    auto writes_local = [](const Instr& in) {
+        switch (in.op) {
+            case OpCode::Store: case OpCode::Send: case OpCode::Program: case OpCode::Layer: case OpCode::End:
+            case OpCode::Barrier: case OpCode::Round: return false;
+            default: return in.dst >= 0;
+        }
+    };
+    std::vector<int> writers(nt, 0);
+    std::vector<std::size_t> writer(nt, 0);
+    for (std::size_t pc = 0; pc < ibuf_.size(); ++pc) {
+        const Instr& in = ibuf_[pc].in;
+        if (in.op == OpCode::Program || in.op == OpCode::Round) return;
+        if (!writes_local(in) || static_cast<std::size_t>(in.dst) >= nt) continue;
+        ++writers[static_cast<std::size_t>(in.dst)];
+        writer[static_cast<std::size_t>(in.dst)] = pc;
+    }
+    ahead_plan_.assign(nt, AheadPlan{});
+    ahead_rows_.assign(nt, AheadRows{});
+    for (std::size_t x = 0; x < nt; ++x) {
+        if (writers[x] != 1) continue;
+        const Instr& op = ibuf_[writer[x]].in;
+        if ((op.op != OpCode::Affine && op.op != OpCode::Activation) || op.src < 0 || static_cast<std::size_t>(op.src) >= nt)
+            continue;
+        const auto ps = static_cast<std::size_t>(op.src);
+        if (writers[ps] != 1 || writer[ps] > writer[x]) continue;
+        const Instr& ld = ibuf_[writer[ps]].in;
+        const TensorDecl &xd = p.tensors[x], &pd = p.tensors[ps];
+        if (ld.op != OpCode::Load || ld.src != p.input_tensor || ld.c0 != 0 || xd.tile != tile_ || pd.tile != tile_ ||
+            xd.rows_per_sample != 1 || pd.rows_per_sample != 1 || p.tensors[static_cast<std::size_t>(ld.src)].rows_per_sample != 1 ||
+            (ld.cols > 0 ? ld.cols : p.tensors[static_cast<std::size_t>(ld.src)].width) != pd.width)
+            continue;
+        ahead_plan_[x] = {writer[ps], writer[x], true};
+    }
+}
+
+// The rows of tensor `src` for samples [first, first + count) of the run (fewer at its end),
+// as its Load and op would produce them: a debug read of the input (no time, no counts) and
+// the op on those rows. False when nothing could be predicted.
+bool TileController::predict_rows(int src, int first, int count) {
+    AheadRows& a = ahead_rows_[static_cast<std::size_t>(src)];
+    a.count = 0;
+    const int n = std::min(count, job_.batch - first);
+    if (n <= 0) return false;
+    const AheadPlan& plan = ahead_plan_[static_cast<std::size_t>(src)];
+    const Instr& ld = ibuf_[plan.load_pc].in;
+    const Instr& op = ibuf_[plan.op_pc].in;
+    const int cols = ld.cols > 0 ? ld.cols : decl(ld.src).width;
+    ahead_buf_.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(cols));
+    tlm::tlm_generic_payload rd;
+    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(ld.src)), ahead_buf_.data(),
+                  static_cast<unsigned>(ahead_buf_.size() * 4));
+    rd.set_extension(new TensorSliceExtension(ld.src, ld.src_c0, cols, first, n));
+    if (to_noc->transport_dbg(rd) != rd.get_data_length() || !rd.is_response_ok()) return false;
+    Eigen::MatrixXf loaded(n, cols);
+    from_row_major(ahead_buf_.data(), cols, loaded);
+    a.v.resize(n, decl(src).width);
+    try {
+        if (op.op == OpCode::Affine) digital::affine(op, loaded, a.v);
+        else digital::activation(op, loaded, a.v);
+    } catch (const std::exception&) {
+        return false;   // the op itself will report it, at its sample
+    }
+    a.first = first;
+    a.count = n;
+    return true;
+}
+
+int TileController::fill_ahead(int src, int r0, int rows, int stride, int first, int max, float* out) {
+    AheadRows& a = ahead_rows_[static_cast<std::size_t>(src)];
+    const bool covered = a.count > 0 && first >= a.first && first < a.first + a.count &&
+                         (first + max <= a.first + a.count || a.first + a.count >= job_.batch);
+    if (!covered && !predict_rows(src, first, max)) return 0;
+    const int nv = std::min(max, a.first + a.count - first);
+    if (r0 < 0 || r0 + rows > a.v.cols() || rows > stride) return 0;
+    to_row_major(a.v.block(first - a.first, r0, nv, rows), out, stride);
+    for (int i = 0; i < nv; ++i) std::fill(out + static_cast<std::ptrdiff_t>(i) * stride + rows, out + static_cast<std::ptrdiff_t>(i + 1) * stride, 0.0f);
+    return nv;
 }
 
 // ---- data movement -----------------------------------------------------------------------------

@@ -279,6 +279,28 @@ private:
     std::map<int, Im2colView> views_;     // by destination tensor id
     bool gathered(int id) const { return id >= 0 && static_cast<std::size_t>(id) < gathered_.size() && gathered_[id]; }
     void before_write(int id);            // materialise pending views reading tensor `id`
+    // Reads ahead (macro_map::LookaheadExtension, sim.stream_window): in a streamed run of
+    // one sample per pass, an Mvm source written each pass by one Affine / Activation of the
+    // network input's Load is known for the later samples of the run already (the host
+    // wrote the whole input): the macros may read those samples' vectors in one call.
+    // Purely functional (debug reads, no time, no counts); the macro compares each later
+    // write with what was predicted, so a wrong prediction costs speed only.
+    struct AheadPlan {
+        std::size_t load_pc = 0, op_pc = 0;   // the source's Load and the op that writes the Mvm source
+        bool ok = false;
+    };
+    std::vector<AheadPlan> ahead_plan_;    // per tensor id (plan_ahead, at a run's start)
+    struct AheadRows {
+        int first = 0, count = 0;          // samples [first, first + count) of the run
+        Eigen::MatrixXf v;                 // the source tensor's rows for them
+    };
+    std::vector<AheadRows> ahead_rows_;    // per tensor id
+    std::vector<float> ahead_buf_;         // a debug read's row-major slice
+    void plan_ahead();
+    // Up to `max` later samples' input vectors of an Mvm reading columns [r0, r0 + rows) of
+    // tensor `src` (padded to `stride`), from sample `first` on, into out; returns how many.
+    int fill_ahead(int src, int r0, int rows, int stride, int first, int max, float* out);
+    bool predict_rows(int src, int first, int count);
     ActivationInbox inbox_;
     std::vector<TileController*> peers_;
     std::uint64_t inbox_base_ = 0, inbox_stride_ = 0;

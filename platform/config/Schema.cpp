@@ -404,6 +404,11 @@ std::vector<KeyInfo> build_schema() {
         "Host threads that solve the exact IR-drop transfer matrices of the programmed macros (macros "
         "concurrently, each solve split over what is left); 0: one per hardware thread. Never changes a "
         "number (same as --threads)."));
+    s.push_back(integer("sim.stream_window", CFG(sim.stream_window), between(1, 4096),
+        "Streamed (pipelined) programs: a macro reads the one-vector MVMs of up to this many consecutive "
+        "samples whose inputs the tile already knows (the network input in the global buffer) in one "
+        "physics call, and answers each sample's MVM from it with that sample's own counts, time and "
+        "noise; 1: one call per sample. Never changes a number."));
     return s;
 }
 

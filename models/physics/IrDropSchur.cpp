@@ -312,7 +312,7 @@ private:
             }
         if (next != e) throw std::logic_error("IR drop: leaf node count");
         Buffer buf;
-        Mat k = workspace(n, buf, true);
+        Mat k = workspace(n, buf, true);   // all of it: schur_leaf also updates upper-triangle rows
         for (int i = 0; i < h; ++i)
             for (int j = 0; j < w; ++j) {
                 const int gi = i0 + i, gj = j0 + j;
@@ -425,7 +425,7 @@ private:
     static void eliminate(Mat& k, int e, bool leaf) {
         const int n = static_cast<int>(k.rows()), nk = n - e;
         if (e > 0 && n <= kSmallFront) {
-            const bool ok = leaf ? schur_panels(k.data(), n, e, n) : schur_dense(k.data(), n, e);
+            const bool ok = leaf ? schur_leaf(k.data(), n, e) : schur_dense(k.data(), n, e);
             if (!ok) throw std::runtime_error("IR drop: Schur block not positive definite");
         } else if (e > 0) {
             // Every eliminated node reaches the boundary through wires (row chains run to the

@@ -6,7 +6,20 @@
 
 namespace sotsim::phys {
 
-bool schur_panels(double* a, int n, int e, int jend) {
+namespace {
+
+constexpr int kPd = Eigen::internal::packet_traits<double>::size;
+
+// First row of a column update of rows j .. n-1 extended upwards (into the upper triangle,
+// never read) so that n - start is whole packets: no scalar remainder.
+template <bool Pad>
+inline int first_row(int j, int n) {
+    if (!Pad) return j;
+    return std::max(0, j - (kPd - (n - j) % kPd) % kPd);
+}
+
+template <bool Pad>
+bool panels(double* a, int n, int e, int jend) {
     for (int c0 = 0; c0 < e; c0 += 4) {
         const int b = std::min(4, e - c0);
         // Factor the panel's columns against each other.
@@ -20,7 +33,7 @@ bool schur_panels(double* a, int n, int e, int jend) {
                 const double l = col[j];
                 if (l == 0.0) continue;
                 double* dj = a + static_cast<size_t>(j) * n;
-                for (int r = j; r < n; ++r) dj[r] -= l * col[r];
+                for (int r = first_row<Pad>(j, n); r < n; ++r) dj[r] -= l * col[r];
             }
         }
         // Rank-b update of every later column j < jend (rows j .. n-1).
@@ -32,11 +45,17 @@ bool schur_panels(double* a, int n, int e, int jend) {
             const double l0 = p0[j], l1 = b > 1 ? p1[j] : 0.0, l2 = b > 2 ? p2[j] : 0.0, l3 = b > 3 ? p3[j] : 0.0;
             if (l0 == 0.0 && l1 == 0.0 && l2 == 0.0 && l3 == 0.0) continue;
             double* dj = a + static_cast<size_t>(j) * n;
-            for (int r = j; r < n; ++r) dj[r] -= l0 * p0[r] + l1 * p1[r] + l2 * p2[r] + l3 * p3[r];
+            for (int r = first_row<Pad>(j, n); r < n; ++r) dj[r] -= l0 * p0[r] + l1 * p1[r] + l2 * p2[r] + l3 * p3[r];
         }
     }
     return true;
 }
+
+}  // namespace
+
+bool schur_panels(double* a, int n, int e, int jend) { return panels<false>(a, n, e, jend); }
+
+bool schur_leaf(double* a, int n, int e) { return panels<true>(a, n, e, n); }
 
 bool schur_dense(double* a, int n, int e) {
     if (!schur_panels(a, n, e, e)) return false;

@@ -26,4 +26,9 @@ bool schur_panels(double* a, int n, int e, int jend);
 // 512 x 256). False if not positive definite.
 bool schur_dense(double* a, int n, int e);
 
+// schur_panels(a, n, e, n) of a leaf whose whole n x n buffer was zeroed: column updates
+// also run over a few rows of the upper triangle so they are whole packets (those entries
+// become finite junk, never read; every lower-triangle value is the same as schur_panels').
+bool schur_leaf(double* a, int n, int e);
+
 }  // namespace sotsim::phys

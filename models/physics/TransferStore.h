@@ -21,8 +21,8 @@ namespace sotsim::phys {
 // (or its last bits): cached matrices of other versions are then never used.
 inline constexpr std::uint32_t kIrDropSolverVersion = 3;   // 2: small fronts by eliminate_small; 3: side-ordered fronts, dense merge kernel (last bits of M)
 
-// 128-bit content hash of (G bytes, shape, r_row, r_col, solver version, vector ISA): two
-// independent 64-bit lanes, so an accidental collision is out of reach (~2^-64 at 2^32
+// 128-bit content hash of (G bytes, shape, r_row, r_col, solver version, vector ISA; G's
+// elements through four interleaved hashers, see TransferStore.cpp): two independent 64-bit lanes, so an accidental collision is out of reach (~2^-64 at 2^32
 // entries). The ISA is part of the key because M's last bits depend on the kernels used.
 struct TransferKey {
     std::uint64_t hi = 0, lo = 0;

@@ -55,11 +55,19 @@ std::uint64_t GlobalBuffer::move_slice(tlm::tlm_generic_payload& t, const Tensor
     if (s.col0 < 0 || s.cols < 1 || s.col0 + s.cols > e.data.cols()) return tlmx::address_error(t), 0;
     if (s.row0 < 0 || s.row0 + rows > e.data.rows()) return tlmx::address_error(t), 0;
     if (t.get_data_length() != 4ull * rows * s.cols) return tlmx::burst_error(t), 0;
-    // The payload is the slice row-major (one row of the tensor after the other).
+    // The payload is the slice row-major (one row of the tensor after the other), or
+    // column-major as the tensor itself.
     float* buf = reinterpret_cast<float*>(t.get_data_ptr());
     auto region = e.data.block(s.row0, s.col0, rows, s.cols);
-    if (t.is_read()) to_row_major(region, buf, s.cols);
-    else from_row_major(buf, s.cols, region);
+    if (s.column_major) {
+        Eigen::Map<Eigen::MatrixXf> slice(buf, rows, s.cols);
+        if (t.is_read()) slice = region;
+        else region = slice;
+    } else if (t.is_read()) {
+        to_row_major(region, buf, s.cols);
+    } else {
+        from_row_major(buf, s.cols, region);
+    }
     return (static_cast<std::uint64_t>(rows) * s.cols * e.bits + 7) / 8;
 }
 

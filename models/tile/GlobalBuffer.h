@@ -7,7 +7,9 @@
 //    unaligned heads and tails and byte enables included (a partial word is read-modify-written);
 //  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor, a column
 //    slice and optionally a row range; the address must be the tensor's base and data is
-//    rows x cols float32 row-major.
+//    rows x cols float32 row-major, or column-major (column after column) when the extension
+//    says so (a tile's Load / Store: both ends hold their tensors column-major, so the slice
+//    moves without two transposes).
 // Timing: one port of `gbuf_width_bytes` per bus-clock cycle, reservation calendar. Traffic and
 // energy are counted at the tensor's modelled precision (`bits`), not at float32.
 #pragma once
@@ -32,8 +34,9 @@ struct TensorSliceExtension : tlm::tlm_extension<TensorSliceExtension> {
     int tensor = -1;
     int col0 = 0, cols = 0;
     int row0 = 0, rows = 0;
-    TensorSliceExtension(int t = -1, int c0 = 0, int n = 0, int r0 = 0, int nr = 0)
-        : tensor(t), col0(c0), cols(n), row0(r0), rows(nr) {}
+    bool column_major = false;  // the payload's layout (rows x cols)
+    TensorSliceExtension(int t = -1, int c0 = 0, int n = 0, int r0 = 0, int nr = 0, bool col_major = false)
+        : tensor(t), col0(c0), cols(n), row0(r0), rows(nr), column_major(col_major) {}
     tlm::tlm_extension_base* clone() const override { return new TensorSliceExtension(*this); }
     void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const TensorSliceExtension&>(e); }
 };

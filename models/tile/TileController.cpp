@@ -978,18 +978,19 @@ void TileController::exec_load(const Instr& in) {
     before_write(in.dst);  // a multicast Load writes the destination too
     if (in.multicast) return exec_multicast_load(in, sd, dst, cols, row0, nrows, t0);
     mark_input(t0);
-    xfer_.resize(static_cast<std::size_t>(rows * cols));
+    // Column-major, straight into the destination's columns (contiguous: every row).
+    float* into = dst.data.middleCols(in.c0, cols).data();
+    const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     tlm::tlm_generic_payload rd;
-    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), xfer_.data(), len);
-    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows));
-    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), sd.bits)));
+    const unsigned len = static_cast<unsigned>(n * 4);
+    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), into, len);
+    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows, true));
+    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, sd.bits)));
     rd.set_extension(new tlmx::LayerExtension(layer_));
     sc_time t = t0;
     transport(rd, t, -1, "Load");
     // Into a port tensor the data streams into the digital unit: no buffer write.
-    const sc_time tw = unbuffered(in.dst) ? t0 : buffer.write(t0, tlmx::bytes_at(xfer_.size(), dst.bits), layer_);
-    from_row_major(xfer_.data(), cols, dst.data.middleCols(in.c0, cols));
+    const sc_time tw = unbuffered(in.dst) ? t0 : buffer.write(t0, tlmx::bytes_at(n, dst.bits), layer_);
     const sc_time end = max_t(t, tw);
     ready_[in.dst] = end;
     finish_op(end);
@@ -1067,14 +1068,15 @@ void TileController::exec_store(const Instr& in) {
     if (in.src_c0 < 0 || in.src_c0 + cols > src.data.cols() || in.c0 < 0 || in.c0 + cols > dd.width)
         throw std::runtime_error("Store: column slice out of range");
     const sc_time t0 = max_t(now(), ready_[in.src]);
-    xfer_.resize(static_cast<std::size_t>(rows * cols));
-    to_row_major(src.data.middleCols(in.src_c0, cols), xfer_.data(), cols);
-    const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(xfer_.size(), src.bits), layer_);
+    // Column-major, straight from the source's columns (contiguous: every row).
+    float* from = src.data.middleCols(in.src_c0, cols).data();
+    const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+    const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(n, src.bits), layer_);
     tlm::tlm_generic_payload wr;
-    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.dst)), xfer_.data(), len);
-    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols, row0, nrows));
-    wr.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(xfer_.size(), dd.bits)));
+    const unsigned len = static_cast<unsigned>(n * 4);
+    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.dst)), from, len);
+    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols, row0, nrows, true));
+    wr.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, dd.bits)));
     wr.set_extension(new tlmx::LayerExtension(layer_));
     sc_time t = t0;
     transport(wr, t, -1, "Store");

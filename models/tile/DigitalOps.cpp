@@ -308,6 +308,34 @@ void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Ind
     }
 }
 
+namespace {
+// Position-major max pooling without padding (VGG-8's): every window lies inside, so the
+// general loop of pool() reduces to the same comparisons in the same order, here read along
+// each channel's contiguous column (the general loop's bounds tests and layout switch per
+// element cost ~5 ns a value on the host of docs/performance.md). Returns the comparisons.
+double max_pool_inside(const ConvGeom& g, int batch, CRef src, Ref dst) {
+    const int oh = g.out_h(), ow = g.out_w(), h = g.h, w = g.w;
+    for (int c = 0; c < g.c; ++c) {
+        const float* col = src.col(c).data();
+        float* out = dst.col(c).data();
+        for (int b = 0; b < batch; ++b) {
+            const float* s = col + static_cast<Eigen::Index>(b) * h * w;
+            float* d = out + static_cast<Eigen::Index>(b) * oh * ow;
+            for (int oy = 0; oy < oh; ++oy)
+                for (int ox = 0; ox < ow; ++ox) {
+                    float acc = -std::numeric_limits<float>::infinity();
+                    for (int i = 0; i < g.kh; ++i) {
+                        const float* r = s + static_cast<Eigen::Index>(oy * g.stride_h + i) * w + ox * g.stride_w;
+                        for (int j = 0; j < g.kw; ++j) acc = std::max(acc, r[j]);
+                    }
+                    d[oy * ow + ox] = acc;
+                }
+        }
+    }
+    return static_cast<double>(batch) * g.c * oh * ow * (g.kh * g.kw - 1);
+}
+}  // namespace
+
 Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst) {
     const bool pm = layout_of(g, batch, src_rps, src, "Pool");
     const int oh = g.out_h(), ow = g.out_w();
@@ -321,27 +349,30 @@ Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst
                     std::to_string(g.c * oh * ow));
     Reader rd{src, g, pm};
     double compares = 0, adds = 0, mults = 0;
-    for (int b = 0; b < batch; ++b)
-        for (int c = 0; c < g.c; ++c)
-            for (int oy = 0; oy < oh; ++oy)
-                for (int ox = 0; ox < ow; ++ox) {
-                    float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
-                    int valid = 0;
-                    for (int i = 0; i < g.kh; ++i)
-                        for (int j = 0; j < g.kw; ++j) {
-                            const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
-                            if (y < 0 || y >= g.h || x < 0 || x >= g.w) continue;  // padding excluded
-                            const float v = rd.at(b, c, y, x);
-                            acc = max ? std::max(acc, v) : acc + v;
-                            ++valid;
-                        }
-                    if (valid == 0) acc = 0.0f;
-                    else if (!max) acc /= static_cast<float>(valid);
-                    if (valid > 1) (max ? compares : adds) += valid - 1;
-                    if (!max && valid > 0) mults += 1;
-                    if (pm) dst(static_cast<Eigen::Index>(b) * oh * ow + oy * ow + ox, c) = acc;
-                    else dst(b, (static_cast<Eigen::Index>(c) * oh + oy) * ow + ox) = acc;
-                }
+    if (pm && max && g.pad_t == 0 && g.pad_l == 0 && g.pad_b == 0 && g.pad_r == 0)
+        compares = max_pool_inside(g, batch, src, dst);
+    else
+        for (int b = 0; b < batch; ++b)
+            for (int c = 0; c < g.c; ++c)
+                for (int oy = 0; oy < oh; ++oy)
+                    for (int ox = 0; ox < ow; ++ox) {
+                        float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                        int valid = 0;
+                        for (int i = 0; i < g.kh; ++i)
+                            for (int j = 0; j < g.kw; ++j) {
+                                const int y = oy * g.stride_h - g.pad_t + i, x = ox * g.stride_w - g.pad_l + j;
+                                if (y < 0 || y >= g.h || x < 0 || x >= g.w) continue;  // padding excluded
+                                const float v = rd.at(b, c, y, x);
+                                acc = max ? std::max(acc, v) : acc + v;
+                                ++valid;
+                            }
+                        if (valid == 0) acc = 0.0f;
+                        else if (!max) acc /= static_cast<float>(valid);
+                        if (valid > 1) (max ? compares : adds) += valid - 1;
+                        if (!max && valid > 0) mults += 1;
+                        if (pm) dst(static_cast<Eigen::Index>(b) * oh * ow + oy * ow + ox, c) = acc;
+                        else dst(b, (static_cast<Eigen::Index>(c) * oh + oy) * ow + ox) = acc;
+                    }
     Work w;
     w.elements = static_cast<double>(dst.size());
     if (compares > 0) w.actions.add(action::kDigitalCompare, compares);

@@ -1211,13 +1211,15 @@ bool AnalogMacroImpl::read_cost_separable() const {
 }
 
 // 0/1 planes are read by PlaneProduct, each vector's rows summed in a fixed order whatever
-// the call (and its normals from its own stream); a converted output (code, decision) then
-// follows from the vector alone. Not: PWM duties and the fused integer read (GEMMs, whose
-// blocking depends on the batch), analog outputs (a neuron's value, a node's partial sum).
+// the call (and its normals from its own stream), and every later step is per element: a
+// code, a decision or a partial block's node value follows from the vector alone
+// (test_read_noise_batch, test_analog_accumulation: identical over call splits). Not: PWM
+// duties and the fused integer read (GEMMs, whose blocking depends on the batch), a
+// neuron's analog value (equal over splits only to rounding).
 bool AnalogMacroImpl::reads_batch_exact() const {
     const bool plane01 = spec_.input == InputEncoding::Binary || spec_.input == InputEncoding::Signed ||
                          spec_.input == InputEncoding::BitSerial;
-    return read_cost_separable() && plane01 && !cycles_fusable() && spec_.analog_sum == AnalogSum::None &&
+    return read_cost_separable() && plane01 && !cycles_fusable() &&
            (spec_.readout == ReadoutKind::Adc || spec_.readout == ReadoutKind::SenseAmp);
 }
 

@@ -120,8 +120,9 @@ public:
     // sense amp / neuron readout, not the final block of an analog accumulation).
     bool read_cost_separable() const;
     // And when a vector's result is the same bit for bit in whatever call it is read (so
-    // reading it ahead, with others, changes nothing): 0/1 input planes into a converted
-    // output (ADC code, sense-amp decision) of a block that is not part of an analog sum.
+    // reading it ahead, with others, changes nothing): 0/1 input planes into an ADC code,
+    // a sense-amp decision or a partial block's node value (not the final block: its input
+    // is the node).
     bool reads_batch_exact() const;
     // Then: the actions mvm_rows(x, 1, ...) adds to `ac` and the latency it returns, for
     // the one vector x (spec().rows floats), without reading: the same values bit for bit.

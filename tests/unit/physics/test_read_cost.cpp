@@ -68,7 +68,7 @@ TEST_CASE("read_cost: the counts and latency of a one-vector read, bit for bit",
         {"adc bit-serial 3 bits", ReadoutKind::Adc, InputEncoding::BitSerial, 3, false, AnalogSum::None, true},
         {"adc pwm 3 bits", ReadoutKind::Adc, InputEncoding::Pwm, 3, false, AnalogSum::None, false},
         {"sense amp signed", ReadoutKind::SenseAmp, InputEncoding::Signed, 1, true, AnalogSum::None, true},
-        {"sense amp partial analog sum", ReadoutKind::SenseAmp, InputEncoding::Signed, 1, true, AnalogSum::Partial, false},
+        {"sense amp partial analog sum", ReadoutKind::SenseAmp, InputEncoding::Signed, 1, true, AnalogSum::Partial, true},
         {"sigmoid neuron", ReadoutKind::SigmoidNeuron, InputEncoding::Binary, 1, false, AnalogSum::None, false},
     };
     for (const Case& k : cases) {

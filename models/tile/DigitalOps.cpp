@@ -349,7 +349,8 @@ Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst
                     std::to_string(g.c * oh * ow));
     Reader rd{src, g, pm};
     double compares = 0, adds = 0, mults = 0;
-    if (pm && max && g.pad_t == 0 && g.pad_l == 0 && g.pad_b == 0 && g.pad_r == 0)
+    // The fast path reads whole windows: only where every window lies inside the input.
+    if (pm && max && g.pad_t == 0 && g.pad_l == 0 && g.pad_b == 0 && g.pad_r == 0 && g.kh <= g.h && g.kw <= g.w)
         compares = max_pool_inside(g, batch, src, dst);
     else
         for (int b = 0; b < batch; ++b)

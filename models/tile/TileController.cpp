@@ -750,7 +750,7 @@ void TileController::exec_mvm(const Instr& in) {
         throw std::runtime_error("analog accumulation: an Mvm must cover the whole block, unscaled, into a PE tensor");
     // Inside a round group the executed order decides: the first Mvm into a slice overwrites.
     const bool acc_in = in_round_ ? !group_written_.insert({in.dst, in.c0}).second : in.accumulate;
-    if (in_round_ && !acc_in) {  // a new slice of partial sums held until the group ends
+    if (in_round_ && !acc_in && in_pe(in.dst)) {  // a new slice of partial sums held in the PE until the group ends
         group_values_ += static_cast<double>(n) * cols;
         group_bits_ = std::max(group_bits_, dst.bits);
         group_dsts_.insert(in.dst);

@@ -69,3 +69,25 @@ TEST_CASE("digital: pool equals the definition in both layouts, with and without
                 CHECK(wp.actions.get(action::kDigitalCompare) == double(batch) * g.c * oh * ow * (g.kh * g.kw - 1));
         }
 }
+
+TEST_CASE("digital: position-major max pool with a window past the input's edge reads only the input",
+          "[digital][pool]") {
+    // No padding, kernel 3 x 3 on a 2 x 5 input, stride 2: out_h() is 1 by integer division, and
+    // the window's third row lies past the sample. The fast path must not read the next
+    // sample's rows there (the review of the VGG-8 pool path found it did).
+    ConvGeom g;
+    g.c = 2, g.h = 2, g.w = 5, g.kh = 3, g.kw = 3, g.stride_h = 2, g.stride_w = 2;
+    const int batch = 2, hw = g.h * g.w, oh = g.out_h(), ow = g.out_w();
+    REQUIRE(oh == 1);
+    Eigen::MatrixXf pm(batch * hw, g.c);
+    for (int b = 0; b < batch; ++b)
+        for (int p = 0; p < hw; ++p)
+            for (int c = 0; c < g.c; ++c) pm(b * hw + p, c) = b == 0 ? float(p % 3) - 1.0f : 100.0f + p;
+    const Eigen::MatrixXf ref =
+        reference(g, true, batch, [&](int b, int c, int y, int x) { return pm(b * hw + y * g.w + x, c); });
+    Eigen::MatrixXf out(batch * oh * ow, g.c);
+    digital::pool(g, true, batch, hw, pm, out);
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < g.c; ++c)
+            for (int q = 0; q < oh * ow; ++q) CHECK(out(b * oh * ow + q, c) == ref(b, c * oh * ow + q));
+}

@@ -94,7 +94,7 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
         // (TaskPool.h), finished by finish_build. The cells themselves are needed there only
         // for bias-dependent TMR; otherwise they are dropped now, not held by every macro
         // whose program is pending (a chip programs all its macros before it settles any).
-        if (cfg_.device.tmr_v_half > 0.0) cells_ = std::move(cells);
+        if (bias_dependent_tmr()) cells_ = std::move(cells);
         const std::shared_ptr<TransferStore> store = transfer_store();
         solve_ = TaskPool::shared(cfg_.sim.threads).submit([this, store](int threads) { solve_ir_drop(store, threads); });
         return;
@@ -107,7 +107,7 @@ void CrossbarArray::finish_build() {
     const TaskPool::Handle h = std::move(solve_);
     solve_.reset();
     TaskPool::shared(cfg_.sim.threads).wait(h);   // rethrows the solve's error
-    if (cfg_.device.tmr_v_half > 0.0) g_ = std::move(solved_g_);   // else G is unchanged
+    if (bias_dependent_tmr()) g_ = std::move(solved_g_);   // else G is unchanged
     mt_ = solved_m_.transpose();
     solved_m_.resize(0, 0);
     cells_.clear();
@@ -214,7 +214,7 @@ void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {
 
 void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads) {
     // Reads g_ and cells_ (fixed until finish_build), writes only solved_g_ / solved_m_.
-    if (!(cfg_.device.tmr_v_half > 0.0)) {
+    if (!bias_dependent_tmr()) {
         // Bias-independent cells: M of G as sampled (no copy of G, no cells needed).
         solved_m_ = transfer_matrix_once(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
         return;
@@ -223,25 +223,23 @@ void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, i
     const int rows = static_cast<int>(g.rows()), cols = static_cast<int>(g.cols());
     const double v = cfg_.array.v_read;
     auto cell = [&](int i, int j) -> const CellSample& { return cells_[static_cast<size_t>(j) * rows + i]; };
-    {
-        // Bias-dependent cells: fixed point on each cell's secant conductance at the
-        // voltage it actually sees with every row driven at v_read (the worst-case
-        // operating point), then linearise around it.
-        IrDropSolver solver(cfg_.array.r_wire_row, cfg_.array.r_wire_col);
+    // Bias-dependent cells: fixed point on each cell's secant conductance at the voltage it
+    // actually sees with every row driven at v_read (the worst-case operating point), then
+    // linearise around it.
+    IrDropSolver solver(cfg_.array.r_wire_row, cfg_.array.r_wire_col);
+    solver.factorize(g);
+    const Eigen::VectorXd drive = Eigen::VectorXd::Constant(rows, v);
+    for (int it = 0; it < 30; ++it) {
+        const Eigen::MatrixXd vc = solver.cell_voltages(drive);
+        double change = 0.0;
+        for (int j = 0; j < cols; ++j)
+            for (int i = 0; i < rows; ++i) {
+                const double gn = 1.0 / dev_.cell_resistance(cell(i, j), vc(i, j));
+                change = std::max(change, std::abs(gn - g(i, j)) / g(i, j));
+                g(i, j) = gn;
+            }
         solver.factorize(g);
-        const Eigen::VectorXd drive = Eigen::VectorXd::Constant(rows, v);
-        for (int it = 0; it < 30; ++it) {
-            const Eigen::MatrixXd vc = solver.cell_voltages(drive);
-            double change = 0.0;
-            for (int j = 0; j < cols; ++j)
-                for (int i = 0; i < rows; ++i) {
-                    const double gn = 1.0 / dev_.cell_resistance(cell(i, j), vc(i, j));
-                    change = std::max(change, std::abs(gn - g(i, j)) / g(i, j));
-                    g(i, j) = gn;
-                }
-            solver.factorize(g);
-            if (change < 1e-10) break;
-        }
+        if (change < 1e-10) break;
     }
     // M depends only on (G, wires, shape, solver): a store may already hold it (TransferStore.h).
     solved_m_ = transfer_matrix_once(g, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);

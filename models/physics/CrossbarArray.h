@@ -170,6 +170,9 @@ public:
     double max_column_current() const;
 
 private:
+    // Cell conductance depends on the voltage a cell sees (device.tmr_v_half > 0): the IR
+    // drop is then a fixed point on the cells, which must be kept until it is solved.
+    bool bias_dependent_tmr() const { return cfg_.device.tmr_v_half > 0.0; }
     // G of every cell at v_read (and R at zero bias) from the sampled cells.
     void apply_bias(const std::vector<CellSample>& cells);
     // The task of begin_build: bias-dependent operating point from g_ and cells_ (only with

@@ -4,13 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <system_error>
 
+#include "platform/report/AtomicFile.h"
 #include "platform/report/Hash.h"
 
 namespace sotsim::report {
@@ -61,19 +62,11 @@ std::string sha256_file_cached(const std::string& path, const std::string& dir) 
     std::error_code ec;
     fs::create_directories(fs::path(entry).parent_path(), ec);
     if (ec) return digest;
-    std::random_device rd;
-    const std::string tmp = entry + ".tmp" + std::to_string(rd());
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << id << '\n' << digest << '\n';
-        out.close();
-        if (!out) {
-            fs::remove(tmp, ec);
-            return digest;
-        }
+    try {
+        write_file_atomic(entry, id + '\n' + digest + '\n');
+    } catch (const std::exception&) {
+        // A cache that cannot be written only costs the next run the hash.
     }
-    fs::rename(tmp, entry, ec);
-    if (ec) fs::remove(tmp, ec);
     return digest;
 }
 

@@ -196,6 +196,14 @@ private:
     // not fit the local buffer (the TileController enforces it).
     void size_steps() {
         const int M = cfg_.tile.macros;
+        // A tile's local tensors for one sample, in bytes at their modelled bits.
+        auto local_bytes = [&](int t) {
+            double bytes = 0;
+            for (const TensorDecl& d : prog_.tensors)
+                if (d.where == Location::Local && d.tile == t)
+                    bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+            return bytes;
+        };
         for (std::size_t l = 0; l < out_.layers.size(); ++l) {
             LayerMapping& m = out_.layers[l];
             if (m.step_samples == 0) {
@@ -207,10 +215,7 @@ private:
                 if (prev <= 1 || prog_.tile_step_samples.empty()) continue;
                 int step = prev;
                 for (int t : plan_.stage_tiles[l]) {
-                    double bytes = 0;
-                    for (const TensorDecl& d : prog_.tensors)
-                        if (d.where == Location::Local && d.tile == t)
-                            bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
+                    const double bytes = local_bytes(t);
                     if (bytes > 0) step = std::min(step, static_cast<int>(std::floor(cfg_.tile.buffer_bytes / bytes)));
                 }
                 step = std::max(1, step);
@@ -227,12 +232,10 @@ private:
             double per_sample = 0;
             int fit = m.step_samples;
             for (int t : plan_.stage_tiles[l]) {
-                double bytes = 0, values = 0;
+                double bytes = local_bytes(t), values = 0;
                 int bits = 0;
                 for (const TensorDecl& d : prog_.tensors) {
                     if (d.tile != t) continue;
-                    if (d.where == Location::Local)
-                        bytes += std::ceil(static_cast<double>(d.rows_per_sample) * d.width * d.bits / 8.0);
                     if (d.where == Location::Pe && tile_rounds_[l].count(t)) {
                         values += static_cast<double>(d.rows_per_sample) * d.width;
                         bits = std::max(bits, d.bits);
@@ -242,7 +245,7 @@ private:
                 if (values > 0 && f * values > regs) {
                     const int in_regs = static_cast<int>(std::floor(regs / values));
                     const int spilled = static_cast<int>(std::floor((buf - 1 + regs * bits / 8.0) / (bytes + values * bits / 8.0)));
-                    f = std::max(std::min(f, in_regs), spilled);
+                    f = std::max(in_regs, spilled);   // f > in_regs here
                     bytes += values * bits / 8.0;
                 }
                 per_sample = std::max(per_sample, bytes);

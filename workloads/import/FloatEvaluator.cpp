@@ -19,34 +19,70 @@ Batch dense(const Node& n, const Batch& x) {
     return y;
 }
 
+// One sample's convolution input with its zero border: plane[(c * hp + py) * wp + px] =
+// x[c, py - pad_top, px - pad_left], 0 outside x, over the rows and columns the windows read.
+// Every window row of the im2col is then a plain run of it (the bounds tests and short fills
+// of a padded read per output row cost more than the copy itself: ~10 % of a VGG-8 run).
+struct ConvPlane {
+    int64_t hp, wp;
+    std::vector<float> values;
+
+    ConvPlane(const ConvParams& p, int64_t C, int64_t OH, int64_t OW, int64_t kh, int64_t kw)
+        : hp((OH - 1) * p.stride_h + kh), wp((OW - 1) * p.stride_w + kw),
+          values(static_cast<std::size_t>(C * hp * wp + kRunSlack), 0.0f) {}
+
+    void fill(const float* src, const ConvParams& p, int64_t C, int64_t H, int64_t W) {
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t py = 0; py < hp; ++py) {
+                float* row = values.data() + (c * hp + py) * wp;
+                const int64_t iy = py - p.pad_top;
+                if (iy < 0 || iy >= H)
+                    std::fill(row, row + wp, 0.0f);
+                else
+                    padded_run(src + (c * H + iy) * W, static_cast<int>(W), static_cast<int>(-p.pad_left), 1,
+                               static_cast<int>(wp), 0.0f, row);
+            }
+    }
+
+    // A stride-1 run is copied in whole packets of kRunSlack floats: the few floats past its
+    // end land where the next run (or the slack of the destination) is written next.
+    static constexpr int64_t kRunSlack = 16;
+};
+
 Batch conv(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
     const ConvParams& p = n.conv;
     const int64_t C = in[0], H = in[1], W = in[2];
     const int64_t M = out[0], OH = out[1], OW = out[2];
     const int64_t kh = p.weight.shape[2], kw = p.weight.shape[3];
-    const auto wmat = p.weight.as_matrix(M, C * kh * kw);
-    RowMatrix cols(C * kh * kw, OH * OW);
+    const int64_t K = C * kh * kw, P = OH * OW;
+    const auto wmat = p.weight.as_matrix(M, K);
+    ConvPlane plane(p, C, OH, OW, kh, kw);
+    std::vector<float> cols_buf(static_cast<std::size_t>(K * P + ConvPlane::kRunSlack));
+    const Eigen::Map<const RowMatrix> cols(cols_buf.data(), K, P);
     Batch result(x.rows(), M * OH * OW);
     const Eigen::Map<const Eigen::VectorXf> bias(p.bias.data.data(), M);
+    const int64_t packets = (OW + ConvPlane::kRunSlack - 1) / ConvPlane::kRunSlack;
     for (Eigen::Index s = 0; s < x.rows(); ++s) {
-        const float* src = x.row(s).data();
+        plane.fill(x.row(s).data(), p, C, H, W);
         // im2col: row (c,ky,kx), column (oy,ox); zero where the window reads padding.
+        float* dst = cols_buf.data();
         for (int64_t c = 0; c < C; ++c)
             for (int64_t ky = 0; ky < kh; ++ky)
-                for (int64_t kx = 0; kx < kw; ++kx) {
-                    float* dst = cols.row((c * kh + ky) * kw + kx).data();
-                    for (int64_t oy = 0; oy < OH; ++oy) {
-                        const int64_t iy = oy * p.stride_h + ky - p.pad_top;
-                        float* d = dst + oy * OW;
-                        if (iy < 0 || iy >= H)
-                            std::fill(d, d + OW, 0.0f);
-                        else
-                            padded_run(src + (c * H + iy) * W, static_cast<int>(W), static_cast<int>(kx - p.pad_left),
-                                       static_cast<int>(p.stride_w), static_cast<int>(OW), 0.0f, d);
+                for (int64_t kx = 0; kx < kw; ++kx)
+                    for (int64_t oy = 0; oy < OH; ++oy, dst += OW) {
+                        const float* src = plane.values.data() + (c * plane.hp + oy * p.stride_h + ky) * plane.wp + kx;
+                        if (p.stride_w == 1) {
+                            for (int64_t q = 0; q < packets; ++q) {
+                                float packet[ConvPlane::kRunSlack];  // one register: no call per run
+                                std::copy_n(src + q * ConvPlane::kRunSlack, ConvPlane::kRunSlack, packet);
+                                std::copy_n(packet, ConvPlane::kRunSlack, dst + q * ConvPlane::kRunSlack);
+                            }
+                        } else {
+                            for (int64_t ox = 0; ox < OW; ++ox) dst[ox] = src[ox * p.stride_w];
+                        }
                     }
-                }
         // The sample's output (M x OH*OW, CHW) computed in place in its row of the result.
-        Eigen::Map<RowMatrix> y(result.row(s).data(), M, OH * OW);
+        Eigen::Map<RowMatrix> y(result.row(s).data(), M, P);
         y.noalias() = wmat * cols;
         y.colwise() += bias;
     }
@@ -58,9 +94,29 @@ Batch pool(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
     const int64_t C = in[0], H = in[1], W = in[2], OH = out[1], OW = out[2];
     const bool is_max = n.kind == OpKind::MaxPool;
     Batch y(x.rows(), C * OH * OW);
+    // Every window inside the input (no padding read): the same sums and comparisons in the
+    // same order without the per-window bounds (VGG-8's 2 x 2 max pools).
+    const bool inside = p.pad_top == 0 && p.pad_left == 0 && (OH - 1) * p.stride_h + p.kernel_h <= H &&
+                        (OW - 1) * p.stride_w + p.kernel_w <= W;
     for (Eigen::Index s = 0; s < x.rows(); ++s) {
         const float* src = x.row(s).data();
         float* dst = y.row(s).data();
+        if (inside) {
+            const float div = static_cast<float>(p.kernel_h * p.kernel_w);
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t oy = 0; oy < OH; ++oy)
+                    for (int64_t ox = 0; ox < OW; ++ox) {
+                        const float* win = src + (c * H + oy * p.stride_h) * W + ox * p.stride_w;
+                        float acc = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                        for (int64_t ky = 0; ky < p.kernel_h; ++ky)
+                            for (int64_t kx = 0; kx < p.kernel_w; ++kx) {
+                                const float v = win[ky * W + kx];
+                                acc = is_max ? std::max(acc, v) : acc + v;
+                            }
+                        dst[(c * OH + oy) * OW + ox] = is_max ? acc : acc / div;
+                    }
+            continue;
+        }
         for (int64_t c = 0; c < C; ++c)
             for (int64_t oy = 0; oy < OH; ++oy)
                 for (int64_t ox = 0; ox < OW; ++ox) {
@@ -127,6 +183,23 @@ Batch with_constant(const Node& n, const Shape& in, const Batch& x) {
         }
     }
     return y;
+}
+
+// Samples per pass of run(): a multiple of 4 and at least kMinChunk, so that every Dense
+// row comes out bit for bit as in one product over the whole batch (Eigen's product sums
+// each output in the same order whatever the number of rows; only the last rows % 4 of a
+// product, the same samples either way, take another kernel, and products of
+// rows + cols + depth < 20 are coefficient-based), and small enough that one value of the
+// chunk stays in the per-core cache (at batch 256, VGG-8's activations went to memory
+// between nodes: the batch-norm and sign passes ran at its write bandwidth).
+constexpr Eigen::Index kMinChunk = 20;
+constexpr int64_t kChunkBytes = 1 << 20;
+
+Eigen::Index chunk_rows(const Network& net) {
+    int64_t widest = 1;
+    for (const Value& v : net.values) widest = std::max(widest, shape_numel(v.shape));
+    const int64_t rows = kChunkBytes / (widest * static_cast<int64_t>(sizeof(float)));
+    return std::max<Eigen::Index>(kMinChunk, static_cast<Eigen::Index>(rows) / 4 * 4);
 }
 
 }  // namespace
@@ -216,17 +289,27 @@ Batch FloatEvaluator::run(const Batch& inputs) const {
     std::vector<int> last_use(net_.values.size(), -1);
     for (size_t i = 0; i < net_.nodes.size(); ++i)
         for (int v : net_.nodes[i].inputs) last_use[v] = static_cast<int>(i);
+    const Eigen::Index n = inputs.rows(), step = chunk_rows(net_);
+    Batch out;
     std::vector<Batch> values(net_.values.size());
-    values[net_.input] = inputs;
-    for (size_t i = 0; i < net_.nodes.size(); ++i) {
-        const Node& n = net_.nodes[i];
-        std::vector<const Batch*> in;
-        for (int v : n.inputs) in.push_back(&values[v]);
-        values[n.output] = eval_node(net_, n, in);
-        for (int v : n.inputs)
-            if (last_use[v] == static_cast<int>(i) && v != net_.output) values[v].resize(0, 0);
+    for (Eigen::Index at = 0; at < n || at == 0;) {
+        // The rest in one chunk when it is shorter than two: every chunk has >= step rows.
+        const Eigen::Index len = n - at < 2 * step ? n - at : step;
+        values[net_.input] = inputs.middleRows(at, len);
+        for (size_t i = 0; i < net_.nodes.size(); ++i) {
+            const Node& nd = net_.nodes[i];
+            std::vector<const Batch*> in;
+            for (int v : nd.inputs) in.push_back(&values[v]);
+            values[nd.output] = eval_node(net_, nd, in);
+            for (int v : nd.inputs)
+                if (last_use[v] == static_cast<int>(i) && v != net_.output) values[v].resize(0, 0);
+        }
+        if (len == n) return std::move(values[net_.output]);
+        if (at == 0) out.resize(n, values[net_.output].cols());
+        out.middleRows(at, len) = values[net_.output];
+        at += len;
     }
-    return values[net_.output];
+    return out;
 }
 
 std::vector<int> FloatEvaluator::predict(const Batch& inputs) const { return argmax_rows(run(inputs)); }

@@ -129,9 +129,10 @@ public:
     std::unique_ptr<CrossbarArray> array_;
     int phys_cols_ = 0;
     Eigen::VectorXd w_colsum_;
-    Eigen::MatrixXd digits_;          // intended digits (rows x physical cols)
-    Eigen::MatrixXd ideal_digits_;    // what S of each physical column means: digits_, or for a
-                                      // differential readout d+ - d- on the + column and 0 on the -
+    // What S of each physical column means (rows x physical cols): the intended digits, or for
+    // a differential readout d+ - d- on the + column and 0 on the -. Programming data only
+    // (design range, range vectors, calibration targets): released with the work buffers.
+    Eigen::MatrixXd ideal_digits_;
     Eigen::RowVectorXd digit_count_;  // XNOR: digits per column (sum_i u_ic), design data
     // Calibration capture: per-cycle column signals and active-row counts.
     bool capture_ = false;
@@ -520,9 +521,8 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
         block_key_ = h;
     }
     calib_.reset(pc);
-    digits_ = digits.cast<double>();
-    digit_count_ = digits_.colwise().sum();
-    ideal_digits_ = digits_;
+    ideal_digits_ = digits.cast<double>();
+    digit_count_ = ideal_digits_.colwise().sum();
     if (differential_adc()) {
         // Physical columns of a logical column: [digits of u+][digits of u-].
         const int d = layout_->digits();
@@ -531,7 +531,7 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
         for (int j = 0; j < spec.cols; ++j)
             for (int k = 0; k < d; ++k) {
                 const int plus = j * layout_->per_logical() + k, minus = plus + d;
-                ideal_digits_.col(plus) = digits_.col(plus) - digits_.col(minus);
+                ideal_digits_.col(plus) -= ideal_digits_.col(minus);
                 ideal_digits_.col(minus).setZero();
                 pair_plus_.push_back(plus);
                 pair_minus_.push_back(minus);
@@ -611,7 +611,7 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
 }
 
 void AnalogMacroImpl::release_work_buffers() {
-    for (Eigen::MatrixXd* m : {&xd_, &plane_, &vin_, &read_, &s_, &y_plane_, &y_, &pair_, &delay_, &cap_s_, &cap_ideal_})
+    for (Eigen::MatrixXd* m : {&xd_, &plane_, &vin_, &read_, &s_, &y_plane_, &y_, &pair_, &delay_, &cap_s_, &cap_ideal_, &ideal_digits_})
         m->resize(0, 0);
     for (Eigen::MatrixXf* m : {&a2f_, &varf_, &planef_}) m->resize(0, 0);
     outf_.resize(0, 0);

@@ -168,23 +168,34 @@ void CrossbarArray::complete_build(const IdleCells* idle, std::uint64_t d2d_key,
         r_minus_bypass_ = (r_.array() - r_bypass()).matrix();
         r_base_ = Eigen::RowVectorXd::Constant(cols, r_bypass() * (rows + unused));
     }
-    sigma2f_ = sigma2_.cast<float>();
-    if (current) {
-        sv_units_.resize(rows, 2 * cols);
-        sv_units_.leftCols(cols) = (mt_.array() / g_step_ - kappa()).cast<float>();
-        sv_units_.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
-        sv_plane_.pack(sv_units_.leftCols(cols), sv_units_.rightCols(cols));
-    } else {
-        sv_units_.resize(0, 0);
-        sv_plane_ = PlaneProduct();
-    }
+    sigma2f_.resize(0, 0);
+    single_ended_.reset();
     row_g_ = g_.rowwise().sum();
     pair_units_.resize(0, 0);
     pair_plane_ = PlaneProduct();
 }
 
+const CrossbarArray::SingleEnded& CrossbarArray::single_ended() const {
+    if (single_ended_) return *single_ended_;
+    if (summation() != Summation::Current || mt_.size() == 0 || solve_)
+        throw std::logic_error("array: the single-ended read needs a built current-summation block");
+    const int rows = this->rows(), cols = this->cols();
+    auto se = std::make_unique<SingleEnded>();
+    se->units.resize(rows, 2 * cols);
+    se->units.leftCols(cols) = (mt_.array() / g_step_ - kappa()).cast<float>();
+    se->units.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
+    se->plane.pack(se->units.leftCols(cols), se->units.rightCols(cols));
+    single_ended_ = std::move(se);
+    return *single_ended_;
+}
+
+const Eigen::MatrixXf& CrossbarArray::sigma2f() const {
+    if (sigma2f_.size() != sigma2_.size()) sigma2f_ = sigma2_.cast<float>();
+    return sigma2f_;
+}
+
 void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus) {
-    if (plus.size() != minus.size() || sv_units_.size() == 0)
+    if (plus.size() != minus.size() || summation() != Summation::Current || mt_.size() == 0 || solve_)
         throw std::logic_error("array: pack_pairs needs a built current-summation block and one minus per plus column");
     const Eigen::Index np = static_cast<Eigen::Index>(plus.size()), c = cols();
     pair_units_.resize(rows(), 2 * np);

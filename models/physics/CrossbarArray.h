@@ -102,7 +102,7 @@ public:
     const Eigen::MatrixXd& resistance_operand() const { return r_minus_bypass_; }
     const Eigen::RowVectorXd& resistance_base() const { return r_base_; }
     void noise_variance_into(const Eigen::MatrixXf& a2, Eigen::MatrixXf& var) const {
-        var.noalias() = a2 * sigma2f_;
+        var.noalias() = a2 * sigma2f();
         if (noise_base_.size()) var.rowwise() += noise_base_;
     }
     // The MVM kernel's read (current summation), in single precision and digit units: with
@@ -118,19 +118,22 @@ public:
     // square is themselves), else B S; variance_units_into computes A2 V for other planes.
     // (Two products, not one over `cond ? matrix : block`: that expression's common type is a
     // matrix, i.e. a copy of the whole operand per call.)
+    // [S | V] and its packed form are made on the first of these reads, not at build: a block
+    // read through differential pairs (pack_pairs) never uses them.
     void units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
+        const Eigen::MatrixXf& sv = single_ended().units;
         if (with_variance)
-            out.noalias() = b * sv_units_;
+            out.noalias() = b * sv;
         else
-            out.noalias() = b * sv_units_.leftCols(cols());
+            out.noalias() = b * sv.leftCols(cols());
     }
     // The same read for a 0/1 plane (binary, signed or one bit plane): each vector sums the
     // rows it drives from the operand packed at build (PlaneProduct), in row order.
     void binary_units_into(const Eigen::MatrixXf& b, bool with_variance, RowMatrixXf& out) const {
-        sv_plane_.multiply(b, true, with_variance, out);
+        single_ended().plane.multiply(b, true, with_variance, out);
     }
     void variance_units_into(const Eigen::MatrixXf& a2, RowMatrixXf& var) const {
-        var.noalias() = a2 * sv_units_.rightCols(sv_units_.cols() - cols());
+        var.noalias() = a2 * single_ended().units.rightCols(cols());
     }
     // Differential pairs converted as I+ - I- (one conversion per pair): the converter never
     // sees the columns apart, so the read is one GEMM of the logical width on
@@ -180,6 +183,15 @@ private:
     void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);
     // The read operands from g_, r_ and mt_ (the rest of build).
     void complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor);
+    // The single-ended read operands of a built current-summation block, [S | V] in digit
+    // units (units_into) and packed for 0/1 planes, made from mt_ and sigma2_ on first use.
+    struct SingleEnded {
+        Eigen::MatrixXf units;
+        PlaneProduct plane;
+    };
+    const SingleEnded& single_ended() const;
+    // sigma2_ in float (the variance GEMM of resistance summation), made on first use.
+    const Eigen::MatrixXf& sigma2f() const;
     // Device-to-device stream of the MTJ at array row i, physical MTJ column j (XNOR
     // complements at array.cols + c), level lv: one stream per physical device and level.
     std::uint64_t cell_key(int i, int j, int lv, std::uint64_t d2d_key) const;
@@ -194,11 +206,15 @@ private:
     Eigen::MatrixXd g_, r_, mt_, sigma2_;
     Eigen::MatrixXd r_minus_bypass_;  // R(selected by 1) - R(selected by 0): resistance GEMM operand
     Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
-    Eigen::MatrixXf sigma2f_;         // sigma2_ in float (variance GEMM)
+    // Operands made on first use (single_ended(), sigma2f()): a block's reads are made on
+    // one host thread at a time, like PlaneProduct's scratch. Empty until then (and after
+    // every build). Made at build, they held ~80 KB in each programmed macro that never read
+    // them (a differential block reads pair_units_ only).
+    mutable std::unique_ptr<SingleEnded> single_ended_;
+    mutable Eigen::MatrixXf sigma2f_;
     Eigen::RowVectorXf noise_base_;   // XNOR: variance of the complements (selected by 0)
-    Eigen::MatrixXf sv_units_;        // [S | V] in digit units (current summation), see units_into
     Eigen::MatrixXf pair_units_;      // [D | W] of the differential pairs, see pack_pairs
-    PlaneProduct sv_plane_, pair_plane_;   // the same operands packed for 0/1 planes
+    PlaneProduct pair_plane_;         // the same operand packed for 0/1 planes
     Eigen::VectorXd row_g_;           // g_.rowwise().sum()
     // A pending begin_build: its task and what it reads / writes.
     TaskPool::Handle solve_;

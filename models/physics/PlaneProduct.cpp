@@ -24,6 +24,18 @@ constexpr int kJoint = kNp >= kChains ? 1 : kChains / kNp;
 static_assert(PlaneProduct::kPanel % kPs == 0, "panel must be whole packets");
 constexpr Eigen::Index kListPad = 16;   // a list may be written 16 entries past its count
 
+// Scratch of multiply(), kept between calls: active-row offsets of every vector of a chunk,
+// their counts, and the joint groups' interleaved lists and lengths. One per host thread
+// (a read never yields inside multiply(), so SystemC threads, which share one host thread,
+// never see each other's); every entry is written before it is read in each call.
+struct Scratch {
+    std::vector<std::int32_t> active, count, group, gcount;
+};
+Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+}
+
 // acc[j] = sum over rows of panel rows, one vector per j: row k of vector j at offset
 // rows[k * J + j] (the group's lists interleaved), in list order.
 template <int J>
@@ -140,10 +152,12 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
     // panel is read; a vector's sums do not depend on the chunk it falls in.
     constexpr Eigen::Index kChunk = 64;
     static_assert(kChunk % 16 == 0 && kChunk % kJoint == 0, "a chunk is whole list blocks and groups");
-    active_.resize(static_cast<size_t>(kChunk * lstride_));
-    count_.resize(static_cast<size_t>(kChunk));
-    group_.resize(static_cast<size_t>(kChunk * rows_));
-    gcount_.resize(static_cast<size_t>(kChunk / kJoint));
+    Scratch& s = scratch();
+    s.active.resize(static_cast<size_t>(kChunk * lstride_));
+    s.count.resize(static_cast<size_t>(kChunk));
+    s.group.resize(static_cast<size_t>(kChunk * rows_));
+    s.gcount.resize(static_cast<size_t>(kChunk / kJoint));
+    std::vector<std::int32_t> &active = s.active, &counts = s.count, &group = s.group, &gcount = s.gcount;
     // Panels to read; where a panel's columns go in the output row, and how many it holds.
     const Eigen::Index p_begin = left ? 0 : lpanels_, p_end = right ? lpanels_ + rpanels_ : lpanels_;
     const Eigen::Index ld = out.cols(), stride = (rows_ + 1) * kPanel;
@@ -166,7 +180,7 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
     for (Eigen::Index c0 = 0; c0 < batch; c0 += kChunk) {
         const Eigen::Index nc = std::min(kChunk, batch - c0);
         for (Eigen::Index v = 0; v < nc; v += 16)
-            build_lists(b, first + c0 + v, std::min<Eigen::Index>(16, nc - v), active_.data() + v * lstride_, count_.data() + v);
+            build_lists(b, first + c0 + v, std::min<Eigen::Index>(16, nc - v), active.data() + v * lstride_, counts.data() + v);
         // Vectors summed together: their lists interleaved (entry k of vector j at
         // k * kJoint + j, one pointer for the whole group), each padded with the -0.0f row to
         // the group's longest. The groups take the chunk's vectors in order of their active
@@ -176,21 +190,21 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
         std::int32_t order[kChunk];
         for (Eigen::Index v = 0; v < nc; ++v) order[v] = static_cast<std::int32_t>(v);
         std::sort(order, order + nc, [&](std::int32_t a, std::int32_t c) {
-            const std::int32_t na = count_[static_cast<size_t>(a)], nb = count_[static_cast<size_t>(c)];
+            const std::int32_t na = counts[static_cast<size_t>(a)], nb = counts[static_cast<size_t>(c)];
             return na < nb || (na == nb && a < c);
         });
         const Eigen::Index whole = nc - nc % kJoint;   // vectors in whole groups of kJoint
         for (Eigen::Index v0 = 0; v0 < whole; v0 += kJoint) {
             std::int32_t m = 0;
-            for (int j = 0; j < kJoint; ++j) m = std::max(m, count_[static_cast<size_t>(order[v0 + j])]);
-            std::int32_t* g = group_.data() + v0 * rows_;
+            for (int j = 0; j < kJoint; ++j) m = std::max(m, counts[static_cast<size_t>(order[v0 + j])]);
+            std::int32_t* g = group.data() + v0 * rows_;
             for (int j = 0; j < kJoint; ++j) {
-                const std::int32_t* list = active_.data() + order[v0 + j] * lstride_;
-                const std::int32_t c = count_[static_cast<size_t>(order[v0 + j])];
+                const std::int32_t* list = active.data() + order[v0 + j] * lstride_;
+                const std::int32_t c = counts[static_cast<size_t>(order[v0 + j])];
                 for (std::int32_t k = 0; k < c; ++k) g[k * kJoint + j] = list[k];
                 for (std::int32_t k = c; k < m; ++k) g[k * kJoint + j] = pad_row;
             }
-            gcount_[static_cast<size_t>(v0 / kJoint)] = m;
+            gcount[static_cast<size_t>(v0 / kJoint)] = m;
         }
         for (Eigen::Index p = p_begin; p < p_end; ++p) {
             const float* panel = packed_.data() + p * stride;
@@ -200,7 +214,7 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
                 Packet acc[kJoint][kNp];
                 for (int j = 0; j < kJoint; ++j)
                     for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);
-                sum_rows<kJoint>(panel, group_.data() + v0 * rows_, gcount_[static_cast<size_t>(v0 / kJoint)], acc);
+                sum_rows<kJoint>(panel, group.data() + v0 * rows_, gcount[static_cast<size_t>(v0 / kJoint)], acc);
                 for (int j = 0; j < kJoint; ++j) store(acc[j], out.data() + (c0 + order[v0 + j]) * ld + ofirst, cn);
             }
         }
@@ -209,8 +223,8 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
         // vector's rows in order, so the result does not depend on the group a vector falls in.
         for (Eigen::Index i = whole; i < nc; ++i) {
             const Eigen::Index v = order[i];
-            const std::int32_t* list = active_.data() + v * lstride_;
-            const std::int32_t m = count_[static_cast<size_t>(v)];
+            const std::int32_t* list = active.data() + v * lstride_;
+            const std::int32_t m = counts[static_cast<size_t>(v)];
             for (Eigen::Index p0 = p_begin; p0 < p_end; p0 += kJoint) {
                 const int np = static_cast<int>(std::min<Eigen::Index>(kJoint, p_end - p0));
                 Packet acc[kJoint][kNp];

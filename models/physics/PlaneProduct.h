@@ -57,10 +57,10 @@ private:
     Eigen::Index rows_ = 0, lcols_ = 0, rcols_ = 0, lpanels_ = 0, rpanels_ = 0;
     Eigen::Index lstride_ = 0;   // entries per vector list (rows_ plus room for a 16-wide store)
     std::vector<float, Eigen::aligned_allocator<float>> packed_;   // panels x (rows_ + 1) x kPanel
-    // Per-call scratch (kept between calls): active-row offsets of every vector, and counts.
-    mutable std::vector<std::int32_t> active_;
-    mutable std::vector<std::int32_t> count_;
-    mutable std::vector<std::int32_t> group_, gcount_;   // interleaved lists of the joint groups, lengths
+    // The per-call scratch (active-row lists, counts, the joint groups' interleaved lists) is
+    // one set per host thread, shared by every operand (PlaneProduct.cpp): held per operand,
+    // it was ~36 KB in each programmed macro of a chip (2.5 MB of first-touch pages in the
+    // 72-macro demo) for a read that uses it only while it runs.
 };
 
 }  // namespace sotsim::phys

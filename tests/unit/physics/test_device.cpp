@@ -259,6 +259,55 @@ TEST_CASE("Read noise: output-referred variance equals per-cell Monte Carlo", "[
     }
 }
 
+TEST_CASE("CrossbarArray: single-ended read operands follow the block built last", "[physics][noise]") {
+    // [S | V] and its packed form are made on the first single-ended read (not at build):
+    // a rebuilt array must read its new cells, never operands made for the previous block.
+    Config c;
+    c.array.rows = 24;
+    c.array.cols = 6;
+    c.device.read_noise = 0.05;
+    c.device.sigma_p = 0.05;
+    Rng rng = Rng::derive(9, 0, "single_ended");
+    auto levels = [&] {
+        Eigen::MatrixXi lv(24, 6);
+        for (int i = 0; i < 24; ++i)
+            for (int j = 0; j < 6; ++j) lv(i, j) = rng.uniform() < 0.5 ? 0 : 1;
+        return lv;
+    };
+    const Eigen::MatrixXi first = levels(), second = levels();
+    Eigen::MatrixXf b(5, 24);
+    for (int v = 0; v < 5; ++v)
+        for (int i = 0; i < 24; ++i) b(v, i) = rng.uniform() < 0.5 ? 1.0f : 0.0f;
+    // Expected, from the definition: S = M^T / dG - kappa, V = (read_noise G / dG)^2 (no IR
+    // drop: M^T = G), a 0/1 plane's unit read B [S | V].
+    auto expected = [&](const CrossbarArray& a) {
+        const double dg = a.g_step();
+        Eigen::MatrixXd sv(24, 12);
+        sv.leftCols(6) = (a.conductance().array() / dg - a.kappa()).matrix();
+        sv.rightCols(6) = (0.05 * a.conductance().array() / dg).square().matrix();
+        return Eigen::MatrixXd(b.cast<double>() * sv);
+    };
+    CrossbarArray arr(c, 2);
+    sotsim::phys::RowMatrixXf packed, gemm;
+    arr.build(first, 77, 1.0);
+    arr.binary_units_into(b, true, packed);
+    const Eigen::MatrixXd e1 = expected(arr);
+    CHECK((packed.cast<double>() - e1).cwiseAbs().maxCoeff() < 1e-4 * (1.0 + e1.cwiseAbs().maxCoeff()));
+    arr.build(second, 77, 1.0);
+    const Eigen::MatrixXd e2 = expected(arr);
+    REQUIRE((e2 - e1).cwiseAbs().maxCoeff() > 1.0);   // the blocks differ by whole digits
+    arr.binary_units_into(b, true, packed);
+    arr.units_into(b, true, gemm);
+    CHECK((packed.cast<double>() - e2).cwiseAbs().maxCoeff() < 1e-4 * (1.0 + e2.cwiseAbs().maxCoeff()));
+    CHECK((gemm.cast<double>() - e2).cwiseAbs().maxCoeff() < 1e-4 * (1.0 + e2.cwiseAbs().maxCoeff()));
+    // And the same operands as an array that only ever held the second block.
+    CrossbarArray fresh(c, 2);
+    fresh.build(second, 77, 1.0);
+    sotsim::phys::RowMatrixXf fresh_packed;
+    fresh.binary_units_into(b, true, fresh_packed);
+    CHECK(fresh_packed == packed);
+}
+
 TEST_CASE("mvm command: raw conductance mode", "[physics][mvm_command]") {
     Config c;
     Eigen::MatrixXd g(3, 2);

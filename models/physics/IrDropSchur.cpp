@@ -190,10 +190,44 @@ private:
     // operations in the same order whatever the thread count, so M is bitwise identical for
     // any `threads`.
     Box reduce(const Box& frame, int depth, int threads = 1) {
+        const int cells = (frame.i1 - frame.i0) * (frame.j1 - frame.j0);
+        if (cells <= kLeafCells) return ready_.empty() ? leaf(frame) : take_leaf(frame);
+        // The leaves of a small box are reduced together first (prepare_leaves), then taken
+        // in the order the recursion below reaches them.
+        const bool batch = ready_.empty() && cells <= kBatchCells;
+        if (batch) prepare_leaves(frame, depth);
+        Box a, b;
+        const bool vertical = split(frame, depth, a, b);
+        Box out;
+        if (threads > 1 && cells >= kParallelCells) {
+            const int ta = threads / 2, tb = threads - ta;
+            auto second = std::async(std::launch::async, [&, tb] {
+                SchurReducer other(g_, gr_, gc_);
+                return other.reduce(b, depth + 1, tb);
+            });
+            Box ra = reduce(a, depth + 1, ta);
+            Box rb = second.get();
+            out = merge(frame, vertical, ra, rb);
+        } else {
+            Box ra = reduce(a, depth + 1);
+            Box rb = reduce(b, depth + 1);
+            out = merge(frame, vertical, ra, rb);
+        }
+        if (batch) {
+            if (next_ready_ != ready_.size()) throw std::logic_error("IR drop: prepared leaves not all used");
+            ready_.clear();
+            next_ready_ = 0;
+        }
+        return out;
+    }
+
+    // The halves a (top or left) and b of a box that is not a leaf; returns whether the rows
+    // were split (a on top of b). `depth` is the key the split gives the new sides.
+    bool split(const Box& frame, int depth, Box& a, Box& b) const {
         const int h = frame.i1 - frame.i0, w = frame.j1 - frame.j0;
-        if (h * w <= kLeafCells) return leaf(frame);
-        Box a = frame, b = frame;   // first (top or left) and second half
-        const bool vertical = h >= w;   // split the rows: a on top of b
+        a = Box(frame);   // frames: a copy has no storage
+        b = Box(frame);
+        const bool vertical = h >= w;
         if (vertical) {
             a.i1 = b.i0 = frame.i0 + h / 2;
             a.key[kB] = b.key[kT] = depth;
@@ -204,24 +238,27 @@ private:
         // Splits halve sides of >= 5 cells, so no half is one column wide unless the array
         // is, and the driven ends (i, 0) are never also a right side.
         if (a.j0 == 0 && a.j1 == 1 && cols_ > 1) throw std::logic_error("IR drop: one-column box inside the array");
-        if (threads > 1 && h * w >= kParallelCells) {
-            const int ta = threads / 2, tb = threads - ta;
-            auto second = std::async(std::launch::async, [&, tb] {
-                SchurReducer other(g_, gr_, gc_);
-                return other.reduce(b, depth + 1, tb);
-            });
-            Box ra = reduce(a, depth + 1, ta);
-            Box rb = second.get();
-            return merge(frame, vertical, ra, rb);
+        return vertical;
+    }
+
+    // The leaf frames of a box in the order reduce() reaches them.
+    void collect_leaves(const Box& frame, int depth, std::vector<Box>& out) const {
+        if ((frame.i1 - frame.i0) * (frame.j1 - frame.j0) <= kLeafCells) {
+            out.push_back(frame);
+            return;
         }
-        Box ra = reduce(a, depth + 1);
-        Box rb = reduce(b, depth + 1);
-        return merge(frame, vertical, ra, rb);
+        Box a, b;
+        split(frame, depth, a, b);
+        collect_leaves(a, depth + 1, out);
+        collect_leaves(b, depth + 1, out);
     }
 
     // Small leaves keep the dense leaf factorisation cheap ((2 h w)^3 / 3 flops) while
     // amortising per-box bookkeeping.
     static constexpr int kLeafCells = 16;
+    // Boxes of at most this many cells reduce their leaves together (8 leaves of 16 cells:
+    // one batch of schur_lanes for the leaves inside the array).
+    static constexpr int kBatchCells = 8 * kLeafCells;
     // Below this many cells a thread costs more than the box.
     static constexpr int kParallelCells = 64 * 64;
 
@@ -267,16 +304,6 @@ private:
         b.s = nullptr;
     }
 
-    // A conductance between local nodes a and b (b < 0: to a fixed-voltage node), lower
-    // triangle only.
-    static void stamp(Mat& k, int a, int b, double gg) {
-        k(a, a) += gg;
-        if (b >= 0) {
-            k(b, b) += gg;
-            k(std::max(a, b), std::min(a, b)) -= gg;
-        }
-    }
-
     // The kept block of the reduced workspace becomes the box's matrix (no copy).
     static void keep(Box& out, Buffer& buf, int n, int e) {
         out.buf = std::move(buf);
@@ -284,21 +311,38 @@ private:
         out.s = out.buf.data() + static_cast<size_t>(e) * static_cast<size_t>(n + 1);
     }
 
-    Box leaf(const Box& frame) {
-        Box out = frame;
+    // A leaf's boxes and its order: `out` the box with its sides laid out, e its own nodes
+    // that are eliminated, n = e + out.n the order of its front.
+    struct LeafShape {
+        Box out;
+        int e = 0, n = 0;
+    };
+    LeafShape leaf_shape(const Box& frame) const {
+        LeafShape ls;
+        ls.out = Box(frame);
+        Box& out = ls.out;
         out.layout();
-        const int i0 = out.i0, i1 = out.i1, j0 = out.j0, j1 = out.j1, h = i1 - i0, w = j1 - j0;
-        // Own nodes (a row and a column node per cell) not on a side are eliminated here.
-        // A leaf's local indices follow from its sides (no global node table): row node (i, j)
-        // is the L side if j = 0 (driven end), the R side if j = j1 - 1 and R is present;
-        // column node (i, j) is the B side if i = i1 - 1. Eliminated nodes are numbered cell
-        // by cell (row node before column node), side nodes after them in list order.
-        const bool driven = j0 == 0, right = out.key[kR] != kAbsent;
-        if (out.key[kL] == kAbsent || out.key[kB] == kAbsent || (i0 > 0) != (out.key[kT] != kAbsent) ||
-            (j1 < cols_) != right)
+        const int h = out.i1 - out.i0, w = out.j1 - out.j0;
+        const bool driven = out.j0 == 0, right = out.key[kR] != kAbsent;
+        if (out.key[kL] == kAbsent || out.key[kB] == kAbsent || (out.i0 > 0) != (out.key[kT] != kAbsent) ||
+            (out.j1 < cols_) != right)
             throw std::logic_error("IR drop: leaf sides");
         const int own_on_sides = (driven ? h : 0) + (right ? h : 0) + w;
-        const int e = 2 * h * w - own_on_sides, n = e + out.n;
+        ls.e = 2 * h * w - own_on_sides;
+        ls.n = ls.e + out.n;
+        return ls;
+    }
+
+    // Stamps a leaf's nodal matrix (lower triangle) through at(r, c) -> double&, whose
+    // entries are zero on entry. A leaf's local indices follow from its sides (no global node
+    // table): row node (i, j) is the L side if j = 0 (driven end), the R side if j = j1 - 1
+    // and R is present; column node (i, j) is the B side if i = i1 - 1. Eliminated nodes are
+    // numbered cell by cell (row node before column node), side nodes after them in list order.
+    template <class At>
+    void assemble_leaf(const LeafShape& ls, At&& at) {
+        const Box& out = ls.out;
+        const int e = ls.e, i0 = out.i0, j0 = out.j0, h = out.i1 - i0, w = out.j1 - j0;
+        const bool driven = j0 == 0, right = out.key[kR] != kAbsent;
         int* row = leaf_idx_;          // row node (i, j): row[(i - i0) * w + (j - j0)]
         int* col = leaf_idx_ + h * w;  // column node (i, j): col[(i - i0) * w + (j - j0)]
         int next = 0;
@@ -311,22 +355,97 @@ private:
                 col[i * w + j] = i == h - 1 ? e + out.off[kB] + j : next++;
             }
         if (next != e) throw std::logic_error("IR drop: leaf node count");
-        Buffer buf;
-        Mat k = workspace(n, buf, true);   // all of it: schur_leaf also updates upper-triangle rows
+        // A conductance between local nodes a and b (b < 0: to a fixed-voltage node).
+        const auto stamp = [&](int a, int b, double gg) {
+            at(a, a) += gg;
+            if (b >= 0) {
+                at(b, b) += gg;
+                at(std::max(a, b), std::min(a, b)) -= gg;
+            }
+        };
         for (int i = 0; i < h; ++i)
             for (int j = 0; j < w; ++j) {
                 const int gi = i0 + i, gj = j0 + j;
                 const int r = row[i * w + j], c = col[i * w + j];
-                if (g_(gi, gj) > 0.0) stamp(k, r, c, g_(gi, gj));
+                if (g_(gi, gj) > 0.0) stamp(r, c, g_(gi, gj));
                 // left segment / driver: the left neighbour is this leaf's, the L side's (j0 > 0) or ground
                 const int left = gj == 0 ? -1 : j > 0 ? row[i * w + j - 1] : e + out.off[kL] + i;
-                stamp(k, r, left, gr_);
-                if (gi > 0) stamp(k, c, i > 0 ? col[(i - 1) * w + j] : e + out.off[kT] + j, gc_);   // top segment
-                if (gi == rows_ - 1) stamp(k, c, -1, gc_);                                          // sense segment
+                stamp(r, left, gr_);
+                if (gi > 0) stamp(c, i > 0 ? col[(i - 1) * w + j] : e + out.off[kT] + j, gc_);   // top segment
+                if (gi == rows_ - 1) stamp(c, -1, gc_);                                          // sense segment
             }
-        eliminate(k, e, true);
-        keep(out, buf, n, e);
-        return out;
+    }
+
+    // A leaf on its own (an array of at most kLeafCells cells; inside a larger array leaves
+    // are reduced in batches, prepare_leaves).
+    Box leaf(const Box& frame) {
+        LeafShape ls = leaf_shape(frame);
+        Buffer buf;
+        Mat k = workspace(ls.n, buf, true);   // all of it: schur_leaf also updates upper-triangle rows
+        assemble_leaf(ls, [&](int r, int c) -> double& { return k(r, c); });
+        eliminate(k, ls.e, true);
+        keep(ls.out, buf, ls.n, ls.e);
+        return std::move(ls.out);
+    }
+
+    // Reduces the leaves of `frame` (a box of at most kBatchCells cells, split from `depth`)
+    // into ready_, in the order reduce() takes them: leaves of the same order n and e go
+    // kSchurLanes at a time through schur_lanes, each assembled straight into its lane; lanes
+    // without a leaf hold an identity. Every leaf's matrix is the one schur_leaf leaves
+    // (bitwise, SchurKernels.h), kept in a buffer of its own kept block only.
+    void prepare_leaves(const Box& frame, int depth) {
+        frames_.clear();
+        collect_leaves(frame, depth, frames_);
+        const int count = static_cast<int>(frames_.size());
+        shapes_.clear();
+        for (const Box& f : frames_) shapes_.push_back(leaf_shape(f));
+        ready_.clear();
+        ready_.resize(static_cast<size_t>(count));
+        next_ready_ = 0;
+        std::vector<char> done(static_cast<size_t>(count), 0);
+        int members[kSchurLanes];
+        for (int first = 0; first < count; ++first) {
+            if (done[static_cast<size_t>(first)]) continue;
+            const int n = shapes_[static_cast<size_t>(first)].n, e = shapes_[static_cast<size_t>(first)].e;
+            // The next up to kSchurLanes leaves of this order, in leaf order.
+            int m = 0;
+            for (int q = first; q < count && m < kSchurLanes; ++q)
+                if (!done[static_cast<size_t>(q)] && shapes_[static_cast<size_t>(q)].n == n &&
+                    shapes_[static_cast<size_t>(q)].e == e) {
+                    members[m++] = q;
+                    done[static_cast<size_t>(q)] = 1;
+                }
+            const size_t lane_doubles = static_cast<size_t>(n) * static_cast<size_t>(n) * kSchurLanes;
+            if (lanes_.size() < lane_doubles) lanes_ = Buffer(lane_doubles);
+            double* z = lanes_.data();
+            const auto at = [&](int r, int c) { return z + (static_cast<size_t>(c) * n + r) * kSchurLanes; };
+            for (int c = 0; c < n; ++c) std::fill(at(c, c), at(n, c), 0.0);   // lower triangle
+            for (int l = 0; l < kSchurLanes; ++l) {
+                if (l < m) assemble_leaf(shapes_[static_cast<size_t>(members[l])], [&](int r, int c) -> double& { return at(r, c)[l]; });
+                else
+                    for (int c = 0; c < n; ++c) at(c, c)[l] = 1.0;
+            }
+            if (e > 0 && !schur_lanes(z, n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
+            const int nk = n - e;
+            for (int l = 0; l < m; ++l) {
+                Box& out = shapes_[static_cast<size_t>(members[l])].out;
+                Buffer buf;
+                Mat kk = workspace(nk, buf, false);
+                for (int c = 0; c < nk; ++c)
+                    for (int r = c; r < nk; ++r) kk(r, c) = at(e + r, e + c)[l];
+                keep(out, buf, nk, 0);
+                ready_[static_cast<size_t>(members[l])] = std::move(out);
+            }
+        }
+    }
+
+    // The next prepared leaf, which must be `frame`.
+    Box take_leaf(const Box& frame) {
+        if (next_ready_ >= ready_.size()) throw std::logic_error("IR drop: more leaves than prepared");
+        Box& b = ready_[next_ready_++];
+        if (b.i0 != frame.i0 || b.i1 != frame.i1 || b.j0 != frame.j0 || b.j1 != frame.j1)
+            throw std::logic_error("IR drop: prepared leaves out of order");
+        return std::move(b);
     }
 
     // A run of a child's list and where it lands in the parent's front.
@@ -455,7 +574,12 @@ private:
     const Eigen::MatrixXd& g_;
     double gr_, gc_;
     int rows_, cols_;
-    int leaf_idx_[2 * kLeafCells];   // local indices of a leaf's own nodes (leaf())
+    int leaf_idx_[2 * kLeafCells];   // local indices of a leaf's own nodes (assemble_leaf())
+    std::vector<Box> frames_;        // prepare_leaves(): the leaf frames of the box,
+    std::vector<LeafShape> shapes_;  //   their layouts,
+    std::vector<Box> ready_;         //   and the reduced leaves, taken from next_ready_ on
+    size_t next_ready_ = 0;
+    Buffer lanes_;                   // schur_lanes batch (64-byte aligned, reused)
     std::vector<Buffer> pool_[64];   // workspace buffers of consumed boxes, by size class
 };
 

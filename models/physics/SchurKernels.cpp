@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 
 namespace sotsim::phys {
 
@@ -56,6 +57,59 @@ bool panels(double* a, int n, int e, int jend) {
 bool schur_panels(double* a, int n, int e, int jend) { return panels<false>(a, n, e, jend); }
 
 bool schur_leaf(double* a, int n, int e) { return panels<true>(a, n, e, n); }
+
+// One element of every front of a schur_lanes batch (GCC vector extension: the element-wise
+// operations of the scalar code, lowered to whatever vector width the ISA has). Loaded and
+// stored by memcpy: nothing here assumes more than the alignment of a double.
+typedef double Lanes __attribute__((vector_size(kSchurLanes * sizeof(double))));
+inline Lanes load(const double* p) {
+    Lanes v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store(double* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
+
+bool schur_lanes(double* a, int n, int e) {
+    constexpr int W = kSchurLanes;
+    auto at = [&](int r, int c) { return a + (static_cast<size_t>(c) * n + r) * W; };
+    for (int c0 = 0; c0 < e; c0 += 4) {
+        const int b = std::min(4, e - c0);
+        // Factor the panel's columns against each other (as panels()).
+        for (int c = c0; c < c0 + b; ++c) {
+            double* x = at(c, c);   // x + W (r - c): element (r, c)
+            const Lanes d = load(x);
+            bool ok = true;
+            for (int l = 0; l < W; ++l) ok &= d[l] > 0.0;
+            if (!ok) return false;
+            Lanes s;
+            for (int l = 0; l < W; ++l) s[l] = 1.0 / std::sqrt(d[l]);
+            for (int r = c; r < n; ++r) store(x + W * (r - c), load(x + W * (r - c)) * s);
+            for (int j = c + 1; j < c0 + b; ++j) {
+                const Lanes lj = load(x + W * (j - c));
+                double* y = at(j, j);
+                for (int r = j; r < n; ++r) store(y + W * (r - j), load(y + W * (r - j)) - lj * load(x + W * (r - c)));
+            }
+        }
+        // Rank-b update of every later column (rows j .. n-1); missing panel columns are
+        // column c0 with a zero multiplier, as in panels().
+        const double* x0 = at(0, c0);
+        const double* x1 = at(0, b > 1 ? c0 + 1 : c0);
+        const double* x2 = at(0, b > 2 ? c0 + 2 : c0);
+        const double* x3 = at(0, b > 3 ? c0 + 3 : c0);
+        const Lanes zero = {};
+        for (int j = c0 + b; j < n; ++j) {
+            const size_t o = static_cast<size_t>(W) * j;
+            const Lanes l0 = load(x0 + o), l1 = b > 1 ? load(x1 + o) : zero, l2 = b > 2 ? load(x2 + o) : zero,
+                        l3 = b > 3 ? load(x3 + o) : zero;
+            double* y = at(0, j);
+            for (int r = j; r < n; ++r) {
+                const size_t q = static_cast<size_t>(W) * r;
+                store(y + q, load(y + q) - (l0 * load(x0 + q) + l1 * load(x1 + q) + l2 * load(x2 + q) + l3 * load(x3 + q)));
+            }
+        }
+    }
+    return true;
+}
 
 bool schur_dense(double* a, int n, int e) {
     if (!schur_panels(a, n, e, e)) return false;

@@ -31,4 +31,17 @@ bool schur_dense(double* a, int n, int e);
 // become finite junk, never read; every lower-triangle value is the same as schur_panels').
 bool schur_leaf(double* a, int n, int e);
 
+// Fronts reduced together by schur_lanes; element (r, c) of front l is a[(c n + r) kSchurLanes + l].
+constexpr int kSchurLanes = 8;
+
+// schur_panels(., n, e, n) of kSchurLanes fronts of the same order n and e at once,
+// interleaved element by element, so that one vector instruction does the same operation on
+// every front. Why: a leaf (order ~40) is too small for its own column updates to fill the
+// vector registers (the single-front kernel ran at ~1.4 flop per cycle, bound by its pivot
+// chain and loop control). Every element of every front's lower triangle is computed by the
+// same operations in the same order as schur_panels computes it (a term that kernel skips
+// for a zero multiplier is an exact zero here), so the results are bitwise the same. Only
+// the lower triangle is read or written. False if a pivot of any front is not positive.
+bool schur_lanes(double* a, int n, int e);
+
 }  // namespace sotsim::phys

@@ -1,6 +1,7 @@
 // Dense kernels of the IR-drop Schur reduction (models/physics/SchurKernels.h): the leaf
-// kernel's padded column updates give the same lower triangle as the plain panel kernel, and
-// the Schur complement they leave is the analytic K_kk - K_ke K_ee^-1 K_ek.
+// kernel's padded column updates give the same lower triangle as the plain panel kernel, the
+// lane kernel (fronts interleaved) the same as the leaf kernel in every lane, and the Schur
+// complement they leave is the analytic K_kk - K_ke K_ee^-1 K_ek.
 #include <catch2/catch.hpp>
 
 #include <Eigen/Dense>
@@ -54,6 +55,52 @@ TEST_CASE("Schur leaf kernel equals the panel kernel bit for bit on the lower tr
             CHECK(differ == 0);
         }
     }
+}
+
+TEST_CASE("Schur lane kernel equals the leaf kernel bit for bit in every lane", "[physics][irdrop]") {
+    // kSchurLanes different fronts of one order, interleaved element by element: every lane's
+    // lower triangle must be exactly what schur_leaf leaves for that front alone.
+    Rng rng(13);
+    for (int n : {5, 8, 13, 24, 36, 40, 41, 47, 64}) {
+        for (int e : {1, 3, n / 3, n - 4, n - 1}) {
+            if (e < 1 || e >= n) continue;
+            std::vector<std::vector<double>> fronts;
+            std::vector<double> lanes(static_cast<size_t>(n) * n * kSchurLanes, 0.0);
+            for (int l = 0; l < kSchurLanes; ++l) {
+                fronts.push_back(stencil(n, rng));
+                for (size_t i = 0; i < fronts.back().size(); ++i) lanes[i * kSchurLanes + l] = fronts.back()[i];
+            }
+            REQUIRE(schur_lanes(lanes.data(), n, e));
+            int differ = 0, compared = 0;
+            for (int l = 0; l < kSchurLanes; ++l) {
+                std::vector<double> a = fronts[static_cast<size_t>(l)];
+                REQUIRE(schur_leaf(a.data(), n, e));
+                for (int c = 0; c < n; ++c)
+                    for (int r = c; r < n; ++r) {
+                        const size_t i = static_cast<size_t>(c) * n + r;
+                        ++compared;
+                        if (a[i] != lanes[i * kSchurLanes + l]) ++differ;
+                    }
+            }
+            CAPTURE(n, e);
+            CHECK(compared == kSchurLanes * n * (n + 1) / 2);
+            CHECK(differ == 0);
+        }
+    }
+}
+
+TEST_CASE("Schur lane kernel refuses a front whose pivot is not positive", "[physics][irdrop]") {
+    // Lane 3 holds [[1, x], [x, 1]] (indefinite for x = 2), the others the identity.
+    const auto fronts = [](double x) {
+        std::vector<double> a(4 * kSchurLanes, 0.0);
+        for (int l = 0; l < kSchurLanes; ++l) a[0 * kSchurLanes + l] = a[3 * kSchurLanes + l] = 1.0;
+        a[1 * kSchurLanes + 3] = x;
+        return a;
+    };
+    std::vector<double> bad = fronts(2.0), good = fronts(0.5);
+    CHECK_FALSE(schur_lanes(bad.data(), 2, 2));
+    REQUIRE(schur_lanes(good.data(), 2, 2));
+    CHECK(good[3 * kSchurLanes + 3] == Approx(std::sqrt(0.75)).epsilon(1e-15));   // L = [[1, 0], [0.5, sqrt(3/4)]]
 }
 
 TEST_CASE("Schur leaf kernel leaves the Schur complement of the kept nodes", "[physics][irdrop]") {

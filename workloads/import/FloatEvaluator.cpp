@@ -21,15 +21,15 @@ Batch dense(const Node& n, const Batch& x) {
 
 // One sample's convolution input with its zero border: plane[(c * hp + py) * wp + px] =
 // x[c, py - pad_top, px - pad_left], 0 outside x, over the rows and columns the windows read.
-// Every window row of the im2col is then a plain run of it (the bounds tests and short fills
-// of a padded read per output row cost more than the copy itself: ~10 % of a VGG-8 run).
+// Every window row of the im2col is then a run inside one row of it: no bounds test per
+// output row (with the padded reads per output row, the im2col was ~10 % of a VGG-8 run).
 struct ConvPlane {
     int64_t hp, wp;
     std::vector<float> values;
 
     ConvPlane(const ConvParams& p, int64_t C, int64_t OH, int64_t OW, int64_t kh, int64_t kw)
         : hp((OH - 1) * p.stride_h + kh), wp((OW - 1) * p.stride_w + kw),
-          values(static_cast<std::size_t>(C * hp * wp + kRunSlack), 0.0f) {}
+          values(static_cast<std::size_t>(C * hp * wp)) {}
 
     void fill(const float* src, const ConvParams& p, int64_t C, int64_t H, int64_t W) {
         for (int64_t c = 0; c < C; ++c)
@@ -43,10 +43,6 @@ struct ConvPlane {
                                static_cast<int>(wp), 0.0f, row);
             }
     }
-
-    // A stride-1 run is copied in whole packets of kRunSlack floats: the few floats past its
-    // end land where the next run (or the slack of the destination) is written next.
-    static constexpr int64_t kRunSlack = 16;
 };
 
 Batch conv(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
@@ -57,29 +53,22 @@ Batch conv(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
     const int64_t K = C * kh * kw, P = OH * OW;
     const auto wmat = p.weight.as_matrix(M, K);
     ConvPlane plane(p, C, OH, OW, kh, kw);
-    std::vector<float> cols_buf(static_cast<std::size_t>(K * P + ConvPlane::kRunSlack));
-    const Eigen::Map<const RowMatrix> cols(cols_buf.data(), K, P);
+    RowMatrix cols(K, P);
     Batch result(x.rows(), M * OH * OW);
     const Eigen::Map<const Eigen::VectorXf> bias(p.bias.data.data(), M);
-    const int64_t packets = (OW + ConvPlane::kRunSlack - 1) / ConvPlane::kRunSlack;
     for (Eigen::Index s = 0; s < x.rows(); ++s) {
         plane.fill(x.row(s).data(), p, C, H, W);
         // im2col: row (c,ky,kx), column (oy,ox); zero where the window reads padding.
-        float* dst = cols_buf.data();
+        float* dst = cols.data();
         for (int64_t c = 0; c < C; ++c)
             for (int64_t ky = 0; ky < kh; ++ky)
                 for (int64_t kx = 0; kx < kw; ++kx)
                     for (int64_t oy = 0; oy < OH; ++oy, dst += OW) {
                         const float* src = plane.values.data() + (c * plane.hp + oy * p.stride_h + ky) * plane.wp + kx;
-                        if (p.stride_w == 1) {
-                            for (int64_t q = 0; q < packets; ++q) {
-                                float packet[ConvPlane::kRunSlack];  // one register: no call per run
-                                std::copy_n(src + q * ConvPlane::kRunSlack, ConvPlane::kRunSlack, packet);
-                                std::copy_n(packet, ConvPlane::kRunSlack, dst + q * ConvPlane::kRunSlack);
-                            }
-                        } else {
+                        if (p.stride_w == 1)
+                            copy_run(src, static_cast<int>(OW), dst);
+                        else
                             for (int64_t ox = 0; ox < OW; ++ox) dst[ox] = src[ox * p.stride_w];
-                        }
                     }
         // The sample's output (M x OH*OW, CHW) computed in place in its row of the result.
         Eigen::Map<RowMatrix> y(result.row(s).data(), M, P);

@@ -60,18 +60,36 @@ InputDomain scan_input_domain(const Batch& data, const std::string& file) {
     constexpr std::uint32_t kEmpty = 0x7fc00000u;  // a quiet NaN's bits
     std::array<std::uint32_t, 1024> inserted;
     inserted.fill(kEmpty);
-    for (std::size_t i = 0; i < n; ++i) {
+    // Images are mostly runs of one value (MNIST: ~80 % zeros), so blocks of 16 that repeat
+    // the last value inserted are skipped with one vectorised compare; `last` is always a
+    // finite value already in the set, so a NaN or Inf never matches and is reported below.
+    constexpr std::size_t kBlock = 16;
+    std::uint32_t last = kEmpty;
+    auto visit = [&](std::size_t i) {
         if (!std::isfinite(x[i]))
             throw WorkloadError(file, "sample " + std::to_string(i / static_cast<std::size_t>(std::max<Eigen::Index>(1, data.cols()))) +
                                           " holds " + num(x[i]) + "; inputs must be finite");
         std::uint32_t bits;
         std::memcpy(&bits, x + i, sizeof bits);
+        last = bits;
         std::uint32_t& slot = inserted[(bits * 2654435761u) >> 22];
         if (slot != bits) {
             slot = bits;
             seen.insert(x[i]);
         }
+    };
+    std::size_t i = 0;
+    for (; i + kBlock <= n; i += kBlock) {
+        std::uint32_t diff = 0;
+        for (std::size_t k = 0; k < kBlock; ++k) {
+            std::uint32_t bits;
+            std::memcpy(&bits, x + i + k, sizeof bits);
+            diff |= bits ^ last;
+        }
+        if (diff == 0) continue;
+        for (std::size_t k = 0; k < kBlock; ++k) visit(i + k);
     }
+    for (; i < n; ++i) visit(i);
     if (n == 0) throw WorkloadError(file, "no samples to scan for the input domain");
     std::vector<float> v(seen.begin(), seen.end());
     std::sort(v.begin(), v.end());
@@ -133,16 +151,37 @@ InputDomain parse_input_range(const std::string& text) {
 
 void check_input_domain(const InputDomain& d, const Batch& data, const std::string& file) {
     if (!d.known()) return;
-    for (Eigen::Index r = 0; r < data.rows(); ++r)
-        for (Eigen::Index c = 0; c < data.cols(); ++c) {
-            const double x = data(r, c);
-            const bool ok = d.kind == InputDomain::Kind::Grid ? std::isfinite(x) && on_grid(x, d.lo, d.step, d.levels)
-                                                              : x >= d.lo && x <= d.hi;
-            if (!ok)
-                throw WorkloadError(file, "sample " + std::to_string(r) + " element " + std::to_string(c) + " value " +
-                                              num(x) + " is outside the compiled input domain " + d.describe() +
-                                              " (from " + d.source + ")");
+    // One pass over the row-major samples. A grid test costs a division and a rounding, so
+    // the bit patterns already found on the grid are remembered in a small direct-mapped
+    // table (a data set holds few distinct values); a value that misses is tested in full.
+    const float* x = data.data();
+    const std::size_t n = static_cast<std::size_t>(data.size());
+    const bool grid = d.kind == InputDomain::Kind::Grid;
+    constexpr std::uint32_t kEmpty = 0x7fc00000u;  // a quiet NaN's bits: never a grid value
+    std::array<std::uint32_t, 1024> passed;
+    passed.fill(kEmpty);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double v = x[i];
+        bool ok;
+        if (grid) {
+            std::uint32_t bits;
+            std::memcpy(&bits, x + i, sizeof bits);
+            std::uint32_t& slot = passed[(bits * 2654435761u) >> 22];
+            ok = slot == bits;
+            if (!ok && std::isfinite(v) && on_grid(v, d.lo, d.step, d.levels)) {
+                slot = bits;
+                ok = true;
+            }
+        } else {
+            ok = v >= d.lo && v <= d.hi;  // false for NaN
         }
+        if (!ok) {
+            const std::size_t cols = static_cast<std::size_t>(std::max<Eigen::Index>(1, data.cols()));
+            throw WorkloadError(file, "sample " + std::to_string(i / cols) + " element " + std::to_string(i % cols) +
+                                          " value " + num(v) + " is outside the compiled input domain " +
+                                          d.describe() + " (from " + d.source + ")");
+        }
+    }
 }
 
 }  // namespace sotsim::workloads

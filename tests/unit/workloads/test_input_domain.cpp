@@ -93,3 +93,55 @@ TEST_CASE("data outside the compiled domain is refused naming sample, element an
     for (const char* bad : {"1", "2:1", "a:b", "0:inf", "1:1", "0:1x"})
         CHECK_THROWS_AS(parse_input_range(bad), std::invalid_argument);
 }
+
+TEST_CASE("the scanned domain holds all of its own data, so the run does not check it again", "[input-domain]") {
+    // ModelLoading skips check_input_domain for a domain scanned from the same data: this
+    // is the invariant that makes the skip exact, for each kind the scan returns.
+    Batch px(8, 100);
+    for (int i = 0; i < px.size(); ++i) px.data()[i] = i % 7 == 0 ? static_cast<float>(i % 256) / 255.0f : 0.0f;
+    const Batch norm = ((px.array() - 0.1307f) / 0.3081f).matrix();
+    Batch real(3, 50);
+    for (int i = 0; i < real.size(); ++i) real.data()[i] = std::sin(0.37f * static_cast<float>(i));
+    const Batch constant = Batch::Constant(2, 33, 0.25f);
+    Batch zeros(1, 40);
+    for (int i = 0; i < zeros.size(); ++i) zeros.data()[i] = i % 3 == 0 ? -0.0f : (i % 5 == 0 ? 1.0f : 0.0f);
+    for (const Batch* b : std::initializer_list<const Batch*>{&px, &norm, &real, &constant, &zeros}) {
+        const InputDomain d = scan_input_domain(*b, "data.npy");
+        CHECK(d.known());
+        CHECK_NOTHROW(check_input_domain(d, *b, "data.npy"));
+    }
+}
+
+TEST_CASE("the domain check refuses an off-grid value after many on-grid ones and names its position", "[input-domain]") {
+    // 200 samples of a 1/255 grid, long zero runs (blocks the scan skips), then one value
+    // half a step off in the last sample: the check's table of passed values must not
+    // let it through.
+    Batch b = Batch::Zero(200, 64);
+    for (Eigen::Index r = 0; r < b.rows(); ++r) b(r, r % 64) = static_cast<float>(r % 256) / 255.0f;
+    b(199, 5) = 1.0f / 255.0f;
+    b(199, 33) = 1.0f;
+    const InputDomain d = scan_input_domain(b, "px.npy");
+    REQUIRE(d.kind == InputDomain::Kind::Grid);
+    Batch bad = b;
+    bad(199, 40) = 1.5f / 255.0f;
+    try {
+        check_input_domain(d, bad, "px.npy");
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()).find("sample 199 element 40 value") != std::string::npos);
+    }
+    // Non-finite values are refused by the check (grid and range) and by the scan, wherever
+    // they sit in a run of repeats.
+    Batch inf = b;
+    inf(120, 17) = INFINITY;
+    CHECK_THROWS_AS(check_input_domain(d, inf, "px.npy"), WorkloadError);
+    CHECK_THROWS_AS(check_input_domain(parse_input_range("0:1"), inf, "px.npy"), WorkloadError);
+    Batch nan = Batch::Zero(4, 64);
+    nan(3, 47) = NAN;
+    try {
+        scan_input_domain(nan, "nan.npy");
+        FAIL("expected a WorkloadError");
+    } catch (const WorkloadError& e) {
+        CHECK(std::string(e.what()).find("sample 3 holds") != std::string::npos);
+    }
+}

@@ -1,6 +1,7 @@
 #include "models/common/Transpose.h"
 
 #include <algorithm>
+#include <cstring>
 
 #if defined(__AVX__) || defined(__SSE__)
 #include <immintrin.h>
@@ -89,6 +90,15 @@ void transpose(const float* src, Index src_ld, float* dst, Index dst_ld, Index r
         }
         edge(s + tc, src_ld, d + tc * dst_ld, dst_ld, pr, cols - tc);
     }
+}
+
+void copy_columns(const float* src, Index src_ld, float* dst, Index dst_ld, Index rows, Index cols) {
+    if (rows == 1) {
+        for (Index c = 0; c < cols; ++c) dst[c * dst_ld] = src[c * src_ld];
+        return;
+    }
+    for (Index c = 0; c < cols; ++c)
+        std::memcpy(dst + c * dst_ld, src + c * src_ld, static_cast<std::size_t>(rows) * sizeof(float));
 }
 
 }  // namespace sotsim

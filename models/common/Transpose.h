@@ -14,6 +14,12 @@ namespace sotsim {
 void transpose(const float* src, std::ptrdiff_t src_ld, float* dst, std::ptrdiff_t dst_ld, std::ptrdiff_t rows,
                std::ptrdiff_t cols);
 
+// dst[c * dst_ld + r] = src[c * src_ld + r] for r < rows, c < cols: a column-major block
+// copied between two outer strides, layout unchanged (one memcpy per column; a one-row
+// block, a sample's slice of a sample-major tensor, is one strided gather).
+void copy_columns(const float* src, std::ptrdiff_t src_ld, float* dst, std::ptrdiff_t dst_ld, std::ptrdiff_t rows,
+                  std::ptrdiff_t cols);
+
 // A column-major float block with direct access (an Eigen matrix, map or block of one:
 // data(), outerStride(), unit inner stride) to / from its row-major image with `ld`
 // floats per row.

@@ -60,9 +60,8 @@ std::uint64_t GlobalBuffer::move_slice(tlm::tlm_generic_payload& t, const Tensor
     float* buf = reinterpret_cast<float*>(t.get_data_ptr());
     auto region = e.data.block(s.row0, s.col0, rows, s.cols);
     if (s.column_major) {
-        Eigen::Map<Eigen::MatrixXf> slice(buf, rows, s.cols);
-        if (t.is_read()) slice = region;
-        else region = slice;
+        if (t.is_read()) copy_columns(region.data(), region.outerStride(), buf, rows, rows, s.cols);
+        else copy_columns(buf, rows, region.data(), region.outerStride(), rows, s.cols);
     } else if (t.is_read()) {
         to_row_major(region, buf, s.cols);
     } else {

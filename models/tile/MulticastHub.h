@@ -27,7 +27,7 @@ public:
         std::vector<int> tiles;                 // members, in joining order
         sc_core::sc_time start;                 // latest ready time of the members
         bool delivered = false;
-        std::vector<float> data;                // rows x cols, row major
+        std::vector<float> data;                // rows x cols, column major (as the tensors)
         std::map<int, sc_core::sc_time> arrival;  // per member tile
         int taken = 0;
     };

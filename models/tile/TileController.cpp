@@ -935,10 +935,10 @@ bool TileController::predict_rows(int src, int first, int count) {
     tlm::tlm_generic_payload rd;
     tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(ld.src)), ahead_buf_.data(),
                   static_cast<unsigned>(ahead_buf_.size() * 4));
-    rd.set_extension(new TensorSliceExtension(ld.src, ld.src_c0, cols, first, n));
+    // Column-major, as the Load itself moves it: straight into the op's input layout.
+    rd.set_extension(new TensorSliceExtension(ld.src, ld.src_c0, cols, first, n, true));
     if (to_noc->transport_dbg(rd) != rd.get_data_length() || !rd.is_response_ok()) return false;
-    Eigen::MatrixXf loaded(n, cols);
-    from_row_major(ahead_buf_.data(), cols, loaded);
+    const Eigen::Map<const Eigen::MatrixXf> loaded(ahead_buf_.data(), n, cols);
     a.v.resize(n, decl(src).width);
     try {
         if (op.op == OpCode::Affine) digital::affine(op, loaded, a.v);
@@ -1022,7 +1022,7 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
         tlm::tlm_generic_payload rd;
         tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), data.data(),
                       static_cast<unsigned>(data.size() * 4));
-        rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows));
+        rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows, true));
         rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(data.size(), sd.bits)));
         rd.set_extension(new tlmx::LayerExtension(layer_));
         auto* mc = new tlmx::MulticastExtension;
@@ -1048,7 +1048,8 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
     const sc_time start = x2.start, arrival = x2.arrival.at(tile_);
     mark_input(start);
     const sc_time tw = unbuffered(in.dst) ? start : buffer.write(start, tlmx::bytes_at(x2.data.size(), dst.bits), layer_);
-    from_row_major(x2.data.data(), cols, dst.data.middleCols(in.c0, cols));
+    auto into = dst.data.middleCols(in.c0, cols);
+    copy_columns(x2.data.data(), nrows, into.data(), into.outerStride(), nrows, cols);
     hub->taken(key);
     ++multicast_loads_;
     const sc_time end = max_t(arrival, tw);

@@ -65,3 +65,20 @@ TEST_CASE("transpose: a single vector with a unit stride on one side is copied i
         REQUIRE(dst[static_cast<std::size_t>(n)] == 7.0f);
     }
 }
+
+TEST_CASE("copy_columns copies a column-major block between strides and touches nothing else", "[transpose]") {
+    // A sample's slice of a sample-major tensor (one row, outer stride = the batch) and a
+    // window of samples (several rows), both ways; the gaps between columns keep their values.
+    for (int rows : {1, 3, 64}) {
+        const int cols = 37, src_ld = rows + 5, dst_ld = rows + 2;
+        std::vector<float> src(static_cast<std::size_t>(src_ld) * cols), dst(static_cast<std::size_t>(dst_ld) * cols, -9.0f);
+        for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) * 0.25f + 1.0f;
+        copy_columns(src.data(), src_ld, dst.data(), dst_ld, rows, cols);
+        for (int c = 0; c < cols; ++c)
+            for (int r = 0; r < dst_ld; ++r) {
+                const float got = dst[static_cast<std::size_t>(c) * dst_ld + r];
+                if (r < rows) REQUIRE(got == src[static_cast<std::size_t>(c) * src_ld + r]);
+                else REQUIRE(got == -9.0f);
+            }
+    }
+}

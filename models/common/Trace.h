@@ -31,14 +31,14 @@ private:
 // Report an energy-relevant activity of a power group (tile) over [t0, t1).
 inline void trace_activity(TraceSink* sink, int group, const sc_core::sc_time& t0,
                            const sc_core::sc_time& t1, const ActionCounter& delta) {
-    if (sink && (!delta.count.empty() || !delta.physics_energy_J.empty()))
+    if (sink && !delta.empty())
         sink->activity(group, tlmx::to_ps(t0), tlmx::to_ps(t1), delta);
 }
 
 // Actions plus their attribution to network layers; what every counting module keeps.
 class LayeredActions {
 public:
-    void add(int layer, const std::string& action, double n = 1.0) {
+    void add(int layer, ActionId action, double n = 1.0) {
         total_.add(action, n);
         if (layer >= 0) by_layer_[layer].add(action, n);
     }

@@ -33,8 +33,7 @@ void same_shape(CRef a, CRef b, const char* op) {
 }  // namespace
 
 double Work::ops() const {
-    double n = 0;
-    for (const auto& [k, v] : actions.count) n += v;
+    const double n = actions.total_count();
     return n > 0 ? n : elements;
 }
 

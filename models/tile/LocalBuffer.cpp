@@ -12,7 +12,7 @@ sc_time LocalBuffer::port_time(std::uint64_t bytes) const {
     return tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.clock);
 }
 
-sc_time LocalBuffer::access(const sc_time& arrival, std::uint64_t bytes, int layer, const char* action) {
+sc_time LocalBuffer::access(const sc_time& arrival, std::uint64_t bytes, int layer, ActionId action) {
     if (bytes == 0) return arrival;
     auto g = ports_.reserve(arrival, port_time(bytes), layer);
     ActionCounter delta;

@@ -37,7 +37,7 @@ public:
     const std::map<int, ActionCounter>* layer_actions() const override { return &actions_.by_layer(); }
 
 private:
-    sc_core::sc_time access(const sc_core::sc_time& arrival, std::uint64_t bytes, int layer, const char* action);
+    sc_core::sc_time access(const sc_core::sc_time& arrival, std::uint64_t bytes, int layer, ActionId action);
 
     const TileConfig cfg_;  // held by value
     int tile_;

@@ -849,8 +849,7 @@ void TileController::exec_mvm(const Instr& in) {
     ActionCounter work;
     if (in.scale != 1.0f) work.add(action::kDigitalMult, elems);
     if (acc_in && !reduce_in_pe) work.add(action::kDigitalAdd, elems);
-    double ops = 0;
-    for (const auto& [k, v] : work.count) ops += v;
+    const double ops = work.total_count();
 
     const sc_time t4 = max_t(t, max_t(ready_[in.dst], read_done_[in.dst]));
     const auto g = digital_.reserve(t4, cycle_ * std::ceil(ops / cfg_.tile.digital_lanes), layer_);

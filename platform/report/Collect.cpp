@@ -43,8 +43,7 @@ void add_totals(Collection& col, const ComponentEntry& e) {
 
 ActionCounter minus(const ActionCounter& a, const ActionCounter& b) {
     ActionCounter r = a;
-    for (const auto& [k, v] : b.count) r.count[k] -= v;
-    for (const auto& [k, v] : b.physics_energy_J) r.physics_energy_J[k] -= v;
+    r.subtract(b);
     return r;
 }
 }  // namespace

@@ -65,8 +65,8 @@ EnergyCategory category_of_action(const std::string& a) {
 }
 
 EnergyCategory category_of_physics_energy(const std::string& kind) {
-    if (kind == action::kArrayReadEnergy) return EnergyCategory::Array;
-    if (kind == action::kCellWriteEnergy || kind == "cell_write_joule") return EnergyCategory::Write;
+    if (kind == action::kArrayReadEnergy.name()) return EnergyCategory::Array;
+    if (kind == action::kCellWriteEnergy.name() || kind == "cell_write_joule") return EnergyCategory::Write;
     throw std::invalid_argument("energy model: physics energy '" + kind +
                                 "' has no energy category (known: array_read, cell_write)");
 }
@@ -109,15 +109,15 @@ double EnergyModel::per_action_J(const std::string& action) const {
 
 EnergyBreakdown EnergyModel::energy(const ActionCounter& ac) const {
     EnergyBreakdown b;
-    for (const auto& [action, n] : ac.count) {
-        if (n == 0.0) continue;   // a zero count needs no table entry
+    ac.for_each_count([&](const std::string& action, double n) {
+        if (n == 0.0) return;   // a zero count needs no table entry
         check_finite(n, "count of '" + action + "'");
         b[category_of_action(action)] += n * per_action_J(action);
-    }
-    for (const auto& [kind, joules] : ac.physics_energy_J) {
+    });
+    ac.for_each_energy([&](const std::string& kind, double joules) {
         check_finite(joules, "physics energy '" + kind + "'");
         b[category_of_physics_energy(kind)] += joules;
-    }
+    });
     return b;
 }
 

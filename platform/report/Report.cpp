@@ -319,7 +319,7 @@ Json Report::json() const {
         for (const auto& s : c.stats) st[s.name] = quantity(s.value, s.unit);
         Json& ac = n["actions"];
         ac = Json::object();
-        for (const auto& [k, v] : c.actions.count) ac[k] = v;
+        c.actions.for_each_count([&](const std::string& k, double v) { ac[k] = v; });
         Json& ai = n["instances"];
         ai = Json::object();
         for (const auto& [k, v] : c.area_items) ai[k] = v;

@@ -129,8 +129,8 @@ void windowed_equals_single(bool partial) {
     CHECK(windowed.macro.windowed_vectors() == 7);
     CHECK(single.macro.windowed_vectors() == 0);
     CHECK(yw[2] != yw[3]);   // equal inputs, different draws: the noise is on
-    CHECK(windowed.macro.actions().count == single.macro.actions().count);
-    CHECK(windowed.macro.actions().physics_energy_J == single.macro.actions().physics_energy_J);
+    CHECK(windowed.macro.actions().counts() == single.macro.actions().counts());
+    CHECK(windowed.macro.actions().energies() == single.macro.actions().energies());
     const auto sw = windowed.macro.stats(), ss = single.macro.stats();
     REQUIRE(sw.size() == ss.size());
     for (std::size_t k = 0; k < sw.size(); ++k) {

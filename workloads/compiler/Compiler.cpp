@@ -331,7 +331,7 @@ private:
         if (with_units != std::set<int>(g.begin(), g.end())) return false;
         // Per input value: the input ops' energy, counted as the digital unit counts them
         // (models/tile/Program.h, "Actions").
-        auto energy = [&](const char* a) {
+        auto energy = [&](const std::string& a) {
             const auto it = cfg_.tech.energy.find(a);
             return it == cfg_.tech.energy.end() ? 0.0 : it->second;
         };

@@ -95,7 +95,7 @@ TEST_CASE("AnalogMacro ideal mode is exact for every encoding combination", "[ph
                                           << int(mode));
                         REQUIRE(r.y == expect);
                         REQUIRE(r.latency_s > 0.0);
-                        REQUIRE(ac.physics_energy_J[action::kArrayReadEnergy] > 0.0);
+                        REQUIRE(ac.physics_energy(action::kArrayReadEnergy) > 0.0);
                     }
 }
 

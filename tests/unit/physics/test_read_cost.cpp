@@ -99,9 +99,9 @@ TEST_CASE("read_cost: the counts and latency of a one-vector read, bit for bit",
             const double t_read = m.mvm_rows(x.row(b).data(), 1, y.data(), read);
             const double t_cost = m.read_cost(x.row(b).data(), cost);
             CHECK(t_cost == t_read);
-            CHECK(cost.count == read.count);
-            CHECK(cost.physics_energy_J == read.physics_energy_J);
-            const double e = read.physics_energy_J["array_read"];
+            CHECK(cost.counts() == read.counts());
+            CHECK(cost.energies() == read.energies());
+            const double e = read.physics_energy("array_read");
             if (energy_seen >= 0 && e != energy_seen) energies_differ = true;
             energy_seen = e;
         }

@@ -110,8 +110,8 @@ TEST_CASE("Fused resistance readout equals the general path: same outputs, count
             int differ = 0;
             for (std::size_t i = 0; i < f.y.size(); ++i) differ += f.y[i] != g.y[i] ? 1 : 0;
             CHECK(differ == 0);
-            CHECK(f.ac.count == g.ac.count);   // row drives, conversions, counter increments
-            CHECK(f.ac.physics_energy_J == g.ac.physics_energy_J);
+            CHECK(f.ac.counts() == g.ac.counts());   // row drives, conversions, counter increments
+            CHECK(f.ac.energies() == g.ac.energies());
             CHECK(f.latency == g.latency);
             REQUIRE(f.currents.rows() == g.currents.rows());
             REQUIRE(f.currents.cols() == g.currents.cols());
@@ -147,7 +147,7 @@ TEST_CASE("Fused resistance readout: a vector's result does not depend on its ba
         const Out whole = read(k, true, w, x, n);
         const Out pieces = read(k, true, w, x, n, {1, 2, 5, 16});
         CHECK(whole.y == pieces.y);
-        CHECK(whole.ac.count == pieces.ac.count);
+        CHECK(whole.ac.counts() == pieces.ac.counts());
     }
 }
 

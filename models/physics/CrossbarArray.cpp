@@ -207,7 +207,12 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
         pair_units_.col(p) = ((mt_.col(a) - mt_.col(b)) / g_step_).cast<float>();
         pair_units_.col(np + p) = ((sigma2_.col(a) + sigma2_.col(b)) * s2).cast<float>();
     }
-    pair_plane_.pack(pair_units_.leftCols(np), pair_units_.rightCols(np));
+    // The variances on the 16-bit grid of the plane read (when it holds every one within
+    // 2^-7, i.e. each cell's noise sigma within 2^-8 = 0.4 %), for every read of the pairs
+    // (the GEMM paths of PWM duties read the same values): half the plane read's variance
+    // loads.
+    const float step = PlaneProduct::fixed_grid(pair_units_.rightCols(np));
+    pair_plane_.pack(pair_units_.leftCols(np), pair_units_.rightCols(np), step);
 }
 
 void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {

@@ -1,6 +1,7 @@
 #include "models/physics/PlaneProduct.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
@@ -72,20 +73,72 @@ inline void sum_panels(const float* panel0, std::ptrdiff_t panel_stride, const s
     }
 }
 
+// The integer read of the right part: a panel row is the same bytes as a float panel row
+// (2 kPanel 16-bit columns), so the vectors' float-offset lists address it as bytes
+// (offset * sizeof(float)). 64-byte vectors of GCC's vector extension, lowered to the build's
+// ISA (one AVX-512 register, two AVX2 or four SSE registers).
+using U16x32 = std::uint16_t __attribute__((vector_size(64), aligned(16), may_alias));
+constexpr int kPanelF = 2 * PlaneProduct::kPanel;              // integer columns per panel
+constexpr int kNpF = PlaneProduct::kPanel * 4 / 64;            // 64-byte vectors per panel row
+static_assert(kNpF >= 1 && kPanelF == kNpF * 32, "an integer panel row is whole 64-byte vectors");
+
+inline const U16x32* fixed_row(const char* panel, std::int32_t float_offset) {
+    return reinterpret_cast<const U16x32*>(panel + static_cast<std::ptrdiff_t>(static_cast<std::uint32_t>(float_offset)) * 4);
+}
+
+// As sum_rows, in integers (exact: the grid bounds every sum below 2^16).
+template <int J>
+inline void sum_rows_fixed(const char* panel, const std::int32_t* rows, std::int32_t m, U16x32 (*acc)[kNpF]) {
+    for (std::int32_t k = 0; k < m; ++k, rows += J) {
+#pragma GCC unroll 16
+        for (int j = 0; j < J; ++j) {
+            const U16x32* r = fixed_row(panel, rows[j]);
+#pragma GCC unroll 8
+            for (int q = 0; q < kNpF; ++q) acc[j][q] += r[q];
+        }
+    }
+}
+
 }  // namespace
 
-void PlaneProduct::pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& right) {
+float PlaneProduct::fixed_grid(Eigen::Ref<Eigen::MatrixXf> w) {
+    if (w.size() == 0 || w.rows() > 65535) return 0.0f;
+    const long top = 65535 / static_cast<long>(w.rows());   // largest q: no sum of rows exceeds 2^16 - 1
+    float mx = 0.0f;
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+        for (Eigen::Index i = 0; i < w.rows(); ++i) {
+            const float v = w(i, j);
+            if (!(v >= 0.0f) || !std::isfinite(v)) return 0.0f;
+            mx = std::max(mx, v);
+        }
+    if (mx == 0.0f) return 0.0f;
+    const float step = mx / static_cast<float>(top);
+    if (!(step > 0.0f) || !std::isfinite(step)) return 0.0f;
+    auto on_grid = [step](float v) { return static_cast<float>(std::lround(static_cast<double>(v) / step)) * step; };
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+        for (Eigen::Index i = 0; i < w.rows(); ++i) {
+            const float v = w(i, j);
+            if (v != 0.0f && std::fabs(static_cast<double>(on_grid(v)) - v) > 0x1.0p-7 * v) return 0.0f;
+        }
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+        for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = on_grid(w(i, j));
+    return step;
+}
+
+void PlaneProduct::pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& right, float right_step) {
     if (left.rows() != right.rows() && left.size() && right.size())
         throw std::logic_error("plane product: both parts of the operand need the same rows");
     rows_ = left.size() ? left.rows() : right.rows();
     lcols_ = left.cols();
     rcols_ = right.cols();
+    rstep_ = right_step > 0.0f && rcols_ > 0 ? right_step : 0.0f;
     lpanels_ = (lcols_ + kPanel - 1) / kPanel;
-    rpanels_ = (rcols_ + kPanel - 1) / kPanel;
+    rpanels_ = rstep_ > 0.0f ? (rcols_ + kPanelF - 1) / kPanelF : (rcols_ + kPanel - 1) / kPanel;
     lstride_ = rows_ + kListPad;
-    const Eigen::Index prow = rows_ + 1;   // the panel's rows and its -0.0f padding row
-    packed_.assign(static_cast<size_t>((lpanels_ + rpanels_) * prow * kPanel), 0.0f);
-    for (Eigen::Index p = 0; p < lpanels_ + rpanels_; ++p)
+    const Eigen::Index prow = rows_ + 1;   // the panel's rows and its padding row (-0.0f; 0 in integers)
+    const Eigen::Index fpanels = lpanels_ + (rstep_ > 0.0f ? 0 : rpanels_);
+    packed_.assign(static_cast<size_t>(fpanels * prow * kPanel), 0.0f);
+    for (Eigen::Index p = 0; p < fpanels; ++p)
         std::fill_n(packed_.begin() + static_cast<std::ptrdiff_t>((p * prow + rows_) * kPanel), kPanel, -0.0f);
     auto put = [&](const Eigen::MatrixXf& u, Eigen::Index first_panel) {
         for (Eigen::Index c = 0; c < u.cols(); ++c) {
@@ -94,7 +147,23 @@ void PlaneProduct::pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& righ
         }
     };
     put(left, 0);
-    put(right, lpanels_);
+    fixed_.clear();
+    if (rstep_ > 0.0f) {
+        const long top = rows_ > 0 ? 65535 / static_cast<long>(rows_) : 0;
+        fixed_.assign(static_cast<size_t>(rpanels_ * prow * kPanelF), 0);
+        for (Eigen::Index c = 0; c < rcols_; ++c) {
+            const Eigen::Index p = c / kPanelF, k = c % kPanelF;
+            for (Eigen::Index i = 0; i < rows_; ++i) {
+                const float v = right(i, c);
+                const long q = std::lround(static_cast<double>(v) / rstep_);
+                if (q < 0 || q > top || static_cast<float>(q) * rstep_ != v)
+                    throw std::logic_error("plane product: an integer-read entry is not on its grid (PlaneProduct::fixed_grid)");
+                fixed_[static_cast<size_t>((p * prow + i) * kPanelF + k)] = static_cast<std::uint16_t>(q);
+            }
+        }
+    } else {
+        put(right, lpanels_);
+    }
 }
 
 void PlaneProduct::build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen::Index nb, std::int32_t* list,
@@ -163,9 +232,20 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
     const Eigen::Index ld = out.cols(), stride = (rows_ + 1) * kPanel;
     auto place = [&](Eigen::Index p, Eigen::Index& first, Eigen::Index& n) {
         const bool in_left = p < lpanels_;
-        const Eigen::Index part_col = (in_left ? p : p - lpanels_) * kPanel;
+        const Eigen::Index width = in_left || rstep_ == 0.0f ? kPanel : kPanelF;
+        const Eigen::Index part_col = (in_left ? p : p - lpanels_) * width;
         first = part_col + (in_left || !left ? 0 : lcols_);
-        n = std::min<Eigen::Index>(kPanel, (in_left ? lcols_ : rcols_) - part_col);
+        n = std::min<Eigen::Index>(width, (in_left ? lcols_ : rcols_) - part_col);
+    };
+    // Panels [p_begin, f_end) are float, [f_end, p_end) integer (the right part, when fixed).
+    const Eigen::Index f_end = rstep_ > 0.0f ? std::min(p_end, lpanels_) : p_end;
+    const Eigen::Index fstride = (rows_ + 1) * kPanelF;
+    auto fixed_panel = [&](Eigen::Index p) { return reinterpret_cast<const char*>(fixed_.data() + (p - lpanels_) * fstride); };
+    alignas(64) std::uint16_t itile[kPanelF];
+    auto store_fixed = [&](const U16x32* acc, float* o, Eigen::Index n) {
+        std::memcpy(itile, acc, sizeof itile);
+        const float step = rstep_;
+        for (Eigen::Index c = 0; c < n; ++c) o[c] = static_cast<float>(itile[c]) * step;
     };
     alignas(64) float tile[kPanel];
     auto store = [&](const Packet* acc, float* o, Eigen::Index n) {
@@ -206,7 +286,17 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
             }
             gcount[static_cast<size_t>(v0 / kJoint)] = m;
         }
-        for (Eigen::Index p = p_begin; p < p_end; ++p) {
+        for (Eigen::Index p = f_end; p < p_end; ++p) {
+            const char* panel = fixed_panel(p);
+            Eigen::Index ofirst = 0, cn = 0;
+            place(p, ofirst, cn);
+            for (Eigen::Index v0 = 0; v0 < whole; v0 += kJoint) {
+                U16x32 acc[kJoint][kNpF] = {};
+                sum_rows_fixed<kJoint>(panel, group.data() + v0 * rows_, gcount[static_cast<size_t>(v0 / kJoint)], acc);
+                for (int j = 0; j < kJoint; ++j) store_fixed(acc[j], out.data() + (c0 + order[v0 + j]) * ld + ofirst, cn);
+            }
+        }
+        for (Eigen::Index p = p_begin; p < f_end; ++p) {
             const float* panel = packed_.data() + p * stride;
             Eigen::Index ofirst = 0, cn = 0;
             place(p, ofirst, cn);
@@ -225,8 +315,16 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
             const Eigen::Index v = order[i];
             const std::int32_t* list = active.data() + v * lstride_;
             const std::int32_t m = counts[static_cast<size_t>(v)];
-            for (Eigen::Index p0 = p_begin; p0 < p_end; p0 += kJoint) {
-                const int np = static_cast<int>(std::min<Eigen::Index>(kJoint, p_end - p0));
+            for (Eigen::Index p = f_end; p < p_end; ++p) {
+                // Integer panels one at a time: their adds have a one-cycle latency.
+                U16x32 acc[1][kNpF] = {};
+                sum_rows_fixed<1>(fixed_panel(p), list, m, acc);
+                Eigen::Index ofirst = 0, cn = 0;
+                place(p, ofirst, cn);
+                store_fixed(acc[0], out.data() + (c0 + v) * ld + ofirst, cn);
+            }
+            for (Eigen::Index p0 = p_begin; p0 < f_end; p0 += kJoint) {
+                const int np = static_cast<int>(std::min<Eigen::Index>(kJoint, f_end - p0));
                 Packet acc[kJoint][kNp];
                 for (int j = 0; j < kJoint; ++j)
                     for (int q = 0; q < kNp; ++q) acc[j][q] = Eigen::internal::pset1<Packet>(0.0f);

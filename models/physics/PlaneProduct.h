@@ -18,6 +18,12 @@
 // run to the same length; the vectors of a chunk are grouped by the lengths of their lists,
 // so little is padded. With AVX-512 (BW, VL) the lists are built with mask compares and
 // compresses; otherwise branch-free scalar code writes the same lists.
+//
+// The right part may instead be read as 16-bit integers (pack with a grid step, see
+// fixed_grid): entries q * step with integer q <= 65535 / rows, so no sum of a plane's rows
+// can overflow a 16-bit lane; a panel row then holds twice the columns in the same bytes and
+// the read of that part costs half the loads and adds. Integer sums are exact in any order
+// (so in every ISA and batch split); the result is (float) sum q * step, one rounding.
 #pragma once
 
 #include <Eigen/Dense>
@@ -37,7 +43,16 @@ public:
 
     // Pack U = [L | R] (rows x (l + r)), each part starting a panel of its own, so either
     // part can be read alone. Replaces any earlier operand.
-    void pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& right);
+    // right_step > 0: every right entry is q * right_step (as fixed_grid writes them) and
+    // that part is read in 16-bit integers; 0: in float like the left part.
+    void pack(const Eigen::MatrixXf& left, const Eigen::MatrixXf& right, float right_step = 0.0f);
+    // Rounds a nonnegative operand (rows x cols) to the grid of the integer read, when that
+    // grid holds every nonzero entry within 2^-7 of its value: step = max / (65535 / rows),
+    // w <- (float) q * step, q = nearest integer of w / step. Returns the step, or 0 (w left
+    // as it was) when an entry is negative or not finite, the operand is all zeros, or some
+    // nonzero entry would move by more than 2^-7 of itself.
+    static float fixed_grid(Eigen::Ref<Eigen::MatrixXf> w);
+    bool right_fixed() const { return rstep_ > 0.0f; }
     Eigen::Index rows() const { return rows_; }
     bool empty() const { return rows_ == 0; }
 
@@ -55,12 +70,15 @@ private:
     void build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen::Index nb, std::int32_t* list, std::int32_t* count) const;
 
     Eigen::Index rows_ = 0, lcols_ = 0, rcols_ = 0, lpanels_ = 0, rpanels_ = 0;
+    float rstep_ = 0.0f;   // > 0: the right part is in fixed_ (16-bit integers of this step)
     Eigen::Index lstride_ = 0;   // entries per vector list (rows_ plus room for a 16-wide store)
     std::vector<float, Eigen::aligned_allocator<float>> packed_;   // panels x (rows_ + 1) x kPanel
     // The per-call scratch (active-row lists, counts, the joint groups' interleaved lists) is
     // one set per host thread, shared by every operand (PlaneProduct.cpp): held per operand,
     // it was ~36 KB in each programmed macro of a chip (2.5 MB of first-touch pages in the
     // 72-macro demo) for a read that uses it only while it runs.
+    // The right part as integers: rpanels_ x (rows_ + 1) x 2 kPanel (the padding row 0).
+    std::vector<std::uint16_t, Eigen::aligned_allocator<std::uint16_t>> fixed_;
 };
 
 }  // namespace sotsim::phys

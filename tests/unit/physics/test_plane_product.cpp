@@ -132,3 +132,105 @@ TEST_CASE("plane product refuses a plane of another width", "[physics][kernel]")
     sotsim::phys::RowMatrixXf y;
     REQUIRE_THROWS_AS(pp.multiply(Eigen::MatrixXf::Ones(2, 9), true, true, y), std::logic_error);
 }
+
+namespace {
+
+// Nonnegative variances within a factor `spread` of each other (the differential pairs'
+// W = V+ + V-), the largest exactly `top` in the first column.
+Eigen::MatrixXf random_variances(Eigen::Index rows, Eigen::Index cols, double spread, float top, Rng& rng) {
+    Eigen::MatrixXf w(rows, cols);
+    for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = 0; i < rows; ++i) w(i, j) = static_cast<float>(top / (1.0 + (spread - 1.0) * rng.uniform()));
+    if (cols) w.col(0).setConstant(top);   // every row at the grid's top: a full plane sums to its bound
+    return w;
+}
+
+}  // namespace
+
+TEST_CASE("plane product: fixed_grid rounds within 2^-7 onto q * step, or refuses", "[physics][kernel]") {
+    Rng rng = Rng::derive(8, 0, "plane_product_grid");
+    for (const Eigen::Index rows : {Eigen::Index{256}, Eigen::Index{61}, Eigen::Index{1}}) {
+        const Eigen::MatrixXf w0 = random_variances(rows, 70, 2.5, 3e-3f, rng);
+        Eigen::MatrixXf w = w0;
+        const float step = PlaneProduct::fixed_grid(w);
+        const long top = 65535 / static_cast<long>(rows);
+        // The largest entry is the top of the grid: rows of it sum to at most 2^16 - 1.
+        REQUIRE(step == 3e-3f / static_cast<float>(top));
+        for (Eigen::Index j = 0; j < w.cols(); ++j)
+            for (Eigen::Index i = 0; i < rows; ++i) {
+                const long q = std::lround(static_cast<double>(w(i, j)) / step);
+                REQUIRE(q >= 0);
+                REQUIRE(q <= top);
+                REQUIRE(w(i, j) == static_cast<float>(q) * step);
+                // The nearest grid point: within half a step, and within 2^-7 of the value.
+                REQUIRE(std::fabs(static_cast<double>(w(i, j)) - w0(i, j)) <= 0.5 * step * (1.0 + 1e-6));
+                REQUIRE(std::fabs(static_cast<double>(w(i, j)) - w0(i, j)) <= 0x1.0p-7 * w0(i, j));
+            }
+    }
+    // Refusals leave the operand as it was.
+    Eigen::MatrixXf wide = random_variances(256, 8, 2.5, 3e-3f, rng);
+    wide(5, 3) = 3e-3f / 10.0f;   // 10x below the top: a step is 4 % of it
+    Eigen::MatrixXf neg = random_variances(16, 8, 2.0, 1.0f, rng);
+    neg(2, 2) = -1e-3f;
+    Eigen::MatrixXf nan = random_variances(16, 8, 2.0, 1.0f, rng);
+    nan(1, 7) = std::nanf("");
+    for (Eigen::MatrixXf* m : {&wide, &neg, &nan}) {
+        const Eigen::MatrixXf before = *m;
+        REQUIRE(PlaneProduct::fixed_grid(*m) == 0.0f);
+        REQUIRE(m->cwiseEqual(before).count() + m->array().isNaN().count() == m->size());
+    }
+    Eigen::MatrixXf zero = Eigen::MatrixXf::Zero(8, 4);
+    REQUIRE(PlaneProduct::fixed_grid(zero) == 0.0f);
+    // Zeros among positive entries stay exact zeros.
+    Eigen::MatrixXf some = random_variances(32, 4, 1.5, 1.0f, rng);
+    some(3, 1) = 0.0f;
+    REQUIRE(PlaneProduct::fixed_grid(some) > 0.0f);
+    REQUIRE(some(3, 1) == 0.0f);
+}
+
+TEST_CASE("plane product: an integer-read part gives step * (exact integer sum), in any batch split", "[physics][kernel]") {
+    Rng rng = Rng::derive(9, 0, "plane_product_fixed");
+    for (const auto& [rows, lc, rc] : {std::tuple<int, int, int>{256, 128, 128}, {61, 37, 70}, {1, 3, 1}, {300, 0, 129}}) {
+        const Eigen::MatrixXf l = random_operand(rows, lc, rng);
+        Eigen::MatrixXf r = random_variances(rows, rc, 2.5, 2e-3f, rng);
+        const float step = PlaneProduct::fixed_grid(r);
+        REQUIRE(step > 0.0f);
+        PlaneProduct pp;
+        pp.pack(l, r, step);
+        REQUIRE(pp.right_fixed());
+        for (const Eigen::Index batch : {Eigen::Index{1}, Eigen::Index{7}, Eigen::Index{64}, Eigen::Index{67}}) {
+            for (const double density : {0.0, 0.2, 0.5, 1.0}) {
+                const Eigen::MatrixXf b = random_plane(batch, rows, density, rng);
+                sotsim::phys::RowMatrixXf both, left, right;
+                pp.multiply(b, true, true, both);
+                pp.multiply(b, lc > 0, false, left);
+                pp.multiply(b, false, true, right);
+                REQUIRE(both.cols() == lc + rc);
+                for (Eigen::Index v = 0; v < batch; ++v) {
+                    for (Eigen::Index c = 0; c < lc; ++c) REQUIRE(both(v, c) == ordered_sum(b, l, v, c));
+                    for (Eigen::Index c = 0; c < rc; ++c) {
+                        long q = 0;
+                        for (Eigen::Index i = 0; i < rows; ++i)
+                            if (b(v, i) != 0.0f) q += std::lround(static_cast<double>(r(i, c)) / step);
+                        REQUIRE(q < 65536);
+                        REQUIRE(both(v, lc + c) == static_cast<float>(q) * step);
+                        REQUIRE(right(v, c) == both(v, lc + c));
+                        // The same sum as the grid values in float, within float rounding.
+                        REQUIRE(std::fabs(both(v, lc + c) - ordered_sum(b, r, v, c)) <= 1e-5f * (1e-30f + ordered_sum(b, r, v, c)));
+                    }
+                }
+                for (const Eigen::Index start : {Eigen::Index{0}, Eigen::Index{5}}) {
+                    if (start + 2 > batch) continue;
+                    pp.multiply(b, start, 2, true, true, left);
+                    REQUIRE(left == both.middleRows(start, 2));
+                }
+            }
+        }
+    }
+    // A step the entries are not on is refused.
+    Eigen::MatrixXf r = random_variances(16, 4, 2.0, 1.0f, rng);
+    const float step = PlaneProduct::fixed_grid(r);
+    r(3, 2) += 0.25f * step;
+    PlaneProduct pp;
+    REQUIRE_THROWS_AS(pp.pack(Eigen::MatrixXf(16, 0), r, step), std::logic_error);
+}

@@ -15,8 +15,14 @@
 namespace sotsim::digital {
 
 namespace {
-void require(bool ok, const std::string& what) {
+// Checks run per op, i.e. per streamed sample: a message that is composed is passed as a
+// function and built only when the check fails.
+void require(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(what);
+}
+template <class Message>
+void require(bool ok, const Message& what) {
+    if (!ok) throw std::runtime_error(what());
 }
 std::string shape(CRef m) {
     return std::to_string(m.rows()) + "x" + std::to_string(m.cols());
@@ -28,7 +34,7 @@ Eigen::Map<const Eigen::VectorXf> flat(CRef m) { return {m.data(), m.size()}; }
 Eigen::Map<Eigen::VectorXf> flat(Ref m) { return {m.data(), m.size()}; }
 void same_shape(CRef a, CRef b, const char* op) {
     require(a.rows() == b.rows() && a.cols() == b.cols(),
-            std::string(op) + ": operand shapes differ (" + shape(a) + " vs " + shape(b) + ")");
+            [&] { return std::string(op) + ": operand shapes differ (" + shape(a) + " vs " + shape(b) + ")"; });
 }
 }  // namespace
 
@@ -117,10 +123,10 @@ Work position_bias(const Instr& in, int batch, Ref dst) {
     const int P = in.rows, C = in.cols;
     require(P > 0 && C > 0, "PositionBias: rows and cols must be positive");
     require(dst.rows() == static_cast<Eigen::Index>(batch) * P,
-            "PositionBias: destination has " + std::to_string(dst.rows()) + " rows, expected " + std::to_string(batch * P));
+            [&] { return "PositionBias: destination has " + std::to_string(dst.rows()) + " rows, expected " + std::to_string(batch * P); });
     require(in.c0 >= 0 && in.c0 + C <= dst.cols(), "PositionBias: column slice out of range");
     require(static_cast<long>(in.vbias.size()) == static_cast<long>(P) * C,
-            "PositionBias: vbias has " + std::to_string(in.vbias.size()) + " entries, expected " + std::to_string(P * C));
+            [&] { return "PositionBias: vbias has " + std::to_string(in.vbias.size()) + " entries, expected " + std::to_string(P * C); });
     using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const Eigen::Map<const RowMajorF> bias(in.vbias.data(), P, C);
     for (int s = 0; s < batch; ++s) dst.block(static_cast<Eigen::Index>(s) * P, in.c0, P, C) += bias;
@@ -134,9 +140,9 @@ Work affine(const Instr& in, CRef src, Ref dst) {
     same_shape(src, dst, "Affine");
     const auto cols = src.cols();
     require(in.vscale.empty() || static_cast<Eigen::Index>(in.vscale.size()) == cols,
-            "Affine: vscale has " + std::to_string(in.vscale.size()) + " entries for " + std::to_string(cols) + " columns");
+            [&] { return "Affine: vscale has " + std::to_string(in.vscale.size()) + " entries for " + std::to_string(cols) + " columns"; });
     require(in.vbias.empty() || static_cast<Eigen::Index>(in.vbias.size()) == cols,
-            "Affine: vbias has " + std::to_string(in.vbias.size()) + " entries for " + std::to_string(cols) + " columns");
+            [&] { return "Affine: vbias has " + std::to_string(in.vbias.size()) + " entries for " + std::to_string(cols) + " columns"; });
     // In place in dst (no temporary tensor): the same two roundings (scale, then bias) as
     // an intermediate would have, then the activation.
     const Eigen::Map<const Eigen::VectorXf> scale(in.vscale.data(), static_cast<Eigen::Index>(in.vscale.size()));
@@ -188,7 +194,7 @@ struct Reader {
 bool layout_of(const ConvGeom& g, int batch, int src_rps, CRef src, const char* op) {
     require(g.c > 0 && g.h > 0 && g.w > 0 && g.kh > 0 && g.kw > 0 && g.stride_h > 0 && g.stride_w > 0 &&
                 g.out_h() > 0 && g.out_w() > 0,
-            std::string(op) + ": invalid geometry");
+            [&] { return std::string(op) + ": invalid geometry"; });
     if (src_rps == 1 && src.rows() == batch && src.cols() == static_cast<Eigen::Index>(g.c) * g.h * g.w) return false;
     if (src_rps == g.h * g.w && src.rows() == static_cast<Eigen::Index>(batch) * g.h * g.w && src.cols() == g.c)
         return true;
@@ -203,8 +209,8 @@ Work im2col_check(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::In
     const int P = g.out_h() * g.out_w();
     const Eigen::Index K = static_cast<Eigen::Index>(g.c) * g.kh * g.kw;
     require(rows == static_cast<Eigen::Index>(batch) * P && cols == K,
-            "Im2col: destination is " + std::to_string(rows) + "x" + std::to_string(cols) + ", expected " +
-                std::to_string(batch * P) + "x" + std::to_string(K));
+            [&] { return "Im2col: destination is " + std::to_string(rows) + "x" + std::to_string(cols) + ", expected " +
+                std::to_string(batch * P) + "x" + std::to_string(K); });
     Work w;
     w.elements = static_cast<double>(rows) * static_cast<double>(cols);  // element moves; no arithmetic
     return w;
@@ -340,12 +346,12 @@ Work pool(const ConvGeom& g, bool max, int batch, int src_rps, CRef src, Ref dst
     const int oh = g.out_h(), ow = g.out_w();
     if (pm)
         require(dst.rows() == static_cast<Eigen::Index>(batch) * oh * ow && dst.cols() == g.c,
-                "Pool: destination is " + shape(dst) + ", expected position-major " + std::to_string(batch * oh * ow) +
-                    "x" + std::to_string(g.c));
+                [&] { return "Pool: destination is " + shape(dst) + ", expected position-major " + std::to_string(batch * oh * ow) +
+                    "x" + std::to_string(g.c); });
     else
         require(dst.rows() == batch && dst.cols() == static_cast<Eigen::Index>(g.c) * oh * ow,
-                "Pool: destination is " + shape(dst) + ", expected CHW " + std::to_string(batch) + "x" +
-                    std::to_string(g.c * oh * ow));
+                [&] { return "Pool: destination is " + shape(dst) + ", expected CHW " + std::to_string(batch) + "x" +
+                    std::to_string(g.c * oh * ow); });
     Reader rd{src, g, pm};
     double compares = 0, adds = 0, mults = 0;
     // The fast path reads whole windows: only where every window lies inside the input.

@@ -115,6 +115,22 @@ struct InputSourceExtension : tlm::tlm_extension<InputSourceExtension> {
     void copy_from(const tlm::tlm_extension_base& e) override { fill = static_cast<const InputSourceExtension&>(e).fill; }
 };
 
+// Outputs read in place (simulation memory, not a bus feature): an output-window read may
+// carry this extension; the macro then sets `rows` to its output registers at the read's
+// offset (row-major, the read's length) instead of copying them to the data pointer. Valid
+// until the macro's next transaction. Same counts and timing as the copy it stands for: the
+// tile scatters the outputs into its tensor from there (a long burst's outputs, up to the
+// window's 16 MB, were copied once through memory before the scatter read them again).
+struct OutputViewExtension : tlm::tlm_extension<OutputViewExtension> {
+    const float* rows = nullptr;
+    tlm::tlm_extension_base* clone() const override {
+        auto* e = new OutputViewExtension;
+        e->rows = rows;
+        return e;
+    }
+    void copy_from(const tlm::tlm_extension_base& e) override { rows = static_cast<const OutputViewExtension&>(e).rows; }
+};
+
 // Reads ahead (simulation speed, not a bus feature): a one-vector input-window write of a
 // streamed program may carry `ahead(max, out)`, which writes the inputs of up to `max`
 // later one-vector writes to this macro, as far as the initiator knows them now

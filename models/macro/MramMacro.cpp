@@ -361,7 +361,8 @@ void MramMacro::output_read(tlm::tlm_generic_payload& t, std::uint64_t off, sc_t
     if (off % 4 != 0 || len % 4 != 0) return tlmx::burst_error(t);
     const std::uint64_t n = static_cast<std::uint64_t>(last_y_.rows()) * last_y_.cols();
     if (off / 4 + len / 4 > n) return tlmx::address_error(t);
-    std::memcpy(t.get_data_ptr(), last_y_.data() + off / 4, len);
+    if (auto* view = t.get_extension<OutputViewExtension>()) view->rows = last_y_.data() + off / 4;
+    else std::memcpy(t.get_data_ptr(), last_y_.data() + off / 4, len);
     // Output registers are read after the MVM that produced them: queue behind it.
     if (delay) occupy(*delay, cycle_, tlmx::layer_of(t));
     tlmx::ok(t);

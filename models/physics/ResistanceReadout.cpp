@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "models/physics/CrossbarArray.h"
+#include "models/physics/TdcQuotient.h"
 #include "models/physics/WeightLayout.h"
 
 #if defined(__AVX512F__)
@@ -157,9 +158,11 @@ bool ResistanceReadout::run_avx512(const TimeToDigital& tdc, const float* x, Eig
     const float off = signed_ ? -1.0f : 0.0f;
     const __m512d t0 = _mm512_set1_pd(tdc.t_start()), l = _mm512_set1_pd(tdc.lsb());
     const __m512d top = _mm512_set1_pd(static_cast<double>(tdc.max_code())), zero = _mm512_setzero_pd();
-    const __m512d round = _mm512_set1_pd(0x1.0p52), ccol = _mm512_set1_pd(c_col_), half = _mm512_set1_pd(0.5);
+    const __m512d ccol = _mm512_set1_pd(c_col_), half = _mm512_set1_pd(0.5);
     const __m512d scale = _mm512_set1_pd(scale_), offset = _mm512_set1_pd(offset_), weight = _mm512_set1_pd(weight_);
     const bool small_table = tdc.max_code() < 16;   // codes index two registers of terms
+    const __m512d inv_l = _mm512_set1_pd(1.0 / tdc.lsb());
+    const bool exact_div = tdc_quotient_needs_division(tdc.max_code());
     const __m512d tlo = _mm512_loadu_pd(code_term_.data()), thi = _mm512_loadu_pd(code_term_.data() + 8);
     const int words = (rows_ + 63) / 64;
     std::uint64_t mask_small[4];
@@ -178,9 +181,7 @@ bool ResistanceReadout::run_avx512(const TimeToDigital& tdc, const float* x, Eig
             const __m512d r = _mm512_add_pd(acc[v], _mm512_loadu_pd(base_.data() + v * kLane));
             _mm512_mask_storeu_pd(kb + v * kLane, keep, r);
             const __m512d d = _mm512_mul_pd(r, ccol);
-            const __m512d u = _mm512_div_pd(_mm512_sub_pd(d, t0), l);
-            const __m512d q = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(u, zero, _CMP_GE_OQ),
-                                                  _mm512_sub_pd(_mm512_add_pd(u, round), round));
+            const __m512d q = tdc_rounded_quotient(_mm512_sub_pd(d, t0), l, inv_l, exact_div);
             const __m512d code = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(q, top, _CMP_GE_OQ), q, top);
             const __m512i k = _mm512_maskz_mov_epi64(keep, _mm512_cvttpd_epi64(code));
             codes = _mm512_add_epi64(codes, k);
@@ -195,38 +196,48 @@ bool ResistanceReadout::run_avx512(const TimeToDigital& tdc, const float* x, Eig
             _mm256_mask_storeu_ps(yb + v * kLane, keep, _mm512_cvtpd_ps(out));
         }
     };
+    // G vectors through their driven rows together: one vector's NV chains of additions
+    // would wait on the adder's latency (NV < 8 chains of a 4-cycle add), so each step adds
+    // the next driven row of every vector of the group, in increasing row order per vector;
+    // a vector whose rows are done adds a row of zeros (r + 0.0 == r: the same sums as
+    // stopping, whatever the others' counts).
+    constexpr int G = NV <= 1 ? 8 : NV <= 2 ? 4 : NV <= 4 ? 2 : 1;
+    alignas(64) static constexpr double kZeros[W] = {};
     Eigen::Index b = 0;
-    if constexpr (NV <= 2) {
-        // Narrow blocks: one vector's NV chains of additions would wait on the adder's
-        // latency, so 8 / NV vectors go through the rows together, each row added to a
-        // vector's sums under its drive bit (a masked add leaves the sums as they are: the
-        // same sums, in the same row order, as skipping the row).
-        constexpr int G = 8 / NV;
-        if (words == 1) {
-            for (; b + G <= n; b += G) {
-                std::uint64_t m[G];
-                for (int g = 0; g < G; ++g)
-                    if (!drive_mask(x + (b + g) * rows_, rows_, off, &m[g])) return false;
-                __m512d acc[G][NV];
-                for (int g = 0; g < G; ++g)
-                    for (int v = 0; v < NV; ++v) acc[g][v] = zero;
-                for (int i = 0; i < rows_; ++i) {
-                    const double* row = r_.data() + static_cast<std::size_t>(i) * W;
-                    __m512d rv[NV];
-                    for (int v = 0; v < NV; ++v) rv[v] = _mm512_loadu_pd(row + v * kLane);
-                    for (int g = 0; g < G; ++g) {
-                        const auto on = static_cast<__mmask8>(0u - static_cast<unsigned>((m[g] >> i) & 1u));
-                        for (int v = 0; v < NV; ++v) acc[g][v] = _mm512_mask_add_pd(acc[g][v], on, acc[g][v], rv[v]);
-                    }
-                }
-                for (int g = 0; g < G; ++g) {
-                    const int na = __builtin_popcountll(m[g]);
-                    driven += na;
-                    __m512d sums[NV];   // a copy: acc's address stays untaken, in registers
-                    for (int v = 0; v < NV; ++v) sums[v] = acc[g][v];
-                    finish(sums, na, b + g);
-                }
+    // (G == 1, or masks of more than 256 rows: one vector at a time, below.)
+    for (; G > 1 && words <= 4 && b + G <= n; b += G) {
+        std::uint64_t m[G][4];
+        for (int g = 0; g < G; ++g)
+            if (!drive_mask(x + (b + g) * rows_, rows_, off, m[g])) return false;
+        __m512d acc[G][NV];
+        for (int g = 0; g < G; ++g)
+            for (int v = 0; v < NV; ++v) acc[g][v] = zero;
+        int na[G] = {};
+        for (int wd = 0; wd < words; ++wd) {
+            std::uint64_t left[G];
+            int steps = 0;
+            for (int g = 0; g < G; ++g) {
+                left[g] = m[g][wd];
+                const int k = __builtin_popcountll(left[g]);
+                na[g] += k;
+                steps = std::max(steps, k);
             }
+            const double* block = r_.data() + static_cast<std::size_t>(wd) * 64 * W;
+            for (int s = 0; s < steps; ++s) {
+                const double* row[G];
+                for (int g = 0; g < G; ++g) {
+                    row[g] = left[g] != 0 ? block + static_cast<std::size_t>(__builtin_ctzll(left[g])) * W : kZeros;
+                    left[g] &= left[g] - 1;
+                }
+                for (int g = 0; g < G; ++g)
+                    for (int v = 0; v < NV; ++v) acc[g][v] = _mm512_add_pd(acc[g][v], _mm512_loadu_pd(row[g] + v * kLane));
+            }
+        }
+        for (int g = 0; g < G; ++g) {
+            driven += na[g];
+            __m512d sums[NV];   // a copy: acc's address stays untaken, in registers
+            for (int v = 0; v < NV; ++v) sums[v] = acc[g][v];
+            finish(sums, na[g], b + g);
         }
     }
     for (; b < n; ++b) {

@@ -688,21 +688,21 @@ void TileController::stage_input(const TensorStore::Data& src, int r0, int rows,
     for (Eigen::Index i = 0; i < nv; ++i) std::fill(mvm_in_.data() + i * stride + rows, mvm_in_.data() + (i + 1) * stride, 0.0f);
 }
 
-// The row-major output burst out_ (nv vectors of `stride` columns) into rows [v0, v0 + nv),
+// The row-major output burst `rows` (nv vectors of `stride` columns) into rows [v0, v0 + nv),
 // columns [c0, c0 + cols) of the column-major destination, scaled, accumulated or not:
 // transposed straight into the destination when it is a plain copy, else through a block
 // of kTile vectors that stays in cache.
-void TileController::scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0,
-                                    Eigen::Index nv, float scale, bool accumulate) {
+void TileController::scatter_output(const float* rows, TensorStore::Data& dst, int c0, int cols, int stride,
+                                    Eigen::Index v0, Eigen::Index nv, float scale, bool accumulate) {
     if (!accumulate && scale == 1.0f) {
-        from_row_major(out_.data(), stride, dst.block(v0, c0, nv, cols));
+        from_row_major(rows, stride, dst.block(v0, c0, nv, cols));
         return;
     }
     constexpr Eigen::Index kTile = 256;
     out_block_.resize(static_cast<std::size_t>(kTile) * static_cast<std::size_t>(cols));
     for (Eigen::Index b0 = 0; b0 < nv; b0 += kTile) {
         const Eigen::Index nb = std::min(kTile, nv - b0);
-        transpose(out_.data() + b0 * stride, stride, out_block_.data(), nb, nb, cols);  // [c * nb + i]
+        transpose(rows + b0 * stride, stride, out_block_.data(), nb, nb, cols);  // [c * nb + i]
         for (int c = 0; c < cols; ++c) {
             float* d = dst.col(c0 + c).data() + v0 + b0;
             const float* s = out_block_.data() + static_cast<Eigen::Index>(c) * nb;
@@ -788,7 +788,6 @@ void TileController::exec_mvm(const Instr& in) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
     };
     if (!view) at_least(mvm_in_, burst_cap * spec.rows);
-    at_least(out_, burst_cap * spec.cols);
     if (final_sum) at_least(node_, burst_cap * spec.cols);
     sc_time t = t1;
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
@@ -828,11 +827,13 @@ void TileController::exec_mvm(const Instr& in) {
 
         tlm::tlm_generic_payload rd;
         const unsigned out_bytes = static_cast<unsigned>(nv * spec.cols * 4);
-        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, out_.data(), out_bytes);
+        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, nullptr, out_bytes);
         rd.set_extension(new tlmx::LayerExtension(layer_));
+        auto* out_view = new macro_map::OutputViewExtension;   // the tile's own macros answer in place
+        rd.set_extension(out_view);
         transport(rd, t, m, "MVM output");
         // Functional result and the digital post-processing (scale, accumulation).
-        scatter_output(dst.data, in.c0, cols, spec.cols, v0, nv, scale, accumulate);
+        scatter_output(out_view->rows, dst.data, in.c0, cols, spec.cols, v0, nv, scale, accumulate);
     }
     ++mvms_;
 

@@ -152,8 +152,8 @@ private:
     void execute(const Instr& in, std::size_t pc);
     void exec_mvm(const Instr& in);
     void stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0, Eigen::Index nv);
-    void scatter_output(TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0, Eigen::Index nv,
-                        float scale, bool accumulate);
+    void scatter_output(const float* rows, TensorStore::Data& dst, int c0, int cols, int stride, Eigen::Index v0,
+                        Eigen::Index nv, float scale, bool accumulate);
     void exec_program(const Instr& in, std::size_t pc);
     // Completes the deferred programs (MacroMap.h) in issue order; a failed one throws
     // ProgramFailure with its instruction.
@@ -258,7 +258,7 @@ private:
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
     std::vector<float> xfer_;             // staging for transaction data (Load, Store, Send)
     std::vector<float> mvm_in_;           // an Mvm's input burst (apart from xfer_: no refill when Loads shrink it)
-    std::vector<float> out_, node_;       // an Mvm's output burst and its analog-sum node values
+    std::vector<float> node_;             // an Mvm's analog-sum node values
     std::vector<float> out_block_;        // scatter_output: a block of outputs, column-major
     // Im2col tensors read only by Mvms are not materialised: an Im2col records its source
     // and geometry (time, traffic and actions as before) and each Mvm gathers its input

@@ -283,3 +283,45 @@ TEST_CASE("macro: an input burst produced on demand reads as the data it stands 
     CHECK(next == batch);
     CHECK(calls.size() > 1);
 }
+
+TEST_CASE("macro: an output read in place gives the registers a copying read gives, with the same timing",
+          "[tlm][macro]") {
+    // OutputViewExtension (MacroMap.h): no data pointer; the macro points the extension at
+    // its output registers at the read's offset. Read whole and from an offset (vector 37).
+    Bench b;
+    const int lc = phys::AnalogMacro::logical_cols(b.cfg, 1);
+    const auto w = pattern_weights(16, lc, 1);
+    auto spec = binary_spec(16, lc);
+    sc_time tprog;
+    REQUIRE(b.program(w, spec, &tprog) == tlm::TLM_OK_RESPONSE);
+    const int batch = 300;
+    using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMajorF x(batch, 16);
+    for (int v = 0; v < batch; ++v)
+        for (int i = 0; i < 16; ++i) x(v, i) = static_cast<float>(((v * 5 + i * 3) / 4) % 2);
+    Access m(tlm::TLM_WRITE_COMMAND, mm::kInputBase, x.data(), static_cast<unsigned>(x.size() * 4));
+    m.delay = tprog;
+    REQUIRE(b.go(m) == tlm::TLM_OK_RESPONSE);
+
+    RowMajorF copied(batch, lc);
+    Access r1(tlm::TLM_READ_COMMAND, mm::kOutputBase, copied.data(), static_cast<unsigned>(copied.size() * 4));
+    r1.delay = m.delay;
+    REQUIRE(b.go(r1) == tlm::TLM_OK_RESPONSE);
+    CHECK((Eigen::MatrixXf(copied) - x * w.cast<float>()).cwiseAbs().maxCoeff() < 1e-4f);
+
+    sc_time at = r1.delay;
+    for (const int first : {0, 37}) {
+        INFO("first vector " << first);
+        const int nv = batch - first;
+        Access r2(tlm::TLM_READ_COMMAND, mm::kOutputBase + static_cast<std::uint64_t>(first) * lc * 4, nullptr,
+                  static_cast<unsigned>(nv * lc * 4));
+        auto* view = new mm::OutputViewExtension;
+        r2.t.set_extension(view);
+        r2.delay = at;
+        REQUIRE(b.go(r2) == tlm::TLM_OK_RESPONSE);
+        REQUIRE(view->rows != nullptr);
+        CHECK(Eigen::Map<const RowMajorF>(view->rows, nv, lc) == copied.bottomRows(nv));
+        CHECK(r2.delay - at == r1.delay - m.delay);   // the copying read's one cycle
+        at = r2.delay;
+    }
+}

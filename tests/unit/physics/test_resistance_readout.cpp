@@ -35,6 +35,7 @@ struct Case {
     InputEncoding input = InputEncoding::Signed;
     int tdc_bits = 4;
     bool ideal = false;
+    bool varied = false;   // vector b drives a share (b % 5) / 4 of its rows: none ... all
 };
 
 Config case_config(const Case& k) {
@@ -78,7 +79,10 @@ Out read(const Case& k, bool fused, const Eigen::MatrixXi& w, const std::vector<
 std::vector<float> inputs(const Case& k, int n, Rng& rng) {
     std::vector<float> x(static_cast<std::size_t>(n) * k.rows);
     const float off = k.input == InputEncoding::Signed ? -1.0f : 0.0f;
-    for (float& v : x) v = rng.uniform() < 0.5 ? 1.0f : off;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double p = k.varied ? static_cast<double>(i / static_cast<std::size_t>(k.rows) % 5) / 4.0 : 0.5;
+        x[i] = rng.uniform() < p ? 1.0f : off;
+    }
     return x;
 }
 
@@ -96,6 +100,10 @@ TEST_CASE("Fused resistance readout equals the general path: same outputs, count
         {"9 rows, 16 columns (two registers)", 64, 64, 9, 16, InputEncoding::Signed, 4, false},
         {"10 columns (two registers)", 64, 64, 64, 10, InputEncoding::Signed, 4, false},
         {"8 columns, 0/1 inputs (one register)", 64, 64, 64, 8, InputEncoding::Binary, 4, false},
+        // Vectors of a group with very different numbers of driven rows (none to all).
+        {"32 columns, varied drive", 64, 64, 64, 32, InputEncoding::Signed, 4, false, true},
+        {"8 columns, 0/1 inputs, varied drive", 64, 64, 50, 8, InputEncoding::Binary, 4, false, true},
+        {"100 x 72 array, 100 rows, 24 columns, varied drive", 100, 72, 100, 24, InputEncoding::Signed, 4, false, true},
     };
     for (const Case& k : cases) {
         DYNAMIC_SECTION(k.name) {
@@ -136,9 +144,12 @@ TEST_CASE("Fused resistance readout equals the general path: same outputs, count
 }
 
 TEST_CASE("Fused resistance readout: a vector's result does not depend on its batch", "[physics][macro][tdc][resistance_readout]") {
-    // 64 columns (one vector at a time) and 16 (vectors in groups of four: a piece of 1, 2 or
-    // 5 vectors puts every vector in another group position).
-    const Case cases[] = {{"jung"}, {"16 columns", 64, 64, 64, 16, InputEncoding::Signed, 4, false}};
+    // 64 columns (one vector at a time), 32 / 16 / 8 (vectors in groups of two / four / eight:
+    // a piece of 1, 2 or 5 vectors puts every vector in another group position).
+    const Case cases[] = {{"jung"},
+                          {"32 columns", 64, 64, 64, 32, InputEncoding::Signed, 4, false, true},
+                          {"16 columns", 64, 64, 64, 16, InputEncoding::Signed, 4, false},
+                          {"8 columns", 64, 64, 64, 8, InputEncoding::Signed, 4, false, true}};
     for (const Case& k : cases) {
         Rng rng = Rng::derive(5, 1, "resistance_readout_batch");
         const Eigen::MatrixXi w = testdata::pm1(k.rows, k.cols, rng);

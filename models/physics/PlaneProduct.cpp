@@ -222,10 +222,16 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
     constexpr Eigen::Index kChunk = 64;
     static_assert(kChunk % 16 == 0 && kChunk % kJoint == 0, "a chunk is whole list blocks and groups");
     Scratch& s = scratch();
-    s.active.resize(static_cast<size_t>(kChunk * lstride_));
-    s.count.resize(static_cast<size_t>(kChunk));
-    s.group.resize(static_cast<size_t>(kChunk * rows_));
-    s.gcount.resize(static_cast<size_t>(kChunk / kJoint));
+    // Grown, never shrunk: operands of different sizes share the scratch, and a resize up
+    // after a smaller operand's call would zero the new part each time (every entry is
+    // written before it is read, so a larger buffer serves any operand).
+    auto at_least = [](std::vector<std::int32_t>& v, Eigen::Index n) {
+        if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+    };
+    at_least(s.active, kChunk * lstride_);
+    at_least(s.count, kChunk);
+    at_least(s.group, kChunk * rows_);
+    at_least(s.gcount, kChunk / kJoint);
     std::vector<std::int32_t> &active = s.active, &counts = s.count, &group = s.group, &gcount = s.gcount;
     // Panels to read; where a panel's columns go in the output row, and how many it holds.
     const Eigen::Index p_begin = left ? 0 : lpanels_, p_end = right ? lpanels_ + rpanels_ : lpanels_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 namespace sotsim::phys {
 
@@ -72,38 +73,67 @@ inline void store(double* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
 bool schur_lanes(double* a, int n, int e) {
     constexpr int W = kSchurLanes;
     auto at = [&](int r, int c) { return a + (static_cast<size_t>(c) * n + r) * W; };
+    int fixed[256];
+    std::vector<int> more;
+    int* rows = fixed;   // rows below a panel where one of its columns is non-zero in one front
+    if (n > 256) {
+        more.resize(static_cast<size_t>(n));
+        rows = more.data();
+    }
+    const Lanes zero = {};
     for (int c0 = 0; c0 < e; c0 += 4) {
-        const int b = std::min(4, e - c0);
-        // Factor the panel's columns against each other (as panels()).
-        for (int c = c0; c < c0 + b; ++c) {
-            double* x = at(c, c);   // x + W (r - c): element (r, c)
-            const Lanes d = load(x);
+        const int b = std::min(4, e - c0), below = c0 + b;
+        const double* x0 = at(0, c0);
+        const double* x1 = at(0, b > 1 ? c0 + 1 : c0);
+        const double* x2 = at(0, b > 2 ? c0 + 2 : c0);
+        const double* x3 = at(0, b > 3 ? c0 + 3 : c0);
+        // Only these rows take part below the panel, as rows and as columns (a column's
+        // multipliers are its row of the panel): a leaf is a grid stencil, and every row
+        // left out would add exact zeros. The set is taken before the panel is factored:
+        // factoring adds multiples of panel columns to later panel columns, so no row
+        // outside it becomes non-zero. (With a single front, skipping rows lost the vector
+        // loop; here the vectors run across the fronts.)
+        int m = 0;
+        for (int r = below; r < n; ++r) {
+            const size_t q = static_cast<size_t>(W) * r;
+            const Lanes any = (load(x0 + q) != zero) | (load(x1 + q) != zero) | (load(x2 + q) != zero) |
+                              (load(x3 + q) != zero);
+            bool nz = false;
+            for (int l = 0; l < W; ++l) nz |= any[l] != 0;
+            if (nz) rows[m++] = r;
+        }
+        // Factor the panel's columns against each other (as panels(): rows inside the panel,
+        // then the rows below it).
+        for (int c = c0; c < below; ++c) {
+            double* x = at(0, c);
+            const Lanes d = load(x + W * c);
             bool ok = true;
             for (int l = 0; l < W; ++l) ok &= d[l] > 0.0;
             if (!ok) return false;
             Lanes s;
             for (int l = 0; l < W; ++l) s[l] = 1.0 / std::sqrt(d[l]);
-            for (int r = c; r < n; ++r) store(x + W * (r - c), load(x + W * (r - c)) * s);
-            for (int j = c + 1; j < c0 + b; ++j) {
-                const Lanes lj = load(x + W * (j - c));
-                double* y = at(j, j);
-                for (int r = j; r < n; ++r) store(y + W * (r - j), load(y + W * (r - j)) - lj * load(x + W * (r - c)));
+            for (int r = c; r < below; ++r) store(x + W * r, load(x + W * r) * s);
+            for (int u = 0; u < m; ++u) store(x + W * rows[u], load(x + W * rows[u]) * s);
+            for (int j = c + 1; j < below; ++j) {
+                const Lanes lj = load(x + W * j);
+                double* y = at(0, j);
+                for (int r = j; r < below; ++r) store(y + W * r, load(y + W * r) - lj * load(x + W * r));
+                for (int u = 0; u < m; ++u) {
+                    const size_t q = static_cast<size_t>(W) * rows[u];
+                    store(y + q, load(y + q) - lj * load(x + q));
+                }
             }
         }
-        // Rank-b update of every later column (rows j .. n-1); missing panel columns are
+        // Rank-b update of the later columns (rows j .. n-1); missing panel columns are
         // column c0 with a zero multiplier, as in panels().
-        const double* x0 = at(0, c0);
-        const double* x1 = at(0, b > 1 ? c0 + 1 : c0);
-        const double* x2 = at(0, b > 2 ? c0 + 2 : c0);
-        const double* x3 = at(0, b > 3 ? c0 + 3 : c0);
-        const Lanes zero = {};
-        for (int j = c0 + b; j < n; ++j) {
+        for (int u = 0; u < m; ++u) {
+            const int j = rows[u];
             const size_t o = static_cast<size_t>(W) * j;
             const Lanes l0 = load(x0 + o), l1 = b > 1 ? load(x1 + o) : zero, l2 = b > 2 ? load(x2 + o) : zero,
                         l3 = b > 3 ? load(x3 + o) : zero;
             double* y = at(0, j);
-            for (int r = j; r < n; ++r) {
-                const size_t q = static_cast<size_t>(W) * r;
+            for (int v = u; v < m; ++v) {
+                const size_t q = static_cast<size_t>(W) * rows[v];
                 store(y + q, load(y + q) - (l0 * load(x0 + q) + l1 * load(x1 + q) + l2 * load(x2 + q) + l3 * load(x3 + q)));
             }
         }

@@ -39,9 +39,11 @@ constexpr int kSchurLanes = 8;
 // every front. Why: a leaf (order ~40) is too small for its own column updates to fill the
 // vector registers (the single-front kernel ran at ~1.4 flop per cycle, bound by its pivot
 // chain and loop control). Every element of every front's lower triangle is computed by the
-// same operations in the same order as schur_panels computes it (a term that kernel skips
-// for a zero multiplier is an exact zero here), so the results are bitwise the same. Only
-// the lower triangle is read or written. False if a pivot of any front is not positive.
+// same operations in the same order as schur_panels computes it, so the results are bitwise
+// the same; below a panel only the rows where one of its columns is non-zero in one of the
+// fronts are updated (every other row would add exact zeros, as would the terms
+// schur_panels skips for a zero multiplier). Only the lower triangle is read or written.
+// False if a pivot of any front is not positive.
 bool schur_lanes(double* a, int n, int e);
 
 }  // namespace sotsim::phys

@@ -10,6 +10,8 @@
 
 namespace sotsim::phys {
 
+const Eigen::MatrixXd CrossbarArray::kNoMatrix;
+
 CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.device), base_(base) {
     const int l = dev_.levels();
     if (base < 2 || base > l || (l - 1) % (base - 1) != 0)
@@ -108,8 +110,7 @@ void CrossbarArray::finish_build() {
     solve_.reset();
     TaskPool::shared(cfg_.sim.threads).wait(h);   // rethrows the solve's error
     if (bias_dependent_tmr()) g_ = std::move(solved_g_);   // else G is unchanged
-    mt_ = solved_m_.transpose();
-    solved_m_.resize(0, 0);
+    mt_ = std::move(solved_mt_);
     cells_.clear();
     cells_.shrink_to_fit();
     complete_build(nullptr, 0, 1.0);   // current summation: no idle cells
@@ -124,14 +125,17 @@ void CrossbarArray::complete_build(const IdleCells* idle, std::uint64_t d2d_key,
     const int unused = std::max(0, cfg_.array.rows - rows);
     noise_base_.resize(0);
     if (current) {
-        if (cfg_.array.ir_drop == IrDropMode::Off) mt_ = g_;
-        sigma2_ = (rn * g_).array().square().matrix();
+        if (cfg_.array.ir_drop == IrDropMode::Off) mt_ = std::make_shared<const Eigen::MatrixXd>(g_);
+        if (rn > 0.0)
+            sigma2_ = (rn * g_).array().square().matrix();
+        else
+            sigma2_.resize(0, 0);
         r_minus_bypass_.resize(0, 0);
         r_base_.resize(0);
     } else if (xnor()) {
         r_.array() += cfg_.device.r_access;
         const Eigen::MatrixXd ra = r_.leftCols(cols), rb = r_.rightCols(cols);
-        mt_.resize(0, 0);
+        mt_.reset();
         sigma2_ = (rn * ra).array().square().matrix();
         const Eigen::MatrixXd s2b = (rn * rb).array().square().matrix();
         sigma2_ -= s2b;
@@ -163,7 +167,7 @@ void CrossbarArray::complete_build(const IdleCells* idle, std::uint64_t d2d_key,
         r_ = ra;
         g_ = g_.leftCols(cols).eval();
     } else {
-        mt_.resize(0, 0);
+        mt_.reset();
         sigma2_ = (rn * r_).array().square().matrix();
         r_minus_bypass_ = (r_.array() - r_bypass()).matrix();
         r_base_ = Eigen::RowVectorXd::Constant(cols, r_bypass() * (rows + unused));
@@ -177,25 +181,28 @@ void CrossbarArray::complete_build(const IdleCells* idle, std::uint64_t d2d_key,
 
 const CrossbarArray::SingleEnded& CrossbarArray::single_ended() const {
     if (single_ended_) return *single_ended_;
-    if (summation() != Summation::Current || mt_.size() == 0 || solve_)
+    if (summation() != Summation::Current || !mt_ || solve_)
         throw std::logic_error("array: the single-ended read needs a built current-summation block");
     const int rows = this->rows(), cols = this->cols();
     auto se = std::make_unique<SingleEnded>();
     se->units.resize(rows, 2 * cols);
-    se->units.leftCols(cols) = (mt_.array() / g_step_ - kappa()).cast<float>();
-    se->units.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
+    se->units.leftCols(cols) = (mt_->array() / g_step_ - kappa()).cast<float>();
+    if (sigma2_.size())
+        se->units.rightCols(cols) = (sigma2_.array() / (g_step_ * g_step_)).cast<float>();
+    else
+        se->units.rightCols(cols).setZero();
     se->plane.pack(se->units.leftCols(cols), se->units.rightCols(cols));
     single_ended_ = std::move(se);
     return *single_ended_;
 }
 
 const Eigen::MatrixXf& CrossbarArray::sigma2f() const {
-    if (sigma2f_.size() != sigma2_.size()) sigma2f_ = sigma2_.cast<float>();
+    if (sigma2f_.size() == 0) sigma2f_ = sigma2_.size() ? Eigen::MatrixXf(sigma2_.cast<float>()) : Eigen::MatrixXf::Zero(rows(), cols());
     return sigma2f_;
 }
 
 void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<int>& minus) {
-    if (plus.size() != minus.size() || summation() != Summation::Current || mt_.size() == 0 || solve_)
+    if (plus.size() != minus.size() || summation() != Summation::Current || !mt_ || solve_)
         throw std::logic_error("array: pack_pairs needs a built current-summation block and one minus per plus column");
     const Eigen::Index np = static_cast<Eigen::Index>(plus.size()), c = cols();
     pair_units_.resize(rows(), 2 * np);
@@ -204,8 +211,11 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
         const Eigen::Index a = plus[static_cast<size_t>(p)], b = minus[static_cast<size_t>(p)];
         if (a < 0 || b < 0 || a >= c || b >= c) throw std::logic_error("array: pack_pairs column out of range");
         // The difference in double, then rounded once: exact integers stay exact.
-        pair_units_.col(p) = ((mt_.col(a) - mt_.col(b)) / g_step_).cast<float>();
-        pair_units_.col(np + p) = ((sigma2_.col(a) + sigma2_.col(b)) * s2).cast<float>();
+        pair_units_.col(p) = ((mt_->col(a) - mt_->col(b)) / g_step_).cast<float>();
+        if (sigma2_.size())
+            pair_units_.col(np + p) = ((sigma2_.col(a) + sigma2_.col(b)) * s2).cast<float>();
+        else
+            pair_units_.col(np + p).setZero();
     }
     // The variances on the 16-bit grid of the plane read (when it holds every one within
     // 2^-7, i.e. each cell's noise sigma within 2^-8 = 0.4 %), for every read of the pairs
@@ -229,10 +239,10 @@ void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {
 }
 
 void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads) {
-    // Reads g_ and cells_ (fixed until finish_build), writes only solved_g_ / solved_m_.
+    // Reads g_ and cells_ (fixed until finish_build), writes only solved_g_ / solved_mt_.
     if (!bias_dependent_tmr()) {
         // Bias-independent cells: M of G as sampled (no copy of G, no cells needed).
-        solved_m_ = transfer_matrix_once(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
+        solved_mt_ = transfer_matrix_t_once(g_, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
         return;
     }
     Eigen::MatrixXd g = g_;
@@ -258,7 +268,7 @@ void CrossbarArray::solve_ir_drop(const std::shared_ptr<TransferStore>& store, i
         if (change < 1e-10) break;
     }
     // M depends only on (G, wires, shape, solver): a store may already hold it (TransferStore.h).
-    solved_m_ = transfer_matrix_once(g, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
+    solved_mt_ = transfer_matrix_t_once(g, cfg_.array.r_wire_row, cfg_.array.r_wire_col, store, threads);
     solved_g_ = std::move(g);
 }
 
@@ -274,15 +284,15 @@ void CrossbarArray::column_resistance_into(const Eigen::MatrixXd& b, Eigen::Matr
 }
 
 Eigen::MatrixXd CrossbarArray::noise_sigma(const Eigen::MatrixXd& a) const {
-    Eigen::MatrixXd var = a.array().square().matrix() * sigma2_;
+    Eigen::MatrixXd var = sigma2_.size() ? Eigen::MatrixXd(a.array().square().matrix() * sigma2_) : Eigen::MatrixXd::Zero(a.rows(), cols());
     if (noise_base_.size()) var.rowwise() += noise_base_.cast<double>();
     return var.array().sqrt().matrix();
 }
 
 double CrossbarArray::max_column_current() const {
-    if (mt_.size() == 0) return 0.0;
+    if (!mt_ || mt_->size() == 0) return 0.0;
     const Eigen::VectorXd all = Eigen::VectorXd::Constant(rows(), cfg_.array.v_read);
-    return (mt_.transpose() * all).maxCoeff();
+    return (mt_->transpose() * all).maxCoeff();
 }
 
 }  // namespace sotsim::phys

@@ -77,7 +77,7 @@ public:
 
     // Current summation: column currents (batch x cols) for row voltages V (batch x rows):
     // I = V M^T, with M the IR-drop transfer matrix (G^T without IR drop).
-    Eigen::MatrixXd currents(const Eigen::MatrixXd& v) const { return v * mt_; }
+    Eigen::MatrixXd currents(const Eigen::MatrixXd& v) const { return v * transfer_t(); }
     // Resistance summation: series column resistance (batch x cols) of all array.rows cells
     // for input bit masks B (batch x rows, 0/1). OneT1Mtj: active cells contribute their
     // MTJ, inactive ones their bypass switch (array.r_bypass). Xnor2T2Mtj: B selects the
@@ -94,7 +94,7 @@ public:
     // with A2 the squared activities (a 0/1 plane is its own square). The variance GEMM
     // runs in float: it only scales the noise, where 1e-7 relative does not matter, and
     // costs half a double GEMM.
-    void currents_into(const Eigen::MatrixXd& v, Eigen::MatrixXd& i) const { i.noalias() = v * mt_; }
+    void currents_into(const Eigen::MatrixXd& v, Eigen::MatrixXd& i) const { i.noalias() = v * transfer_t(); }
     void column_resistance_into(const Eigen::MatrixXd& b, Eigen::MatrixXd& r) const;
     // The operands of that product, r = B * resistance_operand() + resistance_base() (rowwise):
     // R(selected by 1) - R(selected by 0) per cell (rows x cols) and the column resistance
@@ -168,7 +168,7 @@ public:
 
     const Eigen::MatrixXd& conductance() const { return g_; }   // S (current summation)
     const Eigen::MatrixXd& resistance() const { return r_; }    // Ohm (active cells / weight MTJs, resistance summation; empty for current summation)
-    const Eigen::MatrixXd& transfer_t() const { return mt_; }   // M^T (rows x cols)
+    const Eigen::MatrixXd& transfer_t() const { return mt_ ? *mt_ : kNoMatrix; }   // M^T (rows x cols)
     // Maximum column current with every row at v_read (S * V), for the ADC range.
     double max_column_current() const;
 
@@ -179,7 +179,7 @@ private:
     // G of every cell at v_read (and R at zero bias) from the sampled cells.
     void apply_bias(const std::vector<CellSample>& cells);
     // The task of begin_build: bias-dependent operating point from g_ and cells_ (only with
-    // device.tmr_v_half > 0; else G stays as sampled), then M, into solved_g_ and solved_m_.
+    // device.tmr_v_half > 0; else G stays as sampled), then M^T, into solved_g_ and solved_mt_.
     void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);
     // The read operands from g_, r_ and mt_ (the rest of build).
     void complete_build(const IdleCells* idle, std::uint64_t d2d_key, double macro_factor);
@@ -203,7 +203,14 @@ private:
     int base_;
     int level_step_;
     double g_lo_ = 0, g_step_ = 0, r_lo_ = 0, r_step_ = 0;
-    Eigen::MatrixXd g_, r_, mt_, sigma2_;
+    Eigen::MatrixXd g_, r_;
+    // M^T: with exact IR drop the one matrix of this G that TransferSolve keeps in memory
+    // (shared, never written), else a copy of G; null for resistance summation.
+    std::shared_ptr<const Eigen::MatrixXd> mt_;
+    static const Eigen::MatrixXd kNoMatrix;   // what transfer_t() returns without M
+    // Per-cell read-noise variance (rows x cols); empty for current summation without read
+    // noise, where every entry would be 0 (the readers treat empty as zeros).
+    Eigen::MatrixXd sigma2_;
     Eigen::MatrixXd r_minus_bypass_;  // R(selected by 1) - R(selected by 0): resistance GEMM operand
     Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
     // Operands made on first use (single_ended(), sigma2f()): a block's reads are made on
@@ -219,7 +226,8 @@ private:
     // A pending begin_build: its task and what it reads / writes.
     TaskPool::Handle solve_;
     std::vector<CellSample> cells_;
-    Eigen::MatrixXd solved_g_, solved_m_;
+    Eigen::MatrixXd solved_g_;
+    std::shared_ptr<const Eigen::MatrixXd> solved_mt_;
 };
 
 }  // namespace sotsim::phys

@@ -17,7 +17,7 @@ using Id = std::pair<std::uint64_t, std::uint64_t>;
 
 struct Entry {
     bool done = false;
-    Eigen::MatrixXd m;
+    std::shared_ptr<const Eigen::MatrixXd> mt;   // M^T, shared with the arrays that read it
     std::exception_ptr error;
     std::list<Id>::iterator lru;   // finished entries only
 };
@@ -36,15 +36,16 @@ double kept_bytes = 0;
 std::atomic<long> solves{0}, shared{0};
 
 double bytes(const Eigen::MatrixXd& m) { return static_cast<double>(m.size()) * sizeof(double); }
+double bytes(const std::shared_ptr<const Eigen::MatrixXd>& m) { return m ? bytes(*m) : 0.0; }
 
 // Lock held: `e` (of `id`) has finished without error; keep it, drop the oldest beyond the bound.
 void keep(const Id& id, const std::shared_ptr<Entry>& e) {
     lru.push_front(id);
     e->lru = lru.begin();
-    kept_bytes += bytes(e->m);
+    kept_bytes += bytes(e->mt);
     while (kept_bytes > kKeepBytes && !lru.empty()) {
         auto old = entries.find(lru.back());
-        kept_bytes -= bytes(old->second->m);
+        kept_bytes -= bytes(old->second->mt);
         entries.erase(old);
         lru.pop_back();
     }
@@ -54,6 +55,11 @@ void keep(const Id& id, const std::shared_ptr<Entry>& e) {
 
 Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, double r_col,
                                      const std::shared_ptr<TransferStore>& store, int threads) {
+    return transfer_matrix_t_once(g, r_row, r_col, store, threads)->transpose();
+}
+
+std::shared_ptr<const Eigen::MatrixXd> transfer_matrix_t_once(const Eigen::MatrixXd& g, double r_row, double r_col,
+                                                              const std::shared_ptr<TransferStore>& store, int threads) {
     const TransferKey key = transfer_key(g, r_row, r_col);
     const Id id{key.hi, key.lo};
     std::shared_ptr<Entry> mine;
@@ -66,26 +72,28 @@ Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, dou
             if (other->done) lru.splice(lru.begin(), lru, other->lru);   // recently used
             done_cv.wait(lock, [&] { return other->done; });
             if (other->error) std::rethrow_exception(other->error);
-            return other->m;
+            return other->mt;
         }
         mine = std::make_shared<Entry>();
         entries.emplace(id, mine);
     }
-    Eigen::MatrixXd m;
+    std::shared_ptr<const Eigen::MatrixXd> mt;
     std::exception_ptr error;
     try {
         const int rows = static_cast<int>(g.rows()), cols = static_cast<int>(g.cols());
+        Eigen::MatrixXd m;
         if (!store || !store->load(key, rows, cols, m)) {
             m = ir_drop_transfer_schur(g, 1.0 / r_row, 1.0 / r_col, threads);
             ++solves;
             if (store) store->save(key, m);
         }
+        mt = std::make_shared<const Eigen::MatrixXd>(m.transpose());
     } catch (...) {
         error = std::current_exception();
     }
     {
         std::lock_guard<std::mutex> lock(mu);
-        mine->m = m;
+        mine->mt = mt;
         mine->error = error;
         mine->done = true;
         if (error)
@@ -95,7 +103,7 @@ Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, dou
     }
     done_cv.notify_all();
     if (error) std::rethrow_exception(error);
-    return m;
+    return mt;
 }
 
 void forget_kept_transfers() {

@@ -27,6 +27,11 @@ namespace sotsim::phys {
 // every request that waited for it.
 Eigen::MatrixXd transfer_matrix_once(const Eigen::MatrixXd& g, double r_row, double r_col,
                                      const std::shared_ptr<TransferStore>& store, int threads);
+// The same request's M^T (rows x cols), the layout a crossbar reads: one immutable matrix per
+// G, shared by the memory kept here and every array that holds it (a chip of time-multiplexed
+// blocks keeps each block's M once, not once here and once per array).
+std::shared_ptr<const Eigen::MatrixXd> transfer_matrix_t_once(const Eigen::MatrixXd& g, double r_row, double r_col,
+                                                              const std::shared_ptr<TransferStore>& store, int threads);
 
 // Drops the finished matrices kept in memory (requests then go to the store or the solver
 // again): for tests of the store, and for a process that wants the memory back.

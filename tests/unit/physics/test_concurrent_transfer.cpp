@@ -141,6 +141,11 @@ TEST_CASE("Reprogramming the same conductances solves once per process", "[physi
     CHECK(after.solves - before.solves == 1);
     CHECK(after.shared - before.shared == 1);
     CHECK(a.transfer_t() == b.transfer_t());
+    // One M^T in memory for both arrays and the kept matrices (not a copy per array), and it
+    // is M of the solve transposed.
+    CHECK(&a.transfer_t() == &b.transfer_t());
+    const Config cfg = exact_config(2);
+    CHECK(a.transfer_t() == transfer_matrix_once(a.conductance(), cfg.array.r_wire_row, cfg.array.r_wire_col, nullptr, 1).transpose());
 }
 
 TEST_CASE("A failing solve's error is thrown by finish_build, as build() throws it", "[physics][irdrop]") {

@@ -270,5 +270,7 @@ struct Config {
 // Copy of `c` with every analog non-ideality turned off (variation, noise, faults,
 // IR drop, ADC errors) while timing and energy parameters stay: the `--ideal` mode.
 Config make_ideal(const Config& c);
+// Its device part alone (what make_ideal(c).device is).
+DeviceConfig make_ideal(const DeviceConfig& d);
 
 }  // namespace sotsim

@@ -653,12 +653,12 @@ void AnalogMacroImpl::set_design_range() {
         // Largest nominal converter input over all inputs of the block's domain, with every
         // row at its largest drive: single-ended sum_i (G_lo + d_ic dG) v, differential
         // max(sum of positive, sum of negative digit differences) v dG.
-        const CrossbarArray nominal(make_ideal(cfg_), layout_->base());
+        const auto [g_lo, g_step] = CrossbarArray::nominal_line(cfg_, layout_->base());
         fs = 0.0;
         for (int c = 0; c < phys_cols_; ++c) {
             const auto col = ideal_digits_.col(c).array();
-            const double m = diff ? std::max(col.max(0.0).sum(), (-col).max(0.0).sum()) * nominal.g_step()
-                                  : nominal.g_lo() * spec_.rows + col.sum() * nominal.g_step();
+            const double m = diff ? std::max(col.max(0.0).sum(), (-col).max(0.0).sum()) * g_step
+                                  : g_lo * spec_.rows + col.sum() * g_step;
             fs = std::max(fs, m * v);
         }
     }

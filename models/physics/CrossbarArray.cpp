@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <tuple>
 
 #include "models/physics/IrDropSolver.h"
 #include "models/physics/TransferSolve.h"
@@ -12,16 +14,30 @@ namespace sotsim::phys {
 
 const Eigen::MatrixXd CrossbarArray::kNoMatrix;
 
-CrossbarArray::CrossbarArray(const Config& cfg, int base) : cfg_(cfg), dev_(cfg.device), base_(base) {
-    const int l = dev_.levels();
+namespace {
+
+// The digit line of current summation: G_lo (all MTJs AP) and the step per digit, at v_read.
+std::pair<double, double> digit_line(const MtjDevice& dev, double v_read, int base) {
+    const int l = dev.levels();
     if (base < 2 || base > l || (l - 1) % (base - 1) != 0)
         throw std::invalid_argument("array: a cell with " + std::to_string(l) + " levels cannot hold base-" + std::to_string(base) + " digits");
+    const double r_allp = dev.cell_resistance(dev.nominal(0), v_read);
+    const double r_allap = dev.cell_resistance(dev.nominal(l - 1), v_read);
+    const double g_lo = 1.0 / r_allap;
+    return {g_lo, (1.0 / r_allp - g_lo) / (base - 1)};
+}
+
+}  // namespace
+
+std::pair<double, double> CrossbarArray::nominal_line(const Config& cfg, int base) {
+    return digit_line(MtjDevice(make_ideal(cfg.device)), cfg.array.v_read, base);
+}
+
+CrossbarArray::CrossbarArray(const Config& cfg, int base)
+    : cfg_{cfg.device, cfg.array, cfg.sim}, dev_(cfg.device), base_(base) {
+    const int l = dev_.levels();
+    std::tie(g_lo_, g_step_) = digit_line(dev_, cfg.array.v_read, base);
     level_step_ = (l - 1) / (base - 1);
-    const double v = cfg.array.v_read;
-    const double r_allp = dev_.cell_resistance(dev_.nominal(0), v);
-    const double r_allap = dev_.cell_resistance(dev_.nominal(l - 1), v);
-    g_lo_ = 1.0 / r_allap;
-    g_step_ = (1.0 / r_allp - g_lo_) / (base - 1);
     // Resistance summation: the active cell's MTJ stack (its access switch is open).
     r_lo_ = dev_.level_resistance0(0);
     r_step_ = (dev_.level_resistance0(l - 1) - r_lo_) / (base - 1);

@@ -17,6 +17,7 @@
 #include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "models/config/Config.h"
@@ -31,6 +32,10 @@ namespace sotsim::phys {
 class CrossbarArray {
 public:
     CrossbarArray(const Config& cfg, int base);
+    // G_lo and the digit step g_step of the nominal (make_ideal) cells of `cfg` for base-`base`
+    // digits: g_lo() and g_step() of CrossbarArray(make_ideal(cfg), base), without the copies
+    // of the configuration.
+    static std::pair<double, double> nominal_line(const Config& cfg, int base);
 
     // Sample the block from final device levels (rows x cols; an XNOR cell array passes
     // rows x 2 cols: the weight MTJs, then their complements). Each physical MTJ draws its
@@ -198,7 +203,15 @@ private:
     // That MTJ's sample.
     CellSample sample_cell(int i, int j, int lv, std::uint64_t d2d_key, double macro_factor) const;
 
-    Config cfg_;
+    // What the array reads of the configuration. (A whole Config per programmed block also
+    // copied its technology tables: ~75 allocations each, three per program with the nominal
+    // array of the design range.)
+    struct Settings {
+        DeviceConfig device;
+        ArrayConfig array;
+        SimConfig sim;
+    };
+    Settings cfg_;
     MtjDevice dev_;
     int base_;
     int level_step_;

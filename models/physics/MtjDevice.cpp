@@ -35,6 +35,9 @@ MtjDevice::MtjDevice(const DeviceConfig& d) : d_(d) {
             level_dist_.push_back(Rng::LogNormal::of(d_.level_resistances[k], d_.sigma_p + f * (d_.sigma_ap - d_.sigma_p)));
         }
     const int mtjs = mtjs_per_cell();
+    // Sized once: a chip builds several devices per programmed block (array, writer,
+    // calibration prior), and growing the table entry by entry reallocated it each time.
+    mtj_dist_.reserve(static_cast<std::size_t>(levels_) * static_cast<std::size_t>(mtjs));
     for (int k = 0; k < levels_; ++k)
         for (int t = 0; t < mtjs; ++t) {
             mtj_dist_.push_back(explicit_levels() ? level_dist_[static_cast<std::size_t>(k)] : t < k ? ap_dist_ : p_dist_);

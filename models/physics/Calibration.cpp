@@ -236,8 +236,27 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
     Eigen::ColPivHouseholderQR<Design> qr(n, 3);
     qr.setThreshold(1e-9);
     for (Eigen::Index c = 0; c < cols; ++c) {
+        const auto& k = keep[static_cast<size_t>(c)];
+        if (k.empty()) continue;
+        // A column that reads 0 and should read 0 on every kept sample (the - column of a
+        // differential pair, which the converter never reads apart: half the columns of such
+        // a block) has y = 0 and a zero first regressor, so its least-squares residual is
+        // exactly 0 and only its degrees of freedom count: the kept samples minus the rank of
+        // [n_b, 1], which is 2 unless n_b is the same on every kept sample (n_b are
+        // integer counts: any spread is far above the QR's 1e-9 rank threshold). The QR
+        // gives the same, at the cost of a factorisation and a solve per column.
+        bool zero = true;
+        bool spread = false;
+        for (const Eigen::Index r : k) {
+            zero = zero && readout(r, c) == 0.0 && ideal(r, c) == 0.0;
+            spread = spread || n_active(r) != n_active(k.front());
+        }
+        if (zero) {
+            const Eigen::Index free = static_cast<Eigen::Index>(k.size()) - (spread ? 2 : 1);
+            if (free > 0) dof += static_cast<double>(free);
+            continue;
+        }
         design(c, x, y);
-        if (x.rows() == 0) continue;
         qr.compute(x);
         const Eigen::Index free = x.rows() - qr.rank();
         if (free <= 0) continue;

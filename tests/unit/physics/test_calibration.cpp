@@ -229,3 +229,47 @@ TEST_CASE("ColumnCalibration's MAP fit equals the explicit ridge regression on t
     }
     CHECK(left_out > 0);
 }
+
+TEST_CASE("ColumnCalibration pools the noise over every column, zero columns by their degrees of freedom",
+          "[physics][calibration]") {
+    // The noise variance is the pooled residual of the unconstrained least-squares fits
+    // of all columns: sum of squared residuals over sum of (kept samples - rank). Columns
+    // that read 0 and should read 0 (the - columns of differential pairs) add no residual
+    // but their degrees of freedom, with the rank of [0, n_b, 1] as the QR finds it.
+    Rng rng = Rng::derive(46, 0, "cal_pool");
+    const int n = 32, cols = 6;
+    for (const bool constant_nb : {false, true}) {
+        Eigen::MatrixXd s = Eigen::MatrixXd::Zero(n, cols), ideal = Eigen::MatrixXd::Zero(n, cols);
+        Eigen::VectorXd nb(n);
+        for (int r = 0; r < n; ++r) {
+            nb(r) = constant_nb ? 17.0 : std::floor(1.0 + rng.uniform() * 60.0);
+            for (int c = 0; c < cols; c += 2) {   // odd columns stay 0
+                ideal(r, c) = std::floor(nb(r) * (0.3 + 0.1 * c) + 8.0 * (rng.uniform() - 0.5));
+                s(r, c) = 1.05 * ideal(r, c) + 0.02 * nb(r) + 0.4 + 0.3 * rng.normal();
+            }
+        }
+        ReadoutGeometry geo;
+        geo.converter = true;
+        geo.lsb = 1e-3;   // the quantisation floor of the noise stays far below the residuals
+        geo.lo = -1e9;
+        geo.hi = 1e9;
+        ColumnCalibration cal;
+        cal.fit(s, ideal, nb, 0.05 * Eigen::Matrix3d::Identity(), geo);
+        double ss = 0.0, dof = 0.0;
+        for (int c = 0; c < cols; ++c) {
+            Eigen::MatrixXd x(n, 3);
+            x.col(0) = ideal.col(c);
+            x.col(1) = nb;
+            x.col(2).setOnes();
+            const Eigen::VectorXd y = s.col(c) - ideal.col(c);
+            Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+            qr.setThreshold(1e-9);
+            dof += static_cast<double>(n - qr.rank());
+            ss += (y - x * qr.solve(y)).squaredNorm();
+            if (c % 2) CHECK(qr.rank() == (constant_nb ? 1 : 2));
+        }
+        INFO("n_b constant: " << constant_nb);
+        CHECK(cal.noise_variance() == Approx(ss / dof).epsilon(1e-12));
+        for (int c = 1; c < cols; c += 2) CHECK(cal.gain()(c) == 1.0);   // nothing to correct
+    }
+}

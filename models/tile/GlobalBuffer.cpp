@@ -90,6 +90,16 @@ std::uint64_t GlobalBuffer::move(tlm::tlm_generic_payload& t, bool debug) {
     const std::uint64_t cols = static_cast<std::uint64_t>(e.data.cols());
     const std::uint64_t off0 = a - r->base, off1 = off0 + len;
     unsigned char* p = t.get_data_ptr();
+    const std::uint64_t row_bytes = 4 * cols;
+    if (!be && off0 % row_bytes == 0 && len % row_bytes == 0) {
+        // Whole rows (the host's batch of samples in, its results out): one blocked
+        // transposition between the row-major image and the column-major tensor.
+        auto rows = e.data.middleRows(static_cast<Eigen::Index>(off0 / row_bytes), static_cast<Eigen::Index>(len / row_bytes));
+        float* f = reinterpret_cast<float*>(p);
+        if (t.is_read()) to_row_major(rows, f, static_cast<std::ptrdiff_t>(cols));
+        else from_row_major(f, static_cast<std::ptrdiff_t>(cols), rows);
+        return (len / 4 * static_cast<std::uint64_t>(e.bits) + 7) / 8;
+    }
     if (!be && off0 % 4 == 0 && len % 4 == 0) {
         // Whole words, every lane enabled (the host's sample writes and result reads): one
         // 4-byte copy per value, walking the row-major image without a division per word.

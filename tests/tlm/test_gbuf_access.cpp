@@ -106,3 +106,24 @@ TEST_CASE("global buffer: whole words across rows land where the byte-wise path 
     CHECK(std::equal(back, back + 43, g.image.begin() + 19));
     CHECK(g.dump() == g.image);  // nothing else written
 }
+
+TEST_CASE("global buffer: whole rows in and out land where the byte-wise path reads them", "[tlm][gbuf]") {
+    Gbuf g;
+    // Rows 1 and 2 of the 4 x 8 tensor (the host's batch of samples: whole rows, the
+    // blocked path), read back through the byte path (an access starting mid-word) and
+    // as whole rows again; rows 0 and 3 keep their bytes.
+    unsigned char data[64];
+    std::iota(data, data + 64, static_cast<unsigned char>(0x80));
+    Access w(tlm::TLM_WRITE_COMMAND, g.base + 32, data, 64);
+    REQUIRE(g.go(w) == tlm::TLM_OK_RESPONSE);
+    std::memcpy(g.image.data() + 32, data, 64);
+    unsigned char back[67];
+    Access r(tlm::TLM_READ_COMMAND, g.base + 31, back, 67);
+    REQUIRE(g.go(r) == tlm::TLM_OK_RESPONSE);
+    CHECK(std::equal(back, back + 67, g.image.begin() + 31));
+    unsigned char rows[64];
+    Access r2(tlm::TLM_READ_COMMAND, g.base + 32, rows, 64);
+    REQUIRE(g.go(r2) == tlm::TLM_OK_RESPONSE);
+    CHECK(std::equal(rows, rows + 64, data));
+    CHECK(g.dump() == g.image);
+}

@@ -99,6 +99,41 @@ inline void sum_rows_fixed(const char* panel, const std::int32_t* rows, std::int
     }
 }
 
+#ifdef SOTSIM_PLANE_AVX512
+// g[k * 8 + j] = lists[j][k] for k < m (each list readable to m rounded up to 16; g writable
+// as far): blocks of 16 entries of the 8 lists transposed in registers (three rounds of
+// two-source permutes: 32-bit pairs, 64-bit quads, 128-bit halves), 24 permutes per 128
+// entries instead of a scalar load and store each.
+void interleave8(const std::int32_t* const* lists, std::int32_t m, std::int32_t* g) {
+    const __m512i p32lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i p32hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512i p64lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i p64hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    const __m512i p128lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i p128hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    for (std::int32_t k0 = 0; k0 < m; k0 += 16) {
+        __m512i a[8], c[8], d[8];
+        for (int j = 0; j < 8; ++j) a[j] = _mm512_loadu_si512(lists[j] + k0);
+        // c[2i] (k 0-7), c[2i+1] (k 8-15): lists 2i and 2i+1 interleaved.
+        for (int i = 0; i < 4; ++i) {
+            c[2 * i] = _mm512_permutex2var_epi32(a[2 * i], p32lo, a[2 * i + 1]);
+            c[2 * i + 1] = _mm512_permutex2var_epi32(a[2 * i], p32hi, a[2 * i + 1]);
+        }
+        // d[4h + b]: lists 4h..4h+3 at k 4b..4b+3.
+        for (int h = 0; h < 2; ++h)
+            for (int half = 0; half < 2; ++half) {
+                const __m512i x = c[4 * h + half], y = c[4 * h + 2 + half];
+                d[4 * h + 2 * half] = _mm512_permutex2var_epi64(x, p64lo, y);
+                d[4 * h + 2 * half + 1] = _mm512_permutex2var_epi64(x, p64hi, y);
+            }
+        for (int b = 0; b < 4; ++b) {
+            _mm512_storeu_si512(g + (k0 + 4 * b) * 8, _mm512_permutex2var_epi64(d[b], p128lo, d[4 + b]));
+            _mm512_storeu_si512(g + (k0 + 4 * b + 2) * 8, _mm512_permutex2var_epi64(d[b], p128hi, d[4 + b]));
+        }
+    }
+}
+#endif
+
 }  // namespace
 
 float PlaneProduct::fixed_grid(Eigen::Ref<Eigen::MatrixXf> w) {
@@ -223,14 +258,16 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
     static_assert(kChunk % 16 == 0 && kChunk % kJoint == 0, "a chunk is whole list blocks and groups");
     Scratch& s = scratch();
     // Grown, never shrunk: operands of different sizes share the scratch, and a resize up
-    // after a smaller operand's call would zero the new part each time (every entry is
-    // written before it is read, so a larger buffer serves any operand).
+    // after a smaller operand's call would zero the new part each time (every entry a
+    // result depends on is written before it is read, so a larger buffer serves any operand;
+    // the lists' interleaving also moves up to 15 stale entries past a group's longest list,
+    // into places the sums never read).
     auto at_least = [](std::vector<std::int32_t>& v, Eigen::Index n) {
         if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
     };
     at_least(s.active, kChunk * lstride_);
     at_least(s.count, kChunk);
-    at_least(s.group, kChunk * rows_);
+    at_least(s.group, kChunk * rows_ + 16 * kJoint);   // a group's lists may be written 16 entries long
     at_least(s.gcount, kChunk / kJoint);
     std::vector<std::int32_t> &active = s.active, &counts = s.count, &group = s.group, &gcount = s.gcount;
     // Panels to read; where a panel's columns go in the output row, and how many it holds.
@@ -284,6 +321,22 @@ void PlaneProduct::multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen:
             std::int32_t m = 0;
             for (int j = 0; j < kJoint; ++j) m = std::max(m, counts[static_cast<size_t>(order[v0 + j])]);
             std::int32_t* g = group.data() + v0 * rows_;
+#ifdef SOTSIM_PLANE_AVX512
+            if constexpr (kJoint == 8) {
+                // Each list padded to the group's longest in place (it has room for 16 past
+                // any count), then the 8 lists interleaved 16 entries at a time.
+                const std::int32_t* lists[8];
+                const __m512i pad = _mm512_set1_epi32(pad_row);
+                for (int j = 0; j < 8; ++j) {
+                    std::int32_t* list = active.data() + order[v0 + j] * lstride_;
+                    for (std::int32_t k = counts[static_cast<size_t>(order[v0 + j])]; k < m; k += 16) _mm512_storeu_si512(list + k, pad);
+                    lists[j] = list;
+                }
+                interleave8(lists, m, g);
+                gcount[static_cast<size_t>(v0 / kJoint)] = m;
+                continue;
+            }
+#endif
             for (int j = 0; j < kJoint; ++j) {
                 const std::int32_t* list = active.data() + order[v0 + j] * lstride_;
                 const std::int32_t c = counts[static_cast<size_t>(order[v0 + j])];

@@ -555,7 +555,7 @@ private:
             // X = L^-1 K_ek, then K_kk -= X^T X (TRSM + SYRK on contiguous blocks).
             auto x = k.bottomLeftCorner(nk, e);   // K_ke = K_ek^T, lower triangle of k
             llt.matrixU().solveInPlace<Eigen::OnTheRight>(x);   // X^T = K_ke L^-T
-            k.bottomRightCorner(nk, nk).selfadjointView<Eigen::Lower>().rankUpdate(x, -1.0);
+            rank_update_lower<Eigen::ColMajor>(k.data() + static_cast<Eigen::Index>(e) * (n + 1), n, x.data(), n, nk, e, -1.0);
         }
     }
 
@@ -612,7 +612,7 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
     Block w = s.bottomLeftCorner(cols, rows);   // S_sd -> L_s^-1 S_sd
     ls.matrixL().solveInPlace(w);
     Block t = s.topLeftCorner(rows, rows);
-    t.selfadjointView<Eigen::Lower>().rankUpdate(w.transpose(), -1.0);
+    rank_update_lower<Eigen::RowMajor>(t.data(), t.outerStride(), w.data(), w.outerStride(), rows, cols, -1.0);   // T -= W^T W
     Eigen::LLT<Block> lt(t);   // in place; reads the lower triangle only
     if (lt.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
     // M^T = -g g T^-1 W^T L_s^-1 (T symmetric): solve T Y = W^T, then M = -g g L_s^-T Y^T.

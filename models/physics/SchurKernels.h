@@ -26,6 +26,16 @@ bool schur_panels(double* a, int n, int e, int jend);
 // 512 x 256). False if not positive definite.
 bool schur_dense(double* a, int n, int e);
 
+// The lower triangle of the size x size matrix c (column stride ldc) += alpha X X^T, X size x
+// depth with column stride ldx (XOrder ColMajor) or its transpose stored row by row with row
+// stride ldx (RowMajor, i.e. X = W^T for a column-major depth x size W): exactly what Eigen's
+// selfadjointView<Lower>().rankUpdate(X, alpha) computes (the same kernel, blocking and
+// order), but the packing buffers are kept by the thread instead of allocated per call (fresh
+// pages: ~320 page faults per 256 x 256 solve, and the kernel clearing them).
+template <int XOrder>
+void rank_update_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, Eigen::Index size,
+                       Eigen::Index depth, double alpha);
+
 // schur_panels(a, n, e, n) of a leaf whose whole n x n buffer was zeroed: column updates
 // also run over a few rows of the upper triangle so they are whole packets (those entries
 // become finite junk, never read; every lower-triangle value is the same as schur_panels').

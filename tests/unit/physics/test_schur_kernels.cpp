@@ -125,3 +125,42 @@ TEST_CASE("Schur panel kernels refuse a pivot that is not positive", "[physics][
     std::vector<double> a = {1.0, 2.0, 0.0, 1.0};   // [[1, 2], [2, 1]]: indefinite, lower triangle
     CHECK_FALSE(schur_leaf(a.data(), 2, 2));
 }
+
+TEST_CASE("Schur rank update with kept packing buffers equals Eigen's rankUpdate bit for bit", "[physics][irdrop]") {
+    // rank_update_lower runs Eigen's own kernel with Eigen's blocking; only where the packing
+    // buffers live differs. Shapes from a leaf-sized front to ones whose buffers Eigen would
+    // allocate on the heap, repeated in an order that makes the kept buffers grow and shrink.
+    Rng rng(14);
+    const auto random = [&](Eigen::Index r, Eigen::Index c) {
+        Eigen::MatrixXd m(r, c);
+        for (Eigen::Index j = 0; j < c; ++j)
+            for (Eigen::Index i = 0; i < r; ++i) m(i, j) = rng.uniform() - 0.5;
+        return m;
+    };
+    const int shapes[][2] = {{1, 1}, {5, 3}, {24, 4}, {100, 17}, {300, 64}, {520, 260}, {40, 8}, {300, 64}};
+    for (const auto& sh : shapes) {
+        const Eigen::Index size = sh[0], depth = sh[1];
+        CAPTURE(size, depth);
+        // Column-major X (size x depth) inside a larger buffer: strides as in a front.
+        const Eigen::MatrixXd xs = random(size + 3, depth);
+        const Eigen::MatrixXd c0 = random(size + 2, size);
+        Eigen::MatrixXd expect = c0, got = c0;
+        expect.topRows(size).selfadjointView<Eigen::Lower>().rankUpdate(xs.topRows(size), -1.0);
+        rank_update_lower<Eigen::ColMajor>(got.data(), got.rows(), xs.data(), xs.rows(), size, depth, -1.0);
+        CHECK(got == expect);
+        CHECK(got != c0);
+        // X = W^T for a column-major W (depth x size), as the final step's T -= W^T W.
+        const Eigen::MatrixXd ws = random(depth + 1, size);
+        Eigen::MatrixXd expect_t = c0, got_t = c0;
+        expect_t.topRows(size).selfadjointView<Eigen::Lower>().rankUpdate(ws.topRows(depth).transpose(), -1.0);
+        rank_update_lower<Eigen::RowMajor>(got_t.data(), got_t.rows(), ws.data(), ws.rows(), size, depth, -1.0);
+        CHECK(got_t == expect_t);
+        // The update itself: lower triangle of C - X X^T to rounding.
+        const Eigen::MatrixXd x = xs.topRows(size);
+        const Eigen::MatrixXd ref = c0.topRows(size) - x * x.transpose();
+        double err = 0.0;
+        for (Eigen::Index j = 0; j < size; ++j)
+            for (Eigen::Index i = j; i < size; ++i) err = std::max(err, std::abs(got(i, j) - ref(i, j)));
+        CHECK(err <= 1e-12 * (1.0 + static_cast<double>(depth)));
+    }
+}

@@ -60,6 +60,16 @@ bool schur_panels(double* a, int n, int e, int jend) { return panels<false>(a, n
 
 bool schur_leaf(double* a, int n, int e) { return panels<true>(a, n, e, n); }
 
+namespace {
+
+// The vector type below is wider than the registers of a build without AVX-512 (the portable
+// preset: GCC lowers its operations to SSE2 pieces), where GCC notes that passing it by value
+// across translation units would change the ABI; it never leaves this file (load / store are
+// internal and inlined into schur_lanes).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 // One element of every front of a schur_lanes batch (GCC vector extension: the element-wise
 // operations of the scalar code, lowered to whatever vector width the ISA has). Loaded and
 // stored by memcpy: nothing here assumes more than the alignment of a double.
@@ -70,6 +80,8 @@ inline Lanes load(const double* p) {
     return v;
 }
 inline void store(double* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
+
+}  // namespace
 
 bool schur_lanes(double* a, int n, int e) {
     constexpr int W = kSchurLanes;
@@ -111,7 +123,7 @@ bool schur_lanes(double* a, int n, int e) {
             bool ok = true;
             for (int l = 0; l < W; ++l) ok &= d[l] > 0.0;
             if (!ok) return false;
-            Lanes s;
+            Lanes s = {};
             for (int l = 0; l < W; ++l) s[l] = 1.0 / std::sqrt(d[l]);
             for (int r = c; r < below; ++r) store(x + W * r, load(x + W * r) * s);
             for (int u = 0; u < m; ++u) store(x + W * rows[u], load(x + W * rows[u]) * s);
@@ -141,6 +153,9 @@ bool schur_lanes(double* a, int n, int e) {
     }
     return true;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace {
 

@@ -119,7 +119,7 @@ private:
         }
 
     private:
-        static constexpr int kInline = 32;  // > the vocabulary (24 names)
+        static constexpr int kInline = 32;  // > the vocabulary (23 distinct names)
         double v_[kInline] = {};
         std::uint64_t used_ = 0;
         std::map<int, double> extra_;
@@ -177,7 +177,7 @@ inline const ActionId kDigitalMult{"digital_mult"};
 inline const ActionId kDigitalCompare{"digital_compare"};
 inline const ActionId kDigitalAct{"digital_act"};
 inline const ActionId kPeAddBit{"pe_add_bit"};
-// physics energies (ActionCounter::physics_energy_J keys)
+// physics energies (ActionCounter::add_energy / physics_energy names)
 inline const ActionId kArrayReadEnergy{"array_read"};
 inline const ActionId kCellWriteEnergy{"cell_write"};
 }  // namespace sotsim::action

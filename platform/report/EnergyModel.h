@@ -27,7 +27,7 @@ const std::array<EnergyCategory, kEnergyCategories>& all_categories();
 // so a model may count e.g. "buffer_read_word"; anything else throws std::invalid_argument
 // naming the action.
 EnergyCategory category_of_action(const std::string& action);
-// Category of a physics energy (ActionCounter::physics_energy_J key): "array_read" -> array,
+// Category of a physics energy (ActionCounter physics-energy name): "array_read" -> array,
 // "cell_write" -> write; anything else throws std::invalid_argument naming it.
 EnergyCategory category_of_physics_energy(const std::string& kind);
 

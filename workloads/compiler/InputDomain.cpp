@@ -61,8 +61,9 @@ InputDomain scan_input_domain(const Batch& data, const std::string& file) {
     std::array<std::uint32_t, 1024> inserted;
     inserted.fill(kEmpty);
     // Images are mostly runs of one value (MNIST: ~80 % zeros), so blocks of 16 that repeat
-    // the last value inserted are skipped with one vectorised compare; `last` is always a
-    // finite value already in the set, so a NaN or Inf never matches and is reported below.
+    // the last value inserted are skipped with one vectorised compare. The first value is
+    // visited before any block, so `last` is always a finite value already in the set and
+    // a NaN or Inf never matches (it is reported where it sits).
     constexpr std::size_t kBlock = 16;
     std::uint32_t last = kEmpty;
     auto visit = [&](std::size_t i) {
@@ -78,6 +79,7 @@ InputDomain scan_input_domain(const Batch& data, const std::string& file) {
             seen.insert(x[i]);
         }
     };
+    if (n > 0) visit(0);
     std::size_t i = 0;
     for (; i + kBlock <= n; i += kBlock) {
         std::uint32_t diff = 0;
@@ -167,7 +169,8 @@ void check_input_domain(const InputDomain& d, const Batch& data, const std::stri
             std::uint32_t bits;
             std::memcpy(&bits, x + i, sizeof bits);
             std::uint32_t& slot = passed[(bits * 2654435761u) >> 22];
-            ok = slot == bits;
+            // The empty-slot marker is a NaN's bits, so the finiteness test comes first.
+            ok = std::isfinite(v) && slot == bits;
             if (!ok && std::isfinite(v) && on_grid(v, d.lo, d.step, d.levels)) {
                 slot = bits;
                 ok = true;

@@ -145,3 +145,19 @@ TEST_CASE("the domain check refuses an off-grid value after many on-grid ones an
         CHECK(std::string(e.what()).find("sample 3 holds") != std::string::npos);
     }
 }
+
+TEST_CASE("NaN inputs are refused by the scan and the grid check wherever they sit", "[input-domain]") {
+    // The scan's block skip and the check's table both mark "nothing yet" with a quiet
+    // NaN's bits: a NaN in the data must still be seen (a first block of 16 NaNs, a NaN in
+    // a slot nothing has filled yet).
+    Batch lead = Batch::Zero(2, 16);
+    lead.row(0).setConstant(NAN);
+    lead(1, 3) = 1.0f;
+    CHECK_THROWS_AS(scan_input_domain(lead, "nan.npy"), WorkloadError);
+    const InputDomain bin = scan_input_domain(from({0, 1}), "bin.npy");
+    for (int at = 0; at < 3; ++at) {
+        Batch b = from({0, 1, 1});
+        b(0, at) = NAN;
+        CHECK_THROWS_AS(check_input_domain(bin, b, "nan.npy"), WorkloadError);
+    }
+}

@@ -242,9 +242,10 @@ void ColumnCalibration::fit(const Eigen::MatrixXd& readout, const Eigen::MatrixX
         // differential pair, which the converter never reads apart: half the columns of such
         // a block) has y = 0 and a zero first regressor, so its least-squares residual is
         // exactly 0 and only its degrees of freedom count: the kept samples minus the rank of
-        // [n_b, 1], which is 2 unless n_b is the same on every kept sample (n_b are
-        // integer counts: any spread is far above the QR's 1e-9 rank threshold). The QR
-        // gives the same, at the cost of a factorisation and a solve per column.
+        // [n_b, 1], which is 2 unless n_b is the same on every kept sample. The QR gives the
+        // same, at the cost of a factorisation and a solve per column, except where n_b's
+        // spread is below its relative 1e-9 rank threshold (counts of ~1e4 with a single
+        // sample off by one), where its numerical rank is 1 and this count the exact 2.
         bool zero = true;
         bool spread = false;
         for (const Eigen::Index r : k) {

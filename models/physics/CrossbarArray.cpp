@@ -234,7 +234,7 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
             pair_units_.col(np + p).setZero();
     }
     // The variances on the 16-bit grid of the plane read (when it holds every one within
-    // 2^-7, i.e. each cell's noise sigma within 2^-8 = 0.4 %), for every read of the pairs
+    // 2^-7, i.e. each pair's combined noise sigma within 2^-8 = 0.4 %), for every read of the pairs
     // (the GEMM paths of PWM duties read the same values): half the plane read's variance
     // loads.
     const float step = PlaneProduct::fixed_grid(pair_units_.rightCols(np));

@@ -226,8 +226,10 @@ private:
     Eigen::MatrixXd sigma2_;
     Eigen::MatrixXd r_minus_bypass_;  // R(selected by 1) - R(selected by 0): resistance GEMM operand
     Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
-    // Operands made on first use (single_ended(), sigma2f()): a block's reads are made on
-    // one host thread at a time, like PlaneProduct's scratch. Empty until then (and after
+    // Operands made on first use (single_ended(), sigma2f()), without a lock: correct
+    // because a block's reads all run on the SystemC thread (the worker threads of
+    // sim.threads only solve IR drop, solve_ir_drop); reads from two threads at once would
+    // need std::call_once here (PlaneProduct's scratch is thread_local). Empty until then (and after
     // every build). Made at build, they held ~80 KB in each programmed macro that never read
     // them (a differential block reads pair_units_ only).
     mutable std::unique_ptr<SingleEnded> single_ended_;

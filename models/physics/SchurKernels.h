@@ -53,6 +53,10 @@ constexpr int kSchurLanes = 8;
 // the same; below a panel only the rows where one of its columns is non-zero in one of the
 // fronts are updated (every other row would add exact zeros, as would the terms
 // schur_panels skips for a zero multiplier). Only the lower triangle is read or written.
+// "The same operations" includes the compiler's multiply-add contraction (GCC contracts
+// a * b + c by default, and this file is not built with -ffp-contract=off): the two kernels
+// agree bit for bit when the compiler contracts both alike, which test_schur_kernels checks
+// for the build it runs in, not for every compiler and -march.
 // False if a pivot of any front is not positive.
 bool schur_lanes(double* a, int n, int e);
 

@@ -31,6 +31,12 @@ inline Config small_config() {
     return make_ideal(c);
 }
 
+// Drives a target from a test (a target socket needs an initiator bound to it).
+struct Driver : sc_core::sc_module {
+    tlm_utils::simple_initiator_socket<Driver> out{"out"};
+    explicit Driver(sc_core::sc_module_name n) : sc_module(n) {}
+};
+
 struct Access {
     tlm::tlm_generic_payload t;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;

@@ -42,9 +42,9 @@ Program one_instruction() {
 constexpr auto R = tlm::TLM_READ_COMMAND;
 constexpr auto W = tlm::TLM_WRITE_COMMAND;
 
-struct Driver : sc_module {
-    tlm_utils::simple_initiator_socket<Driver> out{"out"};
-    explicit Driver(sc_module_name n) : sc_module(n) {}
+struct RwDriver : sc_module {
+    tlm_utils::simple_initiator_socket<RwDriver> out{"out"};
+    explicit RwDriver(sc_module_name n) : sc_module(n) {}
     Rw go(tlm::tlm_command cmd, std::uint64_t addr, std::uint32_t v, bool debug, unsigned len = 4) {
         std::uint32_t buf[2] = {v, 0};
         Access a(cmd, addr, buf, len);
@@ -106,7 +106,7 @@ TEST_CASE("csr table: response status by access and offset; writes store, callba
 
 TEST_CASE("csr table: the accelerator's registers answer by the table, debug writes change nothing", "[tlm][csr][chip]") {
     const Config cfg = small_config();
-    Driver host("host");
+    RwDriver host("host");
     Accelerator acc("chip", cfg);
     host.out.bind(acc.host);
     sc_start(SC_ZERO_TIME);  // tile threads reach their wait before a RUN is started
@@ -142,7 +142,7 @@ TEST_CASE("csr table: the accelerator's registers answer by the table, debug wri
 
 TEST_CASE("csr table: the macro's registers answer by the table, a debug CONTROL write clears nothing", "[tlm][csr][macro]") {
     const Config cfg = small_config();
-    Driver drv("drv");
+    RwDriver drv("drv");
     MramMacro macro("macro", cfg, 0, 0);
     drv.out.bind(macro.cfg);
     CHECK(drv.go(R, mm::kId, 0, true).value == mm::kIdValue);

@@ -11,11 +11,6 @@ using namespace sc_core;
 namespace mm = sotsim::macro_map;
 
 namespace {
-// Drives a macro from a test: the socket needs an initiator bound to it.
-struct Driver : sc_module {
-    tlm_utils::simple_initiator_socket<Driver> out{"out"};
-    explicit Driver(sc_module_name n) : sc_module(n) {}
-};
 struct Bench {
     Config cfg = small_config();
     Driver drv{"drv"};

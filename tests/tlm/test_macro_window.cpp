@@ -13,11 +13,6 @@ using namespace sc_core;
 namespace mm = sotsim::macro_map;
 
 namespace {
-struct Driver : sc_module {
-    tlm_utils::simple_initiator_socket<Driver> out{"out"};
-    explicit Driver(sc_module_name n) : sc_module(n) {}
-};
-
 Config noisy_config(int window, bool partial) {
     Config c = small_config();
     if (partial) {   // a partial block of an analog accumulation: node values out, not codes

@@ -680,7 +680,7 @@ void TileController::before_write(int id) {
 }
 
 // Stage vectors [v0, v0 + nv) of the input slice (columns [r0, r0 + rows) of the
-// column-major source) into the row-major burst xfer_, zero padded to the block's `stride`
+// column-major source) into the row-major burst mvm_in_, zero padded to the block's `stride`
 // rows (a blocked transpose, models/common/Transpose.h).
 void TileController::stage_input(const TensorStore::Data& src, int r0, int rows, int stride, Eigen::Index v0,
                                  Eigen::Index nv) {
@@ -964,6 +964,18 @@ int TileController::fill_ahead(int src, int r0, int rows, int stride, int first,
 }
 
 // ---- data movement -----------------------------------------------------------------------------
+// A Load / Store of a global tensor's slice: the payload is the slice as `s` lays it out
+// (rows x cols floats at `data`), its traffic at the tensor's `bits` per value, tagged with
+// the current layer (one set-up for every slice transaction that takes time).
+void TileController::prepare_slice(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, float* data,
+                                   const TensorSliceExtension& s, int bits) {
+    const std::size_t n = static_cast<std::size_t>(s.rows) * static_cast<std::size_t>(s.cols);
+    tlmx::prepare(t, cmd, job_.tensor_addr.at(static_cast<std::size_t>(s.tensor)), data, static_cast<unsigned>(n * 4));
+    t.set_extension(new TensorSliceExtension(s));
+    t.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, bits)));
+    t.set_extension(new tlmx::LayerExtension(layer_));
+}
+
 void TileController::exec_load(const Instr& in) {
     const auto& sd = decl(in.src);
     if (sd.where != Location::Global) throw std::runtime_error("Load source must be a global tensor");
@@ -982,11 +994,7 @@ void TileController::exec_load(const Instr& in) {
     float* into = dst.data.middleCols(in.c0, cols).data();
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     tlm::tlm_generic_payload rd;
-    const unsigned len = static_cast<unsigned>(n * 4);
-    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), into, len);
-    rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows, true));
-    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, sd.bits)));
-    rd.set_extension(new tlmx::LayerExtension(layer_));
+    prepare_slice(rd, tlm::TLM_READ_COMMAND, into, {in.src, in.src_c0, cols, row0, nrows, true}, sd.bits);
     sc_time t = t0;
     transport(rd, t, -1, "Load");
     // Into a port tensor the data streams into the digital unit: no buffer write.
@@ -1020,11 +1028,7 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
         const sc_time start = x.start;
         std::vector<float> data(static_cast<std::size_t>(nrows) * cols);
         tlm::tlm_generic_payload rd;
-        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.src)), data.data(),
-                      static_cast<unsigned>(data.size() * 4));
-        rd.set_extension(new TensorSliceExtension(in.src, in.src_c0, cols, row0, nrows, true));
-        rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(data.size(), sd.bits)));
-        rd.set_extension(new tlmx::LayerExtension(layer_));
+        prepare_slice(rd, tlm::TLM_READ_COMMAND, data.data(), {in.src, in.src_c0, cols, row0, nrows, true}, sd.bits);
         auto* mc = new tlmx::MulticastExtension;
         mc->initiators = x.tiles;  // tile i is interconnect initiator i
         rd.set_extension(mc);
@@ -1074,11 +1078,7 @@ void TileController::exec_store(const Instr& in) {
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(n, src.bits), layer_);
     tlm::tlm_generic_payload wr;
-    const unsigned len = static_cast<unsigned>(n * 4);
-    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(in.dst)), from, len);
-    wr.set_extension(new TensorSliceExtension(in.dst, in.c0, cols, row0, nrows, true));
-    wr.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, dd.bits)));
-    wr.set_extension(new tlmx::LayerExtension(layer_));
+    prepare_slice(wr, tlm::TLM_WRITE_COMMAND, from, {in.dst, in.c0, cols, row0, nrows, true}, dd.bits);
     sc_time t = t0;
     transport(wr, t, -1, "Store");
     const sc_time end = max_t(t, tr);

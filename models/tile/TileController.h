@@ -59,6 +59,8 @@
 
 namespace sotsim {
 
+struct TensorSliceExtension;  // models/tile/GlobalBuffer.h
+
 // An instruction stream in program memory: `count` InstrRecords from interconnect address
 // `addr` (models/tile/ProgramImage.h).
 struct StreamRef {
@@ -183,6 +185,8 @@ private:
     void set_now(const sc_core::sc_time& t);
     sc_core::sc_time delay_from(const sc_core::sc_time& abs) const { return abs - sc_core::sc_time_stamp(); }
     void transport(tlm::tlm_generic_payload& t, sc_core::sc_time& abs, int macro, const char* what);
+    void prepare_slice(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, float* data, const TensorSliceExtension& s,
+                       int bits);
     void finish_op(const sc_core::sc_time& end);
     TensorStore::Entry& local(int id, const char* role);
     const TensorDecl& decl(int id) const;
@@ -256,7 +260,7 @@ private:
     Fetched remote_;                      // the last instruction fetched from program memory
     OpCode current_op_ = OpCode::End;
     std::uint64_t fetch_words_ = 0, remote_fetches_ = 0;
-    std::vector<float> xfer_;             // staging for transaction data (Load, Store, Send)
+    std::vector<float> xfer_;             // staging for transaction data (Send, the inbox's messages)
     std::vector<float> mvm_in_;           // an Mvm's input burst (apart from xfer_: no refill when Loads shrink it)
     std::vector<float> node_;             // an Mvm's analog-sum node values
     std::vector<float> out_block_;        // scatter_output: a block of outputs, column-major
@@ -295,7 +299,7 @@ private:
         Eigen::MatrixXf v;                 // the source tensor's rows for them
     };
     std::vector<AheadRows> ahead_rows_;    // per tensor id
-    std::vector<float> ahead_buf_;         // a debug read's row-major slice
+    std::vector<float> ahead_buf_;         // a debug read's slice (column-major, as a Load moves it)
     void plan_ahead();
     // Up to `max` later samples' input vectors of an Mvm reading columns [r0, r0 + rows) of
     // tensor `src` (padded to `stride`), from sample `first` on, into out; returns how many.

@@ -14,6 +14,7 @@
 #include "models/physics/IsaGuard.h"  // one ISA for every unit that shares Eigen objects
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/physics/AnalogMacro.h"
@@ -153,6 +154,27 @@ struct Program {
         return tile < tile_step_samples.size() && tile_step_samples[tile] > 1 ? tile_step_samples[tile] : 1;
     }
 };
+
+// The rounds of the round group whose first marker is code[pc] (Round, c0 == 0, `cols`
+// rounds): each round's marker and the end of its instructions, [marker, end), in program
+// order. Empty when the markers that follow do not form the whole group inside `code`
+// (the TileController refuses such a stream when it runs it). One walk of the markers for
+// the compiler's rewrite count and the tile's shared-memory plan.
+inline std::vector<std::pair<std::size_t, std::size_t>> round_group(const std::vector<Instr>& code, std::size_t pc) {
+    std::vector<std::pair<std::size_t, std::size_t>> rounds;
+    if (pc >= code.size() || code[pc].op != OpCode::Round || code[pc].c0 != 0) return rounds;
+    const int n = code[pc].cols;
+    std::size_t at = pc;
+    for (int k = 0; k < n; ++k) {
+        const Instr& m = at < code.size() ? code[at] : code[pc];
+        if (at >= code.size() || m.op != OpCode::Round || m.c0 != k || m.cols != n || m.rows < 0 ||
+            static_cast<std::size_t>(m.rows) >= code.size() - at)
+            return {};
+        rounds.emplace_back(at, at + 1 + static_cast<std::size_t>(m.rows));
+        at = rounds.back().second;
+    }
+    return rounds;
+}
 
 // Execution semantics of the TileController (models/tile/TileController.h), for compilers:
 //  * Load/Store: `cols == 0` means the whole width of the source (Load: the global tensor,

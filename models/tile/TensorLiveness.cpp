@@ -54,17 +54,9 @@ SharedMemoryPlan plan_shared_memory(const Program& p, int tile, int batch, const
     for (std::size_t pc = 0; pc < code.size(); ++pc) {
         const Instr& in = code[pc];
         if (in.op != OpCode::Round || in.c0 != 0 || in.cols <= 1) continue;
-        std::size_t at = pc;
-        bool whole = true;
-        for (int k = 0; k < in.cols; ++k) {
-            if (at >= code.size() || code[at].op != OpCode::Round || code[at].c0 != k || code[at].rows < 0) {
-                whole = false;
-                break;
-            }
-            at += 1 + static_cast<std::size_t>(code[at].rows);
-        }
+        const auto rounds = round_group(code, pc);
         // A malformed group (the tile reports it when it runs) keeps everything after it apart.
-        const std::size_t end = whole ? std::min(at, code.size()) - 1 : code.size() - 1;
+        const std::size_t end = rounds.empty() ? code.size() - 1 : rounds.back().second - 1;
         groups.emplace_back(static_cast<std::ptrdiff_t>(pc), static_cast<std::ptrdiff_t>(end));
     }
     for (bool changed = !groups.empty(); changed;) {

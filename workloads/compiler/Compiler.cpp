@@ -171,17 +171,14 @@ private:
                     const Instr& in = code[pc];
                     if (in.op == OpCode::Program) program(in, &count);
                     if (in.op != OpCode::Round || in.c0 != 0) continue;
-                    std::vector<std::pair<std::size_t, std::size_t>> rounds;  // [first, end) of each
-                    std::size_t at = pc;
-                    for (int k = 0; k < in.cols; ++k) {
-                        rounds.emplace_back(at + 1, at + 1 + static_cast<std::size_t>(code[at].rows));
-                        at = rounds.back().second;
-                    }
+                    auto rounds = round_group(code, pc);   // [marker, end) of each round
+                    if (rounds.empty()) continue;
+                    const std::size_t after = rounds.back().second;
                     if (runs[pc]++ % 2 == 1) std::reverse(rounds.begin(), rounds.end());
-                    for (const auto& [b, e] : rounds)
-                        for (std::size_t i = b; i < e; ++i)
+                    for (const auto& [m, e] : rounds)
+                        for (std::size_t i = m + 1; i < e; ++i)
                             if (code[i].op == OpCode::Program) program(code[i], &count);
-                    pc = at - 1;
+                    pc = after - 1;
                 }
                 if (pass >= 2)
                     for (std::size_t l = 0; l < plans_.size(); ++l) steady[l] += count[l] / 2;

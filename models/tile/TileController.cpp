@@ -389,9 +389,9 @@ void TileController::run_thread() {
 
 // ---- instruction fetch ------------------------------------------------------------------------
 void TileController::read_noc(std::uint64_t addr, void* data, std::size_t bytes, sc_time& t, const char* what) {
-    tlm::tlm_generic_payload rd;
-    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, addr, data, bytes);
-    rd.set_extension(new tlmx::LayerExtension(layer_));
+    auto tx = payloads_.take();
+    auto& rd = tx->begin(tlm::TLM_READ_COMMAND, addr, data, bytes);
+    tx->attach<tlmx::LayerExtension>().layer = layer_;
     transport(rd, t, -1, what);
 }
 
@@ -644,21 +644,22 @@ void TileController::exec_program(const Instr& in, std::size_t pc) {
     std::vector<std::int32_t> w(n);
 
     // 1. weights from program memory over the interconnect (at the modelled weight bits)
-    tlm::tlm_generic_payload rd;
-    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.block_addr.at(static_cast<std::size_t>(in.block)), w.data(), static_cast<unsigned>(n * 4));
-    rd.set_extension(new tlmx::LayerExtension(layer));
-    rd.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, blk.spec.weight_bits)));
+    auto rx = payloads_.take();
+    auto& rd = rx->begin(tlm::TLM_READ_COMMAND, job_.block_addr.at(static_cast<std::size_t>(in.block)), w.data(), n * 4);
+    rx->attach<tlmx::LayerExtension>().layer = layer;
+    rx->attach<tlmx::TrafficExtension>().bytes = tlmx::bytes_at(n, blk.spec.weight_bits);
     sc_time t = now();
     transport(rd, t, -1, "weight fetch");
 
     // 2. program the macro through its weight window (write drivers), deferred: the macro
     // solves its transfer matrix while this controller issues the next programs, and
     // finish_programs() completes it before the next instruction that is not a program.
-    tlm::tlm_generic_payload wr;
-    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kWeightBase, w.data(), static_cast<unsigned>(n * 4));
-    wr.set_extension(new tlmx::LayerExtension(layer));
-    auto* spec = new macro_map::BlockSpecExtension(&blk.spec, /*defer=*/true);
-    wr.set_extension(spec);
+    auto wx = payloads_.take();
+    auto& wr = wx->begin(tlm::TLM_WRITE_COMMAND, macro_map::kWeightBase, w.data(), n * 4);
+    wx->attach<tlmx::LayerExtension>().layer = layer;
+    auto* spec = &wx->attach<macro_map::BlockSpecExtension>();
+    spec->spec = &blk.spec;
+    spec->defer = true;
     macro_block_[static_cast<std::size_t>(m)] = -1;  // until the write is accepted
     transport(wr, t, m, "macro program");
     macro_block_[static_cast<std::size_t>(m)] = in.block;
@@ -790,6 +791,9 @@ void TileController::exec_mvm(const Instr& in) {
     if (!view) at_least(mvm_in_, burst_cap * spec.rows);
     if (final_sum) at_least(node_, burst_cap * spec.cols);
     sc_time t = t1;
+    struct {
+        int src, r0, rows, stride, first;
+    } const ahead{in.src, in.r0, rows, spec.rows, pass_first_ + 1};   // what a read ahead asks for
     for (Eigen::Index v0 = 0; v0 < n; v0 += per_burst) {
         const Eigen::Index nv = std::min(per_burst, n - v0);
         // An im2col view's rows are gathered on demand, as the macro reads them (its blocks of
@@ -810,27 +814,25 @@ void TileController::exec_mvm(const Instr& in) {
         }
         if (final_sum)  // the node's partial sums of these vectors, row-major like the burst
             to_row_major(dst.data.block(v0, in.c0, nv, cols), node_.data(), cols);
-        tlm::tlm_generic_payload wr;
+        auto wx = payloads_.take();
         const unsigned in_bytes = static_cast<unsigned>(nv * spec.rows * 4);
-        tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, view ? nullptr : mvm_in_.data(), in_bytes);
-        wr.set_extension(new tlmx::LayerExtension(layer_));
-        if (view) wr.set_extension(new macro_map::InputSourceExtension(std::move(gather)));
+        auto& wr = wx->begin(tlm::TLM_WRITE_COMMAND, macro_map::kInputBase, view ? nullptr : mvm_in_.data(), in_bytes);
+        wx->attach<tlmx::LayerExtension>().layer = layer_;
+        if (view) wx->attach<macro_map::InputSourceExtension>().fill = std::move(gather);
         if (!view && !final_sum && n == 1 && pass_count_ == 1 && static_cast<std::size_t>(in.src) < ahead_plan_.size() &&
-            ahead_plan_[static_cast<std::size_t>(in.src)].ok) {
-            const int src_id = in.src, r0 = in.r0, stride = spec.rows, first = pass_first_ + 1;
-            wr.set_extension(new macro_map::LookaheadExtension([this, src_id, r0, rows, stride, first](int max, float* o) {
-                return fill_ahead(src_id, r0, rows, stride, first, max, o);
-            }));
-        }
-        if (final_sum) wr.set_extension(new macro_map::AnalogSumExtension(node_.data()));
+            ahead_plan_[static_cast<std::size_t>(in.src)].ok)
+            // Two pointers: std::function keeps them inline (no allocation per Mvm).
+            wx->attach<macro_map::LookaheadExtension>().ahead = [this, &ahead](int max, float* o) {
+                return fill_ahead(ahead.src, ahead.r0, ahead.rows, ahead.stride, ahead.first, max, o);
+            };
+        if (final_sum) wx->attach<macro_map::AnalogSumExtension>().sums = node_.data();
         transport(wr, t, m, "MVM input");
 
-        tlm::tlm_generic_payload rd;
+        auto rx = payloads_.take();
         const unsigned out_bytes = static_cast<unsigned>(nv * spec.cols * 4);
-        tlmx::prepare(rd, tlm::TLM_READ_COMMAND, macro_map::kOutputBase, nullptr, out_bytes);
-        rd.set_extension(new tlmx::LayerExtension(layer_));
-        auto* out_view = new macro_map::OutputViewExtension;   // the tile's own macros answer in place
-        rd.set_extension(out_view);
+        auto& rd = rx->begin(tlm::TLM_READ_COMMAND, macro_map::kOutputBase, nullptr, out_bytes);
+        rx->attach<tlmx::LayerExtension>().layer = layer_;
+        auto* out_view = &rx->attach<macro_map::OutputViewExtension>();   // the tile's own macros answer in place
         transport(rd, t, m, "MVM output");
         // Functional result and the digital post-processing (scale, accumulation).
         scatter_output(out_view->rows, dst.data, in.c0, cols, spec.cols, v0, nv, scale, accumulate);
@@ -932,11 +934,11 @@ bool TileController::predict_rows(int src, int first, int count) {
     const Instr& op = ibuf_[plan.op_pc].in;
     const int cols = ld.cols > 0 ? ld.cols : decl(ld.src).width;
     ahead_buf_.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(cols));
-    tlm::tlm_generic_payload rd;
-    tlmx::prepare(rd, tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(ld.src)), ahead_buf_.data(),
-                  static_cast<unsigned>(ahead_buf_.size() * 4));
+    auto tx = payloads_.take();
+    auto& rd = tx->begin(tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(ld.src)), ahead_buf_.data(),
+                         ahead_buf_.size() * 4);
     // Column-major, as the Load itself moves it: straight into the op's input layout.
-    rd.set_extension(new TensorSliceExtension(ld.src, ld.src_c0, cols, first, n, true));
+    tx->attach<TensorSliceExtension>() = TensorSliceExtension(ld.src, ld.src_c0, cols, first, n, true);
     if (to_noc->transport_dbg(rd) != rd.get_data_length() || !rd.is_response_ok()) return false;
     const Eigen::Map<const Eigen::MatrixXf> loaded(ahead_buf_.data(), n, cols);
     a.v.resize(n, decl(src).width);
@@ -967,13 +969,14 @@ int TileController::fill_ahead(int src, int r0, int rows, int stride, int first,
 // A Load / Store of a global tensor's slice: the payload is the slice as `s` lays it out
 // (rows x cols floats at `data`), its traffic at the tensor's `bits` per value, tagged with
 // the current layer (one set-up for every slice transaction that takes time).
-void TileController::prepare_slice(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, float* data,
-                                   const TensorSliceExtension& s, int bits) {
+tlm::tlm_generic_payload& TileController::prepare_slice(Payloads::Tx& tx, tlm::tlm_command cmd, float* data,
+                                                        const TensorSliceExtension& s, int bits) {
     const std::size_t n = static_cast<std::size_t>(s.rows) * static_cast<std::size_t>(s.cols);
-    tlmx::prepare(t, cmd, job_.tensor_addr.at(static_cast<std::size_t>(s.tensor)), data, static_cast<unsigned>(n * 4));
-    t.set_extension(new TensorSliceExtension(s));
-    t.set_extension(new tlmx::TrafficExtension(tlmx::bytes_at(n, bits)));
-    t.set_extension(new tlmx::LayerExtension(layer_));
+    auto& t = tx.begin(cmd, job_.tensor_addr.at(static_cast<std::size_t>(s.tensor)), data, n * 4);
+    tx.attach<TensorSliceExtension>() = s;
+    tx.attach<tlmx::TrafficExtension>().bytes = tlmx::bytes_at(n, bits);
+    tx.attach<tlmx::LayerExtension>().layer = layer_;
+    return t;
 }
 
 void TileController::exec_load(const Instr& in) {
@@ -993,8 +996,8 @@ void TileController::exec_load(const Instr& in) {
     // Column-major, straight into the destination's columns (contiguous: every row).
     float* into = dst.data.middleCols(in.c0, cols).data();
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-    tlm::tlm_generic_payload rd;
-    prepare_slice(rd, tlm::TLM_READ_COMMAND, into, {in.src, in.src_c0, cols, row0, nrows, true}, sd.bits);
+    auto tx = payloads_.take();
+    auto& rd = prepare_slice(*tx, tlm::TLM_READ_COMMAND, into, {in.src, in.src_c0, cols, row0, nrows, true}, sd.bits);
     sc_time t = t0;
     transport(rd, t, -1, "Load");
     // Into a port tensor the data streams into the digital unit: no buffer write.
@@ -1027,11 +1030,11 @@ void TileController::exec_multicast_load(const Instr& in, const TensorDecl& sd, 
     if (static_cast<int>(x.tiles.size()) == in.levels) {
         const sc_time start = x.start;
         std::vector<float> data(static_cast<std::size_t>(nrows) * cols);
-        tlm::tlm_generic_payload rd;
-        prepare_slice(rd, tlm::TLM_READ_COMMAND, data.data(), {in.src, in.src_c0, cols, row0, nrows, true}, sd.bits);
-        auto* mc = new tlmx::MulticastExtension;
+        auto tx = payloads_.take();
+        auto& rd = prepare_slice(*tx, tlm::TLM_READ_COMMAND, data.data(), {in.src, in.src_c0, cols, row0, nrows, true},
+                                 sd.bits);
+        auto* mc = &tx->attach<tlmx::MulticastExtension>();
         mc->initiators = x.tiles;  // tile i is interconnect initiator i
-        rd.set_extension(mc);
         set_now(start);
         sc_time t = start;
         transport(rd, t, -1, "multicast Load");
@@ -1077,8 +1080,8 @@ void TileController::exec_store(const Instr& in) {
     float* from = src.data.middleCols(in.src_c0, cols).data();
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, tlmx::bytes_at(n, src.bits), layer_);
-    tlm::tlm_generic_payload wr;
-    prepare_slice(wr, tlm::TLM_WRITE_COMMAND, from, {in.dst, in.c0, cols, row0, nrows, true}, dd.bits);
+    auto tx = payloads_.take();
+    auto& wr = prepare_slice(*tx, tlm::TLM_WRITE_COMMAND, from, {in.dst, in.c0, cols, row0, nrows, true}, dd.bits);
     sc_time t = t0;
     transport(wr, t, -1, "Store");
     const sc_time end = max_t(t, tr);
@@ -1140,29 +1143,26 @@ sc_time TileController::send_slice(const Instr& in, const TensorStore::Entry& sr
     to_row_major(src.data.block(i * rps, in.src_c0, rps, cols), xfer_.data(), cols);
     const std::uint64_t bytes = tlmx::bytes_at(xfer_.size(), src.bits);
     const sc_time tr = unbuffered(in.src) ? t0 : buffer.read(t0, bytes, layer_);
-    tlm::tlm_generic_payload wr;
-    const unsigned len = static_cast<unsigned>(xfer_.size() * 4);
-    tlmx::prepare(wr, tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
-                  xfer_.data(), len);
-    auto* se = new StreamExtension;
+    auto tx = payloads_.take();
+    auto& wr = tx->begin(tlm::TLM_WRITE_COMMAND, inbox_base_ + static_cast<std::uint64_t>(in.peer) * inbox_stride_,
+                         xfer_.data(), xfer_.size() * 4);
+    auto* se = &tx->attach<StreamExtension>();
     se->from = tile_;
     se->tensor = in.dst;
     se->c0 = in.c0;
     se->rows = static_cast<int>(rps);
     se->cols = cols;
     se->sample = sample;
-    wr.set_extension(se);
     tlmx::MulticastExtension* mc = nullptr;
     if (receivers > 0) {
-        mc = new tlmx::MulticastExtension;
+        mc = &tx->attach<tlmx::MulticastExtension>();
         for (int k = 0; k < receivers; ++k) mc->initiators.push_back(in.peer + k);
-        wr.set_extension(mc);
     }
-    wr.set_extension(new tlmx::TrafficExtension(bytes));
-    wr.set_extension(new tlmx::LayerExtension(layer_));
+    tx->attach<tlmx::TrafficExtension>().bytes = bytes;
+    tx->attach<tlmx::LayerExtension>().layer = layer_;
     sc_time t = tr;
     transport(wr, t, -1, what);
-    if (mc && arrival) *arrival = mc->arrival;   // before the payload frees its extensions
+    if (mc && arrival) *arrival = mc->arrival;   // before the lease gives the transaction back
     return t;
 }
 

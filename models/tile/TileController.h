@@ -45,12 +45,15 @@
 #include <vector>
 
 #include "models/common/BusyResource.h"
+#include "models/common/PayloadPool.h"
 #include "models/common/Stats.h"
 #include "models/common/Trace.h"
 #include "models/config/Config.h"
+#include "models/macro/MacroMap.h"
 #include "models/macro/MramMacro.h"
 #include "models/pe/ProcessingElement.h"
 #include "models/tile/DigitalOps.h"
+#include "models/tile/GlobalBuffer.h"
 #include "models/tile/Inbox.h"
 #include "models/tile/LocalBuffer.h"
 #include "models/tile/MulticastHub.h"
@@ -58,8 +61,6 @@
 #include "models/tile/TileBarrier.h"
 
 namespace sotsim {
-
-struct TensorSliceExtension;  // models/tile/GlobalBuffer.h
 
 // An instruction stream in program memory: `count` InstrRecords from interconnect address
 // `addr` (models/tile/ProgramImage.h).
@@ -185,8 +186,15 @@ private:
     void set_now(const sc_core::sc_time& t);
     sc_core::sc_time delay_from(const sc_core::sc_time& abs) const { return abs - sc_core::sc_time_stamp(); }
     void transport(tlm::tlm_generic_payload& t, sc_core::sc_time& abs, int macro, const char* what);
-    void prepare_slice(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, float* data, const TensorSliceExtension& s,
-                       int bits);
+    // The controller's transactions, reused (models/common/PayloadPool.h): one of each
+    // extension kind a tile attaches.
+    using Payloads = tlmx::PayloadPool<tlmx::LayerExtension, tlmx::TrafficExtension, tlmx::MulticastExtension,
+                                       TensorSliceExtension, StreamExtension, macro_map::BlockSpecExtension,
+                                       macro_map::InputSourceExtension, macro_map::LookaheadExtension,
+                                       macro_map::AnalogSumExtension, macro_map::OutputViewExtension>;
+    Payloads payloads_;
+    tlm::tlm_generic_payload& prepare_slice(Payloads::Tx& tx, tlm::tlm_command cmd, float* data,
+                                            const TensorSliceExtension& s, int bits);
     void finish_op(const sc_core::sc_time& end);
     TensorStore::Entry& local(int id, const char* role);
     const TensorDecl& decl(int id) const;

@@ -148,6 +148,11 @@ public:
     mutable Eigen::MatrixXd last_currents_;
     mutable bool currents_in_pairs_ = false;
     RowMatrixXd kept_pairs_;
+    // A call of one input cycle keeps the pairs' float converter inputs in digit units
+    // instead (PairReadout::Cycle::inputs): the currents are kept_weight_ * unit * input.
+    RowMatrixXf kept_inputs_;
+    bool kept_as_inputs_ = false;
+    double kept_weight_ = 1.0;
     const Eigen::MatrixXd& column_currents() const;
     // The differential-ADC readout fused per vector (configured after calibration).
     PairReadout fused_pairs_;
@@ -186,8 +191,10 @@ private:
     // column read in read_ (currents, or resistances for resistance summation).
     void column_signal();
     // De-encoded analog estimate of X*W (batch x logical cols) into y_, before the
-    // decision; counts actions and returns the batch latency.
-    void estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents);
+    // decision; counts actions and returns the batch latency. Given `out`, a read whose
+    // estimate is already the result (one input cycle through the fused pair readout, an
+    // ADC with nothing after it) writes the float result there instead: returns true then.
+    bool estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents, Eigen::MatrixXf* out = nullptr);
 
     // Current-summation read of input cycle k: one float GEMM of planef_ with [S | V]
     // (CrossbarArray::units_into), then I = u (s + kappa n + sqrt(var) z) with z from the
@@ -204,8 +211,10 @@ private:
     // The same for vectors [first, first + count) of the call (row j: vector first + j).
     void draw_normals(int k, Eigen::Index first, Eigen::Index count, Eigen::Index nc);
     // The fused differential readout of input cycle k (estimate()): read, convert,
-    // calibrate and combine, kReadChunk vectors at a time.
-    void read_pairs_fused(int k, bool pwm, double weight);
+    // calibrate and combine, kReadChunk vectors at a time. `single`: the call has this
+    // cycle only (the converter inputs are kept, not the currents); `out`: the result
+    // goes there (batch x logical cols), not to y_.
+    void read_pairs_fused(int k, bool pwm, double weight, bool single, float* out);
     // dst = u (outf_ + kappa n [+ sqrt(var) z]) over the nc signal columns of outf_; the
     // variance is outf_'s right half when it has 2 nc columns, else pvarf_.
     void currents_from_units(bool noisy, Eigen::Index nc, double kappa, Eigen::MatrixXd& dst);
@@ -823,7 +832,7 @@ void AnalogMacroImpl::draw_normals(int k, Eigen::Index first, Eigen::Index count
         read_rng(noise_key_, static_cast<std::uint64_t>(first + b), k).fill_normal_f(normalsf_.data() + b * nc, static_cast<size_t>(nc));
 }
 
-void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight) {
+void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight, bool single, float* out) {
     // Chunks of kReadChunk vectors from the array read to the logical columns: at batch
     // 1024 the whole-batch unit reads (1 MB), normals (0.5 MB), kept currents and outputs
     // (1 MB each) do not fit L2 together and every pass streamed them through L3; a chunk's
@@ -833,7 +842,13 @@ void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight) {
     const bool noisy = array_->has_read_noise();
     const Eigen::MatrixXf& planef = *plane_in_;
     const Eigen::Index batch = planef.rows(), np = array_->pairs();
-    if (k == 0) kept_pairs_.resize(batch, np);
+    kept_as_inputs_ = single;
+    if (single) {
+        kept_inputs_.resize(batch, np);
+        kept_weight_ = weight;
+    } else if (k == 0) {
+        kept_pairs_.resize(batch, np);
+    }
     if (pwm) {
         // Duties go through the GEMMs, read whole (their kernels block the batch themselves).
         array_->pair_units_into(planef, false, outf_);
@@ -866,6 +881,9 @@ void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight) {
         c.weight = weight;
         c.first = k == 0;
         c.quantize = !cfg_.sim.ideal;
+        if (single) c.inputs = kept_inputs_.data();
+        c.out = out;
+        c.out_ld = batch;
         fused_pairs_.run(*adc_, c, in_sum_, v0, nv, kept_pairs_, y_);
     }
 }
@@ -932,7 +950,7 @@ void AnalogMacroImpl::currents_from_units(bool noisy, Eigen::Index nc, double ka
     }
 }
 
-void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents) {
+bool AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, double& latency, bool keep_currents, Eigen::MatrixXf* out) {
     const int batch = static_cast<int>(x.rows());
     const int ncols = spec_.cols;
     const bool ideal = cfg_.sim.ideal;
@@ -959,7 +977,12 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
 
     // The fused pair readout writes every output in its first cycle (as 0 + value, the sum
     // the zeroed matrix would give), so it needs no zero fill (1 MB per call at batch 1024).
-    if (fast_pairs)
+    // With one cycle and nothing after the ADC, straight into the float result.
+    const bool direct = out && fast_pairs && cycles == 1 && spec_.input != InputEncoding::Signed &&
+                        spec_.analog_sum == AnalogSum::None && spec_.readout == ReadoutKind::Adc && !ideal;
+    if (direct)
+        out->resize(batch, ncols);
+    else if (fast_pairs)
         y_.resize(batch, ncols);
     else
         y_.setZero(batch, ncols);
@@ -981,7 +1004,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             if (fused) continue;  // the read itself happens once, below
             if (fast_pairs) {
                 // Differential ADC: read, convert, calibrate and combine one vector at a time.
-                read_pairs_fused(k, pwm, weight);
+                read_pairs_fused(k, pwm, weight, cycles == 1, direct ? out->data() : nullptr);
                 currents_in_pairs_ = true;
                 continue;
             }
@@ -1095,6 +1118,7 @@ void AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     if (spec_.readout == ReadoutKind::SenseAmp) t_plane_total += sa_.time();
     if (spec_.readout == ReadoutKind::SigmoidNeuron) t_plane_total += neuron_.time();
     latency = batch * t_plane_total;
+    return direct;
 }
 
 void AnalogMacroImpl::transfer_to_node(ActionCounter& ac, double& latency) {
@@ -1136,7 +1160,7 @@ MvmResult AnalogMacroImpl::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, cons
                                     std::to_string(x.rows()) + "x" + std::to_string(spec_.cols));
     MvmResult r;
     begin_reads(block_key_, x.rows());
-    estimate(x, ac, r.latency_s, true);
+    if (estimate(x, ac, r.latency_s, true, &r.y)) return r;   // the fused readout wrote the result
     Eigen::MatrixXd& y = y_;
     const int batch = static_cast<int>(x.rows()), ncols = spec_.cols;
     if (spec_.analog_sum != AnalogSum::None) {
@@ -1364,8 +1388,19 @@ const Eigen::MatrixXd& AnalogMacroImpl::column_currents() const {
     }
     if (currents_in_pairs_) {
         // I+ - I- on the + column, 0 on the - column (as convert_pairs keeps them).
-        last_currents_.setZero(kept_pairs_.rows(), phys_cols_);
-        for (size_t p = 0; p < pair_plus_.size(); ++p) last_currents_.col(pair_plus_[p]) = kept_pairs_.col(static_cast<Eigen::Index>(p));
+        if (kept_as_inputs_) {
+            // weight * I with I = u * input, as PairReadout::run forms the kept currents.
+            const double w = kept_weight_, u = fused_pairs_.unit();
+            last_currents_.setZero(kept_inputs_.rows(), phys_cols_);
+            for (size_t p = 0; p < pair_plus_.size(); ++p) {
+                double* col = last_currents_.col(pair_plus_[p]).data();
+                for (Eigen::Index b = 0; b < kept_inputs_.rows(); ++b)
+                    col[b] = w * (u * static_cast<double>(kept_inputs_(b, static_cast<Eigen::Index>(p))));
+            }
+        } else {
+            last_currents_.setZero(kept_pairs_.rows(), phys_cols_);
+            for (size_t p = 0; p < pair_plus_.size(); ++p) last_currents_.col(pair_plus_[p]) = kept_pairs_.col(static_cast<Eigen::Index>(p));
+        }
         currents_in_pairs_ = false;
     }
     return last_currents_;

@@ -39,6 +39,18 @@ void read_levels(const double* levels, int nlev, const double* code, Eigen::Inde
     for (; k < n; ++k) out[k] = levels[static_cast<int>(code[k])];
 }
 
+// o[0..kPd) = (float) v, rounded to nearest as static_cast<float> does.
+inline void store_floats(const PacketD& v, float* o) {
+#ifdef SOTSIM_PAIR_AVX512
+    static_assert(kPd == 8, "an AVX-512 double packet is 8 values");
+    _mm256_storeu_ps(o, _mm512_cvtpd_ps(v));
+#else
+    alignas(64) double t[kPd];
+    Eigen::internal::pstore(t, v);
+    for (int i = 0; i < kPd; ++i) o[i] = static_cast<float>(t[i]);
+#endif
+}
+
 }  // namespace
 
 bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const std::vector<int>& minus, const WeightLayout& layout,
@@ -93,7 +105,8 @@ bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const 
 void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
                       RowMatrixXd& kept, Eigen::MatrixXd& y) const {
     const Eigen::Index np = np_;
-    if (kept.cols() != np || first < 0 || first % 8 != 0 || first + count > kept.rows() || kept.rows() != y.rows())
+    if (first < 0 || first % 8 != 0 || (!c.inputs && (kept.cols() != np || first + count > kept.rows())) ||
+        (!c.out && first + count > y.rows()) || (c.out && first + count > c.out_ld) || ((c.inputs || c.out) && !c.first))
         throw std::logic_error("pair readout: vector range outside the kept currents / outputs");
     // Local restrict pointers: the loops below vectorise along the pairs.
     double* __restrict cur = cur_.data();
@@ -132,11 +145,19 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
         // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
         // The kept currents (weight * I, summed over cycles) in the same pass.
         const float* __restrict sig = c.units + b * c.ld;
-        double* __restrict kr = kept.data() + (first + b) * np;
+        double* __restrict kr = c.inputs ? nullptr : kept.data() + (first + b) * np;
         if (c.var) {
             const float* __restrict var = c.var + b * c.vld;
             const float* __restrict z = c.normals + b * np;
-            if (c.first)
+            if (c.inputs) {
+                float* __restrict ki = c.inputs + (first + b) * np;
+                for (Eigen::Index p = 0; p < np; ++p) {
+                    const float sd = std::sqrt(std::max(var[p], 0.0f));
+                    const float in = sig[p] + sd * z[p];
+                    cur[p] = u * static_cast<double>(in);
+                    ki[p] = in;
+                }
+            } else if (c.first)
                 for (Eigen::Index p = 0; p < np; ++p) {
                     const float sd = std::sqrt(std::max(var[p], 0.0f));
                     cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
@@ -150,7 +171,9 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 }
         } else {
             for (Eigen::Index p = 0; p < np; ++p) cur[p] = u * static_cast<double>(sig[p]);
-            if (c.first)
+            if (c.inputs)
+                std::copy(sig, sig + np, c.inputs + (first + b) * np);
+            else if (c.first)
                 for (Eigen::Index p = 0; p < np; ++p) kr[p] = w * cur[p];
             else
                 for (Eigen::Index p = 0; p < np; ++p) kr[p] += w * cur[p];
@@ -194,6 +217,11 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                     for (int i = 0; i < kPd; ++i) t.packet[i] = Eigen::internal::ploadu<PacketD>(yb + i * cols_ + j);
                     Eigen::internal::ptranspose(t);
                     for (int q = 0; q < kPd; ++q) {
+                        if (c.out) {
+                            const PacketD sum = Eigen::internal::padd(Eigen::internal::pset1<PacketD>(0.0), t.packet[q]);
+                            store_floats(sum, c.out + (j + q) * c.out_ld + b0);
+                            continue;
+                        }
                         double* yc = y.data() + (j + q) * y.rows() + b0;
                         const PacketD prev = c.first ? Eigen::internal::pset1<PacketD>(0.0) : Eigen::internal::ploadu<PacketD>(yc);
                         Eigen::internal::pstoreu(yc, Eigen::internal::padd(prev, t.packet[q]));
@@ -201,6 +229,11 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 }
             }
             for (; j < cols_; ++j) {
+                if (c.out) {
+                    float* oc = c.out + j * c.out_ld + b0;
+                    for (Eigen::Index i = 0; i <= r; ++i) oc[i] = static_cast<float>(0.0 + yb[i * cols_ + j]);
+                    continue;
+                }
                 double* yc = y.data() + j * y.rows() + b0;
                 if (c.first)
                     for (Eigen::Index i = 0; i <= r; ++i) yc[i] = 0.0 + yb[i * cols_ + j];

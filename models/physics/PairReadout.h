@@ -49,16 +49,30 @@ public:
         double weight = 1.0;             // place value of the cycle
         bool first = true;               // first cycle of the call (kept currents start here)
         bool quantize = true;            // false in ideal mode
+        // A call of one cycle only (first is then also the last): when set, the converter
+        // inputs in digit units (the float D + sqrt(W) z) go to row b at inputs + b * pairs
+        // (b the call's vector) instead of kept, which is then weight * unit() * (double) input
+        // (formed on demand: half the bytes a double current takes, 0.5 MB less written per
+        // batch-1024 call, and no current at all until someone asks for it).
+        float* inputs = nullptr;
+        // A call of one cycle whose outputs are final: when set, y goes to out (column-major
+        // floats, out_ld per column) as (float) (0 + value), the same values y.cast<float>()
+        // of the double y would give, and y is not touched (the double y and its float copy
+        // were 1.5 MB of traffic per batch-1024 call beyond the 2 MiB L2).
+        float* out = nullptr;
+        Eigen::Index out_ld = 0;
     };
     // y (batch x logical cols) = (first ? 0 : y) + weight * the cycle's logical columns (the
     // first cycle writes all of y: it need not be initialised); kept (batch x pairs)
     // = (first ? 0 : kept) + weight * I.
     // The cycle's rows are vectors [first, first + count) of the call (unit and normal row b
     // is vector first + b; in_sum, kept and y are indexed by the call's vector); kept (batch
-    // x pairs) is sized by the caller, first is a multiple of 8 (the output blocks).
+    // x pairs) is sized by the caller, first is a multiple of 8 (the output blocks). With
+    // c.inputs / c.out set, kept / y are not used (see Cycle).
     void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
              RowMatrixXd& kept, Eigen::MatrixXd& y) const;
     Eigen::Index pairs() const { return np_; }
+    double unit() const { return unit_; }
 
 private:
     bool ready_ = false;

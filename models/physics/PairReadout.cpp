@@ -39,6 +39,35 @@ void read_levels(const double* levels, int nlev, const double* code, Eigen::Inde
     for (; k < n; ++k) out[k] = levels[static_cast<int>(code[k])];
 }
 
+#ifdef SOTSIM_PAIR_AVX512
+// The calibrated one-digit readout of a vector after its codes, in one pass (it was three:
+// the level reads, the calibration, the logical columns): per pair
+//   s = (a levels[code] + k n) + o,  m = k- n + o-,  y = w (c+ s + c- m),
+// with the operations GCC makes of those loops' expressions (it contracts a s' + k n to
+// fma(a, s', k n) and c+ s + c- m to fma(c+, s, c- m)), so the same values, bit for bit
+// (the portable build keeps the loops). nlev <= 32 levels, read by permutes as in
+// read_levels; the last packet masked.
+void levels_combine(const double* levels, const double* code, Eigen::Index n, const double* ca, const double* ck,
+                    const double* co, const double* ckm, const double* com, const double* cp, const double* cm, double nsum,
+                    double w, double* yr) {
+    const __m512d t0 = _mm512_loadu_pd(levels), t1 = _mm512_loadu_pd(levels + 8);
+    const __m512d t2 = _mm512_loadu_pd(levels + 16), t3 = _mm512_loadu_pd(levels + 24);
+    const __m512i upper = _mm512_set1_epi64(16);
+    const __m512d nv = _mm512_set1_pd(nsum), wv = _mm512_set1_pd(w);
+    for (Eigen::Index k = 0; k < n; k += 8) {
+        const auto mk = static_cast<__mmask8>(n - k >= 8 ? 0xffu : (1u << (n - k)) - 1u);
+        const __m512i ix = _mm512_cvttpd_epi64(_mm512_maskz_loadu_pd(mk, code + k));
+        const __m512d lv = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ix, upper), _mm512_permutex2var_pd(t0, ix, t1),
+                                                _mm512_permutex2var_pd(t2, ix, t3));
+        const __m512d sp = _mm512_add_pd(_mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, ca + k), lv, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, ck + k), nv)),
+                                         _mm512_maskz_loadu_pd(mk, co + k));
+        const __m512d sm = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, ckm + k), nv, _mm512_maskz_loadu_pd(mk, com + k));
+        const __m512d y = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, cp + k), sp, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, cm + k), sm));
+        _mm512_mask_storeu_pd(yr + k, mk, _mm512_mul_pd(wv, y));
+    }
+}
+#endif
+
 // o[0..kPd) = (float) v, rounded to nearest as static_cast<float> does.
 inline void store_floats(const PacketD& v, float* o) {
 #ifdef SOTSIM_PAIR_AVX512
@@ -178,7 +207,16 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             else
                 for (Eigen::Index p = 0; p < np; ++p) kr[p] += w * cur[p];
         }
-        // Column signals in digit units, calibrated.
+        const double n = in_sum(first + b);
+        double* __restrict yr = yb + r * cols_;
+        // Column signals in digit units, calibrated, and the logical columns.
+#ifdef SOTSIM_PAIR_AVX512
+        if (levels && nlev <= 32 && calibrated_ && digits_ == 1) {
+            adc.codes_row(cur, ch_, np, code);
+            levels_combine(levels, code, np, ca, ck, co, ckm, com, cp, cm, n, w, yr);
+        } else
+#endif
+        {
         if (levels) {
             adc.codes_row(cur, ch_, np, code);
             read_levels(levels, nlev, code, np, sp);
@@ -186,7 +224,6 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             if (c.quantize) adc.quantize_row(cur, ch_, np);
             for (Eigen::Index p = 0; p < np; ++p) sp[p] = cur[p] / u;
         }
-        const double n = in_sum(first + b);
         if (calibrated_) {
             for (Eigen::Index p = 0; p < np; ++p) sp[p] = (ca[p] * sp[p] + ck[p] * n) + co[p];
             for (Eigen::Index p = 0; p < np; ++p) sm[p] = ckm[p] * n + com[p];
@@ -194,7 +231,6 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             for (Eigen::Index p = 0; p < np; ++p) sm[p] = 0.0;
         }
         // Logical columns: digits of u+ then of u-, in column order.
-        double* __restrict yr = yb + r * cols_;
         if (digits_ == 1) {
             for (Eigen::Index j = 0; j < cols_; ++j) yr[j] = w * (cp[j] * sp[j] + cm[j] * sm[j]);
         } else {
@@ -204,6 +240,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 for (Eigen::Index k = 0; k < digits_; ++k) acc += cm[j * digits_ + k] * sm[j * digits_ + k];
                 yr[j] = w * acc;
             }
+        }
         }
         if (r == kBlock - 1 || b == count - 1) {
             const Eigen::Index b0 = first + b - r;

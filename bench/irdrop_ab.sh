@@ -8,15 +8,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 flags=(-O3 -DNDEBUG -fno-math-errno -march=native -std=c++17 -I"$root" -isystem /usr/include/eigen3)
+# The other revision's kernel files, and its headers of them (found before this tree's).
 old=()
-for f in IrDropSchur.cpp SchurKernels.cpp; do
-    if git -C "$root" cat-file -e "$rev:models/physics/$f" 2>/dev/null; then
-        git -C "$root" show "$rev:models/physics/$f" > "$out/old_$f"
-        old+=("$out/old_$f")
-    fi
+mkdir -p "$out/old/models/physics"
+for f in IrDropSchur SchurKernels BlockedDense; do
+    for x in h cpp; do
+        if git -C "$root" cat-file -e "$rev:models/physics/$f.$x" 2>/dev/null; then
+            git -C "$root" show "$rev:models/physics/$f.$x" > "$out/old/models/physics/$f.$x"
+            [ "$x" = cpp ] && old+=("$out/old/models/physics/$f.cpp")
+        fi
+    done
 done
 objs=()
-for f in "${old[@]}"; do c++ "${flags[@]}" -Dphys=phys_old -c "$f" -o "$f.o"; objs+=("$f.o"); done
-for f in IrDropSchur SchurKernels IsaGuard; do c++ "${flags[@]}" -c "$root/models/physics/$f.cpp" -o "$out/$f.o"; objs+=("$out/$f.o"); done
+for f in "${old[@]}"; do c++ -I"$out/old" "${flags[@]}" -Dphys=phys_old -c "$f" -o "$f.o"; objs+=("$f.o"); done
+for f in IrDropSchur SchurKernels BlockedDense IsaGuard; do c++ "${flags[@]}" -c "$root/models/physics/$f.cpp" -o "$out/$f.o"; objs+=("$out/$f.o"); done
 c++ "${flags[@]}" "$root/bench/irdrop_ab.cpp" "${objs[@]}" -o "$out/irdrop_ab" -lpthread
 "$out/irdrop_ab" "$n" "$reps"

@@ -1,5 +1,6 @@
 #include "models/physics/IrDropSchur.h"
 
+#include "models/physics/BlockedDense.h"
 #include "models/physics/SchurKernels.h"
 
 #include <algorithm>
@@ -179,6 +180,13 @@ public:
 
     // Return a box's storage to the pool (the final front, after its last read).
     void recycle(Box& b) { release(b); }
+    // Uninitialised storage of at least n doubles from the pool, and its return.
+    Buffer scratch(size_t n) {
+        Buffer buf;
+        workspace_buffer(n, buf);
+        return buf;
+    }
+    void give_back(Buffer& buf) { release_buffer(buf); }
 
     int row_node(int i, int j) const { return 2 * (i * cols_ + j); }
     int col_node(int i, int j) const { return 2 * (i * cols_ + j) + 1; }
@@ -281,7 +289,12 @@ private:
     // else uninitialised.
     Mat workspace(int n, Buffer& buf, bool zero) {
         const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n);
-        // Buffers are pooled by power-of-two size class: O(1) reuse, at most 2x the need.
+        workspace_buffer(need, buf);
+        if (zero) std::fill_n(buf.data(), need, 0.0);   // one fill (the upper triangle is never read)
+        return Mat(buf.data(), n, n);
+    }
+    // Buffers are pooled by power-of-two size class: O(1) reuse, at most 2x the need.
+    void workspace_buffer(size_t need, Buffer& buf) {
         int cls = 0;
         while ((static_cast<size_t>(1) << cls) < need) ++cls;
         auto& free = pool_[static_cast<size_t>(cls)];
@@ -291,16 +304,17 @@ private:
         } else {
             buf = Buffer(static_cast<size_t>(1) << cls);
         }
-        if (zero) std::fill_n(buf.data(), need, 0.0);   // one fill (the upper triangle is never read)
-        return Mat(buf.data(), n, n);
+    }
+    void release_buffer(Buffer& buf) {
+        if (!buf.empty()) {
+            int cls = 0;
+            while ((static_cast<size_t>(1) << cls) < buf.size()) ++cls;
+            pool_[static_cast<size_t>(cls)].push_back(std::move(buf));
+        }
+        buf = {};
     }
     void release(Box& b) {
-        if (!b.buf.empty()) {
-            int cls = 0;
-            while ((static_cast<size_t>(1) << cls) < b.buf.size()) ++cls;
-            pool_[static_cast<size_t>(cls)].push_back(std::move(b.buf));
-        }
-        b.buf = {};
+        release_buffer(b.buf);
         b.s = nullptr;
     }
 
@@ -549,13 +563,12 @@ private:
         } else if (e > 0) {
             // Every eliminated node reaches the boundary through wires (row chains run to the
             // left edge, column chains to the bottom edge), so k(elim, elim) is SPD.
-            Eigen::Ref<Eigen::MatrixXd> kee = k.topLeftCorner(e, e);
-            Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(kee);   // in place
-            if (llt.info() != Eigen::Success) throw std::runtime_error("IR drop: Schur block not positive definite");
+            // In place: k(elim, elim) = L L^T (Eigen's LLT, BlockedDense.h).
+            if (!llt_lower(k.data(), n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
             // X = L^-1 K_ek, then K_kk -= X^T X (TRSM + SYRK on contiguous blocks).
-            auto x = k.bottomLeftCorner(nk, e);   // K_ke = K_ek^T, lower triangle of k
-            llt.matrixU().solveInPlace<Eigen::OnTheRight>(x);   // X^T = K_ke L^-T
-            rank_update_lower<Eigen::ColMajor>(k.data() + static_cast<Eigen::Index>(e) * (n + 1), n, x.data(), n, nk, e, -1.0);
+            double* x = k.data() + e;   // K_ke = K_ek^T (nk x e), lower triangle of k
+            trsm_right_lower_t(k.data(), n, e, x, n, nk);   // X^T = K_ke L^-T
+            rank_update_lower<Eigen::ColMajor>(k.data() + static_cast<Eigen::Index>(e) * (n + 1), n, x, n, nk, e, -1.0);
         }
     }
 
@@ -602,23 +615,31 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
         throw std::logic_error("IR drop: unexpected nodes left after reduction");
     // The blocks are factored and updated in place in the top front's storage (this
     // reducer's buffer, read for the last time here): the same operations as on copies,
-    // without four N x N allocations and copies.
-    Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> s(const_cast<double*>(top.s), top.n, top.n,
-                                                           Eigen::OuterStride<>(top.ld));
-    using Block = Eigen::Ref<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
-    Block s_ss = s.bottomRightCorner(cols, cols);
-    Eigen::LLT<Block> ls(s_ss);   // in place
-    if (ls.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
-    Block w = s.bottomLeftCorner(cols, rows);   // S_sd -> L_s^-1 S_sd
-    ls.matrixL().solveInPlace(w);
-    Block t = s.topLeftCorner(rows, rows);
-    rank_update_lower<Eigen::RowMajor>(t.data(), t.outerStride(), w.data(), w.outerStride(), rows, cols, -1.0);   // T -= W^T W
-    Eigen::LLT<Block> lt(t);   // in place; reads the lower triangle only
-    if (lt.info() != Eigen::Success) throw std::runtime_error("IR drop: reduced system not positive definite");
-    // M^T = -g g T^-1 W^T L_s^-1 (T symmetric): solve T Y = W^T, then M = -g g L_s^-T Y^T.
-    const Eigen::MatrixXd y = lt.solve(w.transpose());
-    Eigen::MatrixXd m = y.transpose();
-    ls.matrixU().solveInPlace(m);
+    // without four N x N allocations and copies. Each step is the Eigen expression named in
+    // its comment (BlockedDense.h: the same values).
+    double* s = const_cast<double*>(top.s);
+    const Eigen::Index ld = top.ld;
+    double* s_ss = s + static_cast<Eigen::Index>(rows) * (ld + 1);   // cols x cols
+    double* w = s + rows;                                            // S_sd: cols x rows
+    if (!llt_lower(s_ss, ld, cols))   // LLT<Ref> ls(s_ss)
+        throw std::runtime_error("IR drop: reduced system not positive definite");
+    trsm_left_lower(s_ss, ld, cols, w, ld, rows);   // ls.matrixL().solveInPlace(w): W = L_s^-1 S_sd
+    rank_update_lower<Eigen::RowMajor>(s, ld, w, ld, rows, cols, -1.0);   // T -= W^T W (T = S_dd, in place)
+    if (!llt_lower(s, ld, rows))   // LLT<Ref> lt(t); reads the lower triangle only
+        throw std::runtime_error("IR drop: reduced system not positive definite");
+    // M^T = -g g T^-1 W^T L_s^-T (T symmetric): solve T Y = W^T (lt.solve(W^T)), then
+    // M = -g g L_s^-T Y^T (ls.matrixU().solveInPlace(Y^T)).
+    Eigen::MatrixXd m(cols, rows);
+    {
+        Buffer ybuf = red.scratch(static_cast<size_t>(rows) * static_cast<size_t>(cols));
+        Eigen::Map<Eigen::MatrixXd> y(ybuf.data(), rows, cols);
+        y = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>(w, cols, rows, Eigen::OuterStride<>(ld)).transpose();
+        trsm_left_lower(s, ld, rows, y.data(), rows, cols);
+        trsm_left_lower_t(s, ld, rows, y.data(), rows, cols);
+        m = y.transpose();
+        red.give_back(ybuf);
+    }
+    trsm_left_lower_t(s_ss, ld, cols, m.data(), cols, rows);
     m *= -g_row * g_col;
     red.recycle(top);   // the largest front, for the next reduction on this thread
     return m;

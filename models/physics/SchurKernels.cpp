@@ -1,5 +1,7 @@
 #include "models/physics/SchurKernels.h"
 
+#include "models/physics/BlockedDense.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -156,82 +158,6 @@ bool schur_lanes(double* a, int n, int e) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-
-namespace {
-
-// Packing buffers of the rank updates, kept by each thread (Eigen allocates them per product
-// call: fresh pages, i.e. page faults and page clearing, on most calls above ~128 KiB).
-class PackingScratch {
-public:
-    static PackingScratch& local() {
-        static thread_local PackingScratch s;
-        return s;
-    }
-    ~PackingScratch() { std::free(p_); }
-    // Two 64-byte aligned blocks of a and b doubles; false above kMaxBytes (then Eigen
-    // allocates them itself, as before).
-    bool get(std::size_t a, std::size_t b, double*& pa, double*& pb) {
-        const std::size_t a_pad = (a + 7) / 8 * 8, need = a_pad + b;
-        if (need * sizeof(double) > kMaxBytes) return false;
-        if (need > cap_) {
-            std::free(p_);
-            p_ = static_cast<double*>(std::aligned_alloc(64, (need * sizeof(double) + 63) / 64 * 64));
-            cap_ = p_ ? need : 0;
-            if (!p_) return false;
-        }
-        pa = p_;
-        pb = p_ + a_pad;
-        return true;
-    }
-
-private:
-    static constexpr std::size_t kMaxBytes = std::size_t{32} << 20;
-    double* p_ = nullptr;
-    std::size_t cap_ = 0;
-};
-
-// Eigen's blocking of a rank update (the object SelfadjointProduct.h builds for it, so the
-// same kc / mc / nc), its packing buffers pointed at the thread's scratch.
-class KeptBlocking
-    : public Eigen::internal::gemm_blocking_space<Eigen::ColMajor, double, double, Eigen::Dynamic, Eigen::Dynamic,
-                                                   Eigen::Dynamic> {
-    using Base = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, double, double, Eigen::Dynamic, Eigen::Dynamic,
-                                                      Eigen::Dynamic>;
-
-public:
-    KeptBlocking(Eigen::Index size, Eigen::Index depth) : Base(size, size, depth, 1, false) {
-        using Traits = Eigen::internal::gebp_traits<double, double>;
-        // The sizes general_matrix_matrix_triangular_product::run asks for.
-        Eigen::Index mc = std::min(size, this->mc());
-        if (mc > Traits::nr) mc = mc / Traits::nr * Traits::nr;
-        double *a = nullptr, *b = nullptr;
-        if (PackingScratch::local().get(static_cast<std::size_t>(this->kc() * mc),
-                                        static_cast<std::size_t>(this->kc() * size), a, b)) {
-            this->m_blockA = a;
-            this->m_blockB = b;
-        }
-    }
-    ~KeptBlocking() {   // the scratch is not Eigen's to free
-        this->m_blockA = nullptr;
-        this->m_blockB = nullptr;
-    }
-};
-
-}  // namespace
-
-template <int XOrder>
-void rank_update_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, Eigen::Index size,
-                       Eigen::Index depth, double alpha) {
-    static_assert(EIGEN_WORLD_VERSION == 3 && EIGEN_MAJOR_VERSION == 4, "rank_update_lower mirrors Eigen 3.4's SelfadjointProduct.h");
-    KeptBlocking blocking(size, depth);
-    Eigen::internal::general_matrix_matrix_triangular_product<
-        Eigen::Index, double, XOrder, false, double, XOrder == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor, false,
-        Eigen::ColMajor, 1, Eigen::Lower>::run(size, depth, x, ldx, x, ldx, c, 1, ldc, alpha, blocking);
-}
-template void rank_update_lower<Eigen::ColMajor>(double*, Eigen::Index, const double*, Eigen::Index, Eigen::Index,
-                                                 Eigen::Index, double);
-template void rank_update_lower<Eigen::RowMajor>(double*, Eigen::Index, const double*, Eigen::Index, Eigen::Index,
-                                                 Eigen::Index, double);
 
 bool schur_dense(double* a, int n, int e) {
     if (!schur_panels(a, n, e, e)) return false;

@@ -21,20 +21,10 @@ bool schur_panels(double* a, int n, int e, int jend);
 
 // Schur complement of a dense front (a merge: its eliminated columns are dense) onto its
 // last n - e nodes: schur_panels on the eliminated columns (the factor L and X = L^-1 K_ek in
-// place), then the kept block -= X^T X by Eigen's rank update (its packed GEMM kernel was
-// faster than an own unpacked register-tiled kernel at every size measured, 24 x 8 to
-// 512 x 256). False if not positive definite.
+// place), then the kept block -= X^T X by Eigen's rank update (rank_update_lower,
+// BlockedDense.h: its packed GEMM kernel was faster than an own unpacked register-tiled
+// kernel at every size measured, 24 x 8 to 512 x 256). False if not positive definite.
 bool schur_dense(double* a, int n, int e);
-
-// The lower triangle of the size x size matrix c (column stride ldc) += alpha X X^T, X size x
-// depth with column stride ldx (XOrder ColMajor) or its transpose stored row by row with row
-// stride ldx (RowMajor, i.e. X = W^T for a column-major depth x size W): exactly what Eigen's
-// selfadjointView<Lower>().rankUpdate(X, alpha) computes (the same kernel, blocking and
-// order), but the packing buffers are kept by the thread instead of allocated per call (fresh
-// pages: ~320 page faults per 256 x 256 solve, and the kernel clearing them).
-template <int XOrder>
-void rank_update_lower(double* c, Eigen::Index ldc, const double* x, Eigen::Index ldx, Eigen::Index size,
-                       Eigen::Index depth, double alpha);
 
 // schur_panels(a, n, e, n) of a leaf whose whole n x n buffer was zeroed: column updates
 // also run over a few rows of the upper triangle so they are whole packets (those entries

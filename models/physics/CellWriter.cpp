@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sotsim::phys {
 
@@ -24,27 +25,55 @@ WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::Matr
     const int par = std::max(1, cfg_.macro.write_rows_parallel);
     const int groups = (rows + par - 1) / par;
 
-    // One pulse moves a cell one step towards its target (one MTJ flip); returns whether
-    // it switched. The STT current and energy depend on the cell's present resistance.
-    auto pulse = [&](int i, int j) {
-        const int lv = o.levels(i, j);
-        const auto k = static_cast<std::size_t>(lv);
-        if (k >= level_wer_.size())
-            throw std::runtime_error("cell level " + std::to_string(lv) + " outside the device's " +
-                                     std::to_string(level_wer_.size()) + " levels");
-        ++o.pulses;
-        o.energy_J += level_energy_[k];
-        const bool ok = ideal || rng.uniform() >= level_wer_[k];
-        if (ok) o.levels(i, j) += target(i, j) > lv ? 1 : -1;
-        return ok;
-    };
-    auto write_pass = [&]() {
-        // Each cell gets as many pulses as it has MTJs left to flip.
+    // Each cell gets as many pulses as it has MTJs left to flip; one pulse moves it one step
+    // towards its target (one MTJ flip) unless it fails. The STT current and energy depend on
+    // the cell's present resistance (its level). Cells in row order, a cell's pulses one
+    // after the other, each drawing from `rng` in that order. The pass first lists the pulses
+    // (cell index once per pulse, branch-free), then gives them: a loop per cell over its
+    // 0, 1 or 2 pulses branches on random weight data, mispredicted about once per cell.
+    // Everything touched per pulse is a local (the stream too, copied back after the pass).
+    const int n_levels = static_cast<int>(level_wer_.size());
+    std::vector<std::uint32_t> order(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) *
+                                     static_cast<std::size_t>(std::max(1, n_levels - 1)));
+    auto write_pass = [&o, &target, &rng, &order, rows, cols, ideal, n_levels, this]() {
+        const double* energy = level_energy_.data();
+        const double* wer = level_wer_.data();
+        int* lev = o.levels.data();
+        const int* tgt = target.data();
+        const int steps = std::max(1, n_levels - 1);   // most pulses one cell can need
+        std::size_t n = 0;
         for (int i = 0; i < rows; ++i)
             for (int j = 0; j < cols; ++j) {
-                const int todo = std::abs(target(i, j) - o.levels(i, j));
-                for (int k = 0; k < todo; ++k) pulse(i, j);
+                const auto at = static_cast<std::uint32_t>(static_cast<std::size_t>(j) * static_cast<std::size_t>(rows) +
+                                                           static_cast<std::size_t>(i));
+                const int todo = std::abs(tgt[at] - lev[at]);
+                if (todo > steps) {
+                    // A level outside the device's: its pulses listed one by one, so the pulse
+                    // loop below refuses it at the same pulse as a walk cell by cell.
+                    order.resize(order.size() + static_cast<std::size_t>(todo));
+                    for (int k = 0; k < todo; ++k) order[n++] = at;
+                    continue;
+                }
+                for (int k = 0; k < steps; ++k) {
+                    order[n] = at;
+                    n += static_cast<std::size_t>(k < todo);
+                }
             }
+        Rng r = rng;
+        double e = o.energy_J;
+        for (std::size_t p = 0; p < n; ++p) {
+            const std::uint32_t at = order[p];
+            const int lv = lev[at];
+            if (lv < 0 || lv >= n_levels)
+                throw std::runtime_error("cell level " + std::to_string(lv) + " outside the device's " +
+                                         std::to_string(n_levels) + " levels");
+            e += energy[lv];
+            const bool ok = ideal || r.uniform() >= wer[lv];
+            if (ok) lev[at] = lv + (tgt[at] > lv ? 1 : -1);
+        }
+        rng = r;
+        o.pulses += static_cast<std::int64_t>(n);
+        o.energy_J = e;
     };
 
     write_pass();

@@ -73,31 +73,40 @@ QuantizedWeights weights_from_codes(const WeightCodes& codes, Eigen::Index rows,
 
 QuantizedWeights quantize_weights(const Eigen::Ref<const Eigen::MatrixXf>& w, int fallback_bits) {
     QuantizedWeights out;
-    const Eigen::Index R = w.rows();
-    out.q = Eigen::MatrixXi::Zero(R, w.cols());
+    const Eigen::Index R = w.rows(), C = w.cols();
     out.scale.assign(static_cast<std::size_t>(R), 0.0f);
     bool all_pm1 = true, on_grid = true;
     int max_abs = 0;
+    // The grid search and the codes go row by row: on row-major copies (one transposition
+    // each way), not along the rows of the column-major matrices, where every element is
+    // another cache line (1.8 % of the demo's 1-sample run for its 256 x 784 layer).
+    using RowF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using RowI = Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const RowF wr = w;
+    RowI q = RowI::Zero(R, C);
     for (Eigen::Index r = 0; r < R && on_grid; ++r) {
-        const float amax = w.row(r).cwiseAbs().maxCoeff();
+        const float amax = wr.row(r).cwiseAbs().maxCoeff();
         if (!(amax > 0.0f)) {  // all-zero row: +1 cells with scale 0 keep a binary layer binary
-            out.q.row(r).setOnes();
+            q.row(r).setOnes();
             continue;
         }
-        const int m = row_grid(w.row(r), amax);
+        const int m = row_grid(wr.row(r), amax);
         if (m == 0) {
             on_grid = false;
             break;
         }
         const float s = amax / static_cast<float>(m);
         out.scale[r] = s;
-        for (Eigen::Index j = 0; j < w.cols(); ++j) {
-            const int q = static_cast<int>(std::nearbyint(w(r, j) / s));
-            out.q(r, j) = q;
-            all_pm1 = all_pm1 && (q == 1 || q == -1);
-            max_abs = std::max(max_abs, std::abs(q));
+        const float* wrow = wr.row(r).data();
+        int* qrow = q.row(r).data();
+        for (Eigen::Index j = 0; j < C; ++j) {
+            const int v = static_cast<int>(std::nearbyint(wrow[j] / s));
+            qrow[j] = v;
+            all_pm1 = all_pm1 && (v == 1 || v == -1);
+            max_abs = std::max(max_abs, std::abs(v));
         }
     }
+    out.q = q;
     if (on_grid) {
         out.bits = all_pm1 ? 1 : signed_bits(max_abs);
         for (float s : out.scale)

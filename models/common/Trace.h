@@ -54,4 +54,17 @@ private:
     std::map<int, ActionCounter> by_layer_;
 };
 
+// `n` of one action over [t0, t1) of power group `group`: counted into `acts` (attributed to
+// `layer`) and reported to the trace. The same counts as merging a one-action delta, but the
+// delta (two zeroed tables) is built only when tracing: buffers and adders count on every
+// transaction of a streamed run.
+inline void count_activity(LayeredActions& acts, int layer, TraceSink* sink, int group, const sc_core::sc_time& t0,
+                           const sc_core::sc_time& t1, ActionId action, double n) {
+    acts.add(layer, action, n);
+    if (!sink) return;
+    ActionCounter delta;
+    delta.add(action, n);
+    trace_activity(sink, group, t0, t1, delta);
+}
+
 }  // namespace sotsim

@@ -24,10 +24,7 @@ void ProcessingElement::set_trace(TraceSink* sink) {
 sc_time ProcessingElement::reduce(const sc_time& arrival, double values, int bits, int layer) {
     if (values <= 0) return arrival;
     const auto g = tree_.reserve(arrival, cycle_ * std::ceil(values / pe_.adders), layer);
-    ActionCounter delta;
-    delta.add(action::kPeAddBit, values * bits);
-    actions_.merge(layer, delta);
-    trace_activity(sink_, tile_, g.start, g.end, delta);
+    count_activity(actions_, layer, sink_, tile_, g.start, g.end, action::kPeAddBit, values * bits);
     tr_reduce_.record(g.start, 1);
     tr_reduce_.record(g.end, 0);
     ++reductions_;

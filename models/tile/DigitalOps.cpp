@@ -156,9 +156,15 @@ Work affine(const Instr& in, CRef src, Ref dst) {
         else if (dst.data() != src.data()) d = flat(src);
         if (!in.vbias.empty()) d += bias;
     } else {
-        if (dst.data() != src.data()) dst = src;
-        if (!in.vscale.empty()) dst *= scale.asDiagonal();
-        if (!in.vbias.empty()) dst.rowwise() += bias.transpose();
+        // Column by column (the tensors are column-major): a row-wise bias would walk each
+        // row a stride apart. The same products and sums per element as dst = src, then
+        // dst *= scale, then dst += bias.
+        for (Eigen::Index c = 0; c < cols; ++c) {
+            auto d = dst.col(c);
+            if (!in.vscale.empty()) d = src.col(c) * scale[c];
+            else if (dst.data() != src.data()) d = src.col(c);
+            if (!in.vbias.empty()) d.array() += bias[c];
+        }
     }
     Work w;
     // Fused affine + activation: one streaming pass, no intermediate tensor in the buffer.

@@ -137,10 +137,8 @@ void GlobalBuffer::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
     auto g = port_busy_.reserve(arrival, tlmx::cycles(static_cast<double>((bytes + w - 1) / w), cfg_.bus_clock),
                                 tlmx::layer_of(t));
     delay = g.end - sc_time_stamp();
-    ActionCounter delta;
-    delta.add(t.is_read() ? action::kGbufRead : action::kGbufWrite, static_cast<double>(bytes));
-    actions_.merge(tlmx::layer_of(t), delta);
-    trace_activity(sink_, -1, g.start, g.end, delta);
+    count_activity(actions_, tlmx::layer_of(t), sink_, -1, g.start, g.end,
+                   t.is_read() ? action::kGbufRead : action::kGbufWrite, static_cast<double>(bytes));
     tlmx::ok(t);
 }
 

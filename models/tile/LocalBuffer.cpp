@@ -15,10 +15,7 @@ sc_time LocalBuffer::port_time(std::uint64_t bytes) const {
 sc_time LocalBuffer::access(const sc_time& arrival, std::uint64_t bytes, int layer, ActionId action) {
     if (bytes == 0) return arrival;
     auto g = ports_.reserve(arrival, port_time(bytes), layer);
-    ActionCounter delta;
-    delta.add(action, static_cast<double>(bytes));
-    actions_.merge(layer, delta);
-    trace_activity(sink_, tile_, g.start, g.end, delta);
+    count_activity(actions_, layer, sink_, tile_, g.start, g.end, action, static_cast<double>(bytes));
     return g.end;
 }
 

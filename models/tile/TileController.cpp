@@ -695,6 +695,19 @@ void TileController::stage_input(const TensorStore::Data& src, int r0, int rows,
 // of kTile vectors that stays in cache.
 void TileController::scatter_output(const float* rows, TensorStore::Data& dst, int c0, int cols, int stride,
                                     Eigen::Index v0, Eigen::Index nv, float scale, bool accumulate) {
+    if (nv == 1) {
+        // One vector (a streamed sample): straight into its row, no transposition through a
+        // block (a per-column loop of one element each); the same arithmetic per value.
+        const Eigen::Index ld = dst.outerStride();
+        float* d = dst.data() + v0 + static_cast<Eigen::Index>(c0) * ld;
+        if (!accumulate && scale == 1.0f)
+            for (int c = 0; c < cols; ++c) d[c * ld] = rows[c];
+        else if (accumulate)
+            for (int c = 0; c < cols; ++c) d[c * ld] += scale * rows[c];
+        else
+            for (int c = 0; c < cols; ++c) d[c * ld] = scale * rows[c];
+        return;
+    }
     if (!accumulate && scale == 1.0f) {
         from_row_major(rows, stride, dst.block(v0, c0, nv, cols));
         return;

@@ -48,6 +48,10 @@ TEST_CASE("digital: a sample alone and the same sample in a batch get identical 
                 digital::activation(in, batch.block(1 + r, 2, 1, cols), a);
                 REQUIRE(a == act_batch.row(r));
             }
+            // The batch in place (the column path reading and writing the same columns).
+            Eigen::MatrixXf inplace = batch.block(1, 2, rows, cols);
+            digital::affine(in, inplace, inplace);
+            REQUIRE(inplace == out_batch.block(2, 1, rows, cols));
             // Nothing outside the destination block written.
             REQUIRE((out_batch.topRows(2).array() == 9.0f).all());
             REQUIRE((out_batch.leftCols(1).array() == 9.0f).all());

@@ -153,6 +153,11 @@ public:
     RowMatrixXf kept_inputs_;
     bool kept_as_inputs_ = false;
     double kept_weight_ = 1.0;
+    // A one-cycle current-summation read without an ADC leaves read_ as it was read: the
+    // currents are read_weight_ * read_, formed on demand (a batch x physical-columns pass
+    // per call that a chip's run never reads). Formed before any other read replaces read_.
+    mutable bool currents_in_read_ = false;
+    double read_weight_ = 1.0;
     const Eigen::MatrixXd& column_currents() const;
     // The differential-ADC readout fused per vector (configured after calibration).
     PairReadout fused_pairs_;
@@ -442,6 +447,7 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
     rows_readout_.clear();
     currents_in_pairs_ = false;
     currents_in_rows_ = false;
+    currents_in_read_ = false;
     last_currents_.resize(0, 0);
     phys_cols_ = pc;
     const int rows = spec.rows;
@@ -620,6 +626,7 @@ ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
 }
 
 void AnalogMacroImpl::release_work_buffers() {
+    if (currents_in_read_) column_currents();   // read_ goes
     for (Eigen::MatrixXd* m : {&xd_, &plane_, &vin_, &read_, &s_, &y_plane_, &y_, &pair_, &delay_, &cap_s_, &cap_ideal_, &ideal_digits_})
         m->resize(0, 0);
     for (Eigen::MatrixXf* m : {&a2f_, &varf_, &planef_}) m->resize(0, 0);
@@ -966,7 +973,10 @@ bool AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
     // The fused per-vector differential readout: inference reads of a configured block
     // (range measurement and calibration capture read through the general path).
     const bool fast_pairs = !fused && fused_readout_ && fused_pairs_.ready() && differential_adc() && keep_currents && !capture_ && !range_capture_;
-    if (keep_currents) currents_in_pairs_ = currents_in_rows_ = false;
+    if (keep_currents)
+        currents_in_pairs_ = currents_in_rows_ = currents_in_read_ = false;
+    else if (currents_in_read_)
+        column_currents();   // this read replaces read_: the last mvm()'s currents first
 
     // Time of one input cycle.
     const double t_conv = spec_.readout == ReadoutKind::Adc   ? adc_->conversion_time()
@@ -1035,10 +1045,14 @@ bool AnalogMacroImpl::estimate(const Eigen::MatrixXf& x, ActionCounter& ac, doub
             convert_pairs(weight, keep_currents, k == 0);
         } else if (current_mode()) {
             if (keep_currents) {
-                if (k == 0)
+                if (cycles == 1 && spec_.readout != ReadoutKind::Adc) {
+                    currents_in_read_ = true;   // nothing below changes read_
+                    read_weight_ = weight;
+                } else if (k == 0) {
                     last_currents_ = weight * read_;
-                else
+                } else {
                     last_currents_ += weight * read_;
+                }
             }
             if (spec_.readout == ReadoutKind::Adc) convert_currents();
         } else {
@@ -1380,6 +1394,10 @@ bool AnalogMacro::rows_readout_active() const { return impl_->rows_fused(); }
 const Eigen::MatrixXd& AnalogMacro::last_column_currents() const { return impl_->column_currents(); }
 
 const Eigen::MatrixXd& AnalogMacroImpl::column_currents() const {
+    if (currents_in_read_) {
+        last_currents_ = read_weight_ * read_;   // as estimate() kept them
+        currents_in_read_ = false;
+    }
     if (currents_in_rows_) {
         // What estimate() keeps for resistance summation: weight * v_read / R.
         const double weight = spec_.input == InputEncoding::Signed ? 2.0 : 1.0, v = cfg_.array.v_read;

@@ -126,7 +126,7 @@ bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const 
     sp_.resize(static_cast<size_t>(np));
     sm_.resize(static_cast<size_t>(np));
     code_.resize(static_cast<size_t>(np));
-    yblock_.resize(static_cast<size_t>(kPd * logical_cols));
+    yblock_.resize(static_cast<size_t>(2 * kPd * logical_cols));
     ready_ = true;
     return true;
 }
@@ -134,7 +134,7 @@ bool PairReadout::configure(const Adc& adc, const std::vector<int>& plus, const 
 void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
                       RowMatrixXd& kept, Eigen::MatrixXd& y) const {
     const Eigen::Index np = np_;
-    if (first < 0 || first % 8 != 0 || (!c.inputs && (kept.cols() != np || first + count > kept.rows())) ||
+    if (first < 0 || first % (c.out ? 16 : 8) != 0 || (!c.inputs && (kept.cols() != np || first + count > kept.rows())) ||
         (!c.out && first + count > y.rows()) || (c.out && first + count > c.out_ld) || ((c.inputs || c.out) && !c.first))
         throw std::logic_error("pair readout: vector range outside the kept currents / outputs");
     // Local restrict pointers: the loops below vectorise along the pairs.
@@ -167,10 +167,15 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
     // store per vector and column would stride by the batch through y). A whole block is
     // transposed in registers, kBlock x kBlock values at a time (one packet per row), so each
     // column's kBlock sums are one packet add; the additions are the same, one per value.
+    // Float outputs in blocks of 2 kBlock: a column's 2 kBlock floats are one 64-byte line
+    // (AVX-512) written at once; written as two half lines far apart in time, a column-major
+    // output of 1024 rows (its columns 4 KB apart, all in one L1 set) lost each line between
+    // its halves and fetched it twice.
     constexpr Eigen::Index kBlock = kPd;
+    const Eigen::Index block = c.out ? 2 * kBlock : kBlock;
     double* yb = yblock_.data();
     for (Eigen::Index b = 0; b < count; ++b) {
-        const Eigen::Index r = b % kBlock;
+        const Eigen::Index r = b % block;
         // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
         // The kept currents (weight * I, summed over cycles) in the same pass.
         const float* __restrict sig = c.units + b * c.ld;
@@ -242,10 +247,26 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             }
         }
         }
-        if (r == kBlock - 1 || b == count - 1) {
+        if (r == block - 1 || b == count - 1) {
             const Eigen::Index b0 = first + b - r;
             Eigen::Index j = 0;
-            if (r == kBlock - 1) {
+            if (r == block - 1 && c.out) {
+                for (; j + kPd <= cols_; j += kPd) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"   // Eigen's packet types are vector types with attributes
+                    Eigen::internal::PacketBlock<PacketD, kPd> t[2];
+#pragma GCC diagnostic pop
+                    for (int h = 0; h < 2; ++h) {
+                        for (int i = 0; i < kPd; ++i) t[h].packet[i] = Eigen::internal::ploadu<PacketD>(yb + (h * kPd + i) * cols_ + j);
+                        Eigen::internal::ptranspose(t[h]);
+                    }
+                    for (int q = 0; q < kPd; ++q)
+                        for (int h = 0; h < 2; ++h) {
+                            const PacketD sum = Eigen::internal::padd(Eigen::internal::pset1<PacketD>(0.0), t[h].packet[q]);
+                            store_floats(sum, c.out + (j + q) * c.out_ld + b0 + h * kPd);
+                        }
+                }
+            } else if (r == block - 1) {
                 for (; j + kPd <= cols_; j += kPd) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"   // Eigen's packet types are vector types with attributes
@@ -254,11 +275,6 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                     for (int i = 0; i < kPd; ++i) t.packet[i] = Eigen::internal::ploadu<PacketD>(yb + i * cols_ + j);
                     Eigen::internal::ptranspose(t);
                     for (int q = 0; q < kPd; ++q) {
-                        if (c.out) {
-                            const PacketD sum = Eigen::internal::padd(Eigen::internal::pset1<PacketD>(0.0), t.packet[q]);
-                            store_floats(sum, c.out + (j + q) * c.out_ld + b0);
-                            continue;
-                        }
                         double* yc = y.data() + (j + q) * y.rows() + b0;
                         const PacketD prev = c.first ? Eigen::internal::pset1<PacketD>(0.0) : Eigen::internal::ploadu<PacketD>(yc);
                         Eigen::internal::pstoreu(yc, Eigen::internal::padd(prev, t.packet[q]));

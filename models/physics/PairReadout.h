@@ -67,7 +67,7 @@ public:
     // = (first ? 0 : kept) + weight * I.
     // The cycle's rows are vectors [first, first + count) of the call (unit and normal row b
     // is vector first + b; in_sum, kept and y are indexed by the call's vector); kept (batch
-    // x pairs) is sized by the caller, first is a multiple of 8 (the output blocks). With
+    // x pairs) is sized by the caller, first is a multiple of 8 (16 with c.out: the output blocks). With
     // c.inputs / c.out set, kept / y are not used (see Cycle).
     void run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_sum, Eigen::Index first, Eigen::Index count,
              RowMatrixXd& kept, Eigen::MatrixXd& y) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -46,24 +47,53 @@ void read_levels(const double* levels, int nlev, const double* code, Eigen::Inde
 // with the operations GCC makes of those loops' expressions (it contracts a s' + k n to
 // fma(a, s', k n) and c+ s + c- m to fma(c+, s, c- m)), so the same values, bit for bit
 // (the portable build keeps the loops). nlev <= 32 levels, read by permutes as in
-// read_levels; the last packet masked.
+// read_levels. Whole packets with plain loads and stores: the codes were just stored by
+// Adc::codes_row and the outputs are read back by the block transposition, and a masked
+// load or store is not forwarded to or from the store buffer (each waited for the store to
+// reach L1); only the last, partial packet is masked.
+template <bool Masked>
+inline void levels_combine_packet(const __m512d (&t)[4], Eigen::Index k, __mmask8 mk, const double* code, const double* ca,
+                                  const double* ck, const double* co, const double* ckm, const double* com, const double* cp,
+                                  const double* cm, __m512d nv, __m512d wv, double* yr) {
+    auto load = [&](const double* p) { return Masked ? _mm512_maskz_loadu_pd(mk, p + k) : _mm512_loadu_pd(p + k); };
+    const __m512i ix = _mm512_cvttpd_epi64(load(code));
+    const __m512d lv = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ix, _mm512_set1_epi64(16)), _mm512_permutex2var_pd(t[0], ix, t[1]),
+                                            _mm512_permutex2var_pd(t[2], ix, t[3]));
+    const __m512d sp = _mm512_add_pd(_mm512_fmadd_pd(load(ca), lv, _mm512_mul_pd(load(ck), nv)), load(co));
+    const __m512d sm = _mm512_fmadd_pd(load(ckm), nv, load(com));
+    const __m512d y = _mm512_mul_pd(wv, _mm512_fmadd_pd(load(cp), sp, _mm512_mul_pd(load(cm), sm)));
+    if (Masked)
+        _mm512_mask_storeu_pd(yr + k, mk, y);
+    else
+        _mm512_storeu_pd(yr + k, y);
+}
+
 void levels_combine(const double* levels, const double* code, Eigen::Index n, const double* ca, const double* ck,
                     const double* co, const double* ckm, const double* com, const double* cp, const double* cm, double nsum,
                     double w, double* yr) {
-    const __m512d t0 = _mm512_loadu_pd(levels), t1 = _mm512_loadu_pd(levels + 8);
-    const __m512d t2 = _mm512_loadu_pd(levels + 16), t3 = _mm512_loadu_pd(levels + 24);
-    const __m512i upper = _mm512_set1_epi64(16);
+    const __m512d t[4] = {_mm512_loadu_pd(levels), _mm512_loadu_pd(levels + 8), _mm512_loadu_pd(levels + 16),
+                          _mm512_loadu_pd(levels + 24)};
     const __m512d nv = _mm512_set1_pd(nsum), wv = _mm512_set1_pd(w);
-    for (Eigen::Index k = 0; k < n; k += 8) {
-        const auto mk = static_cast<__mmask8>(n - k >= 8 ? 0xffu : (1u << (n - k)) - 1u);
-        const __m512i ix = _mm512_cvttpd_epi64(_mm512_maskz_loadu_pd(mk, code + k));
-        const __m512d lv = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ix, upper), _mm512_permutex2var_pd(t0, ix, t1),
-                                                _mm512_permutex2var_pd(t2, ix, t3));
-        const __m512d sp = _mm512_add_pd(_mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, ca + k), lv, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, ck + k), nv)),
-                                         _mm512_maskz_loadu_pd(mk, co + k));
-        const __m512d sm = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, ckm + k), nv, _mm512_maskz_loadu_pd(mk, com + k));
-        const __m512d y = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(mk, cp + k), sp, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, cm + k), sm));
-        _mm512_mask_storeu_pd(yr + k, mk, _mm512_mul_pd(wv, y));
+    Eigen::Index k = 0;
+    for (; k + 8 <= n; k += 8) levels_combine_packet<false>(t, k, 0xff, code, ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
+    if (k < n)
+        levels_combine_packet<true>(t, k, static_cast<__mmask8>((1u << (n - k)) - 1u), code, ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
+}
+#endif
+
+#ifdef SOTSIM_PAIR_AVX512
+// in = sig + sqrt(max(var, 0)) z (the square root of a negative variance read as 0, of a NaN
+// kept NaN: std::max's order), cur = u (double) in, for the whole packets of 16 of n; ki
+// (64-byte aligned) written by non-temporal stores (run() fences them before it returns).
+void stream_inputs(const float* sig, const float* var, const float* z, Eigen::Index n, double u, double* cur, float* ki) {
+    const __m512d uv = _mm512_set1_pd(u);
+    for (Eigen::Index p = 0; p + 16 <= n; p += 16) {
+        const __m512 v = _mm512_loadu_ps(var + p);
+        const __m512 sd = _mm512_maskz_sqrt_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLT_UQ), v);
+        const __m512 in = _mm512_fmadd_ps(sd, _mm512_loadu_ps(z + p), _mm512_loadu_ps(sig + p));
+        _mm512_storeu_pd(cur + p, _mm512_mul_pd(uv, _mm512_cvtps_pd(_mm512_castps512_ps256(in))));
+        _mm512_storeu_pd(cur + p + 8, _mm512_mul_pd(uv, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(in), 1)))));
+        _mm512_stream_ps(ki + p, in);
     }
 }
 #endif
@@ -185,7 +215,17 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             const float* __restrict z = c.normals + b * np;
             if (c.inputs) {
                 float* __restrict ki = c.inputs + (first + b) * np;
-                for (Eigen::Index p = 0; p < np; ++p) {
+                Eigen::Index p = 0;
+#ifdef SOTSIM_PAIR_AVX512
+                // The kept inputs are not read again in the call: streamed past the caches
+                // (at batch 1024 their 0.5 MB left L2 anyway, each line fetched to be
+                // overwritten). The operations are those GCC makes of the loop below.
+                if (reinterpret_cast<std::uintptr_t>(ki) % 64 == 0) {
+                    stream_inputs(sig, var, z, np, u, cur, ki);
+                    p = np - np % 16;
+                }
+#endif
+                for (; p < np; ++p) {
                     const float sd = std::sqrt(std::max(var[p], 0.0f));
                     const float in = sig[p] + sd * z[p];
                     cur[p] = u * static_cast<double>(in);
@@ -295,6 +335,9 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
             }
         }
     }
+#ifdef SOTSIM_PAIR_AVX512
+    if (c.inputs) _mm_sfence();   // the kept inputs' non-temporal stores, before anyone reads them
+#endif
 }
 
 }  // namespace sotsim::phys

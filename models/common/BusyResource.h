@@ -13,10 +13,17 @@
 //
 // Intervals ending at or before the kernel time are dropped: in a loosely-timed model no
 // request can arrive before sc_time_stamp() (delays are never negative).
+//
+// The calendar is a sorted vector, not a std::map: nearly every booking lands at its end
+// (requests come roughly in time order) and pruning drops its front, so a map allocated
+// and freed a node per reservation (several per transaction of a streamed run) for what a
+// vector does in place. The dropped front is compacted once it is half the vector.
 #pragma once
 
 #include <systemc>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <map>
@@ -36,14 +43,14 @@ public:
     // The start a reservation of `duration` arriving at `arrival` would get (no booking).
     sc_core::sc_time earliest_start(const sc_core::sc_time& arrival, const sc_core::sc_time& duration) const {
         sc_core::sc_time t = arrival;
-        auto it = busy_.upper_bound(t);
-        if (it != busy_.begin()) {
+        auto it = after(t);
+        if (it != first()) {
             auto prev = std::prev(it);
-            if (prev->second > t) t = prev->second;
+            if (prev->end > t) t = prev->end;
         }
         // Every later interval that would overlap [t, t + duration) pushes t behind it.
-        for (; it != busy_.end() && it->first < t + duration; ++it)
-            if (it->second > t) t = it->second;
+        for (; it != busy_.end() && it->start < t + duration; ++it)
+            if (it->end > t) t = it->end;
         return t;
     }
 
@@ -75,11 +82,11 @@ public:
     const sc_core::sc_time& wait_time() const { return wait_time_; }
     std::uint64_t grants() const { return grants_; }
     bool busy_at(const sc_core::sc_time& t) const {
-        auto it = busy_.upper_bound(t);
-        return it != busy_.begin() && std::prev(it)->second > t;
+        auto it = after(t);
+        return it != first() && std::prev(it)->end > t;
     }
     // Booked intervals still held (merged where they touch); for tests and traces.
-    std::size_t intervals() const { return busy_.size(); }
+    std::size_t intervals() const { return busy_.size() - head_; }
 
 private:
     Grant book(const sc_core::sc_time& arrival, const sc_core::sc_time& duration, int layer) {
@@ -96,29 +103,44 @@ private:
         return g;
     }
 
+    struct Interval {
+        sc_core::sc_time start, end;
+    };
+    using Iter = std::vector<Interval>::const_iterator;
+    Iter first() const { return busy_.begin() + static_cast<std::ptrdiff_t>(head_); }
+    // The first interval starting after t (the calendar is sorted by start).
+    Iter after(const sc_core::sc_time& t) const {
+        return std::upper_bound(first(), busy_.cend(), t, [](const sc_core::sc_time& v, const Interval& i) { return v < i.start; });
+    }
     void insert(const sc_core::sc_time& s, const sc_core::sc_time& e) {
         // The gap search guarantees [s, e) overlaps nothing; merge with touching neighbours.
-        sc_core::sc_time start = s, end = e;
-        auto next = busy_.lower_bound(e);
-        if (next != busy_.end() && next->first == e) {
-            end = next->second;
-            next = busy_.erase(next);
+        sc_core::sc_time end = e;
+        auto next = std::lower_bound(first(), busy_.cend(), e, [](const Interval& i, const sc_core::sc_time& v) { return i.start < v; });
+        auto at = static_cast<std::size_t>(next - busy_.cbegin());
+        if (next != busy_.cend() && next->start == e) {
+            end = next->end;
+            busy_.erase(next);
         }
-        if (next != busy_.begin()) {
-            auto prev = std::prev(next);
-            if (prev->second == s) {
-                prev->second = end;
-                return;
-            }
+        if (at > head_ && busy_[at - 1].end == s) {
+            busy_[at - 1].end = end;
+            return;
         }
-        busy_.emplace_hint(next, start, end);
+        busy_.insert(busy_.begin() + static_cast<std::ptrdiff_t>(at), Interval{s, end});
     }
     void prune() {
         const sc_core::sc_time now = sc_core::sc_time_stamp();
-        while (!busy_.empty() && busy_.begin()->second <= now) busy_.erase(busy_.begin());
+        while (head_ < busy_.size() && busy_[head_].end <= now) ++head_;
+        if (head_ == busy_.size()) {
+            busy_.clear();
+            head_ = 0;
+        } else if (head_ >= 32 && 2 * head_ >= busy_.size()) {
+            busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
     }
 
-    std::map<sc_core::sc_time, sc_core::sc_time> busy_;   // start -> end, disjoint
+    std::vector<Interval> busy_;   // [head_, size): disjoint, sorted by start; before head_: dropped
+    std::size_t head_ = 0;
     sc_core::sc_time last_end_ = sc_core::SC_ZERO_TIME;
     sc_core::sc_time busy_time_ = sc_core::SC_ZERO_TIME;
     std::map<int, sc_core::sc_time> layer_busy_;

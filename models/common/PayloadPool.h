@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <deque>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "models/common/Payload.h"
@@ -46,6 +48,7 @@ public:
         E& e = std::get<E>(ext_);
         e = E();
         p_.set_extension(&e);
+        attached_ |= 1u << index_of<E, Exts...>();
         return e;
     }
     tlm::tlm_generic_payload& payload() { return p_; }
@@ -54,9 +57,24 @@ private:
     // Cleared, not freed: they are members. A target or interconnect that adds an extension
     // to a payload without a memory manager removes it before it returns (TLM-2.0), so these
     // are the only ones a payload of ours can hold.
-    void detach() { (p_.clear_extension(&std::get<Exts>(ext_)), ...); }
+    // Only the kinds attached since the last begin() (a bit each).
+    void detach() {
+        detach(std::index_sequence_for<Exts...>{});
+        attached_ = 0;
+    }
+    template <std::size_t... I>
+    void detach(std::index_sequence<I...>) {
+        ((attached_ >> I & 1u ? p_.clear_extension(&std::get<I>(ext_)) : void()), ...);
+    }
+    template <class E, class First, class... Rest>
+    static constexpr unsigned index_of() {
+        if constexpr (std::is_same_v<E, First>) return 0;
+        else return 1 + index_of<E, Rest...>();
+    }
+    static_assert(sizeof...(Exts) <= 32, "one bit per extension kind");
     tlm::tlm_generic_payload p_;
     std::tuple<Exts...> ext_;
+    std::uint32_t attached_ = 0;
 };
 
 template <class... Exts>

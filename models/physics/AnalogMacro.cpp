@@ -641,22 +641,40 @@ Eigen::MatrixXf AnalogMacroImpl::calibration_inputs(int n) {
     const int rows = spec_.rows;
     Eigen::MatrixXf xc(n, rows);
     const int maxv = (1 << spec_.input_bits) - 1;
+    const bool one_draw = spec_.input == InputEncoding::Binary || spec_.input == InputEncoding::Signed;
     // Vector b activates each row with probability p_b = (b + 1/2) / n: the active-row
     // counts n_b span the whole range, so the fitted baseline term (k n_b) is
     // interpolated, never extrapolated, for real inputs whatever their density (the
     // first layer of an MNIST network drives ~20 % of its rows, a dense layer ~50 %).
+    // Draws from calib_rng_ in vector-major order: one uniform per input (on or off) and, for
+    // a multi-bit input that is on, one more for its level. The uniforms are made by counter
+    // for the most the inputs can take (all on), then the walk takes them in stream order:
+    // the same values as drawing one by one, without a branch per draw on random data in the
+    // dependency of the next draw's counter.
+    const std::size_t inputs = static_cast<std::size_t>(n) * static_cast<std::size_t>(rows);
+    const std::size_t most = one_draw ? inputs : 2 * inputs;
+    const std::uint64_t key = calib_rng_.key(), first = calib_rng_.counter() + 1;
+    std::vector<double> u(most);
+    for (std::size_t k = 0; k < most; ++k) u[k] = Rng::uniform_at(key, first + k);
+    std::size_t at = 0;
     for (int b = 0; b < n; ++b) {
         const double p_on = (b + 0.5) / n;
         for (int i = 0; i < rows; ++i) {
-            const bool on = calib_rng_.uniform() < p_on;
+            const bool on = u[at] < p_on;
             switch (spec_.input) {
                 case InputEncoding::Binary: xc(b, i) = on ? 1.0f : 0.0f; break;
                 case InputEncoding::Signed: xc(b, i) = on ? 1.0f : -1.0f; break;
-                default:
-                    xc(b, i) = on ? static_cast<float>(1 + std::min(maxv - 1, static_cast<int>(calib_rng_.uniform() * maxv))) : 0.0f;
+                default: {
+                    // u[at + 1] exists: at <= 2 (inputs so far) < most - 1.
+                    const float level = static_cast<float>(1 + std::min(maxv - 1, static_cast<int>(u[at + 1] * maxv)));
+                    xc(b, i) = on ? level : 0.0f;
+                    at += on ? 1 : 0;
+                }
             }
+            ++at;
         }
     }
+    calib_rng_.skip(at);
     return xc;
 }
 

@@ -81,6 +81,9 @@ public:
 
     std::uint64_t key() const { return key_; }
     std::uint64_t counter() const { return counter_; }
+    // Advances the stream past n draws taken by counter (uniform_at(key(), counter() + 1 ..
+    // counter() + n)), as n calls of uniform() would.
+    void skip(std::uint64_t n) { counter_ += n; }
 
 private:
     std::uint64_t key_;

@@ -85,7 +85,17 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
     else
         r_.resize(rows, all_cols);
     const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(all_cols);
-    std::vector<CellSample> cells(ideal ? 0 : n);
+    // The sampled cells and their stream keys in scratch kept per host thread (begin_build
+    // runs on the thread that programs): grown once, not allocated and value-initialised
+    // (24 + 8 bytes a cell: 128 KiB for a 64 x 64 block) per programmed block. Every entry
+    // used is written below before it is read.
+    thread_local std::vector<CellSample> cell_scratch;
+    thread_local std::vector<std::uint64_t> key_scratch;
+    if (!ideal && cell_scratch.size() < n) {
+        cell_scratch.resize(n);
+        key_scratch.resize(n);
+    }
+    CellSample* cells = cell_scratch.data();
     if (ideal) {
         for (int j = 0; j < all_cols; ++j)
             for (int i = 0; i < rows; ++i) {
@@ -97,14 +107,14 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
             }
     } else {
         // Every cell's stream key, then all cells sampled in one call (column-major, as cells).
-        std::vector<std::uint64_t> keys(n);
+        std::uint64_t* keys = key_scratch.data();
         for (int j = 0; j < all_cols; ++j) {
             // Complement MTJs of XNOR cells sit at physical column array.cols + j of the
             // same row (block column j >= cols of levels_in is complement j - cols).
             const int phys = xnor() && j >= cols ? cfg_.array.cols + (j - cols) : j;
             for (int i = 0; i < rows; ++i) keys[static_cast<size_t>(j) * rows + i] = cell_key(i, phys, levels_in(i, j), d2d_key);
         }
-        dev_.sample_cells(levels_in.data(), keys.data(), n, macro_factor, cells.data());
+        dev_.sample_cells(levels_in.data(), keys, n, macro_factor, cells);
     }
     if (!ideal) apply_bias(cells);
     if (!ideal && current && cfg_.array.ir_drop == IrDropMode::Exact) {
@@ -112,7 +122,7 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
         // (TaskPool.h), finished by finish_build. The cells themselves are needed there only
         // for bias-dependent TMR; otherwise they are dropped now, not held by every macro
         // whose program is pending (a chip programs all its macros before it settles any).
-        if (bias_dependent_tmr()) cells_ = std::move(cells);
+        if (bias_dependent_tmr()) cells_.assign(cells, cells + n);
         const std::shared_ptr<TransferStore> store = transfer_store();
         solve_ = TaskPool::shared(cfg_.sim.threads).submit([this, store](int threads) { solve_ir_drop(store, threads); });
         return;
@@ -241,7 +251,7 @@ void CrossbarArray::pack_pairs(const std::vector<int>& plus, const std::vector<i
     pair_plane_.pack(pair_units_.leftCols(np), pair_units_.rightCols(np), step);
 }
 
-void CrossbarArray::apply_bias(const std::vector<CellSample>& cells) {
+void CrossbarArray::apply_bias(const CellSample* cells) {
     const int rows = static_cast<int>(g_.rows()), cols = static_cast<int>(g_.cols());
     const double v = cfg_.array.v_read;
     const bool keep_r = r_.size() != 0;   // resistance summation

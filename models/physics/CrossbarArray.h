@@ -182,7 +182,7 @@ private:
     // drop is then a fixed point on the cells, which must be kept until it is solved.
     bool bias_dependent_tmr() const { return cfg_.device.tmr_v_half > 0.0; }
     // G of every cell at v_read (and R at zero bias) from the sampled cells.
-    void apply_bias(const std::vector<CellSample>& cells);
+    void apply_bias(const CellSample* cells);   // cells: rows x cols, column-major
     // The task of begin_build: bias-dependent operating point from g_ and cells_ (only with
     // device.tmr_v_half > 0; else G stays as sampled), then M^T, into solved_g_ and solved_mt_.
     void solve_ir_drop(const std::shared_ptr<TransferStore>& store, int threads);

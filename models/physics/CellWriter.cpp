@@ -7,7 +7,15 @@
 
 namespace sotsim::phys {
 
-CellWriter::CellWriter(const Config& cfg) : cfg_(cfg), dev_(cfg.device), sw_(cfg.device) {
+CellWriter::CellWriter(const Config& cfg)
+    : cfg_{cfg.sim.ideal,
+           cfg.device.stack,
+           cfg.device.verify_max_iter,
+           cfg.macro.write_rows_parallel,
+           cfg.device.t_pulse,
+           cfg.periphery.t_settle + cfg.periphery.sense_amp.t_sense},
+      dev_(cfg.device),
+      sw_(cfg.device) {
     for (int lv = 0; lv < dev_.levels(); ++lv) {
         const double r_cell = dev_.cell_resistance(dev_.nominal(lv), 0.0);
         level_energy_.push_back(sw_.pulse_energy(r_cell));
@@ -19,10 +27,10 @@ WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::Matr
     WriteOutcome o;
     o.levels = current;
     const int rows = static_cast<int>(target.rows()), cols = static_cast<int>(target.cols());
-    const bool ideal = cfg_.sim.ideal;
-    const int n_mtj = dev_.explicit_levels() ? 1 : cfg_.device.stack;
-    const double t_pass = 2.0 * n_mtj * cfg_.device.t_pulse;
-    const int par = std::max(1, cfg_.macro.write_rows_parallel);
+    const bool ideal = cfg_.ideal;
+    const int n_mtj = dev_.explicit_levels() ? 1 : cfg_.stack;
+    const double t_pass = 2.0 * n_mtj * cfg_.t_pulse;
+    const int par = std::max(1, cfg_.write_rows_parallel);
     const int groups = (rows + par - 1) / par;
 
     // Each cell gets as many pulses as it has MTJs left to flip; one pulse moves it one step
@@ -78,9 +86,9 @@ WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::Matr
 
     write_pass();
     o.time_s = groups * t_pass;
-    for (int it = 0; it < cfg_.device.verify_max_iter; ++it) {
+    for (int it = 0; it < cfg_.verify_max_iter; ++it) {
         o.verify_reads += rows;
-        o.time_s += groups * (cfg_.periphery.t_settle + cfg_.periphery.sense_amp.t_sense);
+        o.time_s += groups * cfg_.t_verify;
         int failing_groups = 0;
         for (int g = 0; g < groups; ++g) {
             bool bad = false;

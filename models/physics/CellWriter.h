@@ -38,7 +38,14 @@ public:
     WriteOutcome write(const Eigen::MatrixXi& current, const Eigen::MatrixXi& target, Rng& rng) const;
 
 private:
-    Config cfg_;
+    // What the write path reads of the configuration (a whole Config per macro copied its
+    // technology tables: ~75 allocations each, 72 macros per chip).
+    struct Settings {
+        bool ideal = false;
+        int stack = 1, verify_max_iter = 0, write_rows_parallel = 1;
+        double t_pulse = 0.0, t_verify = 0.0;   // t_verify: t_settle + t_sense of a verify read
+    };
+    Settings cfg_;
     MtjDevice dev_;
     SwitchingModel sw_;
     // A pulse's energy and write error rate depend only on the level the cell is at (its

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 namespace sotsim::phys {
 
@@ -51,7 +50,7 @@ private:
 
 // Eigen's blocking object for a product or solve (the same kc / mc / nc as the Eigen call
 // builds), with its packing buffers pointed at the thread's scratch by keep(); where the
-// scratch refuses (above its bound) they stay null and the kernels allocate as Eigen does.
+// scratch refuses (above its bound) they stay null and Eigen's kernels allocate them.
 template <int KcFactor>
 class KeptBlocking : public ei::gemm_blocking_space<Eigen::ColMajor, double, double, Eigen::Dynamic, Eigen::Dynamic,
                                                     Eigen::Dynamic, KcFactor> {
@@ -60,41 +59,18 @@ class KeptBlocking : public ei::gemm_blocking_space<Eigen::ColMajor, double, dou
 
 public:
     KeptBlocking(Index rows, Index cols, Index depth) : Base(rows, cols, depth, 1, false) {}
-    void keep(std::size_t a, std::size_t b) {
+    // True if the buffers are now the scratch's.
+    bool keep(std::size_t a, std::size_t b) {
         double *pa = nullptr, *pb = nullptr;
-        if (PackingScratch::local().get(a, b, pa, pb)) {
-            this->m_blockA = pa;
-            this->m_blockB = pb;
-        }
+        if (!PackingScratch::local().get(a, b, pa, pb)) return false;
+        this->m_blockA = pa;
+        this->m_blockB = pb;
+        return true;
     }
     ~KeptBlocking() {   // the scratch is not Eigen's to free
         this->m_blockA = nullptr;
         this->m_blockB = nullptr;
     }
-};
-
-// The packing buffers a solve uses: the blocking's kept ones, else its own (as Eigen's
-// ei_declare_aligned_stack_constructed_variable would allocate them).
-class Packing {
-public:
-    Packing(ei::level3_blocking<double, double>& blocking, std::size_t a, std::size_t b) {
-        a_ = blocking.blockA();
-        b_ = blocking.blockB();
-        if (!a_ || !b_) {
-            own_ = static_cast<double*>(std::aligned_alloc(64, ((a + 7) / 8 * 8 + b) * sizeof(double) + 64));
-            if (!own_) throw std::bad_alloc();
-            a_ = own_;
-            b_ = own_ + (a + 7) / 8 * 8;
-        }
-    }
-    ~Packing() { std::free(own_); }
-    Packing(const Packing&) = delete;
-    Packing& operator=(const Packing&) = delete;
-    double* a() const { return a_; }
-    double* b() const { return b_; }
-
-private:
-    double *a_ = nullptr, *b_ = nullptr, *own_ = nullptr;
 };
 
 using Traits = ei::gebp_traits<double, double>;
@@ -177,10 +153,13 @@ void solve_left_lower(const double* tri_data, Index tri_stride, Index size, doub
     KeptBlocking<4> blocking(size, cols, size);
     const Index kc = blocking.kc(), mc = std::min(size, blocking.mc());
     const std::size_t size_a = static_cast<std::size_t>(kc * mc), size_b = static_cast<std::size_t>(kc * cols);
-    blocking.keep(size_a, size_b);
-    Packing pk(blocking, size_a, size_b);
-    double* block_a = pk.a();
-    double* block_b = pk.b();
+    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound: Eigen's own solve (the same values)
+        ei::triangular_solve_matrix<double, Index, Eigen::OnTheLeft, Eigen::Lower, false, Eigen::ColMajor, Eigen::ColMajor,
+                                    1>::run(size, cols, tri_data, tri_stride, other_data, 1, other_stride, blocking);
+        return;
+    }
+    double* block_a = blocking.blockA();
+    double* block_b = blocking.blockB();
 
     ei::gebp_kernel<double, double, Index, OtherMapper, Traits::mr, Traits::nr, false, false> gebp;
     ei::gemm_pack_lhs<double, Index, TriMapper, Traits::mr, Traits::LhsProgress, typename Traits::LhsPacket4Packing, TriOrder>

@@ -25,7 +25,9 @@ void GlobalBuffer::clear() {
 std::uint64_t GlobalBuffer::allocate(int id, int rows, int cols, int bits, int samples) {
     // The SRAM holds the tensors of one sample at a time: the simulator batches samples for
     // speed, the hardware streams them (as the tile buffers do).
-    store_.allocate(id, rows, cols, bits, cfg_.global_buffer_bytes * std::max(1, samples), "global buffer");
+    // Stored as its window image: row-major, i.e. the column-major width x rows transpose
+    // (a sample's row is contiguous, as the host writes it and a streamed Load reads it).
+    store_.allocate(id, cols, rows, bits, cfg_.global_buffer_bytes * std::max(1, samples), "global buffer");
     for (auto& r : regions_)
         if (r.id == id) throw std::runtime_error("global buffer: tensor " + std::to_string(id) + " allocated twice");
     const std::uint64_t bytes = 4ull * static_cast<std::uint64_t>(rows) * cols;
@@ -51,21 +53,24 @@ std::uint64_t GlobalBuffer::move_slice(tlm::tlm_generic_payload& t, const Tensor
     const Region* r = region_at(t.get_address());
     if (!r || r->id != s.tensor || r->base != t.get_address()) return tlmx::address_error(t), 0;
     auto& e = store_.at(s.tensor);
-    const int rows = s.rows > 0 ? s.rows : static_cast<int>(e.data.rows());
-    if (s.col0 < 0 || s.cols < 1 || s.col0 + s.cols > e.data.cols()) return tlmx::address_error(t), 0;
-    if (s.row0 < 0 || s.row0 + rows > e.data.rows()) return tlmx::address_error(t), 0;
+    auto img = e.data.transpose();   // the tensor, rows x width
+    const int rows = s.rows > 0 ? s.rows : static_cast<int>(img.rows());
+    if (s.col0 < 0 || s.cols < 1 || s.col0 + s.cols > img.cols()) return tlmx::address_error(t), 0;
+    if (s.row0 < 0 || s.row0 + rows > img.rows()) return tlmx::address_error(t), 0;
     if (t.get_data_length() != 4ull * rows * s.cols) return tlmx::burst_error(t), 0;
     // The payload is the slice row-major (one row of the tensor after the other), or
-    // column-major as the tensor itself.
+    // column-major (column after column). The stored block is the slice's transpose
+    // (cols x rows, column-major): a row-major payload is its image column by column, a
+    // column-major one its transposition.
     float* buf = reinterpret_cast<float*>(t.get_data_ptr());
-    auto region = e.data.block(s.row0, s.col0, rows, s.cols);
+    auto block = e.data.block(s.col0, s.row0, s.cols, rows);
     if (s.column_major) {
-        if (t.is_read()) copy_columns(region.data(), region.outerStride(), buf, rows, rows, s.cols);
-        else copy_columns(buf, rows, region.data(), region.outerStride(), rows, s.cols);
+        if (t.is_read()) to_row_major(block, buf, rows);
+        else from_row_major(buf, rows, block);
     } else if (t.is_read()) {
-        to_row_major(region, buf, s.cols);
+        copy_columns(block.data(), block.outerStride(), buf, s.cols, s.cols, rows);
     } else {
-        from_row_major(buf, s.cols, region);
+        copy_columns(buf, s.cols, block.data(), block.outerStride(), s.cols, rows);
     }
     return (static_cast<std::uint64_t>(rows) * s.cols * e.bits + 7) / 8;
 }
@@ -78,6 +83,7 @@ std::uint64_t GlobalBuffer::move(tlm::tlm_generic_payload& t, bool debug) {
     }
     // Plain memory access (host, debugger): any byte address and length inside one tensor's
     // float32 image, with byte enables (ignored by debug transport, as TLM-2.0 specifies).
+    // The image is the stored tensor itself (row-major).
     const std::uint64_t a = t.get_address(), len = t.get_data_length();
     if (len == 0 || t.get_data_ptr() == nullptr) return tlmx::burst_error(t), 0;
     if (!debug && t.get_streaming_width() != len) return tlmx::burst_error(t), 0;
@@ -87,45 +93,21 @@ std::uint64_t GlobalBuffer::move(tlm::tlm_generic_payload& t, bool debug) {
     const std::uint64_t be_len = be ? t.get_byte_enable_length() : 0;
     if (be && be_len == 0) return tlmx::byte_enable_error(t), 0;
     auto& e = store_.at(r->id);
-    const std::uint64_t cols = static_cast<std::uint64_t>(e.data.cols());
     const std::uint64_t off0 = a - r->base, off1 = off0 + len;
     unsigned char* p = t.get_data_ptr();
-    const std::uint64_t row_bytes = 4 * cols;
-    if (!be && off0 % row_bytes == 0 && len % row_bytes == 0) {
-        // Whole rows (the host's batch of samples in, its results out): one blocked
-        // transposition between the row-major image and the column-major tensor.
-        auto rows = e.data.middleRows(static_cast<Eigen::Index>(off0 / row_bytes), static_cast<Eigen::Index>(len / row_bytes));
-        float* f = reinterpret_cast<float*>(p);
-        if (t.is_read()) to_row_major(rows, f, static_cast<std::ptrdiff_t>(cols));
-        else from_row_major(f, static_cast<std::ptrdiff_t>(cols), rows);
-        return (len / 4 * static_cast<std::uint64_t>(e.bits) + 7) / 8;
-    }
-    if (!be && off0 % 4 == 0 && len % 4 == 0) {
-        // Whole words, every lane enabled (the host's sample writes and result reads): one
-        // 4-byte copy per value, walking the row-major image without a division per word.
-        Eigen::Index row = static_cast<Eigen::Index>(off0 / 4 / cols), col = static_cast<Eigen::Index>(off0 / 4 % cols);
-        for (std::uint64_t i = 0; i < len; i += 4) {
-            float& v = e.data(row, col);
-            if (t.is_read()) std::memcpy(p + i, &v, 4);
-            else std::memcpy(&v, p + i, 4);
-            if (++col == e.data.cols()) col = 0, ++row;
+    unsigned char* image = reinterpret_cast<unsigned char*>(e.data.data()) + off0;
+    if (!be) {
+        if (t.is_read()) std::memcpy(p, image, len);
+        else std::memcpy(image, p, len);
+    } else {
+        for (std::uint64_t i = 0; i < len; ++i) {
+            if (be[i % be_len] != TLM_BYTE_ENABLED) continue;  // disabled lane: untouched both ways
+            if (t.is_read()) p[i] = image[i];
+            else image[i] = p[i];
         }
-        return (len / 4 * static_cast<std::uint64_t>(e.bits) + 7) / 8;
-    }
-    std::uint64_t words = 0;
-    for (std::uint64_t k = off0 / 4; 4 * k < off1; ++k, ++words) {
-        float& v = e.data(static_cast<Eigen::Index>(k / cols), static_cast<Eigen::Index>(k % cols));
-        unsigned char bytes[4];
-        std::memcpy(bytes, &v, 4);
-        for (std::uint64_t b = std::max(off0, 4 * k); b < std::min(off1, 4 * k + 4); ++b) {
-            const std::uint64_t i = b - off0;
-            if (be && be[i % be_len] != TLM_BYTE_ENABLED) continue;  // disabled lane: untouched both ways
-            if (t.is_read()) p[i] = bytes[b - 4 * k];
-            else bytes[b - 4 * k] = p[i];
-        }
-        if (t.is_write()) std::memcpy(&v, bytes, 4);
     }
     // Traffic at the tensor's modelled precision, per touched value.
+    const std::uint64_t words = (off1 + 3) / 4 - off0 / 4;
     return (words * static_cast<std::uint64_t>(e.bits) + 7) / 8;
 }
 

@@ -1,8 +1,9 @@
 // GlobalBuffer: chip-level SRAM shared by all tiles, a TLM target behind the interconnect.
 //
 // It holds the global tensors of the loaded Program. Window layout: tensor after tensor
-// (4 KiB aligned), each as float32 row-major (B*rows_per_sample x width); `tensor_base()`
-// gives a tensor's offset. Two access forms:
+// (4 KiB aligned), each as float32 row-major (B*rows_per_sample x width), which is also how
+// it is stored (one sample's row contiguous); `tensor_base()` gives a tensor's offset. Two
+// access forms:
 //  * plain read/write (host, debug): any bytes of the float32 image inside one tensor,
 //    unaligned heads and tails and byte enables included (a partial word is read-modify-written);
 //  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor, a column
@@ -52,7 +53,11 @@ public:
     std::uint64_t allocate(int id, int rows, int cols, int bits, int samples = 1);
     std::uint64_t tensor_base(int id) const;
     std::uint64_t window_bytes() const { return next_base_; }
+    // The stored images: entry `id` holds the tensor's width x rows transpose (column-major),
+    // i.e. its row-major image.
     TensorStore& store() { return store_; }
+    // Tensor `id` as the program sees it (B*rows_per_sample x width): a view of its image.
+    auto tensor(int id) { return store_.at(id).data.transpose(); }
     void set_trace(TraceSink* sink) { sink_ = sink; }
 
     std::string component_kind() const override { return "global_buffer"; }

@@ -83,14 +83,14 @@ struct Pair {
 };
 
 Run run(Accelerator& acc, const Program& p, const Config& cfg) {
-    auto& x = acc.gbuf.store().at(p.input_tensor).data;
+    auto x = acc.gbuf.tensor(p.input_tensor);
     for (int s = 0; s < kBatch; ++s)
         for (int c = 0; c < kWidth; ++c) x(s, c) = static_cast<float>((s * 31 + c * 7) % 256);
     const Eigen::MatrixXf xin = x;
     acc.run_blocking(true);
     acc.run_blocking(false);
     Run r;
-    const auto& y = acc.gbuf.store().at(p.output_tensor).data;
+    const auto& y = acc.gbuf.tensor(p.output_tensor);
     for (int t = 0; t < kTiles; ++t) r.max_err = std::max(r.max_err, double((y.middleCols(t * kWidth, kWidth) - xin).cwiseAbs().maxCoeff()));
     for (auto& tile : acc.tiles) {
         const auto& st = tile.layer_sample_times()->at(0);

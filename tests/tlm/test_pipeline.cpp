@@ -100,12 +100,12 @@ Measured measure(Accelerator& acc, const Program& p, int ka, int kb) {
     Measured m;
     auto run = [&](int batch) {
         acc.set_batch(batch);
-        auto& x = acc.gbuf.store().at(p.input_tensor).data;
+        auto x = acc.gbuf.tensor(p.input_tensor);
         for (int s = 0; s < batch; ++s)
             for (int c = 0; c < kWidth; ++c) x(s, c) = static_cast<float>(((s * 7 + c * 3) % 11) - 5) * 0.3f;
         const Eigen::MatrixXf xin = x;
         const double t = acc.run_blocking(false).to_seconds();
-        const auto& y = acc.gbuf.store().at(p.output_tensor).data;
+        const auto& y = acc.gbuf.tensor(p.output_tensor);
         for (int s = 0; s < batch; ++s)
             for (int c = 0; c < kWidth; ++c) {
                 double v = xin(s, c);

@@ -101,14 +101,14 @@ struct TwoRounds {
 // Runs `batch` samples; returns the largest |out - x W| over them.
 double run(Accelerator& acc, const TwoRounds& t, int batch, int salt) {
     acc.set_batch(batch);
-    auto& x = acc.gbuf.store().at(t.in).data;
+    auto x = acc.gbuf.tensor(t.in);
     const Eigen::MatrixXf xin = pattern_inputs(batch, 64, salt);
     x = xin;
     acc.run_blocking(false);
     Eigen::MatrixXf w(64, t.lc);
     for (int b = 0; b < 4; ++b) w.middleRows(16 * b, 16) = t.p.blocks[static_cast<std::size_t>(b)].w.cast<float>();
     const Eigen::MatrixXf want = xin * w;
-    return (acc.gbuf.store().at(t.out).data - want).cwiseAbs().maxCoeff();
+    return (acc.gbuf.tensor(t.out) - want).cwiseAbs().maxCoeff();
 }
 
 double block_writes(Accelerator& acc) { return stat(acc.macro(0, 0), "programs") + stat(acc.macro(0, 1), "programs"); }
@@ -224,12 +224,12 @@ TEST_CASE("port tensor: a Load's stream feeds its activation without buffer traf
         const Program p = build(port, false);
         acc.load_program(p, B);
         acc.run_blocking(true);
-        auto& x = acc.gbuf.store().at(p.input_tensor).data;
+        auto x = acc.gbuf.tensor(p.input_tensor);
         for (int s = 0; s < B; ++s)
             for (int c = 0; c < W; ++c) x(s, c) = static_cast<float>((s * 3 + c) % 4) * 0.25f;
         const Eigen::MatrixXf xin = x;
         acc.run_blocking(false);
-        const auto& y = acc.gbuf.store().at(p.output_tensor).data;
+        const auto& y = acc.gbuf.tensor(p.output_tensor);
         for (int s = 0; s < B; ++s)
             for (int c = 0; c < W; ++c) CHECK(y(s, c) == (xin(s, c) - 0.5f >= 0 ? 1.0f : 0.0f));
         const auto& tile = acc.tiles[0];
@@ -300,10 +300,10 @@ ActionCounter multicast_send(const Config& cfg) {
     acc.run_blocking(true);
     acc.set_batch(B);
     const Eigen::MatrixXf xin = pattern_inputs(B, W, 4);
-    acc.gbuf.store().at(in).data = xin;
+    acc.gbuf.tensor(in) = xin;
     acc.run_blocking(false);
-    CHECK(acc.gbuf.store().at(out1).data == xin);
-    CHECK(acc.gbuf.store().at(out2).data == xin);
+    CHECK(acc.gbuf.tensor(out1) == xin);
+    CHECK(acc.gbuf.tensor(out2) == xin);
     const double bytes = B * W / 8.0;
     // Tile 0 reads its tensor once per sample for both receivers; each receiver writes it.
     CHECK(acc.tiles[0].buffer.actions().get(action::kBufRead) == Approx(bytes));

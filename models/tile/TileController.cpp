@@ -950,14 +950,20 @@ bool TileController::predict_rows(int src, int first, int count) {
     auto tx = payloads_.take();
     auto& rd = tx->begin(tlm::TLM_READ_COMMAND, job_.tensor_addr.at(static_cast<std::size_t>(ld.src)), ahead_buf_.data(),
                          ahead_buf_.size() * 4);
-    // Column-major, as the Load itself moves it: straight into the op's input layout.
-    tx->attach<TensorSliceExtension>() = TensorSliceExtension(ld.src, ld.src_c0, cols, first, n, true);
+    // Row-major, as the global buffer holds it: each sample's row is what its own Load brings.
+    tx->attach<TensorSliceExtension>() = TensorSliceExtension(ld.src, ld.src_c0, cols, first, n, false);
     if (to_noc->transport_dbg(rd) != rd.get_data_length() || !rd.is_response_ok()) return false;
-    const Eigen::Map<const Eigen::MatrixXf> loaded(ahead_buf_.data(), n, cols);
-    a.v.resize(n, decl(src).width);
+    const int width = decl(src).width;
+    a.v.resize(n, width);
     try {
-        if (op.op == OpCode::Affine) digital::affine(op, loaded, a.v);
-        else digital::activation(op, loaded, a.v);
+        // Sample by sample, as the op runs on each sample's one-row tensor (the same kernel
+        // path, so the same values bit for bit).
+        for (int i = 0; i < n; ++i) {
+            const Eigen::Map<const Eigen::MatrixXf> loaded(ahead_buf_.data() + static_cast<std::ptrdiff_t>(i) * cols, 1, cols);
+            Eigen::Map<Eigen::MatrixXf> out(a.v.row(i).data(), 1, width);
+            if (op.op == OpCode::Affine) digital::affine(op, loaded, out);
+            else digital::activation(op, loaded, out);
+        }
     } catch (const std::exception&) {
         return false;   // the op itself will report it, at its sample
     }
@@ -973,8 +979,12 @@ int TileController::fill_ahead(int src, int r0, int rows, int stride, int first,
     if (!covered && !predict_rows(src, first, max)) return 0;
     const int nv = std::min(max, a.first + a.count - first);
     if (r0 < 0 || r0 + rows > a.v.cols() || rows > stride) return 0;
-    to_row_major(a.v.block(first - a.first, r0, nv, rows), out, stride);
-    for (int i = 0; i < nv; ++i) std::fill(out + static_cast<std::ptrdiff_t>(i) * stride + rows, out + static_cast<std::ptrdiff_t>(i + 1) * stride, 0.0f);
+    for (int i = 0; i < nv; ++i) {
+        const float* row = a.v.row(first - a.first + i).data() + r0;
+        float* o = out + static_cast<std::ptrdiff_t>(i) * stride;
+        std::copy(row, row + rows, o);
+        std::fill(o + rows, o + stride, 0.0f);
+    }
     return nv;
 }
 

@@ -304,10 +304,12 @@ private:
     std::vector<AheadPlan> ahead_plan_;    // per tensor id (plan_ahead, at a run's start)
     struct AheadRows {
         int first = 0, count = 0;          // samples [first, first + count) of the run
-        Eigen::MatrixXf v;                 // the source tensor's rows for them
+        // The source tensor's rows for them, row-major: each row is what the op writes for
+        // that sample, and a read ahead hands the macro row-major vectors.
+        Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> v;
     };
     std::vector<AheadRows> ahead_rows_;    // per tensor id
-    std::vector<float> ahead_buf_;         // a debug read's slice (column-major, as a Load moves it)
+    std::vector<float> ahead_buf_;         // a debug read's slice (row-major, a sample's row after the other)
     void plan_ahead();
     // Up to `max` later samples' input vectors of an Mvm reading columns [r0, r0 + rows) of
     // tensor `src` (padded to `stride`), from sample `first` on, into out; returns how many.

@@ -103,9 +103,39 @@ Eigen::MatrixXi WeightLayout::encode(const Eigen::MatrixXi& w) const {
             long r = m;
             for (int k = 0; k < digits_; ++k, r /= base_) table[m * digits_ + k] = static_cast<unsigned char>(r % base_);
         }
+    if (tabled && enc_ == WeightEncoding::Differential) {
+        // Signed weights on column pairs (the differential presets): check() bounded every
+        // |weight| by max_mag, so both magnitudes are in the table; the u+ digits, then the u-.
+        const int digits = digits_, per_logical = per_logical_;
+        const Eigen::Index rows = w.rows();
+        const bool one_bit = bits_ == 1;
+        int* dd = d.data();
+        for (int j = 0; j < n; ++j) {
+            int* plus = dd + static_cast<Eigen::Index>(j * per_logical) * rows;
+            int* minus = plus + static_cast<Eigen::Index>(digits) * rows;
+            const int* wj = w.col(j).data();
+            for (Eigen::Index i = 0; i < rows; ++i) {
+                const int v = wj[i];
+                const long mp = one_bit ? (v + 1) / 2 : std::max(v, 0);
+                const long mm = one_bit ? (1 - v) / 2 : std::max(-v, 0);
+                const unsigned char* tp = table + mp * digits;
+                const unsigned char* tm = table + mm * digits;
+                for (int k = 0; k < digits; ++k) {
+                    plus[k * rows + i] = tp[k];
+                    minus[k * rows + i] = tm[k];
+                }
+            }
+        }
+        return d;
+    }
     // Column by column: w and d are column-major, and every digit is a function of its weight.
+    // The layout's sizes in locals: the digit stores (int) could alias the members, which
+    // the compiler then reloaded after every store.
+    const int digits = digits_, per_logical = per_logical_, base = base_;
+    const Eigen::Index rows = w.rows();
+    int* dd = d.data();
     for (int j = 0; j < n; ++j) {
-        for (Eigen::Index i = 0; i < w.rows(); ++i) {
+        for (Eigen::Index i = 0; i < rows; ++i) {
             const int v = w(i, j);
             long mags[2];
             int halves;
@@ -119,21 +149,21 @@ Eigen::MatrixXi WeightLayout::encode(const Eigen::MatrixXi& w) const {
             }
             for (int h = 0; h < halves; ++h) {
                 long m = mags[h];
-                int* col = &d(i, j * per_logical_ + h * digits_);   // digit k at col[k * rows]
+                int* col = dd + static_cast<Eigen::Index>(j * per_logical + h * digits) * rows + i;   // digit k at col[k * rows]
                 if (tabled && m >= 0 && m <= max_mag) {
-                    const unsigned char* t = table + m * digits_;
-                    for (int k = 0; k < digits_; ++k) col[k * d.rows()] = t[k];
+                    const unsigned char* t = table + m * digits;
+                    for (int k = 0; k < digits; ++k) col[k * rows] = t[k];
                     continue;
                 }
                 // d is zero: the digits past the last nonzero one stay 0, and a magnitude
                 // below the base is its own digit.
-                for (int k = 0; k < digits_ && m != 0; ++k) {
-                    if (m > 0 && m < base_) {
-                        col[k * d.rows()] = static_cast<int>(m);
+                for (int k = 0; k < digits && m != 0; ++k) {
+                    if (m > 0 && m < base) {
+                        col[k * rows] = static_cast<int>(m);
                         break;
                     }
-                    col[k * d.rows()] = static_cast<int>(m % base_);
-                    m /= base_;
+                    col[k * rows] = static_cast<int>(m % base);
+                    m /= base;
                 }
             }
         }

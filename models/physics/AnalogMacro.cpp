@@ -907,6 +907,8 @@ void AnalogMacroImpl::read_pairs_fused(int k, bool pwm, double weight, bool sing
         c.first = k == 0;
         c.quantize = !cfg_.sim.ideal;
         if (single) c.inputs = kept_inputs_.data();
+        // Past the caches when the call's kept inputs are a quarter of a 2 MiB L2 or more.
+        c.stream_inputs = single && kept_inputs_.size() * sizeof(float) >= (512u << 10);
         c.out = out;
         c.out_ld = batch;
         fused_pairs_.run(*adc_, c, in_sum_, v0, nv, kept_pairs_, y_);

@@ -217,10 +217,12 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 float* __restrict ki = c.inputs + (first + b) * np;
                 Eigen::Index p = 0;
 #ifdef SOTSIM_PAIR_AVX512
-                // The kept inputs are not read again in the call: streamed past the caches
-                // (at batch 1024 their 0.5 MB left L2 anyway, each line fetched to be
-                // overwritten). The operations are those GCC makes of the loop below.
-                if (reinterpret_cast<std::uintptr_t>(ki) % 64 == 0) {
+                // The kept inputs are not read again in the call: when they are too many to
+                // stay in L2 (at batch 1024, 0.5 MB, each line was fetched from beyond L2 to
+                // be overwritten), streamed past the caches; a small call's stay cached (a
+                // non-temporal store would evict lines the next call writes again). The
+                // operations are those GCC makes of the loop below.
+                if (c.stream_inputs && reinterpret_cast<std::uintptr_t>(ki) % 64 == 0) {
                     stream_inputs(sig, var, z, np, u, cur, ki);
                     p = np - np % 16;
                 }
@@ -336,7 +338,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
         }
     }
 #ifdef SOTSIM_PAIR_AVX512
-    if (c.inputs) _mm_sfence();   // the kept inputs' non-temporal stores, before anyone reads them
+    if (c.inputs && c.stream_inputs) _mm_sfence();   // the kept inputs' non-temporal stores, before anyone reads them
 #endif
 }
 

@@ -55,6 +55,8 @@ public:
         // (formed on demand: half the bytes a double current takes, 0.5 MB less written per
         // batch-1024 call, and no current at all until someone asks for it).
         float* inputs = nullptr;
+        // Write the inputs past the caches (a call's inputs too large to stay in L2).
+        bool stream_inputs = false;
         // A call of one cycle whose outputs are final: when set, y goes to out (column-major
         // floats, out_ld per column) as (float) (0 + value), the same values y.cast<float>()
         // of the double y would give, and y is not touched (the double y and its float copy

@@ -323,6 +323,10 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                     }
                 }
             }
+            if (c.out && c.out_ld == 1) {
+                // One vector (a call of batch 1): its columns are contiguous in the output.
+                for (; j < cols_; ++j) c.out[j] = static_cast<float>(0.0 + yb[j]);
+            }
             for (; j < cols_; ++j) {
                 if (c.out) {
                     float* oc = c.out + j * c.out_ld + b0;

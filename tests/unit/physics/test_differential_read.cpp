@@ -111,3 +111,51 @@ TEST_CASE("Differential pair read: analytic mean and noise variance, same as rea
         }
     }
 }
+
+// A sense-amp block takes the general path, whose one-cycle read keeps its currents as read
+// and forms them when asked (AnalogMacroImpl::column_currents): each physical column's
+// current is weight * v G^T a, with a the 0/1 plane and weight 2 for +-1 inputs
+// ((x + 1) / 2 read, times 2), 1 for 0/1 inputs.
+TEST_CASE("Sense-amp block: kept column currents are the plane's v G^T a times the input weight", "[physics][macro]") {
+    const int rows = 64, cols = 32, batch = 5;
+    Rng rng = Rng::derive(12, 0, "sense_currents_test");
+    Eigen::MatrixXi w(rows, cols);
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
+    const Config c = pair_config(0.0, AdcInput::Differential);
+    const double v = c.array.v_read;
+    // The cells' conductances, one row driven at a time (single-ended ADC block, no noise).
+    Eigen::MatrixXd g;
+    {
+        BlockSpec s;
+        s.rows = rows;
+        s.cols = cols;
+        AnalogMacro m(pair_config(0.0, AdcInput::SingleEnded), 3);
+        ActionCounter ac;
+        m.program(w, s, ac);
+        m.mvm(Eigen::MatrixXf::Identity(rows, rows), ac);
+        g = m.last_column_currents() / v;   // rows x physical columns
+    }
+    Eigen::MatrixXf a(batch, rows);
+    for (int b = 0; b < batch; ++b)
+        for (int i = 0; i < rows; ++i) a(b, i) = rng.uniform() < 0.5 ? 1.0f : 0.0f;
+    for (const bool signed_in : {true, false}) {
+        BlockSpec s;
+        s.rows = rows;
+        s.cols = cols;
+        s.input = signed_in ? InputEncoding::Signed : InputEncoding::Binary;
+        s.readout = ReadoutKind::SenseAmp;
+        s.threshold.assign(static_cast<size_t>(cols), 0.0f);
+        AnalogMacro m(c, 3);
+        ActionCounter ac;
+        m.program(w, s, ac);
+        const Eigen::MatrixXf x = signed_in ? Eigen::MatrixXf((2.0f * a.array() - 1.0f).matrix()) : a;
+        m.mvm(x.topRows(2), ac);   // an earlier read: the currents are the last call's
+        m.mvm(x, ac);
+        const Eigen::MatrixXd expect = (signed_in ? 2.0 : 1.0) * v * (a.cast<double>() * g);
+        const Eigen::MatrixXd& got = m.last_column_currents();
+        REQUIRE(got.rows() == batch);
+        REQUIRE(got.cols() == expect.cols());
+        CHECK((got - expect).cwiseAbs().maxCoeff() <= 1e-9 * expect.cwiseAbs().maxCoeff());
+    }
+}

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,17 +92,22 @@ bool TransferCache::load(const phys::TransferKey& key, int rows, int cols, Eigen
     // Exactly header + matrix + checksum: a longer or shorter file is damaged or foreign.
     bool ok = ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) == kHeader + bytes + sizeof(std::uint64_t);
     if (ok) {
-        char head[kHeader];
+        // Header, matrix and checksum in one vectored read (three preads before: two syscalls
+        // more per hit, ~100 hits per demo run); a short read falls back to reading by parts.
+        char head[kHeader] = {};
+        std::uint64_t sum = 0;
+        m.resize(cols, rows);
+        struct iovec iov[3] = {{head, kHeader}, {m.data(), bytes}, {&sum, sizeof sum}};
+        const std::size_t total = kHeader + bytes + sizeof sum;
+        ssize_t got = ::preadv(fd, iov, 3, 0);
+        while (got < 0 && errno == EINTR) got = ::preadv(fd, iov, 3, 0);
+        if (got != static_cast<ssize_t>(total))
+            ok = read_at(fd, head, kHeader, 0) && read_at(fd, m.data(), bytes, kHeader) &&
+                 read_at(fd, &sum, sizeof sum, kHeader + bytes);
         std::uint32_t h[4];
-        ok = read_at(fd, head, kHeader, 0);
         std::memcpy(h, head + sizeof kMagic, sizeof h);
         ok = ok && std::memcmp(head, kMagic, sizeof kMagic) == 0 && h[0] == kFormat &&
-             h[1] == static_cast<std::uint32_t>(rows) && h[2] == static_cast<std::uint32_t>(cols);
-    }
-    if (ok) {
-        m.resize(cols, rows);
-        std::uint64_t sum = 0;
-        ok = read_at(fd, m.data(), bytes, kHeader) && read_at(fd, &sum, sizeof sum, kHeader + bytes) &&
+             h[1] == static_cast<std::uint32_t>(rows) && h[2] == static_cast<std::uint32_t>(cols) &&
              sum == checksum(m.data(), n);
     }
     if (ok) {

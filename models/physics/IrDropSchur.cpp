@@ -627,7 +627,7 @@ Eigen::MatrixXd ir_drop_transfer_schur(const Eigen::MatrixXd& g, double g_row, d
     rank_update_lower<Eigen::RowMajor>(s, ld, w, ld, rows, cols, -1.0);   // T -= W^T W (T = S_dd, in place)
     if (!llt_lower(s, ld, rows))   // LLT<Ref> lt(t); reads the lower triangle only
         throw std::runtime_error("IR drop: reduced system not positive definite");
-    // M^T = -g g T^-1 W^T L_s^-T (T symmetric): solve T Y = W^T (lt.solve(W^T)), then
+    // M^T = -g g T^-1 W^T L_s^-1 (T symmetric): solve T Y = W^T (lt.solve(W^T)), then
     // M = -g g L_s^-T Y^T (ls.matrixU().solveInPlace(Y^T)).
     Eigen::MatrixXd m(cols, rows);
     {

@@ -11,7 +11,7 @@
 // begin() sets the payload up as tlmx::prepare does, with no extension attached; attach<E>()
 // resets this transaction's own E, attaches it and returns it to be filled. The extensions
 // stay attached (and readable, e.g. what a target wrote into them) until the next begin();
-// they are cleared, never freed, by the payload. A PayloadPool hands one module's thread
+// they are cleared and reset, never freed, by the payload. A PayloadPool hands one module's thread
 // its transactions: one taken while another is in flight (a target calling back into the
 // initiator during b_transport) is a different one.
 #pragma once
@@ -53,18 +53,26 @@ public:
     }
     tlm::tlm_generic_payload& payload() { return p_; }
 
-private:
     // Cleared, not freed: they are members. A target or interconnect that adds an extension
     // to a payload without a memory manager removes it before it returns (TLM-2.0), so these
-    // are the only ones a payload of ours can hold.
-    // Only the kinds attached since the last begin() (a bit each).
+    // are the only ones a payload of ours can hold. Only the kinds attached since the last
+    // begin() (a bit each); each is also reset, so what it held (a callback capturing the
+    // initiator's locals, a gather closure) does not outlive its transaction. Called when
+    // a lease ends and by begin().
     void detach() {
         detach(std::index_sequence_for<Exts...>{});
         attached_ = 0;
     }
+
+private:
     template <std::size_t... I>
     void detach(std::index_sequence<I...>) {
-        ((attached_ >> I & 1u ? p_.clear_extension(&std::get<I>(ext_)) : void()), ...);
+        ((attached_ >> I & 1u ? detach_one(std::get<I>(ext_)) : void()), ...);
+    }
+    template <class E>
+    void detach_one(E& e) {
+        p_.clear_extension(&e);
+        e = E();
     }
     template <class E, class First, class... Rest>
     static constexpr unsigned index_of() {
@@ -87,7 +95,10 @@ public:
         Lease(PayloadPool& pool, Tx& tx) : pool_(pool), tx_(tx) {}
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
-        ~Lease() { pool_.free_.push_back(&tx_); }
+        ~Lease() {
+            tx_.detach();
+            pool_.free_.push_back(&tx_);
+        }
         Tx& operator*() const { return tx_; }
         Tx* operator->() const { return &tx_; }
 

@@ -1350,7 +1350,7 @@ double AnalogMacroImpl::mvm_rows_fused(const float* x, Eigen::Index n, float* y,
         throw std::logic_error("macro mvm: the resistance readout refused inputs the domain check accepts");
     }
     begin_reads(block_key_, n);   // as mvm(): the block's read count (no stream drawn here)
-    currents_in_pairs_ = false;
+    currents_in_pairs_ = currents_in_read_ = false;   // this read's currents replace any kept ones
     currents_in_rows_ = true;
     // The actions and time estimate() counts for one resistance-summation read.
     const double v = cfg_.array.v_read, c_col = TimeToDigital::column_capacitance(cfg_);

@@ -88,14 +88,21 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
     // The sampled cells and their stream keys in scratch kept per host thread (begin_build
     // runs on the thread that programs): grown once, not allocated and value-initialised
     // (24 + 8 bytes a cell: 128 KiB for a 64 x 64 block) per programmed block. Every entry
-    // used is written below before it is read.
+    // used is written below before it is read. Kept only up to kKeptCells (8 MiB a thread,
+    // a 512 x 512 block): a larger block's (32 MiB at 1024 x 1024, twice that with XNOR
+    // complements) are its own, freed when it is built, not held for the process's life.
+    constexpr std::size_t kKeptCells = std::size_t{1} << 18;
     thread_local std::vector<CellSample> cell_scratch;
     thread_local std::vector<std::uint64_t> key_scratch;
-    if (!ideal && cell_scratch.size() < n) {
-        cell_scratch.resize(n);
-        key_scratch.resize(n);
+    std::vector<CellSample> own_cells;
+    std::vector<std::uint64_t> own_keys;
+    std::vector<CellSample>& cell_buf = n <= kKeptCells ? cell_scratch : own_cells;
+    std::vector<std::uint64_t>& key_buf = n <= kKeptCells ? key_scratch : own_keys;
+    if (!ideal && cell_buf.size() < n) {
+        cell_buf.resize(n);
+        key_buf.resize(n);
     }
-    CellSample* cells = cell_scratch.data();
+    CellSample* cells = cell_buf.data();
     if (ideal) {
         for (int j = 0; j < all_cols; ++j)
             for (int i = 0; i < rows; ++i) {
@@ -107,7 +114,7 @@ void CrossbarArray::begin_build(const Eigen::MatrixXi& levels_in, std::uint64_t 
             }
     } else {
         // Every cell's stream key, then all cells sampled in one call (column-major, as cells).
-        std::uint64_t* keys = key_scratch.data();
+        std::uint64_t* keys = key_buf.data();
         for (int j = 0; j < all_cols; ++j) {
             // Complement MTJs of XNOR cells sit at physical column array.cols + j of the
             // same row (block column j >= cols of levels_in is complement j - cols).

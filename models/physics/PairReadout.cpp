@@ -4,7 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__AVX512F__)
+// AVX-512 F and DQ (the double <-> int64 conversions); other builds keep the portable loops.
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 #define SOTSIM_PAIR_AVX512 1
 #endif
@@ -107,6 +108,19 @@ inline void store_floats(const PacketD& v, float* o) {
     alignas(64) double t[kPd];
     Eigen::internal::pstore(t, v);
     for (int i = 0; i < kPd; ++i) o[i] = static_cast<float>(t[i]);
+#endif
+}
+
+// A converter input: the read's signal plus sigma z. With AVX-512 (which has FMA) as one fused
+// multiply-add, written out: stream_inputs computes it so, and which of the two a vector
+// takes depends on its row's alignment and the call's size, so the scalar loops must give the
+// same bits without relying on the compiler's contraction (-ffp-contract; GCC's and clang's
+// defaults contract this expression to the same fma, so the values are unchanged).
+inline float noisy_input(float sig, float sd, float z) {
+#ifdef SOTSIM_PAIR_AVX512
+    return std::fma(sd, z, sig);
+#else
+    return sig + sd * z;
 #endif
 }
 
@@ -221,7 +235,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 // stay in L2 (at batch 1024, 0.5 MB, each line was fetched from beyond L2 to
                 // be overwritten), streamed past the caches; a small call's stay cached (a
                 // non-temporal store would evict lines the next call writes again). The
-                // operations are those GCC makes of the loop below.
+                // operations are the loop's below (noisy_input: one fma).
                 if (c.stream_inputs && reinterpret_cast<std::uintptr_t>(ki) % 64 == 0) {
                     stream_inputs(sig, var, z, np, u, cur, ki);
                     p = np - np % 16;
@@ -229,20 +243,20 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
 #endif
                 for (; p < np; ++p) {
                     const float sd = std::sqrt(std::max(var[p], 0.0f));
-                    const float in = sig[p] + sd * z[p];
+                    const float in = noisy_input(sig[p], sd, z[p]);
                     cur[p] = u * static_cast<double>(in);
                     ki[p] = in;
                 }
             } else if (c.first)
                 for (Eigen::Index p = 0; p < np; ++p) {
                     const float sd = std::sqrt(std::max(var[p], 0.0f));
-                    cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
+                    cur[p] = u * static_cast<double>(noisy_input(sig[p], sd, z[p]));
                     kr[p] = w * cur[p];
                 }
             else
                 for (Eigen::Index p = 0; p < np; ++p) {
                     const float sd = std::sqrt(std::max(var[p], 0.0f));
-                    cur[p] = u * static_cast<double>(sig[p] + sd * z[p]);
+                    cur[p] = u * static_cast<double>(noisy_input(sig[p], sd, z[p]));
                     kr[p] += w * cur[p];
                 }
         } else {

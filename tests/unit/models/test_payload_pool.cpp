@@ -1,6 +1,7 @@
 // models/common/PayloadPool.h: reused payloads whose extensions are members.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <vector>
 
 #include "models/common/PayloadPool.h"
@@ -86,4 +87,32 @@ TEST_CASE("payload pool: a transaction taken while one is out is another; given 
     CHECK(pool.size() == 2);   // one at a time: a transaction given back is taken again
     CHECK(seen[0] == seen[4]);
     CHECK(Probe::live == 2);
+}
+
+// Holds what a callback would capture.
+struct Holder : tlm::tlm_extension<Holder> {
+    std::shared_ptr<int> held;
+    tlm::tlm_extension_base* clone() const override { return new Holder(*this); }
+    void copy_from(const tlm::tlm_extension_base& e) override { held = static_cast<const Holder&>(e).held; }
+};
+
+TEST_CASE("payload pool: a lease's end detaches and resets what it attached", "[payload]") {
+    tlmx::PayloadPool<tlmx::LayerExtension, Holder> pool;
+    const tlm::tlm_generic_payload* p = nullptr;
+    auto captured = std::make_shared<int>(3);
+    std::weak_ptr<int> seen = captured;
+    {
+        auto a = pool.take();
+        p = &a->begin(tlm::TLM_READ_COMMAND, 0, nullptr, 0);
+        a->attach<Holder>().held = std::move(captured);
+        a->attach<tlmx::LayerExtension>().layer = 5;
+        CHECK(!seen.expired());
+    }
+    // Nothing the ended transaction attached stays on the payload, and what its extensions
+    // held (e.g. a callback that captured the initiator's locals) is released with it.
+    CHECK(p->get_extension<Holder>() == nullptr);
+    CHECK(p->get_extension<tlmx::LayerExtension>() == nullptr);
+    CHECK(seen.expired());
+    auto b = pool.take();
+    CHECK(&b->payload() == p);   // the same transaction, reused
 }

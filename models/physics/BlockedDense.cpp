@@ -103,13 +103,13 @@ constexpr int kBlock = kW * kG;
 
 // The diagonal panel of the left solve B := L^-1 B (Eigen's IsLower / ColMajor branch): rows
 // base .. base + w - 1 of the right-hand sides j0 .. j0 + ncols - 1 (ncols <= kBlock) of b
-// (column stride ldb), L column-major at l (column stride ldl). At step k the row base + k is scaled by
+// (column stride ldb), l(r, c) reading L. At step k the row base + k is scaled by
 // 1 / L(k, k), then L(p, k) times it is subtracted from every later row p of the panel: per
 // element the operations of Eigen's loop, each multiply-subtract its own (Eigen's
 // `r(i3) -= b * l(i3)`), so it does not matter how the compiler splits the rows into vectors.
 // Unused lanes hold zeros.
-void left_panel(const double* l, Index ldl, Index base, Index w, double* b, Index ldb, Index j0, Index ncols) {
-    const auto t = [l, ldl](Index r, Index c) { return l[c * ldl + r]; };
+template <class Tri>
+void left_panel(const Tri& t, Index base, Index w, double* b, Index ldb, Index j0, Index ncols) {
     alignas(64) double buf[kPanel * kBlock];
     const auto x = [&](Index p, int g) { return buf + (p * kG + g) * kW; };
     if (ncols < kBlock) std::fill_n(buf, w * kBlock, 0.0);
@@ -135,6 +135,38 @@ void left_panel(const double* l, Index ldl, Index base, Index w, double* b, Inde
     }
 }
 
+// The diagonal panel of the right solve X := X U^-1 (U upper, read row by row as U(r, c)):
+// for kBlock rows of X at a time (columns x + k ldx, k < w, the rows contiguous), column k
+// becomes (column k - X(:, q) U(q, k) for q = 0 .. k-1 in order) / U(k, k), as Eigen's
+// unblocked loop computes each element.
+template <class Tri>
+void right_panel_rows(const Tri& u, Index base, Index w, double* x, Index ldx) {
+    for (Index k = 0; k < w; ++k) {
+        double* xk = x + k * ldx;
+        Lanes acc[kG];
+        for (int g = 0; g < kG; ++g) acc[g] = load(xk + g * kW);
+        for (Index q = 0; q < k; ++q) {
+            const Lanes f = splat(u(base + q, base + k));
+            const double* xq = x + q * ldx;
+            for (int g = 0; g < kG; ++g) acc[g] = acc[g] - load(xq + g * kW) * f;
+        }
+        const Lanes inv = splat(1.0 / u(base + k, base + k));
+        for (int g = 0; g < kG; ++g) store(xk + g * kW, acc[g] * inv);
+    }
+}
+
+template <class Tri>
+void right_panel(const Tri& u, Index base, Index w, double* x, Index ldx, Index rows) {
+    Index r = 0;
+    for (; r + kBlock <= rows; r += kBlock) right_panel_rows(u, base, w, x + r, ldx);
+    if (r < rows) {   // the last rows through a zero-padded copy
+        alignas(64) double buf[kPanel * kBlock];
+        std::fill_n(buf, w * kBlock, 0.0);
+        for (Index k = 0; k < w; ++k) std::copy(x + k * ldx + r, x + k * ldx + rows, buf + k * kBlock);
+        right_panel_rows(u, base, w, buf, kBlock);
+        for (Index k = 0; k < w; ++k) std::copy(buf + k * kBlock, buf + k * kBlock + (rows - r), x + k * ldx + r);
+    }
+}
 #if defined(__GNUC__)   // GCC and clang
 #pragma GCC diagnostic pop
 #endif
@@ -149,6 +181,7 @@ void solve_left_lower(const double* tri_data, Index tri_stride, Index size, doub
     if (size == 0) return;
     TriMapper tri(tri_data, tri_stride);
     OtherMapper other(other_data, other_stride, 1);
+    const auto t = [&](Index r, Index c) { return tri(r, c); };
 
     KeptBlocking<4> blocking(size, cols, size);
     const Index kc = blocking.kc(), mc = std::min(size, blocking.mc());
@@ -179,7 +212,7 @@ void solve_left_lower(const double* tri_data, Index tri_stride, Index size, doub
                 const Index w = std::min<Index>(actual_kc - k1, kPanel);
                 const Index start_block = k2 + k1;
                 for (Index j = j2; j < j2 + actual_cols; j += kBlock)
-                    left_panel(tri_data, tri_stride, start_block, w, other_data, other_stride, j, std::min<Index>(kBlock, j2 + actual_cols - j));
+                    left_panel(t, start_block, w, other_data, other_stride, j, std::min<Index>(kBlock, j2 + actual_cols - j));
                 const Index length_target = actual_kc - k1 - w;
                 const Index block_b_offset = k1;
                 pack_rhs(block_b + actual_kc * j2, other.getSubMapper(start_block, j2), w, actual_cols, actual_kc, block_b_offset);
@@ -198,6 +231,61 @@ void solve_left_lower(const double* tri_data, Index tri_stride, Index size, doub
                 pack_lhs(block_a, tri.getSubMapper(i2, k2), actual_kc, actual_mc);
                 gebp(other.getSubMapper(i2, 0), block_a, block_b, actual_mc, actual_kc, cols, -1.0, -1, -1, 0, 0);
             }
+        }
+    }
+}
+
+// triangular_solve_matrix<double, Index, OnTheRight, Upper, false, RowMajor, ColMajor, 1>::run
+// of Eigen 3.4 (X := X U^-1, U read row by row), the diagonal panels by right_panel.
+void solve_right_upper(const double* tri_data, Index tri_stride, Index size, double* other_data, Index other_stride,
+                       Index rows) {
+    using LhsMapper = ei::blas_data_mapper<double, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+    using RhsMapper = ei::const_blas_data_mapper<double, Index, Eigen::RowMajor>;
+    if (size == 0) return;
+    LhsMapper lhs(other_data, other_stride, 1);
+    RhsMapper rhs(tri_data, tri_stride);
+    const auto u = [&](Index r, Index c) { return rhs(r, c); };
+
+    KeptBlocking<4> blocking(rows, size, size);
+    const Index kc = blocking.kc(), mc = std::min(rows, blocking.mc());
+    const std::size_t size_a = static_cast<std::size_t>(kc * mc), size_b = static_cast<std::size_t>(kc * size);
+    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound: Eigen's own solve (the same values)
+        ei::triangular_solve_matrix<double, Index, Eigen::OnTheRight, Eigen::Upper, false, Eigen::RowMajor, Eigen::ColMajor,
+                                    1>::run(size, rows, tri_data, tri_stride, other_data, 1, other_stride, blocking);
+        return;
+    }
+    double* block_a = blocking.blockA();
+    double* block_b = blocking.blockB();
+
+    ei::gebp_kernel<double, double, Index, LhsMapper, Traits::mr, Traits::nr, false, false> gebp;
+    ei::gemm_pack_rhs<double, Index, RhsMapper, Traits::nr, Eigen::RowMajor> pack_rhs;
+    ei::gemm_pack_rhs<double, Index, RhsMapper, Traits::nr, Eigen::RowMajor, false, true> pack_rhs_panel;
+    ei::gemm_pack_lhs<double, Index, LhsMapper, Traits::mr, Traits::LhsProgress, typename Traits::LhsPacket4Packing,
+                      Eigen::ColMajor, false, true>
+        pack_lhs_panel;
+
+    for (Index k2 = 0; k2 < size; k2 += kc) {
+        const Index actual_kc = std::min(size - k2, kc);
+        const Index start_panel = k2 + actual_kc, rs = size - k2 - actual_kc;
+        double* geb = block_b + actual_kc * actual_kc;
+        if (rs > 0) pack_rhs(geb, rhs.getSubMapper(k2, start_panel), actual_kc, rs);
+        // the off-diagonal parts of the diagonal block's panels
+        for (Index j2 = 0; j2 < actual_kc; j2 += kPanel) {
+            const Index w = std::min<Index>(actual_kc - j2, kPanel);
+            if (j2 > 0) pack_rhs_panel(block_b + j2 * actual_kc, rhs.getSubMapper(k2, k2 + j2), j2, w, actual_kc, 0);
+        }
+        for (Index i2 = 0; i2 < rows; i2 += mc) {
+            const Index actual_mc = std::min(mc, rows - i2);
+            for (Index j2 = 0; j2 < actual_kc; j2 += kPanel) {
+                const Index w = std::min<Index>(actual_kc - j2, kPanel);
+                const Index absolute_j2 = k2 + j2;
+                if (j2 > 0)
+                    gebp(lhs.getSubMapper(i2, absolute_j2), block_a, block_b + j2 * actual_kc, actual_mc, j2, w, -1.0,
+                         actual_kc, actual_kc, 0, 0);
+                right_panel(u, absolute_j2, w, other_data + absolute_j2 * other_stride + i2, other_stride, actual_mc);
+                pack_lhs_panel(block_a, lhs.getSubMapper(i2, absolute_j2), w, actual_mc, actual_kc, j2);
+            }
+            if (rs > 0) gebp(lhs.getSubMapper(i2, start_panel), block_a, geb, actual_mc, actual_kc, rs, -1.0, -1, -1, 0, 0);
         }
     }
 }
@@ -238,14 +326,7 @@ void trsm_left_lower_t(const double* l, Index ldl, Index n, double* b, Index ldb
 }
 
 void trsm_right_lower_t(const double* l, Index ldl, Index n, double* x, Index ldx, Index rows) {
-    // Eigen's own solve, only its packing buffers kept: its diagonal panels already run over
-    // whole columns of X in vector loops (a lane version was measured no faster).
-    if (n == 0) return;
-    KeptBlocking<4> blocking(rows, n, n);
-    const Index kc = blocking.kc(), mc = std::min(rows, blocking.mc());
-    blocking.keep(static_cast<std::size_t>(kc * mc), static_cast<std::size_t>(kc * n));
-    ei::triangular_solve_matrix<double, Index, Eigen::OnTheRight, Eigen::Upper, false, Eigen::RowMajor, Eigen::ColMajor,
-                                1>::run(n, rows, l, ldl, x, 1, ldx, blocking);
+    solve_right_upper(l, ldl, n, x, ldx, rows);
 }
 
 bool llt_lower(double* a, Index lda, Index n) {

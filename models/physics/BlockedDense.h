@@ -4,13 +4,12 @@
 // each function gives. Two things differ. (1) The packing buffers are kept by the thread
 // instead of allocated per call (above ~128 KiB Eigen takes them from the heap: fresh pages,
 // page faults and page clearing on a thread's first solves). (2) The diagonal panels of
-// B := L^-1 B, which Eigen runs one right-hand side at a time (short loops, their length
-// below its panel width of 24), run 32 right-hand sides at once in vector lanes: every
-// element still goes through the same operations in the same order (the right-hand sides are
-// independent, and each operation is a multiply-subtract or a scaling of its own), so the
-// values are the same. The other solves are Eigen's own: the panels of B := L^-T B sum dot
-// products, whose rounding depends on how the compiler vectorises Eigen's loop; those of
-// X := X L^-T already run over whole columns in vector loops.
+// B := L^-1 B and X := X L^-T, which Eigen runs one right-hand side at a time (short loops,
+// their length below its panel width of 24), run 32 right-hand sides (or rows) at once in
+// vector lanes: every element still goes through the same operations in the same order (the
+// right-hand sides are independent, and each operation is a multiply-subtract or a scaling of
+// its own), so the values are the same. B := L^-T B stays Eigen's own (its panels sum dot
+// products, whose rounding depends on how the compiler vectorises Eigen's loop).
 // Matrices are column-major with leading dimension ld; L is the lower triangle of an n x n
 // matrix (only the lower triangle is read).
 // "The same operations" includes the compiler's multiply-add contraction: Eigen's loops and

@@ -10,8 +10,8 @@
 // A Transaction owns one payload and one extension of each kind it can carry (Exts...).
 // begin() sets the payload up as tlmx::prepare does, with no extension attached; attach<E>()
 // resets this transaction's own E, attaches it and returns it to be filled. The extensions
-// stay attached (and readable, e.g. what a target wrote into them) until the next begin();
-// they are cleared and reset, never freed, by the payload. A PayloadPool hands one module's thread
+// stay attached (and readable, e.g. what a target wrote into them) until the lease ends or
+// the next begin(); then they are cleared and reset, never freed, by the payload. A PayloadPool hands one module's thread
 // its transactions: one taken while another is in flight (a target calling back into the
 // initiator during b_transport) is a different one.
 #pragma once

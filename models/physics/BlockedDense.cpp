@@ -186,7 +186,7 @@ void solve_left_lower(const double* tri_data, Index tri_stride, Index size, doub
     KeptBlocking<4> blocking(size, cols, size);
     const Index kc = blocking.kc(), mc = std::min(size, blocking.mc());
     const std::size_t size_a = static_cast<std::size_t>(kc * mc), size_b = static_cast<std::size_t>(kc * cols);
-    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound: Eigen's own solve (the same values)
+    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound (> 32 MiB): Eigen's own solve, whose panels the lane kernels follow operation for operation (untested above the bound)
         ei::triangular_solve_matrix<double, Index, Eigen::OnTheLeft, Eigen::Lower, false, Eigen::ColMajor, Eigen::ColMajor,
                                     1>::run(size, cols, tri_data, tri_stride, other_data, 1, other_stride, blocking);
         return;
@@ -249,7 +249,7 @@ void solve_right_upper(const double* tri_data, Index tri_stride, Index size, dou
     KeptBlocking<4> blocking(rows, size, size);
     const Index kc = blocking.kc(), mc = std::min(rows, blocking.mc());
     const std::size_t size_a = static_cast<std::size_t>(kc * mc), size_b = static_cast<std::size_t>(kc * size);
-    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound: Eigen's own solve (the same values)
+    if (!blocking.keep(size_a, size_b)) {   // above the scratch's bound (> 32 MiB): Eigen's own solve, whose panels the lane kernels follow operation for operation (untested above the bound)
         ei::triangular_solve_matrix<double, Index, Eigen::OnTheRight, Eigen::Upper, false, Eigen::RowMajor, Eigen::ColMajor,
                                     1>::run(size, rows, tri_data, tri_stride, other_data, 1, other_stride, blocking);
         return;

@@ -263,14 +263,13 @@ void CrossbarArray::apply_bias(const CellSample* cells) {
     const double v = cfg_.array.v_read;
     const bool keep_r = r_.size() != 0;   // resistance summation
     if (!bias_dependent_tmr()) {
-        // MtjDevice::cell_resistance of a bias-independent cell, (P part + AP part) + r_access,
-        // inline: the call per cell and its branches were 1.8 % of the demo's 1-sample run.
-        const double r_access = cfg_.device.r_access;
+        // MtjDevice::cell_resistance of a bias-independent cell, inline (zero_bias_resistance):
+        // the call per cell and its branches were 1.8 % of the demo's 1-sample run.
         for (int j = 0; j < cols; ++j)
             for (int i = 0; i < rows; ++i) {
                 const CellSample& c = cells[static_cast<size_t>(j) * rows + i];
                 if (keep_r) r_(i, j) = c.r_p_part + c.r_ap_part;
-                g_(i, j) = 1.0 / (c.r_p_part + c.r_ap_part + r_access);
+                g_(i, j) = 1.0 / dev_.zero_bias_resistance(c);
             }
         return;
     }

@@ -164,7 +164,7 @@ void MtjDevice::sample_cells(const int* levels, const std::uint64_t* keys, std::
 }
 
 double MtjDevice::cell_resistance(const CellSample& s, double v_cell) const {
-    const double r0 = s.r_p_part + s.r_ap_part + d_.r_access;
+    const double r0 = zero_bias_resistance(s);
     if (d_.tmr_v_half <= 0.0 || s.n_ap == 0 || v_cell == 0.0) return r0;
     // R_ap(V) = R_ap(0) * (1 + TMR(V)) / (1 + TMR0) per AP MTJ. Fixed point on the voltage
     // across one AP MTJ; the map is a contraction (R_ap decreases with |V|, which lowers

@@ -56,6 +56,9 @@ public:
     // Cell resistance (MTJs + access transistor) with `v_cell` across the whole cell. With
     // bias-dependent TMR this solves the fixed point v_mtj = v_cell * R_ap1(v_mtj) / R_cell.
     double cell_resistance(const CellSample& s, double v_cell) const;
+    // The cell's resistance at zero bias, (P part + AP part) + access: cell_resistance of a
+    // bias-independent cell, inline for the array's per-cell loop (the same operations).
+    double zero_bias_resistance(const CellSample& s) const { return s.r_p_part + s.r_ap_part + d_.r_access; }
 
     // Stuck-at fault draw: -1 none, 0 stuck at level 0 (all P), levels-1 stuck at all AP.
     int sample_fault(Rng& rng) const;

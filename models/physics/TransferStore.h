@@ -34,7 +34,8 @@ TransferKey transfer_key(const Eigen::MatrixXd& g, double r_row, double r_col);
 class TransferStore {
 public:
     virtual ~TransferStore() = default;
-    // M (cols x rows) for `key` into `m`; false if absent (or unreadable: a miss, never an error).
+    // M (cols x rows) for `key` into `m`; false if absent (or unreadable: a miss, never an
+    // error), and then `m` is unspecified (a store may have read into it before refusing).
     virtual bool load(const TransferKey& key, int rows, int cols, Eigen::MatrixXd& m) = 0;
     virtual void save(const TransferKey& key, const Eigen::MatrixXd& m) = 0;
 };

@@ -27,7 +27,8 @@ std::uint64_t GlobalBuffer::allocate(int id, int rows, int cols, int bits, int s
     // speed, the hardware streams them (as the tile buffers do).
     // Stored as its window image: row-major, i.e. the column-major width x rows transpose
     // (a sample's row is contiguous, as the host writes it and a streamed Load reads it).
-    store_.allocate(id, cols, rows, bits, cfg_.global_buffer_bytes * std::max(1, samples), "global buffer");
+    store_.allocate(id, cols, rows, bits, cfg_.global_buffer_bytes * std::max(1, samples), "global buffer", true, -1,
+                    /*transposed=*/true);
     for (auto& r : regions_)
         if (r.id == id) throw std::runtime_error("global buffer: tensor " + std::to_string(id) + " allocated twice");
     const std::uint64_t bytes = 4ull * static_cast<std::uint64_t>(rows) * cols;

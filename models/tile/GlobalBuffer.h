@@ -5,7 +5,7 @@
 // it is stored (one sample's row contiguous); `tensor_base()` gives a tensor's offset. Two
 // access forms:
 //  * plain read/write (host, debug): any bytes of the float32 image inside one tensor,
-//    unaligned heads and tails and byte enables included (a partial word is read-modify-written);
+//    unaligned heads and tails and byte enables included (bytes copied to and from the image);
 //  * tensor slice (tiles' Load/Store): a TensorSliceExtension names the tensor, a column
 //    slice and optionally a row range; the address must be the tensor's base and data is
 //    rows x cols float32 row-major, or column-major (column after column) when the extension

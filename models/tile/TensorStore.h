@@ -1,5 +1,6 @@
 // Functional storage of tensors by id (Program.h: a tensor is a B*rows_per_sample x width
-// float matrix) together with the *modelled* size of each tensor at its precision `bits`.
+// float matrix; the global buffer stores each as its width x B*rows_per_sample transpose,
+// i.e. row-major) together with the *modelled* size of each tensor at its precision `bits`.
 // Buffers use the modelled size for capacity checks and traffic accounting.
 // A tensor's memory outlives clear() and re-allocation: a new batch size reuses it when it
 // fits (the host changes the batch between runs: 1 sample, full batches, the remainder), so
@@ -39,15 +40,18 @@ public:
     // when the modelled bytes of all tensors would exceed `capacity_bytes` (a program that
     // does not fit the SRAM).
     // With `slot` >= 0 the tensor's view is bound to that shared slot (reserve_slots), not
-    // zeroed.
+    // zeroed. `transposed`: the stored rows x cols matrix is the transpose of the caller's
+    // tensor (the global buffer keeps its tensors row-major), so an error names the caller's
+    // cols x rows shape.
     void allocate(int id, int rows, int cols, int bits, double capacity_bytes, const std::string& what,
-                  bool resident = true, int slot = -1) {
+                  bool resident = true, int slot = -1, bool transposed = false) {
         const std::uint64_t bytes = (static_cast<std::uint64_t>(rows) * cols * bits + 7) / 8;
         std::uint64_t used = used_bytes_;
         if (auto it = tensors_.find(id); it != tensors_.end()) used -= it->second.modelled_bytes;
         if (static_cast<double>(used + bytes) > capacity_bytes)
-            throw std::runtime_error(what + ": tensor " + std::to_string(id) + " (" + std::to_string(rows) + "x" +
-                                     std::to_string(cols) + " at " + std::to_string(bits) + " bit) needs " +
+            throw std::runtime_error(what + ": tensor " + std::to_string(id) + " (" +
+                                     std::to_string(transposed ? cols : rows) + "x" +
+                                     std::to_string(transposed ? rows : cols) + " at " + std::to_string(bits) + " bit) needs " +
                                      std::to_string(used + bytes) + " bytes in total, capacity is " +
                                      std::to_string(static_cast<std::uint64_t>(capacity_bytes)) + " bytes");
         Entry& e = tensors_[id];

@@ -1,5 +1,6 @@
 // The global buffer as plain memory behind the host socket: unaligned heads and tails and
-// byte enables touch exactly the bytes they name (read-modify-write of partial words).
+// byte enables touch exactly the bytes they name; a tensor that does not fit is refused by
+// its own shape.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -126,4 +127,16 @@ TEST_CASE("global buffer: whole rows in and out land where the byte-wise path re
     REQUIRE(g.go(r2) == tlm::TLM_OK_RESPONSE);
     CHECK(std::equal(rows, rows + 64, data));
     CHECK(g.dump() == g.image);
+}
+
+TEST_CASE("global buffer: a tensor that does not fit is refused with its own shape", "[tlm][gbuf]") {
+    // Stored row-major (the transpose of the tensor's B*rows_per_sample x width matrix): the
+    // message must still name the tensor as the program has it.
+    Config cfg = small_config();
+    cfg.chip.global_buffer_bytes = 1024;
+    Accelerator acc{"chip", cfg};
+    Program p;
+    p.tile_code.resize(1);
+    p.input_tensor = add_tensor(p, "in", Location::Global, -1, 3, 500, 8);
+    REQUIRE_THROWS_WITH(acc.load_program(p, 2), Catch::Contains("global buffer: tensor 0 (6x500 at 8 bit) needs 3000 bytes"));
 }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "platform/accelerator/Accelerator.h"
 #include "tests/tlm/TlmTestUtil.h"
@@ -92,41 +93,34 @@ TEST_CASE("global buffer: accesses beyond the tensor or with streaming are refus
     CHECK(g.dump() == g.image);  // nothing changed
 }
 
-TEST_CASE("global buffer: whole words across rows land where the byte-wise path reads them", "[tlm][gbuf]") {
+TEST_CASE("global buffer: whole words and whole rows land where an unaligned read finds them", "[tlm][gbuf]") {
+    // Words 5..14 of the 4 x 8 tensor (rows 0 to 1, crossing a row end), and rows 1 and 2
+    // (the host's batch of samples), all lanes enabled: read back by an access starting
+    // mid-word and ending past them, and exactly again; every other byte keeps its value.
+    // One chip (one SystemC elaboration per process), the two spans written in turn.
     Gbuf g;
-    // Words 5..14 of the 4 x 8 tensor (rows 0 to 1, crossing a row end), all lanes enabled:
-    // the word path; read back through the byte path (an access starting mid-word).
-    unsigned char data[40];
-    std::iota(data, data + 40, static_cast<unsigned char>(0xC0));
-    Access w(tlm::TLM_WRITE_COMMAND, g.base + 20, data, 40);
-    REQUIRE(g.go(w) == tlm::TLM_OK_RESPONSE);
-    std::memcpy(g.image.data() + 20, data, 40);
-    unsigned char back[43];
-    Access r(tlm::TLM_READ_COMMAND, g.base + 19, back, 43);
-    REQUIRE(g.go(r) == tlm::TLM_OK_RESPONSE);
-    CHECK(std::equal(back, back + 43, g.image.begin() + 19));
-    CHECK(g.dump() == g.image);  // nothing else written
-}
-
-TEST_CASE("global buffer: whole rows in and out land where the byte-wise path reads them", "[tlm][gbuf]") {
-    Gbuf g;
-    // Rows 1 and 2 of the 4 x 8 tensor (the host's batch of samples: whole rows, the
-    // blocked path), read back through the byte path (an access starting mid-word) and
-    // as whole rows again; rows 0 and 3 keep their bytes.
-    unsigned char data[64];
-    std::iota(data, data + 64, static_cast<unsigned char>(0x80));
-    Access w(tlm::TLM_WRITE_COMMAND, g.base + 32, data, 64);
-    REQUIRE(g.go(w) == tlm::TLM_OK_RESPONSE);
-    std::memcpy(g.image.data() + 32, data, 64);
-    unsigned char back[67];
-    Access r(tlm::TLM_READ_COMMAND, g.base + 31, back, 67);
-    REQUIRE(g.go(r) == tlm::TLM_OK_RESPONSE);
-    CHECK(std::equal(back, back + 67, g.image.begin() + 31));
-    unsigned char rows[64];
-    Access r2(tlm::TLM_READ_COMMAND, g.base + 32, rows, 64);
-    REQUIRE(g.go(r2) == tlm::TLM_OK_RESPONSE);
-    CHECK(std::equal(rows, rows + 64, data));
-    CHECK(g.dump() == g.image);
+    struct Span {
+        const char* what;
+        unsigned offset, bytes;
+        unsigned char first;
+    };
+    for (const Span& c : {Span{"words 5..14 across a row end", 20, 40, 0xC0}, Span{"rows 1 and 2", 32, 64, 0x80}}) {
+        INFO(c.what);
+        std::vector<unsigned char> data(c.bytes);
+        std::iota(data.begin(), data.end(), c.first);
+        Access w(tlm::TLM_WRITE_COMMAND, g.base + c.offset, data.data(), c.bytes);
+        REQUIRE(g.go(w) == tlm::TLM_OK_RESPONSE);
+        std::memcpy(g.image.data() + c.offset, data.data(), c.bytes);
+        std::vector<unsigned char> back(c.bytes + 3);
+        Access r(tlm::TLM_READ_COMMAND, g.base + c.offset - 1, back.data(), c.bytes + 3);
+        REQUIRE(g.go(r) == tlm::TLM_OK_RESPONSE);
+        CHECK(std::equal(back.begin(), back.end(), g.image.begin() + (c.offset - 1)));
+        std::vector<unsigned char> exact(c.bytes);
+        Access r2(tlm::TLM_READ_COMMAND, g.base + c.offset, exact.data(), c.bytes);
+        REQUIRE(g.go(r2) == tlm::TLM_OK_RESPONSE);
+        CHECK(exact == data);
+        CHECK(g.dump() == g.image);  // nothing else written
+    }
 }
 
 TEST_CASE("global buffer: a tensor that does not fit is refused with its own shape", "[tlm][gbuf]") {

@@ -29,6 +29,22 @@ struct Bench {
         if (delay) *delay = a.delay;
         return s;
     }
+    // A 16-row binary block of pattern weights over every logical column, programmed with
+    // timing: its weights, column count and the time programming ends.
+    struct Programmed {
+        int lc = 0;
+        Eigen::MatrixXi w;
+        sc_time done;
+    };
+    Programmed program_pattern(int salt) {
+        Programmed p;
+        p.lc = phys::AnalogMacro::logical_cols(cfg, 1);
+        p.w = pattern_weights(16, p.lc, salt);
+        spec = binary_spec(16, p.lc);
+        REQUIRE(program(p.w, spec, &p.done) == tlm::TLM_OK_RESPONSE);
+        return p;
+    }
+    phys::BlockSpec spec;   // program_pattern's block
 };
 }  // namespace
 
@@ -126,11 +142,7 @@ TEST_CASE("macro: transport_dbg uses the same decode", "[tlm][macro]") {
 
 TEST_CASE("macro: exact MVM through the windows and busy-until queueing", "[tlm][macro]") {
     Bench b;
-    const int lc = phys::AnalogMacro::logical_cols(b.cfg, 1);
-    const auto w = pattern_weights(16, lc, 1);
-    auto spec = binary_spec(16, lc);
-    sc_time tprog;
-    REQUIRE(b.program(w, spec, &tprog) == tlm::TLM_OK_RESPONSE);
+    const auto [lc, w, tprog] = b.program_pattern(1);
     REQUIRE(tprog > SC_ZERO_TIME);
 
     const int batch = 4;
@@ -231,16 +243,10 @@ TEST_CASE("macro: an input burst produced on demand reads as the data it stands 
     // macro's blocks. 600 vectors: two whole blocks and a partial one, so a block offset taken
     // wrong would move vectors between rows of the result.
     Bench b;
-    const int lc = phys::AnalogMacro::logical_cols(b.cfg, 1);
-    const auto w = pattern_weights(16, lc, 1);
-    auto spec = binary_spec(16, lc);
-    sc_time tprog;
-    REQUIRE(b.program(w, spec, &tprog) == tlm::TLM_OK_RESPONSE);
+    const auto [lc, w, tprog] = b.program_pattern(1);
     const int batch = 600;
     using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    RowMajorF x(batch, 16);
-    for (int v = 0; v < batch; ++v)
-        for (int i = 0; i < 16; ++i) x(v, i) = static_cast<float>(((v * 7 + i * 3) / 5) % 2);
+    RowMajorF x = pattern_inputs(batch, 16, 1);
     const unsigned bytes = static_cast<unsigned>(x.size() * 4);
 
     Access m1(tlm::TLM_WRITE_COMMAND, mm::kInputBase, x.data(), bytes);
@@ -284,16 +290,10 @@ TEST_CASE("macro: an output read in place gives the registers a copying read giv
     // OutputViewExtension (MacroMap.h): no data pointer; the macro points the extension at
     // its output registers at the read's offset. Read whole and from an offset (vector 37).
     Bench b;
-    const int lc = phys::AnalogMacro::logical_cols(b.cfg, 1);
-    const auto w = pattern_weights(16, lc, 1);
-    auto spec = binary_spec(16, lc);
-    sc_time tprog;
-    REQUIRE(b.program(w, spec, &tprog) == tlm::TLM_OK_RESPONSE);
+    const auto [lc, w, tprog] = b.program_pattern(1);
     const int batch = 300;
     using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    RowMajorF x(batch, 16);
-    for (int v = 0; v < batch; ++v)
-        for (int i = 0; i < 16; ++i) x(v, i) = static_cast<float>(((v * 5 + i * 3) / 4) % 2);
+    RowMajorF x = pattern_inputs(batch, 16, 2);
     Access m(tlm::TLM_WRITE_COMMAND, mm::kInputBase, x.data(), static_cast<unsigned>(x.size() * 4));
     m.delay = tprog;
     REQUIRE(b.go(m) == tlm::TLM_OK_RESPONSE);

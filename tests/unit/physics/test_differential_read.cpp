@@ -8,6 +8,7 @@
 
 #include "models/physics/AnalogMacro.h"
 #include "models/physics/Rng.h"
+#include "tests/unit/physics/RandomPm1.h"
 
 using namespace sotsim;
 using namespace sotsim::phys;
@@ -56,9 +57,7 @@ Read read_pairs(const Config& c, const Eigen::MatrixXi& w, const Eigen::MatrixXf
 TEST_CASE("Differential pair read: analytic mean and noise variance, same as reading the columns apart", "[physics][macro][noise]") {
     const int rows = 64, cols = 32, batch = 512;
     Rng rng = Rng::derive(11, 0, "diff_read_test");
-    Eigen::MatrixXi w(rows, cols);
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
+    const Eigen::MatrixXi w = testdata::pm1(rows, cols, rng);
     // One input vector repeated: every sample of a column has the same mean and variance.
     Eigen::RowVectorXf b(rows);
     for (int i = 0; i < rows; ++i) b(i) = i % 2 == 0 ? 1.0f : 0.0f;
@@ -119,9 +118,7 @@ TEST_CASE("Differential pair read: analytic mean and noise variance, same as rea
 TEST_CASE("Sense-amp block: kept column currents are the plane's v G^T a times the input weight", "[physics][macro]") {
     const int rows = 64, cols = 32, batch = 5;
     Rng rng = Rng::derive(12, 0, "sense_currents_test");
-    Eigen::MatrixXi w(rows, cols);
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) w(i, j) = rng.uniform() < 0.5 ? -1 : 1;
+    const Eigen::MatrixXi w = testdata::pm1(rows, cols, rng);
     const Config c = pair_config(0.0, AdcInput::Differential);
     const double v = c.array.v_read;
     // The cells' conductances, one row driven at a time (single-ended ADC block, no noise).

@@ -28,6 +28,21 @@ Config pair_config(double read_noise, AdcInput input) {
     return c;
 }
 
+// The cells' own conductances of w's block (same macro id, so the same sampled cells),
+// read column by column: one row driven at a time, single-ended, no noise, no IR drop, so
+// I_c = v G_ic. rows x physical columns.
+Eigen::MatrixXd cell_conductances(const Eigen::MatrixXi& w) {
+    const Config c = pair_config(0.0, AdcInput::SingleEnded);
+    BlockSpec s;
+    s.rows = static_cast<int>(w.rows());
+    s.cols = static_cast<int>(w.cols());
+    AnalogMacro m(c, 3);
+    ActionCounter ac;
+    m.program(w, s, ac);
+    m.mvm(Eigen::MatrixXf::Identity(s.rows, s.rows), ac);
+    return m.last_column_currents() / c.array.v_read;
+}
+
 struct Read {
     Eigen::MatrixXi w;          // weights as stored
     Eigen::MatrixXd diff;       // batch x pairs: I+ - I- before conversion (A)
@@ -74,20 +89,7 @@ TEST_CASE("Differential pair read: analytic mean and noise variance, same as rea
     }
     SECTION("read noise: var(I+ - I-) = (rn v)^2 sum_i b_i (G+_i^2 + G-_i^2) per pair, both readouts") {
         const double rn = 0.05;
-        // The cells' own conductances, read column by column (one row driven at a time,
-        // single-ended, no noise, no IR drop): I_c = v G_ic.
-        Eigen::MatrixXd g;
-        {
-            const Eigen::MatrixXf eye = Eigen::MatrixXf::Identity(rows, rows);
-            BlockSpec s;
-            s.rows = rows;
-            s.cols = cols;
-            AnalogMacro m(pair_config(0.0, AdcInput::SingleEnded), 3);
-            ActionCounter ac;
-            m.program(w, s, ac);
-            m.mvm(eye, ac);
-            g = m.last_column_currents() / v;   // rows x physical columns
-        }
+        const Eigen::MatrixXd g = cell_conductances(w);   // the cells' own, rows x physical columns
         for (AdcInput in : {AdcInput::Differential, AdcInput::SingleEnded}) {
             const Read r = read_pairs(pair_config(rn, in), w, x);
             double sq = 0.0, var = 0.0, mean_err = 0.0;
@@ -121,18 +123,7 @@ TEST_CASE("Sense-amp block: kept column currents are the plane's v G^T a times t
     const Eigen::MatrixXi w = testdata::pm1(rows, cols, rng);
     const Config c = pair_config(0.0, AdcInput::Differential);
     const double v = c.array.v_read;
-    // The cells' conductances, one row driven at a time (single-ended ADC block, no noise).
-    Eigen::MatrixXd g;
-    {
-        BlockSpec s;
-        s.rows = rows;
-        s.cols = cols;
-        AnalogMacro m(pair_config(0.0, AdcInput::SingleEnded), 3);
-        ActionCounter ac;
-        m.program(w, s, ac);
-        m.mvm(Eigen::MatrixXf::Identity(rows, rows), ac);
-        g = m.last_column_currents() / v;   // rows x physical columns
-    }
+    const Eigen::MatrixXd g = cell_conductances(w);   // the cells' own, rows x physical columns
     Eigen::MatrixXf a(batch, rows);
     for (int b = 0; b < batch; ++b)
         for (int i = 0; i < rows; ++i) a(b, i) = rng.uniform() < 0.5 ? 1.0f : 0.0f;

@@ -250,6 +250,12 @@ public:
                           static_cast<Eigen::Index>(nc) * hw, static_cast<Eigen::Index>(nc) * hw, gs);
                 st_.src = src_.data(), st_.ld = sld, st_.b0 = b0, st_.c_lo = c_lo, st_.nc = nc;
             }
+            const float* const plane0 = pm_ ? src_.data() + b0 * hw : st_.values.data();
+            const Eigen::Index sample_stride = pm_ ? hw : static_cast<Eigen::Index>(nc) * hw;
+            if (rows_follow_) {
+                spans(vs, ve, b0, k0, nk, plane0, sample_stride, c_lo, dst + (vs - v0), ld);
+                continue;
+            }
             // The group's vectors as runs of one (sample, output row).
             runs_.clear();
             for (Eigen::Index v = vs; v < ve;) {
@@ -261,8 +267,7 @@ public:
             for (int k = 0; k < nk; ++k) {
                 const int col = k0 + k, c = col / kk, i = (col / g_.kw) % g_.kh, j = col % g_.kw;
                 // Channel c of sample b0 + s starts at base + s * sample_stride.
-                const float* base = pm_ ? src_.data() + c * sld + b0 * hw : st_.values.data() + (c - c_lo) * static_cast<Eigen::Index>(hw);
-                const Eigen::Index sample_stride = pm_ ? hw : static_cast<Eigen::Index>(nc) * hw;
+                const float* base = plane0 + (pm_ ? c * sld : (c - c_lo) * static_cast<Eigen::Index>(hw));
                 float* out = dst + k * ld + (vs - v0);
                 for (const Run& r : runs_) {
                     const int y = r.oy * g_.stride_h - g_.pad_t + i;
@@ -278,10 +283,81 @@ public:
     }
 
 private:
+    // rows_follow_ (stride 1, out_w == w): the window column (c, i, j) of consecutive
+    // output rows reads consecutive source rows, so over one sample's output rows whose
+    // source row y = oy - pad_t + i lies inside, the column is ONE contiguous run of the
+    // channel plane (a row's last position is followed by the next row's first), except
+    // the positions whose x = ox - pad_l + j falls outside [0, w): the first pad_l - j and
+    // the last j - pad_l of every output row. Those read a neighbouring row's pixel in the
+    // long copy (or nothing, where the run is clipped to the sample's plane) and are then
+    // set to the pad value. The short runs per output row (28 / 14 / 7 floats in VGG-8)
+    // cost more in their set-up than in their copy.
+    struct Span {
+        Eigen::Index out;   // first vector, relative to the group's first (vs)
+        Eigen::Index src;   // its source element for j = 0 relative to the sample's plane (may be < 0)
+        int s, len, ox0;    // sample in the group, vectors, first output column (the span is inside the sample)
+        bool fill;          // source row outside: the pad value throughout
+    };
+    void spans(Eigen::Index vs, Eigen::Index ve, Eigen::Index b0, int k0, int nk, const float* plane0,
+               Eigen::Index sample_stride, int c_lo, float* dst, Eigen::Index ld) {
+        const int ow = g_.out_w(), oh = g_.out_h(), P = oh * ow, kk = g_.kh * g_.kw, hw = g_.h * g_.w;
+        const Eigen::Index sld = src_.outerStride();
+        // Spans of every kernel row i (they depend on i alone, not on the channel or j).
+        spans_.resize(static_cast<std::size_t>(g_.kh));
+        for (int i = 0; i < g_.kh; ++i) {
+            auto& list = spans_[static_cast<std::size_t>(i)];
+            list.clear();
+            // Output rows whose source row is inside: [oy_lo, oy_hi).
+            const int oy_lo = std::clamp(g_.pad_t - i, 0, oh), oy_hi = std::clamp(g_.h + g_.pad_t - i, oy_lo, oh);
+            for (Eigen::Index v = vs; v < ve;) {
+                const Eigen::Index s = v / P - b0, sample_end = std::min(ve, (b0 + s + 1) * P);
+                const Eigen::Index pa = v % P, pb = pa + (sample_end - v);
+                const Eigen::Index cuts[4] = {pa, std::clamp<Eigen::Index>(oy_lo * ow, pa, pb),
+                                              std::clamp<Eigen::Index>(oy_hi * ow, pa, pb), pb};
+                for (int part = 0; part < 3; ++part) {
+                    const Eigen::Index p = cuts[part], len = cuts[part + 1] - p;
+                    if (len <= 0) continue;
+                    const int oy = static_cast<int>(p / ow), ox0 = static_cast<int>(p % ow);
+                    list.push_back({v + (p - pa) - vs, static_cast<Eigen::Index>(oy - g_.pad_t + i) * g_.w + ox0 - g_.pad_l,
+                                    static_cast<int>(s), static_cast<int>(len), ox0, part != 1});
+                }
+                v = sample_end;
+            }
+        }
+        const float pad = g_.pad_value;
+        for (int k = 0; k < nk; ++k) {
+            const int col = k0 + k, c = col / kk, i = (col / g_.kw) % g_.kh, j = col % g_.kw;
+            const float* base = plane0 + (pm_ ? c * sld : (c - c_lo) * static_cast<Eigen::Index>(hw));
+            // Positions of an output row whose x is outside: [0, left) and [ow - right, ow).
+            const int left = std::clamp(g_.pad_l - j, 0, ow), right = std::clamp(j - g_.pad_l, 0, ow);
+            float* col_out = dst + k * ld;
+            for (const Span& sp : spans_[static_cast<std::size_t>(i)]) {
+                float* out = col_out + sp.out;
+                if (sp.fill) {
+                    std::fill(out, out + sp.len, pad);
+                    continue;
+                }
+                // The run clipped to the sample's plane [0, hw): what it leaves out is outside in x.
+                const Eigen::Index first = sp.src + j;
+                const Eigen::Index lo = std::max<Eigen::Index>(0, -first), hi = std::min<Eigen::Index>(sp.len, hw - first);
+                if (hi > lo)
+                    copy_run(base + sp.s * sample_stride + first + lo, static_cast<int>(hi - lo), out + lo);
+                if (left == 0 && right == 0) continue;
+                for (Eigen::Index row = -sp.ox0; row < sp.len; row += ow) {   // position of ox = 0 of each row
+                    for (Eigen::Index t = std::max<Eigen::Index>(row, 0); t < std::min<Eigen::Index>(row + left, sp.len); ++t)
+                        out[t] = pad;
+                    for (Eigen::Index t = std::max<Eigen::Index>(row + ow - right, 0); t < std::min<Eigen::Index>(row + ow, sp.len); ++t)
+                        out[t] = pad;
+                }
+            }
+        }
+    }
+
     static constexpr Eigen::Index kGroup = 8;  // samples per staging of a flat source
     const ConvGeom& g_;
     const Eigen::Index batch_;
     const bool pm_;
+    const bool rows_follow_ = g_.stride_h == 1 && g_.stride_w == 1 && g_.out_w() == g_.w;
     CRef src_;
     GatherStage own_;   // a flat source's staged group, when the caller keeps none
     GatherStage& st_;
@@ -289,6 +365,7 @@ private:
         int s, oy, ox0, len;  // sample in the group, output row, first output column, vectors
     };
     std::vector<Run> runs_;
+    std::vector<std::vector<Span>> spans_;
 };
 }  // namespace
 
@@ -308,14 +385,16 @@ void im2col_rows(const ConvGeom& g, int batch, int src_rps, CRef src, Eigen::Ind
                 k0 + nk <= g.c * kk && nk <= stride,
             "Im2col: rows/columns out of range");
     // Blocks of kBlock vectors: gathered column-major into a block that stays in cache, then
-    // transposed into the row-major burst.
-    constexpr Eigen::Index kBlock = 256;
+    // transposed into the row-major burst. The block's columns are kLd floats apart, not
+    // 256: the transpose reads 64 of them per pass, and at 1 KiB apart they would share 4 of
+    // L1's 64 sets (12 ways) and evict each other before their next 8 vectors are read.
+    constexpr Eigen::Index kBlock = 256, kLd = kBlock + 16;
     thread_local std::vector<float> block;
-    block.resize(static_cast<std::size_t>(kBlock) * static_cast<std::size_t>(std::max(nk, 1)));
+    block.resize(static_cast<std::size_t>(kLd) * static_cast<std::size_t>(std::max(nk, 1)));
     for (Eigen::Index b0 = 0; b0 < nv; b0 += kBlock) {
         const Eigen::Index nb = std::min(kBlock, nv - b0);
-        gather.columns(v0 + b0, nb, k0, nk, block.data(), nb);
-        transpose(block.data(), nb, out + b0 * stride, stride, nk, nb);
+        gather.columns(v0 + b0, nb, k0, nk, block.data(), kLd);
+        transpose(block.data(), kLd, out + b0 * stride, stride, nk, nb);
     }
 }
 

@@ -52,10 +52,36 @@ TEST_CASE("digital: im2col_rows gathers exactly the rows and columns im2col writ
         c.position_major = false;
         cases.push_back(c);
     }
+    // Stride 1 with out_w == w: one contiguous run per window column over a sample's rows
+    // whose source row is inside, the positions outside in x set to the pad afterwards.
+    {
+        Case c;  // padding on the left and top only (every column's outside part at one side)
+        c.g.c = 3, c.g.h = 6, c.g.w = 5, c.g.kh = 3, c.g.kw = 3, c.g.pad_t = 2, c.g.pad_l = 2;
+        c.g.pad_value = -1.0f;
+        c.position_major = true;
+        cases.push_back(c);
+        c.g.pad_t = 0, c.g.pad_l = 0, c.g.pad_b = 2, c.g.pad_r = 2;  // right and bottom only, flat CHW
+        c.position_major = false;
+        cases.push_back(c);
+    }
+    {
+        Case c;  // 5x5 window over a 3x4 input: rows and columns with several outside positions
+        c.g.c = 2, c.g.h = 3, c.g.w = 4, c.g.kh = 5, c.g.kw = 5, c.g.pad_t = c.g.pad_l = c.g.pad_b = c.g.pad_r = 2;
+        c.g.pad_value = -1.0f;
+        c.position_major = false;
+        cases.push_back(c);
+    }
+    {
+        Case c;  // 1x1, no padding: every column one copy of the whole plane
+        c.g.c = 4, c.g.h = 5, c.g.w = 5;
+        c.position_major = true;
+        cases.push_back(c);
+    }
     for (const Case& c : cases) {
-        const int batch = c.g.c == 12 ? 19 : 3;
         const ConvGeom& g = c.g;
         const int P = g.out_h() * g.out_w(), K = g.c * g.kh * g.kw;
+        // Enough samples for the slices below (P - 5 + 70 vectors), 19 for more than a staging group.
+        const int batch = c.g.c == 12 ? 19 : std::max(3, 90 / P + 1);
         const int src_rps = c.position_major ? g.h * g.w : 1;
         Eigen::MatrixXf src = c.position_major ? Eigen::MatrixXf(batch * g.h * g.w, g.c)
                                                : Eigen::MatrixXf(batch, g.c * g.h * g.w);

@@ -23,6 +23,15 @@ MramMacro::MramMacro(sc_module_name name, const Config& config, int macro_id, in
     declare_csrs();
 }
 
+MramMacro::~MramMacro() {
+    // A program's task still running adds to pending_.delta, which goes before analog_.
+    if (!analog_.program_pending()) return;
+    try {
+        analog_.finish_program(pending_.delta);
+    } catch (...) {
+    }
+}
+
 void MramMacro::set_trace(TraceSink* sink) {
     sink_ = sink;
     const std::string p = name();
@@ -162,9 +171,12 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
                                                     spec.rows, spec.cols);
     drop_window();   // its reads belong to the block being replaced
     pending_ = PendingProgram{};
+    // Deferred, the rest of the program (sampling, IR drop, calibration) runs as a task on
+    // the sim.threads pool while the initiator programs other macros; settle() waits for it.
+    const bool deferred = ext->defer && delay;
     phys::ProgramResult write;
     try {
-        write = analog_.begin_program(w, spec, pending_.delta);
+        write = deferred ? analog_.begin_program_async(w, spec, pending_.delta) : analog_.begin_program(w, spec, pending_.delta);
     } catch (const std::exception&) {
         return tlmx::generic_error(t);  // weights outside the block's value domain
     }
@@ -174,7 +186,7 @@ void MramMacro::weight_write(tlm::tlm_generic_payload& t, std::uint64_t off, sc_
     pending_.arrival = sc_time_stamp() + (delay ? *delay : SC_ZERO_TIME);
     pending_.layer = tlmx::layer_of(t);
     tlmx::ok(t);
-    if (ext->defer && delay) {
+    if (deferred) {
         ext->finish = [this](sc_time& end) { return settle(end); };
         ext->earliest_end = pending_.arrival + tlmx::seconds(write.time_s);
         return;

@@ -32,6 +32,7 @@ public:
     // `macro_id` is the chip-wide macro index (selects the physics random streams);
     // `power_group` the tile it belongs to (per-tile power traces).
     MramMacro(sc_core::sc_module_name name, const Config& config, int macro_id, int power_group = -1);
+    ~MramMacro() override;
 
     // Declare trace signals `<prefix>.busy`, `.mvm_count`, `.adc_active`; nullptr = off.
     void set_trace(TraceSink* sink);

@@ -18,6 +18,7 @@
 #include "models/physics/Periphery.h"
 #include "models/physics/ResistanceReadout.h"
 #include "models/physics/Rng.h"
+#include "models/physics/TaskPool.h"
 #include "models/physics/TimeToDigital.h"
 #include "models/physics/WeightLayout.h"
 
@@ -67,9 +68,31 @@ public:
         sum_noise_key_ = Rng::derive(seed, id, "analog_sum_noise").key();
     }
 
-    // program() in two steps (AnalogMacro::begin_program / finish_program).
-    void begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
+    ~AnalogMacroImpl() { join_program(); }
+    AnalogMacroImpl(const AnalogMacroImpl&) = delete;
+    AnalogMacroImpl& operator=(const AnalogMacroImpl&) = delete;
+
+    // program() in two steps (AnalogMacro::begin_program / finish_program). `build`: sample
+    // the cells and start their IR-drop solve now; else finish_program does (a program
+    // finished as a task, AnalogMacro::begin_program_async).
+    void begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac, bool build = true);
     ProgramResult finish_program(ActionCounter& ac);
+    // A program finished as a task on the sim.threads pool: its handle, the counter it adds
+    // to, and its result (valid once the task has run). Touched by the initiating thread only.
+    struct AsyncFinish {
+        TaskPool::Handle task;
+        ActionCounter* ac = nullptr;
+        ProgramResult r;
+    } async_;
+    // Waits for that task, if any (its error dropped: for the destructor).
+    void join_program() noexcept {
+        if (!async_.task) return;
+        try {
+            TaskPool::shared(cfg_.sim.threads).wait(async_.task);
+        } catch (...) {
+        }
+        async_.task.reset();
+    }
     MvmResult mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in);
     double mvm_rows(const float* x, Eigen::Index n, float* y, ActionCounter& ac, const float* analog_in);
     bool read_cost_separable() const;
@@ -123,6 +146,10 @@ public:
         bool active = false;
         Eigen::MatrixXi w, digits;
         ProgramResult r;   // the write's part
+        // begin_program without `build`: the written levels and idle cells to sample.
+        bool built = true;
+        Eigen::MatrixXi levels;
+        std::unique_ptr<CrossbarArray::IdleCells> idle;
     } pending_;
     BlockSpec spec_;
     std::unique_ptr<WeightLayout> layout_;
@@ -432,7 +459,7 @@ int AnalogMacroImpl::digit_of_level(int lv) const {
     return std::max(0, std::min(layout_->base() - 1, d));
 }
 
-void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
+void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac, bool build) {
     if (pending_.active) throw std::logic_error("macro program: the previous program is not finished");
     validate_spec(w, spec);
     auto layout = std::make_unique<WeightLayout>(WeightLayout::from_config(cfg_, spec.weight_bits, dev_.levels()));
@@ -495,11 +522,14 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
         for (int i = 0; i < rows; ++i) failures += eff(i, j) != target(i, j);
     programmed_ = false;
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
-    if (xnor() && rows < cfg_.array.rows) {
-        const CrossbarArray::IdleCells idle = idle_cells(rows, pc);
-        array_->begin_build(eff, d2d_key_, macro_factor_, &idle);
+    pending_.idle.reset();
+    if (xnor() && rows < cfg_.array.rows) pending_.idle = std::make_unique<CrossbarArray::IdleCells>(idle_cells(rows, pc));
+    pending_.built = build;
+    if (build) {
+        array_->begin_build(eff, d2d_key_, macro_factor_, pending_.idle.get());
+        pending_.idle.reset();
     } else {
-        array_->begin_build(eff, d2d_key_, macro_factor_);
+        pending_.levels = std::move(eff);
     }
     pending_.active = true;
     pending_.w = w;
@@ -514,6 +544,12 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
 ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
     if (!pending_.active) throw std::logic_error("macro program: nothing to finish");
     pending_.active = false;
+    if (!pending_.built) {
+        pending_.built = true;
+        array_->begin_build(pending_.levels, d2d_key_, macro_factor_, pending_.idle.get());
+        pending_.levels.resize(0, 0);
+        pending_.idle.reset();
+    }
     array_->finish_build();   // the solve's error, if any, leaves the macro unprogrammed
     const Eigen::MatrixXi w = std::move(pending_.w);
     const Eigen::MatrixXi digits = std::move(pending_.digits);
@@ -1390,8 +1426,24 @@ ProgramResult AnalogMacro::begin_program(const Eigen::MatrixXi& w, const BlockSp
     impl_->begin_program(w, spec, ac);
     return impl_->pending_.r;
 }
-ProgramResult AnalogMacro::finish_program(ActionCounter& ac) { return impl_->finish_program(ac); }
-bool AnalogMacro::program_pending() const { return impl_->pending_.active; }
+ProgramResult AnalogMacro::begin_program_async(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac) {
+    AnalogMacroImpl& m = *impl_;
+    m.begin_program(w, spec, ac, false);
+    const ProgramResult write = m.pending_.r;
+    m.async_.ac = &ac;
+    m.async_.task = TaskPool::shared(m.cfg_.sim.threads).submit([&m](int) { m.async_.r = m.finish_program(*m.async_.ac); });
+    return write;
+}
+ProgramResult AnalogMacro::finish_program(ActionCounter& ac) {
+    AnalogMacroImpl& m = *impl_;
+    if (!m.async_.task) return m.finish_program(ac);
+    if (&ac != m.async_.ac) throw std::logic_error("macro program: finished with another counter than it was begun with");
+    const TaskPool::Handle h = std::move(m.async_.task);
+    m.async_.task.reset();
+    TaskPool::shared(m.cfg_.sim.threads).wait(h);   // rethrows the program's error
+    return m.async_.r;
+}
+bool AnalogMacro::program_pending() const { return impl_->async_.task != nullptr || impl_->pending_.active; }
 MvmResult AnalogMacro::mvm(const Eigen::MatrixXf& x, ActionCounter& ac, const Eigen::MatrixXf* analog_in) {
     return impl_->mvm(x, ac, analog_in);
 }

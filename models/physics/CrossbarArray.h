@@ -227,9 +227,9 @@ private:
     Eigen::MatrixXd r_minus_bypass_;  // R(selected by 1) - R(selected by 0): resistance GEMM operand
     Eigen::RowVectorXd r_base_;       // column resistance with every input bit 0 (all array rows)
     // Operands made on first use (single_ended(), sigma2f()), without a lock: correct
-    // because a block's reads all run on the SystemC thread (the worker threads of
-    // sim.threads only solve IR drop, solve_ir_drop); reads from two threads at once would
-    // need std::call_once here (PlaneProduct's scratch is thread_local). Empty until then (and after
+    // because a block is read by one thread at a time (its program's task, which makes the
+    // calibration reads of AnalogMacro::begin_program_async, then the SystemC thread, after
+    // waiting for that task); reads from two threads at once would need std::call_once here (PlaneProduct's scratch is thread_local). Empty until then (and after
     // every build). Made at build, they held ~80 KB in each programmed macro that never read
     // them (a differential block reads pair_units_ only).
     mutable std::unique_ptr<SingleEnded> single_ended_;

@@ -144,8 +144,13 @@ TEST_CASE("Convolution with asymmetric padding and strides equals the direct sum
         int64_t C, H, W, M, kh, kw, sh, sw, pt, pl, pb, pr;
     };
     // Output widths on both sides of the evaluator's 16-float runs (5, 16, 17, 33).
+    // Stride 1 with OW == W (one run per window row over the output rows inside, the
+    // positions outside in x zeroed after): VGG's 3 x 3 pad 1, padding on one side only, a
+    // 5 x 5 window over a 3 x 4 input (rows and columns with several outside positions).
     const Case cases[] = {{2, 6, 9, 3, 3, 3, 1, 2, 1, 2, 0, 1}, {3, 7, 16, 2, 3, 2, 2, 1, 0, 1, 2, 0},
-                          {1, 5, 17, 4, 2, 3, 1, 1, 1, 1, 0, 1}, {2, 4, 33, 2, 1, 1, 1, 1, 0, 0, 0, 0}};
+                          {1, 5, 17, 4, 2, 3, 1, 1, 1, 1, 0, 1}, {2, 4, 33, 2, 1, 1, 1, 1, 0, 0, 0, 0},
+                          {2, 6, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1}, {2, 5, 6, 2, 3, 3, 1, 1, 0, 0, 2, 2},
+                          {2, 5, 6, 2, 3, 3, 1, 1, 2, 2, 0, 0}, {2, 3, 4, 2, 5, 5, 1, 1, 2, 2, 2, 2}};
     for (const Case& k : cases) {
         const int64_t OH = (k.H + k.pt + k.pb - k.kh) / k.sh + 1, OW = (k.W + k.pl + k.pr - k.kw) / k.sw + 1;
         INFO("C " << k.C << " H " << k.H << " W " << k.W << " -> " << OH << " x " << OW);

@@ -1,5 +1,6 @@
 #include "models/tile/DigitalOps.h"
 
+#include "models/common/MaxPoolPlane.h"
 #include "models/common/PaddedRun.h"
 #include "models/common/SignConvention.h"
 #include "models/common/Transpose.h"
@@ -334,7 +335,7 @@ private:
             for (const Span& sp : spans_[static_cast<std::size_t>(i)]) {
                 float* out = col_out + sp.out;
                 if (sp.fill) {
-                    std::fill(out, out + sp.len, pad);
+                    fill_run(out, sp.len, pad);
                     continue;
                 }
                 // The run clipped to the sample's plane [0, hw): what it leaves out is outside in x.
@@ -343,11 +344,14 @@ private:
                 if (hi > lo)
                     copy_run(base + sp.s * sample_stride + first + lo, static_cast<int>(hi - lo), out + lo);
                 if (left == 0 && right == 0) continue;
-                for (Eigen::Index row = -sp.ox0; row < sp.len; row += ow) {   // position of ox = 0 of each row
-                    for (Eigen::Index t = std::max<Eigen::Index>(row, 0); t < std::min<Eigen::Index>(row + left, sp.len); ++t)
-                        out[t] = pad;
-                    for (Eigen::Index t = std::max<Eigen::Index>(row + ow - right, 0); t < std::min<Eigen::Index>(row + ow, sp.len); ++t)
-                        out[t] = pad;
+                // Position of ox = 0 of each row; the outside parts clipped to the span.
+                auto outside = [&](Eigen::Index a, Eigen::Index b) {
+                    a = std::max<Eigen::Index>(a, 0), b = std::min<Eigen::Index>(b, sp.len);
+                    if (b > a) fill_run(out + a, static_cast<int>(b - a), pad);
+                };
+                for (Eigen::Index row = -sp.ox0; row < sp.len; row += ow) {
+                    outside(row, row + left);
+                    outside(row + ow - right, row + ow);
                 }
             }
         }
@@ -402,24 +406,16 @@ namespace {
 // Position-major max pooling without padding (VGG-8's): every window lies inside, so the
 // general loop of pool() reduces to the same comparisons in the same order, here read along
 // each channel's contiguous column (the general loop's bounds tests and layout switch per
-// element cost ~5 ns a value on the host of docs/performance.md). Returns the comparisons.
+// element cost ~5 ns a value on the host of docs/performance.md; max_pool_plane's vector
+// path for 2 x 2 windows of stride 2). Returns the comparisons.
 double max_pool_inside(const ConvGeom& g, int batch, CRef src, Ref dst) {
     const int oh = g.out_h(), ow = g.out_w(), h = g.h, w = g.w;
     for (int c = 0; c < g.c; ++c) {
         const float* col = src.col(c).data();
         float* out = dst.col(c).data();
         for (int b = 0; b < batch; ++b) {
-            const float* s = col + static_cast<Eigen::Index>(b) * h * w;
-            float* d = out + static_cast<Eigen::Index>(b) * oh * ow;
-            for (int oy = 0; oy < oh; ++oy)
-                for (int ox = 0; ox < ow; ++ox) {
-                    float acc = -std::numeric_limits<float>::infinity();
-                    for (int i = 0; i < g.kh; ++i) {
-                        const float* r = s + static_cast<Eigen::Index>(oy * g.stride_h + i) * w + ox * g.stride_w;
-                        for (int j = 0; j < g.kw; ++j) acc = std::max(acc, r[j]);
-                    }
-                    d[oy * ow + ox] = acc;
-                }
+            max_pool_plane(col + static_cast<Eigen::Index>(b) * h * w, w, oh, ow, g.kh, g.kw, g.stride_h, g.stride_w,
+                           out + static_cast<Eigen::Index>(b) * oh * ow);
         }
     }
     return static_cast<double>(batch) * g.c * oh * ow * (g.kh * g.kw - 1);

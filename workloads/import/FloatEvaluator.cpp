@@ -1,6 +1,7 @@
 #include "workloads/import/FloatEvaluator.h"
 
 #include "workloads/import/WorkloadError.h"
+#include "models/common/MaxPoolPlane.h"
 #include "models/common/PaddedRun.h"
 #include "models/common/SignConvention.h"
 
@@ -56,8 +57,8 @@ struct ConvPlane {
 void window_row(const float* chan, int64_t H, int64_t W, int64_t OH, int64_t pad_top, int64_t pad_left, int64_t ky,
                 int64_t kx, float* dst) {
     const int64_t oy_lo = std::clamp<int64_t>(pad_top - ky, 0, OH), oy_hi = std::clamp<int64_t>(H + pad_top - ky, oy_lo, OH);
-    std::fill(dst, dst + oy_lo * W, 0.0f);
-    std::fill(dst + oy_hi * W, dst + OH * W, 0.0f);
+    fill_run(dst, static_cast<int>(oy_lo * W), 0.0f);
+    fill_run(dst + oy_hi * W, static_cast<int>((OH - oy_hi) * W), 0.0f);
     float* out = dst + oy_lo * W;
     const int64_t len = (oy_hi - oy_lo) * W, first = (oy_lo + ky - pad_top) * W + kx - pad_left;
     const int64_t lo = std::max<int64_t>(0, -first), hi = std::min<int64_t>(len, H * W - first);
@@ -65,8 +66,8 @@ void window_row(const float* chan, int64_t H, int64_t W, int64_t OH, int64_t pad
     const int64_t left = std::clamp<int64_t>(pad_left - kx, 0, W), right = std::clamp<int64_t>(kx - pad_left, 0, W);
     if (left == 0 && right == 0) return;
     for (int64_t row = 0; row < len; row += W) {
-        std::fill(out + row, out + row + left, 0.0f);
-        std::fill(out + row + W - right, out + row + W, 0.0f);
+        fill_run(out + row, static_cast<int>(left), 0.0f);
+        fill_run(out + row + W - right, static_cast<int>(right), 0.0f);
     }
 }
 
@@ -123,6 +124,13 @@ Batch pool(const Node& n, const Shape& in, const Shape& out, const Batch& x) {
     for (Eigen::Index s = 0; s < x.rows(); ++s) {
         const float* src = x.row(s).data();
         float* dst = y.row(s).data();
+        if (inside && is_max) {
+            for (int64_t c = 0; c < C; ++c)
+                max_pool_plane(src + c * H * W, static_cast<int>(W), static_cast<int>(OH), static_cast<int>(OW),
+                               static_cast<int>(p.kernel_h), static_cast<int>(p.kernel_w), static_cast<int>(p.stride_h),
+                               static_cast<int>(p.stride_w), dst + c * OH * OW);
+            continue;
+        }
         if (inside) {
             const float div = static_cast<float>(p.kernel_h * p.kernel_w);
             for (int64_t c = 0; c < C; ++c)

@@ -41,3 +41,14 @@ TEST_CASE("copy_run copies n floats and nothing past them", "[digital][im2col]")
         for (std::size_t r = static_cast<std::size_t>(n); r < dst.size(); ++r) REQUIRE(dst[r] == 123.0f);
     }
 }
+
+TEST_CASE("fill_run sets n floats and nothing past them", "[digital][im2col]") {
+    for (const float v : {0.0f, -1.0f})
+        for (const int n : {0, 1, 2, 15, 16, 17, 28, 32, 33, 64}) {
+            INFO("n " << n << " value " << v);
+            std::vector<float> dst(static_cast<std::size_t>(n) + 20, 123.0f);
+            fill_run(dst.data(), n, v);
+            for (int r = 0; r < n; ++r) REQUIRE(dst[static_cast<std::size_t>(r)] == v);
+            for (std::size_t r = static_cast<std::size_t>(n); r < dst.size(); ++r) REQUIRE(dst[r] == 123.0f);
+        }
+}

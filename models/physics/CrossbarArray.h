@@ -162,6 +162,11 @@ public:
                                 RowMatrixXf& out) const {
         pair_plane_.multiply(b, first, count, true, with_variance, out);
     }
+    // The same from the plane's bits (PlaneBits), the same results.
+    void binary_pair_units_into(const PlaneBits& b, Eigen::Index first, Eigen::Index count, bool with_variance,
+                                RowMatrixXf& out) const {
+        pair_plane_.multiply(b, first, count, true, with_variance, out);
+    }
     void pair_variance_units_into(const Eigen::MatrixXf& a2, RowMatrixXf& var) const {
         var.noalias() = a2 * pair_units_.rightCols(pairs());
     }

@@ -36,6 +36,39 @@ namespace sotsim::phys {
 
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// A 0/1 plane (batch x rows, every entry exactly 0 or 1) as bits, made in one pass over it:
+// per vector ceil(rows / 16) 16-bit words (bit r of word w: row 16 w + r driven), one vector
+// after the other (32 bytes per vector for 256 rows), and the driven rows per vector and the
+// driving vectors per row. PlaneProduct builds a chunk's lists from its vectors' bytes
+// instead of the column-major plane: at batch 1024 a chunk's 16 vectors are one 64-byte
+// line per row, 4 KB apart (no prefetcher follows them), read from beyond L2 while the
+// panels and the readout's rows compete for it; a whole-batch pass walks every row's line
+// sequentially. The counts are exact integers (the macro's row sums, AnalogMacro's fill_plane).
+class PlaneBits {
+public:
+    // Returns false when some entry of b is neither 0 nor 1 (-0 counts as 0): the bits are
+    // then those of b != 0, and b is no plane (the caller's domain check names the entry).
+    bool assign(const Eigen::MatrixXf& b);
+    Eigen::Index vectors() const { return vectors_; }
+    Eigen::Index rows() const { return rows_; }
+    Eigen::Index words() const { return words_; }
+    const std::uint16_t* vector(Eigen::Index v) const { return bits_.data() + v * words_; }
+    const std::vector<std::int32_t>& per_vector() const { return per_vector_; }
+    const std::vector<std::int32_t>& per_row() const { return per_row_; }
+
+    // Bits of vectors [v0, v0 + nv) of a column-major plane (ld floats per row) of `rows`
+    // rows: vector v0 + j at bits + j * words (words = ceil(rows / 16)); per_row (rows
+    // entries, or null) gets each row's driving vectors added. Returns false when some
+    // entry read is neither 0 nor 1.
+    static bool fill(const float* b, Eigen::Index ld, Eigen::Index rows, Eigen::Index v0, Eigen::Index nv, std::uint16_t* bits,
+                     std::int32_t* per_row);
+
+private:
+    Eigen::Index vectors_ = 0, rows_ = 0, words_ = 0;
+    std::vector<std::uint16_t> bits_;
+    std::vector<std::int32_t> per_vector_, per_row_;
+};
+
 class PlaneProduct {
 public:
     // Columns per panel: 64 (128 with AVX-512) bytes per row, 16 (32) KB for 256 rows.
@@ -63,11 +96,16 @@ public:
     // The same for vectors [first, first + count) of b only: out is count x cols, row j the
     // result of vector first + j (a vector's result does not depend on the others read).
     void multiply(const Eigen::MatrixXf& b, Eigen::Index first, Eigen::Index count, bool left, bool right, RowMatrixXf& out) const;
+    // The same read from the plane's bits (the same results, bit for bit).
+    void multiply(const PlaneBits& b, Eigen::Index first, Eigen::Index count, bool left, bool right, RowMatrixXf& out) const;
 
 private:
-    // Active-row offsets of vectors [v0, v0 + nb) (nb <= 16) of plane b into their lists
-    // (list + j * lstride_ for vector v0 + j) and their counts.
-    void build_lists(const Eigen::MatrixXf& b, Eigen::Index v0, Eigen::Index nb, std::int32_t* list, std::int32_t* count) const;
+    // The read of `count` vectors whose bits the source gives: bits(c0, nc) returns the
+    // words of vectors [c0, c0 + nc) of the call (vector c0 + j at j * words).
+    template <class Bits>
+    void multiply_bits(Eigen::Index count, bool left, bool right, RowMatrixXf& out, Bits&& bits) const;
+    // Active-row offsets of one vector (its bits) into its list, in row order; returns the count.
+    std::int32_t build_list(const std::uint16_t* bits, std::int32_t* list) const;
 
     Eigen::Index rows_ = 0, lcols_ = 0, rcols_ = 0, lpanels_ = 0, rpanels_ = 0;
     float rstep_ = 0.0f;   // > 0: the right part is in fixed_ (16-bit integers of this step)

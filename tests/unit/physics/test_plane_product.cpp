@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <utility>
 
 #include "models/physics/PlaneProduct.h"
 #include "models/physics/Rng.h"
@@ -233,4 +235,57 @@ TEST_CASE("plane product: an integer-read part gives step * (exact integer sum),
     r(3, 2) += 0.25f * step;
     PlaneProduct pp;
     REQUIRE_THROWS_AS(pp.pack(Eigen::MatrixXf(16, 0), r, step), std::logic_error);
+}
+
+TEST_CASE("plane bits: the driven rows, both counts, the domain, and the same read as the float plane", "[physics][kernel]") {
+    Rng rng = Rng::derive(8, 0, "plane_bits_test");
+    // Rows off the 16-row words (61) and batches off the 16-vector blocks (1, 37).
+    for (const Eigen::Index rows : {Eigen::Index{61}, Eigen::Index{256}}) {
+        const Eigen::MatrixXf l = random_operand(rows, 40, rng), r = random_operand(rows, 24, rng);
+        PlaneProduct pp;
+        pp.pack(l, r);
+        for (const Eigen::Index batch : {Eigen::Index{1}, Eigen::Index{37}, Eigen::Index{130}}) {
+            Eigen::MatrixXf b = random_plane(batch, rows, 0.4, rng);
+            b(0, 0) = -0.0f;   // a zero of the domain
+            sotsim::phys::PlaneBits bits;
+            REQUIRE(bits.assign(b));
+            REQUIRE(bits.vectors() == batch);
+            REQUIRE(bits.words() == (rows + 15) / 16);
+            for (Eigen::Index v = 0; v < batch; ++v) {
+                std::int32_t n = 0;
+                for (Eigen::Index i = 0; i < rows; ++i) {
+                    const bool on = (bits.vector(v)[i / 16] >> (i % 16)) & 1u;
+                    REQUIRE(on == (b(v, i) != 0.0f));
+                    n += on ? 1 : 0;
+                }
+                // No bit beyond the last row.
+                if (rows % 16) REQUIRE((bits.vector(v)[bits.words() - 1] >> (rows % 16)) == 0);
+                REQUIRE(bits.per_vector()[static_cast<size_t>(v)] == n);
+                REQUIRE(static_cast<float>(n) == b.row(v).sum());
+            }
+            for (Eigen::Index i = 0; i < rows; ++i) REQUIRE(static_cast<float>(bits.per_row()[static_cast<size_t>(i)]) == b.col(i).sum());
+            // The read from the bits is the read from the plane, for any range.
+            sotsim::phys::RowMatrixXf from_plane, from_bits;
+            for (const auto& [first, count] : {std::pair<Eigen::Index, Eigen::Index>{0, batch}, {batch / 2, batch - batch / 2}, {batch - 1, 1}}) {
+                pp.multiply(b, first, count, true, true, from_plane);
+                pp.multiply(bits, first, count, true, true, from_bits);
+                REQUIRE(from_bits == from_plane);
+                pp.multiply(bits, first, count, false, true, from_bits);
+                REQUIRE(from_bits == from_plane.rightCols(24));
+            }
+            REQUIRE_THROWS_AS(pp.multiply(bits, batch, 1, true, true, from_bits), std::logic_error);
+            // Any entry other than 0 or 1 is reported, wherever it is.
+            for (const float bad : {0.5f, 2.0f, -1.0f, std::nanf("")}) {
+                Eigen::MatrixXf c = b;
+                c(batch - 1, rows - 1) = bad;
+                REQUIRE_FALSE(bits.assign(c));
+            }
+        }
+    }
+    PlaneProduct other;
+    other.pack(Eigen::MatrixXf::Ones(8, 4), Eigen::MatrixXf::Ones(8, 4));
+    sotsim::phys::PlaneBits nine;
+    nine.assign(Eigen::MatrixXf::Ones(2, 9));
+    sotsim::phys::RowMatrixXf y;
+    REQUIRE_THROWS_AS(other.multiply(nine, 0, 2, true, true, y), std::logic_error);
 }

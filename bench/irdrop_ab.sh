@@ -23,4 +23,4 @@ objs=()
 for f in "${old[@]}"; do c++ -I"$out/old" "${flags[@]}" -Dphys=phys_old -c "$f" -o "$f.o"; objs+=("$f.o"); done
 for f in IrDropSchur SchurKernels BlockedDense IsaGuard; do c++ "${flags[@]}" -c "$root/models/physics/$f.cpp" -o "$out/$f.o"; objs+=("$out/$f.o"); done
 c++ "${flags[@]}" "$root/bench/irdrop_ab.cpp" "${objs[@]}" -o "$out/irdrop_ab" -lpthread
-"$out/irdrop_ab" "$n" "$reps"
+"$out/irdrop_ab" "$n" "$reps" ${4:-}

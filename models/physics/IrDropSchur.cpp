@@ -199,14 +199,12 @@ private:
     // any `threads`.
     Box reduce(const Box& frame, int depth, int threads = 1) {
         const int cells = (frame.i1 - frame.i0) * (frame.j1 - frame.j0);
-        if (cells <= kLeafCells) return ready_.empty() ? leaf(frame) : take_leaf(frame);
-        // The leaves of a small box are reduced together first (prepare_leaves), then taken
-        // in the order the recursion below reaches them.
-        const bool batch = ready_.empty() && cells <= kBatchCells;
-        if (batch) prepare_leaves(frame, depth);
+        if (cells <= kLeafCells) return leaf(frame);
+        // A small box is reduced level by level, its leaves and small merges several fronts
+        // at a time (reduce_batched).
+        if (cells <= kBatchCells) return reduce_batched(frame, depth);
         Box a, b;
         const bool vertical = split(frame, depth, a, b);
-        Box out;
         if (threads > 1 && cells >= kParallelCells) {
             const int ta = threads / 2, tb = threads - ta;
             auto second = std::async(std::launch::async, [&, tb] {
@@ -215,18 +213,11 @@ private:
             });
             Box ra = reduce(a, depth + 1, ta);
             Box rb = second.get();
-            out = merge(frame, vertical, ra, rb);
-        } else {
-            Box ra = reduce(a, depth + 1);
-            Box rb = reduce(b, depth + 1);
-            out = merge(frame, vertical, ra, rb);
+            return merge(frame, vertical, ra, rb);
         }
-        if (batch) {
-            if (next_ready_ != ready_.size()) throw std::logic_error("IR drop: prepared leaves not all used");
-            ready_.clear();
-            next_ready_ = 0;
-        }
-        return out;
+        Box ra = reduce(a, depth + 1);
+        Box rb = reduce(b, depth + 1);
+        return merge(frame, vertical, ra, rb);
     }
 
     // The halves a (top or left) and b of a box that is not a leaf; returns whether the rows
@@ -249,24 +240,245 @@ private:
         return vertical;
     }
 
-    // The leaf frames of a box in the order reduce() reaches them.
-    void collect_leaves(const Box& frame, int depth, std::vector<Box>& out) const {
-        if ((frame.i1 - frame.i0) * (frame.j1 - frame.j0) <= kLeafCells) {
-            out.push_back(frame);
+    // A run of a child's list and where it lands in the parent's front.
+    struct Run { int src, dst, len; };
+
+    // kSchurLanes boxes of one shape reduced together (reduce_lanes): element (r, c) of lane
+    // l's matrix is s[(c ld + r) kSchurLanes + l] (lower triangle valid), lanes m.. hold no
+    // box; layout[l] is lane l's box (its frame and sides, no storage).
+    struct LaneBox {
+        Buffer buf;
+        const double* s = nullptr;
+        Eigen::Index ld = 0;
+        int m = 0;
+        Box layout[kSchurLanes];
+    };
+
+    // Boxes whose reductions are the same operations on different values: the same size, the
+    // same sides present (so the same order and eliminated count at every node of their
+    // trees) and the same split depth. Their side order (by key) may differ.
+    static bool same_shape(const Box& x, const Box& y, int rows, int cols) {
+        return x.i1 - x.i0 == y.i1 - y.i0 && x.j1 - x.j0 == y.j1 - y.j0 && (x.i0 > 0) == (y.i0 > 0) &&
+               (x.j0 == 0) == (y.j0 == 0) && (x.j1 < cols) == (y.j1 < cols) && (x.i1 == rows) == (y.i1 == rows);
+    }
+
+    // The boxes `levels` splits below `frame` (or the leaves above them), in the order
+    // reduce() reaches them.
+    void collect_parts(const Box& frame, int depth, int levels) {
+        if (levels == 0 || (frame.i1 - frame.i0) * (frame.j1 - frame.j0) <= kLeafCells) {
+            parts_.push_back(frame);
+            part_depth_.push_back(depth);
             return;
         }
         Box a, b;
         split(frame, depth, a, b);
-        collect_leaves(a, depth + 1, out);
-        collect_leaves(b, depth + 1, out);
+        collect_parts(a, depth + 1, levels - 1);
+        collect_parts(b, depth + 1, levels - 1);
+    }
+    // Merges the reduced parts (parts_, from next_part_ on) back into `frame`, as collected.
+    Box combine_parts(const Box& frame, int depth, int levels) {
+        if (levels == 0 || (frame.i1 - frame.i0) * (frame.j1 - frame.j0) <= kLeafCells)
+            return std::move(done_[next_part_++]);
+        Box a, b;
+        const bool vertical = split(frame, depth, a, b);
+        Box ra = combine_parts(a, depth + 1, levels - 1);
+        Box rb = combine_parts(b, depth + 1, levels - 1);
+        return merge(frame, vertical, ra, rb);
+    }
+
+    // A box of at most kBatchCells cells: its 2^kLockLevels parts (kLockLevels splits down)
+    // are grouped by shape, and each group of at least kMinLanes reduces through
+    // reduce_lanes, kSchurLanes at a time (the others through reduce_plain); the parts are
+    // then merged one by one. Which route a box takes depends on the box's geometry only,
+    // so M is the same for any thread count.
+    Box reduce_batched(const Box& frame, int depth) {
+        parts_.clear();
+        part_depth_.clear();
+        collect_parts(frame, depth, kLockLevels);
+        const int count = static_cast<int>(parts_.size());
+        done_.clear();
+        done_.resize(static_cast<size_t>(count));
+        std::vector<char> taken(static_cast<size_t>(count), 0);
+        Box group[kSchurLanes];
+        int members[kSchurLanes];
+        for (int first = 0; first < count; ++first) {
+            if (taken[static_cast<size_t>(first)]) continue;
+            const Box& f = parts_[static_cast<size_t>(first)];
+            const int d = part_depth_[static_cast<size_t>(first)];
+            int m = 0, same = 0;
+            for (int q = first; q < count; ++q)
+                if (!taken[static_cast<size_t>(q)] && part_depth_[static_cast<size_t>(q)] == d &&
+                    same_shape(parts_[static_cast<size_t>(q)], f, rows_, cols_)) {
+                    if (m < kSchurLanes) members[m++] = q;
+                    ++same;
+                }
+            if (same < kMinLanes) {
+                for (int l = 0; l < m; ++l) {
+                    taken[static_cast<size_t>(members[l])] = 1;
+                    done_[static_cast<size_t>(members[l])] = reduce_plain(parts_[static_cast<size_t>(members[l])], d);
+                }
+                continue;
+            }
+            for (int l = 0; l < m; ++l) {
+                taken[static_cast<size_t>(members[l])] = 1;
+                group[l] = Box(parts_[static_cast<size_t>(members[l])]);
+            }
+            LaneBox r = reduce_lanes(group, m, d);
+            Box* outs[kSchurLanes];
+            for (int l = 0; l < m; ++l) outs[l] = &done_[static_cast<size_t>(members[l])];
+            unlace(r, outs);
+        }
+        next_part_ = 0;
+        Box out = combine_parts(frame, depth, kLockLevels);
+        if (next_part_ != static_cast<size_t>(count)) throw std::logic_error("IR drop: batched parts not all merged");
+        return out;
+    }
+
+    // A box reduced one front at a time (leaves by schur_leaf: the same values as in lanes).
+    Box reduce_plain(const Box& frame, int depth) {
+        if ((frame.i1 - frame.i0) * (frame.j1 - frame.j0) <= kLeafCells) return leaf(frame);
+        Box a, b;
+        const bool vertical = split(frame, depth, a, b);
+        Box ra = reduce_plain(a, depth + 1);
+        Box rb = reduce_plain(b, depth + 1);
+        return merge(frame, vertical, ra, rb);
+    }
+
+    // Copies lane l of r into outs[l], which receives the lane's box with its own side order
+    // (by its keys, as every box outside reduce_lanes: the lanes share lane 0's), and returns
+    // r's storage to the pool.
+    void unlace(LaneBox& r, Box* const* outs) {
+        const int nk = r.layout[0].n;
+        perm_.resize(static_cast<size_t>(nk));
+        for (int l = 0; l < r.m; ++l) {
+            Box& out = *outs[l];
+            out = Box(r.layout[l]);
+            out.layout();
+            for (int q = 0; q < out.nsides; ++q) {
+                const int x = out.list[q];
+                for (int t = 0; t < out.len(x); ++t) perm_[static_cast<size_t>(r.layout[l].off[x] + t)] = out.off[x] + t;
+            }
+            Buffer buf;
+            workspace_buffer(static_cast<size_t>(nk) * static_cast<size_t>(nk), buf);
+            double* dst = buf.data();
+            keep(out, buf, nk, 0);
+            for (int c = 0; c < nk; ++c)
+                for (int rr = c; rr < nk; ++rr) {
+                    const int pr = perm_[static_cast<size_t>(rr)], pc = perm_[static_cast<size_t>(c)];
+                    dst[static_cast<size_t>(std::min(pr, pc)) * static_cast<size_t>(nk) + static_cast<size_t>(std::max(pr, pc))] =
+                        r.s[(static_cast<size_t>(c) * static_cast<size_t>(r.ld) + static_cast<size_t>(rr)) * kSchurLanes + l];
+                }
+        }
+        release_buffer(r.buf);
+        r.s = nullptr;
+    }
+
+    // Gives b the side order of `like` (a box of the same shape): the lanes of reduce_lanes
+    // share one order, so that their children map onto their fronts by the same runs.
+    static void share_layout(Box& b, const Box& like) {
+        b.nsides = like.nsides;
+        std::copy(like.list, like.list + 4, b.list);
+        std::copy(like.off, like.off + 4, b.off);
+        b.n = like.n;
+    }
+
+    // A lane front of order n from the pool: the lower triangle zeroed, lanes m.. the identity.
+    double* lane_front(int n, int m, Buffer& buf) {
+        workspace_buffer(static_cast<size_t>(n) * static_cast<size_t>(n) * kSchurLanes, buf);
+        double* z = buf.data();
+        for (int c = 0; c < n; ++c)
+            std::fill(z + (static_cast<size_t>(c) * n + c) * kSchurLanes, z + (static_cast<size_t>(c) * n + n) * kSchurLanes, 0.0);
+        for (int l = m; l < kSchurLanes; ++l)
+            for (int c = 0; c < n; ++c) z[(static_cast<size_t>(c) * n + c) * kSchurLanes + l] = 1.0;
+        return z;
+    }
+
+    // Reduces frames[0 .. m) (boxes of one shape, same_shape) together: every leaf and merge of
+    // their trees on kSchurLanes fronts at once (schur_lanes), the children's matrices staying
+    // in lanes from one merge to the next. Every lane takes lane 0's side order (share_layout;
+    // below the top the lanes' boxes are the same halves of their parents, so the side their
+    // next merge eliminates comes first in every lane), so the children are added to all
+    // lanes at once by the same runs. The order of the kept nodes does not change their values
+    // (each kept entry goes through the same operations, products of the same two factors):
+    // a leaf's matrix is the one schur_leaf leaves (bitwise), a merge's the one
+    // schur_panels(., n, e, n) leaves on its front, up to that order.
+    LaneBox reduce_lanes(const Box* frames, int m, int depth) {
+        LaneBox out;
+        out.m = m;
+        const Box& f = frames[0];
+        if ((f.i1 - f.i0) * (f.j1 - f.j0) <= kLeafCells) {
+            LeafShape ls[kSchurLanes];
+            for (int l = 0; l < m; ++l) {
+                ls[l] = leaf_shape(frames[l]);
+                if (ls[l].n != ls[0].n || ls[l].e != ls[0].e) throw std::logic_error("IR drop: lane leaves differ");
+                share_layout(ls[l].out, ls[0].out);
+            }
+            const int n = ls[0].n, e = ls[0].e;
+            double* z = lane_front(n, m, out.buf);
+            for (int l = 0; l < m; ++l)
+                assemble_leaf(ls[l], [&](int r, int c) -> double& {
+                    return z[(static_cast<size_t>(c) * n + r) * kSchurLanes + l];
+                });
+            if (e > 0 && !schur_lanes(z, n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
+            out.s = z + static_cast<size_t>(e) * static_cast<size_t>(n + 1) * kSchurLanes;
+            out.ld = n;
+            for (int l = 0; l < m; ++l) out.layout[l] = std::move(ls[l].out);
+            return out;
+        }
+        Box a[kSchurLanes], b[kSchurLanes];
+        bool vertical = false;
+        for (int l = 0; l < m; ++l) vertical = split(frames[l], depth, a[l], b[l]);
+        LaneBox ra = reduce_lanes(a, m, depth + 1);
+        LaneBox rb = reduce_lanes(b, m, depth + 1);
+        MergePlan p = plan_merge(frames[0], vertical, ra.layout[0], rb.layout[0]);
+        const int n = p.n, e = p.e;
+        double* z = lane_front(n, m, out.buf);
+        lane_add(z, n, ra, p.runs[0], ra.layout[0].nsides);
+        lane_add(z, n, rb, p.runs[1], rb.layout[0].nsides);
+        release_buffer(ra.buf);
+        release_buffer(rb.buf);
+        if (!schur_lanes(z, n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
+        out.s = z + static_cast<size_t>(e) * static_cast<size_t>(n + 1) * kSchurLanes;
+        out.ld = n;
+        for (int l = 0; l < m; ++l) {
+            out.layout[l] = Box(frames[l]);
+            share_layout(out.layout[l], p.out);
+        }
+        return out;
+    }
+
+    // scatter_add (below) of every lane of c into the same lane of the front z of order n
+    // (lanes without a box add their identity blocks: the front stays positive definite).
+    static void lane_add(double* z, int n, const LaneBox& c, const Run* runs, int nruns) {
+        constexpr size_t W = kSchurLanes;
+        const auto add = [](double* __restrict y, const double* __restrict x) {
+            for (size_t l = 0; l < W; ++l) y[l] += x[l];
+        };
+        for (int u = 0; u < nruns; ++u)
+            for (int t = 0; t < runs[u].len; ++t) {
+                const double* src = c.s + static_cast<size_t>(runs[u].src + t) * static_cast<size_t>(c.ld) * W;
+                double* col = z + static_cast<size_t>(runs[u].dst + t) * static_cast<size_t>(n) * W;
+                for (int r = t; r < runs[u].len; ++r)
+                    add(col + static_cast<size_t>(runs[u].dst + r) * W, src + static_cast<size_t>(runs[u].src + r) * W);
+                for (int v = u + 1; v < nruns; ++v)
+                    for (int r = 0; r < runs[v].len; ++r)
+                        add(col + static_cast<size_t>(runs[v].dst + r) * W, src + static_cast<size_t>(runs[v].src + r) * W);
+            }
     }
 
     // Small leaves keep the dense leaf factorisation cheap ((2 h w)^3 / 3 flops) while
     // amortising per-box bookkeeping.
     static constexpr int kLeafCells = 16;
-    // Boxes of at most this many cells reduce their leaves together (8 leaves of 16 cells:
-    // one batch of schur_lanes for the leaves inside the array).
-    static constexpr int kBatchCells = 8 * kLeafCells;
+    // Boxes of at most this many cells are reduced by reduce_batched: their parts kLockLevels
+    // splits down (64 cells, 4 leaves: 64 parts, in lanes their leaves and the two lowest
+    // merges, of order ~28 and ~40, whose one-front kernels were overhead-bound) in lanes
+    // when at least kMinLanes of them share their shape. Measured at 256 x 256 (paired, one
+    // thread, against one-front merges): parts of 512 / 256 / 128 / 64 cells 1.04-1.06 /
+    // 0.92-1.01 / 0.87-0.93 / 0.88-0.92 of the time; batched boxes of 32 x 32 cells with
+    // parts of 64 cells the same as 64 x 64 (0.92-0.93).
+    static constexpr int kBatchCells = 64 * 64;
+    static constexpr int kLockLevels = 6;
+    static constexpr int kMinLanes = 2;
     // Below this many cells a thread costs more than the box.
     static constexpr int kParallelCells = 64 * 64;
 
@@ -391,7 +603,7 @@ private:
     }
 
     // A leaf on its own (an array of at most kLeafCells cells; inside a larger array leaves
-    // are reduced in batches, prepare_leaves).
+    // are reduced in batches, reduce_leaves).
     Box leaf(const Box& frame) {
         LeafShape ls = leaf_shape(frame);
         Buffer buf;
@@ -402,77 +614,25 @@ private:
         return std::move(ls.out);
     }
 
-    // Reduces the leaves of `frame` (a box of at most kBatchCells cells, split from `depth`)
-    // into ready_, in the order reduce() takes them: leaves of the same order n and e go
-    // kSchurLanes at a time through schur_lanes, each assembled straight into its lane; lanes
-    // without a leaf hold an identity. Every leaf's matrix is the one schur_leaf leaves
-    // (bitwise, SchurKernels.h), kept in a buffer of its own kept block only.
-    void prepare_leaves(const Box& frame, int depth) {
-        frames_.clear();
-        collect_leaves(frame, depth, frames_);
-        const int count = static_cast<int>(frames_.size());
-        shapes_.clear();
-        for (const Box& f : frames_) shapes_.push_back(leaf_shape(f));
-        ready_.clear();
-        ready_.resize(static_cast<size_t>(count));
-        next_ready_ = 0;
-        std::vector<char> done(static_cast<size_t>(count), 0);
-        int members[kSchurLanes];
-        for (int first = 0; first < count; ++first) {
-            if (done[static_cast<size_t>(first)]) continue;
-            const int n = shapes_[static_cast<size_t>(first)].n, e = shapes_[static_cast<size_t>(first)].e;
-            // The next up to kSchurLanes leaves of this order, in leaf order.
-            int m = 0;
-            for (int q = first; q < count && m < kSchurLanes; ++q)
-                if (!done[static_cast<size_t>(q)] && shapes_[static_cast<size_t>(q)].n == n &&
-                    shapes_[static_cast<size_t>(q)].e == e) {
-                    members[m++] = q;
-                    done[static_cast<size_t>(q)] = 1;
-                }
-            const size_t lane_doubles = static_cast<size_t>(n) * static_cast<size_t>(n) * kSchurLanes;
-            if (lanes_.size() < lane_doubles) lanes_ = Buffer(lane_doubles);
-            double* z = lanes_.data();
-            const auto at = [&](int r, int c) { return z + (static_cast<size_t>(c) * n + r) * kSchurLanes; };
-            for (int c = 0; c < n; ++c) std::fill(at(c, c), at(n, c), 0.0);   // lower triangle
-            for (int l = 0; l < kSchurLanes; ++l) {
-                if (l < m) assemble_leaf(shapes_[static_cast<size_t>(members[l])], [&](int r, int c) -> double& { return at(r, c)[l]; });
-                else
-                    for (int c = 0; c < n; ++c) at(c, c)[l] = 1.0;
-            }
-            if (e > 0 && !schur_lanes(z, n, e)) throw std::runtime_error("IR drop: Schur block not positive definite");
-            const int nk = n - e;
-            for (int l = 0; l < m; ++l) {
-                Box& out = shapes_[static_cast<size_t>(members[l])].out;
-                Buffer buf;
-                Mat kk = workspace(nk, buf, false);
-                for (int c = 0; c < nk; ++c)
-                    for (int r = c; r < nk; ++r) kk(r, c) = at(e + r, e + c)[l];
-                keep(out, buf, nk, 0);
-                ready_[static_cast<size_t>(members[l])] = std::move(out);
-            }
-        }
-    }
-
-    // The next prepared leaf, which must be `frame`.
-    Box take_leaf(const Box& frame) {
-        if (next_ready_ >= ready_.size()) throw std::logic_error("IR drop: more leaves than prepared");
-        Box& b = ready_[next_ready_++];
-        if (b.i0 != frame.i0 || b.i1 != frame.i1 || b.j0 != frame.j0 || b.j1 != frame.j1)
-            throw std::logic_error("IR drop: prepared leaves out of order");
-        return std::move(b);
-    }
-
-    // A run of a child's list and where it lands in the parent's front.
-    struct Run { int src, dst, len; };
-
-    // Merge a (top or left) and b (bottom or right) of `frame`: their shared side (a's B and
-    // b's T, or a's R and b's L) is eliminated; it comes first in both lists, in the same
-    // order, and becomes the front's first e nodes.
-    Box merge(const Box& frame, bool vertical, Box& a, Box& b) {
-        Box out = frame;
-        out.layout();
-        const int e = vertical ? a.len(kB) : a.len(kR), n = e + out.n;
+    // A merge's layout: the merged box, the order n of its front and its e eliminated nodes,
+    // and the runs of each child's list in the front.
+    struct MergePlan {
+        Box out;
+        int e = 0, n = 0;
         Run runs[2][4];
+    };
+
+    // The layout of the merge of a (top or left) and b (bottom or right) of `frame`: their
+    // shared side (a's B and b's T, or a's R and b's L) is eliminated; it comes first in both
+    // lists, in the same order, and becomes the front's first e nodes.
+    MergePlan plan_merge(const Box& frame, bool vertical, const Box& a, const Box& b) const {
+        MergePlan p;
+        p.out = Box(frame);
+        Box& out = p.out;
+        out.layout();
+        const int e = vertical ? a.len(kB) : a.len(kR);
+        p.e = e;
+        p.n = e + out.n;
         for (int ci = 0; ci < 2; ++ci) {
             const Box& c = ci == 0 ? a : b;
             const int sep = vertical ? (ci == 1 ? kT : kB) : (ci == 1 ? kL : kR);
@@ -481,23 +641,35 @@ private:
                 const int x = c.list[q];
                 const bool shared = vertical ? (x == kL || x == kR) : (x == kT || x == kB);
                 const int dst = x == sep ? 0 : e + out.off[x] + (ci == 1 && shared ? a.len(x) : 0);
-                runs[ci][q] = Run{c.off[x], dst, c.len(x)};
-                if (q > 0 && runs[ci][q - 1].dst + runs[ci][q - 1].len > dst)
+                p.runs[ci][q] = Run{c.off[x], dst, c.len(x)};
+                if (q > 0 && p.runs[ci][q - 1].dst + p.runs[ci][q - 1].len > dst)
                     throw std::logic_error("IR drop: child sides out of order");
             }
         }
+        return p;
+    }
+
+    Box merge(const Box& frame, bool vertical, Box& a, Box& b) {
+        MergePlan p = plan_merge(frame, vertical, a, b);
+        return merge_planned(p, a, b);
+    }
+
+    // The merge `p` of a and b on its own front (Eigen's kernels above kSmallFront).
+    Box merge_planned(MergePlan& p, Box& a, Box& b) {
+        const int e = p.e, n = p.n;
         Buffer buf;
         // Small fronts: their runs are a few entries long, so copying the first child with its
         // zero gaps costs a library call per run and column; one fill of the whole buffer
         // and adding both children is cheaper (0 + x = x: the same numbers).
         const bool small = n <= kZeroAddFront;
         Mat k = workspace(n, buf, small);
-        if (small) scatter_add(k, a, runs[0], a.nsides);
-        else scatter_first(k, a, runs[0], a.nsides);
+        if (small) scatter_add(k, a, p.runs[0], a.nsides);
+        else scatter_first(k, a, p.runs[0], a.nsides);
         release(a);
-        scatter_add(k, b, runs[1], b.nsides);
+        scatter_add(k, b, p.runs[1], b.nsides);
         release(b);
         eliminate(k, e, false);
+        Box out = std::move(p.out);
         keep(out, buf, n, e);
         return out;
     }
@@ -588,11 +760,11 @@ private:
     double gr_, gc_;
     int rows_, cols_;
     int leaf_idx_[2 * kLeafCells];   // local indices of a leaf's own nodes (assemble_leaf())
-    std::vector<Box> frames_;        // prepare_leaves(): the leaf frames of the box,
-    std::vector<LeafShape> shapes_;  //   their layouts,
-    std::vector<Box> ready_;         //   and the reduced leaves, taken from next_ready_ on
-    size_t next_ready_ = 0;
-    Buffer lanes_;                   // schur_lanes batch (64-byte aligned, reused)
+    std::vector<Box> parts_;         // reduce_batched(): the parts of the box,
+    std::vector<int> part_depth_;    //   their split depths,
+    std::vector<Box> done_;          //   and their reduced matrices, merged from next_part_ on
+    std::vector<int> perm_;          // unlace(): shared side order -> a lane's own
+    size_t next_part_ = 0;
     std::vector<Buffer> pool_[64];   // workspace buffers of consumed boxes, by size class
 };
 

@@ -19,7 +19,7 @@ namespace sotsim::phys {
 
 // Version of the transfer-matrix solver and topology. Bump when either changes what M is
 // (or its last bits): cached matrices of other versions are then never used.
-inline constexpr std::uint32_t kIrDropSolverVersion = 3;   // 2: small fronts by eliminate_small; 3: side-ordered fronts, dense merge kernel (last bits of M)
+inline constexpr std::uint32_t kIrDropSolverVersion = 4;   // 2: small fronts by eliminate_small; 3: side-ordered fronts, dense merge kernel (last bits of M); 4: lowest merges in lanes (last bits of M)
 
 // 128-bit content hash of (G bytes, shape, r_row, r_col, solver version, vector ISA; G's
 // elements through four interleaved hashers, see TransferStore.cpp): two independent 64-bit lanes, so an accidental collision is out of reach (~2^-64 at 2^32

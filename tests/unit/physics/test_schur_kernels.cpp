@@ -125,3 +125,83 @@ TEST_CASE("Schur panel kernels refuse a pivot that is not positive", "[physics][
     std::vector<double> a = {1.0, 2.0, 0.0, 1.0};   // [[1, 2], [2, 1]]: indefinite, lower triangle
     CHECK_FALSE(schur_leaf(a.data(), 2, 2));
 }
+
+namespace {
+
+// A dense SPD n x n front (column-major, lower triangle) shaped like a merge of two children:
+// every entry coupling the first e (eliminated) nodes is dense, the kept nodes split into two
+// halves that do not couple before the elimination (their cross block is zero).
+std::vector<double> merge_front(int n, int e, Rng& rng) {
+    std::vector<double> a(static_cast<size_t>(n) * n, 0.0);
+    auto at = [&](int r, int c) -> double& { return a[static_cast<size_t>(c) * n + r]; };
+    const int half = e + (n - e) / 2;
+    const auto child = [&](int r) { return r < e ? 0 : r < half ? 1 : 2; };   // 0: both
+    for (int c = 0; c < n; ++c)
+        for (int r = c + 1; r < n; ++r)
+            if (child(r) == 0 || child(c) == 0 || child(r) == child(c)) at(r, c) = -1e-3 * (0.1 + rng.uniform());
+    for (int c = 0; c < n; ++c) {
+        double sum = 1e-4;
+        for (int r = 0; r < n; ++r) sum += std::abs(r >= c ? at(r, c) : at(c, r));
+        at(c, c) += sum;   // diagonally dominant: SPD
+    }
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("Schur lane kernel equals the panel kernel bit for bit on dense merge fronts", "[physics][irdrop]") {
+    // IrDropSchur's lowest merges run in lanes: every lane must be what schur_panels(., n, e, n)
+    // leaves for that front alone, including the trailing (kept) block it updates.
+    Rng rng(14);
+    for (int n : {20, 28, 33, 40, 56}) {
+        for (int e : {4, 8, n / 2}) {
+            std::vector<std::vector<double>> fronts;
+            std::vector<double> lanes(static_cast<size_t>(n) * n * kSchurLanes, 0.0);
+            for (int l = 0; l < kSchurLanes; ++l) {
+                fronts.push_back(merge_front(n, e, rng));
+                for (size_t i = 0; i < fronts.back().size(); ++i) lanes[i * kSchurLanes + l] = fronts.back()[i];
+            }
+            REQUIRE(schur_lanes(lanes.data(), n, e));
+            int differ = 0, moved = 0;
+            for (int l = 0; l < kSchurLanes; ++l) {
+                std::vector<double> a = fronts[static_cast<size_t>(l)];
+                REQUIRE(schur_panels(a.data(), n, e, n));
+                for (int c = 0; c < n; ++c)
+                    for (int r = c; r < n; ++r) {
+                        const size_t i = static_cast<size_t>(c) * n + r;
+                        if (a[i] != lanes[i * kSchurLanes + l]) ++differ;
+                        if (c >= e && a[i] != fronts[static_cast<size_t>(l)][i]) ++moved;
+                    }
+            }
+            CAPTURE(n, e);
+            CHECK(differ == 0);
+            CHECK(moved > 0);   // the kept block was updated (the comparison covers the update)
+        }
+    }
+}
+
+TEST_CASE("Schur panel kernel: the order of the kept nodes does not change their values", "[physics][irdrop]") {
+    // reduce_lanes gives all lanes one side order, i.e. permutes a front's kept nodes; every
+    // kept entry must come out bit for bit the same, just moved.
+    Rng rng(15);
+    const int n = 40, e = 8, nk = n - e;
+    const std::vector<double> k = merge_front(n, e, rng);
+    std::vector<int> perm(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+    for (int i = n - 1; i > e; --i) std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(e + static_cast<int>(rng.uniform() * (i - e + 1)) % (i - e + 1))]);
+    const auto get = [&](const std::vector<double>& a, int r, int c) { return r >= c ? a[static_cast<size_t>(c) * n + r] : a[static_cast<size_t>(r) * n + c]; };
+    std::vector<double> p(static_cast<size_t>(n) * n, 0.0);   // p(r, c) = k(perm r, perm c)
+    for (int c = 0; c < n; ++c)
+        for (int r = c; r < n; ++r) p[static_cast<size_t>(c) * n + r] = get(k, perm[static_cast<size_t>(r)], perm[static_cast<size_t>(c)]);
+    std::vector<double> a = k;
+    REQUIRE(schur_panels(a.data(), n, e, n));
+    REQUIRE(schur_panels(p.data(), n, e, n));
+    int differ = 0, permuted = 0;
+    for (int c = e; c < n; ++c)
+        for (int r = c; r < n; ++r) {
+            if (p[static_cast<size_t>(c) * n + r] != get(a, perm[static_cast<size_t>(r)], perm[static_cast<size_t>(c)])) ++differ;
+            if (perm[static_cast<size_t>(r)] != r) ++permuted;
+        }
+    CHECK(permuted > nk);
+    CHECK(differ == 0);
+}

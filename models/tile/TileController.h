@@ -288,6 +288,7 @@ private:
     std::vector<char> gathered_;          // per tensor id: an Im2col destination only Mvms read
     std::vector<char> shared_, fresh_;    // per tensor id: in shared memory; not yet used in this pass
     void first_touch(const Instr& in);    // zero the instruction's fresh shared tensors
+    bool writes_whole_dst(const Instr& in);   // in writes every element of its dst before any read of it
     std::map<int, Im2colView> views_;     // by destination tensor id
     bool gathered(int id) const { return id >= 0 && static_cast<std::size_t>(id) < gathered_.size() && gathered_[id]; }
     void before_write(int id);            // materialise pending views reading tensor `id`

@@ -77,6 +77,9 @@ public:
     // finished as a task, AnalogMacro::begin_program_async).
     void begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac, bool build = true);
     ProgramResult finish_program(ActionCounter& ac);
+    // The write of a begun program (pending_.target) into state_, its counts into `ac` and its
+    // part of pending_.r; then the new array, its cells sampled now (`build`) or kept.
+    void write_cells(ActionCounter& ac, bool build);
     // A program finished as a task on the sim.threads pool: its handle, the counter it adds
     // to, and its result (valid once the task has run). Touched by the initiating thread only.
     struct AsyncFinish {
@@ -146,9 +149,10 @@ public:
         bool active = false;
         Eigen::MatrixXi w, digits;
         ProgramResult r;   // the write's part
-        // begin_program without `build`: the written levels and idle cells to sample.
-        bool built = true;
-        Eigen::MatrixXi levels;
+        // begin_program without `build`: the target levels until written (write_cells),
+        // then the written levels and idle cells until sampled (CrossbarArray::begin_build).
+        bool written = true, built = true;
+        Eigen::MatrixXi target, levels;
         std::unique_ptr<CrossbarArray::IdleCells> idle;
     } pending_;
     BlockSpec spec_;
@@ -503,6 +507,25 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
                 target(i, j) = current_mode() ? top - digits(i, j) * step : digits(i, j) * step;
             }
         }
+    pending_.target = std::move(target);
+    pending_.written = pending_.built = false;
+    pending_.r = ProgramResult{};
+    pending_.r.cells = static_cast<std::int64_t>(rows) * pc;
+    // Deferred (not `build`), the write goes with the rest of the program when its time is
+    // known without it (no verify rounds): the initiator needs only that time now.
+    if (build || !writer_.time_known())
+        write_cells(ac, build);
+    else
+        pending_.r.time_s = writer_.pass_time(rows);
+    pending_.active = true;
+    pending_.w = w;
+    pending_.digits = digits;
+}
+
+void AnalogMacroImpl::write_cells(ActionCounter& ac, bool build) {
+    const int rows = spec_.rows, pc = phys_cols_;
+    const int mcols = xnor() ? 2 * pc : pc;
+    const Eigen::MatrixXi& target = pending_.target;
     // The block's MTJs in state_ / faults_ (XNOR: weight columns, then complement columns).
     auto gather = [&](const Eigen::MatrixXi& m) {
         Eigen::MatrixXi g(rows, mcols);
@@ -532,26 +555,24 @@ void AnalogMacroImpl::begin_program(const Eigen::MatrixXi& w, const BlockSpec& s
     array_ = std::make_unique<CrossbarArray>(cfg_, layout_->base());
     pending_.idle.reset();
     if (xnor() && rows < cfg_.array.rows) pending_.idle = std::make_unique<CrossbarArray::IdleCells>(idle_cells(rows, pc));
-    pending_.built = build;
     if (build) {
         array_->begin_build(eff, d2d_key_, macro_factor_, pending_.idle.get());
         pending_.idle.reset();
     } else {
         pending_.levels = std::move(eff);
     }
-    pending_.active = true;
-    pending_.w = w;
-    pending_.digits = digits;
-    pending_.r = ProgramResult{};
+    pending_.written = true;
+    pending_.built = build;
+    pending_.target.resize(0, 0);
     pending_.r.time_s = wo.time_s;
     pending_.r.pulses = wo.pulses;
-    pending_.r.cells = static_cast<std::int64_t>(rows) * pc;
     pending_.r.write_failures = failures;
 }
 
 ProgramResult AnalogMacroImpl::finish_program(ActionCounter& ac) {
     if (!pending_.active) throw std::logic_error("macro program: nothing to finish");
     pending_.active = false;
+    if (!pending_.written) write_cells(ac, true);
     if (!pending_.built) {
         pending_.built = true;
         array_->begin_build(pending_.levels, d2d_key_, macro_factor_, pending_.idle.get());

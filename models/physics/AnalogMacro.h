@@ -98,13 +98,15 @@ public:
     // begin_program returns the write's part of the result (its time_s bounds the whole
     // program's from below: calibration only adds).
     ProgramResult begin_program(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
-    // begin_program, and the rest of the program (sampling the cells, the IR-drop solve,
+    // begin_program, and the rest of the program (the cell writes when their time is known
+    // without them, i.e. without program-verify; sampling the cells, the IR-drop solve,
     // range measurement, calibration) started at once as a task on the process-wide pool of
-    // sim.threads threads (TaskPool.h), so that the initiator writes the next macros while
-    // this one calibrates; finish_program(ac) waits for it. `ac` must be the counter given
-    // to finish_program, left alone until then. Same numbers as program(): the task reads
-    // and writes this macro's state only (its random streams are its own), so only when it
-    // runs depends on the thread count.
+    // sim.threads threads (TaskPool.h), so that the initiator issues the next macros' programs
+    // while this one is written and calibrated; finish_program(ac) waits for it. `ac` must be
+    // the counter given to finish_program, left alone until then. Same numbers as program():
+    // the task reads and writes this macro's state only (its random streams are its own), so
+    // only when it runs depends on the thread count. Returns the write's time_s (the rest of
+    // the write's result may not be known yet: finish_program's result has it).
     ProgramResult begin_program_async(const Eigen::MatrixXi& w, const BlockSpec& spec, ActionCounter& ac);
     ProgramResult finish_program(ActionCounter& ac);
     bool program_pending() const;

@@ -1,5 +1,6 @@
 #include "models/physics/CellWriter.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -21,6 +22,14 @@ CellWriter::CellWriter(const Config& cfg)
         level_energy_.push_back(sw_.pulse_energy(r_cell));
         level_wer_.push_back(sw_.pulse_wer(r_cell));
     }
+}
+
+double CellWriter::pass_time(int rows) const {
+    const int n_mtj = dev_.explicit_levels() ? 1 : cfg_.stack;
+    const double t_pass = 2.0 * n_mtj * cfg_.t_pulse;
+    const int par = std::max(1, cfg_.write_rows_parallel);
+    const int groups = (rows + par - 1) / par;
+    return groups * t_pass;
 }
 
 WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::MatrixXi& target, Rng& rng) const {
@@ -85,7 +94,7 @@ WriteOutcome CellWriter::write(const Eigen::MatrixXi& current, const Eigen::Matr
     };
 
     write_pass();
-    o.time_s = groups * t_pass;
+    o.time_s = pass_time(rows);
     for (int it = 0; it < cfg_.verify_max_iter; ++it) {
         o.verify_reads += rows;
         o.time_s += groups * cfg_.t_verify;

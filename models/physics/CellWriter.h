@@ -36,6 +36,11 @@ class CellWriter {
 public:
     explicit CellWriter(const Config& cfg);
     WriteOutcome write(const Eigen::MatrixXi& current, const Eigen::MatrixXi& target, Rng& rng) const;
+    // Without program-verify a write's time is its one pass over the row groups, whatever
+    // the pulses draw: write(..., rows-row target ...).time_s, known before writing. With
+    // verify it depends on the failures: false then.
+    bool time_known() const { return cfg_.verify_max_iter <= 0; }
+    double pass_time(int rows) const;
 
 private:
     // What the write path reads of the configuration (a whole Config per macro copied its

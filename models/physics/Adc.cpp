@@ -73,7 +73,7 @@ struct Transfer {
 // distance of a half-integer; such elements (a margin of 2^-40 relative, far above the
 // error) are detected and the chunk is converted again by the exact transfer. The codes are
 // therefore always the exact transfer's.
-constexpr Eigen::Index kCodeChunk = 64;
+constexpr Eigen::Index kCodeChunk = Adc::kCodeChunk;
 void transfer_codes(const Transfer& t, const double* x, const double* g, const double* o, Eigen::Index n, double* code) {
     if (t.inl4 == 0.0) {
         const double rl = 1.0 / t.l;
@@ -110,6 +110,14 @@ void Adc::codes_row(const double* x, const Channels& ch, Eigen::Index n, double*
     const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
     for (Eigen::Index k0 = 0; k0 < n; k0 += kCodeChunk)
         transfer_codes(t, x + k0, ch.gain.data() + k0, ch.offset.data() + k0, std::min(kCodeChunk, n - k0), code + k0);
+}
+
+void Adc::codes_range(const double* x, const Channels& ch, Eigen::Index first, Eigen::Index n, double* code) const {
+    if (static_cast<Eigen::Index>(ch.gain.size()) < first + n || first % kCodeChunk != 0)
+        throw std::logic_error("adc: a code range needs its channels and a chunk-aligned start");
+    const Transfer t{lsb(), hi_ - lo_, lo_, 4.0 * cfg_.inl, static_cast<double>(max_code())};
+    for (Eigen::Index k0 = first; k0 < first + n; k0 += kCodeChunk)
+        transfer_codes(t, x + k0, ch.gain.data() + k0, ch.offset.data() + k0, std::min(kCodeChunk, first + n - k0), code + k0);
 }
 
 void Adc::quantize_column(double* p, Eigen::Index n, size_t col) const {

@@ -61,6 +61,12 @@ public:
     // The codes quantize_row() picks for x[0..n), as doubles in [0, max_code()], into code
     // (not overlapping x); the reconstructed value of code c is lo() + c * lsb().
     void codes_row(const double* x, const Channels& ch, Eigen::Index n, double* code) const;
+    // The same for elements [first, first + n) of a row (x, code and the channels indexed
+    // from the row's start; first a multiple of kCodeChunk): the codes codes_row() gives them.
+    void codes_range(const double* x, const Channels& ch, Eigen::Index first, Eigen::Index n, double* code) const;
+    // codes_row() converts in chunks of this many elements (a chunk with a value near a
+    // rounding boundary is converted again by the exact transfer).
+    static constexpr Eigen::Index kCodeChunk = 64;
 
     const AdcConfig& config() const { return cfg_; }
 

@@ -53,11 +53,11 @@ void read_levels(const double* levels, int nlev, const double* code, Eigen::Inde
 // load or store is not forwarded to or from the store buffer (each waited for the store to
 // reach L1); only the last, partial packet is masked.
 template <bool Masked>
-inline void levels_combine_packet(const __m512d (&t)[4], Eigen::Index k, __mmask8 mk, const double* code, const double* ca,
+inline void levels_combine_packet(const __m512d (&t)[4], Eigen::Index k, __mmask8 mk, __m512d codes, const double* ca,
                                   const double* ck, const double* co, const double* ckm, const double* com, const double* cp,
                                   const double* cm, __m512d nv, __m512d wv, double* yr) {
     auto load = [&](const double* p) { return Masked ? _mm512_maskz_loadu_pd(mk, p + k) : _mm512_loadu_pd(p + k); };
-    const __m512i ix = _mm512_cvttpd_epi64(load(code));
+    const __m512i ix = _mm512_cvttpd_epi64(codes);
     const __m512d lv = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ix, _mm512_set1_epi64(16)), _mm512_permutex2var_pd(t[0], ix, t[1]),
                                             _mm512_permutex2var_pd(t[2], ix, t[3]));
     const __m512d sp = _mm512_add_pd(_mm512_fmadd_pd(load(ca), lv, _mm512_mul_pd(load(ck), nv)), load(co));
@@ -76,9 +76,94 @@ void levels_combine(const double* levels, const double* code, Eigen::Index n, co
                           _mm512_loadu_pd(levels + 24)};
     const __m512d nv = _mm512_set1_pd(nsum), wv = _mm512_set1_pd(w);
     Eigen::Index k = 0;
-    for (; k + 8 <= n; k += 8) levels_combine_packet<false>(t, k, 0xff, code, ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
-    if (k < n)
-        levels_combine_packet<true>(t, k, static_cast<__mmask8>((1u << (n - k)) - 1u), code, ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
+    for (; k + 8 <= n; k += 8) levels_combine_packet<false>(t, k, 0xff, _mm512_loadu_pd(code + k), ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
+    if (k < n) {
+        const auto mk = static_cast<__mmask8>((1u << (n - k)) - 1u);
+        levels_combine_packet<true>(t, k, mk, _mm512_maskz_loadu_pd(mk, code + k), ca, ck, co, ckm, com, cp, cm, nv, wv, yr);
+    }
+}
+
+// The calibrated one-digit readout of one noisy vector of a one-cycle call, from the read to
+// the logical columns in one pass over its pairs, 16 at a time (it was three passes, with
+// the currents and the codes stored and read back: the input loop or stream_inputs,
+// Adc::codes_row, levels_combine): the converter input in float (kept: streamed or stored),
+// the current u (double) input, the code as codes_row's transfer without INL computes it
+// (the operations of transfer_codes in Adc.cpp, in the same order, no FMA), then the level
+// and the combine of levels_combine. A codes_row chunk (Adc::kCodeChunk pairs) holding any
+// value near a rounding boundary is done again as before: its currents formed and converted
+// by Adc::codes_range (the exact transfer for that chunk, as codes_row does), then
+// levels_combine. So every code, level and output is the three passes' bit for bit.
+// np a multiple of 16 (and of the chunk, or its last chunk shorter); the caller checks the
+// ADC has no INL and at most 32 levels.
+struct FusedRow {
+    const Adc* adc;
+    const Adc::Channels* ch;
+    const double *levels, *ca, *ck, *co, *ckm, *com, *cp, *cm;
+    double u, w;
+    double* cur;    // np doubles of scratch (the currents of a redone chunk)
+    double* code;   // np doubles of scratch (its codes)
+};
+
+void fused_row(const FusedRow& f, const float* sig, const float* var, const float* z, Eigen::Index np, float* ki, bool stream,
+               double nsum, double* yr) {
+    const double* levels = f.levels;
+    const __m512d t[4] = {_mm512_loadu_pd(levels), _mm512_loadu_pd(levels + 8), _mm512_loadu_pd(levels + 16),
+                          _mm512_loadu_pd(levels + 24)};
+    const __m512d nv = _mm512_set1_pd(nsum), wv = _mm512_set1_pd(f.w), uv = _mm512_set1_pd(f.u);
+    const Adc& adc = *f.adc;
+    const __m512d lov = _mm512_set1_pd(adc.lo()), rlv = _mm512_set1_pd(1.0 / adc.lsb()), topv = _mm512_set1_pd(static_cast<double>(adc.max_code()));
+    const __m512d round = _mm512_set1_pd(0x1.0p52), zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
+    const __m512d margin = _mm512_set1_pd(0x1.0p-40);
+    const double* g = f.ch->gain.data();
+    const double* o = f.ch->offset.data();
+    auto input16 = [&](Eigen::Index p) {
+        const __m512 v = _mm512_loadu_ps(var + p);
+        const __m512 sd = _mm512_maskz_sqrt_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLT_UQ), v);
+        return _mm512_fmadd_ps(sd, _mm512_loadu_ps(z + p), _mm512_loadu_ps(sig + p));
+    };
+    auto currents = [&](__m512 in, __m512d& c0, __m512d& c1) {
+        c0 = _mm512_mul_pd(uv, _mm512_cvtps_pd(_mm512_castps512_ps256(in)));
+        c1 = _mm512_mul_pd(uv, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(in), 1))));
+    };
+    for (Eigen::Index k0 = 0; k0 < np; k0 += Adc::kCodeChunk) {
+        const Eigen::Index k1 = std::min(np, k0 + Adc::kCodeChunk);
+        __mmask8 near = 0;
+        for (Eigen::Index p = k0; p < k1; p += 16) {
+            const __m512 in = input16(p);
+            if (stream)
+                _mm512_stream_ps(ki + p, in);
+            else
+                _mm512_storeu_ps(ki + p, in);
+            __m512d c[2];
+            currents(in, c[0], c[1]);
+            for (int h = 0; h < 2; ++h) {
+                const Eigen::Index k = p + 8 * h;
+                // transfer_codes: q = g (x - lo) (1 / l), v = q + o, r = nearest of v (v >= 0)
+                // or 0, near = v >= 0 and 0.5 - |v - r| <= 2^-40 (|q| + |v| + 1), code = min(r, top).
+                const __m512d q = _mm512_mul_pd(_mm512_mul_pd(_mm512_loadu_pd(g + k), _mm512_sub_pd(c[h], lov)), rlv);
+                const __m512d v = _mm512_add_pd(q, _mm512_loadu_pd(o + k));
+                const __mmask8 pos = _mm512_cmp_pd_mask(v, zero, _CMP_GE_OQ);
+                const __m512d r = _mm512_maskz_sub_pd(pos, _mm512_maskz_add_pd(pos, v, round), round);
+                const __m512d slack = _mm512_sub_pd(half, _mm512_abs_pd(_mm512_sub_pd(v, r)));
+                const __m512d bound = _mm512_mul_pd(margin, _mm512_add_pd(_mm512_add_pd(_mm512_abs_pd(q), _mm512_abs_pd(v)), one));
+                near |= _mm512_mask_cmp_pd_mask(pos, slack, bound, _CMP_LE_OQ);
+                const __m512d codes = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(r, topv, _CMP_GE_OQ), r, topv);
+                levels_combine_packet<false>(t, k, 0xff, codes, f.ca, f.ck, f.co, f.ckm, f.com, f.cp, f.cm, nv, wv, yr);
+            }
+        }
+        if (near) {
+            // The chunk as codes_row converts it (then by the exact transfer).
+            for (Eigen::Index p = k0; p < k1; p += 16) {
+                __m512d c0, c1;
+                currents(input16(p), c0, c1);
+                _mm512_storeu_pd(f.cur + p, c0);
+                _mm512_storeu_pd(f.cur + p + 8, c1);
+            }
+            adc.codes_range(f.cur, *f.ch, k0, k1 - k0, f.code);
+            levels_combine(levels, f.code + k0, k1 - k0, f.ca + k0, f.ck + k0, f.co + k0, f.ckm + k0, f.com + k0, f.cp + k0, f.cm + k0,
+                           nsum, f.w, yr + k0);
+        }
+    }
 }
 #endif
 
@@ -218,11 +303,26 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
     constexpr Eigen::Index kBlock = kPd;
     const Eigen::Index block = c.out ? 2 * kBlock : kBlock;
     double* yb = yblock_.data();
+#ifdef SOTSIM_PAIR_AVX512
+    // A noisy one-cycle call with the calibrated one-digit readout and an ADC without INL:
+    // each vector in one pass (fused_row).
+    const bool fused = c.var && c.inputs && levels && nlev <= 32 && calibrated_ && digits_ == 1 && np % 16 == 0 &&
+                       4.0 * adc.config().inl == 0.0;
+    const FusedRow fr{&adc, &ch_, levels, ca, ck, co, ckm, com, cp, cm, u, w, cur, code};
+#endif
     for (Eigen::Index b = 0; b < count; ++b) {
         const Eigen::Index r = b % block;
         // Converter inputs (A): the read in float (signal plus sigma z), then scaled in double.
         // The kept currents (weight * I, summed over cycles) in the same pass.
         const float* __restrict sig = c.units + b * c.ld;
+#ifdef SOTSIM_PAIR_AVX512
+        if (fused) {
+            float* ki = c.inputs + (first + b) * np;
+            fused_row(fr, sig, c.var + b * c.vld, c.normals + b * np, np, ki,
+                      c.stream_inputs && reinterpret_cast<std::uintptr_t>(ki) % 64 == 0, in_sum(first + b), yb + r * cols_);
+        } else
+#endif
+        {
         double* __restrict kr = c.inputs ? nullptr : kept.data() + (first + b) * np;
         if (c.var) {
             const float* __restrict var = c.var + b * c.vld;
@@ -301,6 +401,7 @@ void PairReadout::run(const Adc& adc, const Cycle& c, const Eigen::VectorXd& in_
                 for (Eigen::Index k = 0; k < digits_; ++k) acc += cm[j * digits_ + k] * sm[j * digits_ + k];
                 yr[j] = w * acc;
             }
+        }
         }
         }
         if (r == block - 1 || b == count - 1) {
